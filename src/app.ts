@@ -1,0 +1,120 @@
+import type { RunOptions } from "@grammyjs/runner";
+import type { Bot } from "grammy";
+import type { Update, UserFromGetMe } from "grammy/types";
+import type { AddressInfo } from "node:net";
+import type { Config } from "./config.js";
+import type { BotContext } from "./bot/context.js";
+import { createBot } from "./bot/index.js";
+import { PollingSupervisor, runnerOptions } from "./bot/polling.js";
+import { acquireDataDirLock } from "./db/data-dir-lock.js";
+import type { DatabaseHandle } from "./db/database.js";
+import { openDatabase } from "./db/open-database.js";
+import { createHealthService, TelegramActivity, type HealthService } from "./health/health-service.js";
+import { readVersion } from "./health/version.js";
+import { HttpServer } from "./http/server.js";
+import { registerHealthRoutes } from "./http/health-routes.js";
+import { Scheduler } from "./lifecycle/scheduler.js";
+import type { Logger } from "./logger.js";
+
+/** Test seams: a pre-opened database, a fixed bot identity, runner settings. */
+export interface AppOverrides {
+  readonly database?: DatabaseHandle;
+  readonly botInfo?: UserFromGetMe;
+  readonly runnerOptions?: RunOptions<Update>;
+}
+
+/** A running bot process: database, bot, scheduler and HTTP server. */
+export interface App {
+  readonly database: DatabaseHandle;
+  readonly bot: Bot<BotContext>;
+  readonly health: HealthService;
+  readonly httpAddress: AddressInfo;
+  /** Stops taking updates, drains in-flight work, stops jobs and closes everything. */
+  stop(): Promise<void>;
+}
+
+/** Lists, for the boot log and /health, the optional integrations that are not configured. */
+export function missingIntegrations(config: Config): string[] {
+  const missing: string[] = [];
+  if (!config.x.account) missing.push("X account (X_APP_KEY, X_APP_SECRET, X_ACCESS_TOKEN, X_ACCESS_SECRET)");
+  if (!config.openai.apiKey) missing.push("AI provider (OPENAI_API_KEY)");
+  return missing;
+}
+
+/**
+ * Boots the application in order: data-dir lock → database → migrations → bot polling → jobs →
+ * HTTP. `onFatal` is called when something later makes the process unable to run (e.g. the bot
+ * token is revoked); the caller decides to stop.
+ */
+export async function startApp(
+  config: Config,
+  logger: Logger,
+  onFatal: (error: Error) => void,
+  overrides: AppOverrides = {},
+): Promise<App> {
+  const cleanups: (() => Promise<void> | void)[] = [];
+  const runCleanups = async () => {
+    for (const cleanup of cleanups.reverse()) {
+      try {
+        await cleanup();
+      } catch (error) {
+        logger.error({ err: error }, "cleanup step failed");
+      }
+    }
+  };
+  try {
+    let database = overrides.database;
+    if (!database) {
+      if (config.database.url === undefined) cleanups.push(acquireDataDirLock(config.database.dataDir));
+      database = await openDatabase(config, logger);
+      const opened = database;
+      cleanups.push(() => opened.close());
+    }
+    const migrateStarted = performance.now();
+    await database.migrate();
+    logger.info({ kind: database.kind, ms: Math.round(performance.now() - migrateStarted) }, "database ready");
+
+    const telegramActivity = new TelegramActivity();
+    const health = createHealthService({
+      config,
+      database,
+      telegram: telegramActivity,
+      version: readVersion(),
+      startedAt: new Date(),
+    });
+    const bot = createBot({ config, logger, health, telegramActivity, botInfo: overrides.botInfo });
+    const polling = new PollingSupervisor(
+      bot,
+      logger,
+      overrides.runnerOptions ?? runnerOptions(config.telegram.pollTimeoutSeconds),
+      onFatal,
+    );
+    const scheduler = new Scheduler(logger);
+    const http = new HttpServer(logger);
+    registerHealthRoutes(http, { health, isPolling: () => polling.isPolling() });
+
+    const httpAddress = await http.listen(config.http.host, config.http.port);
+    cleanups.push(() => http.close());
+    polling.start();
+    await scheduler.start();
+
+    for (const missing of missingIntegrations(config)) logger.warn(`${missing} not configured; that part is idle`);
+    logger.info({ http: `${httpAddress.address}:${httpAddress.port}` }, "reply-guy-bot started");
+
+    return {
+      database,
+      bot,
+      health,
+      httpAddress,
+      async stop() {
+        const deadline = Date.now() + config.gracefulShutdownTimeoutMs - 500;
+        await polling.stop(deadline);
+        await scheduler.stop();
+        await runCleanups();
+      },
+    };
+  } catch (error) {
+    await runCleanups();
+    throw error;
+  }
+}

@@ -1,0 +1,65 @@
+import { autoRetry } from "@grammyjs/auto-retry";
+import { sequentialize } from "@grammyjs/runner";
+import { Bot, type Context } from "grammy";
+import type { UserFromGetMe } from "grammy/types";
+import type { Config } from "../config.js";
+import type { HealthService, TelegramActivity } from "../health/health-service.js";
+import type { Logger } from "../logger.js";
+import type { BotContext } from "./context.js";
+import { createHealthFeature } from "./features/health.js";
+import { helpFeature } from "./features/help.js";
+import { unhandledFeature } from "./features/unhandled.js";
+import { createAdminGuard } from "./middlewares/admin-guard.js";
+
+/** Everything the bot's handlers need from the rest of the application. */
+export interface BotDependencies {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly health: HealthService;
+  readonly telegramActivity: TelegramActivity;
+  /** A fixed bot identity (tests) so no getMe call is made. */
+  readonly botInfo?: UserFromGetMe;
+}
+
+/**
+ * The key that orders updates: one chat's updates run one after another (and a conversation's
+ * storage is keyed the same way), different chats run concurrently.
+ */
+export function updateOrderKey(ctx: Context): string | undefined {
+  return ctx.chat?.id.toString() ?? ctx.from?.id.toString();
+}
+
+/** Builds the bot with its middleware stack; starts nothing. */
+export function createBot(deps: BotDependencies): Bot<BotContext> {
+  const { config, logger } = deps;
+  const bot = new Bot<BotContext>(config.telegram.token, {
+    botInfo: deps.botInfo,
+    client: { apiRoot: config.telegram.apiRoot },
+  });
+
+  bot.api.config.use(autoRetry({ maxRetryAttempts: 3, maxDelaySeconds: 30, rethrowHttpErrors: true }));
+  bot.api.config.use(async (prev, method, payload, signal) => {
+    const result = await prev(method, payload, signal);
+    if (result.ok) deps.telegramActivity.markSuccess();
+    return result;
+  });
+
+  bot.use(async (ctx, next) => {
+    Object.assign(ctx, { config, logger: logger.child({ update_id: ctx.update.update_id }) });
+    await next();
+  });
+  bot.use(sequentialize(updateOrderKey));
+
+  const guarded = bot.errorBoundary((error) => {
+    error.ctx.logger.error({ err: error.error }, "update handling failed");
+  });
+  guarded.use(createAdminGuard());
+  guarded.use(helpFeature);
+  guarded.use(createHealthFeature(deps.health));
+  guarded.use(unhandledFeature);
+
+  bot.catch((error) => {
+    logger.error({ err: error.error, update_id: error.ctx.update.update_id }, "unhandled bot error");
+  });
+  return bot;
+}

@@ -1,0 +1,33 @@
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { PGlite } from "@electric-sql/pglite";
+import { sql } from "drizzle-orm";
+import { drizzle } from "drizzle-orm/pglite";
+import { migrate } from "drizzle-orm/pglite/migrator";
+import type { DatabaseHandle } from "./database.js";
+import { MIGRATIONS_FOLDER } from "./migrations-folder.js";
+import * as schema from "./schema.js";
+
+/** Wraps an already open PGlite instance (file-backed or in memory) as a {@link DatabaseHandle}. */
+export function pgliteHandle(client: PGlite): DatabaseHandle {
+  const db = drizzle({ client, schema });
+  return {
+    db,
+    kind: "pglite",
+    migrate: () => migrate(db, { migrationsFolder: MIGRATIONS_FOLDER }),
+    async ping() {
+      const started = performance.now();
+      await db.execute(sql`select 1`);
+      return performance.now() - started;
+    },
+    close: () => client.close(),
+  };
+}
+
+/** Opens (creating if needed) the embedded PostgreSQL that lives in `<dataDir>/pglite`. */
+export async function openPglite(dataDir: string): Promise<DatabaseHandle> {
+  const directory = join(dataDir, "pglite");
+  mkdirSync(directory, { recursive: true });
+  const client = await PGlite.create(directory);
+  return pgliteHandle(client);
+}

@@ -1,0 +1,78 @@
+import cron, { type ScheduledTask } from "node-cron";
+import type { Logger } from "../logger.js";
+
+/** The outcome of the latest run of one job, for /health. */
+export interface JobRun {
+  readonly startedAt: Date;
+  readonly finishedAt: Date | undefined;
+  readonly error: string | undefined;
+}
+
+interface Job {
+  readonly name: string;
+  readonly task: ScheduledTask;
+  readonly work: () => Promise<void>;
+  running: Promise<void> | undefined;
+  lastRun: JobRun | undefined;
+}
+
+/**
+ * Runs named jobs on cron expressions, never two runs of one job at a time, and lets shutdown
+ * wait for the runs in flight. Jobs can also be triggered by hand (`runNow`), under the same rule.
+ */
+export class Scheduler {
+  private readonly jobs = new Map<string, Job>();
+  private stopped = false;
+
+  constructor(private readonly logger: Logger) {}
+
+  /** Registers a job; `expression` is a 5- or 6-field cron expression (6 = with seconds). */
+  add(name: string, expression: string, work: () => Promise<void>, timezone?: string): void {
+    if (!cron.validate(expression)) throw new Error(`invalid cron expression for ${name}: "${expression}"`);
+    const task = cron.createTask(expression, () => this.runNow(name), { name, timezone });
+    this.jobs.set(name, { name, task, work, running: undefined, lastRun: undefined });
+  }
+
+  /** Starts every registered job's timer. */
+  async start(): Promise<void> {
+    for (const job of this.jobs.values()) await job.task.start();
+  }
+
+  /** Runs a job now unless it is already running (then joins that run). */
+  runNow(name: string): Promise<void> {
+    const job = this.jobs.get(name);
+    if (!job) return Promise.reject(new Error(`unknown job ${name}`));
+    if (job.running) return job.running;
+    if (this.stopped) return Promise.resolve();
+    const startedAt = new Date();
+    job.lastRun = { startedAt, finishedAt: undefined, error: undefined };
+    job.running = job
+      .work()
+      .then(
+        () => {
+          job.lastRun = { startedAt, finishedAt: new Date(), error: undefined };
+        },
+        (error: unknown) => {
+          const message = error instanceof Error ? error.message : String(error);
+          job.lastRun = { startedAt, finishedAt: new Date(), error: message };
+          this.logger.error({ err: error, job: name }, "scheduled job failed");
+        },
+      )
+      .finally(() => {
+        job.running = undefined;
+      });
+    return job.running;
+  }
+
+  /** Latest run of every job, by name. */
+  lastRuns(): ReadonlyMap<string, JobRun | undefined> {
+    return new Map([...this.jobs.values()].map((job) => [job.name, job.lastRun]));
+  }
+
+  /** Stops the timers and waits for the runs in flight. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const job of this.jobs.values()) await job.task.destroy();
+    await Promise.all([...this.jobs.values()].flatMap((job) => (job.running ? [job.running] : [])));
+  }
+}

@@ -1,0 +1,69 @@
+import { ConfigError, loadConfig, secretsOf } from "./config.js";
+import { startApp, type App } from "./app.js";
+import { DataDirLockedError } from "./db/data-dir-lock.js";
+import { readEnvironment } from "./env-file.js";
+import { createLogger, redactSecrets } from "./logger.js";
+import { BotTokenRejectedError } from "./bot/polling.js";
+
+/** Errors whose message is the whole story: printed without a stack trace. */
+function isOperatorError(error: unknown): error is Error {
+  return error instanceof ConfigError || error instanceof DataDirLockedError || error instanceof BotTokenRejectedError;
+}
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig(readEnvironment(process.env));
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(`reply-guy-bot: ${error.message}\nSee .env.example for every variable and its default.`);
+    process.exit(1);
+  }
+  const secrets = secretsOf(config);
+  const logger = createLogger({ level: config.logLevel, secrets });
+
+  let app: App | undefined;
+  let stopping: Promise<void> | undefined;
+  const shutdown = (reason: string, exitCode: number): Promise<void> => {
+    stopping ??= (async () => {
+      logger.info({ reason }, "shutting down");
+      const forceExit = setTimeout(() => {
+        logger.error({ timeoutMs: config.gracefulShutdownTimeoutMs }, "graceful shutdown timed out; exiting");
+        process.exit(1);
+      }, config.gracefulShutdownTimeoutMs);
+      forceExit.unref();
+      try {
+        await app?.stop();
+        logger.info("stopped cleanly");
+      } catch (error) {
+        logger.error({ err: error }, "error during shutdown");
+        exitCode = 1;
+      }
+      logger.flush();
+      process.exit(exitCode);
+    })();
+    return stopping;
+  };
+
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.on(signal, () => void shutdown(signal, 0));
+  }
+  process.on("unhandledRejection", (error) => logger.error({ err: error }, "unhandled promise rejection"));
+
+  try {
+    app = await startApp(config, logger, (error) => {
+      logger.fatal({ err: error }, error.message);
+      void shutdown("fatal error", 1);
+    });
+  } catch (error) {
+    if (isOperatorError(error)) {
+      console.error(`reply-guy-bot: ${redactSecrets(error.message, secrets)}`);
+    } else {
+      logger.fatal({ err: error }, "startup failed");
+    }
+    logger.flush();
+    process.exit(1);
+  }
+}
+
+await main();

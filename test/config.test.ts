@@ -1,0 +1,87 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig, secretsOf } from "../src/config.js";
+
+const minimal = { TELEGRAM_BOT_TOKEN: "123456:ABC-def_ghi", ADMIN_CHAT_ID: "4242" };
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return [...error.problems];
+    throw error;
+  }
+  throw new Error("expected the config to be rejected");
+}
+
+describe("config", () => {
+  it("applies every documented default", () => {
+    const config = loadConfig(minimal);
+    expect(config.telegram.apiRoot).toBe("https://api.telegram.org");
+    expect(config.adminUserIds).toEqual([4242]);
+    expect(config.database).toEqual({ url: undefined, dataDir: "./data" });
+    expect(config.http).toEqual({ host: "127.0.0.1", port: 8080 });
+    expect(config.logLevel).toBe("info");
+    expect(config.openai.baseUrl).toBe("https://api.openai.com/v1");
+    expect(config.x.apiRoot).toBe("https://api.x.com");
+    expect(config.x.account).toBeUndefined();
+    expect(config.gracefulShutdownTimeoutMs).toBe(10_000);
+  });
+
+  it("names a missing token and a missing admin chat", () => {
+    expect(problemsOf({})).toEqual(["TELEGRAM_BOT_TOKEN is required", "ADMIN_CHAT_ID is required"]);
+  });
+
+  it("treats empty values as unset", () => {
+    const config = loadConfig({ ...minimal, DATABASE_URL: "", HTTP_PORT: " ", OPENAI_API_KEY: "" });
+    expect(config.database.url).toBeUndefined();
+    expect(config.http.port).toBe(8080);
+    expect(config.openai.apiKey).toBeUndefined();
+  });
+
+  it.each([
+    [{ TELEGRAM_BOT_TOKEN: "not-a-token" }, "TELEGRAM_BOT_TOKEN must look like"],
+    [{ ADMIN_CHAT_ID: "admins" }, "ADMIN_CHAT_ID must be a Telegram chat id"],
+    [{ ADMIN_USER_IDS: "12,abc" }, "ADMIN_USER_IDS must be a comma-separated list"],
+    [{ HTTP_PORT: "70000" }, "HTTP_PORT must be at most 65535"],
+    [{ HTTP_PORT: "80.5" }, "HTTP_PORT must be a whole number"],
+    [{ LOG_LEVEL: "loud" }, "LOG_LEVEL"],
+    [{ DATABASE_URL: "mysql://x" }, "DATABASE_URL must be a postgres://"],
+    [{ OPENAI_BASE_URL: "not a url" }, "OPENAI_BASE_URL must be a URL"],
+    [{ TELEGRAM_API_ROOT: "nope" }, "TELEGRAM_API_ROOT must be a URL"],
+    [{ GRACEFUL_SHUTDOWN_TIMEOUT_MS: "5" }, "GRACEFUL_SHUTDOWN_TIMEOUT_MS must be at least 100"],
+  ])("rejects %o with a message naming the variable", (override, expected) => {
+    const problems = problemsOf({ ...minimal, ...override });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toContain(expected);
+  });
+
+  it("requires ADMIN_USER_IDS when the admin chat is a group", () => {
+    expect(problemsOf({ ...minimal, ADMIN_CHAT_ID: "-1001234" })).toEqual([
+      expect.stringContaining("ADMIN_USER_IDS is required when ADMIN_CHAT_ID is a group"),
+    ]);
+    const config = loadConfig({ ...minimal, ADMIN_CHAT_ID: "-1001234", ADMIN_USER_IDS: "7, 8" });
+    expect(config.adminUserIds).toEqual([7, 8]);
+  });
+
+  it("wants all four X credentials or none", () => {
+    const problems = problemsOf({ ...minimal, X_APP_KEY: "k", X_ACCESS_TOKEN: "t" });
+    expect(problems.map((p) => p.split(" ")[0])).toEqual(["X_APP_SECRET", "X_ACCESS_SECRET"]);
+    const config = loadConfig({
+      ...minimal,
+      X_APP_KEY: "app-key",
+      X_APP_SECRET: "app-secret",
+      X_ACCESS_TOKEN: "access-token",
+      X_ACCESS_SECRET: "access-secret",
+    });
+    expect(config.x.account?.accessToken).toBe("access-token");
+  });
+
+  it("strips trailing slashes from API roots", () => {
+    expect(loadConfig({ ...minimal, X_API_ROOT: "http://127.0.0.1:9/" }).x.apiRoot).toBe("http://127.0.0.1:9");
+  });
+
+  it("lists the secrets to redact", () => {
+    const config = loadConfig({ ...minimal, OPENAI_API_KEY: "sk-test-123456" });
+    expect(secretsOf(config)).toEqual(["123456:ABC-def_ghi", "sk-test-123456"]);
+  });
+});
