@@ -1,5 +1,18 @@
 import { sql } from "drizzle-orm";
-import { jsonb, pgTable, text, timestamp } from "drizzle-orm/pg-core";
+import {
+  bigint,
+  boolean,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  real,
+  serial,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from "drizzle-orm/pg-core";
 
 /** Small durable key/value facts of the running bot (pause flag, last boot, …). */
 export const appState = pgTable("app_state", {
@@ -13,4 +26,176 @@ export const conversationSessions = pgTable("conversation_sessions", {
   key: text("key").primaryKey(),
   value: jsonb("value").notNull(),
   updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().default(sql`now()`),
+});
+
+/** The X accounts replies are published from (the first one comes from the X_* variables). */
+export const xAccounts = pgTable(
+  "x_accounts",
+  {
+    id: serial("id").primaryKey(),
+    label: text("label").notNull(),
+    xUserId: text("x_user_id"),
+    username: text("username"),
+    /** `ok`, or `needs_attention` after X rejected the credentials (401). */
+    sessionState: text("session_state").notNull().default("ok"),
+    /** The account sends nothing to X before this instant (429 with a reset time). */
+    rateLimitedUntil: timestamp("rate_limited_until", { withTimezone: true }),
+    /** Instant of the account's latest POST attempt, for the pause between two posts. */
+    lastPostAt: timestamp("last_post_at", { withTimezone: true }),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().default(sql`now()`),
+  },
+  (table) => [uniqueIndex("x_accounts_label_key").on(table.label)],
+);
+
+/** Watched target accounts, keyword searches and topic keywords, managed from Telegram. */
+export const watchItems = pgTable(
+  "watch_items",
+  {
+    id: serial("id").primaryKey(),
+    kind: text("kind").$type<"target" | "search" | "topic">().notNull(),
+    value: text("value").notNull(),
+    createdBy: bigint("created_by", { mode: "number" }),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().default(sql`now()`),
+  },
+  (table) => [uniqueIndex("watch_items_kind_value_key").on(table.kind, sql`lower(${table.value})`)],
+);
+
+/** Users whose posts are never drafted (usernames stored lower-case, without @). */
+export const optOuts = pgTable("opt_outs", {
+  username: text("username").primaryKey(),
+  createdBy: bigint("created_by", { mode: "number" }),
+  createdAt: timestamp("created_at", { withTimezone: true }).notNull().default(sql`now()`),
+});
+
+/** Per-source `since_id` cursors (e.g. `mentions:1`, `target:jack`, `search:7`). */
+export const discoveryCursors = pgTable("discovery_cursors", {
+  sourceKey: text("source_key").primaryKey(),
+  sinceId: text("since_id").notNull(),
+  updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().default(sql`now()`),
+});
+
+/** Every post discovery has seen, once (the primary key is the dedupe). */
+export const posts = pgTable(
+  "posts",
+  {
+    tweetId: text("tweet_id").primaryKey(),
+    authorId: text("author_id").notNull(),
+    authorUsername: text("author_username"),
+    text: text("text").notNull(),
+    postedAt: timestamp("posted_at", { withTimezone: true }),
+    source: text("source").$type<"mention" | "target" | "search">().notNull(),
+    sourceDetail: text("source_detail").notNull(),
+    accountId: integer("account_id")
+      .notNull()
+      .references(() => xAccounts.id),
+    /** Whether X lets the account answer it (summoned rule), and why not. */
+    answerable: boolean("answerable").notNull(),
+    /** `pending_draft` → `drafted`, or `skipped` with a reason. */
+    state: text("state").$type<"pending_draft" | "drafted" | "skipped">().notNull(),
+    skipReason: text("skip_reason"),
+    gateScore: real("gate_score"),
+    gateReason: text("gate_reason"),
+    draftAttempts: integer("draft_attempts").notNull().default(0),
+    nextDraftAt: timestamp("next_draft_at", { withTimezone: true }),
+    discoveredAt: timestamp("discovered_at", { withTimezone: true }).notNull().default(sql`now()`),
+  },
+  (table) => [index("posts_state_idx").on(table.state, table.discoveredAt)],
+);
+
+/** One reply per post: the draft, its approval and its publication (status moves in workflow/reply-states). */
+export const replies = pgTable(
+  "replies",
+  {
+    id: serial("id").primaryKey(),
+    postTweetId: text("post_tweet_id")
+      .notNull()
+      .references(() => posts.tweetId),
+    accountId: integer("account_id")
+      .notNull()
+      .references(() => xAccounts.id),
+    status: text("status").$type<ReplyStatus>().notNull(),
+    draft: text("draft").notNull(),
+    weightedLength: integer("weighted_length").notNull(),
+    tooLong: boolean("too_long").notNull().default(false),
+    model: text("model"),
+    /** Bumped on every change; the card is in sync when `cardVersion = version`. */
+    version: integer("version").notNull().default(1),
+    cardMessageId: integer("card_message_id"),
+    cardVersion: integer("card_version").notNull().default(0),
+    expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
+    decidedBy: bigint("decided_by", { mode: "number" }),
+    decidedAt: timestamp("decided_at", { withTimezone: true }),
+    scheduledAt: timestamp("scheduled_at", { withTimezone: true }),
+    leaseUntil: timestamp("lease_until", { withTimezone: true }),
+    attemptId: uuid("attempt_id"),
+    attemptCount: integer("attempt_count").notNull().default(0),
+    /** Set when an attempt's outcome is unknown: X must be read before any new POST. */
+    needsReconcile: boolean("needs_reconcile").notNull().default(false),
+    replyTweetId: text("reply_tweet_id"),
+    publishedAt: timestamp("published_at", { withTimezone: true }),
+    failureReason: text("failure_reason"),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().default(sql`now()`),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().default(sql`now()`),
+  },
+  (table) => [
+    uniqueIndex("replies_post_key").on(table.postTweetId),
+    index("replies_claim_idx").on(table.status, table.scheduledAt, table.id),
+    index("replies_card_sync_idx").on(table.id).where(sql`${table.cardVersion} < ${table.version}`),
+  ],
+);
+
+/** The statuses of a reply; allowed moves live in src/workflow/reply-states.ts. */
+export type ReplyStatus =
+  | "awaiting_approval"
+  | "approved"
+  | "publishing"
+  | "published"
+  | "failed"
+  | "rejected"
+  | "expired";
+
+/** Every POST attempt, recorded before X is called (the attempt id makes outcomes traceable). */
+export const publishAttempts = pgTable("publish_attempts", {
+  id: uuid("id").primaryKey(),
+  replyId: integer("reply_id")
+    .notNull()
+    .references(() => replies.id),
+  accountId: integer("account_id").notNull(),
+  startedAt: timestamp("started_at", { withTimezone: true }).notNull().default(sql`now()`),
+  finishedAt: timestamp("finished_at", { withTimezone: true }),
+  outcome: text("outcome"),
+  tweetId: text("tweet_id"),
+  error: text("error"),
+});
+
+/** What happened to posts and replies, one row per event: the source of /stats. */
+export const workflowEvents = pgTable(
+  "workflow_events",
+  {
+    id: serial("id").primaryKey(),
+    kind: text("kind").notNull(),
+    replyId: integer("reply_id"),
+    postTweetId: text("post_tweet_id"),
+    actor: bigint("actor", { mode: "number" }),
+    at: timestamp("at", { withTimezone: true }).notNull().default(sql`now()`),
+  },
+  (table) => [index("workflow_events_at_idx").on(table.at, table.kind)],
+);
+
+/** Runtime settings changed from /settings (defaults come from the environment). */
+export const settings = pgTable("settings", {
+  key: text("key").primaryKey(),
+  value: jsonb("value").notNull(),
+  updatedBy: bigint("updated_by", { mode: "number" }),
+  updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().default(sql`now()`),
+});
+
+/** Who changed which setting, when, from what to what. */
+export const settingsAudit = pgTable("settings_audit", {
+  id: serial("id").primaryKey(),
+  key: text("key").notNull(),
+  oldValue: jsonb("old_value"),
+  newValue: jsonb("new_value").notNull(),
+  changedBy: bigint("changed_by", { mode: "number" }).notNull(),
+  changedAt: timestamp("changed_at", { withTimezone: true }).notNull().default(sql`now()`),
 });
