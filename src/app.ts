@@ -82,7 +82,7 @@ export async function startApp(
       version: readVersion(),
       startedAt: new Date(),
     });
-    const bot = createBot({ config, logger, health, telegramActivity, botInfo: overrides.botInfo });
+    const bot = createBot({ config, logger, health, telegramActivity, botInfo: overrides.botInfo, features: [] });
     const polling = new PollingSupervisor(
       bot,
       logger,

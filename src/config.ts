@@ -1,3 +1,4 @@
+import cron from "node-cron";
 import { z } from "zod";
 
 /** Bot API user id of the "GroupAnonymousBot" that stands in for anonymous group admins. */
@@ -28,6 +29,34 @@ const url = (fallback: string) =>
       .url("must be a URL like https://host/path")
       .default(fallback)
       .transform((value) => value.replace(/\/+$/, "")),
+  );
+
+function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const cronExpression = (fallback: string) =>
+  z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .trim()
+      .default(fallback)
+      .refine((value) => cron.validate(value), "must be a cron expression (5 fields, or 6 with seconds first)"),
+  );
+
+const boolean = (fallback: boolean) =>
+  z.preprocess(
+    emptyToUndefined,
+    z
+      .enum(["true", "false", "1", "0", "yes", "no"], { error: "must be true or false" })
+      .optional()
+      .transform((value) => (value === undefined ? fallback : ["true", "1", "yes"].includes(value))),
   );
 
 const chatId = z.coerce
@@ -89,6 +118,68 @@ const envSchema = z
     X_ACCESS_TOKEN: optionalString,
     X_ACCESS_SECRET: optionalString,
     GRACEFUL_SHUTDOWN_TIMEOUT_MS: integer(10_000, 100, 600_000),
+    OPENAI_FALLBACK_MODELS: z.preprocess(
+      emptyToUndefined,
+      z
+        .string()
+        .optional()
+        .transform((value) => (value ?? "").split(",").map((m) => m.trim()).filter((m) => m !== "")),
+    ),
+    PERSONA: z.preprocess(
+      emptyToUndefined,
+      z
+        .string()
+        .default(
+          "You are a friendly, knowledgeable person replying on X. Be helpful and specific, add something of value, keep a light touch.",
+        ),
+    ),
+    MAX_SHORTEN_ATTEMPTS: integer(2, 0, 5),
+    DISCOVERY_CRON: cronExpression("0 */5 * * * *"),
+    PUBLISH_CRON: cronExpression("*/10 * * * * *"),
+    DISCOVER_MENTIONS: boolean(true),
+    GATEKEEPER_ENABLED: boolean(false),
+    GATEKEEPER_MIN_SCORE: z.preprocess(
+      emptyToUndefined,
+      z.coerce.number({ error: "must be a number from 0 to 1" }).min(0, "must be at least 0").max(1, "must be at most 1").default(0.5),
+    ),
+    REPLY_POLICY: z.preprocess(
+      emptyToUndefined,
+      z.enum(["summoned", "any"], { error: "must be summoned or any" }).default("summoned"),
+    ),
+    DRAFT_TTL_HOURS: integer(24, 1, 24 * 30),
+    SCHEDULE_MIN_DELAY_MINUTES: integer(15, 0, 24 * 60),
+    SCHEDULE_MAX_DELAY_MINUTES: integer(120, 0, 24 * 60),
+    SCHEDULE_JITTER_SECONDS: integer(300, 0, 3600),
+    QUIET_HOURS: z.preprocess(
+      (value) => (value === undefined ? "00:00-07:00" : value),
+      z
+        .string()
+        .trim()
+        .regex(/^$|^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$/, "must be HH:MM-HH:MM (24 h) or empty for none"),
+    ),
+    BOT_TIMEZONE: z.preprocess(
+      emptyToUndefined,
+      z
+        .string()
+        .trim()
+        .default("UTC")
+        .refine(isTimeZone, "must be an IANA time zone such as UTC or Europe/Berlin"),
+    ),
+    PUBLISH_LEASE_SECONDS: integer(120, 10, 3600),
+    PUBLISH_GAP_SECONDS: z.preprocess(
+      (value) => emptyToUndefined(value) ?? "30-90",
+      z
+        .string()
+        .trim()
+        .regex(/^\d+(-\d+)?$/, "must be seconds N or a range N-M")
+        .transform((value) => {
+          const [min, max] = value.split("-").map(Number);
+          return { min: min ?? 0, max: max ?? min ?? 0 };
+        })
+        .refine((range) => range.min <= range.max, "must be a range with min ≤ max"),
+    ),
+    MAX_POSTS_PER_HOUR: integer(15, 1, 1000),
+    MAX_POSTS_PER_DAY: integer(50, 1, 10_000),
   })
   .superRefine((env, ctx) => {
     const xKeys = ["X_APP_KEY", "X_APP_SECRET", "X_ACCESS_TOKEN", "X_ACCESS_SECRET"] as const;
@@ -101,6 +192,13 @@ const envSchema = z
           message: `is required when ${present.join(", ")} ${present.length === 1 ? "is" : "are"} set (all four X credentials go together)`,
         });
       }
+    }
+    if (env.SCHEDULE_MIN_DELAY_MINUTES > env.SCHEDULE_MAX_DELAY_MINUTES) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["SCHEDULE_MAX_DELAY_MINUTES"],
+        message: "must be at least SCHEDULE_MIN_DELAY_MINUTES",
+      });
     }
     if (env.ADMIN_USER_IDS === undefined && env.ADMIN_CHAT_ID < 0) {
       ctx.addIssue({
@@ -130,6 +228,30 @@ export interface Config {
   readonly openai: { readonly apiKey: string | undefined; readonly baseUrl: string; readonly model: string };
   readonly x: { readonly apiRoot: string; readonly account: XAccountCredentials | undefined };
   readonly gracefulShutdownTimeoutMs: number;
+  readonly ai: { readonly fallbackModels: readonly string[]; readonly maxShortenAttempts: number };
+  readonly discovery: { readonly cron: string; readonly mentions: boolean };
+  readonly publishCron: string;
+  readonly replyPolicy: "summoned" | "any";
+  readonly draftTtlHours: number;
+  readonly publishLeaseSeconds: number;
+  readonly timeZone: string;
+  /** Defaults of the settings an admin can change at runtime with /settings. */
+  readonly defaults: RuntimeSettingsDefaults;
+}
+
+/** The runtime-changeable settings as the environment sets them. */
+export interface RuntimeSettingsDefaults {
+  readonly persona: string;
+  readonly minDelayMinutes: number;
+  readonly maxDelayMinutes: number;
+  readonly jitterSeconds: number;
+  /** "HH:MM-HH:MM" in the bot's time zone, or "" for none. */
+  readonly quietHours: string;
+  readonly gapSeconds: { readonly min: number; readonly max: number };
+  readonly maxPostsPerHour: number;
+  readonly maxPostsPerDay: number;
+  readonly gatekeeperEnabled: boolean;
+  readonly gatekeeperMinScore: number;
 }
 
 /** Thrown when the environment does not describe a valid configuration; the message names each bad variable. */
@@ -166,6 +288,25 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     openai: { apiKey: e.OPENAI_API_KEY, baseUrl: e.OPENAI_BASE_URL, model: e.OPENAI_MODEL },
     x: { apiRoot: e.X_API_ROOT, account },
     gracefulShutdownTimeoutMs: e.GRACEFUL_SHUTDOWN_TIMEOUT_MS,
+    ai: { fallbackModels: e.OPENAI_FALLBACK_MODELS, maxShortenAttempts: e.MAX_SHORTEN_ATTEMPTS },
+    discovery: { cron: e.DISCOVERY_CRON, mentions: e.DISCOVER_MENTIONS },
+    publishCron: e.PUBLISH_CRON,
+    replyPolicy: e.REPLY_POLICY,
+    draftTtlHours: e.DRAFT_TTL_HOURS,
+    publishLeaseSeconds: e.PUBLISH_LEASE_SECONDS,
+    timeZone: e.BOT_TIMEZONE,
+    defaults: {
+      persona: e.PERSONA,
+      minDelayMinutes: e.SCHEDULE_MIN_DELAY_MINUTES,
+      maxDelayMinutes: e.SCHEDULE_MAX_DELAY_MINUTES,
+      jitterSeconds: e.SCHEDULE_JITTER_SECONDS,
+      quietHours: e.QUIET_HOURS,
+      gapSeconds: e.PUBLISH_GAP_SECONDS,
+      maxPostsPerHour: e.MAX_POSTS_PER_HOUR,
+      maxPostsPerDay: e.MAX_POSTS_PER_DAY,
+      gatekeeperEnabled: e.GATEKEEPER_ENABLED,
+      gatekeeperMinScore: e.GATEKEEPER_MIN_SCORE,
+    },
   };
 }
 

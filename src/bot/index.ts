@@ -1,6 +1,6 @@
 import { autoRetry } from "@grammyjs/auto-retry";
 import { sequentialize } from "@grammyjs/runner";
-import { Bot, type Context } from "grammy";
+import { Bot, type Context, type Middleware } from "grammy";
 import type { UserFromGetMe } from "grammy/types";
 import type { Config } from "../config.js";
 import type { HealthService, TelegramActivity } from "../health/health-service.js";
@@ -17,6 +17,8 @@ export interface BotDependencies {
   readonly logger: Logger;
   readonly health: HealthService;
   readonly telegramActivity: TelegramActivity;
+  /** The product's features (commands, buttons, conversations), mounted after the core ones. */
+  readonly features: readonly Middleware<BotContext>[];
   /** A fixed bot identity (tests) so no getMe call is made. */
   readonly botInfo?: UserFromGetMe;
 }
@@ -56,6 +58,7 @@ export function createBot(deps: BotDependencies): Bot<BotContext> {
   guarded.use(createAdminGuard());
   guarded.use(helpFeature);
   guarded.use(createHealthFeature(deps.health));
+  for (const feature of deps.features) guarded.use(feature);
   guarded.use(unhandledFeature);
 
   bot.catch((error) => {
