@@ -1,0 +1,77 @@
+/** An X account as the rest of the app sees it. */
+export interface XUser {
+  id: string;
+  username: string;
+  name: string;
+}
+
+/** An X post (tweet) reduced to the fields the app uses; independent of twitter-api-v2's types. */
+export interface XPost {
+  id: string;
+  /** Full text (the long-post `note_tweet` text when X provides it). */
+  text: string;
+  authorId: string;
+  authorUsername: string | undefined;
+  createdAt: Date | undefined;
+  conversationId: string | undefined;
+  inReplyToUserId: string | undefined;
+  /** Id of the post this one replies to (`referenced_tweets` type `replied_to`). */
+  repliedToPostId: string | undefined;
+  /** Id of the post this one quotes. */
+  quotedPostId: string | undefined;
+  isRetweet: boolean;
+  /** Ids of @-mentioned accounts that exist (X omits the id of unknown handles). */
+  mentionedUserIds: string[];
+  /** Every @-mentioned handle, as X spells it. */
+  mentionedUsernames: string[];
+}
+
+/** One read of a timeline: posts newest first, and the newest id to use as the next `sinceId`. */
+export interface XPage {
+  posts: XPost[];
+  /** `meta.newest_id` of the first page; undefined when nothing new (keep the previous cursor). */
+  newestId: string | undefined;
+}
+
+/** A rate-limit window as reported by X's `x-rate-limit-*` headers. */
+export interface XRateLimit {
+  limit: number;
+  remaining: number;
+  resetAt: Date;
+}
+
+/** Options shared by the timeline reads. */
+export interface XTimelineOptions {
+  /** Only posts newer than this id; when set, up to `maxPages` (default 5) pages are followed. */
+  sinceId?: string;
+  /** Page size (default 20; clamped to the endpoint's bounds). Without `sinceId` this is also the total cap. */
+  maxResults?: number;
+  /** Pages to follow: default 1 without `sinceId`, 5 with it. */
+  maxPages?: number;
+}
+
+/** Options of {@link XAccountClient.userPosts}. */
+export interface XUserPostsOptions extends XTimelineOptions {
+  excludeReplies?: boolean;
+  excludeRetweets?: boolean;
+}
+
+/** The X API as one authenticated account (OAuth 1.0a user context) sees it; every failure is an `XApiError`. */
+export interface XAccountClient {
+  /** The authenticated account. */
+  me(signal?: AbortSignal): Promise<XUser>;
+  /** A user by handle (leading "@" allowed); undefined when unknown, suspended or not a valid handle. */
+  userByUsername(username: string, signal?: AbortSignal): Promise<XUser | undefined>;
+  /** Posts mentioning (or replying to) `userId`, newest first. */
+  mentions(userId: string, opts: XTimelineOptions, signal?: AbortSignal): Promise<XPage>;
+  /** Posts written by `userId`, newest first. */
+  userPosts(userId: string, opts: XUserPostsOptions, signal?: AbortSignal): Promise<XPage>;
+  /** Recent-search results (last 7 days on X), newest first. */
+  searchRecent(query: string, opts: XTimelineOptions, signal?: AbortSignal): Promise<XPage>;
+  /** Posts by id; missing/deleted/invalid ids are simply absent. */
+  lookupPosts(ids: string[], signal?: AbortSignal): Promise<XPost[]>;
+  /** Post `text` as a reply to `inReplyToPostId`. */
+  postReply(text: string, inReplyToPostId: string, signal?: AbortSignal): Promise<{ id: string; text: string }>;
+  /** Latest rate-limit headers seen, per endpoint key like "POST /2/tweets". */
+  rateLimits(): ReadonlyMap<string, XRateLimit>;
+}
