@@ -22,6 +22,7 @@ CREATE TABLE "posts" (
 	"answerable" boolean NOT NULL,
 	"state" text NOT NULL,
 	"skip_reason" text,
+	"gate_checked_at" timestamp with time zone,
 	"gate_score" real,
 	"gate_reason" text,
 	"draft_attempts" integer DEFAULT 0 NOT NULL,
@@ -107,7 +108,7 @@ CREATE TABLE "x_accounts" (
 	"username" text,
 	"session_state" text DEFAULT 'ok' NOT NULL,
 	"rate_limited_until" timestamp with time zone,
-	"last_post_at" timestamp with time zone,
+	"next_post_at" timestamp with time zone,
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL
 );
 --> statement-breakpoint

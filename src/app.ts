@@ -1,5 +1,5 @@
 import type { RunOptions } from "@grammyjs/runner";
-import type { Bot } from "grammy";
+import { Composer, type Bot } from "grammy";
 import type { Update, UserFromGetMe } from "grammy/types";
 import type { AddressInfo } from "node:net";
 import type { Config } from "./config.js";
@@ -15,6 +15,11 @@ import { HttpServer } from "./http/server.js";
 import { registerHealthRoutes } from "./http/health-routes.js";
 import { Scheduler } from "./lifecycle/scheduler.js";
 import type { Logger } from "./logger.js";
+import { createTelegramCardSink } from "./bot/cards/card-sink.js";
+import { workflowFeatures } from "./bot/features/index.js";
+import { createConversationStorage } from "./bot/conversations/storage.js";
+import { drafterFromConfig, xClientsFromConfig } from "./integrations.js";
+import { createWorkflow, JOBS, MAINTENANCE_CRON, type Workflow } from "./workflow/services.js";
 
 /** Test seams: a pre-opened database, a fixed bot identity, runner settings. */
 export interface AppOverrides {
@@ -28,6 +33,8 @@ export interface App {
   readonly database: DatabaseHandle;
   readonly bot: Bot<BotContext>;
   readonly health: HealthService;
+  readonly workflow: Workflow;
+  readonly scheduler: Scheduler;
   readonly httpAddress: AddressInfo;
   /** Stops taking updates, drains in-flight work, stops jobs and closes everything. */
   stop(): Promise<void>;
@@ -82,14 +89,45 @@ export async function startApp(
       version: readVersion(),
       startedAt: new Date(),
     });
-    const bot = createBot({ config, logger, health, telegramActivity, botInfo: overrides.botInfo, features: [] });
+    // Filled once the workflow exists (its card sink needs the bot's API); mounted in place now.
+    const features = new Composer<BotContext>();
+    const bot = createBot({
+      config,
+      logger,
+      health,
+      telegramActivity,
+      botInfo: overrides.botInfo,
+      features: [features],
+      conversationStorage: createConversationStorage(database.db),
+    });
+    const scheduler = new Scheduler(logger);
+    const workflow = await createWorkflow({
+      config,
+      database,
+      logger,
+      xClients: xClientsFromConfig(config),
+      drafter: drafterFromConfig(config),
+      cardSink: createTelegramCardSink(bot.api, config.adminChatId),
+    });
+    for (const feature of workflowFeatures(database, workflow, () => void scheduler.runNow(JOBS.publish))) {
+      features.use(feature);
+    }
+    scheduler.add(JOBS.discovery, config.discovery.cron, () => workflow.discoverAndDraft());
+    scheduler.add(JOBS.publish, config.publishCron, async () => {
+      await workflow.publisher.runOnce();
+    });
+    scheduler.add(JOBS.maintenance, MAINTENANCE_CRON, () => workflow.maintain());
+    const recovery = await workflow.recover().catch((error: unknown) => {
+      logger.error({ err: error }, "boot recovery failed; continuing");
+      return undefined;
+    });
+    if (recovery) logger.info(recovery, "boot recovery done");
     const polling = new PollingSupervisor(
       bot,
       logger,
       overrides.runnerOptions ?? runnerOptions(config.telegram.pollTimeoutSeconds),
       onFatal,
     );
-    const scheduler = new Scheduler(logger);
     const http = new HttpServer(logger);
     registerHealthRoutes(http, { health, isPolling: () => polling.isPolling() });
 
@@ -105,6 +143,8 @@ export async function startApp(
       database,
       bot,
       health,
+      workflow,
+      scheduler,
       httpAddress,
       async stop() {
         const deadline = Date.now() + config.gracefulShutdownTimeoutMs - 500;

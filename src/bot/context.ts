@@ -1,3 +1,4 @@
+import type { ConversationFlavor } from "@grammyjs/conversations";
 import type { Context } from "grammy";
 import type { Config } from "../config.js";
 import type { Logger } from "../logger.js";
@@ -9,5 +10,5 @@ export interface ContextExtras {
   logger: Logger;
 }
 
-/** The context type of every handler of this bot. */
-export type BotContext = Context & ContextExtras;
+/** The context type of every handler of this bot (outside conversations). */
+export type BotContext = ConversationFlavor<Context & ContextExtras>;

@@ -1,4 +1,5 @@
 import { autoRetry } from "@grammyjs/auto-retry";
+import { conversations, type ConversationData, type VersionedStateStorage } from "@grammyjs/conversations";
 import { sequentialize } from "@grammyjs/runner";
 import { Bot, type Context, type Middleware } from "grammy";
 import type { UserFromGetMe } from "grammy/types";
@@ -19,6 +20,8 @@ export interface BotDependencies {
   readonly telegramActivity: TelegramActivity;
   /** The product's features (commands, buttons, conversations), mounted after the core ones. */
   readonly features: readonly Middleware<BotContext>[];
+  /** Where conversation state is kept (the database, so an edit survives a restart). */
+  readonly conversationStorage: VersionedStateStorage<string, ConversationData>;
   /** A fixed bot identity (tests) so no getMe call is made. */
   readonly botInfo?: UserFromGetMe;
 }
@@ -31,6 +34,11 @@ export function updateOrderKey(ctx: Context): string | undefined {
   return ctx.chat?.id.toString() ?? ctx.from?.id.toString();
 }
 
+/** Bounded retries of Bot API calls (429 within 30 s, 5xx); network errors surface at once. */
+function telegramRetry() {
+  return autoRetry({ maxRetryAttempts: 3, maxDelaySeconds: 30, rethrowHttpErrors: true });
+}
+
 /** Builds the bot with its middleware stack; starts nothing. */
 export function createBot(deps: BotDependencies): Bot<BotContext> {
   const { config, logger } = deps;
@@ -39,7 +47,7 @@ export function createBot(deps: BotDependencies): Bot<BotContext> {
     client: { apiRoot: config.telegram.apiRoot },
   });
 
-  bot.api.config.use(autoRetry({ maxRetryAttempts: 3, maxDelaySeconds: 30, rethrowHttpErrors: true }));
+  bot.api.config.use(telegramRetry());
   bot.api.config.use(async (prev, method, payload, signal) => {
     const result = await prev(method, payload, signal);
     if (result.ok) deps.telegramActivity.markSuccess();
@@ -56,6 +64,18 @@ export function createBot(deps: BotDependencies): Bot<BotContext> {
     error.ctx.logger.error({ err: error.error }, "update handling failed");
   });
   guarded.use(createAdminGuard());
+  guarded.use(
+    conversations<BotContext, Context>({
+      storage: { type: "key", adapter: deps.conversationStorage, getStorageKey: updateOrderKey },
+      // A conversation's own API object does not inherit bot.api's transformers: install them again.
+      plugins: [
+        async (ctx, next) => {
+          ctx.api.config.use(telegramRetry());
+          await next();
+        },
+      ],
+    }),
+  );
   guarded.use(helpFeature);
   guarded.use(createHealthFeature(deps.health));
   for (const feature of deps.features) guarded.use(feature);

@@ -40,8 +40,8 @@ export const xAccounts = pgTable(
     sessionState: text("session_state").notNull().default("ok"),
     /** The account sends nothing to X before this instant (429 with a reset time). */
     rateLimitedUntil: timestamp("rate_limited_until", { withTimezone: true }),
-    /** Instant of the account's latest POST attempt, for the pause between two posts. */
-    lastPostAt: timestamp("last_post_at", { withTimezone: true }),
+    /** The account's next POST waits until this instant (the random pause between two posts). */
+    nextPostAt: timestamp("next_post_at", { withTimezone: true }),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().default(sql`now()`),
   },
   (table) => [uniqueIndex("x_accounts_label_key").on(table.label)],
@@ -93,6 +93,8 @@ export const posts = pgTable(
     /** `pending_draft` → `drafted`, or `skipped` with a reason. */
     state: text("state").$type<"pending_draft" | "drafted" | "skipped">().notNull(),
     skipReason: text("skip_reason"),
+    /** Set once the gatekeeper decided (or failed open), so a post is never re-scored. */
+    gateCheckedAt: timestamp("gate_checked_at", { withTimezone: true }),
     gateScore: real("gate_score"),
     gateReason: text("gate_reason"),
     draftAttempts: integer("draft_attempts").notNull().default(0),

@@ -3,6 +3,7 @@ import type { Bot, Middleware } from "grammy";
 import { loadConfig, type Config } from "../../src/config.js";
 import type { BotContext } from "../../src/bot/context.js";
 import { createBot } from "../../src/bot/index.js";
+import { createConversationStorage } from "../../src/bot/conversations/storage.js";
 import { createHealthService, TelegramActivity } from "../../src/health/health-service.js";
 import type { DatabaseHandle } from "../../src/db/database.js";
 import { testEnvironment } from "./app-harness.js";
@@ -26,7 +27,15 @@ export function startFeatureBot(
   const config = loadConfig(testEnvironment(tg, env));
   const telegramActivity = new TelegramActivity();
   const health = createHealthService({ config, database, telegram: telegramActivity, version: "test", startedAt: new Date() });
-  const bot = createBot({ config, logger: silentLogger(), health, telegramActivity, botInfo: tg.botInfo, features });
+  const bot = createBot({
+    config,
+    logger: silentLogger(),
+    health,
+    telegramActivity,
+    botInfo: tg.botInfo,
+    features,
+    conversationStorage: createConversationStorage(database.db),
+  });
   const handle: RunnerHandle = run(bot, EMULATOR_RUNNER_OPTIONS);
   return {
     bot,

@@ -1,0 +1,43 @@
+/** Prefix of every callback payload; bump it when the format changes so old buttons are recognised as stale. */
+export const CALLBACK_VERSION = "v1";
+
+/** Every button the bot draws, and what it carries. */
+export type CallbackAction =
+  | { readonly kind: "approve" | "reject" | "edit" | "regenerate"; readonly replyId: number; readonly version: number }
+  | { readonly kind: "queue"; readonly page: number };
+
+const REVIEW_CODES = { approve: "a", reject: "r", edit: "e", regenerate: "g" } as const satisfies Record<
+  "approve" | "reject" | "edit" | "regenerate",
+  string
+>;
+const REVIEW_KINDS = Object.fromEntries(Object.entries(REVIEW_CODES).map(([kind, code]) => [code, kind])) as Record<
+  string,
+  "approve" | "reject" | "edit" | "regenerate" | undefined
+>;
+
+/** Telegram's limit on callback_data, in bytes. */
+export const CALLBACK_DATA_MAX_BYTES = 64;
+
+/** Serialises a button action, e.g. `v1:a:42:3` (approve reply 42 as drawn at version 3). */
+export function encodeCallback(action: CallbackAction): string {
+  const data =
+    action.kind === "queue"
+      ? `${CALLBACK_VERSION}:q:${action.page}`
+      : `${CALLBACK_VERSION}:${REVIEW_CODES[action.kind]}:${action.replyId}:${action.version}`;
+  if (Buffer.byteLength(data) > CALLBACK_DATA_MAX_BYTES) throw new Error(`callback data too long: ${data}`);
+  return data;
+}
+
+const NUMBER = /^\d{1,10}$/;
+
+/** Parses button data; undefined for anything malformed, foreign or from an older format. */
+export function decodeCallback(data: string): CallbackAction | undefined {
+  const [version, code, first, second, ...rest] = data.split(":");
+  if (version !== CALLBACK_VERSION || code === undefined || first === undefined || !NUMBER.test(first)) return undefined;
+  if (code === "q") {
+    return second === undefined ? { kind: "queue", page: Number(first) } : undefined;
+  }
+  const kind = REVIEW_KINDS[code];
+  if (!kind || second === undefined || !NUMBER.test(second) || rest.length > 0) return undefined;
+  return { kind, replyId: Number(first), version: Number(second) };
+}

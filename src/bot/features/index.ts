@@ -1,0 +1,21 @@
+import type { DatabaseHandle } from "../../db/database.js";
+import type { Workflow } from "../../workflow/services.js";
+import { createPauseFeature } from "./pause.js";
+import { createQueueFeature } from "./queue.js";
+import { createReviewFeature } from "./review.js";
+import { createSettingsFeature } from "./settings.js";
+import { createStatsFeature } from "./stats.js";
+import { createWatchlistFeature } from "./watchlist.js";
+
+/** The product features in mounting order (conversations before the buttons that enter them). */
+export function workflowFeatures(database: DatabaseHandle, workflow: Workflow, publishSoon: () => void) {
+  const db = database.db;
+  return [
+    createReviewFeature({ db, review: workflow.review, syncCards: () => workflow.cards.sync(), publishSoon }),
+    createQueueFeature(db),
+    createStatsFeature({ db }),
+    createWatchlistFeature({ watchlist: workflow.watchlist }),
+    createPauseFeature({ pauseSwitch: workflow.pause }),
+    createSettingsFeature(workflow.settings),
+  ];
+}

@@ -1,0 +1,71 @@
+import { Composer } from "grammy";
+import type { PauseState, PauseSwitch } from "../../workflow/pause.js";
+import type { BotContext } from "../context.js";
+import { escapeHtml } from "../html.js";
+
+/** The pause commands, for /help and the Telegram command menu. */
+export const PAUSE_COMMANDS = [
+  { command: "pause", description: "Pause the bot (kept across restarts)" },
+  { command: "resume", description: "Resume after /pause" },
+] as const satisfies readonly { command: string; description: string }[];
+
+/** What the pause feature needs. */
+export interface PauseFeatureDependencies {
+  readonly pauseSwitch: PauseSwitch;
+}
+
+/** "3 Mar 2025, 14:05 (Europe/Berlin)": an instant as the admins' clock shows it. */
+function formatInstant(instant: Date, timeZone: string): string {
+  const local = new Intl.DateTimeFormat("en-GB", {
+    timeZone,
+    day: "numeric",
+    month: "short",
+    year: "numeric",
+    hour: "2-digit",
+    minute: "2-digit",
+    hourCycle: "h23",
+  }).format(instant);
+  return `${local} (${timeZone})`;
+}
+
+/** " by you since …" — who made the change behind `state` and when, as far as it is known. */
+function describeChange(state: PauseState, ctx: BotContext): string {
+  let who = "";
+  if (state.by !== undefined) {
+    who = state.by === ctx.from?.id ? " by you" : ` by <a href="tg://user?id=${state.by}">user ${state.by}</a>`;
+  } else if (state.at !== undefined) {
+    who = " by an anonymous admin";
+  }
+  const when = state.at === undefined ? "" : ` since ${escapeHtml(formatInstant(state.at, ctx.config.timeZone))}`;
+  return `${who}${when}`;
+}
+
+/** The admin behind a message; none for an anonymous group admin, whose `from` is a placeholder bot. */
+function actorOf(ctx: BotContext): number | null {
+  if (ctx.msg?.sender_chat !== undefined) return null;
+  return ctx.from?.id ?? null;
+}
+
+/** /pause and /resume: the persisted pause switch. */
+export function createPauseFeature(deps: PauseFeatureDependencies): Composer<BotContext> {
+  const { pauseSwitch } = deps;
+  const feature = new Composer<BotContext>();
+
+  feature.command("pause", async (ctx) => {
+    const change = await pauseSwitch.pause(actorOf(ctx));
+    const text = change.changed
+      ? "⏸ <b>Paused.</b> Send /resume to continue."
+      : `⏸ Already paused${describeChange(change.before, ctx)}. Send /resume to continue.`;
+    await ctx.reply(text, { parse_mode: "HTML" });
+  });
+
+  feature.command("resume", async (ctx) => {
+    const change = await pauseSwitch.resume(actorOf(ctx));
+    const text = change.changed
+      ? `▶️ <b>Resumed.</b> It had been paused${describeChange(change.before, ctx)}.`
+      : "▶️ Not paused: the bot is already running.";
+    await ctx.reply(text, { parse_mode: "HTML" });
+  });
+
+  return feature;
+}

@@ -1,0 +1,111 @@
+import { and, asc, eq, isNull, lt, or, sql } from "drizzle-orm";
+import type { Database } from "../db/database.js";
+import { posts, replies } from "../db/schema.js";
+import type { Logger } from "../logger.js";
+import type { Post } from "./drafting.js";
+import type { PauseSwitch } from "./pause.js";
+import type { Reply } from "./reply-states.js";
+
+/** Everything a card shows: the reply, its post, and the context it is shown in. */
+export interface CardView {
+  readonly reply: Reply;
+  readonly post: Post;
+  readonly timeZone: string;
+  readonly paused: boolean;
+  /** The X username that publishes the reply, when known. */
+  readonly accountUsername: string | undefined;
+  readonly now: Date;
+}
+
+/** Where cards live (the admin chat); implemented by the Telegram side. */
+export interface CardSink {
+  /** Posts a new card; resolves with its message id. */
+  send(view: CardView): Promise<number>;
+  /** Rewrites an existing card in place (identical content counts as success). */
+  update(messageId: number, view: CardView): Promise<void>;
+}
+
+/** What card sync needs. */
+export interface CardSyncDeps {
+  readonly db: Database;
+  readonly sink: CardSink;
+  readonly pause: PauseSwitch;
+  readonly logger: Logger;
+  readonly timeZone: string;
+  readonly accountUsername: (accountId: number) => string | undefined;
+  readonly now?: () => Date;
+}
+
+const BATCH_SIZE = 25;
+
+/**
+ * Brings cards in line with their replies: a reply whose card was never sent gets one, a reply
+ * changed since its card was drawn (`card_version < version`) gets its card rewritten. Runs after
+ * every change and on a timer, so a crash or a Telegram outage only delays cards. Runs are
+ * serialised in-process so two triggers never send the same card twice.
+ */
+export function createCardSync(deps: CardSyncDeps): { sync(): Promise<number> } {
+  let running: Promise<number> | undefined;
+  let again = false;
+
+  async function once(): Promise<number> {
+    const now = deps.now ?? (() => new Date());
+    const stale = await deps.db
+      .select({ reply: replies, post: posts })
+      .from(replies)
+      .innerJoin(posts, eq(posts.tweetId, replies.postTweetId))
+      .where(or(isNull(replies.cardMessageId), lt(replies.cardVersion, replies.version)))
+      .orderBy(asc(replies.id))
+      .limit(BATCH_SIZE);
+    if (stale.length === 0) return 0;
+    const paused = await deps.pause.isPaused();
+    let synced = 0;
+    for (const { reply, post } of stale) {
+      const view: CardView = {
+        reply,
+        post,
+        paused,
+        timeZone: deps.timeZone,
+        accountUsername: deps.accountUsername(reply.accountId),
+        now: now(),
+      };
+      try {
+        const messageId = reply.cardMessageId ?? (await deps.sink.send(view));
+        if (reply.cardMessageId !== null) await deps.sink.update(reply.cardMessageId, view);
+        await deps.db
+          .update(replies)
+          .set({ cardMessageId: messageId, cardVersion: sql`greatest(${replies.cardVersion}, ${reply.version})` })
+          .where(and(eq(replies.id, reply.id)));
+        synced++;
+      } catch (error) {
+        deps.logger.warn({ err: error, replyId: reply.id }, "card could not be sent or updated; will retry");
+        break;
+      }
+    }
+    return synced;
+  }
+
+  return {
+    async sync() {
+      if (running) {
+        again = true;
+        return running;
+      }
+      running = (async () => {
+        let total = 0;
+        try {
+          let synced: number;
+          do {
+            again = false;
+            synced = await once();
+            total += synced;
+          } while (again || synced === BATCH_SIZE);
+        } finally {
+          running = undefined;
+        }
+        return total;
+      })();
+      return running;
+    },
+  };
+}

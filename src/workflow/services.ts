@@ -1,0 +1,99 @@
+import type { Drafter } from "../ai/types.js";
+import type { Config } from "../config.js";
+import type { DatabaseHandle } from "../db/database.js";
+import type { Logger } from "../logger.js";
+import type { XAccountClient } from "../x/types.js";
+import { XAccounts } from "./accounts.js";
+import { createCardSync, type CardSink } from "./card-sync.js";
+import { runDiscovery } from "./discovery.js";
+import { runDrafting } from "./drafting.js";
+import { PauseSwitch } from "./pause.js";
+import { createPublisher } from "./publisher.js";
+import { createReview } from "./review.js";
+import { SettingsStore } from "./settings.js";
+import { Watchlist } from "./watchlist.js";
+
+/** Names of the scheduled jobs of the reply workflow. */
+export const JOBS = { discovery: "discovery", publish: "publish", maintenance: "maintenance" } as const;
+
+/** Every MINUTE: expire old drafts, retry drafts the AI could not make, redraw stale cards. */
+export const MAINTENANCE_CRON = "30 * * * * *";
+
+/** The reply workflow's services, wired to one database. */
+export async function createWorkflow(deps: {
+  config: Config;
+  database: DatabaseHandle;
+  logger: Logger;
+  xClients: ReadonlyMap<string, XAccountClient>;
+  drafter: Drafter | undefined;
+  cardSink: CardSink;
+}) {
+  const { config, logger } = deps;
+  const db = deps.database.db;
+  const settings = new SettingsStore(db, config.defaults);
+  const watchlist = new Watchlist(db);
+  const pause = new PauseSwitch(db);
+  const accounts = await XAccounts.register(db, deps.xClients);
+  const usernames = new Map((await accounts.rows()).map((row) => [row.id, row.username ?? undefined]));
+  const cards = createCardSync({
+    db,
+    sink: deps.cardSink,
+    pause,
+    logger,
+    timeZone: config.timeZone,
+    accountUsername: (id) => usernames.get(id),
+  });
+  const review = createReview({ db, settings, drafter: deps.drafter, timeZone: config.timeZone });
+  const publisher = createPublisher({
+    db,
+    accounts,
+    pause,
+    settings,
+    logger,
+    leaseSeconds: config.publishLeaseSeconds,
+    replyPolicy: () => config.replyPolicy,
+    onChange: () => cards.sync(),
+  });
+  const draft = () =>
+    runDrafting({ db, drafter: deps.drafter, settings, watchlist, pause, logger, draftTtlHours: config.draftTtlHours });
+
+  return {
+    settings,
+    watchlist,
+    pause,
+    accounts,
+    cards,
+    review,
+    publisher,
+    /** Boot recovery: release claims of a dead process and send or redraw cards a crash left behind. */
+    async recover(): Promise<{ releasedClaims: number; cardsSynced: number }> {
+      const releasedClaims = await publisher.recoverClaims(deps.database.kind === "pglite");
+      const cardsSynced = await cards.sync();
+      return { releasedClaims, cardsSynced };
+    },
+    /** Discovery job: find posts, draft replies, send their cards. */
+    async discoverAndDraft(): Promise<void> {
+      await runDiscovery({
+        db,
+        accounts,
+        watchlist,
+        pause,
+        logger,
+        replyPolicy: () => config.replyPolicy,
+        mentionsEnabled: config.discovery.mentions,
+      });
+      for (const row of await accounts.rows()) usernames.set(row.id, row.username ?? undefined);
+      await draft();
+      await cards.sync();
+    },
+    /** Maintenance job: expire drafts, retry failed drafts, bring cards up to date. */
+    async maintain(): Promise<void> {
+      await review.expireDrafts();
+      await draft();
+      await cards.sync();
+    },
+  };
+}
+
+/** The workflow's interface. */
+export type Workflow = Awaited<ReturnType<typeof createWorkflow>>;

@@ -1,0 +1,144 @@
+import { and, gte, inArray, lt, sql } from "drizzle-orm";
+import type { Database } from "../db/database.js";
+import { workflowEvents } from "../db/schema.js";
+
+/** Every kind of row in `workflow_events`. */
+export type WorkflowEventKind =
+  | "discovered"
+  | "drafted"
+  | "approved"
+  | "rejected"
+  | "published"
+  | "failed"
+  | "expired"
+  | "edited"
+  | "regenerated"
+  | "skipped";
+
+/** The event kinds /stats counts, in the order it shows them. */
+export const COUNTED_KINDS = ["discovered", "drafted", "approved", "rejected", "published", "failed"] as const satisfies
+  readonly WorkflowEventKind[];
+
+/** How many events of each counted kind happened in a period. */
+export type Counts = Record<(typeof COUNTED_KINDS)[number], number>;
+
+/** The counts of today and of the last 7 local days (today included), with where each period starts. */
+export interface WorkflowStats {
+  readonly today: Counts;
+  readonly last7Days: Counts;
+  /** Local midnight of today in the requested time zone. */
+  readonly todayStart: Date;
+  /** Local midnight six days before today. */
+  readonly last7DaysStart: Date;
+}
+
+/** One event to record; `at` defaults to the database's now(). */
+export interface WorkflowEvent {
+  readonly kind: WorkflowEventKind;
+  readonly replyId?: number;
+  readonly postTweetId?: string;
+  /** Telegram user id of the admin who caused it, if any. */
+  readonly actor?: number;
+  readonly at?: Date;
+}
+
+/** Appends one event to `workflow_events` (pass a transaction to record it with the change it describes). */
+export async function recordEvent(db: Database, event: WorkflowEvent): Promise<void> {
+  await db.insert(workflowEvents).values({
+    kind: event.kind,
+    replyId: event.replyId ?? null,
+    postTweetId: event.postTweetId ?? null,
+    actor: event.actor ?? null,
+    ...(event.at !== undefined ? { at: event.at } : {}),
+  });
+}
+
+const DAY_MS = 86_400_000;
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+function formatterFor(timeZone: string): Intl.DateTimeFormat {
+  let formatter = formatters.get(timeZone);
+  if (formatter === undefined) {
+    formatter = new Intl.DateTimeFormat("en-US", {
+      timeZone,
+      hourCycle: "h23",
+      year: "numeric",
+      month: "numeric",
+      day: "numeric",
+      hour: "numeric",
+      minute: "numeric",
+      second: "numeric",
+    });
+    formatters.set(timeZone, formatter);
+  }
+  return formatter;
+}
+
+/** The wall-clock time `instant` shows in `timeZone`, as if that wall clock were UTC (milliseconds). */
+function wallClock(instant: number, timeZone: string): number {
+  const parts: Record<string, number> = {};
+  for (const part of formatterFor(timeZone).formatToParts(new Date(instant))) {
+    if (part.type !== "literal") parts[part.type] = Number(part.value);
+  }
+  const field = (name: string): number => parts[name] ?? 0;
+  return Date.UTC(field("year"), field("month") - 1, field("day"), field("hour"), field("minute"), field("second"));
+}
+
+/** The zone's offset from UTC at `instant`, in milliseconds (whole seconds, like the zone data). */
+function offsetAt(instant: number, timeZone: string): number {
+  const floored = Math.floor(instant / 1000) * 1000;
+  return wallClock(floored, timeZone) - floored;
+}
+
+/**
+ * The first instant of the local calendar day `daysFromToday` days from the one `now` is in. DST-safe:
+ * where midnight is skipped (a spring-forward at 00:00) the day starts at the transition, where it
+ * happens twice the day starts at the first one.
+ */
+export function localDayStart(now: Date, timeZone: string, daysFromToday = 0): Date {
+  const today = new Date(wallClock(now.getTime(), timeZone));
+  const midnight = Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate() + daysFromToday);
+  // An offset from a day before and one from a day after bracket any transition near midnight.
+  const candidates = [offsetAt(midnight - DAY_MS, timeZone), offsetAt(midnight + DAY_MS, timeZone)]
+    .map((offset) => midnight - offset)
+    .filter((instant) => wallClock(instant, timeZone) === midnight)
+    .sort((a, b) => a - b);
+  return new Date(candidates[0] ?? midnight - offsetAt(midnight - DAY_MS, timeZone));
+}
+
+function emptyCounts(): Counts {
+  return { discovered: 0, drafted: 0, approved: 0, rejected: 0, published: 0, failed: 0 };
+}
+
+/** Counts the workflow events of today and of the last 7 local days in `timeZone`, as of `now`. */
+export async function workflowStats(db: Database, now: Date, timeZone: string): Promise<WorkflowStats> {
+  const todayStart = localDayStart(now, timeZone);
+  const last7DaysStart = localDayStart(now, timeZone, -6);
+  // Up to the end of today rather than `now`: an event stamped by a database clock slightly ahead still counts.
+  const end = localDayStart(now, timeZone, 1);
+  const isToday = sql`${workflowEvents.at} >= ${todayStart.toISOString()}::timestamptz`;
+  const rows = await db
+    .select({
+      kind: workflowEvents.kind,
+      today: sql<number>`count(*) filter (where ${isToday})`.mapWith(Number),
+      week: sql<number>`count(*)`.mapWith(Number),
+    })
+    .from(workflowEvents)
+    .where(
+      and(
+        inArray(workflowEvents.kind, [...COUNTED_KINDS]),
+        gte(workflowEvents.at, last7DaysStart),
+        lt(workflowEvents.at, end),
+      ),
+    )
+    .groupBy(workflowEvents.kind);
+  const today = emptyCounts();
+  const last7Days = emptyCounts();
+  for (const row of rows) {
+    const kind = COUNTED_KINDS.find((counted) => counted === row.kind);
+    if (kind === undefined) continue;
+    today[kind] = row.today;
+    last7Days[kind] = row.week;
+  }
+  return { today, last7Days, todayStart, last7DaysStart };
+}
