@@ -576,6 +576,7 @@ export async function startTelegramEmulator(): Promise<TelegramEmulator> {
   let userMessages = new Map<string, Json>();
   let chats = new Map<number, Json>();
   let callbackIds = new Set<string>();
+  let pressChain: Promise<void> = Promise.resolve();
   let answers: CallbackAnswer[] = [];
   let faults = new Map<string, { fault: EmulatorFault; remaining: number }[]>();
   let stubs = new Map<string, MethodStub>();
@@ -1101,9 +1102,20 @@ export async function startTelegramEmulator(): Promise<TelegramEmulator> {
       const message = record
         ? toMessage(record)
         : { message_id: messageId, from: botFrom(), chat: chat ? chatObject(chat.id) : chatObject(from.id), date: nowSec(), text: "" };
-      const pending = core.addUserCallback({ botToken: TOKEN, from: userObject(from), message, data });
-      const entry = core.storage.userMessages.at(-1);
-      await pending;
+      // telegram-test-api bumps its callback id only after an await: concurrent presses would share
+      // one id, so presses are serialised.
+      const previous = pressChain;
+      let release = (): void => undefined;
+      pressChain = new Promise<void>((resolve) => (release = resolve));
+      await previous;
+      let entry: (typeof core.storage.userMessages)[number] | undefined;
+      try {
+        const pending = core.addUserCallback({ botToken: TOKEN, from: userObject(from), message, data });
+        entry = core.storage.userMessages.at(-1);
+        await pending;
+      } finally {
+        release();
+      }
       if (entry?.callbackId === undefined) throw new Error("telegram-test-api did not store the callback query");
       const id = String(entry.callbackId);
       callbackIds.add(id);
