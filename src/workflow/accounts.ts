@@ -70,9 +70,12 @@ export class XAccounts {
 
   /** Holds the account back from X until `until` (a 429's reset time). */
   async rateLimitUntil(accountId: number, until: Date): Promise<void> {
+    // A bare Date inside sql`` reaches postgres-js unserialised (drizzle makes its timestamp
+    // serialisers transparent) and throws there, though PGlite accepts it: bind an ISO string.
+    const at = sql`${until.toISOString()}::timestamptz`;
     await this.db
       .update(xAccounts)
-      .set({ rateLimitedUntil: sql`greatest(coalesce(${xAccounts.rateLimitedUntil}, ${until}), ${until})` })
+      .set({ rateLimitedUntil: sql`greatest(coalesce(${xAccounts.rateLimitedUntil}, ${at}), ${at})` })
       .where(eq(xAccounts.id, accountId));
   }
 

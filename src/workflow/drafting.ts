@@ -56,6 +56,15 @@ export async function runDrafting(deps: DraftingDeps): Promise<number[]> {
     .limit(BATCH_SIZE);
   const created: number[] = [];
   for (const post of due) {
+    // An author may opt out while their post waits (e.g. for the AI to come back): never draft it then.
+    if (post.authorUsername && (await deps.watchlist.isOptedOut(post.authorUsername))) {
+      await db
+        .update(posts)
+        .set({ state: "skipped", skipReason: "opted_out" })
+        .where(and(eq(posts.tweetId, post.tweetId), eq(posts.state, "pending_draft")));
+      await recordEvent(db, { kind: "skipped", postTweetId: post.tweetId });
+      continue;
+    }
     const settings = await deps.settings.current();
     try {
       if (settings.gatekeeperEnabled && post.gateCheckedAt === null) {

@@ -141,7 +141,7 @@ export function createPublisher(deps: PublisherDeps) {
     const [row] = await db
       .update(replies)
       .set({ ...outcome.patch, status: outcome.status, leaseUntil: null, version: sql`${replies.version} + 1`, updatedAt: sql`now()` })
-      .where(and(eq(replies.id, reply.id), eq(replies.status, "publishing"), eq(replies.attemptId, attemptId)))
+      .where(eq(replies.id, reply.id))
       .returning({ id: replies.id });
     await db
       .update(publishAttempts)
@@ -188,7 +188,14 @@ export function createPublisher(deps: PublisherDeps) {
   async function handleFailure(account: XAccount, reply: Reply, attemptId: string, postId: string, error: XApiError, userId: string) {
     if (error.reason === "duplicate_content") {
       // X says we posted this text already: most likely our own earlier attempt went through.
-      const existing = await findExistingReply(account.client, userId, postId, { text: reply.draft });
+      let existing: Awaited<ReturnType<typeof findExistingReply>>;
+      try {
+        existing = await findExistingReply(account.client, userId, postId, { text: reply.draft });
+      } catch (readError) {
+        // Could not look: release the claim now (not at lease expiry) and look first next time.
+        const message = readError instanceof Error ? readError.message : String(readError);
+        return retryLater(reply, attemptId, `X refused it as duplicate content, and checking X failed: ${message}`, { ambiguous: true });
+      }
       if (existing) return published(reply, attemptId, existing.id, "reconciled");
       return failed(reply, attemptId, "X refused it as duplicate content, and no reply of ours to that post exists");
     }
@@ -228,7 +235,14 @@ export function createPublisher(deps: PublisherDeps) {
         }
       }
     } catch (error) {
-      // Nothing was posted: reading X failed. Keep the reconcile flag and try again later.
+      // Nothing was posted: reading X failed. A permanent refusal (401: credentials rejected) fails
+      // the reply and, for a 401, holds the account, as it would on the POST.
+      if (isXApiError(error) && error.kind === "permanent") {
+        if (error.reason === "unauthorized") await deps.accounts.setSessionState(account.id, "needs_attention");
+        await failed(reply, attemptId, `could not check X before posting: ${error.message}`);
+        return;
+      }
+      // Otherwise keep the reconcile flag and try again later.
       const message = error instanceof Error ? error.message : String(error);
       await retryLater(reply, attemptId, `could not check X before posting: ${message}`, { ambiguous: false });
       return;

@@ -1,0 +1,622 @@
+/**
+ * The publisher against the fake X and a real database, without Telegram: an approved reply is
+ * published exactly once, whatever X or the process does in between. Time is an injected clock
+ * (backdated or advanced, never slept on); it starts at the real time so X's rate-limit reset
+ * headers (real epoch seconds) line up with it.
+ */
+import { asc, eq, inArray } from "drizzle-orm";
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import type { RuntimeSettingsDefaults } from "../../src/config.js";
+import type { Database } from "../../src/db/database.js";
+import { openPostgres } from "../../src/db/postgres.js";
+import { appState, posts, publishAttempts, replies, settings, workflowEvents, xAccounts } from "../../src/db/schema.js";
+import { XAccounts, type XAccount } from "../../src/workflow/accounts.js";
+import type { ReplyPolicy } from "../../src/workflow/discovery.js";
+import { PauseSwitch } from "../../src/workflow/pause.js";
+import { createPublisher } from "../../src/workflow/publisher.js";
+import { findReply } from "../../src/workflow/reply-states.js";
+import { SettingsStore } from "../../src/workflow/settings.js";
+import { createXAccountClient } from "../../src/x/twitter-client.js";
+import { databaseTargets, type TestDatabase } from "../support/database.js";
+import { startFakeX, type FakeX, type FakeXUser } from "../support/fake-x.js";
+import { silentLogger } from "../support/logger.js";
+
+const OUR_TOKEN = "publisher-test-token";
+const LABEL = "main";
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+
+const DEFAULTS: RuntimeSettingsDefaults = {
+  persona: "A helpful, concise engineer.",
+  minDelayMinutes: 0,
+  maxDelayMinutes: 0,
+  jitterSeconds: 0,
+  quietHours: "",
+  gapSeconds: { min: 0, max: 0 },
+  maxPostsPerHour: 100,
+  maxPostsPerDay: 1000,
+  gatekeeperEnabled: false,
+  gatekeeperMinScore: 0,
+};
+
+interface BuildOptions {
+  db?: Database;
+  token?: string;
+  requestTimeoutMs?: number;
+  settings?: Partial<RuntimeSettingsDefaults>;
+  leaseSeconds?: number;
+  replyPolicy?: ReplyPolicy;
+  random?: () => number;
+}
+
+describe.each(databaseTargets())("publisher on $name", (target) => {
+  let database: TestDatabase;
+  let x: FakeX;
+  let us: FakeXUser;
+  let alice: FakeXUser;
+  let clock: Date;
+  let seq = 0;
+
+  const db = () => database.handle.db;
+  const advance = (ms: number) => {
+    clock = new Date(clock.getTime() + ms);
+  };
+  const postRequests = () => x.requests({ method: "POST", path: "/2/tweets" });
+
+  beforeAll(async () => {
+    database = await target.create();
+    x = await startFakeX();
+  });
+  afterAll(async () => {
+    await x.close();
+    await database.dispose();
+  });
+  beforeEach(async () => {
+    const d = db();
+    await d.delete(publishAttempts);
+    await d.delete(workflowEvents);
+    await d.delete(replies);
+    await d.delete(posts);
+    await d.delete(xAccounts);
+    await d.delete(appState);
+    await d.delete(settings);
+    x.reset();
+    us = x.addUser({ id: "700001", username: "replyguy", accessToken: OUR_TOKEN });
+    alice = x.addUser({ id: "700002", username: "alice" });
+    clock = new Date();
+  });
+
+  /** A publisher wired to the fake X through the production client, on the injected clock. */
+  async function build(opts: BuildOptions = {}) {
+    const handle = opts.db ?? db();
+    const client = createXAccountClient({
+      apiRoot: x.baseUrl,
+      credentials: { appKey: "app-key", appSecret: "app-secret", accessToken: opts.token ?? OUR_TOKEN, accessSecret: "access-secret" },
+      requestTimeoutMs: opts.requestTimeoutMs ?? 5_000,
+    });
+    const accounts = await XAccounts.register(handle, new Map([[LABEL, client]]));
+    const account: XAccount = accounts.all()[0]!;
+    const pause = new PauseSwitch(handle);
+    let changes = 0;
+    const publisher = createPublisher({
+      db: handle,
+      accounts,
+      pause,
+      settings: new SettingsStore(handle, { ...DEFAULTS, ...opts.settings }),
+      logger: silentLogger(),
+      leaseSeconds: opts.leaseSeconds ?? 120,
+      replyPolicy: () => opts.replyPolicy ?? "any",
+      onChange: async () => {
+        changes++;
+      },
+      now: () => clock,
+      random: opts.random ?? (() => 0),
+    });
+    return { publisher, accounts, account, pause, changes: () => changes };
+  }
+
+  /** A post by alice at the fake and in `posts`, with an approved reply that is due. */
+  async function seedReply(accountId: number, opts: { answerable?: boolean; draft?: string } = {}) {
+    seq++;
+    const post = x.addTweet({ authorId: alice.id, text: `@replyguy question number ${seq}?` });
+    await db()
+      .insert(posts)
+      .values({
+        tweetId: post.id,
+        authorId: alice.id,
+        authorUsername: alice.username,
+        text: post.text,
+        source: "mention",
+        sourceDetail: `mentions:${accountId}`,
+        accountId,
+        answerable: opts.answerable ?? true,
+        state: "drafted",
+      });
+    const draft = opts.draft ?? `Answer number ${seq}: it depends on the workload.`;
+    const [reply] = await db()
+      .insert(replies)
+      .values({
+        postTweetId: post.id,
+        accountId,
+        status: "approved",
+        draft,
+        weightedLength: draft.length,
+        expiresAt: new Date(clock.getTime() + 24 * HOUR),
+        decidedAt: new Date(clock.getTime() - 2 * MINUTE),
+        scheduledAt: new Date(clock.getTime() - MINUTE),
+      })
+      .returning();
+    return { post, reply: reply! };
+  }
+
+  async function reply(id: number) {
+    const row = await findReply(db(), id);
+    if (!row) throw new Error(`reply ${id} is gone`);
+    return row;
+  }
+
+  const attempts = (replyId: number, handle: Database = db()) =>
+    handle.select().from(publishAttempts).where(eq(publishAttempts.replyId, replyId)).orderBy(asc(publishAttempts.startedAt));
+
+  async function accountRow(id: number) {
+    const [row] = await db().select().from(xAccounts).where(eq(xAccounts.id, id));
+    return row!;
+  }
+
+  it("publishes a due reply once, with the right text and parent, and never again", async () => {
+    const h = await build();
+    const { post, reply: seeded } = await seedReply(h.account.id);
+
+    expect(await h.publisher.runOnce()).toEqual({ published: 1, failed: 0, retrying: 0 });
+
+    const sent = postRequests();
+    expect(sent).toHaveLength(1);
+    expect(sent[0]!.body).toEqual({ text: seeded.draft, reply: { in_reply_to_tweet_id: post.id } });
+    const atX = x.repliesTo(post.id);
+    expect(atX).toHaveLength(1);
+    expect(atX[0]!.author_id).toBe(us.id);
+    const row = await reply(seeded.id);
+    expect(row).toMatchObject({ status: "published", replyTweetId: atX[0]!.id, needsReconcile: false, failureReason: null, leaseUntil: null });
+    expect(row.publishedAt).toEqual(clock);
+    const [attempt, ...more] = await attempts(seeded.id);
+    expect(more).toEqual([]);
+    expect(attempt).toMatchObject({ id: row.attemptId, outcome: "posted", tweetId: atX[0]!.id, accountId: h.account.id });
+    expect(h.changes()).toBe(1);
+
+    advance(HOUR);
+    expect(await h.publisher.runOnce()).toEqual({ published: 0, failed: 0, retrying: 0 });
+    expect(postRequests()).toHaveLength(1);
+    expect((await reply(seeded.id)).replyTweetId).toBe(atX[0]!.id);
+  });
+
+  it("an answer lost after X committed the post (dropped connection) is reconciled, never posted twice", async () => {
+    const h = await build();
+    const { post, reply: seeded } = await seedReply(h.account.id);
+    x.enqueueFault({ method: "POST", path: "/2/tweets" }, { kind: "commitThenDrop" });
+
+    expect(await h.publisher.runOnce()).toEqual({ published: 0, failed: 0, retrying: 1 });
+    let row = await reply(seeded.id);
+    expect(row.status).toBe("approved");
+    expect(row.needsReconcile).toBe(true);
+    expect(row.failureReason).toMatch(/may have reached X/);
+    expect(row.scheduledAt!.getTime()).toBeGreaterThan(clock.getTime());
+    const atX = x.repliesTo(post.id);
+    expect(atX).toHaveLength(1);
+
+    // Before the retry time nothing happens at all.
+    const before = x.requests().length;
+    await h.publisher.runOnce();
+    expect(x.requests()).toHaveLength(before);
+
+    advance(row.scheduledAt!.getTime() - clock.getTime());
+    expect(await h.publisher.runOnce()).toEqual({ published: 1, failed: 0, retrying: 0 });
+    expect(postRequests()).toHaveLength(1);
+    row = await reply(seeded.id);
+    expect(row).toMatchObject({ status: "published", replyTweetId: atX[0]!.id, needsReconcile: false, failureReason: null });
+    expect((await attempts(seeded.id)).map((a) => a.outcome)).toEqual(["ambiguous", "reconciled"]);
+    expect(x.repliesTo(post.id)).toHaveLength(1);
+  });
+
+  it("a POST that times out after X committed it is reconciled: one tweet at X", async () => {
+    const h = await build({ requestTimeoutMs: 250 });
+    const { post, reply: seeded } = await seedReply(h.account.id);
+    await h.accounts.identity(h.account);
+    x.enqueueFault({ method: "POST", path: "/2/tweets" }, { kind: "commitThenDelay", ms: 1_500 });
+
+    expect(await h.publisher.runOnce()).toEqual({ published: 0, failed: 0, retrying: 1 });
+    const row = await reply(seeded.id);
+    expect(row).toMatchObject({ status: "approved", needsReconcile: true });
+    expect(row.failureReason).toMatch(/timed out/);
+    const atX = x.repliesTo(post.id);
+    expect(atX).toHaveLength(1);
+
+    advance(16 * MINUTE);
+    await h.publisher.runOnce();
+    expect(postRequests()).toHaveLength(1);
+    expect(await reply(seeded.id)).toMatchObject({ status: "published", replyTweetId: atX[0]!.id });
+    expect(x.repliesTo(post.id)).toHaveLength(1);
+  });
+
+  it("X down (503) → retried later, not failed, nothing posted; published once when X is back", async () => {
+    const h = await build();
+    const { post, reply: seeded } = await seedReply(h.account.id);
+    await h.accounts.identity(h.account);
+    x.setDown(503);
+
+    expect(await h.publisher.runOnce()).toEqual({ published: 0, failed: 0, retrying: 1 });
+    let row = await reply(seeded.id);
+    expect(row.status).toBe("approved");
+    expect(row.failureReason).toMatch(/503/);
+    // A 5xx to a POST may hide a created post: the retry must look first.
+    expect(row.needsReconcile).toBe(true);
+    expect(x.tweets().filter((t) => t.author_id === us.id)).toEqual([]);
+
+    // Still down at the retry: reading X fails, so nothing is posted and it waits again.
+    advance(16 * MINUTE);
+    await h.publisher.runOnce();
+    row = await reply(seeded.id);
+    expect(row).toMatchObject({ status: "approved", needsReconcile: true });
+    expect(row.failureReason).toMatch(/could not check X/);
+    expect(postRequests()).toHaveLength(1);
+
+    x.setDown(null);
+    advance(16 * MINUTE);
+    expect(await h.publisher.runOnce()).toEqual({ published: 1, failed: 0, retrying: 0 });
+    const atX = x.repliesTo(post.id);
+    expect(atX).toHaveLength(1);
+    expect(await reply(seeded.id)).toMatchObject({ status: "published", replyTweetId: atX[0]!.id, needsReconcile: false });
+    advance(HOUR);
+    await h.publisher.runOnce();
+    expect(x.repliesTo(post.id)).toHaveLength(1);
+  });
+
+  it("403 duplicate content while our reply exists at X → published with that reply's id", async () => {
+    const h = await build();
+    const { post, reply: seeded } = await seedReply(h.account.id);
+    const earlier = x.addTweet({ authorId: us.id, text: seeded.draft, inReplyToTweetId: post.id });
+
+    expect(await h.publisher.runOnce()).toEqual({ published: 1, failed: 0, retrying: 0 });
+    expect(postRequests()).toHaveLength(1);
+    expect(postRequests()[0]!.status).toBe(403);
+    expect(await reply(seeded.id)).toMatchObject({ status: "published", replyTweetId: earlier.id });
+    expect((await attempts(seeded.id)).map((a) => a.outcome)).toEqual(["reconciled"]);
+    expect(x.repliesTo(post.id)).toHaveLength(1);
+  });
+
+  it("403 duplicate content with no reply of ours to that post → failed with a readable reason", async () => {
+    const h = await build();
+    const { post, reply: seeded } = await seedReply(h.account.id);
+    x.addTweet({ authorId: us.id, text: seeded.draft }); // the same text, but not a reply to this post
+
+    expect(await h.publisher.runOnce()).toEqual({ published: 0, failed: 1, retrying: 0 });
+    const row = await reply(seeded.id);
+    expect(row.status).toBe("failed");
+    expect(row.failureReason).toMatch(/duplicate content.*no reply of ours/);
+    expect(x.repliesTo(post.id)).toEqual([]);
+    advance(HOUR);
+    await h.publisher.runOnce();
+    expect(postRequests()).toHaveLength(1);
+  });
+
+  it("403 duplicate content whose check fails is retried with a reconcile, not left claimed", async () => {
+    const h = await build();
+    const { post, reply: seeded } = await seedReply(h.account.id);
+    const earlier = x.addTweet({ authorId: us.id, text: seeded.draft, inReplyToTweetId: post.id });
+    await h.accounts.identity(h.account);
+    x.enqueueFault({ method: "GET", path: "/2/users/:id/tweets" }, { kind: "status", status: 503 });
+
+    expect(await h.publisher.runOnce()).toEqual({ published: 0, failed: 0, retrying: 1 });
+    const row = await reply(seeded.id);
+    expect(row).toMatchObject({ status: "approved", needsReconcile: true, leaseUntil: null });
+    expect(h.changes()).toBe(1);
+
+    advance(16 * MINUTE);
+    await h.publisher.runOnce();
+    expect(postRequests()).toHaveLength(1);
+    expect(await reply(seeded.id)).toMatchObject({ status: "published", replyTweetId: earlier.id });
+  });
+
+  it("429 → stays approved, the account waits until the reset without calling X, then publishes", async () => {
+    const h = await build();
+    const { post, reply: seeded } = await seedReply(h.account.id);
+    x.enqueueFault({ method: "POST", path: "/2/tweets" }, { kind: "rateLimited", resetInSeconds: 120 });
+
+    expect(await h.publisher.runOnce()).toEqual({ published: 0, failed: 0, retrying: 1 });
+    const row = await reply(seeded.id);
+    expect(row.status).toBe("approved");
+    expect(row.needsReconcile).toBe(false);
+    const until = (await accountRow(h.account.id)).rateLimitedUntil;
+    expect(until).not.toBeNull();
+    expect(until!.getTime()).toBeGreaterThan(clock.getTime() + 100_000);
+    expect(until!.getTime()).toBeLessThanOrEqual(Date.now() + 122_000);
+    expect(row.scheduledAt).toEqual(until);
+
+    const seen = x.requests().length;
+    advance(60_000);
+    expect(await h.publisher.runOnce()).toEqual({ published: 0, failed: 0, retrying: 0 });
+    expect(x.requests()).toHaveLength(seen);
+
+    advance(until!.getTime() - clock.getTime() + 1_000);
+    expect(await h.publisher.runOnce()).toEqual({ published: 1, failed: 0, retrying: 0 });
+    expect(postRequests()).toHaveLength(2);
+    expect(x.repliesTo(post.id)).toHaveLength(1);
+    expect((await reply(seeded.id)).status).toBe("published");
+  });
+
+  it("a reply to a deleted post fails with a reason and is not retried", async () => {
+    const h = await build();
+    const { post, reply: seeded } = await seedReply(h.account.id);
+    x.deleteTweet(post.id);
+
+    expect(await h.publisher.runOnce()).toEqual({ published: 0, failed: 1, retrying: 0 });
+    const row = await reply(seeded.id);
+    expect(row.status).toBe("failed");
+    expect(row.failureReason).toMatch(/deleted or not visible/);
+    expect((await accountRow(h.account.id)).sessionState).toBe("ok");
+    advance(HOUR);
+    await h.publisher.runOnce();
+    expect(postRequests()).toHaveLength(1);
+  });
+
+  it("401 on the POST (credentials revoked) → failed, account needs attention, nothing retried", async () => {
+    const h = await build({ token: "revoked-token" });
+    // The identity was resolved while the credentials still worked.
+    await db().update(xAccounts).set({ xUserId: us.id, username: us.username }).where(eq(xAccounts.id, h.account.id));
+    const first = await seedReply(h.account.id);
+    const second = await seedReply(h.account.id);
+
+    expect(await h.publisher.runOnce()).toEqual({ published: 0, failed: 1, retrying: 0 });
+    const row = await reply(first.reply.id);
+    expect(row.status).toBe("failed");
+    expect(row.failureReason).toMatch(/401/);
+    expect((await accountRow(h.account.id)).sessionState).toBe("needs_attention");
+    expect(postRequests()).toHaveLength(1);
+    // The account is held: the other due reply waits untouched, and nothing more goes to X.
+    advance(HOUR);
+    await h.publisher.runOnce();
+    expect(x.requests()).toHaveLength(1);
+    expect((await reply(second.reply.id)).status).toBe("approved");
+  });
+
+  it("401 on the first call (unknown token, identity never resolved) → failed, account needs attention", async () => {
+    const h = await build({ token: "unknown-token" });
+    const { reply: seeded } = await seedReply(h.account.id);
+
+    expect(await h.publisher.runOnce()).toEqual({ published: 0, failed: 1, retrying: 0 });
+    const row = await reply(seeded.id);
+    expect(row.status).toBe("failed");
+    expect(row.failureReason).toMatch(/401/);
+    expect((await accountRow(h.account.id)).sessionState).toBe("needs_attention");
+    const seen = x.requests().length;
+    advance(HOUR);
+    await h.publisher.runOnce();
+    expect(x.requests()).toHaveLength(seen);
+    expect(postRequests()).toEqual([]);
+  });
+
+  it("REPLY_POLICY=summoned and a post that is not answerable → failed without any request to X", async () => {
+    const h = await build({ replyPolicy: "summoned" });
+    const { reply: seeded } = await seedReply(h.account.id, { answerable: false });
+    const answerable = await seedReply(h.account.id, { answerable: true });
+
+    expect(await h.publisher.runOnce()).toEqual({ published: 1, failed: 1, retrying: 0 });
+    const row = await reply(seeded.id);
+    expect(row.status).toBe("failed");
+    expect(row.failureReason).toMatch(/not answerable/);
+    expect(postRequests()).toHaveLength(1);
+    expect(postRequests()[0]!.body).toMatchObject({ reply: { in_reply_to_tweet_id: answerable.post.id } });
+    expect(x.requests().filter((r) => JSON.stringify(r).includes(seeded.postTweetId))).toEqual([]);
+  });
+
+  it("REPLY_POLICY=summoned with only an unanswerable post → no request to X at all", async () => {
+    const h = await build({ replyPolicy: "summoned" });
+    const { reply: seeded } = await seedReply(h.account.id, { answerable: false });
+    expect(await h.publisher.runOnce()).toEqual({ published: 0, failed: 1, retrying: 0 });
+    expect((await reply(seeded.id)).status).toBe("failed");
+    expect(x.requests()).toEqual([]);
+  });
+
+  it("maxPostsPerHour: only that many POSTs in an hour; the rest go when the hour has passed", async () => {
+    const h = await build({ settings: { maxPostsPerHour: 2 } });
+    const seeded = [await seedReply(h.account.id), await seedReply(h.account.id), await seedReply(h.account.id)];
+
+    expect(await h.publisher.runOnce()).toEqual({ published: 2, failed: 0, retrying: 0 });
+    expect(postRequests()).toHaveLength(2);
+    advance(30 * MINUTE);
+    expect(await h.publisher.runOnce()).toEqual({ published: 0, failed: 0, retrying: 0 });
+    expect(postRequests()).toHaveLength(2);
+    expect((await reply(seeded[2]!.reply.id)).status).toBe("approved");
+
+    advance(30 * MINUTE + 1_000);
+    expect(await h.publisher.runOnce()).toEqual({ published: 1, failed: 0, retrying: 0 });
+    expect(postRequests()).toHaveLength(3);
+    for (const { post } of seeded) expect(x.repliesTo(post.id)).toHaveLength(1);
+  });
+
+  it("maxPostsPerDay counts the attempts of the last 24 hours", async () => {
+    const h = await build({ settings: { maxPostsPerDay: 1 } });
+    const first = await seedReply(h.account.id);
+    const second = await seedReply(h.account.id);
+    await h.publisher.runOnce();
+    advance(23 * HOUR);
+    await h.publisher.runOnce();
+    expect(postRequests()).toHaveLength(1);
+    expect((await reply(second.reply.id)).status).toBe("approved");
+    advance(HOUR + 1_000);
+    await h.publisher.runOnce();
+    expect(postRequests()).toHaveLength(2);
+    expect((await reply(first.reply.id)).status).toBe("published");
+    expect((await reply(second.reply.id)).status).toBe("published");
+  });
+
+  it("gap: the next due reply waits until x_accounts.next_post_at (random within the range)", async () => {
+    const h = await build({ settings: { gapSeconds: { min: 30, max: 90 } }, random: () => 0.5 });
+    const first = await seedReply(h.account.id);
+    const second = await seedReply(h.account.id);
+
+    expect(await h.publisher.runOnce()).toEqual({ published: 1, failed: 0, retrying: 0 });
+    expect((await reply(first.reply.id)).status).toBe("published");
+    const nextPostAt = (await accountRow(h.account.id)).nextPostAt;
+    expect(nextPostAt).toEqual(new Date(clock.getTime() + 60_000));
+
+    advance(59_000);
+    expect(await h.publisher.runOnce()).toEqual({ published: 0, failed: 0, retrying: 0 });
+    expect(postRequests()).toHaveLength(1);
+
+    advance(1_000);
+    expect(await h.publisher.runOnce()).toEqual({ published: 1, failed: 0, retrying: 0 });
+    expect(postRequests()).toHaveLength(2);
+    expect((await reply(second.reply.id)).status).toBe("published");
+  });
+
+  it("paused → runOnce posts nothing; resumed → it publishes", async () => {
+    const h = await build();
+    const { reply: seeded } = await seedReply(h.account.id);
+    await h.pause.pause(1, clock);
+
+    expect(await h.publisher.runOnce()).toEqual({ published: 0, failed: 0, retrying: 0 });
+    expect(x.requests()).toEqual([]);
+    expect((await reply(seeded.id)).status).toBe("approved");
+    expect(h.changes()).toBe(0);
+
+    await h.pause.resume(1, clock);
+    expect(await h.publisher.runOnce()).toEqual({ published: 1, failed: 0, retrying: 0 });
+  });
+
+  it("crash recovery: a claim left in publishing whose tweet exists at X is reconciled, no POST", async () => {
+    const h = await build();
+    const { post, reply: seeded } = await seedReply(h.account.id);
+    // The dead process had claimed the reply, recorded its attempt, and X had created the post.
+    const deadAttempt = "00000000-0000-4000-8000-000000000001";
+    await db()
+      .update(replies)
+      .set({ status: "publishing", attemptId: deadAttempt, attemptCount: 1, leaseUntil: new Date(clock.getTime() - 1_000) })
+      .where(eq(replies.id, seeded.id));
+    await db()
+      .insert(publishAttempts)
+      .values({ id: deadAttempt, replyId: seeded.id, accountId: h.account.id, startedAt: new Date(clock.getTime() - 3 * MINUTE) });
+    const existing = x.addTweet({ authorId: us.id, text: seeded.draft, inReplyToTweetId: post.id });
+
+    expect(await h.publisher.runOnce()).toEqual({ published: 1, failed: 0, retrying: 0 });
+    expect(postRequests()).toEqual([]);
+    const row = await reply(seeded.id);
+    expect(row).toMatchObject({ status: "published", replyTweetId: existing.id, needsReconcile: false });
+    expect(row.attemptId).not.toBe(deadAttempt);
+    const rows = await attempts(seeded.id);
+    expect(rows.map((a) => [a.id === deadAttempt, a.outcome])).toEqual([
+      [true, null],
+      [false, "reconciled"],
+    ]);
+  });
+
+  it("recoverClaims(true) releases a claim with a future lease; recoverClaims(false) does not", async () => {
+    const h = await build();
+    const { reply: seeded } = await seedReply(h.account.id);
+    await db()
+      .update(replies)
+      .set({
+        status: "publishing",
+        attemptId: "00000000-0000-4000-8000-000000000002",
+        attemptCount: 1,
+        leaseUntil: new Date(clock.getTime() + 10 * MINUTE),
+      })
+      .where(eq(replies.id, seeded.id));
+
+    expect(await h.publisher.recoverClaims(false)).toBe(0);
+    expect(await reply(seeded.id)).toMatchObject({ status: "publishing", needsReconcile: false });
+    // A run on a shared server must not steal a live claim either.
+    expect(await h.publisher.runOnce()).toEqual({ published: 0, failed: 0, retrying: 0 });
+    expect(x.requests()).toEqual([]);
+
+    expect(await h.publisher.recoverClaims(true)).toBe(1);
+    expect(await reply(seeded.id)).toMatchObject({ status: "approved", needsReconcile: true, leaseUntil: null });
+    await h.publisher.runOnce();
+    expect(postRequests()).toHaveLength(1);
+    expect((await reply(seeded.id)).status).toBe("published");
+  });
+
+  it("a stale worker's late outcome cannot overwrite the reply another worker published", async () => {
+    const stale = await build({ requestTimeoutMs: 20_000 });
+    const fresh = await build();
+    const { post, reply: seeded } = await seedReply(stale.account.id);
+    await stale.accounts.identity(stale.account);
+    x.enqueueFault({ method: "POST", path: "/2/tweets" }, { kind: "hang" });
+
+    const late = stale.publisher.runOnce();
+    await vi.waitFor(() => expect(postRequests()).toHaveLength(1), { timeout: 5_000, interval: 10 });
+    const claimed = await reply(seeded.id);
+    expect(claimed.status).toBe("publishing");
+    const staleAttempt = claimed.attemptId!;
+
+    // Its lease runs out while X keeps it waiting; another run takes over.
+    await db()
+      .update(replies)
+      .set({ leaseUntil: new Date(clock.getTime() - 1_000) })
+      .where(eq(replies.id, seeded.id));
+    expect(await fresh.publisher.runOnce()).toEqual({ published: 1, failed: 0, retrying: 0 });
+    const atX = x.repliesTo(post.id);
+    expect(atX).toHaveLength(1);
+    const published = await reply(seeded.id);
+    expect(published).toMatchObject({ status: "published", replyTweetId: atX[0]!.id });
+    expect(published.attemptId).not.toBe(staleAttempt);
+
+    expect(x.releaseHangs()).toBe(1);
+    await late;
+    const after = await reply(seeded.id);
+    expect(after).toMatchObject({
+      status: "published",
+      replyTweetId: atX[0]!.id,
+      attemptId: published.attemptId,
+      needsReconcile: false,
+      failureReason: null,
+      version: published.version,
+    });
+    const rows = await attempts(seeded.id);
+    const staleRow = rows.find((a) => a.id === staleAttempt);
+    expect(staleRow?.outcome).toBe("ambiguous");
+    expect(staleRow?.finishedAt).not.toBeNull();
+    expect(rows.find((a) => a.id === published.attemptId)?.outcome).toBe("posted");
+
+    advance(HOUR);
+    await fresh.publisher.runOnce();
+    expect(postRequests()).toHaveLength(2);
+    expect(x.repliesTo(post.id)).toHaveLength(1);
+  });
+
+  it.runIf(target.name === "postgres")(
+    "two publishers on two connection pools publish 20 replies exactly once (SKIP LOCKED)",
+    async () => {
+      const second = openPostgres(database.url!, silentLogger());
+      try {
+        const a = await build();
+        const b = await build({ db: second.db });
+        expect(b.account.id).toBe(a.account.id);
+        const seeded = [];
+        for (let i = 0; i < 20; i++) seeded.push(await seedReply(a.account.id));
+
+        let publishedByA = 0;
+        let publishedByB = 0;
+        for (let round = 0; round < 3; round++) {
+          const [ra, rb] = await Promise.all([a.publisher.runOnce(), b.publisher.runOnce()]);
+          publishedByA += ra.published;
+          publishedByB += rb.published;
+        }
+
+        expect(publishedByA + publishedByB).toBe(20);
+        expect(postRequests()).toHaveLength(20);
+        expect(postRequests().every((r) => r.status === 201)).toBe(true);
+        for (const { post } of seeded) expect(x.repliesTo(post.id)).toHaveLength(1);
+        const ids = seeded.map((s) => s.reply.id);
+        const rows = await db().select().from(replies).where(inArray(replies.id, ids));
+        expect(rows.every((r) => r.status === "published")).toBe(true);
+        expect(new Set(rows.map((r) => r.replyTweetId)).size).toBe(20);
+        const all = await db().select().from(publishAttempts).where(inArray(publishAttempts.replyId, ids));
+        expect(all).toHaveLength(20);
+        expect(new Set(all.map((r) => r.replyId)).size).toBe(20);
+        expect(all.every((r) => r.outcome === "posted")).toBe(true);
+      } finally {
+        await second.close();
+      }
+    },
+  );
+});
