@@ -322,3 +322,6 @@ export function secretsOf(config: Config): string[] {
     account?.accessSecret,
   ].filter((value): value is string => value !== undefined && value.length >= 6);
 }
+
+/** Names of every environment variable the configuration reads. */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(envSchema.shape);

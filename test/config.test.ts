@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig, secretsOf } from "../src/config.js";
+import { readFileSync } from "node:fs";
+import { parseEnv } from "node:util";
+import { CONFIG_VARIABLES, ConfigError, loadConfig, secretsOf } from "../src/config.js";
 
 const minimal = { TELEGRAM_BOT_TOKEN: "123456:ABC-def_ghi", ADMIN_CHAT_ID: "4242" };
 
@@ -83,5 +85,19 @@ describe("config", () => {
   it("lists the secrets to redact", () => {
     const config = loadConfig({ ...minimal, OPENAI_API_KEY: "sk-test-123456" });
     expect(secretsOf(config)).toEqual(["123456:ABC-def_ghi", "sk-test-123456"]);
+  });
+});
+
+describe(".env.example", () => {
+  it("documents every variable the config reads", () => {
+    const example = readFileSync(new URL("../.env.example", import.meta.url), "utf8");
+    for (const name of CONFIG_VARIABLES) {
+      expect(example, name).toMatch(new RegExp(`^(# )?${name}=`, "m"));
+    }
+  });
+
+  it("parses as a valid configuration once the two required values are filled in", () => {
+    const env = parseEnv(readFileSync(new URL("../.env.example", import.meta.url), "utf8"));
+    expect(() => loadConfig({ ...env, ...minimal })).not.toThrow();
   });
 });

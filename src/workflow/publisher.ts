@@ -220,7 +220,7 @@ export function createPublisher(deps: PublisherDeps) {
       await failed(reply, attemptId, "the post this reply answers is missing");
       return;
     }
-    if (false) {
+    if (deps.replyPolicy() === "summoned" && !post.answerable) {
       await failed(reply, attemptId, "not answerable: the author did not mention or quote this account (REPLY_POLICY=summoned)");
       return;
     }

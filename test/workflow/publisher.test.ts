@@ -319,9 +319,13 @@ describe.each(databaseTargets())("publisher on $name", (target) => {
   it("429 → stays approved, the account waits until the reset without calling X, then publishes", async () => {
     const h = await build();
     const { post, reply: seeded } = await seedReply(h.account.id);
+    const other = await seedReply(h.account.id);
     x.enqueueFault({ method: "POST", path: "/2/tweets" }, { kind: "rateLimited", resetInSeconds: 120 });
 
+    // The other due reply is held back too: the whole account waits, not just the refused reply.
     expect(await h.publisher.runOnce()).toEqual({ published: 0, failed: 0, retrying: 1 });
+    expect(postRequests()).toHaveLength(1);
+    expect((await reply(other.reply.id)).status).toBe("approved");
     const row = await reply(seeded.id);
     expect(row.status).toBe("approved");
     expect(row.needsReconcile).toBe(false);
@@ -337,9 +341,10 @@ describe.each(databaseTargets())("publisher on $name", (target) => {
     expect(x.requests()).toHaveLength(seen);
 
     advance(until!.getTime() - clock.getTime() + 1_000);
-    expect(await h.publisher.runOnce()).toEqual({ published: 1, failed: 0, retrying: 0 });
-    expect(postRequests()).toHaveLength(2);
+    expect(await h.publisher.runOnce()).toEqual({ published: 2, failed: 0, retrying: 0 });
+    expect(postRequests()).toHaveLength(3);
     expect(x.repliesTo(post.id)).toHaveLength(1);
+    expect(x.repliesTo(other.post.id)).toHaveLength(1);
     expect((await reply(seeded.id)).status).toBe("published");
   });
 
