@@ -112,6 +112,12 @@ export async function startApp(
     for (const feature of workflowFeatures(database, workflow, () => void scheduler.runNow(JOBS.publish))) {
       features.use(feature);
     }
+    health.addComponent("workflow", async () => {
+      const state = await workflow.pause.state();
+      return state.paused
+        ? { state: "ok", detail: `paused since ${state.at?.toISOString() ?? "?"}: nothing is discovered or published` }
+        : { state: "ok", detail: "running" };
+    });
     scheduler.add(JOBS.discovery, config.discovery.cron, () => workflow.discoverAndDraft());
     scheduler.add(JOBS.publish, config.publishCron, async () => {
       await workflow.publisher.runOnce();

@@ -76,7 +76,21 @@ export function createHealthService(deps: {
       : { state: "down", detail: "no successful API call yet" };
   }
 
+  const extraProbes = new Map<string, () => Promise<ComponentHealth>>();
+  const probeExtra = async (name: string, probe: () => Promise<ComponentHealth>): Promise<[string, ComponentHealth]> => {
+    try {
+      return [name, await withTimeout(probe(), DATABASE_PROBE_TIMEOUT_MS, name)];
+    } catch (error) {
+      return [name, { state: "down", detail: (error as Error).message }];
+    }
+  };
+
   return {
+    /** Adds a component to the report (registered by the parts that exist after the bot is built). */
+    addComponent(name: string, probe: () => Promise<ComponentHealth>): void {
+      extraProbes.set(name, probe);
+    },
+
     /** Probes every component and derives the overall status. */
     async report(): Promise<HealthReport> {
       const components = {
@@ -84,6 +98,7 @@ export function createHealthService(deps: {
         telegram: describeTelegram(),
         x: describeX(),
         ai: describeAi(),
+        ...Object.fromEntries(await Promise.all([...extraProbes].map(([name, probe]) => probeExtra(name, probe)))),
       };
       const status: OverallStatus =
         components.database.state === "down"

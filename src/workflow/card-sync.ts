@@ -1,4 +1,4 @@
-import { and, asc, eq, isNull, lt, or, sql } from "drizzle-orm";
+import { and, asc, eq, inArray, isNull, lt, or, sql } from "drizzle-orm";
 import type { Database } from "../db/database.js";
 import { posts, replies } from "../db/schema.js";
 import type { Logger } from "../logger.js";
@@ -37,6 +37,14 @@ export interface CardSyncDeps {
 }
 
 const BATCH_SIZE = 25;
+
+/** Marks the cards of open replies as stale (e.g. after /pause), so the next sync redraws them. */
+export async function markOpenCardsStale(db: Database): Promise<void> {
+  await db
+    .update(replies)
+    .set({ cardVersion: 0 })
+    .where(inArray(replies.status, ["awaiting_approval", "approved", "publishing"]));
+}
 
 /**
  * Brings cards in line with their replies: a reply whose card was never sent gets one, a reply

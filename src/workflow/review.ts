@@ -23,10 +23,11 @@ export interface ReviewDeps {
 }
 
 /** Explains why an action did not apply, from the reply's current state. */
-async function refusal(db: Database, id: number, version?: number): Promise<ReviewResult> {
+async function refusal(db: Database, id: number, now: Date, version?: number): Promise<ReviewResult> {
   const reply = await findReply(db, id);
   if (!reply) return { ok: false, message: "This reply no longer exists." };
   if (reply.status !== "awaiting_approval") return { ok: false, message: `Already ${STATUS_WORDS[reply.status]}.` };
+  if (reply.expiresAt <= now) return { ok: false, message: "This draft has expired." };
   if (version !== undefined && reply.version !== version) {
     return { ok: false, message: "The draft changed since this card was drawn; look at the updated card." };
   }
@@ -68,7 +69,7 @@ export function createReview(deps: ReviewDeps) {
         { decidedBy: by, decidedAt, scheduledAt },
         and(eq(replies.version, version), eq(replies.tooLong, false), expiresInFuture()),
       );
-      if (!reply) return refusal(db, id, version);
+      if (!reply) return refusal(db, id, now(), version);
       await recordEvent(db, { kind: "approved", replyId: id, actor: by });
       return { ok: true, reply };
     },
@@ -83,7 +84,7 @@ export function createReview(deps: ReviewDeps) {
         { decidedBy: by, decidedAt: now() },
         eq(replies.version, version),
       );
-      if (!reply) return refusal(db, id, version);
+      if (!reply) return refusal(db, id, now(), version);
       await recordEvent(db, { kind: "rejected", replyId: id, actor: by });
       return { ok: true, reply };
     },
@@ -107,7 +108,7 @@ export function createReview(deps: ReviewDeps) {
         { draft, weightedLength: length, tooLong: false },
         expiresInFuture(),
       );
-      if (!reply) return refusal(db, id);
+      if (!reply) return refusal(db, id, now());
       await recordEvent(db, { kind: "edited", replyId: id, actor: by });
       return { ok: true, reply };
     },
@@ -121,7 +122,7 @@ export function createReview(deps: ReviewDeps) {
         .innerJoin(posts, eq(posts.tweetId, replies.postTweetId))
         .where(eq(replies.id, id));
       if (!row || row.reply.status !== "awaiting_approval" || row.reply.version !== version) {
-        return refusal(db, id, version);
+        return refusal(db, id, now(), version);
       }
       const settings = await deps.settings.current();
       const outcome = await deps.drafter.draft(postForDraft(row.post), settings.persona, signal);
@@ -133,7 +134,7 @@ export function createReview(deps: ReviewDeps) {
         { draft: outcome.text, weightedLength: outcome.weightedLength, tooLong: outcome.tooLong, model: outcome.model },
         and(eq(replies.version, version), expiresInFuture()),
       );
-      if (!reply) return refusal(db, id, version);
+      if (!reply) return refusal(db, id, now(), version);
       await recordEvent(db, { kind: "regenerated", replyId: id, actor: by });
       return { ok: true, reply };
     },

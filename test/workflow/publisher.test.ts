@@ -49,6 +49,19 @@ interface BuildOptions {
   random?: () => number;
 }
 
+/** `promise`, or a rejection naming `what` if it is still pending after `ms` (a guard against a hang, not a wait). */
+async function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(what)), ms);
+  });
+  try {
+    return await Promise.race([promise, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 describe.each(databaseTargets())("publisher on $name", (target) => {
   let database: TestDatabase;
   let x: FakeX;
@@ -586,6 +599,26 @@ describe.each(databaseTargets())("publisher on $name", (target) => {
     await fresh.publisher.runOnce();
     expect(postRequests()).toHaveLength(2);
     expect(x.repliesTo(post.id)).toHaveLength(1);
+  });
+
+  it.runIf(target.name === "postgres")("a reply locked by another worker's claim is skipped, not waited on", async () => {
+    const second = openPostgres(database.url!, silentLogger());
+    try {
+      const h = await build();
+      const locked = await seedReply(h.account.id);
+      const free = await seedReply(h.account.id);
+      // Another worker is in the middle of claiming the oldest due reply (its row lock is held).
+      const result = await second.db.transaction(async (tx) => {
+        await tx.select({ id: replies.id }).from(replies).where(eq(replies.id, locked.reply.id)).for("update");
+        return withDeadline(h.publisher.runOnce(), 5_000, "runOnce waited on a row another worker had locked");
+      });
+      expect(result).toEqual({ published: 1, failed: 0, retrying: 0 });
+      expect((await reply(free.reply.id)).status).toBe("published");
+      expect((await reply(locked.reply.id)).status).toBe("approved");
+      expect(postRequests()).toHaveLength(1);
+    } finally {
+      await second.close();
+    }
   });
 
   it.runIf(target.name === "postgres")(

@@ -174,4 +174,35 @@ describe("reply workflow end to end: discover → draft → approve in Telegram 
     expect((await replyRow(mention.id)).draft).toBe("Written after a restart.");
     await database.dispose();
   });
+
+  it("pauses: the card and /health say so and nothing is published until /resume", async () => {
+    const { mention, card } = await mentionCard();
+    await rig.tg.sendText({ from: ADMIN, chat: ADMIN_CHAT, text: "/pause" });
+    await rig.tg.waitForBotMessage((m) => m.messageId === card.messageId && m.text.includes("Bot paused"));
+    await press(card, buttonData(card, "Approve"));
+    await app.app.scheduler.runNow(JOBS.publish);
+    expect(rig.posts()).toEqual([]);
+    await rig.tg.sendText({ from: ADMIN, chat: ADMIN_CHAT, text: "/health" });
+    const health = await rig.tg.waitForBotMessage((m) => m.text.includes("Health"));
+    expect(health.text).toContain("paused since");
+
+    await rig.tg.sendText({ from: ADMIN, chat: ADMIN_CHAT, text: "/resume" });
+    await rig.tg.waitForBotMessage((m) => m.messageId === card.messageId && m.text.includes("Published"));
+    expect(rig.posts()).toEqual([{ text: (await replyRow(mention.id)).draft, inReplyTo: mention.id }]);
+  });
+
+  it("expires drafts nobody decided on: the card says so and Approve is refused", async () => {
+    const { mention, card } = await mentionCard();
+    const approve = buttonData(card, "Approve");
+    await app.database.handle.db
+      .update(replies)
+      .set({ expiresAt: new Date(Date.now() - 1_000) })
+      .where(eq(replies.postTweetId, mention.id));
+    expect((await press(card, approve)).text).toBe("This draft has expired.");
+    await app.app.scheduler.runNow(JOBS.maintenance);
+    const expired = await rig.tg.waitForBotMessage((m) => m.messageId === card.messageId && m.text.includes("Expired"));
+    expect(expired.inlineKeyboard).toEqual([]);
+    expect((await press(card, approve)).text).toBe("Already expired.");
+    expect(rig.posts()).toEqual([]);
+  });
 });

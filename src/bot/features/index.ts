@@ -1,4 +1,5 @@
 import type { DatabaseHandle } from "../../db/database.js";
+import { markOpenCardsStale } from "../../workflow/card-sync.js";
 import type { Workflow } from "../../workflow/services.js";
 import { createPauseFeature } from "./pause.js";
 import { createQueueFeature } from "./queue.js";
@@ -15,7 +16,14 @@ export function workflowFeatures(database: DatabaseHandle, workflow: Workflow, p
     createQueueFeature(db),
     createStatsFeature({ db }),
     createWatchlistFeature({ watchlist: workflow.watchlist }),
-    createPauseFeature({ pauseSwitch: workflow.pause }),
+    createPauseFeature({
+      pauseSwitch: workflow.pause,
+      onChanged: async () => {
+        await markOpenCardsStale(db);
+        await workflow.cards.sync();
+        publishSoon();
+      },
+    }),
     createSettingsFeature(workflow.settings),
   ];
 }
