@@ -43,7 +43,7 @@ export interface App {
 /** Lists, for the boot log and /health, the optional integrations that are not configured. */
 export function missingIntegrations(config: Config): string[] {
   const missing: string[] = [];
-  if (!config.x.account) missing.push("X account (X_APP_KEY, X_APP_SECRET, X_ACCESS_TOKEN, X_ACCESS_SECRET)");
+  if (config.x.accounts.length === 0) missing.push("X account (X_APP_KEY, X_APP_SECRET, X_ACCESS_TOKEN, X_ACCESS_SECRET)");
   if (!config.openai.apiKey) missing.push("AI provider (OPENAI_API_KEY)");
   return missing;
 }

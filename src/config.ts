@@ -1,6 +1,9 @@
 import cron from "node-cron";
 import { z } from "zod";
 
+/** Label of the X account configured by the X_* variables. */
+export const PRIMARY_ACCOUNT_LABEL = "main";
+
 /** Bot API user id of the "GroupAnonymousBot" that stands in for anonymous group admins. */
 export const ANONYMOUS_ADMIN_BOT_ID = 1087968824;
 
@@ -117,6 +120,25 @@ const envSchema = z
     X_APP_SECRET: optionalString,
     X_ACCESS_TOKEN: optionalString,
     X_ACCESS_SECRET: optionalString,
+    X_EXTRA_ACCOUNTS: z.preprocess(
+      emptyToUndefined,
+      z
+        .string()
+        .optional()
+        .transform((value, ctx) => {
+          if (value === undefined) return [];
+          const accounts = value.split(",").map((entry) => entry.trim().split(":"));
+          if (accounts.some((parts) => parts.length !== 3 || parts.some((part) => !/^[\w.-]+$/.test(part)))) {
+            ctx.addIssue({ code: "custom", message: "must be a comma list of label:accessToken:accessSecret" });
+            return z.NEVER;
+          }
+          return accounts.map(([label, accessToken, accessSecret]) => ({
+            label: label!,
+            accessToken: accessToken!,
+            accessSecret: accessSecret!,
+          }));
+        }),
+    ),
     GRACEFUL_SHUTDOWN_TIMEOUT_MS: integer(10_000, 100, 600_000),
     OPENAI_FALLBACK_MODELS: z.preprocess(
       emptyToUndefined,
@@ -193,6 +215,13 @@ const envSchema = z
         });
       }
     }
+    if (env.X_EXTRA_ACCOUNTS.length > 0 && present.length === 0) {
+      ctx.addIssue({ code: "custom", path: ["X_EXTRA_ACCOUNTS"], message: "needs the X_APP_KEY … X_ACCESS_SECRET of the first account" });
+    }
+    const labels = [PRIMARY_ACCOUNT_LABEL, ...env.X_EXTRA_ACCOUNTS.map((account) => account.label)];
+    if (new Set(labels).size !== labels.length) {
+      ctx.addIssue({ code: "custom", path: ["X_EXTRA_ACCOUNTS"], message: `labels must be unique and not "${PRIMARY_ACCOUNT_LABEL}"` });
+    }
     if (env.SCHEDULE_MIN_DELAY_MINUTES > env.SCHEDULE_MAX_DELAY_MINUTES) {
       ctx.addIssue({
         code: "custom",
@@ -226,7 +255,8 @@ export interface Config {
   readonly http: { readonly host: string; readonly port: number };
   readonly logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
   readonly openai: { readonly apiKey: string | undefined; readonly baseUrl: string; readonly model: string };
-  readonly x: { readonly apiRoot: string; readonly account: XAccountCredentials | undefined };
+  /** The X accounts replies go out from; the first is the X_* account labelled "main". Empty = X not configured. */
+  readonly x: { readonly apiRoot: string; readonly accounts: readonly { readonly label: string; readonly credentials: XAccountCredentials }[] };
   readonly gracefulShutdownTimeoutMs: number;
   readonly ai: { readonly fallbackModels: readonly string[]; readonly maxShortenAttempts: number };
   readonly discovery: { readonly cron: string; readonly mentions: boolean };
@@ -286,7 +316,18 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     http: { host: e.HTTP_HOST, port: e.HTTP_PORT },
     logLevel: e.LOG_LEVEL,
     openai: { apiKey: e.OPENAI_API_KEY, baseUrl: e.OPENAI_BASE_URL, model: e.OPENAI_MODEL },
-    x: { apiRoot: e.X_API_ROOT, account },
+    x: {
+      apiRoot: e.X_API_ROOT,
+      accounts: account
+        ? [
+            { label: PRIMARY_ACCOUNT_LABEL, credentials: account },
+            ...e.X_EXTRA_ACCOUNTS.map((extra) => ({
+              label: extra.label,
+              credentials: { ...account, accessToken: extra.accessToken, accessSecret: extra.accessSecret },
+            })),
+          ]
+        : [],
+    },
     gracefulShutdownTimeoutMs: e.GRACEFUL_SHUTDOWN_TIMEOUT_MS,
     ai: { fallbackModels: e.OPENAI_FALLBACK_MODELS, maxShortenAttempts: e.MAX_SHORTEN_ATTEMPTS },
     discovery: { cron: e.DISCOVERY_CRON, mentions: e.DISCOVER_MENTIONS },
@@ -312,14 +353,15 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
 
 /** The secret values of a config, for log and message redaction. */
 export function secretsOf(config: Config): string[] {
-  const account = config.x.account;
   return [
     config.telegram.token,
     config.openai.apiKey,
-    account?.appKey,
-    account?.appSecret,
-    account?.accessToken,
-    account?.accessSecret,
+    ...config.x.accounts.flatMap(({ credentials }) => [
+      credentials.appKey,
+      credentials.appSecret,
+      credentials.accessToken,
+      credentials.accessSecret,
+    ]),
   ].filter((value): value is string => value !== undefined && value.length >= 6);
 }
 

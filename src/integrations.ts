@@ -4,14 +4,11 @@ import type { Config } from "./config.js";
 import { createXAccountClient } from "./x/twitter-client.js";
 import type { XAccountClient } from "./x/types.js";
 
-/** Label of the X account configured by the X_* variables. */
-export const PRIMARY_ACCOUNT_LABEL = "main";
-
 /** The X API clients of the configured accounts, by label (empty when X is not configured). */
 export function xClientsFromConfig(config: Config): ReadonlyMap<string, XAccountClient> {
   const clients = new Map<string, XAccountClient>();
-  if (config.x.account) {
-    clients.set(PRIMARY_ACCOUNT_LABEL, createXAccountClient({ apiRoot: config.x.apiRoot, credentials: config.x.account }));
+  for (const { label, credentials } of config.x.accounts) {
+    clients.set(label, createXAccountClient({ apiRoot: config.x.apiRoot, credentials }));
   }
   return clients;
 }

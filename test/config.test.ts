@@ -25,7 +25,7 @@ describe("config", () => {
     expect(config.logLevel).toBe("info");
     expect(config.openai.baseUrl).toBe("https://api.openai.com/v1");
     expect(config.x.apiRoot).toBe("https://api.x.com");
-    expect(config.x.account).toBeUndefined();
+    expect(config.x.accounts).toEqual([]);
     expect(config.gracefulShutdownTimeoutMs).toBe(10_000);
   });
 
@@ -75,7 +75,23 @@ describe("config", () => {
       X_ACCESS_TOKEN: "access-token",
       X_ACCESS_SECRET: "access-secret",
     });
-    expect(config.x.account?.accessToken).toBe("access-token");
+    expect(config.x.accounts.map((a) => [a.label, a.credentials.accessToken])).toEqual([["main", "access-token"]]);
+    const two = loadConfig({
+      ...minimal,
+      X_APP_KEY: "app-key",
+      X_APP_SECRET: "app-secret",
+      X_ACCESS_TOKEN: "access-token",
+      X_ACCESS_SECRET: "access-secret",
+      X_EXTRA_ACCOUNTS: "second:tok-2:secret-2",
+    });
+    expect(two.x.accounts[1]).toEqual({
+      label: "second",
+      credentials: { appKey: "app-key", appSecret: "app-secret", accessToken: "tok-2", accessSecret: "secret-2" },
+    });
+    expect(secretsOf(two)).toContain("secret-2");
+    expect(problemsOf({ ...minimal, X_EXTRA_ACCOUNTS: "a:b" })).toEqual([
+      expect.stringContaining("X_EXTRA_ACCOUNTS must be a comma list of label:accessToken:accessSecret"),
+    ]);
   });
 
   it("strips trailing slashes from API roots", () => {

@@ -58,8 +58,8 @@ export function createHealthService(deps: {
   }
 
   function describeX(): ComponentHealth {
-    return deps.config.x.account
-      ? { state: "ok", detail: `configured (${deps.config.x.apiRoot})` }
+    return deps.config.x.accounts.length > 0
+      ? { state: "ok", detail: `${deps.config.x.accounts.length} account(s) configured (${deps.config.x.apiRoot})` }
       : { state: "not_configured", detail: "set X_APP_KEY, X_APP_SECRET, X_ACCESS_TOKEN, X_ACCESS_SECRET" };
   }
 

@@ -74,14 +74,23 @@ export async function runDiscovery(deps: DiscoveryDeps): Promise<DiscoveryResult
   const onTopic = topicMatcher(topics);
   const policy = deps.replyPolicy();
 
-  const store = async (account: XAccount, source: PostSource, detail: string, page: XPage) => {
-    const identity = identities.get(account.id);
-    if (!identity) return;
+  /**
+   * The account that answers a post: one the author summoned (mentioned, replied to, quoted) if
+   * any; otherwise replies are spread over the accounts by post id.
+   */
+  const answeringAccount = async (post: XPost, via: XAccount) => {
+    const quotedAuthorId = post.quotedPostId ? await quotedAuthor(via, post.quotedPostId, ours) : undefined;
+    const usable = deps.accounts.all().filter((account) => identities.has(account.id));
+    const summoned = usable.find((account) => isSummoned(post, identities.get(account.id)!, quotedAuthorId));
+    if (summoned) return { account: summoned, summoned: true };
+    return { account: usable[Number(BigInt(post.id) % BigInt(usable.length))] ?? via, summoned: false };
+  };
+
+  const store = async (via: XAccount, source: PostSource, detail: string, page: XPage) => {
     result.fetched += page.posts.length;
     for (const post of [...page.posts].reverse()) {
       if (ours.has(post.authorId)) continue;
-      const quotedAuthorId = post.quotedPostId ? await quotedAuthor(account, post.quotedPostId, ours) : undefined;
-      const summoned = isSummoned(post, identity, quotedAuthorId);
+      const { account, summoned } = await answeringAccount(post, via);
       const skipReason = await skipReasonFor(post, source, summoned);
       const inserted = await deps.db
         .insert(posts)
