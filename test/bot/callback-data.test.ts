@@ -1,0 +1,27 @@
+import { describe, expect, it } from "vitest";
+import { CALLBACK_DATA_MAX_BYTES, decodeCallback, encodeCallback, type CallbackAction } from "../../src/bot/callback-data/index.js";
+
+describe("callback data", () => {
+  const actions: CallbackAction[] = [
+    { kind: "approve", replyId: 1, version: 1 },
+    { kind: "reject", replyId: 42, version: 7 },
+    { kind: "edit", replyId: 9_999_999_999, version: 9_999_999_999 },
+    { kind: "regenerate", replyId: 5, version: 3 },
+    { kind: "queue", page: 0 },
+    { kind: "queue", page: 12 },
+  ];
+
+  it.each(actions)("round-trips %o within 64 bytes", (action) => {
+    const data = encodeCallback(action);
+    expect(Buffer.byteLength(data)).toBeLessThanOrEqual(CALLBACK_DATA_MAX_BYTES);
+    expect(data.startsWith("v1:")).toBe(true);
+    expect(decodeCallback(data)).toEqual(action);
+  });
+
+  it.each(["", "v1", "v0:a:1:1", "v2:a:1:1", "v1:x:1:1", "v1:a:1", "v1:a:one:1", "v1:a:1:1:1", "v1:q", "v1:q:1:2", "v1:a:-1:1", "v1:a:99999999999:1"])(
+    "rejects malformed or foreign data %j",
+    (data) => {
+      expect(decodeCallback(data)).toBeUndefined();
+    },
+  );
+});
