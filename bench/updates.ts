@@ -7,23 +7,9 @@ import { createQueueFeature } from "../src/bot/features/queue.js";
 import { createHealthService, TelegramActivity } from "../src/health/health-service.js";
 import { pgliteHandle } from "../src/db/pglite.js";
 import { createLogger } from "../src/logger.js";
+import { BOT_INFO } from "../test/support/telegram-emulator.js";
 
 const ADMIN_ID = 1001;
-const BOT_INFO = {
-  id: 42,
-  is_bot: true as const,
-  first_name: "Bench",
-  username: "bench_bot",
-  can_join_groups: true,
-  can_read_all_group_messages: false,
-  supports_inline_queries: false,
-  can_connect_to_business: false,
-  has_main_web_app: false,
-  has_topics_enabled: false,
-  allows_users_to_create_topics: false,
-  can_manage_bots: false,
-  supports_join_request_queries: false,
-};
 
 function commandUpdate(updateId: number, chatId: number, text: string): Update {
   return {

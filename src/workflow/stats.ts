@@ -1,4 +1,5 @@
 import { and, gte, inArray, lt, sql } from "drizzle-orm";
+import { localDayStart as dayStartIn } from "./schedule.js";
 import type { Database } from "../db/database.js";
 import { workflowEvents } from "../db/schema.js";
 
@@ -54,56 +55,14 @@ export async function recordEvent(db: Database, event: WorkflowEvent): Promise<v
 }
 
 const DAY_MS = 86_400_000;
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
-function formatterFor(timeZone: string): Intl.DateTimeFormat {
-  let formatter = formatters.get(timeZone);
-  if (formatter === undefined) {
-    formatter = new Intl.DateTimeFormat("en-US", {
-      timeZone,
-      hourCycle: "h23",
-      year: "numeric",
-      month: "numeric",
-      day: "numeric",
-      hour: "numeric",
-      minute: "numeric",
-      second: "numeric",
-    });
-    formatters.set(timeZone, formatter);
-  }
-  return formatter;
-}
-
-/** The wall-clock time `instant` shows in `timeZone`, as if that wall clock were UTC (milliseconds). */
-function wallClock(instant: number, timeZone: string): number {
-  const parts: Record<string, number> = {};
-  for (const part of formatterFor(timeZone).formatToParts(new Date(instant))) {
-    if (part.type !== "literal") parts[part.type] = Number(part.value);
-  }
-  const field = (name: string): number => parts[name] ?? 0;
-  return Date.UTC(field("year"), field("month") - 1, field("day"), field("hour"), field("minute"), field("second"));
-}
-
-/** The zone's offset from UTC at `instant`, in milliseconds (whole seconds, like the zone data). */
-function offsetAt(instant: number, timeZone: string): number {
-  const floored = Math.floor(instant / 1000) * 1000;
-  return wallClock(floored, timeZone) - floored;
-}
-
 /**
- * The first instant of the local calendar day `daysFromToday` days from the one `now` is in. DST-safe:
- * where midnight is skipped (a spring-forward at 00:00) the day starts at the transition, where it
- * happens twice the day starts at the first one.
+ * The first instant of the local calendar day `daysFromToday` days from the one `now` is in
+ * (DST-safe: it asks for the day that contains noon of the wanted day).
  */
 export function localDayStart(now: Date, timeZone: string, daysFromToday = 0): Date {
-  const today = new Date(wallClock(now.getTime(), timeZone));
-  const midnight = Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate() + daysFromToday);
-  // An offset from a day before and one from a day after bracket any transition near midnight.
-  const candidates = [offsetAt(midnight - DAY_MS, timeZone), offsetAt(midnight + DAY_MS, timeZone)]
-    .map((offset) => midnight - offset)
-    .filter((instant) => wallClock(instant, timeZone) === midnight)
-    .sort((a, b) => a - b);
-  return new Date(candidates[0] ?? midnight - offsetAt(midnight - DAY_MS, timeZone));
+  const today = dayStartIn(now, timeZone);
+  if (daysFromToday === 0) return today;
+  return dayStartIn(new Date(today.getTime() + daysFromToday * DAY_MS + DAY_MS / 2), timeZone);
 }
 
 function emptyCounts(): Counts {

@@ -198,7 +198,8 @@ export class BotApiError extends Error {
 // internals
 
 const TOKEN = "123456:ABC-test";
-const BOT_INFO: UserFromGetMe = {
+/** The fixed bot identity of the emulator, usable as grammY `botInfo` (no getMe call). */
+export const BOT_INFO: UserFromGetMe = {
   id: 123456,
   is_bot: true,
   first_name: "Reply Guy Test",
