@@ -201,3 +201,40 @@ export const settingsAudit = pgTable("settings_audit", {
   changedBy: bigint("changed_by", { mode: "number" }).notNull(),
   changedAt: timestamp("changed_at", { withTimezone: true }).notNull().default(sql`now()`),
 });
+
+/** Circuit breaker states (cockatiel's toJSON), so an open breaker stays open across a restart. */
+export const breakerStates = pgTable("breaker_states", {
+  name: text("name").primaryKey(),
+  state: jsonb("state").notNull(),
+  updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().default(sql`now()`),
+});
+
+/** Publishes that failed after their retries (or while a breaker was open), retried on a schedule. */
+export const deadLetters = pgTable(
+  "dead_letters",
+  {
+    id: serial("id").primaryKey(),
+    replyId: integer("reply_id")
+      .notNull()
+      .references(() => replies.id),
+    accountId: integer("account_id").notNull(),
+    error: text("error").notNull(),
+    errorType: text("error_type").notNull(),
+    retryable: boolean("retryable").notNull(),
+    /** `pending → retrying → retried_successfully | exhausted` (or `discarded` by an admin). */
+    status: text("status").$type<DeadLetterStatus>().notNull(),
+    retryCount: integer("retry_count").notNull().default(0),
+    nextRetryAt: timestamp("next_retry_at", { withTimezone: true }),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().default(sql`now()`),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().default(sql`now()`),
+  },
+  (table) => [
+    index("dead_letters_due_idx").on(table.status, table.nextRetryAt, table.id),
+    uniqueIndex("dead_letters_open_reply_key")
+      .on(table.replyId)
+      .where(sql`${table.status} in ('pending', 'retrying')`),
+  ],
+);
+
+/** The states of a dead letter. */
+export type DeadLetterStatus = "pending" | "retrying" | "retried_successfully" | "exhausted" | "discarded";

@@ -73,6 +73,13 @@ export async function runDrafting(deps: DraftingDeps): Promise<number[]> {
       }
       const outcome = await drafter.draft(postForDraft(post), settings.persona);
       const replyId = await db.transaction(async (tx) => {
+        // Claim the post first: if it was skipped meanwhile (opt-out) or drafted by another run, stop.
+        const claimed = await tx
+          .update(posts)
+          .set({ state: "drafted" })
+          .where(and(eq(posts.tweetId, post.tweetId), eq(posts.state, "pending_draft")))
+          .returning({ tweetId: posts.tweetId });
+        if (claimed.length === 0) return undefined;
         const [reply] = await tx
           .insert(replies)
           .values({
@@ -87,7 +94,6 @@ export async function runDrafting(deps: DraftingDeps): Promise<number[]> {
           })
           .onConflictDoNothing()
           .returning({ id: replies.id });
-        await tx.update(posts).set({ state: "drafted" }).where(eq(posts.tweetId, post.tweetId));
         return reply?.id;
       });
       if (replyId !== undefined) {

@@ -39,6 +39,7 @@ const DEFAULT_MAX_ATTEMPTS = 5;
 const RETRY_BASE_MS = 30_000;
 const RETRY_MAX_MS = 15 * 60_000;
 const DEFAULT_RATE_LIMIT_WAIT_MS = 15 * 60_000;
+const MIN_RATE_LIMIT_WAIT_MS = 60_000;
 
 /** Delay before retrying a publish after its n-th failed attempt: doubling from 30 s, capped at 15 min. */
 export function publishRetryDelayMs(attempt: number): number {
@@ -200,7 +201,9 @@ export function createPublisher(deps: PublisherDeps) {
       return failed(reply, attemptId, "X refused it as duplicate content, and no reply of ours to that post exists");
     }
     if (error.kind === "rate_limited") {
-      const until = error.resetAt ?? new Date(now().getTime() + DEFAULT_RATE_LIMIT_WAIT_MS);
+      // A reset already past by our clock (skew) would re-claim at once: wait a minute at least.
+      const floor = now().getTime() + MIN_RATE_LIMIT_WAIT_MS;
+      const until = new Date(Math.max(error.resetAt?.getTime() ?? now().getTime() + DEFAULT_RATE_LIMIT_WAIT_MS, floor));
       await deps.accounts.rateLimitUntil(account.id, until);
       return retryLater(reply, attemptId, error.message, { ambiguous: false, at: until });
     }

@@ -1,4 +1,4 @@
-import { and, eq, lt, sql } from "drizzle-orm";
+import { and, eq, gt, lt, sql } from "drizzle-orm";
 import type { Drafter } from "../ai/types.js";
 import type { Database } from "../db/database.js";
 import { posts, replies } from "../db/schema.js";
@@ -38,7 +38,7 @@ async function refusal(db: Database, id: number, now: Date, version?: number): P
 export function createReview(deps: ReviewDeps) {
   const { db } = deps;
   const now = deps.now ?? (() => new Date());
-  const expiresInFuture = () => sql`${replies.expiresAt} > ${now()}`;
+  const expiresInFuture = () => gt(replies.expiresAt, now());
 
   return {
     /**

@@ -1,0 +1,114 @@
+import {
+  circuitBreaker,
+  CircuitState,
+  ConsecutiveBreaker,
+  ExponentialBackoff,
+  handleWhen,
+  retry,
+  timeout,
+  TimeoutStrategy,
+  wrap,
+  type CircuitBreakerPolicy,
+} from "cockatiel";
+import { countsAgainstBreaker, isRetryable } from "./failure.js";
+
+/** Timeout, retry and breaker settings of one policy. */
+export interface PolicySettings {
+  /** Per-attempt timeout. */
+  readonly timeoutMs: number;
+  /** Retries after the first attempt (cockatiel's `maxAttempts` counts retries: 3 → up to 4 runs). */
+  readonly retries: number;
+  readonly baseDelayMs: number;
+  readonly maxDelayMs: number;
+  /** Consecutive transient failures that open the breaker. */
+  readonly breakerThreshold: number;
+  /** How long an open breaker rests before one probe call (half-open). */
+  readonly halfOpenAfterMs: number;
+}
+
+/** A breaker state in words. */
+export type BreakerState = "closed" | "open" | "half_open" | "isolated";
+
+const STATE_NAMES = {
+  [CircuitState.Closed]: "closed",
+  [CircuitState.Open]: "open",
+  [CircuitState.HalfOpen]: "half_open",
+  [CircuitState.Isolated]: "isolated",
+} as const satisfies Record<CircuitState, BreakerState>;
+
+/** Hooks a policy calls; the registry uses them to persist state and raise alerts. */
+export interface PolicyHooks {
+  onStateChange(name: string, state: BreakerState, snapshot: unknown): void;
+  onRetry?(name: string, attempt: number, delayMs: number): void;
+}
+
+/**
+ * One dependency instance's resilience: per-attempt timeout, retry with exponential backoff and
+ * jitter, and a consecutive-failure circuit breaker. Only transient failures are retried and
+ * counted; rate limits and permanent errors pass straight through; an open circuit is never retried.
+ */
+export class ResiliencePolicy {
+  private breaker!: CircuitBreakerPolicy;
+  private openedAt: Date | undefined;
+
+  constructor(
+    readonly name: string,
+    private readonly settings: PolicySettings,
+    private readonly hooks: PolicyHooks,
+    initialState?: unknown,
+  ) {
+    this.build(initialState);
+  }
+
+  private build(initialState?: unknown): void {
+    this.breaker = circuitBreaker(handleWhen(countsAgainstBreaker), {
+      halfOpenAfter: this.settings.halfOpenAfterMs,
+      breaker: new ConsecutiveBreaker(this.settings.breakerThreshold),
+      initialState,
+    });
+    this.breaker.onStateChange((state) => {
+      const named = STATE_NAMES[state];
+      if (named === "open") this.openedAt = new Date();
+      if (named === "closed") this.openedAt = undefined;
+      this.hooks.onStateChange(this.name, named, this.breaker.toJSON());
+    });
+  }
+
+  /** Runs `work` under the policy. `idempotent: false` (a POST) is never retried once it may have reached the peer. */
+  execute<T>(work: (signal: AbortSignal) => Promise<T>, options: { idempotent?: boolean } = {}): Promise<T> {
+    const idempotent = options.idempotent ?? true;
+    const retries = retry(
+      handleWhen((error) => isRetryable(error, idempotent)),
+      {
+        maxAttempts: this.settings.retries,
+        backoff: new ExponentialBackoff({ initialDelay: this.settings.baseDelayMs, maxDelay: this.settings.maxDelayMs }),
+      },
+    );
+    retries.onRetry(({ delay, attempt }) => this.hooks.onRetry?.(this.name, attempt, delay));
+    const perAttempt = timeout(this.settings.timeoutMs, TimeoutStrategy.Aggressive);
+    return wrap(retries, this.breaker, perAttempt).execute(({ signal }) => work(signal));
+  }
+
+  /** The breaker's state as of the last call or change (cockatiel updates it lazily). */
+  get state(): BreakerState {
+    return STATE_NAMES[this.breaker.state];
+  }
+
+  /** When the breaker last opened, while it is open. */
+  get openSince(): Date | undefined {
+    return this.openedAt;
+  }
+
+  /** Serialisable breaker state (cockatiel's toJSON), restored with `initialState`. */
+  snapshot(): unknown {
+    return this.breaker.toJSON();
+  }
+
+  /** Closes the breaker by hand (an admin's reset), forgetting its failures. */
+  reset(): void {
+    const wasOpen = this.state !== "closed";
+    this.build(undefined);
+    this.openedAt = undefined;
+    if (wasOpen) this.hooks.onStateChange(this.name, "closed", this.breaker.toJSON());
+  }
+}
