@@ -200,6 +200,24 @@ const envSchema = z
         })
         .refine((range) => range.min <= range.max, "must be a range with min ≤ max"),
     ),
+    X_REQUEST_TIMEOUT_MS: integer(15_000, 100, 120_000),
+    AI_REQUEST_TIMEOUT_MS: integer(20_000, 100, 300_000),
+    X_BREAKER_THRESHOLD: integer(5, 1, 100),
+    X_BREAKER_HALF_OPEN_SECONDS: integer(120, 1, 86_400),
+    AI_BREAKER_THRESHOLD: integer(3, 1, 100),
+    AI_BREAKER_HALF_OPEN_SECONDS: integer(60, 1, 86_400),
+    DB_BREAKER_THRESHOLD: integer(3, 1, 100),
+    DB_BREAKER_HALF_OPEN_SECONDS: integer(30, 1, 86_400),
+    RETRY_MAX_ATTEMPTS: integer(3, 1, 10),
+    RETRY_BASE_DELAY_MS: integer(1_000, 1, 60_000),
+    RETRY_MAX_DELAY_MS: integer(10_000, 1, 600_000),
+    DLQ_CRON: cronExpression("15 * * * * *"),
+    DLQ_BASE_DELAY_SECONDS: integer(60, 1, 86_400),
+    DLQ_BACKOFF_MULTIPLIER: z.preprocess(
+      emptyToUndefined,
+      z.coerce.number({ error: "must be a number" }).min(1, "must be at least 1").max(10, "must be at most 10").default(2),
+    ),
+    DLQ_MAX_RETRIES: integer(5, 0, 50),
     MAX_POSTS_PER_HOUR: integer(15, 1, 1000),
     MAX_POSTS_PER_DAY: integer(50, 1, 10_000),
   })
@@ -221,6 +239,9 @@ const envSchema = z
     const labels = [PRIMARY_ACCOUNT_LABEL, ...env.X_EXTRA_ACCOUNTS.map((account) => account.label)];
     if (new Set(labels).size !== labels.length) {
       ctx.addIssue({ code: "custom", path: ["X_EXTRA_ACCOUNTS"], message: `labels must be unique and not "${PRIMARY_ACCOUNT_LABEL}"` });
+    }
+    if (env.RETRY_BASE_DELAY_MS > env.RETRY_MAX_DELAY_MS) {
+      ctx.addIssue({ code: "custom", path: ["RETRY_MAX_DELAY_MS"], message: "must be at least RETRY_BASE_DELAY_MS" });
     }
     if (env.SCHEDULE_MIN_DELAY_MINUTES > env.SCHEDULE_MAX_DELAY_MINUTES) {
       ctx.addIssue({
@@ -265,6 +286,21 @@ export interface Config {
   readonly draftTtlHours: number;
   readonly publishLeaseSeconds: number;
   readonly timeZone: string;
+  readonly resilience: {
+    readonly xRequestTimeoutMs: number;
+    readonly aiRequestTimeoutMs: number;
+    /** Attempts in all (first try included) of one call before it fails. */
+    readonly maxAttempts: number;
+    readonly baseDelayMs: number;
+    readonly maxDelayMs: number;
+    readonly breakers: Readonly<Record<"x" | "ai" | "db", { readonly threshold: number; readonly halfOpenSeconds: number }>>;
+  };
+  readonly deadLetters: {
+    readonly cron: string;
+    readonly baseDelaySeconds: number;
+    readonly backoffMultiplier: number;
+    readonly maxRetries: number;
+  };
   /** Defaults of the settings an admin can change at runtime with /settings. */
   readonly defaults: RuntimeSettingsDefaults;
 }
@@ -336,6 +372,24 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     draftTtlHours: e.DRAFT_TTL_HOURS,
     publishLeaseSeconds: e.PUBLISH_LEASE_SECONDS,
     timeZone: e.BOT_TIMEZONE,
+    resilience: {
+      xRequestTimeoutMs: e.X_REQUEST_TIMEOUT_MS,
+      aiRequestTimeoutMs: e.AI_REQUEST_TIMEOUT_MS,
+      maxAttempts: e.RETRY_MAX_ATTEMPTS,
+      baseDelayMs: e.RETRY_BASE_DELAY_MS,
+      maxDelayMs: e.RETRY_MAX_DELAY_MS,
+      breakers: {
+        x: { threshold: e.X_BREAKER_THRESHOLD, halfOpenSeconds: e.X_BREAKER_HALF_OPEN_SECONDS },
+        ai: { threshold: e.AI_BREAKER_THRESHOLD, halfOpenSeconds: e.AI_BREAKER_HALF_OPEN_SECONDS },
+        db: { threshold: e.DB_BREAKER_THRESHOLD, halfOpenSeconds: e.DB_BREAKER_HALF_OPEN_SECONDS },
+      },
+    },
+    deadLetters: {
+      cron: e.DLQ_CRON,
+      baseDelaySeconds: e.DLQ_BASE_DELAY_SECONDS,
+      backoffMultiplier: e.DLQ_BACKOFF_MULTIPLIER,
+      maxRetries: e.DLQ_MAX_RETRIES,
+    },
     defaults: {
       persona: e.PERSONA,
       minDelayMinutes: e.SCHEDULE_MIN_DELAY_MINUTES,

@@ -1,0 +1,22 @@
+import type { XAccountClient } from "../x/types.js";
+import type { ResiliencePolicy } from "./policy.js";
+
+/**
+ * An X client whose every call runs under the account's policy: reads are retried on transient
+ * failures; the POST is retried only when it certainly did not reach X (a maybe-sent reply is
+ * reconciled by the publisher, never blindly resent). While the breaker is open calls fail at once
+ * with BrokenCircuitError and nothing reaches X.
+ */
+export function resilientXClient(client: XAccountClient, policy: ResiliencePolicy): XAccountClient {
+  return {
+    me: (signal) => policy.execute((s) => client.me(signal ?? s)),
+    userByUsername: (username, signal) => policy.execute((s) => client.userByUsername(username, signal ?? s)),
+    mentions: (userId, opts, signal) => policy.execute((s) => client.mentions(userId, opts, signal ?? s)),
+    userPosts: (userId, opts, signal) => policy.execute((s) => client.userPosts(userId, opts, signal ?? s)),
+    searchRecent: (query, opts, signal) => policy.execute((s) => client.searchRecent(query, opts, signal ?? s)),
+    lookupPosts: (ids, signal) => policy.execute((s) => client.lookupPosts(ids, signal ?? s)),
+    postReply: (text, inReplyTo, signal) =>
+      policy.execute((s) => client.postReply(text, inReplyTo, signal ?? s), { idempotent: false }),
+    rateLimits: () => client.rateLimits(),
+  };
+}
