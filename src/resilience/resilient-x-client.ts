@@ -1,6 +1,11 @@
 import type { XAccountClient } from "../x/types.js";
 import type { ResiliencePolicy } from "./policy.js";
 
+/** The caller's signal and the policy's per-attempt signal, whichever aborts first. */
+function both(caller: AbortSignal | undefined, policy: AbortSignal): AbortSignal {
+  return caller ? AbortSignal.any([caller, policy]) : policy;
+}
+
 /**
  * An X client whose every call runs under the account's policy: reads are retried on transient
  * failures; the POST is retried only when it certainly did not reach X (a maybe-sent reply is
@@ -9,14 +14,14 @@ import type { ResiliencePolicy } from "./policy.js";
  */
 export function resilientXClient(client: XAccountClient, policy: ResiliencePolicy): XAccountClient {
   return {
-    me: (signal) => policy.execute((s) => client.me(signal ?? s)),
-    userByUsername: (username, signal) => policy.execute((s) => client.userByUsername(username, signal ?? s)),
-    mentions: (userId, opts, signal) => policy.execute((s) => client.mentions(userId, opts, signal ?? s)),
-    userPosts: (userId, opts, signal) => policy.execute((s) => client.userPosts(userId, opts, signal ?? s)),
-    searchRecent: (query, opts, signal) => policy.execute((s) => client.searchRecent(query, opts, signal ?? s)),
-    lookupPosts: (ids, signal) => policy.execute((s) => client.lookupPosts(ids, signal ?? s)),
+    me: (signal) => policy.execute((s) => client.me(both(signal, s))),
+    userByUsername: (username, signal) => policy.execute((s) => client.userByUsername(username, both(signal, s))),
+    mentions: (userId, opts, signal) => policy.execute((s) => client.mentions(userId, opts, both(signal, s))),
+    userPosts: (userId, opts, signal) => policy.execute((s) => client.userPosts(userId, opts, both(signal, s))),
+    searchRecent: (query, opts, signal) => policy.execute((s) => client.searchRecent(query, opts, both(signal, s))),
+    lookupPosts: (ids, signal) => policy.execute((s) => client.lookupPosts(ids, both(signal, s))),
     postReply: (text, inReplyTo, signal) =>
-      policy.execute((s) => client.postReply(text, inReplyTo, signal ?? s), { idempotent: false }),
+      policy.execute((s) => client.postReply(text, inReplyTo, both(signal, s)), { idempotent: false }),
     rateLimits: () => client.rateLimits(),
   };
 }
