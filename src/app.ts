@@ -15,6 +15,11 @@ import { HttpServer } from "./http/server.js";
 import { registerHealthRoutes } from "./http/health-routes.js";
 import { Scheduler } from "./lifecycle/scheduler.js";
 import type { Logger } from "./logger.js";
+import { createBreakerFeature } from "./bot/features/breakers.js";
+import { databaseBreakerStore } from "./resilience/breaker-store.js";
+import { classifyFailure } from "./resilience/failure.js";
+import { ResilienceRegistry } from "./resilience/registry.js";
+import { policySettingsFromConfig } from "./resilience/settings.js";
 import { createTelegramCardSink } from "./bot/cards/card-sink.js";
 import { workflowFeatures } from "./bot/features/index.js";
 import { createConversationStorage } from "./bot/conversations/storage.js";
@@ -35,6 +40,7 @@ export interface App {
   readonly health: HealthService;
   readonly workflow: Workflow;
   readonly scheduler: Scheduler;
+  readonly registry: ResilienceRegistry;
   readonly httpAddress: AddressInfo;
   /** Stops taking updates, drains in-flight work, stops jobs and closes everything. */
   stop(): Promise<void>;
@@ -81,6 +87,13 @@ export async function startApp(
     await database.migrate();
     logger.info({ kind: database.kind, ms: Math.round(performance.now() - migrateStarted) }, "database ready");
 
+    const registry = new ResilienceRegistry(policySettingsFromConfig(config), databaseBreakerStore(database.db), logger);
+    const restoredBreakers = await registry.restore().catch((error: unknown) => {
+      logger.warn({ err: error }, "could not restore breaker states; starting closed");
+      return 0;
+    });
+    const dbPolicy = registry.policy("db", "db");
+
     const telegramActivity = new TelegramActivity();
     const health = createHealthService({
       config,
@@ -99,35 +112,53 @@ export async function startApp(
       botInfo: overrides.botInfo,
       features: [features],
       conversationStorage: createConversationStorage(database.db),
+      isDatabaseDown: () => dbPolicy.state === "open",
     });
     const scheduler = new Scheduler(logger);
     const workflow = await createWorkflow({
       config,
       database,
       logger,
-      xClients: xClientsFromConfig(config),
-      drafter: drafterFromConfig(config),
+      xClients: xClientsFromConfig(config, registry),
+      drafter: drafterFromConfig(config, registry),
       cardSink: createTelegramCardSink(bot.api, config.adminChatId),
     });
     for (const feature of workflowFeatures(database, workflow, () => void scheduler.runNow(JOBS.publish))) {
       features.use(feature);
     }
+    features.use(createBreakerFeature(registry));
+    health.addComponent("breakers", () => {
+      const open = registry.all().filter((b) => b.state !== "closed");
+      return Promise.resolve(
+        open.length === 0
+          ? { state: "ok" as const, detail: `${registry.all().length} closed` }
+          : { state: "down" as const, detail: open.map((b) => `${b.name} ${b.state}`).join(", ") },
+      );
+    });
     health.addComponent("workflow", async () => {
       const state = await workflow.pause.state();
       return state.paused
         ? { state: "ok", detail: `paused since ${state.at?.toISOString() ?? "?"}: nothing is discovered or published` }
         : { state: "ok", detail: "running" };
     });
-    scheduler.add(JOBS.discovery, config.discovery.cron, () => workflow.discoverAndDraft());
-    scheduler.add(JOBS.publish, config.publishCron, async () => {
-      await workflow.publisher.runOnce();
-    });
-    scheduler.add(JOBS.maintenance, MAINTENANCE_CRON, () => workflow.maintain());
+    // Jobs run under the database policy: a lost database opens its breaker and the jobs pause
+    // (skip quietly) until the half-open probe finds it back.
+    const guarded = (name: string, job: () => Promise<unknown>) => async () => {
+      try {
+        await dbPolicy.execute(() => job());
+      } catch (error) {
+        if (classifyFailure(error).reason !== "circuit_open") throw error;
+        logger.debug({ job: name }, "database breaker open; job skipped");
+      }
+    };
+    scheduler.add(JOBS.discovery, config.discovery.cron, guarded(JOBS.discovery, () => workflow.discoverAndDraft()));
+    scheduler.add(JOBS.publish, config.publishCron, guarded(JOBS.publish, () => workflow.publisher.runOnce()));
+    scheduler.add(JOBS.maintenance, MAINTENANCE_CRON, guarded(JOBS.maintenance, () => workflow.maintain()));
     const recovery = await workflow.recover().catch((error: unknown) => {
       logger.error({ err: error }, "boot recovery failed; continuing");
       return undefined;
     });
-    if (recovery) logger.info(recovery, "boot recovery done");
+    if (recovery) logger.info({ ...recovery, restoredBreakers }, "boot recovery done");
     const polling = new PollingSupervisor(
       bot,
       logger,
@@ -151,6 +182,7 @@ export async function startApp(
       health,
       workflow,
       scheduler,
+      registry,
       httpAddress,
       async stop() {
         const deadline = Date.now() + config.gracefulShutdownTimeoutMs - 500;

@@ -7,7 +7,7 @@ import { cleanReplyText } from "../text/clean-reply-text.js";
 import { weightedLength, X_MAX_WEIGHTED_LENGTH } from "../text/weighted-length.js";
 import { AiError } from "./errors.js";
 import { parseGateDecision } from "./gate-decision.js";
-import { createModelChain } from "./model-chain.js";
+import { createModelChain, type ModelGuard } from "./model-chain.js";
 import type { ModelChain } from "./model-chain.js";
 import {
   draftSystemPrompt,
@@ -36,6 +36,8 @@ export interface OpenAiDrafterOptions {
   requestTimeoutMs?: number;
   /** Shorten requests after an over-long draft (default 2; 0 disables shortening). */
   maxShortenAttempts?: number;
+  /** Wraps every model call (the resilience layer's per-model policy). */
+  guard?: ModelGuard;
 }
 
 /** Default per-request timeout. */
@@ -126,6 +128,7 @@ export function createOpenAiDrafter(options: OpenAiDrafterOptions): Drafter {
     models: [options.model, ...(options.fallbackModels ?? [])],
     timeoutMs,
     secrets: [options.apiKey],
+    guard: options.guard,
   });
 
   return {

@@ -24,7 +24,11 @@ export interface ChainAnswer {
 }
 
 /** Options of {@link createModelChain}. */
+/** Runs one model call under a caller's policy (timeouts, retries, a per-model circuit breaker). */
+export type ModelGuard = (model: string, call: (signal: AbortSignal) => Promise<string>) => Promise<string>;
+
 export interface ModelChainOptions {
+  guard?: ModelGuard;
   client: OpenAI;
   /** Primary model first, then fallbacks; duplicates are dropped. */
   models: readonly string[];
@@ -105,7 +109,12 @@ export function createModelChain(options: ModelChainOptions): ModelChain {
         const model = models[index] ?? "";
         if (signal?.aborted) throw abortedError(model);
         try {
-          return { content: await once(model, request, signal), model, index };
+          const content = options.guard
+            ? await options.guard(model, (guardSignal) =>
+                once(model, request, signal ? AbortSignal.any([signal, guardSignal]) : guardSignal),
+              )
+            : await once(model, request, signal);
+          return { content, model, index };
         } catch (error) {
           const failure = classifyAiError(error, { secrets, model });
           failures.push(failure);

@@ -1,3 +1,4 @@
+import { BREAKER_COMMANDS } from "./features/breakers.js";
 import { PAUSE_COMMANDS } from "./features/pause.js";
 import { QUEUE_COMMANDS } from "./features/queue.js";
 import { SETTINGS_COMMANDS } from "./features/settings.js";
@@ -12,6 +13,7 @@ export const BOT_COMMANDS = [
   ...WATCHLIST_COMMANDS,
   ...PAUSE_COMMANDS,
   ...SETTINGS_COMMANDS,
+  ...BREAKER_COMMANDS,
   { command: "health", description: "Status of the bot and its dependencies" },
   { command: "cancel", description: "Cancel the edit in progress" },
 ] as const satisfies readonly { command: string; description: string }[];

@@ -11,6 +11,8 @@ import { createHealthFeature } from "./features/health.js";
 import { helpFeature } from "./features/help.js";
 import { unhandledFeature } from "./features/unhandled.js";
 import { createAdminGuard } from "./middlewares/admin-guard.js";
+import { createDatabaseGate, DATABASE_DOWN_TEXT } from "./middlewares/database-gate.js";
+import { classifyFailure } from "../resilience/failure.js";
 
 /** Everything the bot's handlers need from the rest of the application. */
 export interface BotDependencies {
@@ -22,6 +24,8 @@ export interface BotDependencies {
   readonly features: readonly Middleware<BotContext>[];
   /** Where conversation state is kept (the database, so an edit survives a restart). */
   readonly conversationStorage: VersionedStateStorage<string, ConversationData>;
+  /** True while the database breaker is open (handlers then answer "database unavailable"). */
+  readonly isDatabaseDown?: () => boolean;
   /** A fixed bot identity (tests) so no getMe call is made. */
   readonly botInfo?: UserFromGetMe;
 }
@@ -60,10 +64,19 @@ export function createBot(deps: BotDependencies): Bot<BotContext> {
   });
   bot.use(sequentialize(updateOrderKey));
 
-  const guarded = bot.errorBoundary((error) => {
-    error.ctx.logger.error({ err: error.error }, "update handling failed");
+  const guarded = bot.errorBoundary(async (error) => {
+    const { ctx } = error;
+    if (classifyFailure(error.error).reason !== "database_unavailable") {
+      ctx.logger.error({ err: error.error }, "update handling failed");
+      return;
+    }
+    ctx.logger.warn({ err: error.error }, "database unavailable while handling an update");
+    await (ctx.callbackQuery ? ctx.answerCallbackQuery({ text: DATABASE_DOWN_TEXT }) : ctx.reply(DATABASE_DOWN_TEXT)).catch(
+      () => undefined,
+    );
   });
   guarded.use(createAdminGuard());
+  guarded.use(createDatabaseGate(deps.isDatabaseDown ?? (() => false)));
   guarded.use(
     conversations<BotContext, Context>({
       storage: { type: "key", adapter: deps.conversationStorage, getStorageKey: updateOrderKey },

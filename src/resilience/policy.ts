@@ -14,7 +14,7 @@ import { countsAgainstBreaker, isRetryable } from "./failure.js";
 
 /** Timeout, retry and breaker settings of one policy. */
 export interface PolicySettings {
-  /** Per-attempt timeout. */
+  /** Per-attempt timeout; 0 = none (the database policy wraps whole jobs, which must not be abandoned mid-way). */
   readonly timeoutMs: number;
   /** Retries after the first attempt (cockatiel's `maxAttempts` counts retries: 3 → up to 4 runs). */
   readonly retries: number;
@@ -85,6 +85,7 @@ export class ResiliencePolicy {
       },
     );
     retries.onRetry(({ delay, attempt }) => this.hooks.onRetry?.(this.name, attempt, delay));
+    if (this.settings.timeoutMs === 0) return wrap(retries, this.breaker).execute(({ signal }) => work(signal));
     const perAttempt = timeout(this.settings.timeoutMs, TimeoutStrategy.Aggressive);
     return wrap(retries, this.breaker, perAttempt).execute(({ signal }) => work(signal));
   }

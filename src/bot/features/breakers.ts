@@ -1,0 +1,51 @@
+import { Composer } from "grammy";
+import type { ResilienceRegistry } from "../../resilience/registry.js";
+import type { BotContext } from "../context.js";
+import { escapeHtml } from "../html.js";
+
+/** Commands of this feature, for /help and the Telegram menu. */
+export const BREAKER_COMMANDS = [
+  { command: "breaker", description: "Circuit breakers: list, or reset <name>" },
+] as const satisfies readonly { command: string; description: string }[];
+
+const STATE_ICON = { closed: "🟢", half_open: "🟡", open: "🔴", isolated: "⛔️" } as const;
+
+const USAGE = "Usage: /breaker [list] | /breaker reset <name> (e.g. x:main, ai:gpt-4o-mini, db)";
+
+/** Renders the breakers as HTML lines. */
+export function renderBreakers(registry: ResilienceRegistry): string {
+  const breakers = registry.all();
+  if (breakers.length === 0) return "No circuit breakers yet (they appear on first use).";
+  return [
+    "<b>Circuit breakers</b>",
+    ...breakers.map(
+      (b) =>
+        `${STATE_ICON[b.state]} <code>${escapeHtml(b.name)}</code> ${b.state.replace("_", "-")}` +
+        (b.openSince ? ` since ${b.openSince.toISOString().slice(11, 19)} UTC` : ""),
+    ),
+  ].join("\n");
+}
+
+/** /breaker: list the breakers and reset one by name. */
+export function createBreakerFeature(registry: ResilienceRegistry): Composer<BotContext> {
+  const feature = new Composer<BotContext>();
+  feature.command("breaker", async (ctx) => {
+    const [action, name, ...rest] = ctx.match.trim().split(/\s+/).filter(Boolean);
+    if (action === undefined || (action === "list" && name === undefined)) {
+      await ctx.reply(renderBreakers(registry), { parse_mode: "HTML" });
+      return;
+    }
+    if (action !== "reset" || name === undefined || rest.length > 0) {
+      await ctx.reply(USAGE);
+      return;
+    }
+    if (!registry.reset(name)) {
+      const known = registry.all().map((b) => b.name).join(", ") || "none yet";
+      await ctx.reply(`No breaker named "${name}". Known: ${known}.`);
+      return;
+    }
+    ctx.logger.info({ breaker: name, by: ctx.from?.id }, "circuit breaker reset by an admin");
+    await ctx.reply(`✅ Breaker ${name} reset to closed.`);
+  });
+  return feature;
+}
