@@ -16,6 +16,7 @@ import { registerHealthRoutes } from "./http/health-routes.js";
 import { Scheduler } from "./lifecycle/scheduler.js";
 import type { Logger } from "./logger.js";
 import { createBreakerFeature } from "./bot/features/breakers.js";
+import { formatRecoveryReport } from "./bot/recovery-report.js";
 import { databaseBreakerStore } from "./resilience/breaker-store.js";
 import { classifyFailure } from "./resilience/failure.js";
 import { ResilienceRegistry } from "./resilience/registry.js";
@@ -158,7 +159,15 @@ export async function startApp(
       logger.error({ err: error }, "boot recovery failed; continuing");
       return undefined;
     });
-    if (recovery) logger.info({ ...recovery, restoredBreakers }, "boot recovery done");
+    if (recovery) {
+      logger.info({ ...recovery, restoredBreakers }, "boot recovery done");
+      // Telegram may be slow or down at boot: cards and the report must not hold up the start.
+      void (async () => {
+        const cardsSynced = await workflow.cards.sync();
+        const report = formatRecoveryReport({ ...recovery, cardsSynced, breakers: registry.all() });
+        await bot.api.sendMessage(config.adminChatId, report, { parse_mode: "HTML" });
+      })().catch((error: unknown) => logger.warn({ err: error }, "could not send the recovery report"));
+    }
     const polling = new PollingSupervisor(
       bot,
       logger,

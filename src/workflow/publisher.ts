@@ -3,9 +3,10 @@ import { and, asc, count, eq, gt, lte, sql } from "drizzle-orm";
 import type { Database } from "../db/database.js";
 import { posts, publishAttempts, replies } from "../db/schema.js";
 import type { Logger } from "../logger.js";
-import { isXApiError, type XApiError } from "../x/errors.js";
+import { classifyFailure } from "../resilience/failure.js";
 import { findExistingReply } from "../x/reconcile.js";
 import type { XAccount, XAccountRow, XAccounts } from "./accounts.js";
+import type { DeadLetter, DeadLetterRecorder } from "./dead-letters.js";
 import type { ReplyPolicy } from "./discovery.js";
 import type { PauseSwitch } from "./pause.js";
 import type { Reply } from "./reply-states.js";
@@ -26,6 +27,13 @@ export interface PublisherDeps {
   readonly maxAttempts?: number;
   readonly now?: () => Date;
   readonly random?: () => number;
+  /**
+   * The dead-letter queue: every reply moved to `failed` is recorded there (in the same
+   * transaction), and a published reply settles its open entry. Optional for tests of the publisher alone.
+   */
+  readonly deadLetters?: DeadLetterRecorder;
+  /** False while the account's X circuit breaker is open: none of its replies is claimed. */
+  readonly isAccountAvailable?: (accountId: number) => boolean;
 }
 
 /** Counts of one publisher run. */
@@ -41,6 +49,17 @@ const RETRY_MAX_MS = 15 * 60_000;
 const DEFAULT_RATE_LIMIT_WAIT_MS = 15 * 60_000;
 const MIN_RATE_LIMIT_WAIT_MS = 60_000;
 
+/** How a failed reply goes to the dead-letter queue. */
+interface DeadLetterNote {
+  /** The reason without "gave up after n attempts" (defaults to the reply's failure reason). */
+  readonly error?: string;
+  readonly errorType: string;
+  readonly retryable: boolean;
+}
+
+/** After one reply: go on with the account, or claim nothing more for it in this run (breaker open, 401). */
+type Next = "continue" | "stop_account";
+
 /** Delay before retrying a publish after its n-th failed attempt: doubling from 30 s, capped at 15 min. */
 export function publishRetryDelayMs(attempt: number): number {
   return Math.min(RETRY_BASE_MS * 2 ** Math.max(0, attempt - 1), RETRY_MAX_MS);
@@ -54,6 +73,13 @@ export function publishRetryDelayMs(attempt: number): number {
  * while holding a claim, 403 duplicate content), the reply is flagged `needs_reconcile`, and the
  * next attempt first reads the account's own posts for a reply to that post: found → published with
  * that id, not found → posted again. This is what makes "never twice" hold.
+ *
+ * Failures are classified once (resilience/failure.ts): rate limited → the account waits for the
+ * reset; maybe sent → retried with a reconcile; transient → retried with backoff until
+ * `maxAttempts`, then `failed` and dead-lettered `pending` (retried later by the DLQ worker, which
+ * always reconciles first); breaker open → nothing was sent: `failed`, dead-lettered `pending`, and
+ * the account is left alone for the rest of the run; permanent → `failed` and dead-lettered
+ * `exhausted` at once.
  */
 export function createPublisher(deps: PublisherDeps) {
   const { db, logger } = deps;
@@ -96,6 +122,7 @@ export function createPublisher(deps: PublisherDeps) {
   /** Whether the account may post now: session ok, not rate limited, pause over, under its limits. */
   async function mayPost(row: XAccountRow, settings: RuntimeSettings): Promise<boolean> {
     const current = now();
+    if (deps.isAccountAvailable && !deps.isAccountAvailable(row.id)) return false;
     if (row.sessionState !== "ok") return false;
     if (row.rateLimitedUntil && row.rateLimitedUntil > current) return false;
     if (row.nextPostAt && row.nextPostAt > current) return false;
@@ -133,27 +160,61 @@ export function createPublisher(deps: PublisherDeps) {
     });
   }
 
-  /** Writes an outcome only if this attempt still holds the claim. */
+  /**
+   * Writes an outcome only if this attempt still holds the claim, with its event and its
+   * dead-letter change in the same transaction.
+   */
   async function finish(
     reply: Reply,
     attemptId: string,
-    outcome: { status: "published" | "approved" | "failed"; patch: Partial<typeof replies.$inferInsert>; attempt: string; tweetId?: string; error?: string },
+    outcome: {
+      status: "published" | "approved" | "failed";
+      patch: Partial<typeof replies.$inferInsert>;
+      attempt: string;
+      tweetId?: string;
+      error?: string;
+      deadLetter?: DeadLetterNote;
+    },
   ): Promise<boolean> {
-    const [row] = await db
-      .update(replies)
-      .set({ ...outcome.patch, status: outcome.status, leaseUntil: null, version: sql`${replies.version} + 1`, updatedAt: sql`now()` })
-      .where(and(eq(replies.id, reply.id), eq(replies.status, "publishing"), eq(replies.attemptId, attemptId)))
-      .returning({ id: replies.id });
-    await db
-      .update(publishAttempts)
-      .set({ outcome: outcome.attempt, finishedAt: now(), tweetId: outcome.tweetId ?? null, error: outcome.error ?? null })
-      .where(eq(publishAttempts.id, attemptId));
-    if (!row) {
+    const written = await db.transaction(async (tx) => {
+      const [row] = await tx
+        .update(replies)
+        .set({ ...outcome.patch, status: outcome.status, leaseUntil: null, version: sql`${replies.version} + 1`, updatedAt: sql`now()` })
+        .where(and(eq(replies.id, reply.id), eq(replies.status, "publishing"), eq(replies.attemptId, attemptId)))
+        .returning({ id: replies.id });
+      await tx
+        .update(publishAttempts)
+        .set({ outcome: outcome.attempt, finishedAt: now(), tweetId: outcome.tweetId ?? null, error: outcome.error ?? null })
+        .where(eq(publishAttempts.id, attemptId));
+      if (!row) return undefined;
+      let entry: DeadLetter | undefined;
+      if (outcome.status === "published") {
+        await recordEvent(tx, { kind: "published", replyId: reply.id });
+        await deps.deadLetters?.resolve(reply.id, tx);
+      }
+      if (outcome.status === "failed") {
+        if (deps.deadLetters && outcome.deadLetter) {
+          entry = await deps.deadLetters.record(
+            {
+              replyId: reply.id,
+              accountId: reply.accountId,
+              error: outcome.deadLetter.error ?? outcome.error ?? "unknown",
+              errorType: outcome.deadLetter.errorType,
+              retryable: outcome.deadLetter.retryable,
+            },
+            tx,
+          );
+        }
+        // A failed DLQ retry is the same failed reply again: /stats counts it once.
+        if (!entry || entry.retryCount === 0) await recordEvent(tx, { kind: "failed", replyId: reply.id });
+      }
+      return { entry };
+    });
+    if (!written) {
       logger.warn({ replyId: reply.id, attemptId }, "publish outcome arrived after the claim was lost; ignored");
       return false;
     }
-    if (outcome.status === "published") await recordEvent(db, { kind: "published", replyId: reply.id });
-    if (outcome.status === "failed") await recordEvent(db, { kind: "failed", replyId: reply.id });
+    if (written.entry) deps.deadLetters?.afterCommit(written.entry);
     return true;
   }
 
@@ -165,8 +226,14 @@ export function createPublisher(deps: PublisherDeps) {
       tweetId,
     });
 
-  const failed = (reply: Reply, attemptId: string, reason: string) =>
-    finish(reply, attemptId, { status: "failed", patch: { failureReason: reason.slice(0, 300) }, attempt: "failed", error: reason });
+  const failed = (reply: Reply, attemptId: string, reason: string, deadLetter: DeadLetterNote) =>
+    finish(reply, attemptId, {
+      status: "failed",
+      patch: { failureReason: reason.slice(0, 300) },
+      attempt: "failed",
+      error: reason,
+      deadLetter,
+    });
 
   const retryLater = (reply: Reply, attemptId: string, error: string, opts: { ambiguous: boolean; at?: Date }) =>
     finish(reply, attemptId, {
@@ -186,46 +253,89 @@ export function createPublisher(deps: PublisherDeps) {
     await deps.accounts.setNextPostAt(account.id, new Date(now().getTime() + gapMs));
   }
 
-  async function handleFailure(account: XAccount, reply: Reply, attemptId: string, postId: string, error: XApiError, userId: string) {
-    if (error.reason === "duplicate_content") {
-      // X says we posted this text already: most likely our own earlier attempt went through.
-      let existing: Awaited<ReturnType<typeof findExistingReply>>;
-      try {
-        existing = await findExistingReply(account.client, userId, postId, { text: reply.draft });
-      } catch (readError) {
-        // Could not look: release the claim now (not at lease expiry) and look first next time.
-        const message = readError instanceof Error ? readError.message : String(readError);
-        return retryLater(reply, attemptId, `X refused it as duplicate content, and checking X failed: ${message}`, { ambiguous: true });
-      }
-      if (existing) return published(reply, attemptId, existing.id, "reconciled");
-      return failed(reply, attemptId, "X refused it as duplicate content, and no reply of ours to that post exists");
+  /** X refused the POST as duplicate content: most likely our own earlier attempt went through. */
+  async function handleDuplicate(account: XAccount, reply: Reply, attemptId: string, postId: string, userId: string): Promise<void> {
+    let existing: Awaited<ReturnType<typeof findExistingReply>>;
+    try {
+      existing = await findExistingReply(account.client, userId, postId, { text: reply.draft });
+    } catch (readError) {
+      // Could not look: release the claim now (not at lease expiry) and look first next time.
+      const message = classifyFailure(readError).message;
+      await retryLater(reply, attemptId, `X refused it as duplicate content, and checking X failed: ${message}`, { ambiguous: true });
+      return;
     }
-    if (error.kind === "rate_limited") {
-      // A reset already past by our clock (skew) would re-claim at once: wait a minute at least.
-      const floor = now().getTime() + MIN_RATE_LIMIT_WAIT_MS;
-      const until = new Date(Math.max(error.resetAt?.getTime() ?? now().getTime() + DEFAULT_RATE_LIMIT_WAIT_MS, floor));
-      await deps.accounts.rateLimitUntil(account.id, until);
-      return retryLater(reply, attemptId, error.message, { ambiguous: false, at: until });
+    if (existing) {
+      await published(reply, attemptId, existing.id, "reconciled");
+      return;
     }
-    if (error.kind === "permanent") {
-      if (error.reason === "unauthorized") await deps.accounts.setSessionState(account.id, "needs_attention");
-      return failed(reply, attemptId, error.message);
-    }
-    if (reply.attemptCount >= maxAttempts && !error.mayHaveSucceeded) {
-      return failed(reply, attemptId, `gave up after ${reply.attemptCount} attempts: ${error.message}`);
-    }
-    return retryLater(reply, attemptId, error.message, { ambiguous: error.mayHaveSucceeded });
+    await failed(reply, attemptId, "X refused it as duplicate content, and no reply of ours to that post exists", {
+      errorType: "duplicate_content",
+      retryable: false,
+    });
   }
 
-  async function publishClaimed(account: XAccount, reply: Reply, attemptId: string, settings: RuntimeSettings): Promise<void> {
+  /**
+   * One failed call, classified once. `phase` says whether it was the reading before the POST
+   * (identity, reconcile: nothing was sent) or the POST itself (a lost answer may hide a post).
+   */
+  async function handleFailure(
+    account: XAccount,
+    reply: Reply,
+    attemptId: string,
+    error: unknown,
+    phase: "check" | "post",
+  ): Promise<Next> {
+    const failure = classifyFailure(error);
+    const message = phase === "check" ? `could not check X before posting: ${failure.message}` : failure.message;
+    if (failure.reason === "circuit_open") {
+      // Refused before anything left this process: certainly not sent. Leave the account alone.
+      await failed(reply, attemptId, `${message}; nothing was sent`, { errorType: "circuit_open", retryable: true });
+      return "stop_account";
+    }
+    // Shut down mid-call, or an error nobody classified after the POST started: outcome unknown.
+    if (failure.aborted || (phase === "post" && failure.reason === "unexpected")) {
+      await retryLater(reply, attemptId, message, { ambiguous: phase === "post" });
+      return "continue";
+    }
+    if (failure.kind === "rate_limited") {
+      // A reset already past by our clock (skew) would re-claim at once: wait a minute at least.
+      const floor = now().getTime() + MIN_RATE_LIMIT_WAIT_MS;
+      const until = new Date(Math.max(failure.retryAt?.getTime() ?? now().getTime() + DEFAULT_RATE_LIMIT_WAIT_MS, floor));
+      await deps.accounts.rateLimitUntil(account.id, until);
+      await retryLater(reply, attemptId, message, { ambiguous: false, at: until });
+      return "stop_account";
+    }
+    // A bug or an unknown error while reading is worth retrying, not a verdict on the reply.
+    if (failure.kind === "permanent" && failure.reason !== "unexpected") {
+      if (failure.reason === "unauthorized") await deps.accounts.setSessionState(account.id, "needs_attention");
+      await failed(reply, attemptId, message, { errorType: failure.reason, retryable: false });
+      return failure.reason === "unauthorized" ? "stop_account" : "continue";
+    }
+    const maybeSent = phase === "post" && failure.mayHaveSucceeded;
+    if (reply.attemptCount >= maxAttempts && !maybeSent) {
+      await failed(reply, attemptId, `gave up after ${reply.attemptCount} attempts: ${message}`, {
+        error: message,
+        errorType: failure.reason,
+        retryable: true,
+      });
+      return "continue";
+    }
+    await retryLater(reply, attemptId, message, { ambiguous: maybeSent });
+    return "continue";
+  }
+
+  async function publishClaimed(account: XAccount, reply: Reply, attemptId: string, settings: RuntimeSettings): Promise<Next> {
     const [post] = await db.select().from(posts).where(eq(posts.tweetId, reply.postTweetId));
     if (!post) {
-      await failed(reply, attemptId, "the post this reply answers is missing");
-      return;
+      await failed(reply, attemptId, "the post this reply answers is missing", { errorType: "post_missing", retryable: false });
+      return "continue";
     }
     if (deps.replyPolicy() === "summoned" && !post.answerable) {
-      await failed(reply, attemptId, "not answerable: the author did not mention or quote this account (REPLY_POLICY=summoned)");
-      return;
+      await failed(reply, attemptId, "not answerable: the author did not mention or quote this account (REPLY_POLICY=summoned)", {
+        errorType: "not_answerable",
+        retryable: false,
+      });
+      return "continue";
     }
     let userId: string;
     try {
@@ -234,32 +344,23 @@ export function createPublisher(deps: PublisherDeps) {
         const existing = await findExistingReply(account.client, userId, post.tweetId, { text: reply.draft });
         if (existing) {
           await published(reply, attemptId, existing.id, "reconciled");
-          return;
+          return "continue";
         }
       }
     } catch (error) {
-      // Nothing was posted: reading X failed. A permanent refusal (401: credentials rejected) fails
-      // the reply and, for a 401, holds the account, as it would on the POST.
-      if (isXApiError(error) && error.kind === "permanent") {
-        if (error.reason === "unauthorized") await deps.accounts.setSessionState(account.id, "needs_attention");
-        await failed(reply, attemptId, `could not check X before posting: ${error.message}`);
-        return;
-      }
-      // Otherwise keep the reconcile flag and try again later.
-      const message = error instanceof Error ? error.message : String(error);
-      await retryLater(reply, attemptId, `could not check X before posting: ${message}`, { ambiguous: false });
-      return;
+      // Nothing was posted: reading X failed. The reconcile flag stays for the next attempt.
+      return handleFailure(account, reply, attemptId, error, "check");
     }
     try {
       const result = await account.client.postReply(reply.draft, post.tweetId);
       await published(reply, attemptId, result.id, "posted");
+      return "continue";
     } catch (error) {
-      if (isXApiError(error)) {
-        await handleFailure(account, reply, attemptId, post.tweetId, error, userId);
-      } else {
-        // An unexpected error after the call started: the outcome is unknown, so reconcile first.
-        await retryLater(reply, attemptId, String(error), { ambiguous: true });
+      if (classifyFailure(error).reason === "duplicate_content") {
+        await handleDuplicate(account, reply, attemptId, post.tweetId, userId);
+        return "continue";
       }
+      return await handleFailure(account, reply, attemptId, error, "post");
     } finally {
       await holdAccount(account, settings);
     }
@@ -288,11 +389,12 @@ export function createPublisher(deps: PublisherDeps) {
           const claimed = await claim(account.id);
           if (!claimed) break;
           changed = true;
-          await publishClaimed(account, claimed.reply, claimed.attemptId, settings);
+          const next = await publishClaimed(account, claimed.reply, claimed.attemptId, settings);
           const [after] = await db.select({ status: replies.status }).from(replies).where(eq(replies.id, claimed.reply.id));
           if (after?.status === "published") result.published++;
           else if (after?.status === "failed") result.failed++;
           else result.retrying++;
+          if (next === "stop_account") break;
           current = (await deps.accounts.rows()).find((r) => r.id === account.id);
         }
       }

@@ -9,6 +9,7 @@ import { runDiscovery } from "./discovery.js";
 import { runDrafting } from "./drafting.js";
 import { PauseSwitch } from "./pause.js";
 import { createPublisher } from "./publisher.js";
+import { inspectForRecovery, type RecoveryFindings } from "./recovery.js";
 import { createReview } from "./review.js";
 import { SettingsStore } from "./settings.js";
 import { Watchlist } from "./watchlist.js";
@@ -65,11 +66,16 @@ export async function createWorkflow(deps: {
     cards,
     review,
     publisher,
-    /** Boot recovery: release claims of a dead process and send or redraw cards a crash left behind. */
-    async recover(): Promise<{ releasedClaims: number; cardsSynced: number }> {
+    /**
+     * Boot recovery: count what a crash left half-done, release claims of a dead process (they
+     * are reconciled with X before any new POST). Database work only, so it is quick; the cards
+     * left behind are sent by the card sync that follows. Overdue approved replies are left to the
+     * publisher, which keeps their order and pacing.
+     */
+    async recover(): Promise<{ findings: RecoveryFindings; releasedClaims: number }> {
+      const findings = await inspectForRecovery(db, new Date());
       const releasedClaims = await publisher.recoverClaims(deps.database.kind === "pglite");
-      const cardsSynced = await cards.sync();
-      return { releasedClaims, cardsSynced };
+      return { findings, releasedClaims };
     },
     /** Discovery job: find posts, draft replies, send their cards. */
     async discoverAndDraft(): Promise<void> {

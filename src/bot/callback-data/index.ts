@@ -4,7 +4,12 @@ export const CALLBACK_VERSION = "v1";
 /** Every button the bot draws, and what it carries. */
 export type CallbackAction =
   | { readonly kind: "approve" | "reject" | "edit" | "regenerate"; readonly replyId: number; readonly version: number }
-  | { readonly kind: "queue"; readonly page: number };
+  | { readonly kind: "queue"; readonly page: number }
+  | { readonly kind: "dlq_retry" | "dlq_discard"; readonly entryId: number };
+
+/** The dead-letter buttons: `v1:dr:<id>` retry now, `v1:dd:<id>` discard. */
+const DLQ_CODES = { dlq_retry: "dr", dlq_discard: "dd" } as const satisfies Record<"dlq_retry" | "dlq_discard", string>;
+const DLQ_KINDS: Record<string, "dlq_retry" | "dlq_discard" | undefined> = { dr: "dlq_retry", dd: "dlq_discard" };
 
 const REVIEW_CODES = { approve: "a", reject: "r", edit: "e", regenerate: "g" } as const satisfies Record<
   "approve" | "reject" | "edit" | "regenerate",
@@ -18,12 +23,21 @@ const REVIEW_KINDS = Object.fromEntries(Object.entries(REVIEW_CODES).map(([kind,
 /** Telegram's limit on callback_data, in bytes. */
 export const CALLBACK_DATA_MAX_BYTES = 64;
 
-/** Serialises a button action, e.g. `v1:a:42:3` (approve reply 42 as drawn at version 3). */
+function serialise(action: CallbackAction): string {
+  switch (action.kind) {
+    case "queue":
+      return `${CALLBACK_VERSION}:q:${action.page}`;
+    case "dlq_retry":
+    case "dlq_discard":
+      return `${CALLBACK_VERSION}:${DLQ_CODES[action.kind]}:${action.entryId}`;
+    default:
+      return `${CALLBACK_VERSION}:${REVIEW_CODES[action.kind]}:${action.replyId}:${action.version}`;
+  }
+}
+
+/** Serialises a button action, e.g. `v1:a:42:3` (approve reply 42 as drawn at version 3), `v1:dr:7` (retry dead letter 7). */
 export function encodeCallback(action: CallbackAction): string {
-  const data =
-    action.kind === "queue"
-      ? `${CALLBACK_VERSION}:q:${action.page}`
-      : `${CALLBACK_VERSION}:${REVIEW_CODES[action.kind]}:${action.replyId}:${action.version}`;
+  const data = serialise(action);
   if (Buffer.byteLength(data) > CALLBACK_DATA_MAX_BYTES) throw new Error(`callback data too long: ${data}`);
   return data;
 }
@@ -37,6 +51,8 @@ export function decodeCallback(data: string): CallbackAction | undefined {
   if (code === "q") {
     return second === undefined ? { kind: "queue", page: Number(first) } : undefined;
   }
+  const dlq = DLQ_KINDS[code];
+  if (dlq) return second === undefined ? { kind: dlq, entryId: Number(first) } : undefined;
   const kind = REVIEW_KINDS[code];
   if (!kind || second === undefined || !NUMBER.test(second) || rest.length > 0) return undefined;
   return { kind, replyId: Number(first), version: Number(second) };

@@ -39,7 +39,8 @@ export function statusLine(view: CardView): string {
         ? `✅ <b>Published</b>: <a href="${postUrl(reply.replyTweetId, view.accountUsername)}">view the reply</a>`
         : "✅ <b>Published</b>";
     case "failed":
-      return `❌ <b>Failed</b>: ${escapeHtml(reply.failureReason ?? "unknown reason")}`;
+      // Every failed publish is in the dead-letter queue: retried on its own or by an admin from /dlq.
+      return `❌ <b>Failed</b>: ${escapeHtml(reply.failureReason ?? "unknown reason")}\n📮 /dlq to retry now or discard`;
     case "rejected":
       return "🚫 <b>Rejected</b>";
     case "expired":

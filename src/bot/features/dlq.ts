@@ -1,0 +1,132 @@
+import { Composer } from "grammy";
+import type { InlineKeyboardButton } from "grammy/types";
+import type { DeadLetters, DeadLetterSummary, DeadLetterView } from "../../workflow/dead-letters.js";
+import { formatLocalTime } from "../../workflow/schedule.js";
+import { decodeCallback, encodeCallback } from "../callback-data/index.js";
+import type { BotContext } from "../context.js";
+import { escapeHtml } from "../html.js";
+
+/** Commands of this feature, for /help and the Telegram menu. */
+export const DLQ_COMMANDS = [
+  { command: "dlq", description: "Failed publishes: retry now or discard" },
+] as const satisfies readonly { command: string; description: string }[];
+
+/** What the /dlq feature needs. */
+export interface DlqFeatureDeps {
+  readonly deadLetters: DeadLetters;
+  /** The clock (tests pass their own). */
+  readonly now?: () => Date;
+}
+
+/** Entries shown by /dlq (each with a row of buttons). */
+export const DLQ_LIST_SIZE = 10;
+
+/** The one-line answer to /dlq with arguments. */
+export const DLQ_USAGE = "Usage: /dlq (no arguments) — failed publishes, with Retry now and Discard buttons";
+
+/** Telegram's limit on callback answers. */
+const ANSWER_MAX = 200;
+
+const STATUS_ICON = { pending: "⏳", retrying: "🔁", exhausted: "⛔" } as const;
+
+function shorten(text: string, max: number): string {
+  const flat = text.replace(/\s+/g, " ").trim();
+  return flat.length <= max ? flat : `${flat.slice(0, max - 1)}…`;
+}
+
+function accountName(entry: DeadLetterView): string {
+  if (entry.accountUsername) return `@${entry.accountUsername}`;
+  return entry.accountLabel ?? `account ${entry.accountId}`;
+}
+
+function countsLine(counts: DeadLetterSummary): string {
+  return [
+    `${counts.pending} pending`,
+    `${counts.retrying} retrying`,
+    `${counts.exhausted} exhausted`,
+    `${counts.retried_successfully} retried ok`,
+    `${counts.discarded} discarded`,
+  ].join(" · ");
+}
+
+function entryLines(entry: DeadLetterView, maxRetries: number, timeZone: string, now: Date): string {
+  const status = entry.status as keyof typeof STATUS_ICON;
+  const head = `${STATUS_ICON[status]} <b>#${entry.id}</b> · reply #${entry.replyId} · ${escapeHtml(accountName(entry))} · <code>${escapeHtml(entry.errorType)}</code>`;
+  let state: string;
+  if (status === "pending") {
+    const when = entry.nextRetryAt ? formatLocalTime(entry.nextRetryAt, timeZone, now) : "now";
+    state = `retries ${entry.retryCount}/${maxRetries} · next ${when}`;
+  } else if (status === "retrying") {
+    state = `retries ${entry.retryCount}/${maxRetries} · being retried now`;
+  } else {
+    state = entry.retryable ? `exhausted after ${entry.retryCount}/${maxRetries} retries` : "exhausted: not retryable";
+  }
+  return `${head}\n   ${escapeHtml(shorten(entry.error, 160))}\n   ${escapeHtml(state)}`;
+}
+
+/** The /dlq message: counts by status, the open and exhausted entries, and their buttons. */
+export async function renderDlq(
+  deadLetters: DeadLetters,
+  timeZone: string,
+  now: Date,
+): Promise<{ text: string; keyboard: InlineKeyboardButton[][] }> {
+  const counts = await deadLetters.summary();
+  const entries = await deadLetters.list(DLQ_LIST_SIZE);
+  const shown = counts.pending + counts.retrying + counts.exhausted;
+  const header = `📮 <b>Dead letters</b>: ${countsLine(counts)}`;
+  if (entries.length === 0) return { text: `${header}\n\nNo failed publishes to retry or discard.`, keyboard: [] };
+  const body = entries.map((entry) => entryLines(entry, deadLetters.settings.maxRetries, timeZone, now)).join("\n");
+  const more = shown > entries.length ? `\n… and ${shown - entries.length} more` : "";
+  const keyboard = entries
+    .filter((entry) => entry.status === "pending" || entry.status === "exhausted")
+    .map((entry) => [
+      { text: `↻ Retry now #${entry.id}`, callback_data: encodeCallback({ kind: "dlq_retry", entryId: entry.id }) },
+      { text: `🗑 Discard #${entry.id}`, callback_data: encodeCallback({ kind: "dlq_discard", entryId: entry.id }) },
+    ]);
+  return { text: `${header}\n\n${body}${more}`, keyboard };
+}
+
+/** /dlq and its Retry now / Discard buttons. Every press is answered; a stale press changes nothing. */
+export function createDlqFeature(deps: DlqFeatureDeps): Composer<BotContext> {
+  const { deadLetters } = deps;
+  const now = deps.now ?? (() => new Date());
+  const feature = new Composer<BotContext>();
+
+  feature.command("dlq", async (ctx) => {
+    if (ctx.match.trim() !== "") return ctx.reply(DLQ_USAGE);
+    const { text, keyboard } = await renderDlq(deadLetters, ctx.config.timeZone, now());
+    await ctx.reply(text, { parse_mode: "HTML", reply_markup: { inline_keyboard: keyboard } });
+  });
+
+  feature.on("callback_query:data", async (ctx, next) => {
+    const action = decodeCallback(ctx.callbackQuery.data);
+    if (action?.kind !== "dlq_retry" && action?.kind !== "dlq_discard") return next();
+    const answer = (text: string) => ctx.answerCallbackQuery({ text: text.slice(0, ANSWER_MAX) });
+    const redraw = async () => {
+      const { text, keyboard } = await renderDlq(deadLetters, ctx.config.timeZone, now());
+      await ctx
+        .editMessageText(text, { parse_mode: "HTML", reply_markup: { inline_keyboard: keyboard } })
+        .catch((error: unknown) => ctx.logger.debug({ err: error }, "dlq message unchanged"));
+    };
+
+    if (action.kind === "dlq_discard") {
+      const result = await deadLetters.discard(action.entryId);
+      if (!result.ok) return answer(result.message);
+      await answer(`Discarded #${result.entry.id}; reply #${result.entry.replyId} stays failed.`);
+      await redraw();
+      return;
+    }
+    const result = await deadLetters.retryNow(action.entryId);
+    if (!result.ok) return answer(result.message);
+    // The retry reads and posts on X, which can take seconds: answer the press first.
+    await answer(`Retrying #${result.entry.id} (reply #${result.entry.replyId}) now.`);
+    try {
+      await result.done;
+    } catch (error) {
+      ctx.logger.warn({ err: error, deadLetter: action.entryId }, "dead-letter retry failed");
+    }
+    await redraw();
+  });
+
+  return feature;
+}

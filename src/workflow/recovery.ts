@@ -1,0 +1,43 @@
+import { and, count, eq, isNull, lt, lte, sql } from "drizzle-orm";
+import type { Database } from "../db/database.js";
+import { conversationSessions, deadLetters, replies } from "../db/schema.js";
+
+/** What boot recovery found before it acted. */
+export interface RecoveryFindings {
+  /** Replies a dead process left in `publishing`. */
+  readonly interruptedPublishes: number;
+  /** Drafts whose card was never sent (crash between insert and send). */
+  readonly cardsNeverSent: number;
+  /** Replies whose card shows an older state (crash between transition and edit). */
+  readonly cardsOutdated: number;
+  /** Approved replies that became due while the bot was down. */
+  readonly overdueApproved: number;
+  /** Edit conversations waiting for an admin's text. */
+  readonly conversationsWaiting: number;
+  /** Dead letters by status. */
+  readonly deadLetters: Readonly<Record<string, number>>;
+}
+
+/** Counts what a crash or an outage left half-done; read before recovery acts on it. */
+export async function inspectForRecovery(db: Database, now: Date): Promise<RecoveryFindings> {
+  const countWhere = async (where: ReturnType<typeof and>) => {
+    const [row] = await db.select({ n: count() }).from(replies).where(where);
+    return row?.n ?? 0;
+  };
+  const [conversations] = await db
+    .select({ n: count() })
+    .from(conversationSessions)
+    .where(sql`${conversationSessions.value}::text not in ('{}', 'null')`);
+  const deadLetterRows = await db
+    .select({ status: deadLetters.status, n: count() })
+    .from(deadLetters)
+    .groupBy(deadLetters.status);
+  return {
+    deadLetters: Object.fromEntries(deadLetterRows.map((row) => [row.status, row.n])),
+    interruptedPublishes: await countWhere(eq(replies.status, "publishing")),
+    cardsNeverSent: await countWhere(isNull(replies.cardMessageId)),
+    cardsOutdated: await countWhere(and(sql`${replies.cardMessageId} is not null`, lt(replies.cardVersion, replies.version))),
+    overdueApproved: await countWhere(and(eq(replies.status, "approved"), lte(replies.scheduledAt, now))),
+    conversationsWaiting: conversations?.n ?? 0,
+  };
+}
