@@ -218,6 +218,33 @@ const envSchema = z
       z.coerce.number({ error: "must be a number" }).min(1, "must be at least 1").max(10, "must be at most 10").default(2),
     ),
     DLQ_MAX_RETRIES: integer(5, 0, 50),
+    MIN_ALERT_LEVEL: z.preprocess(
+      emptyToUndefined,
+      z.enum(["debug", "info", "warning", "error", "critical"], { error: "must be debug, info, warning, error or critical" }).default("warning"),
+    ),
+    ALERT_DEDUP_WINDOW_SECONDS: integer(300, 0, 86_400),
+    ALERT_CRON: cronExpression("*/5 * * * * *"),
+    ALERT_WEBHOOK_URL: z.preprocess(emptyToUndefined, z.string().trim().url("must be an http(s) URL").optional()),
+    SMTP_URL: z.preprocess(
+      emptyToUndefined,
+      z.string().trim().regex(/^smtps?:\/\//, "must be an smtp:// or smtps:// URL").optional(),
+    ),
+    ALERT_EMAIL_TO: z.preprocess(emptyToUndefined, z.string().trim().email("must be an e-mail address").optional()),
+    ALERT_EMAIL_FROM: z.preprocess(
+      emptyToUndefined,
+      z.string().trim().email("must be an e-mail address").default("reply-guy-bot@localhost"),
+    ),
+    ADMIN_API_TOKEN: z.preprocess(
+      emptyToUndefined,
+      z.string().trim().min(16, "must be at least 16 characters").optional(),
+    ),
+    HEALTH_DIGEST_CRON: z.preprocess(
+      (value) => (value === undefined ? "0 0 9 * * *" : value),
+      z
+        .string()
+        .trim()
+        .refine((value) => value === "" || cron.validate(value), "must be a cron expression, or empty to turn the digest off"),
+    ),
     MAX_POSTS_PER_HOUR: integer(15, 1, 1000),
     MAX_POSTS_PER_DAY: integer(50, 1, 10_000),
   })
@@ -239,6 +266,13 @@ const envSchema = z
     const labels = [PRIMARY_ACCOUNT_LABEL, ...env.X_EXTRA_ACCOUNTS.map((account) => account.label)];
     if (new Set(labels).size !== labels.length) {
       ctx.addIssue({ code: "custom", path: ["X_EXTRA_ACCOUNTS"], message: `labels must be unique and not "${PRIMARY_ACCOUNT_LABEL}"` });
+    }
+    if ((env.SMTP_URL === undefined) !== (env.ALERT_EMAIL_TO === undefined)) {
+      ctx.addIssue({
+        code: "custom",
+        path: [env.SMTP_URL === undefined ? "SMTP_URL" : "ALERT_EMAIL_TO"],
+        message: "is required with the other one: e-mail alerts need both SMTP_URL and ALERT_EMAIL_TO",
+      });
     }
     if (env.RETRY_BASE_DELAY_MS > env.RETRY_MAX_DELAY_MS) {
       ctx.addIssue({ code: "custom", path: ["RETRY_MAX_DELAY_MS"], message: "must be at least RETRY_BASE_DELAY_MS" });
@@ -294,6 +328,18 @@ export interface Config {
     readonly baseDelayMs: number;
     readonly maxDelayMs: number;
     readonly breakers: Readonly<Record<"x" | "ai" | "db", { readonly threshold: number; readonly halfOpenSeconds: number }>>;
+  };
+  readonly alerts: {
+    readonly minLevel: "debug" | "info" | "warning" | "error" | "critical";
+    readonly dedupWindowSeconds: number;
+    /** How often the outbox worker delivers pending alerts. */
+    readonly cron: string;
+    readonly webhookUrl: string | undefined;
+    readonly email: { readonly smtpUrl: string; readonly to: string; readonly from: string } | undefined;
+    /** Bearer token of the admin HTTP API; the API is off when unset. */
+    readonly adminApiToken: string | undefined;
+    /** Daily health digest schedule; "" = off. */
+    readonly digestCron: string;
   };
   readonly deadLetters: {
     readonly cron: string;
@@ -384,6 +430,16 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
         db: { threshold: e.DB_BREAKER_THRESHOLD, halfOpenSeconds: e.DB_BREAKER_HALF_OPEN_SECONDS },
       },
     },
+    alerts: {
+      minLevel: e.MIN_ALERT_LEVEL,
+      dedupWindowSeconds: e.ALERT_DEDUP_WINDOW_SECONDS,
+      cron: e.ALERT_CRON,
+      webhookUrl: e.ALERT_WEBHOOK_URL,
+      email:
+        e.SMTP_URL && e.ALERT_EMAIL_TO ? { smtpUrl: e.SMTP_URL, to: e.ALERT_EMAIL_TO, from: e.ALERT_EMAIL_FROM } : undefined,
+      adminApiToken: e.ADMIN_API_TOKEN,
+      digestCron: e.HEALTH_DIGEST_CRON,
+    },
     deadLetters: {
       cron: e.DLQ_CRON,
       baseDelaySeconds: e.DLQ_BASE_DELAY_SECONDS,
@@ -410,6 +466,8 @@ export function secretsOf(config: Config): string[] {
   return [
     config.telegram.token,
     config.openai.apiKey,
+    config.alerts.adminApiToken,
+    config.alerts.email ? new URL(config.alerts.email.smtpUrl).password || undefined : undefined,
     ...config.x.accounts.flatMap(({ credentials }) => [
       credentials.appKey,
       credentials.appSecret,
