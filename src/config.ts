@@ -62,6 +62,9 @@ const boolean = (fallback: boolean) =>
       .transform((value) => (value === undefined ? fallback : ["true", "1", "yes"].includes(value))),
   );
 
+/** Loose on purpose: local mail hosts (user@localhost) are valid senders and receivers. */
+const EMAIL = /^[^@\s]+@[^@\s]+$/;
+
 const chatId = z.coerce
   .number({ error: "must be a Telegram chat id (a whole number, negative for groups)" })
   .int("must be a whole number")
@@ -229,10 +232,10 @@ const envSchema = z
       emptyToUndefined,
       z.string().trim().regex(/^smtps?:\/\//, "must be an smtp:// or smtps:// URL").optional(),
     ),
-    ALERT_EMAIL_TO: z.preprocess(emptyToUndefined, z.string().trim().email("must be an e-mail address").optional()),
+    ALERT_EMAIL_TO: z.preprocess(emptyToUndefined, z.string().trim().regex(EMAIL, "must be an e-mail address").optional()),
     ALERT_EMAIL_FROM: z.preprocess(
       emptyToUndefined,
-      z.string().trim().email("must be an e-mail address").default("reply-guy-bot@localhost"),
+      z.string().trim().regex(EMAIL, "must be an e-mail address").default("reply-guy-bot@localhost"),
     ),
     ADMIN_API_TOKEN: z.preprocess(
       emptyToUndefined,
