@@ -123,6 +123,9 @@ export async function startApp(
       xClients: xClientsFromConfig(config, registry),
       drafter: drafterFromConfig(config, registry),
       cardSink: createTelegramCardSink(bot.api, config.adminChatId),
+      publishNow: () => scheduler.runNow(JOBS.publish),
+      onDeadLetterExhausted: (entry) => logger.warn({ deadLetter: entry.id, replyId: entry.replyId }, "dead letter exhausted"),
+      isXAvailable: (label) => registry.policy(`x:${label}`, "x").isAvailable(),
     });
     for (const feature of workflowFeatures(database, workflow, () => void scheduler.runNow(JOBS.publish))) {
       features.use(feature);
@@ -155,6 +158,7 @@ export async function startApp(
     scheduler.add(JOBS.discovery, config.discovery.cron, guarded(JOBS.discovery, () => workflow.discoverAndDraft()));
     scheduler.add(JOBS.publish, config.publishCron, guarded(JOBS.publish, () => workflow.publisher.runOnce()));
     scheduler.add(JOBS.maintenance, MAINTENANCE_CRON, guarded(JOBS.maintenance, () => workflow.maintain()));
+    scheduler.add(JOBS.deadLetters, config.deadLetters.cron, guarded(JOBS.deadLetters, () => workflow.deadLetters.runDue()));
     const recovery = await workflow.recover().catch((error: unknown) => {
       logger.error({ err: error }, "boot recovery failed; continuing");
       return undefined;

@@ -1,4 +1,5 @@
 import { BREAKER_COMMANDS } from "./features/breakers.js";
+import { DLQ_COMMANDS } from "./features/dlq.js";
 import { PAUSE_COMMANDS } from "./features/pause.js";
 import { QUEUE_COMMANDS } from "./features/queue.js";
 import { SETTINGS_COMMANDS } from "./features/settings.js";
@@ -9,6 +10,7 @@ import { WATCHLIST_COMMANDS } from "./features/watchlist.js";
 export const BOT_COMMANDS = [
   { command: "help", description: "What this bot does and its commands" },
   ...QUEUE_COMMANDS,
+  ...DLQ_COMMANDS,
   ...STATS_COMMANDS,
   ...WATCHLIST_COMMANDS,
   ...PAUSE_COMMANDS,

@@ -95,6 +95,17 @@ export class ResiliencePolicy {
     return STATE_NAMES[this.breaker.state];
   }
 
+  /**
+   * Whether a call may be tried now: not while open and resting. cockatiel moves to half-open only
+   * when a call is made, so callers that skip work while "open" would never probe without this.
+   * A breaker restored open at boot has no known opening time: one call is let through to probe.
+   */
+  isAvailable(now = Date.now()): boolean {
+    if (this.state === "isolated") return false;
+    if (this.state !== "open") return true;
+    return this.openedAt === undefined || now - this.openedAt.getTime() >= this.settings.halfOpenAfterMs;
+  }
+
   /** When the breaker last opened, while it is open. */
   get openSince(): Date | undefined {
     return this.openedAt;

@@ -8,6 +8,7 @@ import { createCardSync, type CardSink } from "./card-sync.js";
 import { runDiscovery } from "./discovery.js";
 import { runDrafting } from "./drafting.js";
 import { PauseSwitch } from "./pause.js";
+import { createDeadLetters, type DeadLetter } from "./dead-letters.js";
 import { createPublisher } from "./publisher.js";
 import { inspectForRecovery, type RecoveryFindings } from "./recovery.js";
 import { createReview } from "./review.js";
@@ -15,7 +16,12 @@ import { SettingsStore } from "./settings.js";
 import { Watchlist } from "./watchlist.js";
 
 /** Names of the scheduled jobs of the reply workflow. */
-export const JOBS = { discovery: "discovery", publish: "publish", maintenance: "maintenance" } as const;
+export const JOBS = {
+  discovery: "discovery",
+  publish: "publish",
+  maintenance: "maintenance",
+  deadLetters: "dead_letters",
+} as const;
 
 /** Every MINUTE: expire old drafts, retry drafts the AI could not make, redraw stale cards. */
 export const MAINTENANCE_CRON = "30 * * * * *";
@@ -28,6 +34,12 @@ export async function createWorkflow(deps: {
   xClients: ReadonlyMap<string, XAccountClient>;
   drafter: Drafter | undefined;
   cardSink: CardSink;
+  /** Runs the publish job now (one publish run at a time keeps the pacing). */
+  publishNow: () => Promise<unknown>;
+  /** A dead letter gave up (the dlq_exhausted alert). */
+  onDeadLetterExhausted: (entry: DeadLetter) => void;
+  /** Whether the X account with this label may be called (its breaker is not resting). */
+  isXAvailable: (label: string) => boolean;
 }) {
   const { config, logger } = deps;
   const db = deps.database.db;
@@ -45,6 +57,14 @@ export async function createWorkflow(deps: {
     accountUsername: (id) => usernames.get(id),
   });
   const review = createReview({ db, settings, drafter: deps.drafter, timeZone: config.timeZone });
+  const deadLetters = createDeadLetters({
+    db,
+    logger,
+    settings: config.deadLetters,
+    publisher: { runOnce: deps.publishNow },
+    onExhausted: deps.onDeadLetterExhausted,
+    onChange: () => cards.sync(),
+  });
   const publisher = createPublisher({
     db,
     accounts,
@@ -54,6 +74,11 @@ export async function createWorkflow(deps: {
     leaseSeconds: config.publishLeaseSeconds,
     replyPolicy: () => config.replyPolicy,
     onChange: () => cards.sync(),
+    deadLetters,
+    isAccountAvailable: (id) => {
+      const label = accounts.get(id)?.label;
+      return label === undefined || deps.isXAvailable(label);
+    },
   });
   const draft = () =>
     runDrafting({ db, drafter: deps.drafter, settings, watchlist, pause, logger, draftTtlHours: config.draftTtlHours });
@@ -66,6 +91,7 @@ export async function createWorkflow(deps: {
     cards,
     review,
     publisher,
+    deadLetters,
     /**
      * Boot recovery: count what a crash left half-done, release claims of a dead process (they
      * are reconciled with X before any new POST). Database work only, so it is quick; the cards

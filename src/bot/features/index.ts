@@ -1,6 +1,7 @@
 import type { DatabaseHandle } from "../../db/database.js";
 import { markOpenCardsStale } from "../../workflow/card-sync.js";
 import type { Workflow } from "../../workflow/services.js";
+import { createDlqFeature } from "./dlq.js";
 import { createPauseFeature } from "./pause.js";
 import { createQueueFeature } from "./queue.js";
 import { createReviewFeature } from "./review.js";
@@ -14,6 +15,7 @@ export function workflowFeatures(database: DatabaseHandle, workflow: Workflow, p
   return [
     createReviewFeature({ db, review: workflow.review, syncCards: () => workflow.cards.sync(), publishSoon }),
     createQueueFeature(db),
+    createDlqFeature({ deadLetters: workflow.deadLetters }),
     createStatsFeature({ db }),
     createWatchlistFeature({ watchlist: workflow.watchlist }),
     createPauseFeature({

@@ -33,7 +33,9 @@ export function createReviewFeature(deps: ReviewFeatureDeps): Composer<BotContex
 
   feature.on("callback_query:data", async (ctx, next) => {
     const action = decodeCallback(ctx.callbackQuery.data);
-    if (!action || action.kind === "queue") return next();
+    if (action?.kind !== "approve" && action?.kind !== "reject" && action?.kind !== "edit" && action?.kind !== "regenerate") {
+      return next();
+    }
     const adminId = ctx.from.id;
     const answer = (text: string) => ctx.answerCallbackQuery({ text: text.slice(0, ANSWER_MAX) });
 
