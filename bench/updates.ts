@@ -41,7 +41,7 @@ export async function benchUpdates(): Promise<void> {
     ADMIN_USER_IDS: adminIds.join(","),
   });
   const telegramActivity = new TelegramActivity();
-  const health = createHealthService({ config, database, telegram: telegramActivity, version: "bench", startedAt: new Date() });
+  const health = createHealthService({ database, telegram: telegramActivity, version: "bench", startedAt: new Date() });
   const bot = createBot({
     config,
     logger: createLogger({ level: "silent", secrets: [] }),

@@ -17,6 +17,9 @@ import { Scheduler } from "./lifecycle/scheduler.js";
 import type { Logger } from "./logger.js";
 import { createBreakerFeature } from "./bot/features/breakers.js";
 import { formatRecoveryReport } from "./bot/recovery-report.js";
+import { registerHealthComponents } from "./health/components.js";
+import { createMetrics } from "./http/metrics.js";
+import { AiActivity } from "./resilience/ai-guard.js";
 import { databaseBreakerStore } from "./resilience/breaker-store.js";
 import { classifyFailure } from "./resilience/failure.js";
 import { ResilienceRegistry } from "./resilience/registry.js";
@@ -96,8 +99,9 @@ export async function startApp(
     const dbPolicy = registry.policy("db", "db");
 
     const telegramActivity = new TelegramActivity();
+    const metrics = createMetrics({ db: database.db, registry });
+    const aiActivity = new AiActivity();
     const health = createHealthService({
-      config,
       database,
       telegram: telegramActivity,
       version: readVersion(),
@@ -114,6 +118,8 @@ export async function startApp(
       features: [features],
       conversationStorage: createConversationStorage(database.db),
       isDatabaseDown: () => dbPolicy.state === "open",
+      registry,
+      onUpdate: () => metrics.updateHandled(),
     });
     const scheduler = new Scheduler(logger);
     const workflow = await createWorkflow({
@@ -121,7 +127,7 @@ export async function startApp(
       database,
       logger,
       xClients: xClientsFromConfig(config, registry),
-      drafter: drafterFromConfig(config, registry),
+      drafter: drafterFromConfig(config, registry, aiActivity),
       cardSink: createTelegramCardSink(bot.api, config.adminChatId),
       publishNow: () => scheduler.runNow(JOBS.publish),
       onDeadLetterExhausted: (entry) => logger.warn({ deadLetter: entry.id, replyId: entry.replyId }, "dead letter exhausted"),
@@ -131,19 +137,15 @@ export async function startApp(
       features.use(feature);
     }
     features.use(createBreakerFeature(registry));
-    health.addComponent("breakers", () => {
-      const open = registry.all().filter((b) => b.state !== "closed");
-      return Promise.resolve(
-        open.length === 0
-          ? { state: "ok" as const, detail: `${registry.all().length} closed` }
-          : { state: "down" as const, detail: open.map((b) => `${b.name} ${b.state}`).join(", ") },
-      );
-    });
-    health.addComponent("workflow", async () => {
-      const state = await workflow.pause.state();
-      return state.paused
-        ? { state: "ok", detail: `paused since ${state.at?.toISOString() ?? "?"}: nothing is discovered or published` }
-        : { state: "ok", detail: "running" };
+    registerHealthComponents(health, {
+      config,
+      db: database.db,
+      accounts: workflow.accounts,
+      registry,
+      aiActivity,
+      deadLetters: workflow.deadLetters,
+      pause: workflow.pause,
+      scheduler,
     });
     // Jobs run under the database policy: a lost database opens its breaker and the jobs pause
     // (skip quietly) until the half-open probe finds it back.
@@ -179,7 +181,7 @@ export async function startApp(
       onFatal,
     );
     const http = new HttpServer(logger);
-    registerHealthRoutes(http, { health, isPolling: () => polling.isPolling() });
+    registerHealthRoutes(http, { health, database, isPolling: () => polling.isPolling(), metrics });
 
     const httpAddress = await http.listen(config.http.host, config.http.port);
     cleanups.push(() => http.close());

@@ -1,7 +1,7 @@
 import { createOpenAiDrafter } from "./ai/drafter.js";
 import type { Drafter } from "./ai/types.js";
 import type { Config } from "./config.js";
-import { createAiGuard } from "./resilience/ai-guard.js";
+import { createAiGuard, type AiActivity } from "./resilience/ai-guard.js";
 import type { ResilienceRegistry } from "./resilience/registry.js";
 import { resilientXClient } from "./resilience/resilient-x-client.js";
 import { createXAccountClient } from "./x/twitter-client.js";
@@ -22,7 +22,7 @@ export function xClientsFromConfig(config: Config, registry: ResilienceRegistry)
 }
 
 /** The AI drafter (each model under its own policy), or undefined when no API key is configured. */
-export function drafterFromConfig(config: Config, registry: ResilienceRegistry): Drafter | undefined {
+export function drafterFromConfig(config: Config, registry: ResilienceRegistry, activity?: AiActivity): Drafter | undefined {
   if (!config.openai.apiKey) return undefined;
   return createOpenAiDrafter({
     baseUrl: config.openai.baseUrl,
@@ -31,6 +31,6 @@ export function drafterFromConfig(config: Config, registry: ResilienceRegistry):
     fallbackModels: config.ai.fallbackModels,
     maxShortenAttempts: config.ai.maxShortenAttempts,
     requestTimeoutMs: config.resilience.aiRequestTimeoutMs,
-    guard: createAiGuard(registry),
+    guard: createAiGuard(registry, activity),
   });
 }

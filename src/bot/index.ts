@@ -13,6 +13,7 @@ import { unhandledFeature } from "./features/unhandled.js";
 import { createAdminGuard } from "./middlewares/admin-guard.js";
 import { createDatabaseGate, DATABASE_DOWN_TEXT } from "./middlewares/database-gate.js";
 import { classifyFailure } from "../resilience/failure.js";
+import type { ResilienceRegistry } from "../resilience/registry.js";
 
 /** Everything the bot's handlers need from the rest of the application. */
 export interface BotDependencies {
@@ -26,6 +27,10 @@ export interface BotDependencies {
   readonly conversationStorage: VersionedStateStorage<string, ConversationData>;
   /** True while the database breaker is open (handlers then answer "database unavailable"). */
   readonly isDatabaseDown?: () => boolean;
+  /** The breakers /health shows reset buttons for. */
+  readonly registry?: ResilienceRegistry;
+  /** Called for every update (the metrics counter). */
+  readonly onUpdate?: () => void;
   /** A fixed bot identity (tests) so no getMe call is made. */
   readonly botInfo?: UserFromGetMe;
 }
@@ -60,6 +65,7 @@ export function createBot(deps: BotDependencies): Bot<BotContext> {
 
   bot.use(async (ctx, next) => {
     Object.assign(ctx, { config, logger: logger.child({ update_id: ctx.update.update_id }) });
+    deps.onUpdate?.();
     await next();
   });
   bot.use(sequentialize(updateOrderKey));
@@ -90,7 +96,7 @@ export function createBot(deps: BotDependencies): Bot<BotContext> {
     }),
   );
   guarded.use(helpFeature);
-  guarded.use(createHealthFeature(deps.health));
+  guarded.use(createHealthFeature(deps.health, deps.registry));
   for (const feature of deps.features) guarded.use(feature);
   guarded.use(unhandledFeature);
 

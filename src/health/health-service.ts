@@ -1,13 +1,12 @@
-import type { Config } from "../config.js";
 import type { DatabaseHandle } from "../db/database.js";
 import { withTimeout } from "./with-timeout.js";
 
 /** Overall verdict: `error` when the bot cannot work, `degraded` when part of it cannot. */
 export type OverallStatus = "healthy" | "degraded" | "error";
 
-/** One component's state as shown in /health. */
+/** One component's state as shown in /health. `degraded` = working with a problem (rate limited, breaker open). */
 export interface ComponentHealth {
-  readonly state: "ok" | "down" | "not_configured";
+  readonly state: "ok" | "degraded" | "down" | "not_configured";
   readonly detail: string;
 }
 
@@ -35,11 +34,23 @@ export class TelegramActivity {
   }
 }
 
-const DATABASE_PROBE_TIMEOUT_MS = 1_000;
+/** Each probe gets this long; a hung dependency shows as down instead of hanging /health. */
+export const PROBE_TIMEOUT_MS = 800;
 
-/** Builds health reports; every probe has its own short timeout. */
+/**
+ * The rules of the overall status: the database down is an error (nothing works without it);
+ * any other component down or degraded, or an integration not configured, is degraded.
+ */
+export function overallStatus(components: Readonly<Record<string, ComponentHealth>>): OverallStatus {
+  if (components.database?.state === "down") return "error";
+  return Object.values(components).every((c) => c.state === "ok") ? "healthy" : "degraded";
+}
+
+/** A component probe: resolves with the component's health (errors and timeouts count as down). */
+export type HealthProbe = () => Promise<ComponentHealth> | ComponentHealth;
+
+/** Builds health reports from probes that run in parallel, each with its own short timeout. */
 export function createHealthService(deps: {
-  config: Config;
   database: DatabaseHandle;
   telegram: TelegramActivity;
   version: string;
@@ -47,68 +58,39 @@ export function createHealthService(deps: {
   now?: () => Date;
 }) {
   const now = deps.now ?? (() => new Date());
+  const probes = new Map<string, HealthProbe>();
 
-  async function probeDatabase(): Promise<ComponentHealth> {
-    try {
-      const latency = await withTimeout(deps.database.ping(), DATABASE_PROBE_TIMEOUT_MS, "database");
-      return { state: "ok", detail: `${deps.database.kind}, ${latency.toFixed(1)} ms` };
-    } catch (error) {
-      return { state: "down", detail: `${deps.database.kind}: ${(error as Error).message}` };
-    }
-  }
-
-  function describeX(): ComponentHealth {
-    return deps.config.x.accounts.length > 0
-      ? { state: "ok", detail: `${deps.config.x.accounts.length} account(s) configured (${deps.config.x.apiRoot})` }
-      : { state: "not_configured", detail: "set X_APP_KEY, X_APP_SECRET, X_ACCESS_TOKEN, X_ACCESS_SECRET" };
-  }
-
-  function describeAi(): ComponentHealth {
-    return deps.config.openai.apiKey
-      ? { state: "ok", detail: `model ${deps.config.openai.model}` }
-      : { state: "not_configured", detail: "set OPENAI_API_KEY" };
-  }
-
-  function describeTelegram(): ComponentHealth {
+  probes.set("database", async () => {
+    const latency = await deps.database.ping();
+    return { state: "ok", detail: `${deps.database.kind}, ${latency.toFixed(1)} ms` };
+  });
+  probes.set("telegram", () => {
     const last = deps.telegram.lastSuccess;
     return last
       ? { state: "ok", detail: `last API success ${last.toISOString()}` }
       : { state: "down", detail: "no successful API call yet" };
-  }
+  });
 
-  const extraProbes = new Map<string, () => Promise<ComponentHealth>>();
-  const probeExtra = async (name: string, probe: () => Promise<ComponentHealth>): Promise<[string, ComponentHealth]> => {
+  const run = async (name: string, probe: HealthProbe): Promise<[string, ComponentHealth]> => {
     try {
-      return [name, await withTimeout(probe(), DATABASE_PROBE_TIMEOUT_MS, name)];
+      return [name, await withTimeout(Promise.resolve(probe()), PROBE_TIMEOUT_MS, name)];
     } catch (error) {
-      return [name, { state: "down", detail: (error as Error).message }];
+      return [name, { state: "down", detail: error instanceof Error ? error.message : String(error) }];
     }
   };
 
   return {
-    /** Adds a component to the report (registered by the parts that exist after the bot is built). */
-    addComponent(name: string, probe: () => Promise<ComponentHealth>): void {
-      extraProbes.set(name, probe);
+    /** Adds (or replaces) a component of the report. */
+    addComponent(name: string, probe: HealthProbe): void {
+      probes.set(name, probe);
     },
 
-    /** Probes every component and derives the overall status. */
+    /** Probes every component in parallel and derives the overall status. */
     async report(): Promise<HealthReport> {
-      const components = {
-        database: await probeDatabase(),
-        telegram: describeTelegram(),
-        x: describeX(),
-        ai: describeAi(),
-        ...Object.fromEntries(await Promise.all([...extraProbes].map(([name, probe]) => probeExtra(name, probe)))),
-      };
-      const status: OverallStatus =
-        components.database.state === "down"
-          ? "error"
-          : Object.values(components).some((c) => c.state !== "ok")
-            ? "degraded"
-            : "healthy";
+      const components = Object.fromEntries(await Promise.all([...probes].map(([name, probe]) => run(name, probe))));
       const current = now();
       return {
-        status,
+        status: overallStatus(components),
         version: deps.version,
         uptimeSeconds: Math.round((current.getTime() - deps.startedAt.getTime()) / 1000),
         checkedAt: current.toISOString(),

@@ -1,10 +1,19 @@
 import type { HealthService } from "../health/health-service.js";
+import { withTimeout } from "../health/with-timeout.js";
+import type { DatabaseHandle } from "../db/database.js";
+import type { Metrics } from "./metrics.js";
 import type { HttpServer } from "./server.js";
 
-/** `GET /health`: liveness — 200 while the process is alive and serving, with a small summary. */
+const READY_DB_TIMEOUT_MS = 1_000;
+
+/**
+ * `GET /health` liveness (200 while the process serves, with a small summary), `GET /ready`
+ * (503 when the database does not answer or the bot is not polling Telegram) and `GET /metrics`
+ * (Prometheus text format).
+ */
 export function registerHealthRoutes(
   http: HttpServer,
-  deps: { health: HealthService; isPolling: () => boolean },
+  deps: { health: HealthService; database: DatabaseHandle; isPolling: () => boolean; metrics: Metrics },
 ): void {
   http.route("GET", "/health", async () => {
     const report = await deps.health.report();
@@ -19,5 +28,19 @@ export function registerHealthRoutes(
         components: Object.fromEntries(Object.entries(report.components).map(([name, c]) => [name, c.state])),
       },
     };
+  });
+
+  http.route("GET", "/ready", async () => {
+    const database = await withTimeout(deps.database.ping(), READY_DB_TIMEOUT_MS, "database").then(
+      () => true,
+      () => false,
+    );
+    const polling = deps.isPolling();
+    return { status: database && polling ? 200 : 503, body: { ready: database && polling, database, polling } };
+  });
+
+  http.route("GET", "/metrics", async () => {
+    const { contentType, body } = await deps.metrics.render();
+    return { status: 200, body, contentType };
   });
 }

@@ -101,3 +101,18 @@ export async function workflowStats(db: Database, now: Date, timeZone: string): 
   }
   return { today, last7Days, todayStart, last7DaysStart };
 }
+
+/** Counts the workflow events in [from, to) — e.g. yesterday, for the daily digest. */
+export async function countsBetween(db: Database, from: Date, to: Date): Promise<Counts> {
+  const rows = await db
+    .select({ kind: workflowEvents.kind, n: sql<number>`count(*)`.mapWith(Number) })
+    .from(workflowEvents)
+    .where(and(inArray(workflowEvents.kind, [...COUNTED_KINDS]), gte(workflowEvents.at, from), lt(workflowEvents.at, to)))
+    .groupBy(workflowEvents.kind);
+  const counts = emptyCounts();
+  for (const row of rows) {
+    const kind = COUNTED_KINDS.find((counted) => counted === row.kind);
+    if (kind !== undefined) counts[kind] = row.n;
+  }
+  return counts;
+}

@@ -9,6 +9,9 @@ describe("callback data", () => {
     { kind: "regenerate", replyId: 5, version: 3 },
     { kind: "queue", page: 0 },
     { kind: "queue", page: 12 },
+    { kind: "health_refresh" },
+    { kind: "breaker_reset", name: "x:main" },
+    { kind: "breaker_reset", name: "ai:gpt-4o-mini-2024-07-18" },
     { kind: "dlq_retry", entryId: 7 },
     { kind: "dlq_discard", entryId: 9_999_999_999 },
   ];
@@ -25,7 +28,7 @@ describe("callback data", () => {
     expect(decodeCallback(data)).toEqual(action);
   });
 
-  it.each(["", "v1", "v0:a:1:1", "v2:a:1:1", "v1:x:1:1", "v1:a:1", "v1:a:one:1", "v1:a:1:1:1", "v1:q", "v1:q:1:2", "v1:a:-1:1", "v1:a:99999999999:1", "v1:dr", "v1:dr:x", "v1:dr:1:2", "v1:dd:-1", "v1:dd:99999999999", "v0:dr:1"])(
+  it.each(["", "v1", "v0:a:1:1", "v2:a:1:1", "v1:x:1:1", "v1:a:1", "v1:a:one:1", "v1:a:1:1:1", "v1:q", "v1:q:1:2", "v1:a:-1:1", "v1:a:99999999999:1", "v1:dr", "v1:dr:x", "v1:dr:1:2", "v1:dd:-1", "v1:dd:99999999999", "v0:dr:1", "v1:hr:1", "v1:br:", "v1:br:bad name", "v0:br:x:main"])(
     "rejects malformed or foreign data %j",
     (data) => {
       expect(decodeCallback(data)).toBeUndefined();

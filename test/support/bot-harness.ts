@@ -26,7 +26,7 @@ export function startFeatureBot(
 ): FeatureBot {
   const config = loadConfig(testEnvironment(tg, env));
   const telegramActivity = new TelegramActivity();
-  const health = createHealthService({ config, database, telegram: telegramActivity, version: "test", startedAt: new Date() });
+  const health = createHealthService({ database, telegram: telegramActivity, version: "test", startedAt: new Date() });
   const bot = createBot({
     config,
     logger: silentLogger(),

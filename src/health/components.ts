@@ -1,0 +1,109 @@
+import { count, inArray } from "drizzle-orm";
+import type { Config } from "../config.js";
+import type { Database } from "../db/database.js";
+import { replies } from "../db/schema.js";
+import type { Scheduler } from "../lifecycle/scheduler.js";
+import type { AiActivity } from "../resilience/ai-guard.js";
+import type { ResilienceRegistry } from "../resilience/registry.js";
+import type { XAccounts } from "../workflow/accounts.js";
+import type { DeadLetters } from "../workflow/dead-letters.js";
+import type { PauseSwitch } from "../workflow/pause.js";
+import type { ComponentHealth, HealthService } from "./health-service.js";
+
+/** What the component probes read. */
+export interface HealthSources {
+  readonly config: Config;
+  readonly db: Database;
+  readonly accounts: XAccounts;
+  readonly registry: ResilienceRegistry;
+  readonly aiActivity: AiActivity;
+  readonly deadLetters: DeadLetters;
+  readonly pause: PauseSwitch;
+  readonly scheduler: Scheduler;
+  readonly now?: () => Date;
+}
+
+const hhmm = (at: Date) => at.toISOString().slice(11, 16);
+
+/** One component per X account: session, breaker, and the POST rate-limit window. */
+async function xAccountHealth(sources: HealthSources, accountId: number): Promise<ComponentHealth> {
+  const now = (sources.now ?? (() => new Date()))();
+  const account = sources.accounts.get(accountId);
+  const row = (await sources.accounts.rows()).find((r) => r.id === accountId);
+  if (!account || !row) return { state: "down", detail: "not registered" };
+  const breaker = sources.registry.policy(`x:${account.label}`, "x").state;
+  const limit = account.client.rateLimits().get("POST /2/tweets");
+  const parts = [
+    row.username ? `@${row.username}` : "identity not resolved yet",
+    `session ${row.sessionState === "ok" ? "valid" : "needs attention (401: renew the tokens)"}`,
+    `breaker ${breaker}`,
+    limit ? `posts left ${limit.remaining}/${limit.limit}, resets ${hhmm(limit.resetAt)} UTC` : "no rate-limit data yet",
+  ];
+  const rateLimited = row.rateLimitedUntil !== null && row.rateLimitedUntil > now;
+  if (rateLimited) parts.push(`rate limited until ${hhmm(row.rateLimitedUntil!)} UTC`);
+  const state = row.sessionState !== "ok" ? "down" : breaker !== "closed" || rateLimited ? "degraded" : "ok";
+  return { state, detail: parts.join(", ") };
+}
+
+/** Registers every component probe of /health and /ready on the health service. */
+export function registerHealthComponents(health: HealthService, sources: HealthSources): void {
+  const { config, registry } = sources;
+  if (config.x.accounts.length === 0) {
+    health.addComponent("x", () => ({
+      state: "not_configured",
+      detail: "set X_APP_KEY, X_APP_SECRET, X_ACCESS_TOKEN, X_ACCESS_SECRET",
+    }));
+  }
+  for (const account of sources.accounts.all()) {
+    health.addComponent(`x:${account.label}`, () => xAccountHealth(sources, account.id));
+  }
+
+  health.addComponent("ai", () => {
+    if (!config.openai.apiKey) return { state: "not_configured", detail: "set OPENAI_API_KEY" };
+    const models = [config.openai.model, ...config.ai.fallbackModels];
+    const breakers = models.map((model) => `${model} ${registry.policy(`ai:${model}`, "ai").state}`);
+    const last = sources.aiActivity.last;
+    const latency = last ? `last answer ${Math.round(last.latencyMs)} ms (${last.model})` : "no answer yet";
+    const allOpen = models.every((model) => registry.policy(`ai:${model}`, "ai").state === "open");
+    const someOpen = models.some((model) => registry.policy(`ai:${model}`, "ai").state !== "closed");
+    return { state: allOpen ? "down" : someOpen ? "degraded" : "ok", detail: `${breakers.join(", ")}; ${latency}` };
+  });
+
+  health.addComponent("queues", async () => {
+    const rows = await sources.db
+      .select({ status: replies.status, n: count() })
+      .from(replies)
+      .where(inArray(replies.status, ["awaiting_approval", "approved", "publishing"]))
+      .groupBy(replies.status);
+    const by = Object.fromEntries(rows.map((row) => [row.status, row.n]));
+    const dlq = await sources.deadLetters.summary();
+    const detail =
+      `awaiting approval ${by.awaiting_approval ?? 0}, scheduled ${by.approved ?? 0}, publishing ${by.publishing ?? 0}; ` +
+      `DLQ pending ${dlq.pending}, retrying ${dlq.retrying}, exhausted ${dlq.exhausted}`;
+    return { state: dlq.exhausted > 0 ? "degraded" : "ok", detail };
+  });
+
+  health.addComponent("jobs", () => {
+    const runs = [...sources.scheduler.lastRuns()].map(([name, run]) => {
+      if (!run) return `${name} not run yet`;
+      const outcome = run.finishedAt === undefined ? "running" : run.error ? `failed (${run.error.slice(0, 80)})` : "ok";
+      return `${name} ${hhmm(run.startedAt)} ${outcome}`;
+    });
+    const failed = [...sources.scheduler.lastRuns().values()].some((run) => run?.error !== undefined);
+    return { state: failed ? "degraded" : "ok", detail: runs.join("; ") };
+  });
+
+  health.addComponent("workflow", async () => {
+    const state = await sources.pause.state();
+    return state.paused
+      ? { state: "degraded", detail: `paused since ${state.at?.toISOString() ?? "?"}: nothing is discovered or published` }
+      : { state: "ok", detail: "running" };
+  });
+
+  health.addComponent("breakers", () => {
+    const open = registry.all().filter((b) => b.state !== "closed");
+    return open.length === 0
+      ? { state: "ok", detail: `${registry.all().length} closed` }
+      : { state: "degraded", detail: open.map((b) => `${b.name} ${b.state}`).join(", ") };
+  });
+}

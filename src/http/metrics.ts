@@ -1,0 +1,92 @@
+import { count } from "drizzle-orm";
+import { collectDefaultMetrics, Counter, Gauge, Registry } from "prom-client";
+import type { Database } from "../db/database.js";
+import { deadLetters, publishAttempts, workflowEvents } from "../db/schema.js";
+import type { BreakerState } from "../resilience/policy.js";
+import type { ResilienceRegistry } from "../resilience/registry.js";
+
+const BREAKER_VALUE = { closed: 0, half_open: 1, open: 2, isolated: 3 } as const satisfies Record<BreakerState, number>;
+
+/**
+ * The Prometheus metrics of one process, in their own registry (no global state). Counts that
+ * live in the database (workflow events, publish outcomes, DLQ depth) are read at scrape time, so
+ * they survive restarts and agree across replicas; in-process counters cover the rest. Node's
+ * default metrics include `nodejs_eventloop_lag_seconds`.
+ */
+export function createMetrics(deps: { db: Database; registry: ResilienceRegistry }) {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: "rgb_" });
+
+  const updates = new Counter({
+    name: "rgb_updates_handled_total",
+    help: "Telegram updates handled by the bot",
+    registers: [registry],
+  });
+  const alertDeliveries = new Counter({
+    name: "rgb_alert_deliveries_total",
+    help: "Alert delivery attempts by channel and outcome",
+    labelNames: ["channel", "outcome"],
+    registers: [registry],
+  });
+
+  new Gauge({
+    name: "rgb_workflow_events",
+    help: "Workflow events recorded in the database by kind (discovered, drafted, approved, published, …)",
+    labelNames: ["kind"],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      const rows = await deps.db.select({ kind: workflowEvents.kind, n: count() }).from(workflowEvents).groupBy(workflowEvents.kind);
+      for (const row of rows) this.set({ kind: row.kind }, row.n);
+    },
+  });
+  new Gauge({
+    name: "rgb_publish_attempts",
+    help: "Publish attempts recorded in the database by outcome (posted, reconciled, ambiguous, retry, failed, in_flight)",
+    labelNames: ["outcome"],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      const rows = await deps.db
+        .select({ outcome: publishAttempts.outcome, n: count() })
+        .from(publishAttempts)
+        .groupBy(publishAttempts.outcome);
+      for (const row of rows) this.set({ outcome: row.outcome ?? "in_flight" }, row.n);
+    },
+  });
+  new Gauge({
+    name: "rgb_dlq_entries",
+    help: "Dead-letter queue entries by status",
+    labelNames: ["status"],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      const rows = await deps.db.select({ status: deadLetters.status, n: count() }).from(deadLetters).groupBy(deadLetters.status);
+      for (const row of rows) this.set({ status: row.status }, row.n);
+    },
+  });
+  new Gauge({
+    name: "rgb_circuit_breaker_state",
+    help: "Circuit breaker state per policy: 0 closed, 1 half-open, 2 open, 3 isolated",
+    labelNames: ["policy"],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const breaker of deps.registry.all()) this.set({ policy: breaker.name }, BREAKER_VALUE[breaker.state]);
+    },
+  });
+
+  return {
+    /** Counts one handled Telegram update. */
+    updateHandled: () => updates.inc(),
+    /** Counts one alert delivery attempt. */
+    alertDelivery: (channel: string, outcome: string) => alertDeliveries.inc({ channel, outcome }),
+    /** The exposition text and its content type. */
+    async render(): Promise<{ contentType: string; body: string }> {
+      return { contentType: registry.contentType, body: await registry.metrics() };
+    },
+  };
+}
+
+/** The metrics' interface. */
+export type Metrics = ReturnType<typeof createMetrics>;
