@@ -18,6 +18,7 @@ import type { Logger } from "./logger.js";
 import { createBreakerFeature } from "./bot/features/breakers.js";
 import { formatRecoveryReport } from "./bot/recovery-report.js";
 import { registerHealthComponents } from "./health/components.js";
+import { buildHealthDigest } from "./health/digest.js";
 import { createMetrics } from "./http/metrics.js";
 import { AiActivity } from "./resilience/ai-guard.js";
 import { databaseBreakerStore } from "./resilience/breaker-store.js";
@@ -29,6 +30,9 @@ import { workflowFeatures } from "./bot/features/index.js";
 import { createConversationStorage } from "./bot/conversations/storage.js";
 import { drafterFromConfig, xClientsFromConfig } from "./integrations.js";
 import { createWorkflow, JOBS, MAINTENANCE_CRON, type Workflow } from "./workflow/services.js";
+
+/** Name of the daily health digest job. */
+export const HEALTH_DIGEST_JOB = "health_digest";
 
 /** Test seams: a pre-opened database, a fixed bot identity, runner settings. */
 export interface AppOverrides {
@@ -161,6 +165,17 @@ export async function startApp(
     scheduler.add(JOBS.publish, config.publishCron, guarded(JOBS.publish, () => workflow.publisher.runOnce()));
     scheduler.add(JOBS.maintenance, MAINTENANCE_CRON, guarded(JOBS.maintenance, () => workflow.maintain()));
     scheduler.add(JOBS.deadLetters, config.deadLetters.cron, guarded(JOBS.deadLetters, () => workflow.deadLetters.runDue()));
+    if (config.alerts.digestCron !== "") {
+      scheduler.add(
+        HEALTH_DIGEST_JOB,
+        config.alerts.digestCron,
+        guarded(HEALTH_DIGEST_JOB, async () => {
+          const digest = await buildHealthDigest({ db: database.db, health, timeZone: config.timeZone });
+          await bot.api.sendMessage(config.adminChatId, digest, { parse_mode: "HTML" });
+        }),
+        config.timeZone,
+      );
+    }
     const recovery = await workflow.recover().catch((error: unknown) => {
       logger.error({ err: error }, "boot recovery failed; continuing");
       return undefined;
