@@ -1,9 +1,15 @@
 import { benchBoot } from "./boot.js";
+import { benchHealth } from "./health.js";
 import { benchLatency } from "./latency.js";
 import { benchUpdates } from "./updates.js";
 
 /** Every benchmark; `npm run bench -- NAME…` runs some. Figures are printed, never asserted. */
-const benches: Record<string, () => Promise<void>> = { boot: benchBoot, updates: benchUpdates, latency: benchLatency };
+const benches: Record<string, () => Promise<void>> = {
+  boot: benchBoot,
+  updates: benchUpdates,
+  latency: benchLatency,
+  health: benchHealth,
+};
 
 const only = process.argv.slice(2);
 for (const [name, bench] of Object.entries(benches)) {
