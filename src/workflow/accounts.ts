@@ -1,7 +1,8 @@
-import { eq, sql } from "drizzle-orm";
+import { and, eq, ne, sql } from "drizzle-orm";
 import type { Database } from "../db/database.js";
 import { xAccounts } from "../db/schema.js";
 import type { XAccountClient } from "../x/types.js";
+import type { NoticeSink } from "./notices.js";
 
 /** An X account as stored. */
 export type XAccountRow = typeof xAccounts.$inferSelect;
@@ -21,10 +22,15 @@ export class XAccounts {
   private constructor(
     private readonly db: Database,
     private readonly accounts: readonly XAccount[],
+    private readonly notify: NoticeSink,
   ) {}
 
   /** Makes sure every configured account has a row; returns the registry. */
-  static async register(db: Database, clients: ReadonlyMap<string, XAccountClient>): Promise<XAccounts> {
+  static async register(
+    db: Database,
+    clients: ReadonlyMap<string, XAccountClient>,
+    notify: NoticeSink = () => undefined,
+  ): Promise<XAccounts> {
     const accounts: XAccount[] = [];
     for (const [label, client] of clients) {
       await db.insert(xAccounts).values({ label }).onConflictDoNothing();
@@ -32,7 +38,7 @@ export class XAccounts {
       if (!row) throw new Error(`X account ${label} could not be registered`);
       accounts.push({ id: row.id, label, client });
     }
-    return new XAccounts(db, accounts);
+    return new XAccounts(db, accounts, notify);
   }
 
   /** Every configured account, in configuration order. */
@@ -65,11 +71,34 @@ export class XAccounts {
 
   /** Marks the account's credentials as rejected by X (401), or healthy again. */
   async setSessionState(accountId: number, state: "ok" | "needs_attention"): Promise<void> {
-    await this.db.update(xAccounts).set({ sessionState: state }).where(eq(xAccounts.id, accountId));
+    const changed = await this.db
+      .update(xAccounts)
+      .set({ sessionState: state })
+      .where(and(eq(xAccounts.id, accountId), ne(xAccounts.sessionState, state)))
+      .returning({ id: xAccounts.id });
+    const label = this.get(accountId)?.label;
+    if (changed.length > 0 && label !== undefined) {
+      this.notify({ kind: state === "ok" ? "session_recovered" : "session_expired", account: label });
+    }
+  }
+
+  /**
+   * Asks X (users/me) whether the accounts whose credentials were rejected work again (an admin
+   * renewed the tokens, X fixed an outage); those that do are marked ok.
+   */
+  async recheckSessions(): Promise<void> {
+    for (const row of await this.rows()) {
+      const account = this.get(row.id);
+      if (row.sessionState === "ok" || !account) continue;
+      const me = await account.client.me().catch(() => undefined);
+      if (me) await this.setSessionState(row.id, "ok");
+    }
   }
 
   /** Holds the account back from X until `until` (a 429's reset time). */
   async rateLimitUntil(accountId: number, until: Date): Promise<void> {
+    const label = this.get(accountId)?.label;
+    if (label !== undefined) this.notify({ kind: "rate_limited", account: label, until });
     // A bare Date inside sql`` reaches postgres-js unserialised (drizzle makes its timestamp
     // serialisers transparent) and throws there, though PGlite accepts it: bind an ISO string.
     const at = sql`${until.toISOString()}::timestamptz`;

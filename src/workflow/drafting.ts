@@ -3,6 +3,7 @@ import type { Drafter, PostForDraft } from "../ai/types.js";
 import type { Database } from "../db/database.js";
 import { posts, replies } from "../db/schema.js";
 import type { Logger } from "../logger.js";
+import type { NoticeSink } from "./notices.js";
 import type { PauseSwitch } from "./pause.js";
 import type { SettingsStore } from "./settings.js";
 import { recordEvent } from "./stats.js";
@@ -21,6 +22,8 @@ export interface DraftingDeps {
   readonly logger: Logger;
   readonly draftTtlHours: number;
   readonly now?: () => Date;
+  /** Told about every failed draft attempt (the tweet_processing_failed alert). */
+  readonly notify?: NoticeSink;
 }
 
 /** How many posts one drafting pass handles (each is at least one AI call). */
@@ -108,6 +111,8 @@ export async function runDrafting(deps: DraftingDeps): Promise<number[]> {
         .set({ draftAttempts: attempts, nextDraftAt: retryAt })
         .where(eq(posts.tweetId, post.tweetId));
       logger.warn({ err: error, tweetId: post.tweetId, attempts, retryAt }, "drafting failed; will retry");
+      const reason = error instanceof Error ? error.message : String(error);
+      deps.notify?.({ kind: "draft_failed", tweetId: post.tweetId, reason, attempts });
     }
   }
   return created;

@@ -9,6 +9,7 @@ import type { XAccount, XAccountRow, XAccounts } from "./accounts.js";
 import type { DeadLetter, DeadLetterRecorder } from "./dead-letters.js";
 import type { ReplyPolicy } from "./discovery.js";
 import type { PauseSwitch } from "./pause.js";
+import type { NoticeSink } from "./notices.js";
 import type { Reply } from "./reply-states.js";
 import type { RuntimeSettings, SettingsStore } from "./settings.js";
 import { recordEvent } from "./stats.js";
@@ -34,6 +35,8 @@ export interface PublisherDeps {
   readonly deadLetters?: DeadLetterRecorder;
   /** False while the account's X circuit breaker is open: none of its replies is claimed. */
   readonly isAccountAvailable?: (accountId: number) => boolean;
+  /** Told about every reply that failed (the publication_failed alert). */
+  readonly notify?: NoticeSink;
 }
 
 /** Counts of one publisher run. */
@@ -226,14 +229,17 @@ export function createPublisher(deps: PublisherDeps) {
       tweetId,
     });
 
-  const failed = (reply: Reply, attemptId: string, reason: string, deadLetter: DeadLetterNote) =>
-    finish(reply, attemptId, {
+  const failed = async (reply: Reply, attemptId: string, reason: string, deadLetter: DeadLetterNote) => {
+    const applied = await finish(reply, attemptId, {
       status: "failed",
       patch: { failureReason: reason.slice(0, 300) },
       attempt: "failed",
       error: reason,
       deadLetter,
     });
+    if (applied) deps.notify?.({ kind: "publication_failed", replyId: reply.id, reason, retryable: deadLetter.retryable });
+    return applied;
+  };
 
   const retryLater = (reply: Reply, attemptId: string, error: string, opts: { ambiguous: boolean; at?: Date }) =>
     finish(reply, attemptId, {

@@ -7,6 +7,7 @@ import { XAccounts } from "./accounts.js";
 import { createCardSync, type CardSink } from "./card-sync.js";
 import { runDiscovery } from "./discovery.js";
 import { runDrafting } from "./drafting.js";
+import type { NoticeSink } from "./notices.js";
 import { PauseSwitch } from "./pause.js";
 import { createDeadLetters, type DeadLetter } from "./dead-letters.js";
 import { createPublisher } from "./publisher.js";
@@ -40,13 +41,15 @@ export async function createWorkflow(deps: {
   onDeadLetterExhausted: (entry: DeadLetter) => void;
   /** Whether the X account with this label may be called (its breaker is not resting). */
   isXAvailable: (label: string) => boolean;
+  /** Receives what the workflow reports (rate limits, failed publishes and drafts, sessions). */
+  notify?: NoticeSink;
 }) {
   const { config, logger } = deps;
   const db = deps.database.db;
   const settings = new SettingsStore(db, config.defaults);
   const watchlist = new Watchlist(db);
   const pause = new PauseSwitch(db);
-  const accounts = await XAccounts.register(db, deps.xClients);
+  const accounts = await XAccounts.register(db, deps.xClients, deps.notify);
   const usernames = new Map((await accounts.rows()).map((row) => [row.id, row.username ?? undefined]));
   const cards = createCardSync({
     db,
@@ -75,13 +78,23 @@ export async function createWorkflow(deps: {
     replyPolicy: () => config.replyPolicy,
     onChange: () => cards.sync(),
     deadLetters,
+    notify: deps.notify,
     isAccountAvailable: (id) => {
       const label = accounts.get(id)?.label;
       return label === undefined || deps.isXAvailable(label);
     },
   });
   const draft = () =>
-    runDrafting({ db, drafter: deps.drafter, settings, watchlist, pause, logger, draftTtlHours: config.draftTtlHours });
+    runDrafting({
+      db,
+      drafter: deps.drafter,
+      settings,
+      watchlist,
+      pause,
+      logger,
+      draftTtlHours: config.draftTtlHours,
+      notify: deps.notify,
+    });
 
   return {
     settings,
@@ -118,9 +131,10 @@ export async function createWorkflow(deps: {
       await draft();
       await cards.sync();
     },
-    /** Maintenance job: expire drafts, retry failed drafts, bring cards up to date. */
+    /** Maintenance job: expire drafts, recheck rejected X sessions, retry failed drafts, bring cards up to date. */
     async maintain(): Promise<void> {
       await review.expireDrafts();
+      await accounts.recheckSessions();
       await draft();
       await cards.sync();
     },
