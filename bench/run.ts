@@ -1,4 +1,5 @@
 import { benchBoot } from "./boot.js";
+import { benchCrashSoak } from "./crash-soak.js";
 import { benchHealth } from "./health.js";
 import { benchLatency } from "./latency.js";
 import { benchUpdates } from "./updates.js";
@@ -9,6 +10,7 @@ const benches: Record<string, () => Promise<void>> = {
   updates: benchUpdates,
   latency: benchLatency,
   health: benchHealth,
+  "crash-soak": benchCrashSoak,
 };
 
 const only = process.argv.slice(2);

@@ -78,6 +78,9 @@ export function createCardSync(deps: CardSyncDeps): { sync(): Promise<number> } 
         now: now(),
       };
       try {
+        // Known gap: a crash between this send and the UPDATE below sends the card again on the
+        // next sync (Telegram cannot list a chat's messages to find it). The stale copy's buttons
+        // still answer correctly ("Already published"), since every press checks the database.
         const messageId = reply.cardMessageId ?? (await deps.sink.send(view));
         if (reply.cardMessageId !== null) await deps.sink.update(reply.cardMessageId, view);
         await deps.db
