@@ -1,5 +1,5 @@
 import type { RunOptions } from "@grammyjs/runner";
-import { Composer, type Bot } from "grammy";
+import { Api, Composer, type Bot } from "grammy";
 import type { Update, UserFromGetMe } from "grammy/types";
 import type { AddressInfo } from "node:net";
 import type { Config } from "./config.js";
@@ -17,6 +17,15 @@ import { Scheduler } from "./lifecycle/scheduler.js";
 import type { Logger } from "./logger.js";
 import { createBreakerFeature } from "./bot/features/breakers.js";
 import { formatRecoveryReport } from "./bot/recovery-report.js";
+import {
+  alertFromBreaker,
+  alertFromDeadLetter,
+  alertFromNotice,
+  createAlerting,
+  createTelegramAlertSender,
+  SUGGESTED_LEVELS,
+} from "./alerts/index.js";
+import { withTimeout } from "./health/with-timeout.js";
 import { registerHealthComponents } from "./health/components.js";
 import { buildHealthDigest } from "./health/digest.js";
 import { createMetrics } from "./http/metrics.js";
@@ -33,6 +42,9 @@ import { createWorkflow, JOBS, MAINTENANCE_CRON, type Workflow } from "./workflo
 
 /** Name of the daily health digest job. */
 export const HEALTH_DIGEST_JOB = "health_digest";
+
+/** Name of the alert outbox delivery job. */
+export const ALERTS_JOB = "alerts";
 
 /** Test seams: a pre-opened database, a fixed bot identity, runner settings. */
 export interface AppOverrides {
@@ -104,6 +116,18 @@ export async function startApp(
 
     const telegramActivity = new TelegramActivity();
     const metrics = createMetrics({ db: database.db, registry });
+    const alerting = createAlerting({
+      db: database.db,
+      config,
+      logger,
+      // A plain Api, not bot.api: auto-retry would sit out a 429 instead of moving on to the fallback channel.
+      telegram: createTelegramAlertSender(new Api(config.telegram.token, { apiRoot: config.telegram.apiRoot }), config.adminChatId),
+      onDelivery: (channel, outcome) => metrics.alertDelivery(channel, outcome),
+    });
+    registry.onChange((event) => {
+      const alert = alertFromBreaker(event);
+      if (alert) void alerting.raise(alert);
+    });
     const aiActivity = new AiActivity();
     const health = createHealthService({
       database,
@@ -134,13 +158,15 @@ export async function startApp(
       drafter: drafterFromConfig(config, registry, aiActivity),
       cardSink: createTelegramCardSink(bot.api, config.adminChatId),
       publishNow: () => scheduler.runNow(JOBS.publish),
-      onDeadLetterExhausted: (entry) => logger.warn({ deadLetter: entry.id, replyId: entry.replyId }, "dead letter exhausted"),
+      onDeadLetterExhausted: (entry) => void alerting.raise(alertFromDeadLetter(entry)),
+      notify: (notice) => void alerting.raise(alertFromNotice(notice, config.timeZone)),
       isXAvailable: (label) => registry.policy(`x:${label}`, "x").isAvailable(),
     });
     for (const feature of workflowFeatures(database, workflow, () => void scheduler.runNow(JOBS.publish))) {
       features.use(feature);
     }
     features.use(createBreakerFeature(registry));
+    features.use(alerting.feature);
     registerHealthComponents(health, {
       config,
       db: database.db,
@@ -165,6 +191,7 @@ export async function startApp(
     scheduler.add(JOBS.publish, config.publishCron, guarded(JOBS.publish, () => workflow.publisher.runOnce()));
     scheduler.add(JOBS.maintenance, MAINTENANCE_CRON, guarded(JOBS.maintenance, () => workflow.maintain()));
     scheduler.add(JOBS.deadLetters, config.deadLetters.cron, guarded(JOBS.deadLetters, () => workflow.deadLetters.runDue()));
+    scheduler.add(ALERTS_JOB, config.alerts.cron, guarded(ALERTS_JOB, () => alerting.deliverDue()));
     if (config.alerts.digestCron !== "") {
       scheduler.add(
         HEALTH_DIGEST_JOB,
@@ -182,6 +209,15 @@ export async function startApp(
     });
     if (recovery) {
       logger.info({ ...recovery, restoredBreakers }, "boot recovery done");
+      const found = Object.entries(recovery.findings).filter(([key, n]) => key !== "deadLetters" && typeof n === "number" && n > 0);
+      if (found.length > 0 || recovery.releasedClaims > 0) {
+        await alerting.raise({
+          type: "crash_recovered",
+          level: SUGGESTED_LEVELS.crash_recovered,
+          message: "The bot restarted with work left half-done and finished it; see the recovery report.",
+          details: Object.fromEntries(found),
+        });
+      }
       // Telegram may be slow or down at boot: cards and the report must not hold up the start.
       void (async () => {
         const cardsSynced = await workflow.cards.sync();
@@ -197,6 +233,7 @@ export async function startApp(
     );
     const http = new HttpServer(logger);
     registerHealthRoutes(http, { health, database, isPolling: () => polling.isPolling(), metrics });
+    alerting.registerRoutes(http);
 
     const httpAddress = await http.listen(config.http.host, config.http.port);
     cleanups.push(() => http.close());
@@ -205,6 +242,12 @@ export async function startApp(
 
     for (const missing of missingIntegrations(config)) logger.warn(`${missing} not configured; that part is idle`);
     logger.info({ http: `${httpAddress.address}:${httpAddress.port}` }, "reply-guy-bot started");
+    await alerting.raise({
+      type: "bot_started",
+      level: SUGGESTED_LEVELS.bot_started,
+      message: `reply-guy-bot ${readVersion()} started.`,
+      details: { missing: missingIntegrations(config).join("; ") || undefined },
+    });
 
     return {
       database,
@@ -218,6 +261,11 @@ export async function startApp(
         const deadline = Date.now() + config.gracefulShutdownTimeoutMs - 500;
         await polling.stop(deadline);
         await scheduler.stop();
+        // Say goodbye while the database is still open; bounded so a dead Telegram cannot hold the exit.
+        await alerting.raise({ type: "bot_stopped", level: SUGGESTED_LEVELS.bot_stopped, message: "reply-guy-bot stopped." });
+        await withTimeout(alerting.deliverDue(), Math.max(0, Math.min(3_000, deadline - Date.now())), "alert delivery").catch(
+          (error: unknown) => logger.warn({ err: error }, "alerts not delivered before exit; they go out at the next start"),
+        );
         await runCleanups();
       },
     };

@@ -470,6 +470,8 @@ export function secretsOf(config: Config): string[] {
     config.telegram.token,
     config.openai.apiKey,
     config.alerts.adminApiToken,
+    // A Slack or Discord webhook URL is itself a credential.
+    config.alerts.webhookUrl,
     config.alerts.email ? new URL(config.alerts.email.smtpUrl).password || undefined : undefined,
     ...config.x.accounts.flatMap(({ credentials }) => [
       credentials.appKey,

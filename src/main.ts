@@ -1,4 +1,6 @@
-import { ConfigError, loadConfig, secretsOf } from "./config.js";
+import { Api } from "grammy";
+import { formatAlertHtml, SUGGESTED_LEVELS } from "./alerts/index.js";
+import { ConfigError, loadConfig, secretsOf, type Config } from "./config.js";
 import { startApp, type App } from "./app.js";
 import { DataDirLockedError } from "./db/data-dir-lock.js";
 import { readEnvironment } from "./env-file.js";
@@ -8,6 +10,31 @@ import { BotTokenRejectedError } from "./bot/polling.js";
 /** Errors whose message is the whole story: printed without a stack trace. */
 function isOperatorError(error: unknown): error is Error {
   return error instanceof ConfigError || error instanceof DataDirLockedError || error instanceof BotTokenRejectedError;
+}
+
+/**
+ * The initialization_failed alert, sent straight to the admin chat: the alert outbox lives in the
+ * database, which may be what failed. Best effort, bounded, never throws.
+ */
+async function reportInitializationFailure(config: Config, secrets: readonly string[], error: unknown): Promise<void> {
+  if (error instanceof BotTokenRejectedError) return;
+  const message = error instanceof Error ? error.message : String(error);
+  const text = formatAlertHtml(
+    {
+      id: 0,
+      type: "initialization_failed",
+      level: SUGGESTED_LEVELS.initialization_failed,
+      key: "",
+      message: "reply-guy-bot could not start.",
+      details: { error: message },
+      occurredAt: new Date(),
+      repeatCount: 0,
+      lastRepeatAt: null,
+    },
+    { timeZone: config.timeZone, secrets },
+  );
+  const api = new Api(config.telegram.token, { apiRoot: config.telegram.apiRoot, timeoutSeconds: 5 });
+  await api.sendMessage(config.adminChatId, text, { parse_mode: "HTML" }).catch(() => undefined);
 }
 
 async function main(): Promise<void> {
@@ -61,6 +88,7 @@ async function main(): Promise<void> {
     } else {
       logger.fatal({ err: error }, "startup failed");
     }
+    await reportInitializationFailure(config, secrets, error);
     logger.flush();
     process.exit(1);
   }

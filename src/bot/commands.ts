@@ -1,3 +1,4 @@
+import { ALERTS_COMMANDS } from "./features/alerts.js";
 import { BREAKER_COMMANDS } from "./features/breakers.js";
 import { DLQ_COMMANDS } from "./features/dlq.js";
 import { PAUSE_COMMANDS } from "./features/pause.js";
@@ -16,6 +17,7 @@ export const BOT_COMMANDS = [
   ...PAUSE_COMMANDS,
   ...SETTINGS_COMMANDS,
   ...BREAKER_COMMANDS,
+  ...ALERTS_COMMANDS,
   { command: "health", description: "Status of the bot and its dependencies" },
   { command: "cancel", description: "Cancel the edit in progress" },
 ] as const satisfies readonly { command: string; description: string }[];

@@ -1,0 +1,90 @@
+/**
+ * The alerts the rest of the app raises, made from what it already reports: workflow notices,
+ * breaker state changes and exhausted dead letters. The app wires them:
+ * `notify: (n) => void alerting.raise(alertFromNotice(n, config.timeZone))`.
+ */
+import type { BreakerState } from "../resilience/policy.js";
+import type { DeadLetter } from "../workflow/dead-letters.js";
+import type { WorkflowNotice } from "../workflow/notices.js";
+import { formatAlertTime } from "./format.js";
+import { SUGGESTED_LEVELS, type AlertInput } from "./types.js";
+
+/** The alert of a workflow notice (rate limit, session expired or recovered, failed publish or draft). */
+export function alertFromNotice(notice: WorkflowNotice, timeZone: string): AlertInput {
+  switch (notice.kind) {
+    case "rate_limited":
+      return {
+        type: "rate_limit_exceeded",
+        level: SUGGESTED_LEVELS.rate_limit_exceeded,
+        key: `x:${notice.account}`,
+        message: `X rate-limited account ${notice.account}: nothing goes out from it until ${formatAlertTime(notice.until, timeZone)}.`,
+        details: { account: notice.account, until: notice.until.toISOString() },
+      };
+    case "session_expired":
+      return {
+        type: "session_expired",
+        level: SUGGESTED_LEVELS.session_expired,
+        key: notice.account,
+        message: `X rejected the credentials of account ${notice.account} (401): no replies go out from it until they are renewed.`,
+        details: { account: notice.account },
+      };
+    case "session_recovered":
+      return {
+        type: "session_recovered",
+        level: SUGGESTED_LEVELS.session_recovered,
+        key: notice.account,
+        message: `X accepts the credentials of account ${notice.account} again.`,
+        details: { account: notice.account },
+      };
+    case "publication_failed":
+      return {
+        type: "publication_failed",
+        level: SUGGESTED_LEVELS.publication_failed,
+        key: `reply:${notice.replyId}`,
+        message: `Reply #${notice.replyId} could not be published${notice.retryable ? " (it will be retried)" : ""}.`,
+        details: { reply: notice.replyId, reason: notice.reason, retryable: notice.retryable },
+      };
+    case "draft_failed":
+      return {
+        type: "tweet_processing_failed",
+        level: SUGGESTED_LEVELS.tweet_processing_failed,
+        key: `tweet:${notice.tweetId}`,
+        message: `No draft could be written for post ${notice.tweetId} after ${notice.attempts} attempts.`,
+        details: { tweet: notice.tweetId, reason: notice.reason, attempts: notice.attempts },
+      };
+  }
+}
+
+/** The alert of a breaker state change (`registry.onChange`); none for half-open (a probe is no news). */
+export function alertFromBreaker(event: { readonly name: string; readonly kind: string; readonly state: BreakerState }): AlertInput | undefined {
+  if (event.state === "open" || event.state === "isolated") {
+    return {
+      type: "circuit_breaker_open",
+      level: SUGGESTED_LEVELS.circuit_breaker_open,
+      key: event.name,
+      message: `Circuit breaker ${event.name} opened: calls to it are paused and retried later.`,
+      details: { breaker: event.name, dependency: event.kind, state: event.state },
+    };
+  }
+  if (event.state === "closed") {
+    return {
+      type: "circuit_breaker_closed",
+      level: SUGGESTED_LEVELS.circuit_breaker_closed,
+      key: event.name,
+      message: `Circuit breaker ${event.name} closed: ${event.name} answers again.`,
+      details: { breaker: event.name, dependency: event.kind },
+    };
+  }
+  return undefined;
+}
+
+/** The alert of a dead letter that gave up (`onDeadLetterExhausted`). */
+export function alertFromDeadLetter(entry: DeadLetter): AlertInput {
+  return {
+    type: "dlq_exhausted",
+    level: SUGGESTED_LEVELS.dlq_exhausted,
+    key: `reply:${entry.replyId}`,
+    message: `Gave up publishing reply #${entry.replyId} after ${entry.retryCount} ${entry.retryCount === 1 ? "retry" : "retries"}: retry or discard it with /dlq.`,
+    details: { dead_letter: entry.id, reply: entry.replyId, error: entry.error, error_type: entry.errorType, retries: entry.retryCount },
+  };
+}

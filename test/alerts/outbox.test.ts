@@ -1,0 +1,142 @@
+/**
+ * raise() never throws and never waits on delivery: with the database away the alert waits in a
+ * bounded in-memory buffer, in order, and the next delivery run stores and sends it. Failures of
+ * one kind add up to a single multiple_failures alert.
+ */
+import { asc } from "drizzle-orm";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { FailureCounter, MULTIPLE_FAILURES_THRESHOLD, MULTIPLE_FAILURES_WINDOW_MS } from "../../src/alerts/failure-counter.js";
+import { ALERT_BUFFER_LIMIT } from "../../src/alerts/outbox.js";
+import type { Database } from "../../src/db/database.js";
+import { alertDeliveries, alerts, alertState } from "../../src/db/schema.js";
+import { ADMIN_CHAT } from "../support/app-harness.js";
+import { databaseTargets, type TestDatabase } from "../support/database.js";
+import { startTelegramEmulator, type TelegramEmulator } from "../support/telegram-emulator.js";
+import { alertingFor, fakeClock, type FakeClock } from "./support.js";
+
+/** The database, except that inserts fail while `broken` is set. */
+function flaky(db: Database): { db: Database; setBroken: (value: boolean) => void } {
+  let broken = false;
+  const proxy = new Proxy(db, {
+    get(target, property, receiver) {
+      if (property === "insert" && broken) {
+        return () => {
+          throw Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:5432"), { code: "ECONNREFUSED" });
+        };
+      }
+      return Reflect.get(target, property, receiver) as unknown;
+    },
+  });
+  return { db: proxy, setBroken: (value) => (broken = value) };
+}
+
+describe("FailureCounter", () => {
+  it("trips once per N failures of one kind within the window", () => {
+    const counter = new FailureCounter(3, 60_000);
+    const at = (s: number) => new Date(1_000_000 + s * 1000);
+    expect(counter.record("x", at(0))).toBeUndefined();
+    expect(counter.record("y", at(1))).toBeUndefined();
+    expect(counter.record("x", at(2))).toBeUndefined();
+    expect(counter.record("x", at(3))).toBe(3);
+    expect(counter.count("x", at(3))).toBe(0);
+    expect(counter.record("x", at(4))).toBeUndefined();
+    expect(counter.record("x", at(70))).toBeUndefined(); // the one at 4 s slid out of the window
+    expect(counter.count("x", at(70))).toBe(1);
+  });
+
+  it("defaults to 5 within 10 minutes", () => {
+    expect(MULTIPLE_FAILURES_THRESHOLD).toBe(5);
+    expect(MULTIPLE_FAILURES_WINDOW_MS).toBe(600_000);
+  });
+});
+
+describe.each(databaseTargets())("alert outbox ($name)", (target) => {
+  let tg: TelegramEmulator;
+  let database: TestDatabase;
+  let clock: FakeClock;
+
+  beforeAll(async () => {
+    tg = await startTelegramEmulator();
+    database = await target.create();
+  });
+  afterAll(async () => {
+    await tg.close();
+    await database.dispose();
+  });
+  beforeEach(async () => {
+    tg.reset();
+    clock = fakeClock();
+    const db = database.handle.db;
+    await db.delete(alerts);
+    await db.delete(alertDeliveries);
+    await db.delete(alertState);
+  });
+
+  it("keeps alerts in memory while the database is away and stores and sends them, in order, afterwards", async () => {
+    const { db, setBroken } = flaky(database.handle.db);
+    const { alerting } = alertingFor(tg, db, clock);
+    setBroken(true);
+    await expect(alerting.raise({ type: "crash_recovered", level: "warning", key: "1", message: "first" })).resolves.toBeUndefined();
+    await alerting.raise({ type: "crash_recovered", level: "warning", key: "2", message: "second" });
+    expect(alerting.buffered).toBe(2);
+    expect(await database.handle.db.select().from(alerts)).toHaveLength(0);
+    expect((await alerting.statistics()).bufferedInMemory).toBe(2);
+
+    setBroken(false);
+    expect(await alerting.deliverDue()).toMatchObject({ delivered: 2 });
+    expect(alerting.buffered).toBe(0);
+    expect(tg.botMessages(ADMIN_CHAT.id).map((m) => /(first|second)/.exec(m.text)?.[0])).toEqual(["first", "second"]);
+  });
+
+  it("stores a new alert behind the buffered ones, never before them", async () => {
+    const { db, setBroken } = flaky(database.handle.db);
+    const { alerting } = alertingFor(tg, db, clock);
+    setBroken(true);
+    await alerting.raise({ type: "crash_recovered", level: "warning", key: "1", message: "older" });
+    setBroken(false);
+    await alerting.raise({ type: "crash_recovered", level: "warning", key: "2", message: "newer" });
+    const rows = await database.handle.db.select().from(alerts).orderBy(asc(alerts.id));
+    expect(rows.map((row) => row.message)).toEqual(["older", "newer"]);
+  });
+
+  it("bounds the buffer, dropping the oldest, and says how many were lost", async () => {
+    const { db, setBroken } = flaky(database.handle.db);
+    const { alerting } = alertingFor(tg, db, clock);
+    setBroken(true);
+    for (let i = 1; i <= ALERT_BUFFER_LIMIT + 5; i++) {
+      await alerting.raise({ type: "crash_recovered", level: "warning", key: String(i), message: `n${i}` });
+    }
+    expect(alerting.buffered).toBe(ALERT_BUFFER_LIMIT);
+    setBroken(false);
+    await alerting.raise({ type: "bot_stopped", level: "warning", message: "after" });
+    const rows = await database.handle.db.select().from(alerts).orderBy(asc(alerts.id));
+    expect(rows).toHaveLength(ALERT_BUFFER_LIMIT + 1); // the note and 499 alerts, then "after"
+    // The note takes the place of the lost ones, at the front.
+    expect(rows[0]).toMatchObject({ type: "multiple_failures", dedupKey: "alert_buffer_overflow" });
+    expect(rows[0]!.message).toContain("6 alerts were lost");
+    expect(rows[1]!.message).toBe("n7");
+    expect(rows.at(-1)!.message).toBe("after");
+  });
+
+  it("turns 5 failures of one kind within 10 minutes into one multiple_failures alert, even below the minimum level", async () => {
+    const { alerting } = alertingFor(tg, database.handle.db, clock, { MIN_ALERT_LEVEL: "warning" });
+    for (let i = 0; i < 9; i++) {
+      await alerting.raise({ type: "tweet_processing_failed", level: "debug", key: `tweet:${i}`, message: `could not draft ${i}` });
+      clock.advance(30_000);
+    }
+    const rows = await database.handle.db.select().from(alerts);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ type: "multiple_failures", level: "error", dedupKey: "tweet_processing_failed" });
+    expect(rows[0]!.message).toBe("5 tweet_processing_failed failures within 10 minutes.");
+    expect(rows[0]!.details).toMatchObject({ kind: "tweet_processing_failed", count: 5, last: "could not draft 4" });
+    await alerting.deliverDue();
+    expect(tg.botMessages(ADMIN_CHAT.id)).toHaveLength(1);
+  });
+
+  it("counts failures the caller reports without an alert of their own", async () => {
+    const { alerting } = alertingFor(tg, database.handle.db, clock);
+    for (let i = 0; i < 5; i++) await alerting.recordFailure("x_timeout", "X did not answer in 15 s");
+    const rows = await database.handle.db.select().from(alerts);
+    expect(rows).toEqual([expect.objectContaining({ type: "multiple_failures", dedupKey: "x_timeout" })]);
+  });
+});

@@ -1,0 +1,52 @@
+/** The alerts made from workflow notices, breaker changes and exhausted dead letters. */
+import { describe, expect, it } from "vitest";
+import { alertFromBreaker, alertFromDeadLetter, alertFromNotice } from "../../src/alerts/sources.js";
+import { isAtLeast } from "../../src/alerts/types.js";
+
+describe("alert sources", () => {
+  it("maps each workflow notice to its alert type, with a key that folds repeats", () => {
+    const until = new Date("2025-07-01T12:15:00Z");
+    expect(alertFromNotice({ kind: "rate_limited", account: "main", until }, "Europe/Berlin")).toMatchObject({
+      type: "rate_limit_exceeded",
+      level: "warning",
+      key: "x:main",
+      message: expect.stringContaining("2025-07-01 14:15:00 (Europe/Berlin)") as unknown,
+    });
+    expect(alertFromNotice({ kind: "session_expired", account: "main" }, "UTC")).toMatchObject({ type: "session_expired", level: "critical", key: "main" });
+    expect(alertFromNotice({ kind: "session_recovered", account: "main" }, "UTC")).toMatchObject({ type: "session_recovered", key: "main" });
+    expect(
+      alertFromNotice({ kind: "publication_failed", replyId: 7, reason: "X answered 503", retryable: true }, "UTC"),
+    ).toMatchObject({ type: "publication_failed", level: "error", key: "reply:7", details: { reason: "X answered 503", retryable: true } });
+    expect(alertFromNotice({ kind: "draft_failed", tweetId: "99", reason: "AI down", attempts: 3 }, "UTC")).toMatchObject({
+      type: "tweet_processing_failed",
+      key: "tweet:99",
+    });
+  });
+
+  it("raises open and closed breakers (closed passes the default minimum level), nothing for half-open", () => {
+    const open = alertFromBreaker({ name: "x:main", kind: "x", state: "open" });
+    const closed = alertFromBreaker({ name: "x:main", kind: "x", state: "closed" });
+    expect(open).toMatchObject({ type: "circuit_breaker_open", key: "x:main" });
+    expect(closed).toMatchObject({ type: "circuit_breaker_closed", key: "x:main" });
+    expect(isAtLeast(closed!.level, "warning")).toBe(true);
+    expect(alertFromBreaker({ name: "x:main", kind: "x", state: "half_open" })).toBeUndefined();
+  });
+
+  it("describes an exhausted dead letter", () => {
+    const alert = alertFromDeadLetter({
+      id: 3,
+      replyId: 12,
+      accountId: 1,
+      error: "X answered 503",
+      errorType: "server_error",
+      retryable: true,
+      status: "exhausted",
+      retryCount: 5,
+      nextRetryAt: null,
+      createdAt: new Date(),
+      updatedAt: new Date(),
+    });
+    expect(alert).toMatchObject({ type: "dlq_exhausted", level: "error", key: "reply:12", details: { dead_letter: 3, retries: 5 } });
+    expect(alert.message).toContain("after 5 retries");
+  });
+});
