@@ -32,12 +32,14 @@ async function xAccountHealth(sources: HealthSources, accountId: number): Promis
   const row = (await sources.accounts.rows()).find((r) => r.id === accountId);
   if (!account || !row) return { state: "down", detail: "not registered" };
   const breaker = sources.registry.policy(`x:${account.label}`, "x").state;
-  const limit = account.client.rateLimits().get("POST /2/tweets");
+  const limits = account.client.rateLimits();
+  const limitKey = limits.has("POST /2/tweets") ? "POST /2/tweets" : limits.keys().next().value;
+  const limit = limitKey === undefined ? undefined : limits.get(limitKey);
   const parts = [
     row.username ? `@${row.username}` : "identity not resolved yet",
     `session ${row.sessionState === "ok" ? "valid" : "needs attention (401: renew the tokens)"}`,
     `breaker ${breaker}`,
-    limit ? `posts left ${limit.remaining}/${limit.limit}, resets ${hhmm(limit.resetAt)} UTC` : "no rate-limit data yet",
+    limit ? `${limitKey} left ${limit.remaining}/${limit.limit}, resets ${hhmm(limit.resetAt)} UTC` : "no rate-limit data yet",
   ];
   const rateLimited = row.rateLimitedUntil !== null && row.rateLimitedUntil > now;
   if (rateLimited) parts.push(`rate limited until ${hhmm(row.rateLimitedUntil!)} UTC`);
