@@ -7,18 +7,14 @@
 import { asc, eq } from "drizzle-orm";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { renderCard } from "../../src/bot/cards/render-card.js";
-import type { RuntimeSettingsDefaults } from "../../src/config.js";
 import type { Database } from "../../src/db/database.js";
 import { openPostgres } from "../../src/db/postgres.js";
 import {
-  appState,
   deadLetters,
   posts,
   publishAttempts,
   replies,
-  settings,
   workflowEvents,
-  xAccounts,
 } from "../../src/db/schema.js";
 import { ResiliencePolicy } from "../../src/resilience/policy.js";
 import { resilientXClient } from "../../src/resilience/resilient-x-client.js";
@@ -30,6 +26,7 @@ import { findReply } from "../../src/workflow/reply-states.js";
 import { SettingsStore } from "../../src/workflow/settings.js";
 import { createXAccountClient } from "../../src/x/twitter-client.js";
 import type { XAccountClient } from "../../src/x/types.js";
+import { clearWorkflowTables, WORKFLOW_TEST_DEFAULTS } from "../support/workflow-fixtures.js";
 import { databaseTargets, type TestDatabase } from "../support/database.js";
 import { startFakeX, type FakeX, type FakeXUser } from "../support/fake-x.js";
 import { silentLogger } from "../support/logger.js";
@@ -40,19 +37,6 @@ const SECOND = 1_000;
 const MINUTE = 60 * SECOND;
 const HOUR = 60 * MINUTE;
 const DLQ = { cron: "15 * * * * *", baseDelaySeconds: 60, backoffMultiplier: 2, maxRetries: 5 };
-
-const DEFAULTS: RuntimeSettingsDefaults = {
-  persona: "A helpful, concise engineer.",
-  minDelayMinutes: 0,
-  maxDelayMinutes: 0,
-  jitterSeconds: 0,
-  quietHours: "",
-  gapSeconds: { min: 0, max: 0 },
-  maxPostsPerHour: 100,
-  maxPostsPerDay: 1000,
-  gatekeeperEnabled: false,
-  gatekeeperMinScore: 0,
-};
 
 interface BuildOptions {
   db?: Database;
@@ -99,14 +83,7 @@ describe.each(databaseTargets())("dead-letter queue on $name", (target) => {
   });
   beforeEach(async () => {
     const d = db();
-    await d.delete(deadLetters);
-    await d.delete(publishAttempts);
-    await d.delete(workflowEvents);
-    await d.delete(replies);
-    await d.delete(posts);
-    await d.delete(xAccounts);
-    await d.delete(appState);
-    await d.delete(settings);
+    await clearWorkflowTables(d);
     x.reset();
     us = x.addUser({ id: "710001", username: "replyguy", accessToken: OUR_TOKEN });
     alice = x.addUser({ id: "710002", username: "alice" });
@@ -143,7 +120,7 @@ describe.each(databaseTargets())("dead-letter queue on $name", (target) => {
       db: handle,
       accounts,
       pause: new PauseSwitch(handle),
-      settings: new SettingsStore(handle, DEFAULTS),
+      settings: new SettingsStore(handle, WORKFLOW_TEST_DEFAULTS),
       logger: silentLogger(),
       leaseSeconds: 120,
       replyPolicy: () => "any",

@@ -1,15 +1,10 @@
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Drafter } from "../../src/ai/types.js";
-import type { RuntimeSettingsDefaults } from "../../src/config.js";
 import {
-  appState,
   discoveryCursors,
-  optOuts,
   posts,
   replies,
-  settings,
-  watchItems,
   workflowEvents,
   xAccounts,
 } from "../../src/db/schema.js";
@@ -20,6 +15,7 @@ import { runDrafting } from "../../src/workflow/drafting.js";
 import { PauseSwitch } from "../../src/workflow/pause.js";
 import { SettingsStore } from "../../src/workflow/settings.js";
 import { Watchlist } from "../../src/workflow/watchlist.js";
+import { clearWorkflowTables, WORKFLOW_TEST_DEFAULTS } from "../support/workflow-fixtures.js";
 import { databaseTargets, type TestDatabase } from "../support/database.js";
 import { startFakeX, type FakeX, type FakeXUser } from "../support/fake-x.js";
 import { silentLogger } from "../support/logger.js";
@@ -27,19 +23,6 @@ import { silentLogger } from "../support/logger.js";
 const OUR_TOKEN = "our-access-token-discovery";
 const ADMIN = 1001;
 const logger = silentLogger();
-
-const DEFAULTS: RuntimeSettingsDefaults = {
-  persona: "You are a friendly person replying on X.",
-  minDelayMinutes: 0,
-  maxDelayMinutes: 0,
-  jitterSeconds: 0,
-  quietHours: "",
-  gapSeconds: { min: 0, max: 0 },
-  maxPostsPerHour: 100,
-  maxPostsPerDay: 1000,
-  gatekeeperEnabled: false,
-  gatekeeperMinScore: 0.5,
-};
 
 describe.each(databaseTargets())("discovery on $name", (target) => {
   let database: TestDatabase;
@@ -66,15 +49,7 @@ describe.each(databaseTargets())("discovery on $name", (target) => {
     x.reset();
     addUsers();
     const d = db();
-    await d.delete(workflowEvents);
-    await d.delete(replies);
-    await d.delete(posts);
-    await d.delete(discoveryCursors);
-    await d.delete(watchItems);
-    await d.delete(optOuts);
-    await d.delete(appState);
-    await d.delete(settings);
-    await d.delete(xAccounts);
+    await clearWorkflowTables(d);
   });
   afterAll(async () => {
     await x?.close();
@@ -252,7 +227,7 @@ describe.each(databaseTargets())("discovery on $name", (target) => {
     await runDrafting({
       db: db(),
       drafter,
-      settings: new SettingsStore(db(), DEFAULTS),
+      settings: new SettingsStore(db(), WORKFLOW_TEST_DEFAULTS),
       watchlist: s.watchlist,
       pause: s.pause,
       logger,

@@ -1,15 +1,9 @@
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createOpenAiDrafter, type Drafter } from "../../src/ai/drafter.js";
-import type { RuntimeSettingsDefaults } from "../../src/config.js";
 import {
-  appState,
-  optOuts,
   posts,
   replies,
-  settings as settingsTable,
-  settingsAudit,
-  watchItems,
   workflowEvents,
   xAccounts,
 } from "../../src/db/schema.js";
@@ -17,6 +11,7 @@ import { draftRetryDelayMs, runDrafting } from "../../src/workflow/drafting.js";
 import { PauseSwitch } from "../../src/workflow/pause.js";
 import { SettingsStore } from "../../src/workflow/settings.js";
 import { Watchlist } from "../../src/workflow/watchlist.js";
+import { clearWorkflowTables, WORKFLOW_TEST_DEFAULTS } from "../support/workflow-fixtures.js";
 import { databaseTargets, type TestDatabase } from "../support/database.js";
 import { startFakeOpenAI, type FakeChatRequest, type FakeOpenAI } from "../support/fake-openai.js";
 import { silentLogger } from "../support/logger.js";
@@ -25,19 +20,6 @@ const ADMIN = 1001;
 const MODEL = "gpt-4o-mini";
 const TTL_HOURS = 24;
 const logger = silentLogger();
-
-const DEFAULTS: RuntimeSettingsDefaults = {
-  persona: "You are a friendly person replying on X.",
-  minDelayMinutes: 0,
-  maxDelayMinutes: 0,
-  jitterSeconds: 0,
-  quietHours: "",
-  gapSeconds: { min: 0, max: 0 },
-  maxPostsPerHour: 100,
-  maxPostsPerDay: 1000,
-  gatekeeperEnabled: false,
-  gatekeeperMinScore: 0.5,
-};
 
 const isGateRequest = (body: unknown): boolean =>
   typeof body === "object" &&
@@ -72,21 +54,13 @@ describe.each(databaseTargets())("drafting on $name", (target) => {
   beforeEach(async () => {
     ai.reset();
     const d = db();
-    await d.delete(workflowEvents);
-    await d.delete(replies);
-    await d.delete(posts);
-    await d.delete(watchItems);
-    await d.delete(optOuts);
-    await d.delete(appState);
-    await d.delete(settingsAudit);
-    await d.delete(settingsTable);
-    await d.delete(xAccounts);
+    await clearWorkflowTables(d);
     const [account] = await d
       .insert(xAccounts)
       .values({ label: "main", xUserId: "900001", username: "replyguy" })
       .returning({ id: xAccounts.id });
     accountId = account!.id;
-    settings = new SettingsStore(d, DEFAULTS);
+    settings = new SettingsStore(d, WORKFLOW_TEST_DEFAULTS);
     watchlist = new Watchlist(d);
     pause = new PauseSwitch(d);
     clock = new Date("2030-01-01T12:00:00Z");
@@ -172,7 +146,7 @@ describe.each(databaseTargets())("drafting on $name", (target) => {
     expect(await eventsOf("drafted")).toMatchObject([{ replyId: created[0], postTweetId: tweetId }]);
     expect(ai.chatRequests()).toHaveLength(1);
     expect(JSON.stringify(ai.chatRequests()[0]?.messages)).toContain("what do you think about TypeScript 6?");
-    expect(JSON.stringify(ai.chatRequests()[0]?.messages)).toContain(DEFAULTS.persona);
+    expect(JSON.stringify(ai.chatRequests()[0]?.messages)).toContain(WORKFLOW_TEST_DEFAULTS.persona);
 
     // Nothing is left to draft: a second run asks the AI nothing.
     expect(await draft()).toEqual([]);

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vites
 import type { RuntimeSettingsDefaults } from "../../src/config.js";
 import type { Database } from "../../src/db/database.js";
 import { openPostgres } from "../../src/db/postgres.js";
-import { appState, posts, publishAttempts, replies, settings, workflowEvents, xAccounts } from "../../src/db/schema.js";
+import { posts, publishAttempts, replies, xAccounts } from "../../src/db/schema.js";
 import { XAccounts, type XAccount } from "../../src/workflow/accounts.js";
 import type { ReplyPolicy } from "../../src/workflow/discovery.js";
 import { PauseSwitch } from "../../src/workflow/pause.js";
@@ -17,6 +17,7 @@ import { createPublisher } from "../../src/workflow/publisher.js";
 import { findReply } from "../../src/workflow/reply-states.js";
 import { SettingsStore } from "../../src/workflow/settings.js";
 import { createXAccountClient } from "../../src/x/twitter-client.js";
+import { clearWorkflowTables, WORKFLOW_TEST_DEFAULTS } from "../support/workflow-fixtures.js";
 import { databaseTargets, type TestDatabase } from "../support/database.js";
 import { startFakeX, type FakeX, type FakeXUser } from "../support/fake-x.js";
 import { silentLogger } from "../support/logger.js";
@@ -25,19 +26,6 @@ const OUR_TOKEN = "publisher-test-token";
 const LABEL = "main";
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
-
-const DEFAULTS: RuntimeSettingsDefaults = {
-  persona: "A helpful, concise engineer.",
-  minDelayMinutes: 0,
-  maxDelayMinutes: 0,
-  jitterSeconds: 0,
-  quietHours: "",
-  gapSeconds: { min: 0, max: 0 },
-  maxPostsPerHour: 100,
-  maxPostsPerDay: 1000,
-  gatekeeperEnabled: false,
-  gatekeeperMinScore: 0,
-};
 
 interface BuildOptions {
   db?: Database;
@@ -86,13 +74,7 @@ describe.each(databaseTargets())("publisher on $name", (target) => {
   });
   beforeEach(async () => {
     const d = db();
-    await d.delete(publishAttempts);
-    await d.delete(workflowEvents);
-    await d.delete(replies);
-    await d.delete(posts);
-    await d.delete(xAccounts);
-    await d.delete(appState);
-    await d.delete(settings);
+    await clearWorkflowTables(d);
     x.reset();
     us = x.addUser({ id: "700001", username: "replyguy", accessToken: OUR_TOKEN });
     alice = x.addUser({ id: "700002", username: "alice" });
@@ -115,7 +97,7 @@ describe.each(databaseTargets())("publisher on $name", (target) => {
       db: handle,
       accounts,
       pause,
-      settings: new SettingsStore(handle, { ...DEFAULTS, ...opts.settings }),
+      settings: new SettingsStore(handle, { ...WORKFLOW_TEST_DEFAULTS, ...opts.settings }),
       logger: silentLogger(),
       leaseSeconds: opts.leaseSeconds ?? 120,
       replyPolicy: () => opts.replyPolicy ?? "any",
