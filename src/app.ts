@@ -209,7 +209,7 @@ export async function startApp(
     });
     if (recovery) {
       logger.info({ ...recovery, restoredBreakers }, "boot recovery done");
-      const found = Object.entries(recovery.findings).filter(([key, n]) => key !== "deadLetters" && typeof n === "number" && n > 0);
+      const found = Object.entries(recovery.findings).filter(([, n]) => n > 0);
       if (found.length > 0 || recovery.releasedClaims > 0) {
         await alerting.raise({
           type: "crash_recovered",

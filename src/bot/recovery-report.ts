@@ -8,6 +8,8 @@ export interface RecoveryReport {
   readonly releasedClaims: number;
   readonly cardsSynced: number;
   readonly breakers: readonly BreakerView[];
+  /** Dead letters by status. */
+  readonly deadLetters: Readonly<Record<string, number>>;
 }
 
 /** The recovery report as HTML: what was found, what was done, the DLQ summary. */
@@ -26,7 +28,7 @@ export function formatRecoveryReport(report: RecoveryReport): string {
   if (open.length > 0) {
     lines.push(`• breakers restored open: ${open.map((b) => escapeHtml(`${b.name} (${b.state})`)).join(", ")}`);
   }
-  const dlq = Object.entries(findings.deadLetters).filter(([, n]) => n > 0);
+  const dlq = Object.entries(report.deadLetters).filter(([, n]) => n > 0);
   const dlqLine = dlq.length > 0 ? dlq.map(([status, n]) => `${escapeHtml(status)} ${n}`).join(", ") : "empty";
   return [
     "♻️ <b>Recovery report</b>",

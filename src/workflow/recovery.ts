@@ -1,6 +1,6 @@
 import { and, count, eq, isNull, lt, lte, sql } from "drizzle-orm";
 import type { Database } from "../db/database.js";
-import { conversationSessions, deadLetters, replies } from "../db/schema.js";
+import { conversationSessions, replies } from "../db/schema.js";
 
 /** What boot recovery found before it acted. */
 export interface RecoveryFindings {
@@ -14,8 +14,6 @@ export interface RecoveryFindings {
   readonly overdueApproved: number;
   /** Edit conversations waiting for an admin's text. */
   readonly conversationsWaiting: number;
-  /** Dead letters by status. */
-  readonly deadLetters: Readonly<Record<string, number>>;
 }
 
 /** Counts what a crash or an outage left half-done; read before recovery acts on it. */
@@ -28,12 +26,7 @@ export async function inspectForRecovery(db: Database, now: Date): Promise<Recov
     .select({ n: count() })
     .from(conversationSessions)
     .where(sql`${conversationSessions.value}::text not in ('{}', 'null')`);
-  const deadLetterRows = await db
-    .select({ status: deadLetters.status, n: count() })
-    .from(deadLetters)
-    .groupBy(deadLetters.status);
   return {
-    deadLetters: Object.fromEntries(deadLetterRows.map((row) => [row.status, row.n])),
     interruptedPublishes: await countWhere(eq(replies.status, "publishing")),
     cardsNeverSent: await countWhere(isNull(replies.cardMessageId)),
     cardsOutdated: await countWhere(and(sql`${replies.cardMessageId} is not null`, lt(replies.cardVersion, replies.version))),

@@ -9,7 +9,7 @@ import { runDiscovery } from "./discovery.js";
 import { runDrafting } from "./drafting.js";
 import type { NoticeSink } from "./notices.js";
 import { PauseSwitch } from "./pause.js";
-import { createDeadLetters, type DeadLetter } from "./dead-letters.js";
+import { createDeadLetters, type DeadLetter, type DeadLetterSummary } from "./dead-letters.js";
 import { createPublisher } from "./publisher.js";
 import { inspectForRecovery, type RecoveryFindings } from "./recovery.js";
 import { createReview } from "./review.js";
@@ -111,10 +111,10 @@ export async function createWorkflow(deps: {
      * left behind are sent by the card sync that follows. Overdue approved replies are left to the
      * publisher, which keeps their order and pacing.
      */
-    async recover(): Promise<{ findings: RecoveryFindings; releasedClaims: number }> {
+    async recover(): Promise<{ findings: RecoveryFindings; releasedClaims: number; deadLetters: DeadLetterSummary }> {
       const findings = await inspectForRecovery(db, new Date());
       const releasedClaims = await publisher.recoverClaims(deps.database.kind === "pglite");
-      return { findings, releasedClaims };
+      return { findings, releasedClaims, deadLetters: await deadLetters.summary() };
     },
     /** Discovery job: find posts, draft replies, send their cards. */
     async discoverAndDraft(): Promise<void> {
