@@ -63,11 +63,12 @@ export function registerHealthComponents(health: HealthService, sources: HealthS
   health.addComponent("ai", () => {
     if (!config.openai.apiKey) return { state: "not_configured", detail: "set OPENAI_API_KEY" };
     const models = [config.openai.model, ...config.ai.fallbackModels];
-    const breakers = models.map((model) => `${model} ${registry.policy(`ai:${model}`, "ai").state}`);
+    const states = models.map((model) => registry.policy(`ai:${model}`, "ai").state);
+    const breakers = models.map((model, i) => `${model} ${states[i]}`);
     const last = sources.aiActivity.last;
     const latency = last ? `last answer ${Math.round(last.latencyMs)} ms (${last.model})` : "no answer yet";
-    const allOpen = models.every((model) => registry.policy(`ai:${model}`, "ai").state === "open");
-    const someOpen = models.some((model) => registry.policy(`ai:${model}`, "ai").state !== "closed");
+    const allOpen = states.every((state) => state === "open");
+    const someOpen = states.some((state) => state !== "closed");
     return { state: allOpen ? "down" : someOpen ? "degraded" : "ok", detail: `${breakers.join(", ")}; ${latency}` };
   });
 

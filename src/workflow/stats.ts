@@ -65,8 +65,14 @@ export function localDayStart(now: Date, timeZone: string, daysFromToday = 0): D
   return dayStartIn(new Date(today.getTime() + daysFromToday * DAY_MS + DAY_MS / 2), timeZone);
 }
 
-function emptyCounts(): Counts {
-  return { discovered: 0, drafted: 0, approved: 0, rejected: 0, published: 0, failed: 0 };
+/** Per-kind counts from grouped rows; kinds that are not counted are ignored, missing ones are 0. */
+function countsOf(rows: readonly { kind: string; n: number }[]): Counts {
+  const counts: Counts = { discovered: 0, drafted: 0, approved: 0, rejected: 0, published: 0, failed: 0 };
+  for (const row of rows) {
+    const kind = COUNTED_KINDS.find((counted) => counted === row.kind);
+    if (kind !== undefined) counts[kind] = row.n;
+  }
+  return counts;
 }
 
 /** Counts the workflow events of today and of the last 7 local days in `timeZone`, as of `now`. */
@@ -91,15 +97,12 @@ export async function workflowStats(db: Database, now: Date, timeZone: string): 
       ),
     )
     .groupBy(workflowEvents.kind);
-  const today = emptyCounts();
-  const last7Days = emptyCounts();
-  for (const row of rows) {
-    const kind = COUNTED_KINDS.find((counted) => counted === row.kind);
-    if (kind === undefined) continue;
-    today[kind] = row.today;
-    last7Days[kind] = row.week;
-  }
-  return { today, last7Days, todayStart, last7DaysStart };
+  return {
+    today: countsOf(rows.map((row) => ({ kind: row.kind, n: row.today }))),
+    last7Days: countsOf(rows.map((row) => ({ kind: row.kind, n: row.week }))),
+    todayStart,
+    last7DaysStart,
+  };
 }
 
 /** Counts the workflow events in [from, to) — e.g. yesterday, for the daily digest. */
@@ -109,10 +112,5 @@ export async function countsBetween(db: Database, from: Date, to: Date): Promise
     .from(workflowEvents)
     .where(and(inArray(workflowEvents.kind, [...COUNTED_KINDS]), gte(workflowEvents.at, from), lt(workflowEvents.at, to)))
     .groupBy(workflowEvents.kind);
-  const counts = emptyCounts();
-  for (const row of rows) {
-    const kind = COUNTED_KINDS.find((counted) => counted === row.kind);
-    if (kind !== undefined) counts[kind] = row.n;
-  }
-  return counts;
+  return countsOf(rows);
 }
