@@ -1,0 +1,89 @@
+// The architecture check (`npm run lint`): the layers of ARCHITECTURE.md, dependencies pointing inward
+// only, and no import cycle. Top to bottom:
+//   composition  src/main.ts, src/app.ts, src/integrations.ts
+//   surfaces     src/bot, src/http           (Telegram and HTTP; call the layers below)
+//   reporting    src/health, src/alerts      (observe the workflow, never drive a surface)
+//   workflow     src/workflow                (the reply pipeline; knows no surface)
+//   mechanisms   src/resilience, src/lifecycle
+//   adapters     src/x, src/ai, src/db       (outside services behind small ports)
+//   foundation   src/text, src/config.ts, src/logger.ts, src/env-file.ts
+/** @type {import('dependency-cruiser').IConfiguration} */
+module.exports = {
+  forbidden: [
+    {
+      name: "no-circular",
+      severity: "error",
+      comment: "An import cycle: split the shared part into the lower layer.",
+      from: { path: "^src/" },
+      to: { circular: true },
+    },
+    {
+      name: "composition-root-only",
+      severity: "error",
+      comment: "Only src/main.ts may import the composition root (app, integrations); main is imported by nobody.",
+      from: { path: "^src/", pathNot: "^src/(main|app)\\.ts$" },
+      to: { path: "^src/(main|app|integrations)\\.ts$" },
+    },
+    {
+      name: "surfaces-stay-apart",
+      severity: "error",
+      comment: "The Telegram and HTTP surfaces do not import each other.",
+      from: { path: "^src/(bot|http)/" },
+      to: { path: "^src/(bot|http)/", pathNot: "^src/$1/" },
+    },
+    {
+      name: "reporting-not-up",
+      severity: "error",
+      comment: "health/ and alerts/ observe the workflow; they never import a surface (bot, http).",
+      from: { path: "^src/(health|alerts)/" },
+      to: { path: "^src/(bot|http)/" },
+    },
+    {
+      name: "workflow-not-up",
+      severity: "error",
+      comment: "The workflow knows no surface and no reporting: it reports through ports (notices, card sink).",
+      from: { path: "^src/workflow/" },
+      to: { path: "^src/(bot|http|alerts|health)/" },
+    },
+    {
+      name: "mechanisms-not-up",
+      severity: "error",
+      comment: "Resilience and scheduling serve the workflow; they never import it or anything above it.",
+      from: { path: "^src/(resilience|lifecycle)/" },
+      to: { path: "^src/(workflow|bot|http|alerts|health)/" },
+    },
+    {
+      name: "adapters-not-up",
+      severity: "error",
+      comment: "X, AI and the database are ports: they know nothing of the layers that use them.",
+      from: { path: "^src/(x|ai|db)/" },
+      to: { path: "^src/(workflow|bot|http|alerts|health|resilience|lifecycle)/" },
+    },
+    {
+      name: "adapters-stay-apart",
+      severity: "error",
+      comment: "One adapter does not reach into another (x, ai and db are independent).",
+      from: { path: "^src/(x|ai|db)/" },
+      to: { path: "^src/(x|ai|db)/", pathNot: "^src/$1/" },
+    },
+    {
+      name: "foundation-is-a-leaf",
+      severity: "error",
+      comment: "text/, config, logger and env-file import nothing of ours but each other.",
+      from: { path: "^src/(text/|config\\.ts|logger\\.ts|env-file\\.ts)" },
+      to: { path: "^src/", pathNot: "^src/(text/|config\\.ts|logger\\.ts|env-file\\.ts)" },
+    },
+    {
+      name: "not-to-test",
+      severity: "error",
+      comment: "Production code never imports test support.",
+      from: { path: "^src/" },
+      to: { path: "^(test|bench)/" },
+    },
+  ],
+  options: {
+    doNotFollow: { path: "node_modules" },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: "tsconfig.json" },
+  },
+};
