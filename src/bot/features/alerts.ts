@@ -4,7 +4,7 @@ import { clip, formatAlertTime, type FormatOptions } from "../../alerts/format.j
 import { redactSecrets } from "../../logger.js";
 import { ALERT_CHANNELS, ALERT_LEVELS } from "../../alerts/types.js";
 import type { BotContext } from "../context.js";
-import { escapeHtml } from "../html.js";
+import { escapeHtml } from "../../text/html.js";
 
 /** Commands of this feature, for /help and the Telegram menu. */
 export const ALERTS_COMMANDS = [
