@@ -6,9 +6,11 @@
  * robin, health based.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { alertRetryDelayMs, ALERT_MAX_RETRIES, type Alerting } from "../../src/alerts/alerting.js";
+import type { Alerting } from "../../src/alerts/alerting.js";
+import { alertRetryDelayMs, ALERT_MAX_RETRIES } from "../../src/alerts/send-alert.js";
 import { createAlertState } from "../../src/alerts/state.js";
 import { alertDeliveries, alerts, alertState } from "../../src/db/schema.js";
+import { registerAlertRoutes } from "../../src/http/alerts-routes.js";
 import { HttpServer } from "../../src/http/server.js";
 import { ADMIN_CHAT } from "../support/app-harness.js";
 import { databaseTargets, type TestDatabase } from "../support/database.js";
@@ -181,7 +183,7 @@ describe.each(databaseTargets())("alert delivery ($name)", (target) => {
     expect(hook.received).toHaveLength(0);
 
     const http = new HttpServer(silentLogger());
-    alerting.registerRoutes(http);
+    registerAlertRoutes(http, alerting, TOKEN);
     const address = await http.listen("127.0.0.1", 0);
     try {
       const base = `http://127.0.0.1:${address.port}/api/v1/fallback`;
