@@ -52,6 +52,7 @@ export function createDedup(deps: { db: Database; windowMs: number; now: () => D
   return {
     async foldIntoDelivered(row) {
       if (windowMs <= 0 || row.forcedChannels !== null) return 0;
+      // The time bound only narrows the lookup (alerts_dedup_idx): absorbRepeats applies the same window and decides.
       const [head] = await db
         .select()
         .from(alerts)
