@@ -1,11 +1,5 @@
 /** Alerting: typed alerts, a durable outbox, in-order delivery with fallbacks, and the admin service. */
-export {
-  createAlertAdmin,
-  type AlertAdmin,
-  type AlertStatistics,
-  type ChannelStatistics,
-  type ReprocessResult,
-} from "./admin.js";
+export type { AlertAdmin, AlertStatistics, ChannelStatistics, ReprocessResult } from "./admin.js";
 export { createAlerting, type Alerting, type AlertingDeps } from "./alerting.js";
 export { CHANNEL_BREAKER_COOLDOWN_MS, CHANNEL_BREAKER_THRESHOLD } from "./channel-health.js";
 export { TELEGRAM_PER_MINUTE } from "./channel-gate.js";
