@@ -16,6 +16,8 @@ import { registerHealthRoutes } from "./http/health-routes.js";
 import { Scheduler } from "./lifecycle/scheduler.js";
 import type { Logger } from "./logger.js";
 import { createBreakerFeature } from "./bot/features/breakers.js";
+import { createAlertsFeature } from "./bot/features/alerts.js";
+import { registerAlertRoutes } from "./http/alerts-routes.js";
 import { formatRecoveryReport } from "./bot/recovery-report.js";
 import {
   alertFromBreaker,
@@ -166,7 +168,7 @@ export async function startApp(
       features.use(feature);
     }
     features.use(createBreakerFeature(registry));
-    features.use(alerting.feature);
+    features.use(createAlertsFeature(alerting));
     registerHealthComponents(health, {
       config,
       db: database.db,
@@ -233,7 +235,7 @@ export async function startApp(
     );
     const http = new HttpServer(logger);
     registerHealthRoutes(http, { health, database, isPolling: () => polling.isPolling(), metrics });
-    alerting.registerRoutes(http);
+    registerAlertRoutes(http, alerting, config.alerts.adminApiToken);
 
     const httpAddress = await http.listen(config.http.host, config.http.port);
     cleanups.push(() => http.close());

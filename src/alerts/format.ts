@@ -5,7 +5,7 @@
  * half by the clip would otherwise leak its first half) and is escaped for Telegram's HTML. Values
  * are bounded so that an error body pasted into `details` cannot blow the 4096-character limit.
  */
-import { escapeHtml } from "../bot/html.js";
+import { escapeHtml } from "../text/html.js";
 import { redactSecrets } from "../logger.js";
 import type { AlertLevel } from "./types.js";
 

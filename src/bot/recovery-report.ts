@@ -1,6 +1,6 @@
 import type { BreakerView } from "../resilience/registry.js";
 import type { RecoveryFindings } from "../workflow/recovery.js";
-import { escapeHtml } from "./html.js";
+import { escapeHtml } from "../text/html.js";
 
 /** Everything boot recovery found and did, for the one report in the admin chat. */
 export interface RecoveryReport {

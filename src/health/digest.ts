@@ -1,5 +1,5 @@
 import type { Database } from "../db/database.js";
-import { escapeHtml } from "../bot/html.js";
+import { escapeHtml } from "../text/html.js";
 import { countsBetween, localDayStart } from "../workflow/stats.js";
 import type { HealthService } from "./health-service.js";
 

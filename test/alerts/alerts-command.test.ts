@@ -5,6 +5,7 @@
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Alerting } from "../../src/alerts/alerting.js";
+import { createAlertsFeature } from "../../src/bot/features/alerts.js";
 import { REFUSAL_TEXT } from "../../src/bot/middlewares/admin-guard.js";
 import { alerts } from "../../src/db/schema.js";
 import { ADMIN, ADMIN_CHAT, STRANGER } from "../support/app-harness.js";
@@ -42,7 +43,7 @@ describe("/alerts", () => {
     tg.setDown(false);
     hook.status = 200;
     tg.reset();
-    bot = startFeatureBot(tg, database.handle, [alerting.feature], { BOT_TIMEZONE: "Europe/Berlin" });
+    bot = startFeatureBot(tg, database.handle, [createAlertsFeature(alerting)], { BOT_TIMEZONE: "Europe/Berlin" });
   });
   afterAll(async () => {
     await bot.stop();

@@ -72,4 +72,21 @@ describe("alerts raised by the running bot", () => {
     await deliver();
     expect(alertsOfType("session_recovered")).toHaveLength(1);
   });
+
+  it("a dead letter that exhausts raises one dlq_exhausted alert in the admin chat", async () => {
+    app = await startTestApp(rig.tg, { env: rig.env() });
+    const mention = rig.x.addTweet({ authorId: rig.alice.id, text: "@replyguy will this one vanish?" });
+    await app.app.scheduler.runNow(JOBS.discovery);
+    const [reply] = (await app.database.handle.db.query.replies.findMany()).filter((r) => r.postTweetId === mention.id);
+    await app.app.workflow.review.approve(reply!.id, reply!.version, 1001);
+    // X refuses a reply to a deleted post for good: the dead letter is exhausted at once.
+    rig.x.deleteTweet(mention.id);
+    await app.app.scheduler.runNow(JOBS.publish);
+    expect(await app.app.workflow.deadLetters.summary()).toMatchObject({ exhausted: 1 });
+    await deliver();
+    const exhausted = alertsOfType("dlq_exhausted");
+    expect(exhausted).toHaveLength(1);
+    expect(exhausted[0]!.text).toContain(`Gave up publishing reply #${reply!.id} after 0 retries`);
+    expect(exhausted[0]!.text).toContain("/dlq");
+  });
 });

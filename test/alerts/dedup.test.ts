@@ -185,4 +185,62 @@ describe.each(databaseTargets())("alert deduplication ($name)", (target) => {
       await hook.close();
     }
   });
+
+  describe("the window is exact (ALERT_DEDUP_WINDOW_SECONDS=120)", () => {
+    const WINDOW = 120 * SECOND;
+    const env = { ALERT_DEDUP_WINDOW_SECONDS: "120" };
+
+    it("folds a repeat of a delivered alert raised 1 ms inside the window and sends one raised at its end", async () => {
+      const { alerting } = alertingFor(tg, database.handle.db, clock, env);
+      const raise = () => alerting.raise({ type: "session_expired", level: "critical", key: "main", message: "X rejected the token" });
+      await raise();
+      expect(await alerting.deliverDue()).toMatchObject({ delivered: 1 });
+      clock.advance(WINDOW - 1);
+      await raise();
+      expect(await alerting.deliverDue()).toMatchObject({ delivered: 0, merged: 1 });
+      clock.advance(1);
+      await raise();
+      expect(await alerting.deliverDue()).toMatchObject({ delivered: 1, merged: 0 });
+      expect(messages()).toHaveLength(2);
+      expect(messages()[0]!.text).toContain("×1 more");
+      expect(messages()[1]!.text).not.toContain("more");
+    });
+
+    it("folds pending repeats raised 1 ms inside the window into the first and sends one raised at its end on its own", async () => {
+      const { alerting } = alertingFor(tg, database.handle.db, clock, env);
+      const raise = () => alerting.raise({ type: "session_expired", level: "critical", key: "main", message: "X rejected the token" });
+      await raise();
+      clock.advance(WINDOW - 1);
+      await raise();
+      clock.advance(1);
+      await raise();
+      expect(await alerting.deliverDue()).toMatchObject({ delivered: 2, merged: 1 });
+      expect(messages()).toHaveLength(2);
+      expect(messages()[0]!.text).toContain("×1 more");
+      expect(messages()[1]!.text).not.toContain("more");
+    });
+
+    it("sends the webhook's ×N more follow-up at the end of the window, not 1 ms before", async () => {
+      const hook: WebhookReceiver = await startWebhookReceiver();
+      try {
+        const { alerting } = alertingFor(tg, database.handle.db, clock, { ...env, ALERT_WEBHOOK_URL: hook.url });
+        await alerting.setRule("error", { primary: "webhook", fallbacks: [], strategy: "priority_order" });
+        const raise = () => alerting.raise({ type: "dlq_exhausted", level: "error", key: "reply:8", message: "gave up" });
+        await raise();
+        await alerting.deliverDue();
+        clock.advance(10 * SECOND);
+        await raise();
+        expect(await alerting.deliverDue()).toMatchObject({ merged: 1, updated: 0 });
+        clock.advance(WINDOW - 10 * SECOND - 1);
+        expect(await alerting.deliverDue()).toMatchObject({ updated: 0 });
+        expect(hook.received).toHaveLength(1);
+        clock.advance(1);
+        expect(await alerting.deliverDue()).toMatchObject({ updated: 1 });
+        expect(hook.received).toHaveLength(2);
+        expect(hook.received[1]).toMatchObject({ kind: "repeat", repeatCount: 1 });
+      } finally {
+        await hook.close();
+      }
+    });
+  });
 });

@@ -6,9 +6,12 @@
  * robin, health based.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { alertRetryDelayMs, ALERT_MAX_RETRIES, type Alerting } from "../../src/alerts/alerting.js";
+import type { Alerting } from "../../src/alerts/alerting.js";
+import { CHANNEL_BREAKER_COOLDOWN_MS } from "../../src/alerts/channel-health.js";
+import { alertRetryDelayMs, ALERT_MAX_RETRIES } from "../../src/alerts/send-alert.js";
 import { createAlertState } from "../../src/alerts/state.js";
 import { alertDeliveries, alerts, alertState } from "../../src/db/schema.js";
+import { registerAlertRoutes } from "../../src/http/alerts-routes.js";
 import { HttpServer } from "../../src/http/server.js";
 import { ADMIN_CHAT } from "../support/app-harness.js";
 import { databaseTargets, type TestDatabase } from "../support/database.js";
@@ -181,7 +184,7 @@ describe.each(databaseTargets())("alert delivery ($name)", (target) => {
     expect(hook.received).toHaveLength(0);
 
     const http = new HttpServer(silentLogger());
-    alerting.registerRoutes(http);
+    registerAlertRoutes(http, alerting, TOKEN);
     const address = await http.listen("127.0.0.1", 0);
     try {
       const base = `http://127.0.0.1:${address.port}/api/v1/fallback`;
@@ -236,6 +239,45 @@ describe.each(databaseTargets())("alert delivery ($name)", (target) => {
     await alerting.deliverDue();
     expect(texts()).toEqual([expect.stringContaining("P number 1")]);
     expect((await alerting.statistics()).channels.telegram.breaker).toBe("closed");
+  });
+
+  it("health based waits, without a failed round, while every channel's breaker is open, then probes the first to reopen", async () => {
+    const { alerting } = alertingFor(tg, database.handle.db, clock, { ALERT_WEBHOOK_URL: hook.url });
+    await alerting.setRule("warning", { primary: "telegram", fallbacks: ["webhook"], strategy: "health_based" });
+    // Three failed tries in a row per channel, as a process before a restart recorded them.
+    const telegramFailedAt = new Date(clock.now().getTime() - 10 * SECOND);
+    const webhookFailedAt = new Date(clock.now().getTime() - 5 * SECOND);
+    await database.handle.db.insert(alertDeliveries).values(
+      (["telegram", "webhook"] as const).flatMap((channel) =>
+        [1, 2, 3].map(() => ({
+          alertId: 0,
+          channel,
+          kind: "send" as const,
+          ok: false,
+          latencyMs: 5,
+          error: `${channel} down`,
+          at: channel === "telegram" ? telegramFailedAt : webhookFailedAt,
+        })),
+      ),
+    );
+    const stats = await alerting.statistics();
+    expect([stats.channels.telegram.breaker, stats.channels.webhook.breaker]).toEqual(["open", "open"]);
+
+    await raiseNumbered(alerting, 2, "S");
+    expect(await alerting.deliverDue()).toMatchObject({ delivered: 0, failed: 0, dead: 0, blocked: true });
+    expect(tg.calls("sendMessage")).toHaveLength(0);
+    expect(hook.received).toHaveLength(0);
+    const [head] = await alerting.retryQueue();
+    expect(head).toMatchObject({ failedAttempts: 0, lastError: "every channel's breaker is open" });
+    expect(head!.nextAttemptAt.getTime()).toBe(telegramFailedAt.getTime() + CHANNEL_BREAKER_COOLDOWN_MS);
+
+    clock.set(new Date(head!.nextAttemptAt.getTime() - 1));
+    expect(await alerting.deliverDue()).toMatchObject({ delivered: 0, blocked: true });
+    expect(tg.calls("sendMessage")).toHaveLength(0);
+    clock.advance(1); // Telegram's breaker half-opens first (the webhook's is open 5 s longer): its probe succeeds
+    expect(await alerting.deliverDue()).toMatchObject({ delivered: 2, failed: 0 });
+    expect(order("S number")).toEqual([1, 2]);
+    expect(hook.received).toHaveLength(0);
   });
 
   it("uses only the channels an admin enabled", async () => {

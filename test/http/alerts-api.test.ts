@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Alerting } from "../../src/alerts/alerting.js";
 import { alertDeliveries, alerts, alertState } from "../../src/db/schema.js";
+import { registerAlertRoutes } from "../../src/http/alerts-routes.js";
 import { HttpServer } from "../../src/http/server.js";
 import { databaseTargets, type TestDatabase } from "../support/database.js";
 import { silentLogger } from "../support/logger.js";
@@ -38,9 +39,10 @@ describe.each(databaseTargets())("alerts admin API ($name)", (target) => {
     await db.delete(alerts);
     await db.delete(alertDeliveries);
     await db.delete(alertState);
-    ({ alerting } = alertingFor(tg, db, fakeClock(), { ADMIN_API_TOKEN: TOKEN, ALERT_WEBHOOK_URL: hook.url }));
+    const wired = alertingFor(tg, db, fakeClock(), { ADMIN_API_TOKEN: TOKEN, ALERT_WEBHOOK_URL: hook.url });
+    alerting = wired.alerting;
     http = new HttpServer(silentLogger());
-    alerting.registerRoutes(http);
+    registerAlertRoutes(http, alerting, wired.config.alerts.adminApiToken);
     const address = await http.listen("127.0.0.1", 0);
     base = `http://127.0.0.1:${address.port}/api/v1/fallback`;
     context.onTestFinished(() => http.close());
@@ -57,9 +59,9 @@ describe.each(databaseTargets())("alerts admin API ($name)", (target) => {
   };
 
   it("is not there at all without ADMIN_API_TOKEN", async () => {
-    const { alerting: tokenless } = alertingFor(tg, database.handle.db, fakeClock());
+    const { alerting: tokenless, config } = alertingFor(tg, database.handle.db, fakeClock());
     const bare = new HttpServer(silentLogger());
-    tokenless.registerRoutes(bare);
+    registerAlertRoutes(bare, tokenless, config.alerts.adminApiToken);
     const address = await bare.listen("127.0.0.1", 0);
     try {
       const response = await fetch(`http://127.0.0.1:${address.port}/api/v1/fallback/statistics`, {

@@ -3,7 +3,7 @@ import { X_MAX_WEIGHTED_LENGTH } from "../../text/weighted-length.js";
 import type { CardView } from "../../workflow/card-sync.js";
 import { formatLocalTime } from "../../workflow/schedule.js";
 import { encodeCallback } from "../callback-data/index.js";
-import { escapeHtml } from "../html.js";
+import { escapeHtml } from "../../text/html.js";
 
 /** Long posts (X allows 25k characters) are cut on the card so it stays within Telegram's 4096. */
 const POST_TEXT_MAX = 1_500;

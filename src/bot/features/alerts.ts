@@ -1,10 +1,10 @@
 import { Composer } from "grammy";
-import type { AlertAdmin, AlertRecord, AlertStatistics } from "../../alerts/alerting.js";
+import type { AlertAdmin, AlertRecord, AlertStatistics } from "../../alerts/index.js";
 import { clip, formatAlertTime, type FormatOptions } from "../../alerts/format.js";
 import { redactSecrets } from "../../logger.js";
 import { ALERT_CHANNELS, ALERT_LEVELS } from "../../alerts/types.js";
 import type { BotContext } from "../context.js";
-import { escapeHtml } from "../html.js";
+import { escapeHtml } from "../../text/html.js";
 
 /** Commands of this feature, for /help and the Telegram menu. */
 export const ALERTS_COMMANDS = [
@@ -64,12 +64,12 @@ export function renderAlertsOverview(stats: AlertStatistics, latest: readonly Al
   ].join("\n");
 }
 
-/** /alerts: the same data as the admin API's statistics, retry queue and dead letters. */
-export function createAlertsFeature(alerting: AlertAdmin): Composer<BotContext> {
+/** /alerts over the alert admin service: the same data as the admin API's statistics, retry queue and dead letters. */
+export function createAlertsFeature(admin: AlertAdmin): Composer<BotContext> {
   const feature = new Composer<BotContext>();
   feature.command("alerts", async (ctx) => {
-    const [stats, latest] = await Promise.all([alerting.statistics(), alerting.latest(5)]);
-    await ctx.reply(renderAlertsOverview(stats, latest, alerting.format), {
+    const [stats, latest] = await Promise.all([admin.statistics(), admin.latest(5)]);
+    await ctx.reply(renderAlertsOverview(stats, latest, admin.format), {
       parse_mode: "HTML",
       link_preview_options: { is_disabled: true },
     });

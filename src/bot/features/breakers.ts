@@ -1,7 +1,7 @@
 import { Composer } from "grammy";
 import type { ResilienceRegistry } from "../../resilience/registry.js";
 import type { BotContext } from "../context.js";
-import { escapeHtml } from "../html.js";
+import { escapeHtml } from "../../text/html.js";
 
 /** Commands of this feature, for /help and the Telegram menu. */
 export const BREAKER_COMMANDS = [

@@ -4,7 +4,7 @@ import type { DeadLetters, DeadLetterSummary, DeadLetterView } from "../../workf
 import { formatLocalTime } from "../../workflow/schedule.js";
 import { decodeCallback, encodeCallback } from "../callback-data/index.js";
 import type { BotContext } from "../context.js";
-import { escapeHtml } from "../html.js";
+import { escapeHtml } from "../../text/html.js";
 
 /** Commands of this feature, for /help and the Telegram menu. */
 export const DLQ_COMMANDS = [

@@ -4,7 +4,7 @@ import type { HealthReport, HealthService } from "../../health/health-service.js
 import type { ResilienceRegistry } from "../../resilience/registry.js";
 import { decodeCallback, encodeCallback } from "../callback-data/index.js";
 import type { BotContext } from "../context.js";
-import { escapeHtml } from "../html.js";
+import { escapeHtml } from "../../text/html.js";
 
 const STATUS_ICON = { healthy: "🟢", degraded: "🟡", error: "🔴" } as const;
 const COMPONENT_ICON = { ok: "✅", degraded: "⚠️", down: "❌", not_configured: "⚪️" } as const;

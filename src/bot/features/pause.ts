@@ -1,7 +1,7 @@
 import { Composer } from "grammy";
 import type { PauseState, PauseSwitch } from "../../workflow/pause.js";
 import type { BotContext } from "../context.js";
-import { escapeHtml } from "../html.js";
+import { escapeHtml } from "../../text/html.js";
 
 /** The pause commands, for /help and the Telegram command menu. */
 export const PAUSE_COMMANDS = [

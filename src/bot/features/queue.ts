@@ -6,7 +6,7 @@ import { posts, replies } from "../../db/schema.js";
 import { formatLocalTime } from "../../workflow/schedule.js";
 import { decodeCallback, encodeCallback } from "../callback-data/index.js";
 import type { BotContext } from "../context.js";
-import { escapeHtml } from "../html.js";
+import { escapeHtml } from "../../text/html.js";
 
 /** Commands of this feature, for /help and the Telegram menu. */
 export const QUEUE_COMMANDS = [{ command: "queue", description: "Drafts awaiting approval and scheduled replies" }] as const satisfies readonly {

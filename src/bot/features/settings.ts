@@ -10,7 +10,7 @@ import {
   type SettingsStore,
 } from "../../workflow/settings.js";
 import type { BotContext } from "../context.js";
-import { escapeHtml } from "../html.js";
+import { escapeHtml } from "../../text/html.js";
 
 /** The command this feature adds to the menu and /help. */
 export const SETTINGS_COMMANDS = [

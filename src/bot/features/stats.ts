@@ -2,7 +2,7 @@ import { Composer } from "grammy";
 import type { Database } from "../../db/database.js";
 import { COUNTED_KINDS, workflowStats, type WorkflowStats } from "../../workflow/stats.js";
 import type { BotContext } from "../context.js";
-import { escapeHtml } from "../html.js";
+import { escapeHtml } from "../../text/html.js";
 
 /** The stats command, for /help and the Telegram command menu. */
 export const STATS_COMMANDS = [

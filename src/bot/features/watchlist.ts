@@ -6,7 +6,7 @@ import {
   type Watchlist,
 } from "../../workflow/watchlist.js";
 import type { BotContext } from "../context.js";
-import { escapeHtml } from "../html.js";
+import { escapeHtml } from "../../text/html.js";
 
 /** The watchlist commands, for /help and the Telegram command menu. */
 export const WATCHLIST_COMMANDS = [

@@ -14,10 +14,11 @@
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage } from "node:http";
-import { HttpError, type HttpServer, type RouteContext, type RouteHandler, type RouteResult } from "../http/server.js";
-import type { AlertAdmin, AlertRecord } from "./alerting.js";
-import { defaultRule, validateChannelList, validateRule, type ValidationFailure } from "./rules.js";
-import { ALERT_LEVELS, isAlertLevel, type AlertLevel } from "./types.js";
+import type { AlertAdmin } from "../alerts/admin.js";
+import type { AlertRecord } from "../alerts/records.js";
+import { defaultRule, validateChannelList, validateRule, type ValidationFailure } from "../alerts/rules.js";
+import { ALERT_LEVELS, isAlertLevel, type AlertLevel } from "../alerts/types.js";
+import { HttpError, type HttpServer, type RouteContext, type RouteHandler, type RouteResult } from "./server.js";
 
 /** Where the API lives. */
 export const ALERT_API_PREFIX = "/api/v1/fallback";
@@ -71,8 +72,9 @@ function levelParam(context: RouteContext): AlertLevel {
   return level;
 }
 
-/** Registers the routes; callers skip this entirely when no token is configured. */
-export function registerAlertRoutes(http: HttpServer, admin: AlertAdmin, token: string): void {
+/** Registers the routes over the alert admin service; nothing at all when no token (ADMIN_API_TOKEN) is given. */
+export function registerAlertRoutes(http: HttpServer, admin: AlertAdmin, token: string | undefined): void {
+  if (!token) return;
   const guarded =
     (handler: (context: RouteContext) => Promise<RouteResult>): RouteHandler =>
     async (request, context) => {
