@@ -734,7 +734,7 @@ export function createAlerting(deps: AlertingDeps): Alerting {
       if (config.alerts.adminApiToken) registerAlertRoutes(http, alerting, config.alerts.adminApiToken);
     },
     get feature() {
-      feature ??= createAlertsFeature(alerting);
+      feature ??= createAlertsFeature({ alerts: alerting });
       return feature;
     },
     get buffered() {

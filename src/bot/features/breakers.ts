@@ -1,7 +1,7 @@
 import { Composer } from "grammy";
-import type { ResilienceRegistry } from "../../resilience/registry.js";
 import type { BotContext } from "../context.js";
 import { escapeHtml } from "../html.js";
+import type { BreakerAdmin, FeatureServices } from "./services.js";
 
 /** Commands of this feature, for /help and the Telegram menu. */
 export const BREAKER_COMMANDS = [
@@ -13,7 +13,7 @@ const STATE_ICON = { closed: "🟢", half_open: "🟡", open: "🔴", isolated: 
 const USAGE = "Usage: /breaker [list] | /breaker reset <name> (e.g. x:main, ai:gpt-4o-mini, db)";
 
 /** Renders the breakers as HTML lines. */
-export function renderBreakers(registry: ResilienceRegistry): string {
+export function renderBreakers(registry: BreakerAdmin): string {
   const breakers = registry.all();
   if (breakers.length === 0) return "No circuit breakers yet (they appear on first use).";
   return [
@@ -27,7 +27,8 @@ export function renderBreakers(registry: ResilienceRegistry): string {
 }
 
 /** /breaker: list the breakers and reset one by name. */
-export function createBreakerFeature(registry: ResilienceRegistry): Composer<BotContext> {
+export function createBreakerFeature(services: Pick<FeatureServices, "breakers">): Composer<BotContext> {
+  const registry = services.breakers;
   const feature = new Composer<BotContext>();
   feature.command("breaker", async (ctx) => {
     const [action, name, ...rest] = ctx.match.trim().split(/\s+/).filter(Boolean);
