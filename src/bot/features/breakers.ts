@@ -10,7 +10,8 @@ export const BREAKER_COMMANDS = [
 
 const STATE_ICON = { closed: "🟢", half_open: "🟡", open: "🔴", isolated: "⛔️" } as const;
 
-const USAGE = "Usage: /breaker [list] | /breaker reset <name> (e.g. x:main, ai:gpt-4o-mini, db)";
+/** The one-line answer to /breaker with arguments it does not understand. */
+export const BREAKER_USAGE = "Usage: /breaker [list] | /breaker reset <name> (e.g. x:main, ai:gpt-4o-mini, db)";
 
 /** Renders the breakers as HTML lines. */
 export function renderBreakers(registry: BreakerAdmin): string {
@@ -37,7 +38,7 @@ export function createBreakerFeature(services: Pick<FeatureServices, "breakers">
       return;
     }
     if (action !== "reset" || name === undefined || rest.length > 0) {
-      await ctx.reply(USAGE);
+      await ctx.reply(BREAKER_USAGE);
       return;
     }
     if (!registry.reset(name)) {
