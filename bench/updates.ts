@@ -1,12 +1,15 @@
 import { PGlite } from "@electric-sql/pglite";
 import type { Update } from "grammy/types";
 import { loadConfig } from "../src/config.js";
-import { createBot } from "../src/bot/index.js";
+import { createBotStack } from "../src/bot/index.js";
 import { createConversationStorage } from "../src/bot/conversations/storage.js";
+import { createHelpFeature } from "../src/bot/features/help.js";
 import { createQueueFeature } from "../src/bot/features/queue.js";
-import { createHealthService, TelegramActivity } from "../src/health/health-service.js";
+import { createUnhandledFeature } from "../src/bot/features/unhandled.js";
+import { TelegramActivity } from "../src/health/health-service.js";
 import { pgliteHandle } from "../src/db/pglite.js";
 import { createLogger } from "../src/logger.js";
+import { createQueueView } from "../src/workflow/queue-view.js";
 import { BOT_INFO } from "../test/support/telegram-emulator.js";
 
 const ADMIN_ID = 1001;
@@ -41,16 +44,16 @@ export async function benchUpdates(): Promise<void> {
     ADMIN_USER_IDS: adminIds.join(","),
   });
   const telegramActivity = new TelegramActivity();
-  const health = createHealthService({ database, telegram: telegramActivity, version: "bench", startedAt: new Date() });
-  const bot = createBot({
-    config,
-    logger: createLogger({ level: "silent", secrets: [] }),
-    health,
-    telegramActivity,
-    botInfo: BOT_INFO,
-    features: [createQueueFeature(database.db)],
-    conversationStorage: createConversationStorage(database.db),
-  });
+  const bot = createBotStack(
+    {
+      config,
+      logger: createLogger({ level: "silent", secrets: [] }),
+      telegramActivity,
+      botInfo: BOT_INFO,
+      conversationStorage: createConversationStorage(database.db),
+    },
+    [createHelpFeature(), createQueueFeature({ queue: createQueueView(database.db) }), createUnhandledFeature()],
+  );
   let calls = 0;
   bot.api.config.use((_prev, method, payload) => {
     calls++;

@@ -1,5 +1,5 @@
 import type { RunOptions } from "@grammyjs/runner";
-import { Api, Composer, type Bot } from "grammy";
+import { Api, type Bot } from "grammy";
 import type { Update, UserFromGetMe } from "grammy/types";
 import type { AddressInfo } from "node:net";
 import type { Config } from "./config.js";
@@ -15,8 +15,6 @@ import { HttpServer } from "./http/server.js";
 import { registerHealthRoutes } from "./http/health-routes.js";
 import { Scheduler } from "./lifecycle/scheduler.js";
 import type { Logger } from "./logger.js";
-import { createBreakerFeature } from "./bot/features/breakers.js";
-import { createAlertsFeature } from "./bot/features/alerts.js";
 import { registerAlertRoutes } from "./http/alerts-routes.js";
 import { formatRecoveryReport } from "./bot/recovery-report.js";
 import {
@@ -37,10 +35,13 @@ import { classifyFailure } from "./resilience/failure.js";
 import { ResilienceRegistry } from "./resilience/registry.js";
 import { policySettingsFromConfig } from "./resilience/settings.js";
 import { createTelegramCardSink } from "./bot/cards/card-sink.js";
-import { workflowFeatures } from "./bot/features/index.js";
+import { createTelegramApi } from "./bot/api.js";
 import { createConversationStorage } from "./bot/conversations/storage.js";
 import { drafterFromConfig, xClientsFromConfig } from "./integrations.js";
+import { markOpenCardsStale } from "./workflow/card-sync.js";
+import { createQueueView } from "./workflow/queue-view.js";
 import { createWorkflow, JOBS, MAINTENANCE_CRON, type Workflow } from "./workflow/services.js";
+import { createStatsView } from "./workflow/stats.js";
 
 /** Name of the daily health digest job. */
 export const HEALTH_DIGEST_JOB = "health_digest";
@@ -137,20 +138,6 @@ export async function startApp(
       version: readVersion(),
       startedAt: new Date(),
     });
-    // Filled once the workflow exists (its card sink needs the bot's API); mounted in place now.
-    const features = new Composer<BotContext>();
-    const bot = createBot({
-      config,
-      logger,
-      health,
-      telegramActivity,
-      botInfo: overrides.botInfo,
-      features: [features],
-      conversationStorage: createConversationStorage(database.db),
-      isDatabaseDown: () => dbPolicy.state === "open",
-      registry,
-      onUpdate: () => metrics.updateHandled(),
-    });
     const scheduler = new Scheduler(logger);
     const workflow = await createWorkflow({
       config,
@@ -158,17 +145,41 @@ export async function startApp(
       logger,
       xClients: xClientsFromConfig(config, registry),
       drafter: drafterFromConfig(config, registry, aiActivity),
-      cardSink: createTelegramCardSink(bot.api, config.adminChatId),
+      cardSink: createTelegramCardSink(createTelegramApi(config.telegram, telegramActivity), config.adminChatId),
       publishNow: () => scheduler.runNow(JOBS.publish),
       onDeadLetterExhausted: (entry) => void alerting.raise(alertFromDeadLetter(entry)),
       notify: (notice) => void alerting.raise(alertFromNotice(notice, config.timeZone)),
       isXAvailable: (label) => registry.policy(`x:${label}`, "x").isAvailable(),
     });
-    for (const feature of workflowFeatures(database, workflow, () => void scheduler.runNow(JOBS.publish))) {
-      features.use(feature);
-    }
-    features.use(createBreakerFeature(registry));
-    features.use(createAlertsFeature(alerting));
+    const publishSoon = () => void scheduler.runNow(JOBS.publish);
+    const bot = createBot({
+      config,
+      logger,
+      telegramActivity,
+      botInfo: overrides.botInfo,
+      conversationStorage: createConversationStorage(database.db),
+      isDatabaseDown: () => dbPolicy.state === "open",
+      onUpdate: () => metrics.updateHandled(),
+      services: {
+        review: workflow.review,
+        queue: createQueueView(database.db),
+        stats: createStatsView(database.db),
+        deadLetters: workflow.deadLetters,
+        watchlist: workflow.watchlist,
+        pause: workflow.pause,
+        settings: workflow.settings,
+        health,
+        breakers: registry,
+        alerts: alerting,
+        syncCards: () => workflow.cards.sync(),
+        publishSoon,
+        onPauseChanged: async () => {
+          await markOpenCardsStale(database.db);
+          await workflow.cards.sync();
+          publishSoon();
+        },
+      },
+    });
     registerHealthComponents(health, {
       config,
       db: database.db,

@@ -1,38 +1,68 @@
-import { autoRetry } from "@grammyjs/auto-retry";
 import { conversations, type ConversationData, type VersionedStateStorage } from "@grammyjs/conversations";
 import { sequentialize } from "@grammyjs/runner";
 import { Bot, type Context, type Middleware } from "grammy";
 import type { UserFromGetMe } from "grammy/types";
 import type { Config } from "../config.js";
-import type { HealthService, TelegramActivity } from "../health/health-service.js";
+import type { TelegramActivity } from "../health/health-service.js";
 import type { Logger } from "../logger.js";
+import { classifyFailure } from "../resilience/failure.js";
+import { installApiTransformers, telegramRetry } from "./api.js";
 import type { BotContext } from "./context.js";
+import { createAlertsFeature } from "./features/alerts.js";
+import { createBreakerFeature } from "./features/breakers.js";
+import { createDlqFeature } from "./features/dlq.js";
 import { createHealthFeature } from "./features/health.js";
-import { helpFeature } from "./features/help.js";
-import { unhandledFeature } from "./features/unhandled.js";
+import { createHelpFeature } from "./features/help.js";
+import { createPauseFeature } from "./features/pause.js";
+import { createQueueFeature } from "./features/queue.js";
+import { createReviewFeature } from "./features/review.js";
+import type { FeatureFactory, FeatureServices } from "./features/services.js";
+import { createSettingsFeature } from "./features/settings.js";
+import { createStatsFeature } from "./features/stats.js";
+import { createUnhandledFeature } from "./features/unhandled.js";
+import { createWatchlistFeature } from "./features/watchlist.js";
 import { createAdminGuard } from "./middlewares/admin-guard.js";
 import { createDatabaseGate, DATABASE_DOWN_TEXT } from "./middlewares/database-gate.js";
-import { classifyFailure } from "../resilience/failure.js";
-import type { ResilienceRegistry } from "../resilience/registry.js";
 
-/** Everything the bot's handlers need from the rest of the application. */
-export interface BotDependencies {
+/**
+ * Every feature of the bot, in mounting order: reading this list tells you the whole bot. The
+ * review feature holds the Edit conversation, so it comes before any other button; unhandled
+ * comes last and answers whatever no feature took (so every button press is answered).
+ */
+export const FEATURES = [
+  createHelpFeature,
+  createHealthFeature,
+  createBreakerFeature,
+  createReviewFeature,
+  createQueueFeature,
+  createDlqFeature,
+  createStatsFeature,
+  createWatchlistFeature,
+  createPauseFeature,
+  createSettingsFeature,
+  createAlertsFeature,
+  createUnhandledFeature,
+] as const satisfies readonly FeatureFactory[];
+
+/** What the bot's middleware stack needs, whichever features it carries. */
+export interface BotStackDependencies {
   readonly config: Config;
   readonly logger: Logger;
-  readonly health: HealthService;
   readonly telegramActivity: TelegramActivity;
-  /** The product's features (commands, buttons, conversations), mounted after the core ones. */
-  readonly features: readonly Middleware<BotContext>[];
   /** Where conversation state is kept (the database, so an edit survives a restart). */
   readonly conversationStorage: VersionedStateStorage<string, ConversationData>;
   /** True while the database breaker is open (handlers then answer "database unavailable"). */
   readonly isDatabaseDown?: () => boolean;
-  /** The breakers /health shows reset buttons for. */
-  readonly registry?: ResilienceRegistry;
   /** Called for every update (the metrics counter). */
   readonly onUpdate?: () => void;
   /** A fixed bot identity (tests) so no getMe call is made. */
   readonly botInfo?: UserFromGetMe;
+}
+
+/** Everything the bot needs from the rest of the application. */
+export interface BotDependencies extends BotStackDependencies {
+  /** The workflow services the features call. */
+  readonly services: FeatureServices;
 }
 
 /**
@@ -43,25 +73,26 @@ export function updateOrderKey(ctx: Context): string | undefined {
   return ctx.chat?.id.toString() ?? ctx.from?.id.toString();
 }
 
-/** Bounded retries of Bot API calls (429 within 30 s, 5xx); network errors surface at once. */
-function telegramRetry() {
-  return autoRetry({ maxRetryAttempts: 3, maxDelaySeconds: 30, rethrowHttpErrors: true });
+/** Builds the bot with every feature of {@link FEATURES}; starts nothing. */
+export function createBot(deps: BotDependencies): Bot<BotContext> {
+  return createBotStack(
+    deps,
+    FEATURES.map((create) => create(deps.services)),
+  );
 }
 
-/** Builds the bot with its middleware stack; starts nothing. */
-export function createBot(deps: BotDependencies): Bot<BotContext> {
+/**
+ * Builds the middleware stack (context, ordering, error boundary, admin guard, database gate,
+ * conversations) with `features` mounted behind it in order; starts nothing. Tests use it to run
+ * one feature on the real stack.
+ */
+export function createBotStack(deps: BotStackDependencies, features: readonly Middleware<BotContext>[]): Bot<BotContext> {
   const { config, logger } = deps;
   const bot = new Bot<BotContext>(config.telegram.token, {
     botInfo: deps.botInfo,
     client: { apiRoot: config.telegram.apiRoot },
   });
-
-  bot.api.config.use(telegramRetry());
-  bot.api.config.use(async (prev, method, payload, signal) => {
-    const result = await prev(method, payload, signal);
-    if (result.ok) deps.telegramActivity.markSuccess();
-    return result;
-  });
+  installApiTransformers(bot.api, deps.telegramActivity);
 
   bot.use(async (ctx, next) => {
     Object.assign(ctx, { config, logger: logger.child({ update_id: ctx.update.update_id }) });
@@ -95,10 +126,7 @@ export function createBot(deps: BotDependencies): Bot<BotContext> {
       ],
     }),
   );
-  guarded.use(helpFeature);
-  guarded.use(createHealthFeature(deps.health, deps.registry));
-  for (const feature of deps.features) guarded.use(feature);
-  guarded.use(unhandledFeature);
+  for (const feature of features) guarded.use(feature);
 
   bot.catch((error) => {
     logger.error({ err: error.error, update_id: error.ctx.update.update_id }, "unhandled bot error");

@@ -41,6 +41,9 @@ export function createReview(deps: ReviewDeps) {
   const expiresInFuture = () => gt(replies.expiresAt, now());
 
   return {
+    /** The reply as it is now (the Edit button checks it still awaits approval); undefined when gone. */
+    find: (id: number): Promise<Reply | undefined> => findReply(db, id),
+
     /**
      * Approves the draft exactly as the admin saw it (`version` from the card) and schedules it.
      * A too-long draft cannot be approved: it must be edited first.

@@ -114,3 +114,14 @@ export async function countsBetween(db: Database, from: Date, to: Date): Promise
     .groupBy(workflowEvents.kind);
   return countsOf(rows);
 }
+
+/** The /stats read service: {@link workflowStats} on one database. */
+export function createStatsView(db: Database) {
+  return {
+    /** Counts of today and the last 7 local days in `timeZone`, as of `now`. */
+    read: (now: Date, timeZone: string): Promise<WorkflowStats> => workflowStats(db, now, timeZone),
+  };
+}
+
+/** The /stats read service's interface. */
+export type StatsView = ReturnType<typeof createStatsView>;

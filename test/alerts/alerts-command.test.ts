@@ -43,7 +43,7 @@ describe("/alerts", () => {
     tg.setDown(false);
     hook.status = 200;
     tg.reset();
-    bot = startFeatureBot(tg, database.handle, [createAlertsFeature(alerting)], { BOT_TIMEZONE: "Europe/Berlin" });
+    bot = startFeatureBot(tg, database.handle, [createAlertsFeature({ alerts: alerting })], { BOT_TIMEZONE: "Europe/Berlin" });
   });
   afterAll(async () => {
     await bot.stop();

@@ -17,7 +17,7 @@ describe("/pause and /resume", () => {
   beforeAll(async () => {
     tg = await startTelegramEmulator();
     database = await createPgliteTestDatabase();
-    bot = startFeatureBot(tg, database.handle, [createPauseFeature({ pauseSwitch: new PauseSwitch(database.handle.db) })], {
+    bot = startFeatureBot(tg, database.handle, [createPauseFeature({ pause: new PauseSwitch(database.handle.db) })], {
       BOT_TIMEZONE: "Europe/Berlin",
     });
   });

@@ -26,7 +26,7 @@ describe("/settings", () => {
     await database.handle.db.delete(settingsAudit);
     const env = { BOT_TIMEZONE: "Europe/Berlin" };
     store = new SettingsStore(database.handle.db, loadConfig(testEnvironment(tg, env)).defaults);
-    bot = startFeatureBot(tg, database.handle, [createSettingsFeature(store)], env);
+    bot = startFeatureBot(tg, database.handle, [createSettingsFeature({ settings: store })], env);
   });
   afterEach(async () => {
     await bot.stop();

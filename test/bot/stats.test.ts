@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createStatsFeature } from "../../src/bot/features/stats.js";
-import { recordEvent, type WorkflowEventKind } from "../../src/workflow/stats.js";
+import { createStatsView, recordEvent, type WorkflowEventKind } from "../../src/workflow/stats.js";
 import { ADMIN } from "../support/app-harness.js";
 import { startFeatureBot, type FeatureBot } from "../support/bot-harness.js";
 import { createPgliteTestDatabase, type TestDatabase } from "../support/database.js";
@@ -15,7 +15,7 @@ describe("/stats", () => {
   beforeAll(async () => {
     tg = await startTelegramEmulator();
     database = await createPgliteTestDatabase();
-    bot = startFeatureBot(tg, database.handle, [createStatsFeature({ db: database.handle.db, now: () => now })], {
+    bot = startFeatureBot(tg, database.handle, [createStatsFeature({ stats: createStatsView(database.handle.db), now: () => now })], {
       BOT_TIMEZONE: "America/New_York",
     });
     const events: [WorkflowEventKind, string][] = [

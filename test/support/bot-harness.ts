@@ -2,9 +2,10 @@ import { run, type RunnerHandle } from "@grammyjs/runner";
 import type { Bot, Middleware } from "grammy";
 import { loadConfig, type Config } from "../../src/config.js";
 import type { BotContext } from "../../src/bot/context.js";
-import { createBot } from "../../src/bot/index.js";
+import { createBotStack } from "../../src/bot/index.js";
+import { createUnhandledFeature } from "../../src/bot/features/unhandled.js";
 import { createConversationStorage } from "../../src/bot/conversations/storage.js";
-import { createHealthService, TelegramActivity } from "../../src/health/health-service.js";
+import { TelegramActivity } from "../../src/health/health-service.js";
 import type { DatabaseHandle } from "../../src/db/database.js";
 import { testEnvironment } from "./app-harness.js";
 import { silentLogger } from "./logger.js";
@@ -17,7 +18,7 @@ export interface FeatureBot {
   stop(): Promise<void>;
 }
 
-/** Starts the full middleware stack with `features` mounted, for testing one feature in isolation. */
+/** Starts the full middleware stack with `features` mounted (then unhandled, as in the bot), for testing one feature in isolation. */
 export function startFeatureBot(
   tg: TelegramEmulator,
   database: DatabaseHandle,
@@ -25,17 +26,16 @@ export function startFeatureBot(
   env: Record<string, string> = {},
 ): FeatureBot {
   const config = loadConfig(testEnvironment(tg, env));
-  const telegramActivity = new TelegramActivity();
-  const health = createHealthService({ database, telegram: telegramActivity, version: "test", startedAt: new Date() });
-  const bot = createBot({
-    config,
-    logger: silentLogger(),
-    health,
-    telegramActivity,
-    botInfo: tg.botInfo,
-    features,
-    conversationStorage: createConversationStorage(database.db),
-  });
+  const bot = createBotStack(
+    {
+      config,
+      logger: silentLogger(),
+      telegramActivity: new TelegramActivity(),
+      botInfo: tg.botInfo,
+      conversationStorage: createConversationStorage(database.db),
+    },
+    [...features, createUnhandledFeature()],
+  );
   const handle: RunnerHandle = run(bot, EMULATOR_RUNNER_OPTIONS);
   return {
     bot,

@@ -2,7 +2,7 @@ import type { InlineKeyboardMarkup } from "grammy/types";
 import { X_MAX_WEIGHTED_LENGTH } from "../../text/weighted-length.js";
 import type { CardView } from "../../workflow/card-sync.js";
 import { formatLocalTime } from "../../workflow/schedule.js";
-import { encodeCallback } from "../callback-data/index.js";
+import { reviewCallbacks, type ReviewAction } from "../callback-data/review.js";
 import { escapeHtml } from "../../text/html.js";
 
 /** Long posts (X allows 25k characters) are cut on the card so it stays within Telegram's 4096. */
@@ -70,9 +70,9 @@ export function renderCard(view: CardView): string {
 export function renderCardKeyboard(view: CardView): InlineKeyboardMarkup {
   const { reply } = view;
   if (reply.status !== "awaiting_approval") return { inline_keyboard: [] };
-  const button = (text: string, kind: "approve" | "reject" | "edit" | "regenerate") => ({
+  const button = (text: string, action: ReviewAction) => ({
     text,
-    callback_data: encodeCallback({ kind, replyId: reply.id, version: reply.version }),
+    callback_data: reviewCallbacks[action].pack({ replyId: reply.id, version: reply.version }),
   });
   const first = reply.tooLong ? [button("🚫 Reject", "reject")] : [button("✅ Approve", "approve"), button("🚫 Reject", "reject")];
   return { inline_keyboard: [first, [button("✏️ Edit", "edit"), button("🔄 Regenerate", "regenerate")]] };

@@ -1,10 +1,11 @@
 import { Composer } from "grammy";
-import type { AlertAdmin, AlertRecord, AlertStatistics } from "../../alerts/index.js";
+import type { AlertRecord, AlertStatistics } from "../../alerts/index.js";
 import { clip, formatAlertTime, type FormatOptions } from "../../alerts/format.js";
 import { redactSecrets } from "../../logger.js";
 import { ALERT_CHANNELS, ALERT_LEVELS } from "../../alerts/types.js";
 import type { BotContext } from "../context.js";
 import { escapeHtml } from "../../text/html.js";
+import type { FeatureServices } from "./services.js";
 
 /** Commands of this feature, for /help and the Telegram menu. */
 export const ALERTS_COMMANDS = [
@@ -65,7 +66,8 @@ export function renderAlertsOverview(stats: AlertStatistics, latest: readonly Al
 }
 
 /** /alerts over the alert admin service: the same data as the admin API's statistics, retry queue and dead letters. */
-export function createAlertsFeature(admin: AlertAdmin): Composer<BotContext> {
+export function createAlertsFeature(services: Pick<FeatureServices, "alerts">): Composer<BotContext> {
+  const admin = services.alerts;
   const feature = new Composer<BotContext>();
   feature.command("alerts", async (ctx) => {
     const [stats, latest] = await Promise.all([admin.statistics(), admin.latest(5)]);

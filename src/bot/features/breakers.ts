@@ -1,7 +1,7 @@
 import { Composer } from "grammy";
-import type { ResilienceRegistry } from "../../resilience/registry.js";
 import type { BotContext } from "../context.js";
 import { escapeHtml } from "../../text/html.js";
+import type { BreakerAdmin, FeatureServices } from "./services.js";
 
 /** Commands of this feature, for /help and the Telegram menu. */
 export const BREAKER_COMMANDS = [
@@ -10,10 +10,11 @@ export const BREAKER_COMMANDS = [
 
 const STATE_ICON = { closed: "🟢", half_open: "🟡", open: "🔴", isolated: "⛔️" } as const;
 
-const USAGE = "Usage: /breaker [list] | /breaker reset <name> (e.g. x:main, ai:gpt-4o-mini, db)";
+/** The one-line answer to /breaker with arguments it does not understand. */
+export const BREAKER_USAGE = "Usage: /breaker [list] | /breaker reset <name> (e.g. x:main, ai:gpt-4o-mini, db)";
 
 /** Renders the breakers as HTML lines. */
-export function renderBreakers(registry: ResilienceRegistry): string {
+export function renderBreakers(registry: BreakerAdmin): string {
   const breakers = registry.all();
   if (breakers.length === 0) return "No circuit breakers yet (they appear on first use).";
   return [
@@ -27,7 +28,8 @@ export function renderBreakers(registry: ResilienceRegistry): string {
 }
 
 /** /breaker: list the breakers and reset one by name. */
-export function createBreakerFeature(registry: ResilienceRegistry): Composer<BotContext> {
+export function createBreakerFeature(services: Pick<FeatureServices, "breakers">): Composer<BotContext> {
+  const registry = services.breakers;
   const feature = new Composer<BotContext>();
   feature.command("breaker", async (ctx) => {
     const [action, name, ...rest] = ctx.match.trim().split(/\s+/).filter(Boolean);
@@ -36,7 +38,7 @@ export function createBreakerFeature(registry: ResilienceRegistry): Composer<Bot
       return;
     }
     if (action !== "reset" || name === undefined || rest.length > 0) {
-      await ctx.reply(USAGE);
+      await ctx.reply(BREAKER_USAGE);
       return;
     }
     if (!registry.reset(name)) {

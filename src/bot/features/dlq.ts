@@ -2,9 +2,10 @@ import { Composer } from "grammy";
 import type { InlineKeyboardButton } from "grammy/types";
 import type { DeadLetters, DeadLetterSummary, DeadLetterView } from "../../workflow/dead-letters.js";
 import { formatLocalTime } from "../../workflow/schedule.js";
-import { decodeCallback, encodeCallback } from "../callback-data/index.js";
+import { dlqCallbacks } from "../callback-data/dlq.js";
 import type { BotContext } from "../context.js";
 import { escapeHtml } from "../../text/html.js";
+import type { FeatureServices } from "./services.js";
 
 /** Commands of this feature, for /help and the Telegram menu. */
 export const DLQ_COMMANDS = [
@@ -12,11 +13,7 @@ export const DLQ_COMMANDS = [
 ] as const satisfies readonly { command: string; description: string }[];
 
 /** What the /dlq feature needs. */
-export interface DlqFeatureDeps {
-  readonly deadLetters: DeadLetters;
-  /** The clock (tests pass their own). */
-  readonly now?: () => Date;
-}
+export type DlqFeatureDeps = Pick<FeatureServices, "deadLetters" | "now">;
 
 /** Entries shown by /dlq (each with a row of buttons). */
 export const DLQ_LIST_SIZE = 10;
@@ -80,8 +77,8 @@ export async function renderDlq(
   const keyboard = entries
     .filter((entry) => entry.status === "pending" || entry.status === "exhausted")
     .map((entry) => [
-      { text: `↻ Retry now #${entry.id}`, callback_data: encodeCallback({ kind: "dlq_retry", entryId: entry.id }) },
-      { text: `🗑 Discard #${entry.id}`, callback_data: encodeCallback({ kind: "dlq_discard", entryId: entry.id }) },
+      { text: `↻ Retry now #${entry.id}`, callback_data: dlqCallbacks.retry.pack({ entryId: entry.id }) },
+      { text: `🗑 Discard #${entry.id}`, callback_data: dlqCallbacks.discard.pack({ entryId: entry.id }) },
     ]);
   return { text: `${header}\n\n${body}${more}`, keyboard };
 }
@@ -98,34 +95,34 @@ export function createDlqFeature(deps: DlqFeatureDeps): Composer<BotContext> {
     await ctx.reply(text, { parse_mode: "HTML", reply_markup: { inline_keyboard: keyboard } });
   });
 
-  feature.on("callback_query:data", async (ctx, next) => {
-    const action = decodeCallback(ctx.callbackQuery.data);
-    if (action?.kind !== "dlq_retry" && action?.kind !== "dlq_discard") return next();
-    const answer = (text: string) => ctx.answerCallbackQuery({ text: text.slice(0, ANSWER_MAX) });
-    const redraw = async () => {
-      const { text, keyboard } = await renderDlq(deadLetters, ctx.config.timeZone, now());
-      await ctx
-        .editMessageText(text, { parse_mode: "HTML", reply_markup: { inline_keyboard: keyboard } })
-        .catch((error: unknown) => ctx.logger.debug({ err: error }, "dlq message unchanged"));
-    };
+  const answer = (ctx: BotContext, text: string) => ctx.answerCallbackQuery({ text: text.slice(0, ANSWER_MAX) });
+  const redraw = async (ctx: BotContext) => {
+    const { text, keyboard } = await renderDlq(deadLetters, ctx.config.timeZone, now());
+    await ctx
+      .editMessageText(text, { parse_mode: "HTML", reply_markup: { inline_keyboard: keyboard } })
+      .catch((error: unknown) => ctx.logger.debug({ err: error }, "dlq message unchanged"));
+  };
 
-    if (action.kind === "dlq_discard") {
-      const result = await deadLetters.discard(action.entryId);
-      if (!result.ok) return answer(result.message);
-      await answer(`Discarded #${result.entry.id}; reply #${result.entry.replyId} stays failed.`);
-      await redraw();
-      return;
-    }
-    const result = await deadLetters.retryNow(action.entryId);
-    if (!result.ok) return answer(result.message);
+  feature.callbackQuery(dlqCallbacks.discard.filter, async (ctx) => {
+    const { entryId } = dlqCallbacks.discard.unpack(ctx.callbackQuery.data);
+    const result = await deadLetters.discard(entryId);
+    if (!result.ok) return answer(ctx, result.message);
+    await answer(ctx, `Discarded #${result.entry.id}; reply #${result.entry.replyId} stays failed.`);
+    await redraw(ctx);
+  });
+
+  feature.callbackQuery(dlqCallbacks.retry.filter, async (ctx) => {
+    const { entryId } = dlqCallbacks.retry.unpack(ctx.callbackQuery.data);
+    const result = await deadLetters.retryNow(entryId);
+    if (!result.ok) return answer(ctx, result.message);
     // The retry reads and posts on X, which can take seconds: answer the press first.
-    await answer(`Retrying #${result.entry.id} (reply #${result.entry.replyId}) now.`);
+    await answer(ctx, `Retrying #${result.entry.id} (reply #${result.entry.replyId}) now.`);
     try {
       await result.done;
     } catch (error) {
-      ctx.logger.warn({ err: error, deadLetter: action.entryId }, "dead-letter retry failed");
+      ctx.logger.warn({ err: error, deadLetter: entryId }, "dead-letter retry failed");
     }
-    await redraw();
+    await redraw(ctx);
   });
 
   return feature;

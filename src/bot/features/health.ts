@@ -1,10 +1,10 @@
 import { Composer } from "grammy";
 import type { InlineKeyboardButton, InlineKeyboardMarkup } from "grammy/types";
-import type { HealthReport, HealthService } from "../../health/health-service.js";
-import type { ResilienceRegistry } from "../../resilience/registry.js";
-import { decodeCallback, encodeCallback } from "../callback-data/index.js";
+import type { HealthReport } from "../../health/health-service.js";
+import { healthCallbacks } from "../callback-data/health.js";
 import type { BotContext } from "../context.js";
 import { escapeHtml } from "../../text/html.js";
+import type { BreakerAdmin, FeatureServices } from "./services.js";
 
 const STATUS_ICON = { healthy: "🟢", degraded: "🟡", error: "🔴" } as const;
 const COMPONENT_ICON = { ok: "✅", degraded: "⚠️", down: "❌", not_configured: "⚪️" } as const;
@@ -32,21 +32,29 @@ export function formatHealthReport(report: HealthReport): string {
 }
 
 /** Refresh, and a reset button per breaker that is not closed. */
-export function healthKeyboard(registry: ResilienceRegistry | undefined): InlineKeyboardMarkup {
-  const resets: InlineKeyboardButton[][] = (registry?.all() ?? [])
+export function healthKeyboard(breakers: BreakerAdmin): InlineKeyboardMarkup {
+  const resets: InlineKeyboardButton[][] = breakers
+    .all()
     .filter((breaker) => breaker.state !== "closed")
     .map((breaker) => [
-      { text: `Reset ${breaker.name}`, callback_data: encodeCallback({ kind: "breaker_reset", name: breaker.name }) },
+      { text: `Reset ${breaker.name}`, callback_data: healthCallbacks.breakerReset.pack({ name: breaker.name }) },
     ]);
-  return { inline_keyboard: [[{ text: "🔄 Refresh", callback_data: encodeCallback({ kind: "health_refresh" }) }], ...resets] };
+  return { inline_keyboard: [[{ text: "🔄 Refresh", callback_data: healthCallbacks.refresh.pack({}) }], ...resets] };
 }
 
 /** /health: the bot's view of its components, refreshed in place; breaker resets live here too. */
-export function createHealthFeature(health: HealthService, registry?: ResilienceRegistry): Composer<BotContext> {
+export function createHealthFeature(services: Pick<FeatureServices, "health" | "breakers">): Composer<BotContext> {
+  const { health, breakers } = services;
   const feature = new Composer<BotContext>();
   const render = async () => {
     const report = await health.report();
-    return { text: formatHealthReport(report), reply_markup: healthKeyboard(registry) };
+    return { text: formatHealthReport(report), reply_markup: healthKeyboard(breakers) };
+  };
+  const redraw = async (ctx: BotContext) => {
+    const { text, reply_markup } = await render();
+    await ctx
+      .editMessageText(text, { parse_mode: "HTML", reply_markup })
+      .catch((error: unknown) => ctx.logger.debug({ err: error }, "health message unchanged"));
   };
 
   feature.command("health", async (ctx) => {
@@ -54,20 +62,17 @@ export function createHealthFeature(health: HealthService, registry?: Resilience
     await ctx.reply(text, { parse_mode: "HTML", reply_markup });
   });
 
-  feature.on("callback_query:data", async (ctx, next) => {
-    const action = decodeCallback(ctx.callbackQuery.data);
-    if (action?.kind !== "health_refresh" && action?.kind !== "breaker_reset") return next();
-    if (action.kind === "breaker_reset") {
-      const reset = registry?.reset(action.name) ?? false;
-      ctx.logger.info({ breaker: action.name, by: ctx.from.id, reset }, "breaker reset from /health");
-      await ctx.answerCallbackQuery({ text: reset ? `Breaker ${action.name} reset.` : `No breaker named ${action.name}.` });
-    } else {
-      await ctx.answerCallbackQuery({ text: "Refreshed." });
-    }
-    const { text, reply_markup } = await render();
-    await ctx
-      .editMessageText(text, { parse_mode: "HTML", reply_markup })
-      .catch((error: unknown) => ctx.logger.debug({ err: error }, "health message unchanged"));
+  feature.callbackQuery(healthCallbacks.refresh.filter, async (ctx) => {
+    await ctx.answerCallbackQuery({ text: "Refreshed." });
+    await redraw(ctx);
+  });
+
+  feature.callbackQuery(healthCallbacks.breakerReset.filter, async (ctx) => {
+    const { name } = healthCallbacks.breakerReset.unpack(ctx.callbackQuery.data);
+    const reset = breakers.reset(name);
+    ctx.logger.info({ breaker: name, by: ctx.from.id, reset }, "breaker reset from /health");
+    await ctx.answerCallbackQuery({ text: reset ? `Breaker ${name} reset.` : `No breaker named ${name}.` });
+    await redraw(ctx);
   });
   return feature;
 }

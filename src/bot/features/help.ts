@@ -9,8 +9,10 @@ export function helpText(): string {
 }
 
 /** /start and /help. */
-export const helpFeature = new Composer<BotContext>();
-
-helpFeature.command(["start", "help"], async (ctx) => {
-  await ctx.reply(helpText(), { link_preview_options: { is_disabled: true } });
-});
+export function createHelpFeature(): Composer<BotContext> {
+  const feature = new Composer<BotContext>();
+  feature.command(["start", "help"], async (ctx) => {
+    await ctx.reply(helpText(), { link_preview_options: { is_disabled: true } });
+  });
+  return feature;
+}

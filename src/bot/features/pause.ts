@@ -1,7 +1,8 @@
 import { Composer } from "grammy";
-import type { PauseState, PauseSwitch } from "../../workflow/pause.js";
+import type { PauseState } from "../../workflow/pause.js";
 import type { BotContext } from "../context.js";
 import { escapeHtml } from "../../text/html.js";
+import type { FeatureServices } from "./services.js";
 
 /** The pause commands, for /help and the Telegram command menu. */
 export const PAUSE_COMMANDS = [
@@ -10,11 +11,7 @@ export const PAUSE_COMMANDS = [
 ] as const satisfies readonly { command: string; description: string }[];
 
 /** What the pause feature needs. */
-export interface PauseFeatureDependencies {
-  readonly pauseSwitch: PauseSwitch;
-  /** Called after the state changed (redraws open cards, resumes publishing). */
-  readonly onChanged?: () => Promise<unknown>;
-}
+export type PauseFeatureDependencies = Pick<FeatureServices, "pause" | "onPauseChanged">;
 
 /** "3 Mar 2025, 14:05 (Europe/Berlin)": an instant as the admins' clock shows it. */
 function formatInstant(instant: Date, timeZone: string): string {
@@ -50,7 +47,7 @@ function actorOf(ctx: BotContext): number | null {
 
 /** /pause and /resume: the persisted pause switch. */
 export function createPauseFeature(deps: PauseFeatureDependencies): Composer<BotContext> {
-  const { pauseSwitch } = deps;
+  const pauseSwitch = deps.pause;
   const feature = new Composer<BotContext>();
 
   feature.command("pause", async (ctx) => {
@@ -59,7 +56,7 @@ export function createPauseFeature(deps: PauseFeatureDependencies): Composer<Bot
       ? "⏸ <b>Paused.</b> Send /resume to continue."
       : `⏸ Already paused${describeChange(change.before, ctx)}. Send /resume to continue.`;
     await ctx.reply(text, { parse_mode: "HTML" });
-    if (change.changed) await deps.onChanged?.();
+    if (change.changed) await deps.onPauseChanged?.();
   });
 
   feature.command("resume", async (ctx) => {
@@ -68,7 +65,7 @@ export function createPauseFeature(deps: PauseFeatureDependencies): Composer<Bot
       ? `▶️ <b>Resumed.</b> It had been paused${describeChange(change.before, ctx)}.`
       : "▶️ Not paused: the bot is already running.";
     await ctx.reply(text, { parse_mode: "HTML" });
-    if (change.changed) await deps.onChanged?.();
+    if (change.changed) await deps.onPauseChanged?.();
   });
 
   return feature;

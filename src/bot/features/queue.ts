@@ -1,12 +1,11 @@
-import { and, asc, count, eq, inArray } from "drizzle-orm";
 import { Composer } from "grammy";
 import type { InlineKeyboardButton } from "grammy/types";
-import type { Database } from "../../db/database.js";
-import { posts, replies } from "../../db/schema.js";
+import type { QueuePage } from "../../workflow/queue-view.js";
 import { formatLocalTime } from "../../workflow/schedule.js";
-import { decodeCallback, encodeCallback } from "../callback-data/index.js";
+import { queuePageCallback } from "../callback-data/queue.js";
 import type { BotContext } from "../context.js";
 import { escapeHtml } from "../../text/html.js";
+import type { FeatureServices } from "./services.js";
 
 /** Commands of this feature, for /help and the Telegram menu. */
 export const QUEUE_COMMANDS = [{ command: "queue", description: "Drafts awaiting approval and scheduled replies" }] as const satisfies readonly {
@@ -17,7 +16,6 @@ export const QUEUE_COMMANDS = [{ command: "queue", description: "Drafts awaiting
 /** Replies per page of /queue. */
 export const QUEUE_PAGE_SIZE = 8;
 
-const OPEN_STATUSES = ["awaiting_approval", "approved", "publishing"] as const;
 const STATUS_ICON = { awaiting_approval: "🟡", approved: "🕒", publishing: "📤" } as const;
 
 function shorten(text: string, max: number): string {
@@ -25,58 +23,47 @@ function shorten(text: string, max: number): string {
   return flat.length <= max ? flat : `${flat.slice(0, max - 1)}…`;
 }
 
-/** Renders one page of the queue: text and pagination buttons. */
-export async function renderQueuePage(
-  db: Database,
-  page: number,
+/** Renders one page of the queue: text and pagination buttons (Newer on all but the first, Older on all but the last). */
+export function renderQueuePage(
+  view: QueuePage,
   timeZone: string,
   now: Date = new Date(),
-): Promise<{ text: string; buttons: InlineKeyboardButton[] }> {
-  const [total] = await db.select({ n: count() }).from(replies).where(inArray(replies.status, [...OPEN_STATUSES]));
-  const [unanswerable] = await db
-    .select({ n: count() })
-    .from(posts)
-    .where(and(eq(posts.state, "skipped"), eq(posts.skipReason, "not_summoned")));
-  const pages = Math.max(1, Math.ceil((total?.n ?? 0) / QUEUE_PAGE_SIZE));
-  const current = Math.min(Math.max(0, page), pages - 1);
-  const rows = await db
-    .select({ reply: replies, post: posts })
-    .from(replies)
-    .innerJoin(posts, eq(posts.tweetId, replies.postTweetId))
-    .where(inArray(replies.status, [...OPEN_STATUSES]))
-    .orderBy(asc(replies.status), asc(replies.scheduledAt), asc(replies.id))
-    .limit(QUEUE_PAGE_SIZE)
-    .offset(current * QUEUE_PAGE_SIZE);
-  const lines = rows.map(({ reply, post }) => {
-    const status = reply.status as (typeof OPEN_STATUSES)[number];
+): { text: string; buttons: InlineKeyboardButton[] } {
+  const lines = view.entries.map((entry) => {
     const when =
-      status === "approved" && reply.scheduledAt ? ` · ${escapeHtml(formatLocalTime(reply.scheduledAt, timeZone, now))}` : "";
-    const author = post.authorUsername ? `@${post.authorUsername}` : post.authorId;
-    return `${STATUS_ICON[status]} #${reply.id} ${escapeHtml(author)}${when}\n   ${escapeHtml(shorten(reply.draft, 80))}`;
+      entry.status === "approved" && entry.scheduledAt
+        ? ` · ${escapeHtml(formatLocalTime(entry.scheduledAt, timeZone, now))}`
+        : "";
+    return `${STATUS_ICON[entry.status]} #${entry.replyId} ${escapeHtml(entry.author)}${when}\n   ${escapeHtml(shorten(entry.draft, 80))}`;
   });
-  const header = `<b>Queue</b>: ${total?.n ?? 0} open (page ${current + 1}/${pages})`;
-  const footer = (unanswerable?.n ?? 0) > 0 ? `\n🚷 ${unanswerable?.n} posts not answerable (author did not mention us)` : "";
+  const header = `<b>Queue</b>: ${view.total} open (page ${view.page + 1}/${view.pages})`;
+  const footer = view.unanswerable > 0 ? `\n🚷 ${view.unanswerable} posts not answerable (author did not mention us)` : "";
   const buttons: InlineKeyboardButton[] = [];
-  if (current > 0) buttons.push({ text: "◀️ Newer", callback_data: encodeCallback({ kind: "queue", page: current - 1 }) });
-  if (current < pages - 1) buttons.push({ text: "Older ▶️", callback_data: encodeCallback({ kind: "queue", page: current + 1 }) });
+  if (view.page > 0) buttons.push({ text: "◀️ Newer", callback_data: queuePageCallback.pack({ page: view.page - 1 }) });
+  if (view.page < view.pages - 1) buttons.push({ text: "Older ▶️", callback_data: queuePageCallback.pack({ page: view.page + 1 }) });
   const body = lines.length > 0 ? lines.join("\n") : "Nothing awaiting approval or scheduled.";
   return { text: `${header}\n\n${body}${footer}`, buttons };
 }
 
-/** /queue and its page buttons. */
-export function createQueueFeature(db: Database): Composer<BotContext> {
+/** /queue and its page buttons, which turn the page in place. */
+export function createQueueFeature(services: Pick<FeatureServices, "queue" | "now">): Composer<BotContext> {
+  const { queue } = services;
+  const now = services.now ?? (() => new Date());
   const feature = new Composer<BotContext>();
+  const render = async (page: number, timeZone: string) => {
+    const { text, buttons } = renderQueuePage(await queue.page(page, QUEUE_PAGE_SIZE), timeZone, now());
+    return { text, reply_markup: { inline_keyboard: buttons.length ? [buttons] : [] } };
+  };
   feature.command("queue", async (ctx) => {
-    const { text, buttons } = await renderQueuePage(db, 0, ctx.config.timeZone);
-    await ctx.reply(text, { parse_mode: "HTML", reply_markup: { inline_keyboard: buttons.length ? [buttons] : [] } });
+    const { text, reply_markup } = await render(0, ctx.config.timeZone);
+    await ctx.reply(text, { parse_mode: "HTML", reply_markup });
   });
-  feature.on("callback_query:data", async (ctx, next) => {
-    const action = decodeCallback(ctx.callbackQuery.data);
-    if (action?.kind !== "queue") return next();
-    const { text, buttons } = await renderQueuePage(db, action.page, ctx.config.timeZone);
+  feature.callbackQuery(queuePageCallback.filter, async (ctx) => {
+    const { page } = queuePageCallback.unpack(ctx.callbackQuery.data);
+    const { text, reply_markup } = await render(page, ctx.config.timeZone);
     await ctx.answerCallbackQuery();
     await ctx
-      .editMessageText(text, { parse_mode: "HTML", reply_markup: { inline_keyboard: buttons.length ? [buttons] : [] } })
+      .editMessageText(text, { parse_mode: "HTML", reply_markup })
       .catch((error: unknown) => ctx.logger.debug({ err: error }, "queue page unchanged"));
   });
   return feature;

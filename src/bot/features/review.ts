@@ -1,22 +1,13 @@
 import { createConversation } from "@grammyjs/conversations";
 import { Composer, type Context } from "grammy";
-import type { Review } from "../../workflow/review.js";
-import { findReply } from "../../workflow/reply-states.js";
 import { formatLocalTime } from "../../workflow/schedule.js";
-import type { Database } from "../../db/database.js";
-import { decodeCallback } from "../callback-data/index.js";
+import { reviewCallbacks } from "../callback-data/review.js";
 import type { BotContext } from "../context.js";
 import { createEditDraftConversation, EDIT_DRAFT_CONVERSATION } from "../conversations/edit-draft.js";
+import type { FeatureServices } from "./services.js";
 
 /** What the card buttons need. */
-export interface ReviewFeatureDeps {
-  readonly db: Database;
-  readonly review: Review;
-  /** Redraws cards after a change. */
-  readonly syncCards: () => Promise<unknown>;
-  /** Asks the publisher to run now (an approval may be due at once). */
-  readonly publishSoon: () => void;
-}
+export type ReviewFeatureDeps = Pick<FeatureServices, "review" | "syncCards" | "publishSoon">;
 
 /** Telegram's limit on callback answers. */
 const ANSWER_MAX = 200;
@@ -31,53 +22,47 @@ export function createReviewFeature(deps: ReviewFeatureDeps): Composer<BotContex
   // Reached only when no edit is in progress (the conversation consumes /cancel otherwise).
   feature.command("cancel", (ctx) => ctx.reply("Nothing to cancel."));
 
-  feature.on("callback_query:data", async (ctx, next) => {
-    const action = decodeCallback(ctx.callbackQuery.data);
-    if (action?.kind !== "approve" && action?.kind !== "reject" && action?.kind !== "edit" && action?.kind !== "regenerate") {
-      return next();
-    }
-    const adminId = ctx.from.id;
-    const answer = (text: string) => ctx.answerCallbackQuery({ text: text.slice(0, ANSWER_MAX) });
+  const answer = (ctx: BotContext, text: string) => ctx.answerCallbackQuery({ text: text.slice(0, ANSWER_MAX) });
 
-    switch (action.kind) {
-      case "approve": {
-        const result = await deps.review.approve(action.replyId, action.version, adminId);
-        if (!result.ok) return answer(result.message);
-        const when = result.reply.scheduledAt ? formatLocalTime(result.reply.scheduledAt, ctx.config.timeZone) : "soon";
-        await answer(`Approved — scheduled for ${when}`);
-        await deps.syncCards();
-        deps.publishSoon();
-        return;
-      }
-      case "reject": {
-        const result = await deps.review.reject(action.replyId, action.version, adminId);
-        await answer(result.ok ? "Rejected." : result.message);
-        if (result.ok) await deps.syncCards();
-        return;
-      }
-      case "edit": {
-        const reply = await findReply(deps.db, action.replyId);
-        if (!reply || reply.status !== "awaiting_approval") {
-          return answer(reply ? `Already ${reply.status.replace("_", " ")}.` : "This reply no longer exists.");
-        }
-        await answer("Send the new text in this chat.");
-        await ctx.conversation.exitAll();
-        await ctx.conversation.enter(EDIT_DRAFT_CONVERSATION, action.replyId, adminId);
-        return;
-      }
-      case "regenerate": {
-        // The model can take seconds; answer the press first so Telegram's spinner stops.
-        await answer("Asking the model for a new draft…");
-        try {
-          const result = await deps.review.regenerate(action.replyId, action.version, adminId);
-          if (result.ok) await deps.syncCards();
-          else await ctx.reply(`Regenerate #${action.replyId}: ${result.message}`);
-        } catch (error) {
-          ctx.logger.warn({ err: error, replyId: action.replyId }, "regenerate failed");
-          await ctx.reply(`Regenerate #${action.replyId} failed: the AI provider did not answer. The draft is unchanged.`);
-        }
-        return;
-      }
+  feature.callbackQuery(reviewCallbacks.approve.filter, async (ctx) => {
+    const { replyId, version } = reviewCallbacks.approve.unpack(ctx.callbackQuery.data);
+    const result = await deps.review.approve(replyId, version, ctx.from.id);
+    if (!result.ok) return answer(ctx, result.message);
+    const when = result.reply.scheduledAt ? formatLocalTime(result.reply.scheduledAt, ctx.config.timeZone) : "soon";
+    await answer(ctx, `Approved — scheduled for ${when}`);
+    await deps.syncCards();
+    deps.publishSoon();
+  });
+
+  feature.callbackQuery(reviewCallbacks.reject.filter, async (ctx) => {
+    const { replyId, version } = reviewCallbacks.reject.unpack(ctx.callbackQuery.data);
+    const result = await deps.review.reject(replyId, version, ctx.from.id);
+    await answer(ctx, result.ok ? "Rejected." : result.message);
+    if (result.ok) await deps.syncCards();
+  });
+
+  feature.callbackQuery(reviewCallbacks.edit.filter, async (ctx) => {
+    const { replyId } = reviewCallbacks.edit.unpack(ctx.callbackQuery.data);
+    const reply = await deps.review.find(replyId);
+    if (!reply || reply.status !== "awaiting_approval") {
+      return answer(ctx, reply ? `Already ${reply.status.replace("_", " ")}.` : "This reply no longer exists.");
+    }
+    await answer(ctx, "Send the new text in this chat.");
+    await ctx.conversation.exitAll();
+    await ctx.conversation.enter(EDIT_DRAFT_CONVERSATION, replyId, ctx.from.id);
+  });
+
+  feature.callbackQuery(reviewCallbacks.regenerate.filter, async (ctx) => {
+    const { replyId, version } = reviewCallbacks.regenerate.unpack(ctx.callbackQuery.data);
+    // The model can take seconds; answer the press first so Telegram's spinner stops.
+    await answer(ctx, "Asking the model for a new draft…");
+    try {
+      const result = await deps.review.regenerate(replyId, version, ctx.from.id);
+      if (result.ok) await deps.syncCards();
+      else await ctx.reply(`Regenerate #${replyId}: ${result.message}`);
+    } catch (error) {
+      ctx.logger.warn({ err: error, replyId }, "regenerate failed");
+      await ctx.reply(`Regenerate #${replyId} failed: the AI provider did not answer. The draft is unchanged.`);
     }
   });
   return feature;

@@ -11,6 +11,7 @@ import {
 } from "../../workflow/settings.js";
 import type { BotContext } from "../context.js";
 import { escapeHtml } from "../../text/html.js";
+import type { FeatureServices } from "./services.js";
 
 /** The command this feature adds to the menu and /help. */
 export const SETTINGS_COMMANDS = [
@@ -66,7 +67,8 @@ function splitFirst(text: string): [string, string] {
 }
 
 /** /settings: view, change, reset and audit the runtime settings, which apply without a restart. */
-export function createSettingsFeature(store: SettingsStore): Composer<BotContext> {
+export function createSettingsFeature(services: Pick<FeatureServices, "settings">): Composer<BotContext> {
+  const store = services.settings;
   const feature = new Composer<BotContext>();
 
   feature.command("settings", async (ctx) => {

@@ -1,8 +1,8 @@
 import { Composer } from "grammy";
-import type { Database } from "../../db/database.js";
-import { COUNTED_KINDS, workflowStats, type WorkflowStats } from "../../workflow/stats.js";
+import { COUNTED_KINDS, type WorkflowStats } from "../../workflow/stats.js";
 import type { BotContext } from "../context.js";
 import { escapeHtml } from "../../text/html.js";
+import type { FeatureServices } from "./services.js";
 
 /** The stats command, for /help and the Telegram command menu. */
 export const STATS_COMMANDS = [
@@ -10,11 +10,7 @@ export const STATS_COMMANDS = [
 ] as const satisfies readonly { command: string; description: string }[];
 
 /** What the stats feature needs. */
-export interface StatsFeatureDependencies {
-  readonly db: Database;
-  /** The clock (tests pass a fixed one). */
-  readonly now?: () => Date;
-}
+export type StatsFeatureDependencies = Pick<FeatureServices, "stats" | "now">;
 
 function formatDay(instant: Date, timeZone: string): string {
   const format = new Intl.DateTimeFormat("en-GB", { timeZone, weekday: "short", day: "numeric", month: "short" });
@@ -50,7 +46,7 @@ export function createStatsFeature(deps: StatsFeatureDependencies): Composer<Bot
   const feature = new Composer<BotContext>();
   feature.command("stats", async (ctx) => {
     const timeZone = ctx.config.timeZone;
-    const stats = await workflowStats(deps.db, now(), timeZone);
+    const stats = await deps.stats.read(now(), timeZone);
     await ctx.reply(formatStats(stats, timeZone), { parse_mode: "HTML" });
   });
   return feature;

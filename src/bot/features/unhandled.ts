@@ -1,13 +1,17 @@
 import { Composer } from "grammy";
 import type { BotContext } from "../context.js";
 
+/** What a press on a button no feature recognises (malformed, foreign or outdated) is answered. */
+export const STALE_BUTTON_TEXT = "This button is no longer valid.";
+
 /** Mounted last: unknown commands get a hint, stray button presses are still answered. */
-export const unhandledFeature = new Composer<BotContext>();
-
-unhandledFeature.on("callback_query", async (ctx) => {
-  await ctx.answerCallbackQuery({ text: "This button is no longer valid." });
-});
-
-unhandledFeature.on("message:entities:bot_command", async (ctx) => {
-  await ctx.reply("Unknown command. Send /help for the list.");
-});
+export function createUnhandledFeature(): Composer<BotContext> {
+  const feature = new Composer<BotContext>();
+  feature.on("callback_query", async (ctx) => {
+    await ctx.answerCallbackQuery({ text: STALE_BUTTON_TEXT });
+  });
+  feature.on("message:entities:bot_command", async (ctx) => {
+    await ctx.reply("Unknown command. Send /help for the list.");
+  });
+  return feature;
+}

@@ -7,6 +7,7 @@ import {
 } from "../../workflow/watchlist.js";
 import type { BotContext } from "../context.js";
 import { escapeHtml } from "../../text/html.js";
+import type { FeatureServices } from "./services.js";
 
 /** The watchlist commands, for /help and the Telegram command menu. */
 export const WATCHLIST_COMMANDS = [
@@ -18,9 +19,7 @@ export const WATCHLIST_COMMANDS = [
 ] as const satisfies readonly { command: string; description: string }[];
 
 /** What the watchlist feature needs. */
-export interface WatchlistFeatureDependencies {
-  readonly watchlist: Watchlist;
-}
+export type WatchlistFeatureDependencies = Pick<FeatureServices, "watchlist">;
 
 interface KindText {
   readonly command: string;

@@ -1,0 +1,43 @@
+import type { Composer } from "grammy";
+import type { AlertAdmin } from "../../alerts/index.js";
+import type { HealthService } from "../../health/health-service.js";
+import type { ResilienceRegistry } from "../../resilience/registry.js";
+import type { DeadLetters } from "../../workflow/dead-letters.js";
+import type { PauseSwitch } from "../../workflow/pause.js";
+import type { QueueView } from "../../workflow/queue-view.js";
+import type { Review } from "../../workflow/review.js";
+import type { SettingsStore } from "../../workflow/settings.js";
+import type { StatsView } from "../../workflow/stats.js";
+import type { Watchlist } from "../../workflow/watchlist.js";
+import type { BotContext } from "../context.js";
+
+/** The breaker operations /breaker and /health offer. */
+export type BreakerAdmin = Pick<ResilienceRegistry, "all" | "reset">;
+
+/** The services the Telegram features call: workflow services and read views, never the database. */
+export interface FeatureServices {
+  readonly review: Review;
+  readonly queue: QueueView;
+  readonly stats: StatsView;
+  readonly deadLetters: DeadLetters;
+  readonly watchlist: Watchlist;
+  readonly pause: PauseSwitch;
+  readonly settings: SettingsStore;
+  readonly health: HealthService;
+  readonly breakers: BreakerAdmin;
+  readonly alerts: AlertAdmin;
+  /** Redraws the cards after a button changed a reply. */
+  readonly syncCards: () => Promise<unknown>;
+  /** Asks the publisher to run now (an approval may be due at once). */
+  readonly publishSoon: () => void;
+  /** Called after /pause or /resume changed the state (redraws open cards, resumes publishing). */
+  readonly onPauseChanged?: () => Promise<unknown>;
+  /** The clock for times shown relative to now (tests pass their own). */
+  readonly now?: () => Date;
+}
+
+/**
+ * The one shape of a feature factory: it takes the services (each factory declares the part it
+ * uses with `Pick`, so tests pass only that part) and returns the feature's composer.
+ */
+export type FeatureFactory = (services: FeatureServices) => Composer<BotContext>;
