@@ -18,7 +18,7 @@ export { PRIMARY_ACCOUNT_LABEL } from "./config/x.js";
 
 /**
  * The groups of the configuration, one per consumer, in the order their problems are reported. Each parses its own
- * variables (checking those that go together) and returns its slice of {@link Config}; slices never share a key.
+ * variables (checking those that go together) and outputs its slice of {@link Config}; slices never share a key.
  */
 const GROUPS = [
   telegramConfig,

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { emptyToUndefined } from "./fields.js";
+import { group, setting } from "./group.js";
 
 /** Bot API user id of the "GroupAnonymousBot" that stands in for anonymous group admins. */
 export const ANONYMOUS_ADMIN_BOT_ID = 1087968824;
@@ -29,23 +30,23 @@ const userIdList = z.preprocess(
     }),
 );
 
-/** Where the bot reports and who may use it: `config.adminChatId`, `config.adminUserIds`. */
-export const adminConfig = z
-  .object({
-    ADMIN_CHAT_ID: chatId,
-    ADMIN_USER_IDS: userIdList,
-  })
-  .superRefine((env, ctx) => {
-    // In a group every member sees the cards, so "the chat" cannot stand for "the admins".
-    if (env.ADMIN_USER_IDS === undefined && env.ADMIN_CHAT_ID < 0) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["ADMIN_USER_IDS"],
-        message: "is required when ADMIN_CHAT_ID is a group (negative id): list the admins' user ids",
-      });
-    }
-  })
-  .transform((env) => ({
-    adminChatId: env.ADMIN_CHAT_ID,
-    adminUserIds: env.ADMIN_USER_IDS ?? [env.ADMIN_CHAT_ID],
-  }));
+/** Where the bot reports, and who may use it. */
+export const adminConfig = group(
+  {
+    adminChatId: setting("ADMIN_CHAT_ID", chatId),
+    adminUserIds: setting("ADMIN_USER_IDS", userIdList),
+  },
+  {
+    check(env, ctx) {
+      // A group id is no user id, so the chat cannot stand in for the admins there.
+      if (env.ADMIN_USER_IDS === undefined && env.ADMIN_CHAT_ID < 0) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["ADMIN_USER_IDS"],
+          message: "is required when ADMIN_CHAT_ID is a group (negative id): list the admins' user ids",
+        });
+      }
+    },
+    derive: ({ adminUserIds, ...admin }) => ({ ...admin, adminUserIds: adminUserIds ?? [admin.adminChatId] }),
+  },
+);

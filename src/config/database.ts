@@ -1,19 +1,21 @@
 import { z } from "zod";
 import { emptyToUndefined, text } from "./fields.js";
+import { group, setting } from "./group.js";
 
-/** Postgres, or the embedded PGlite in a data directory: `config.database`. */
-export const databaseConfig = z
-  .object({
-    DATABASE_URL: z.preprocess(
-      emptyToUndefined,
-      z
-        .string()
-        .trim()
-        .regex(/^postgres(ql)?:\/\//, "must be a postgres:// or postgresql:// URL")
-        .optional(),
+/** Postgres, or the embedded PGlite in a data directory. */
+export const databaseConfig = group({
+  database: {
+    url: setting(
+      "DATABASE_URL",
+      z.preprocess(
+        emptyToUndefined,
+        z
+          .string()
+          .trim()
+          .regex(/^postgres(ql)?:\/\//, "must be a postgres:// or postgresql:// URL")
+          .optional(),
+      ),
     ),
-    DATA_DIR: text("./data"),
-  })
-  .transform((env) => ({
-    database: { url: env.DATABASE_URL, dataDir: env.DATA_DIR },
-  }));
+    dataDir: setting("DATA_DIR", text("./data")),
+  },
+});

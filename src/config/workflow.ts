@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { boolean, cronExpression, emptyToUndefined, integer } from "./fields.js";
+import { group, setting } from "./group.js";
 
 function isTimeZone(zone: string): boolean {
   try {
@@ -10,32 +11,24 @@ function isTimeZone(zone: string): boolean {
   }
 }
 
-/** How the reply pipeline runs: `config.discovery`, `config.publishCron`, `config.replyPolicy`, `config.timeZone` … */
-export const workflowConfig = z
-  .object({
-    DISCOVERY_CRON: cronExpression("0 */5 * * * *"),
-    DISCOVER_MENTIONS: boolean(true),
-    PUBLISH_CRON: cronExpression("*/10 * * * * *"),
-    REPLY_POLICY: z.preprocess(
+/** How the reply pipeline runs: discovery, publishing schedule, reply policy, draft lifetime, time zone. */
+export const workflowConfig = group({
+  discovery: {
+    cron: setting("DISCOVERY_CRON", cronExpression("0 */5 * * * *")),
+    mentions: setting("DISCOVER_MENTIONS", boolean(true)),
+  },
+  publishCron: setting("PUBLISH_CRON", cronExpression("*/10 * * * * *")),
+  replyPolicy: setting(
+    "REPLY_POLICY",
+    z.preprocess(emptyToUndefined, z.enum(["summoned", "any"], { error: "must be summoned or any" }).default("summoned")),
+  ),
+  draftTtlHours: setting("DRAFT_TTL_HOURS", integer(24, 1, 24 * 30)),
+  publishLeaseSeconds: setting("PUBLISH_LEASE_SECONDS", integer(120, 10, 3600)),
+  timeZone: setting(
+    "BOT_TIMEZONE",
+    z.preprocess(
       emptyToUndefined,
-      z.enum(["summoned", "any"], { error: "must be summoned or any" }).default("summoned"),
+      z.string().trim().default("UTC").refine(isTimeZone, "must be an IANA time zone such as UTC or Europe/Berlin"),
     ),
-    DRAFT_TTL_HOURS: integer(24, 1, 24 * 30),
-    PUBLISH_LEASE_SECONDS: integer(120, 10, 3600),
-    BOT_TIMEZONE: z.preprocess(
-      emptyToUndefined,
-      z
-        .string()
-        .trim()
-        .default("UTC")
-        .refine(isTimeZone, "must be an IANA time zone such as UTC or Europe/Berlin"),
-    ),
-  })
-  .transform((env) => ({
-    discovery: { cron: env.DISCOVERY_CRON, mentions: env.DISCOVER_MENTIONS },
-    publishCron: env.PUBLISH_CRON,
-    replyPolicy: env.REPLY_POLICY,
-    draftTtlHours: env.DRAFT_TTL_HOURS,
-    publishLeaseSeconds: env.PUBLISH_LEASE_SECONDS,
-    timeZone: env.BOT_TIMEZONE,
-  }));
+  ),
+});

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { emptyToUndefined, optionalString, url } from "./fields.js";
+import { group, setting } from "./group.js";
 
 /** Label of the X account configured by the X_* variables. */
 export const PRIMARY_ACCOUNT_LABEL = "main";
@@ -26,55 +27,57 @@ const extraAccounts = z.preprocess(
     }),
 );
 
-/** The X API and the accounts replies go out from: `config.x`. */
-export const xConfig = z
-  .object({
-    X_API_ROOT: url("https://api.x.com"),
-    X_APP_KEY: optionalString,
-    X_APP_SECRET: optionalString,
-    X_ACCESS_TOKEN: optionalString,
-    X_ACCESS_SECRET: optionalString,
-    X_EXTRA_ACCOUNTS: extraAccounts,
-  })
-  .superRefine((env, ctx) => {
-    const present = CREDENTIALS.filter((key) => env[key] !== undefined);
-    if (present.length > 0 && present.length < CREDENTIALS.length) {
-      for (const key of CREDENTIALS.filter((k) => env[k] === undefined)) {
-        ctx.addIssue({
-          code: "custom",
-          path: [key],
-          message: `is required when ${present.join(", ")} ${present.length === 1 ? "is" : "are"} set (all four X credentials go together)`,
-        });
+/** The X API, and the accounts replies go out from. */
+export const xConfig = group(
+  {
+    x: {
+      apiRoot: setting("X_API_ROOT", url("https://api.x.com")),
+      appKey: setting("X_APP_KEY", optionalString),
+      appSecret: setting("X_APP_SECRET", optionalString),
+      accessToken: setting("X_ACCESS_TOKEN", optionalString),
+      accessSecret: setting("X_ACCESS_SECRET", optionalString),
+      extraAccounts: setting("X_EXTRA_ACCOUNTS", extraAccounts),
+    },
+  },
+  {
+    check(env, ctx) {
+      const present = CREDENTIALS.filter((key) => env[key] !== undefined);
+      if (present.length > 0 && present.length < CREDENTIALS.length) {
+        for (const key of CREDENTIALS.filter((k) => env[k] === undefined)) {
+          ctx.addIssue({
+            code: "custom",
+            path: [key],
+            message: `is required when ${present.join(", ")} ${present.length === 1 ? "is" : "are"} set (all four X credentials go together)`,
+          });
+        }
       }
-    }
-    if (env.X_EXTRA_ACCOUNTS.length > 0 && present.length === 0) {
-      ctx.addIssue({ code: "custom", path: ["X_EXTRA_ACCOUNTS"], message: "needs the X_APP_KEY … X_ACCESS_SECRET of the first account" });
-    }
-    const labels = [PRIMARY_ACCOUNT_LABEL, ...env.X_EXTRA_ACCOUNTS.map((account) => account.label)];
-    if (new Set(labels).size !== labels.length) {
-      ctx.addIssue({ code: "custom", path: ["X_EXTRA_ACCOUNTS"], message: `labels must be unique and not "${PRIMARY_ACCOUNT_LABEL}"` });
-    }
-  })
-  .transform((env) => {
-    const primary =
-      env.X_APP_KEY && env.X_APP_SECRET && env.X_ACCESS_TOKEN && env.X_ACCESS_SECRET
-        ? { appKey: env.X_APP_KEY, appSecret: env.X_APP_SECRET, accessToken: env.X_ACCESS_TOKEN, accessSecret: env.X_ACCESS_SECRET }
-        : undefined;
-    // Extra accounts are more users of the same X app: they share its key and secret.
-    const accounts = primary
-      ? [
-          { label: PRIMARY_ACCOUNT_LABEL, credentials: primary },
-          ...env.X_EXTRA_ACCOUNTS.map((extra) => ({
-            label: extra.label,
-            credentials: { ...primary, accessToken: extra.accessToken, accessSecret: extra.accessSecret },
-          })),
-        ]
-      : [];
-    return {
-      x: {
-        apiRoot: env.X_API_ROOT,
-        /** The X accounts replies go out from; the first is the X_* account labelled "main". Empty = X not configured. */
-        accounts,
-      },
-    };
-  });
+      if (env.X_EXTRA_ACCOUNTS.length > 0 && present.length === 0) {
+        ctx.addIssue({ code: "custom", path: ["X_EXTRA_ACCOUNTS"], message: "needs the X_APP_KEY … X_ACCESS_SECRET of the first account" });
+      }
+      const labels = [PRIMARY_ACCOUNT_LABEL, ...env.X_EXTRA_ACCOUNTS.map((account) => account.label)];
+      if (new Set(labels).size !== labels.length) {
+        ctx.addIssue({ code: "custom", path: ["X_EXTRA_ACCOUNTS"], message: `labels must be unique and not "${PRIMARY_ACCOUNT_LABEL}"` });
+      }
+    },
+    derive: ({ x: { appKey, appSecret, accessToken, accessSecret, extraAccounts, ...x } }) => {
+      const primary =
+        appKey && appSecret && accessToken && accessSecret ? { appKey, appSecret, accessToken, accessSecret } : undefined;
+      return {
+        x: {
+          ...x,
+          /** The X accounts replies go out from; the first is the X_* account labelled "main". Empty = X not configured. */
+          accounts: primary
+            ? [
+                { label: PRIMARY_ACCOUNT_LABEL, credentials: primary },
+                // Extra accounts are more users of the same X app: they share its key and secret.
+                ...extraAccounts.map((extra) => ({
+                  label: extra.label,
+                  credentials: { ...primary, accessToken: extra.accessToken, accessSecret: extra.accessSecret },
+                })),
+              ]
+            : [],
+        },
+      };
+    },
+  },
+);
