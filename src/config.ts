@@ -45,14 +45,21 @@ type DeepReadonly<T> = T extends readonly (infer Item)[]
     ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
     : T;
 
+type Inferred = DeepReadonly<Merged<typeof GROUPS>>;
+type InferredDefaults = Inferred["defaults"];
+
+// Interfaces over the inferred types, not aliases: their members are resolved, so an index by a type parameter
+// (RuntimeSettings[F] in workflow/settings.ts) sees the member types instead of a deferred mapped type.
 /** The validated, typed configuration of one bot process: every group's slice, as its schema outputs it. */
-export type Config = DeepReadonly<Merged<typeof GROUPS>>;
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface Config extends Inferred {}
+
+/** The runtime-changeable settings as the environment sets them. */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface RuntimeSettingsDefaults extends InferredDefaults {}
 
 /** OAuth 1.0a user-context credentials of one X account. */
 export type XAccountCredentials = Config["x"]["accounts"][number]["credentials"];
-
-/** The runtime-changeable settings as the environment sets them. */
-export type RuntimeSettingsDefaults = Config["defaults"];
 
 /** Thrown when the environment does not describe a valid configuration; the message names each bad variable. */
 export class ConfigError extends Error {
