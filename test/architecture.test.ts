@@ -48,6 +48,7 @@ describe("architecture check (the rule in npm run lint)", () => {
       "src/http/server.ts": 'import { card } from "../bot/card.js";\nexport const server = card;\n',
       "src/x/client.ts": 'import { schema } from "../db/schema.js";\nexport const client = schema;\n',
       "src/text/html.ts": 'import { client } from "../x/client.js";\nexport const html = client;\n',
+      "src/config/x.ts": 'import { client } from "../x/client.js";\nexport const xConfig = client;\n',
       "src/ok/leaf.ts": exportOne,
     });
   }, 30_000);
@@ -75,6 +76,7 @@ describe("architecture check (the rule in npm run lint)", () => {
 
   it("fails when the foundation imports an upper layer", () => {
     expect(brokenRule("foundation-is-a-leaf", "src/text/html.ts", "src/x/client.ts")).toBe(true);
+    expect(brokenRule("foundation-is-a-leaf", "src/config/x.ts", "src/x/client.ts")).toBe(true);
   });
 
   it("passes a tree that keeps the layers", async () => {

@@ -1,0 +1,15 @@
+import { commaList, integer, optionalString, text, url } from "./fields.js";
+import { group, setting } from "./group.js";
+
+/** The OpenAI-compatible provider, and how drafts use it. */
+export const aiConfig = group({
+  openai: {
+    apiKey: setting("OPENAI_API_KEY", optionalString),
+    baseUrl: setting("OPENAI_BASE_URL", url("https://api.openai.com/v1")),
+    model: setting("OPENAI_MODEL", text("gpt-4o-mini")),
+  },
+  ai: {
+    fallbackModels: setting("OPENAI_FALLBACK_MODELS", commaList),
+    maxShortenAttempts: setting("MAX_SHORTEN_ATTEMPTS", integer(2, 0, 5)),
+  },
+});

@@ -1,0 +1,21 @@
+import { z } from "zod";
+import { emptyToUndefined, text } from "./fields.js";
+import { group, setting } from "./group.js";
+
+/** Postgres, or the embedded PGlite in a data directory. */
+export const databaseConfig = group({
+  database: {
+    url: setting(
+      "DATABASE_URL",
+      z.preprocess(
+        emptyToUndefined,
+        z
+          .string()
+          .trim()
+          .regex(/^postgres(ql)?:\/\//, "must be a postgres:// or postgresql:// URL")
+          .optional(),
+      ),
+    ),
+    dataDir: setting("DATA_DIR", text("./data")),
+  },
+});

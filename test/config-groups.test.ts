@@ -1,0 +1,88 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "../src/config.js";
+
+const minimal = { TELEGRAM_BOT_TOKEN: "123456:ABC-def_ghi", ADMIN_CHAT_ID: "4242" };
+const credentials = { X_APP_KEY: "app-key", X_APP_SECRET: "app-secret", X_ACCESS_TOKEN: "access-token", X_ACCESS_SECRET: "access-secret" };
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return [...error.problems];
+    throw error;
+  }
+  throw new Error("expected the config to be rejected");
+}
+
+describe("checks between the variables of a group", () => {
+  it("want the four X credentials together, naming those set", () => {
+    expect(problemsOf({ ...minimal, X_ACCESS_SECRET: "s" })).toEqual([
+      "X_APP_KEY is required when X_ACCESS_SECRET is set (all four X credentials go together)",
+      "X_APP_SECRET is required when X_ACCESS_SECRET is set (all four X credentials go together)",
+      "X_ACCESS_TOKEN is required when X_ACCESS_SECRET is set (all four X credentials go together)",
+    ]);
+    const { X_APP_KEY: _left, ...three } = credentials;
+    expect(problemsOf({ ...minimal, ...three })).toEqual([
+      "X_APP_KEY is required when X_APP_SECRET, X_ACCESS_TOKEN, X_ACCESS_SECRET are set (all four X credentials go together)",
+    ]);
+  });
+
+  it("want the first X account before extra ones, with labels unique and not main", () => {
+    expect(problemsOf({ ...minimal, X_EXTRA_ACCOUNTS: "second:t:s" })).toEqual([
+      "X_EXTRA_ACCOUNTS needs the X_APP_KEY … X_ACCESS_SECRET of the first account",
+    ]);
+    const unique = 'X_EXTRA_ACCOUNTS labels must be unique and not "main"';
+    expect(problemsOf({ ...minimal, ...credentials, X_EXTRA_ACCOUNTS: "main:t:s" })).toEqual([unique]);
+    expect(problemsOf({ ...minimal, ...credentials, X_EXTRA_ACCOUNTS: "b:t:s,b:u:v" })).toEqual([unique]);
+    const config = loadConfig({ ...minimal, ...credentials, X_EXTRA_ACCOUNTS: "b:t:s, c:u:v" });
+    expect(config.x.accounts.map((account) => account.label)).toEqual(["main", "b", "c"]);
+    expect(config.x.accounts[2]!.credentials).toEqual({ appKey: "app-key", appSecret: "app-secret", accessToken: "u", accessSecret: "v" });
+  });
+
+  it("want SMTP_URL and ALERT_EMAIL_TO together", () => {
+    const both = "is required with the other one: e-mail alerts need both SMTP_URL and ALERT_EMAIL_TO";
+    expect(problemsOf({ ...minimal, SMTP_URL: "smtp://mail.test" })).toEqual([`ALERT_EMAIL_TO ${both}`]);
+    expect(problemsOf({ ...minimal, ALERT_EMAIL_TO: "ops@test" })).toEqual([`SMTP_URL ${both}`]);
+    const config = loadConfig({ ...minimal, SMTP_URL: "smtp://mail.test", ALERT_EMAIL_TO: "ops@test" });
+    expect(config.alerts.email).toEqual({ smtpUrl: "smtp://mail.test", to: "ops@test", from: "reply-guy-bot@localhost" });
+  });
+
+  it("want the retry delay cap at least its base", () => {
+    expect(problemsOf({ ...minimal, RETRY_BASE_DELAY_MS: "2001", RETRY_MAX_DELAY_MS: "2000" })).toEqual([
+      "RETRY_MAX_DELAY_MS must be at least RETRY_BASE_DELAY_MS",
+    ]);
+    expect(loadConfig({ ...minimal, RETRY_BASE_DELAY_MS: "2000", RETRY_MAX_DELAY_MS: "2000" }).resilience.maxDelayMs).toBe(2000);
+  });
+
+  it("want the longest schedule delay at least the shortest", () => {
+    expect(problemsOf({ ...minimal, SCHEDULE_MIN_DELAY_MINUTES: "31", SCHEDULE_MAX_DELAY_MINUTES: "30" })).toEqual([
+      "SCHEDULE_MAX_DELAY_MINUTES must be at least SCHEDULE_MIN_DELAY_MINUTES",
+    ]);
+    const config = loadConfig({ ...minimal, SCHEDULE_MIN_DELAY_MINUTES: "30", SCHEDULE_MAX_DELAY_MINUTES: "30" });
+    expect([config.defaults.minDelayMinutes, config.defaults.maxDelayMinutes]).toEqual([30, 30]);
+  });
+
+  it("want the admins listed when the admin chat is a group, and default them to the chat otherwise", () => {
+    expect(problemsOf({ ...minimal, ADMIN_CHAT_ID: "-1" })).toEqual([
+      "ADMIN_USER_IDS is required when ADMIN_CHAT_ID is a group (negative id): list the admins' user ids",
+    ]);
+    expect(loadConfig({ ...minimal, ADMIN_CHAT_ID: "1" }).adminUserIds).toEqual([1]);
+  });
+
+  it("run only once the group's own variables parse", () => {
+    expect(problemsOf({ ...minimal, RETRY_BASE_DELAY_MS: "lots", RETRY_MAX_DELAY_MS: "1" })).toEqual([
+      "RETRY_BASE_DELAY_MS must be a whole number",
+    ]);
+  });
+});
+
+describe("problems of several groups", () => {
+  it("are reported together, in group order, each naming its variable", () => {
+    expect(problemsOf({ ADMIN_CHAT_ID: "-100", HTTP_PORT: "http", RETRY_BASE_DELAY_MS: "5000", RETRY_MAX_DELAY_MS: "100" })).toEqual([
+      "TELEGRAM_BOT_TOKEN is required",
+      "ADMIN_USER_IDS is required when ADMIN_CHAT_ID is a group (negative id): list the admins' user ids",
+      "HTTP_PORT must be a whole number",
+      "RETRY_MAX_DELAY_MS must be at least RETRY_BASE_DELAY_MS",
+    ]);
+  });
+});
