@@ -162,7 +162,7 @@ export async function startApp(
       notify: (notice) => void alerting.raise(alertFromNotice(notice, config.timeZone)),
       isXAvailable: (label) => registry.policy(`x:${label}`, "x").isAvailable(),
     });
-    for (const feature of workflowFeatures(database, workflow, () => void scheduler.runNow(JOBS.publish))) {
+    for (const feature of workflowFeatures(database, workflow)) {
       features.use(feature);
     }
     features.use(createBreakerFeature(registry));

@@ -22,7 +22,7 @@ import { XAccounts, type XAccount } from "../../src/workflow/accounts.js";
 import { createDeadLetters, deadLetterDelayMs, type DeadLetter } from "../../src/workflow/dead-letters.js";
 import { PauseSwitch } from "../../src/workflow/pause.js";
 import { createPublisher } from "../../src/workflow/publisher.js";
-import { findReply } from "../../src/workflow/reply-states.js";
+import { findReply } from "../../src/workflow/replies/find-reply.js";
 import { SettingsStore } from "../../src/workflow/settings.js";
 import { createXAccountClient } from "../../src/x/twitter-client.js";
 import type { XAccountClient } from "../../src/x/types.js";

@@ -14,7 +14,7 @@ import { XAccounts, type XAccount } from "../../src/workflow/accounts.js";
 import type { ReplyPolicy } from "../../src/workflow/discovery.js";
 import { PauseSwitch } from "../../src/workflow/pause.js";
 import { createPublisher } from "../../src/workflow/publisher.js";
-import { findReply } from "../../src/workflow/reply-states.js";
+import { findReply } from "../../src/workflow/replies/find-reply.js";
 import { SettingsStore } from "../../src/workflow/settings.js";
 import { createXAccountClient } from "../../src/x/twitter-client.js";
 import { clearWorkflowTables, WORKFLOW_TEST_DEFAULTS } from "../support/workflow-fixtures.js";

@@ -1,5 +1,4 @@
 import type { DatabaseHandle } from "../../db/database.js";
-import { markOpenCardsStale } from "../../workflow/card-sync.js";
 import type { Workflow } from "../../workflow/services.js";
 import { createDlqFeature } from "./dlq.js";
 import { createPauseFeature } from "./pause.js";
@@ -10,22 +9,15 @@ import { createStatsFeature } from "./stats.js";
 import { createWatchlistFeature } from "./watchlist.js";
 
 /** The product features in mounting order (conversations before the buttons that enter them). */
-export function workflowFeatures(database: DatabaseHandle, workflow: Workflow, publishSoon: () => void) {
+export function workflowFeatures(database: DatabaseHandle, workflow: Workflow) {
   const db = database.db;
   return [
-    createReviewFeature({ db, review: workflow.review, syncCards: () => workflow.cards.sync(), publishSoon }),
+    createReviewFeature({ db, review: workflow.review }),
     createQueueFeature(db),
     createDlqFeature({ deadLetters: workflow.deadLetters }),
     createStatsFeature({ db }),
     createWatchlistFeature({ watchlist: workflow.watchlist }),
-    createPauseFeature({
-      pauseSwitch: workflow.pause,
-      onChanged: async () => {
-        await markOpenCardsStale(db);
-        await workflow.cards.sync();
-        publishSoon();
-      },
-    }),
+    createPauseFeature({ pauseSwitch: workflow.pause }),
     createSettingsFeature(workflow.settings),
   ];
 }

@@ -11,9 +11,8 @@ export const PAUSE_COMMANDS = [
 
 /** What the pause feature needs. */
 export interface PauseFeatureDependencies {
+  /** The switch; it redraws the cards and wakes the publisher itself. */
   readonly pauseSwitch: PauseSwitch;
-  /** Called after the state changed (redraws open cards, resumes publishing). */
-  readonly onChanged?: () => Promise<unknown>;
 }
 
 /** "3 Mar 2025, 14:05 (Europe/Berlin)": an instant as the admins' clock shows it. */
@@ -59,7 +58,6 @@ export function createPauseFeature(deps: PauseFeatureDependencies): Composer<Bot
       ? "⏸ <b>Paused.</b> Send /resume to continue."
       : `⏸ Already paused${describeChange(change.before, ctx)}. Send /resume to continue.`;
     await ctx.reply(text, { parse_mode: "HTML" });
-    if (change.changed) await deps.onChanged?.();
   });
 
   feature.command("resume", async (ctx) => {
@@ -68,7 +66,6 @@ export function createPauseFeature(deps: PauseFeatureDependencies): Composer<Bot
       ? `▶️ <b>Resumed.</b> It had been paused${describeChange(change.before, ctx)}.`
       : "▶️ Not paused: the bot is already running.";
     await ctx.reply(text, { parse_mode: "HTML" });
-    if (change.changed) await deps.onChanged?.();
   });
 
   return feature;

@@ -1,7 +1,7 @@
 import { createConversation } from "@grammyjs/conversations";
 import { Composer, type Context } from "grammy";
 import type { Review } from "../../workflow/review.js";
-import { findReply } from "../../workflow/reply-states.js";
+import { findReply } from "../../workflow/replies/find-reply.js";
 import { formatLocalTime } from "../../workflow/schedule.js";
 import type { Database } from "../../db/database.js";
 import { decodeCallback } from "../callback-data/index.js";
@@ -11,11 +11,8 @@ import { createEditDraftConversation, EDIT_DRAFT_CONVERSATION } from "../convers
 /** What the card buttons need. */
 export interface ReviewFeatureDeps {
   readonly db: Database;
+  /** The review actions; they redraw the cards and wake the publisher themselves. */
   readonly review: Review;
-  /** Redraws cards after a change. */
-  readonly syncCards: () => Promise<unknown>;
-  /** Asks the publisher to run now (an approval may be due at once). */
-  readonly publishSoon: () => void;
 }
 
 /** Telegram's limit on callback answers. */
@@ -25,7 +22,7 @@ const ANSWER_MAX = 200;
 export function createReviewFeature(deps: ReviewFeatureDeps): Composer<BotContext> {
   const feature = new Composer<BotContext>();
   feature.use(
-    createConversation<BotContext, Context>(createEditDraftConversation(deps.review, deps.syncCards), EDIT_DRAFT_CONVERSATION),
+    createConversation<BotContext, Context>(createEditDraftConversation(deps.review), EDIT_DRAFT_CONVERSATION),
   );
 
   // Reached only when no edit is in progress (the conversation consumes /cancel otherwise).
@@ -44,16 +41,11 @@ export function createReviewFeature(deps: ReviewFeatureDeps): Composer<BotContex
         const result = await deps.review.approve(action.replyId, action.version, adminId);
         if (!result.ok) return answer(result.message);
         const when = result.reply.scheduledAt ? formatLocalTime(result.reply.scheduledAt, ctx.config.timeZone) : "soon";
-        await answer(`Approved — scheduled for ${when}`);
-        await deps.syncCards();
-        deps.publishSoon();
-        return;
+        return answer(`Approved — scheduled for ${when}`);
       }
       case "reject": {
         const result = await deps.review.reject(action.replyId, action.version, adminId);
-        await answer(result.ok ? "Rejected." : result.message);
-        if (result.ok) await deps.syncCards();
-        return;
+        return answer(result.ok ? "Rejected." : result.message);
       }
       case "edit": {
         const reply = await findReply(deps.db, action.replyId);
@@ -70,8 +62,7 @@ export function createReviewFeature(deps: ReviewFeatureDeps): Composer<BotContex
         await answer("Asking the model for a new draft…");
         try {
           const result = await deps.review.regenerate(action.replyId, action.version, adminId);
-          if (result.ok) await deps.syncCards();
-          else await ctx.reply(`Regenerate #${action.replyId}: ${result.message}`);
+          if (!result.ok) await ctx.reply(`Regenerate #${action.replyId}: ${result.message}`);
         } catch (error) {
           ctx.logger.warn({ err: error, replyId: action.replyId }, "regenerate failed");
           await ctx.reply(`Regenerate #${action.replyId} failed: the AI provider did not answer. The draft is unchanged.`);
