@@ -6,9 +6,9 @@ export const DEFAULT_MAX_ATTEMPTS = 5;
 export const DEFAULT_RETRY_BASE_MS = 30_000;
 const RETRY_MAX_MS = 15 * 60_000;
 /** How long an account waits after a 429 that carries no reset. */
-export const DEFAULT_RATE_LIMIT_WAIT_MS = 15 * 60_000;
+const DEFAULT_RATE_LIMIT_WAIT_MS = 15 * 60_000;
 /** The shortest wait after a 429: a reset already past by our clock (skew) would re-claim at once. */
-export const MIN_RATE_LIMIT_WAIT_MS = 60_000;
+const MIN_RATE_LIMIT_WAIT_MS = 60_000;
 
 /** Delay before retrying a publish after its n-th failed attempt: doubling from `baseMs` (30 s), capped at 15 min. */
 export function publishRetryDelayMs(attempt: number, baseMs: number = DEFAULT_RETRY_BASE_MS): number {

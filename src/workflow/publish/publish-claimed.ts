@@ -71,6 +71,7 @@ export function createAttempt(deps: AttemptDeps) {
     });
     switch (next.kind) {
       case "check_duplicate":
+        // Only a POST is refused as duplicate content, and a POST always comes with what to look for.
         if (duplicate) await reconcileDuplicate(account, claim, duplicate.postId, duplicate.userId);
         return "continue";
       case "retry":
