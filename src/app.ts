@@ -38,7 +38,6 @@ import { createTelegramCardSink } from "./bot/cards/card-sink.js";
 import { createTelegramApi } from "./bot/api.js";
 import { createConversationStorage } from "./bot/conversations/storage.js";
 import { drafterFromConfig, xClientsFromConfig } from "./integrations.js";
-import { markOpenCardsStale } from "./workflow/card-sync.js";
 import { createQueueView } from "./workflow/queue-view.js";
 import { createWorkflow, JOBS, MAINTENANCE_CRON, type Workflow } from "./workflow/services.js";
 import { createStatsView } from "./workflow/stats.js";
@@ -151,7 +150,6 @@ export async function startApp(
       notify: (notice) => void alerting.raise(alertFromNotice(notice, config.timeZone)),
       isXAvailable: (label) => registry.policy(`x:${label}`, "x").isAvailable(),
     });
-    const publishSoon = () => void scheduler.runNow(JOBS.publish);
     const bot = createBot({
       config,
       logger,
@@ -171,13 +169,6 @@ export async function startApp(
         health,
         breakers: registry,
         alerts: alerting,
-        syncCards: () => workflow.cards.sync(),
-        publishSoon,
-        onPauseChanged: async () => {
-          await markOpenCardsStale(database.db);
-          await workflow.cards.sync();
-          publishSoon();
-        },
       },
     });
     registerHealthComponents(health, {

@@ -1,9 +1,10 @@
-import { and, asc, eq, inArray, isNull, lt, or, sql } from "drizzle-orm";
+import { asc, eq, isNull, lt, or } from "drizzle-orm";
 import type { Database } from "../db/database.js";
 import { posts, replies } from "../db/schema.js";
 import type { Logger } from "../logger.js";
 import type { Post } from "./drafting.js";
 import type { PauseSwitch } from "./pause.js";
+import { markCardDrawn } from "./replies/card-state.js";
 import type { Reply } from "./reply-states.js";
 
 /** Everything a card shows: the reply, its post, and the context it is shown in. */
@@ -37,14 +38,6 @@ export interface CardSyncDeps {
 }
 
 const BATCH_SIZE = 25;
-
-/** Marks the cards of open replies as stale (e.g. after /pause), so the next sync redraws them. */
-export async function markOpenCardsStale(db: Database): Promise<void> {
-  await db
-    .update(replies)
-    .set({ cardVersion: 0 })
-    .where(inArray(replies.status, ["awaiting_approval", "approved", "publishing"]));
-}
 
 /**
  * Brings cards in line with their replies: a reply whose card was never sent gets one, a reply
@@ -83,10 +76,7 @@ export function createCardSync(deps: CardSyncDeps): { sync(): Promise<number> } 
         // still answer correctly ("Already published"), since every press checks the database.
         const messageId = reply.cardMessageId ?? (await deps.sink.send(view));
         if (reply.cardMessageId !== null) await deps.sink.update(reply.cardMessageId, view);
-        await deps.db
-          .update(replies)
-          .set({ cardMessageId: messageId, cardVersion: sql`greatest(${replies.cardVersion}, ${reply.version})` })
-          .where(and(eq(replies.id, reply.id)));
+        await markCardDrawn(deps.db, reply.id, messageId, reply.version);
         synced++;
       } catch (error) {
         deps.logger.warn({ err: error, replyId: reply.id }, "card could not be sent or updated; will retry");

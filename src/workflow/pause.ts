@@ -1,6 +1,7 @@
 import { eq, sql } from "drizzle-orm";
 import type { Database } from "../db/database.js";
 import { appState } from "../db/schema.js";
+import { markOpenCardsStale } from "./replies/card-state.js";
 
 /** The `app_state` key of the pause flag. */
 export const PAUSE_KEY = "paused";
@@ -40,9 +41,23 @@ function parseStored(value: unknown): PauseState {
   };
 }
 
-/** The pause switch admins flip with /pause and /resume, persisted so it survives a restart. */
+/** What a pause switch does after a change, once it is committed. */
+export interface PauseHooks {
+  /** Starts redrawing the cards (every open card shows the pause); must not wait for Telegram. */
+  readonly redrawCards?: () => void;
+  /** Asks the publisher to run now (after a resume); must not wait for it. */
+  readonly wakePublisher?: () => void;
+}
+
+/**
+ * The pause switch admins flip with /pause and /resume, persisted so it survives a restart. A
+ * change marks every open card stale, wakes the publisher on resume, then redraws the cards.
+ */
 export class PauseSwitch {
-  constructor(private readonly db: Database) {}
+  constructor(
+    private readonly db: Database,
+    private readonly hooks: PauseHooks = {},
+  ) {}
 
   /** The current state (not paused when never set). */
   async state(): Promise<PauseState> {
@@ -65,7 +80,16 @@ export class PauseSwitch {
     return this.set(false, by, now);
   }
 
-  private set(paused: boolean, by: number | null, now: Date): Promise<PauseChange> {
+  private async set(paused: boolean, by: number | null, now: Date): Promise<PauseChange> {
+    const change = await this.write(paused, by, now);
+    if (change.changed) {
+      if (!paused) this.hooks.wakePublisher?.();
+      this.hooks.redrawCards?.();
+    }
+    return change;
+  }
+
+  private write(paused: boolean, by: number | null, now: Date): Promise<PauseChange> {
     return this.db.transaction(async (tx) => {
       // Make sure the row exists, then lock it: two admins tapping at once are serialised and the
       // second one is told it was already done, instead of overwriting who did it.
@@ -83,6 +107,7 @@ export class PauseSwitch {
         .update(appState)
         .set({ value: stored, updatedAt: sql`now()` })
         .where(eq(appState.key, PAUSE_KEY));
+      await markOpenCardsStale(tx);
       return { changed: true, before, after: { paused, ...(by !== null ? { by } : {}), at: now } };
     });
   }

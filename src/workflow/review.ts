@@ -1,10 +1,15 @@
-import { and, eq, gt, lt, sql } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import type { Drafter } from "../ai/types.js";
 import type { Database } from "../db/database.js";
 import { posts, replies } from "../db/schema.js";
 import { weightedLength, X_MAX_WEIGHTED_LENGTH } from "../text/weighted-length.js";
 import { postForDraft } from "./drafting.js";
-import { findReply, STATUS_WORDS, transitionReply, type Reply } from "./reply-states.js";
+import { approveReply } from "./replies/approve-reply.js";
+import { expireReplies } from "./replies/expire-replies.js";
+import { findReply } from "./replies/find-reply.js";
+import { redraftReply } from "./replies/redraft-reply.js";
+import { rejectReply } from "./replies/reject-reply.js";
+import { STATUS_WORDS, type Reply } from "./reply-states.js";
 import { computePublishTime } from "./schedule.js";
 import type { SettingsStore } from "./settings.js";
 import { recordEvent } from "./stats.js";
@@ -20,6 +25,10 @@ export interface ReviewDeps {
   readonly timeZone: string;
   readonly now?: () => Date;
   readonly random?: () => number;
+  /** Starts redrawing the cards after a change; must not wait for Telegram (the admin's answer comes first). */
+  readonly redrawCards?: () => void;
+  /** Asks the publisher to run now (an approved reply may be due at once); must not wait for it. */
+  readonly wakePublisher?: () => void;
 }
 
 /** Explains why an action did not apply, from the reply's current state. */
@@ -34,11 +43,17 @@ async function refusal(db: Database, id: number, now: Date, version?: number): P
   return { ok: false, message: "Nothing changed." };
 }
 
-/** The admin actions on a draft, each one conditional state transition. */
+/**
+ * The admin actions on a draft, each one conditional state transition (replies/). After a change
+ * the review itself wakes the publisher (approve) and then redraws the cards: callers only answer.
+ */
 export function createReview(deps: ReviewDeps) {
   const { db } = deps;
   const now = deps.now ?? (() => new Date());
-  const expiresInFuture = () => gt(replies.expiresAt, now());
+  const changed = (reply: Reply): ReviewResult => {
+    deps.redrawCards?.();
+    return { ok: true, reply };
+  };
 
   return {
     /** The reply as it is now (the Edit button checks it still awaits approval); undefined when gone. */
@@ -64,32 +79,20 @@ export function createReview(deps: ReviewDeps) {
         timeZone: deps.timeZone,
         random: deps.random,
       });
-      const reply = await transitionReply(
-        db,
-        id,
-        "awaiting_approval",
-        "approved",
-        { decidedBy: by, decidedAt, scheduledAt },
-        and(eq(replies.version, version), eq(replies.tooLong, false), expiresInFuture()),
-      );
+      const reply = await approveReply(db, { id, version, by, decidedAt, scheduledAt });
       if (!reply) return refusal(db, id, now(), version);
       await recordEvent(db, { kind: "approved", replyId: id, actor: by });
-      return { ok: true, reply };
+      // Committed: the publisher may start before Telegram is asked to redraw anything.
+      deps.wakePublisher?.();
+      return changed(reply);
     },
 
     /** Rejects the draft; the post is never answered. */
     async reject(id: number, version: number, by: number): Promise<ReviewResult> {
-      const reply = await transitionReply(
-        db,
-        id,
-        "awaiting_approval",
-        "rejected",
-        { decidedBy: by, decidedAt: now() },
-        eq(replies.version, version),
-      );
+      const reply = await rejectReply(db, { id, version, by, decidedAt: now() });
       if (!reply) return refusal(db, id, now(), version);
       await recordEvent(db, { kind: "rejected", replyId: id, actor: by });
-      return { ok: true, reply };
+      return changed(reply);
     },
 
     /** Replaces the draft with the admin's text if X would accept its length; otherwise changes nothing. */
@@ -103,17 +106,10 @@ export function createReview(deps: ReviewDeps) {
           message: `Too long: ${length} of ${X_MAX_WEIGHTED_LENGTH} weighted characters. Send a shorter text or /cancel.`,
         };
       }
-      const reply = await transitionReply(
-        db,
-        id,
-        "awaiting_approval",
-        "awaiting_approval",
-        { draft, weightedLength: length, tooLong: false },
-        expiresInFuture(),
-      );
+      const reply = await redraftReply(db, id, { draft, weightedLength: length, tooLong: false }, { now: now() });
       if (!reply) return refusal(db, id, now());
       await recordEvent(db, { kind: "edited", replyId: id, actor: by });
-      return { ok: true, reply };
+      return changed(reply);
     },
 
     /** Asks the model for a new draft of the same post. */
@@ -129,28 +125,22 @@ export function createReview(deps: ReviewDeps) {
       }
       const settings = await deps.settings.current();
       const outcome = await deps.drafter.draft(postForDraft(row.post), settings.persona, signal);
-      const reply = await transitionReply(
+      const reply = await redraftReply(
         db,
         id,
-        "awaiting_approval",
-        "awaiting_approval",
         { draft: outcome.text, weightedLength: outcome.weightedLength, tooLong: outcome.tooLong, model: outcome.model },
-        and(eq(replies.version, version), expiresInFuture()),
+        { now: now(), version },
       );
       if (!reply) return refusal(db, id, now(), version);
       await recordEvent(db, { kind: "regenerated", replyId: id, actor: by });
-      return { ok: true, reply };
+      return changed(reply);
     },
 
     /** Expires drafts nobody decided on within their time to live. Returns their ids. */
     async expireDrafts(): Promise<number[]> {
-      const expired = await db
-        .update(replies)
-        .set({ status: "expired", version: sql`${replies.version} + 1`, updatedAt: sql`now()` })
-        .where(and(eq(replies.status, "awaiting_approval"), lt(replies.expiresAt, now())))
-        .returning({ id: replies.id });
-      for (const { id } of expired) await recordEvent(db, { kind: "expired", replyId: id });
-      return expired.map(({ id }) => id);
+      const expired = await expireReplies(db, now());
+      for (const id of expired) await recordEvent(db, { kind: "expired", replyId: id });
+      return expired;
     },
   };
 }

@@ -43,12 +43,18 @@ export async function createWorkflow(deps: {
   isXAvailable: (label: string) => boolean;
   /** Receives what the workflow reports (rate limits, failed publishes and drafts, sessions). */
   notify?: NoticeSink;
+  /** Delay of the first publish retry (default 30 s); each later one doubles it. */
+  publishRetryBaseMs?: number;
 }) {
   const { config, logger } = deps;
   const db = deps.database.db;
   const settings = new SettingsStore(db, config.defaults);
   const watchlist = new Watchlist(db);
-  const pause = new PauseSwitch(db);
+  // After a committed change that matters to a card, the workflow wakes the publisher first (it
+  // must not wait on Telegram), then redraws the cards in the background; the buttons only answer.
+  const wakePublisher = () => void deps.publishNow();
+  const redrawCards = () => void cards.sync().catch((error: unknown) => logger.warn({ err: error }, "card sync failed; the next one retries"));
+  const pause = new PauseSwitch(db, { wakePublisher, redrawCards });
   const accounts = await XAccounts.register(db, deps.xClients, deps.notify);
   const usernames = new Map((await accounts.rows()).map((row) => [row.id, row.username ?? undefined]));
   const cards = createCardSync({
@@ -59,7 +65,7 @@ export async function createWorkflow(deps: {
     timeZone: config.timeZone,
     accountUsername: (id) => usernames.get(id),
   });
-  const review = createReview({ db, settings, drafter: deps.drafter, timeZone: config.timeZone });
+  const review = createReview({ db, settings, drafter: deps.drafter, timeZone: config.timeZone, wakePublisher, redrawCards });
   const deadLetters = createDeadLetters({
     db,
     logger,
@@ -77,6 +83,7 @@ export async function createWorkflow(deps: {
     leaseSeconds: config.publishLeaseSeconds,
     replyPolicy: () => config.replyPolicy,
     onChange: () => cards.sync(),
+    retryBaseMs: deps.publishRetryBaseMs,
     deadLetters,
     notify: deps.notify,
     isAccountAvailable: (id) => {

@@ -8,7 +8,7 @@ import { createDlqFeature, DLQ_USAGE } from "../../src/bot/features/dlq.js";
 import { REFUSAL_TEXT } from "../../src/bot/middlewares/admin-guard.js";
 import { deadLetters, posts, replies, xAccounts } from "../../src/db/schema.js";
 import { createDeadLetters, type DeadLetters } from "../../src/workflow/dead-letters.js";
-import { findReply } from "../../src/workflow/reply-states.js";
+import { findReply } from "../../src/workflow/replies/find-reply.js";
 import { ADMIN, ADMIN_CHAT, STRANGER } from "../support/app-harness.js";
 import { startFeatureBot, type FeatureBot } from "../support/bot-harness.js";
 import { createPgliteTestDatabase, type TestDatabase } from "../support/database.js";

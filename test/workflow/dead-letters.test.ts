@@ -7,29 +7,15 @@
 import { asc, eq } from "drizzle-orm";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { renderCard } from "../../src/bot/cards/render-card.js";
-import type { Database } from "../../src/db/database.js";
 import { openPostgres } from "../../src/db/postgres.js";
-import {
-  deadLetters,
-  posts,
-  publishAttempts,
-  replies,
-  workflowEvents,
-} from "../../src/db/schema.js";
+import { deadLetters, publishAttempts, workflowEvents } from "../../src/db/schema.js";
 import { ResiliencePolicy } from "../../src/resilience/policy.js";
-import { resilientXClient } from "../../src/resilience/resilient-x-client.js";
-import { XAccounts, type XAccount } from "../../src/workflow/accounts.js";
-import { createDeadLetters, deadLetterDelayMs, type DeadLetter } from "../../src/workflow/dead-letters.js";
-import { PauseSwitch } from "../../src/workflow/pause.js";
-import { createPublisher } from "../../src/workflow/publisher.js";
-import { findReply } from "../../src/workflow/reply-states.js";
-import { SettingsStore } from "../../src/workflow/settings.js";
-import { createXAccountClient } from "../../src/x/twitter-client.js";
-import type { XAccountClient } from "../../src/x/types.js";
-import { clearWorkflowTables, WORKFLOW_TEST_DEFAULTS } from "../support/workflow-fixtures.js";
+import { deadLetterDelayMs } from "../../src/workflow/dead-letters.js";
+import { clearWorkflowTables } from "../support/workflow-fixtures.js";
 import { databaseTargets, type TestDatabase } from "../support/database.js";
 import { startFakeX, type FakeX, type FakeXUser } from "../support/fake-x.js";
 import { silentLogger } from "../support/logger.js";
+import { createPublishFixture, type QueueOptions, type QueueRig } from "../support/publish-fixture.js";
 
 const OUR_TOKEN = "dlq-test-token";
 const LABEL = "main";
@@ -37,18 +23,6 @@ const SECOND = 1_000;
 const MINUTE = 60 * SECOND;
 const HOUR = 60 * MINUTE;
 const DLQ = { cron: "15 * * * * *", baseDelaySeconds: 60, backoffMultiplier: 2, maxRetries: 5 };
-
-interface BuildOptions {
-  db?: Database;
-  maxAttempts?: number;
-  /** Hand DLQ retries straight to the publisher (default) or leave them to the publish job. */
-  runPublisher?: boolean;
-  /** Wrap the X client with this policy (as the app does). */
-  policy?: ResiliencePolicy;
-  isAccountAvailable?: (accountId: number) => boolean;
-  /** The publisher reports to the queue (default true). */
-  reportToQueue?: boolean;
-}
 
 /** A policy that opens after one transient failure and stays open for the test's lifetime. */
 function breakerPolicy(): ResiliencePolicy {
@@ -65,7 +39,6 @@ describe.each(databaseTargets())("dead-letter queue on $name", (target) => {
   let us: FakeXUser;
   let alice: FakeXUser;
   let clock: Date;
-  let seq = 0;
 
   const db = () => database.handle.db;
   const advance = (ms: number) => {
@@ -90,90 +63,10 @@ describe.each(databaseTargets())("dead-letter queue on $name", (target) => {
     clock = new Date();
   });
 
-  /** A publisher and a dead-letter queue wired to each other, the fake X and the injected clock. */
-  async function build(opts: BuildOptions = {}) {
-    const handle = opts.db ?? db();
-    const raw = createXAccountClient({
-      apiRoot: x.baseUrl,
-      credentials: { appKey: "app-key", appSecret: "app-secret", accessToken: OUR_TOKEN, accessSecret: "access-secret" },
-      requestTimeoutMs: 5_000,
-    });
-    const client: XAccountClient = opts.policy ? resilientXClient(raw, opts.policy) : raw;
-    const accounts = await XAccounts.register(handle, new Map([[LABEL, client]]));
-    const account: XAccount = accounts.all()[0]!;
-    const exhausted: DeadLetter[] = [];
-    let changes = 0;
-    const onChange = () => {
-      changes++;
-      return Promise.resolve();
-    };
-    const queue = createDeadLetters({
-      db: handle,
-      publisher: opts.runPublisher === false ? undefined : { runOnce: () => publisher.runOnce() },
-      logger: silentLogger(),
-      settings: DLQ,
-      now: () => clock,
-      onExhausted: (entry) => exhausted.push(entry),
-      onChange,
-    });
-    const publisher = createPublisher({
-      db: handle,
-      accounts,
-      pause: new PauseSwitch(handle),
-      settings: new SettingsStore(handle, WORKFLOW_TEST_DEFAULTS),
-      logger: silentLogger(),
-      leaseSeconds: 120,
-      replyPolicy: () => "any",
-      onChange,
-      now: () => clock,
-      random: () => 0,
-      ...(opts.maxAttempts !== undefined ? { maxAttempts: opts.maxAttempts } : {}),
-      ...(opts.reportToQueue === false ? {} : { deadLetters: queue }),
-      ...(opts.isAccountAvailable ? { isAccountAvailable: opts.isAccountAvailable } : {}),
-    });
-    return { publisher, queue, accounts, account, client, exhausted, changes: () => changes };
-  }
-
-  /** A post by alice at the fake and in `posts`, with an approved reply that is due. */
-  async function seedReply(accountId: number) {
-    seq++;
-    const post = x.addTweet({ authorId: alice.id, text: `@replyguy question number ${seq}?` });
-    const [postRow] = await db()
-      .insert(posts)
-      .values({
-        tweetId: post.id,
-        authorId: alice.id,
-        authorUsername: alice.username,
-        text: post.text,
-        source: "mention",
-        sourceDetail: `mentions:${accountId}`,
-        accountId,
-        answerable: true,
-        state: "drafted",
-      })
-      .returning();
-    const draft = `Answer number ${seq}: it depends on the workload.`;
-    const [reply] = await db()
-      .insert(replies)
-      .values({
-        postTweetId: post.id,
-        accountId,
-        status: "approved",
-        draft,
-        weightedLength: draft.length,
-        expiresAt: new Date(clock.getTime() + 24 * HOUR),
-        decidedAt: new Date(clock.getTime() - 2 * MINUTE),
-        scheduledAt: new Date(clock.getTime() - MINUTE),
-      })
-      .returning();
-    return { post, postRow: postRow!, reply: reply! };
-  }
-
-  async function reply(id: number) {
-    const row = await findReply(db(), id);
-    if (!row) throw new Error(`reply ${id} is gone`);
-    return row;
-  }
+  const fixture = createPublishFixture({ db, x: () => x, now: () => clock, token: OUR_TOKEN, label: LABEL });
+  const build = (opts: QueueOptions = {}) => fixture.buildWithQueue(DLQ, opts);
+  const reply = fixture.reply;
+  const seedReply = (accountId: number) => fixture.seedReply(accountId, alice);
 
   async function entries(replyId?: number) {
     const query = db().select().from(deadLetters);
@@ -187,7 +80,7 @@ describe.each(databaseTargets())("dead-letter queue on $name", (target) => {
   }
 
   /** Runs the publisher (advancing past each backoff) until the reply is failed. */
-  async function publishUntilFailed(h: Awaited<ReturnType<typeof build>>, replyId: number, maxRuns = 10) {
+  async function publishUntilFailed(h: QueueRig, replyId: number, maxRuns = 10) {
     for (let run = 0; run < maxRuns; run++) {
       await h.publisher.runOnce();
       const row = await reply(replyId);
@@ -540,27 +433,26 @@ describe.each(databaseTargets())("dead-letter queue on $name", (target) => {
   });
 
   // Real concurrency needs two connection pools: only a PostgreSQL server has them.
-  if (target.name === "postgres") {
-    it("two workers on two pools hand each due entry back exactly once (SKIP LOCKED)", async () => {
-      const second = openPostgres(database.url!, silentLogger());
-      try {
-        const a = await build({ maxAttempts: 1, runPublisher: false });
-        const b = await build({ db: second.db, maxAttempts: 1, runPublisher: false });
-        const seeded = [];
-        for (let i = 0; i < 20; i++) seeded.push(await seedReply(a.account.id));
-        x.setDown(503);
-        await a.publisher.runOnce();
-        x.setDown(null);
-        expect((await entries()).map((e) => e.status)).toEqual(Array(20).fill("pending"));
+  const onPostgres = target.name === "postgres";
+  it.runIf(onPostgres)("two workers on two pools hand each due entry back exactly once (SKIP LOCKED)", async () => {
+    const second = openPostgres(database.url!, silentLogger());
+    try {
+      const a = await build({ maxAttempts: 1, runPublisher: false });
+      const b = await build({ db: second.db, maxAttempts: 1, runPublisher: false });
+      const seeded = [];
+      for (let i = 0; i < 20; i++) seeded.push(await seedReply(a.account.id));
+      x.setDown(503);
+      await a.publisher.runOnce();
+      x.setDown(null);
+      expect((await entries()).map((e) => e.status)).toEqual(Array(20).fill("pending"));
 
-        advance(60 * SECOND);
-        const [ra, rb] = await Promise.all([a.queue.runDue(), b.queue.runDue()]);
-        expect(ra.retried + rb.retried).toBe(20);
-        expect((await entries()).every((e) => e.status === "retrying")).toBe(true);
-        for (const { reply: r } of seeded) expect(await reply(r.id)).toMatchObject({ status: "approved", needsReconcile: true });
-      } finally {
-        await second.close();
-      }
-    });
-  }
+      advance(60 * SECOND);
+      const [ra, rb] = await Promise.all([a.queue.runDue(), b.queue.runDue()]);
+      expect(ra.retried + rb.retried).toBe(20);
+      expect((await entries()).every((e) => e.status === "retrying")).toBe(true);
+      for (const { reply: r } of seeded) expect(await reply(r.id)).toMatchObject({ status: "approved", needsReconcile: true });
+    } finally {
+      await second.close();
+    }
+  });
 });

@@ -6,36 +6,18 @@
  */
 import { asc, eq, inArray } from "drizzle-orm";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import type { RuntimeSettingsDefaults } from "../../src/config.js";
 import type { Database } from "../../src/db/database.js";
 import { openPostgres } from "../../src/db/postgres.js";
-import { posts, publishAttempts, replies, xAccounts } from "../../src/db/schema.js";
-import { XAccounts, type XAccount } from "../../src/workflow/accounts.js";
-import type { ReplyPolicy } from "../../src/workflow/discovery.js";
-import { PauseSwitch } from "../../src/workflow/pause.js";
-import { createPublisher } from "../../src/workflow/publisher.js";
-import { findReply } from "../../src/workflow/reply-states.js";
-import { SettingsStore } from "../../src/workflow/settings.js";
-import { createXAccountClient } from "../../src/x/twitter-client.js";
-import { clearWorkflowTables, WORKFLOW_TEST_DEFAULTS } from "../support/workflow-fixtures.js";
+import { publishAttempts, replies, xAccounts } from "../../src/db/schema.js";
+import { clearWorkflowTables } from "../support/workflow-fixtures.js";
 import { databaseTargets, type TestDatabase } from "../support/database.js";
 import { startFakeX, type FakeX, type FakeXUser } from "../support/fake-x.js";
 import { silentLogger } from "../support/logger.js";
+import { createPublishFixture } from "../support/publish-fixture.js";
 
 const OUR_TOKEN = "publisher-test-token";
-const LABEL = "main";
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
-
-interface BuildOptions {
-  db?: Database;
-  token?: string;
-  requestTimeoutMs?: number;
-  settings?: Partial<RuntimeSettingsDefaults>;
-  leaseSeconds?: number;
-  replyPolicy?: ReplyPolicy;
-  random?: () => number;
-}
 
 /** `promise`, or a rejection naming `what` if it is still pending after `ms` (a guard against a hang, not a wait). */
 async function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
@@ -56,7 +38,6 @@ describe.each(databaseTargets())("publisher on $name", (target) => {
   let us: FakeXUser;
   let alice: FakeXUser;
   let clock: Date;
-  let seq = 0;
 
   const db = () => database.handle.db;
   const advance = (ms: number) => {
@@ -81,75 +62,11 @@ describe.each(databaseTargets())("publisher on $name", (target) => {
     clock = new Date();
   });
 
-  /** A publisher wired to the fake X through the production client, on the injected clock. */
-  async function build(opts: BuildOptions = {}) {
-    const handle = opts.db ?? db();
-    const client = createXAccountClient({
-      apiRoot: x.baseUrl,
-      credentials: { appKey: "app-key", appSecret: "app-secret", accessToken: opts.token ?? OUR_TOKEN, accessSecret: "access-secret" },
-      requestTimeoutMs: opts.requestTimeoutMs ?? 5_000,
-    });
-    const accounts = await XAccounts.register(handle, new Map([[LABEL, client]]));
-    const account: XAccount = accounts.all()[0]!;
-    const pause = new PauseSwitch(handle);
-    let changes = 0;
-    const publisher = createPublisher({
-      db: handle,
-      accounts,
-      pause,
-      settings: new SettingsStore(handle, { ...WORKFLOW_TEST_DEFAULTS, ...opts.settings }),
-      logger: silentLogger(),
-      leaseSeconds: opts.leaseSeconds ?? 120,
-      replyPolicy: () => opts.replyPolicy ?? "any",
-      onChange: () => {
-        changes++;
-        return Promise.resolve();
-      },
-      now: () => clock,
-      random: opts.random ?? (() => 0),
-    });
-    return { publisher, accounts, account, pause, changes: () => changes };
-  }
-
-  /** A post by alice at the fake and in `posts`, with an approved reply that is due. */
-  async function seedReply(accountId: number, opts: { answerable?: boolean; draft?: string } = {}) {
-    seq++;
-    const post = x.addTweet({ authorId: alice.id, text: `@replyguy question number ${seq}?` });
-    await db()
-      .insert(posts)
-      .values({
-        tweetId: post.id,
-        authorId: alice.id,
-        authorUsername: alice.username,
-        text: post.text,
-        source: "mention",
-        sourceDetail: `mentions:${accountId}`,
-        accountId,
-        answerable: opts.answerable ?? true,
-        state: "drafted",
-      });
-    const draft = opts.draft ?? `Answer number ${seq}: it depends on the workload.`;
-    const [reply] = await db()
-      .insert(replies)
-      .values({
-        postTweetId: post.id,
-        accountId,
-        status: "approved",
-        draft,
-        weightedLength: draft.length,
-        expiresAt: new Date(clock.getTime() + 24 * HOUR),
-        decidedAt: new Date(clock.getTime() - 2 * MINUTE),
-        scheduledAt: new Date(clock.getTime() - MINUTE),
-      })
-      .returning();
-    return { post, reply: reply! };
-  }
-
-  async function reply(id: number) {
-    const row = await findReply(db(), id);
-    if (!row) throw new Error(`reply ${id} is gone`);
-    return row;
-  }
+  const fixture = createPublishFixture({ db, x: () => x, now: () => clock, token: OUR_TOKEN });
+  const build = fixture.build;
+  const reply = fixture.reply;
+  const seedReply = (accountId: number, opts: { answerable?: boolean; draft?: string } = {}) =>
+    fixture.seedReply(accountId, alice, opts);
 
   const attempts = (replyId: number, handle: Database = db()) =>
     handle.select().from(publishAttempts).where(eq(publishAttempts.replyId, replyId)).orderBy(asc(publishAttempts.startedAt));
@@ -342,6 +259,43 @@ describe.each(databaseTargets())("publisher on $name", (target) => {
     expect(x.repliesTo(post.id)).toHaveLength(1);
     expect(x.repliesTo(other.post.id)).toHaveLength(1);
     expect((await reply(seeded.id)).status).toBe("published");
+  });
+
+  it("429 with a reset already past by our clock → the account still waits a full minute", async () => {
+    const h = await build();
+    const { reply: seeded } = await seedReply(h.account.id);
+    x.enqueueFault({ method: "POST", path: "/2/tweets" }, { kind: "rateLimited", resetInSeconds: -120 });
+
+    expect(await h.publisher.runOnce()).toEqual({ published: 0, failed: 0, retrying: 1 });
+    const until = new Date(clock.getTime() + MINUTE);
+    expect((await accountRow(h.account.id)).rateLimitedUntil).toEqual(until);
+    expect(await reply(seeded.id)).toMatchObject({ status: "approved", scheduledAt: until, needsReconcile: false });
+
+    // Not re-claimed at once, nor before the minute is over.
+    advance(MINUTE - 1_000);
+    await h.publisher.runOnce();
+    expect(postRequests()).toHaveLength(1);
+    advance(1_000);
+    expect(await h.publisher.runOnce()).toEqual({ published: 1, failed: 0, retrying: 0 });
+  });
+
+  it("429 without any reset → the account waits the default 15 minutes", async () => {
+    const h = await build();
+    const { reply: seeded } = await seedReply(h.account.id);
+    // No usable x-rate-limit-* headers and no retry-after: nothing says when the limit resets.
+    const noReset = { "x-rate-limit-limit": "none", "x-rate-limit-remaining": "none", "x-rate-limit-reset": "none" };
+    x.enqueueFault({ method: "POST", path: "/2/tweets" }, { kind: "status", status: 429, headers: noReset });
+
+    expect(await h.publisher.runOnce()).toEqual({ published: 0, failed: 0, retrying: 1 });
+    const until = new Date(clock.getTime() + 15 * MINUTE);
+    expect((await accountRow(h.account.id)).rateLimitedUntil).toEqual(until);
+    expect(await reply(seeded.id)).toMatchObject({ status: "approved", scheduledAt: until });
+
+    advance(15 * MINUTE - 1_000);
+    await h.publisher.runOnce();
+    expect(postRequests()).toHaveLength(1);
+    advance(1_000);
+    expect(await h.publisher.runOnce()).toEqual({ published: 1, failed: 0, retrying: 0 });
   });
 
   it("a reply to a deleted post fails with a reason and is not retried", async () => {
@@ -584,63 +538,108 @@ describe.each(databaseTargets())("publisher on $name", (target) => {
     expect(x.repliesTo(post.id)).toHaveLength(1);
   });
 
+  it("a late answer of a worker whose lease was taken over cannot overwrite the newer attempt's claim", async () => {
+    // The stale worker's POST hangs until its client gives up; the fresh worker's POST hangs until released.
+    const stale = await build({ requestTimeoutMs: 3_000 });
+    const fresh = await build({ requestTimeoutMs: 20_000 });
+    const { post, reply: seeded } = await seedReply(stale.account.id);
+    await stale.accounts.identity(stale.account);
+    await fresh.accounts.identity(fresh.account);
+    x.enqueueFault({ method: "POST", path: "/2/tweets" }, { kind: "hang" }, 2);
+
+    const late = stale.publisher.runOnce();
+    await vi.waitFor(() => expect(postRequests()).toHaveLength(1), { timeout: 2_000, interval: 10 });
+    const staleAttempt = (await reply(seeded.id)).attemptId!;
+
+    // Its lease runs out while X keeps it waiting; another worker takes the claim over and posts.
+    await fixture.expireLease(seeded.id);
+    const freshRun = fresh.publisher.runOnce();
+    await vi.waitFor(() => expect(postRequests()).toHaveLength(2), { timeout: 2_000, interval: 10 });
+    const claimed = await reply(seeded.id);
+    expect(claimed).toMatchObject({ status: "publishing", needsReconcile: true });
+    expect(claimed.attemptId).not.toBe(staleAttempt);
+
+    // The stale worker's timeout arrives while the fresh worker still holds the claim: ignored.
+    expect(await late).toEqual({ published: 0, failed: 0, retrying: 1 });
+    const after = await reply(seeded.id);
+    expect(after).toMatchObject({
+      status: "publishing",
+      attemptId: claimed.attemptId,
+      version: claimed.version,
+      leaseUntil: claimed.leaseUntil,
+      scheduledAt: claimed.scheduledAt,
+      failureReason: claimed.failureReason,
+    });
+    const staleRow = (await attempts(seeded.id)).find((a) => a.id === staleAttempt);
+    expect(staleRow).toMatchObject({ outcome: "ambiguous" });
+    expect(staleRow?.finishedAt).not.toBeNull();
+
+    // The fresh worker's own outcome is still written, and the reply goes out once.
+    // The fresh request is still hung (the stale one too, unless the fake saw its client leave).
+    expect(x.releaseHangs()).toBeGreaterThanOrEqual(1);
+    expect(await freshRun).toEqual({ published: 0, failed: 0, retrying: 1 });
+    expect(await reply(seeded.id)).toMatchObject({ status: "approved", attemptId: claimed.attemptId, needsReconcile: true });
+    advance(HOUR);
+    expect(await fresh.publisher.runOnce()).toEqual({ published: 1, failed: 0, retrying: 0 });
+    expect(x.repliesTo(post.id)).toHaveLength(1);
+  });
+
   // Real concurrency needs two connection pools: only a PostgreSQL server has them.
-  if (target.name === "postgres") {
-    it("a reply locked by another worker's claim is skipped, not waited on", async () => {
+  const onPostgres = target.name === "postgres";
+  it.runIf(onPostgres)("a reply locked by another worker's claim is skipped, not waited on", async () => {
+    const second = openPostgres(database.url!, silentLogger());
+    try {
+      const h = await build();
+      const locked = await seedReply(h.account.id);
+      const free = await seedReply(h.account.id);
+      // Another worker is in the middle of claiming the oldest due reply (its row lock is held).
+      const result = await second.db.transaction(async (tx) => {
+        await tx.select({ id: replies.id }).from(replies).where(eq(replies.id, locked.reply.id)).for("update");
+        return withDeadline(h.publisher.runOnce(), 5_000, "runOnce waited on a row another worker had locked");
+      });
+      expect(result).toEqual({ published: 1, failed: 0, retrying: 0 });
+      expect((await reply(free.reply.id)).status).toBe("published");
+      expect((await reply(locked.reply.id)).status).toBe("approved");
+      expect(postRequests()).toHaveLength(1);
+    } finally {
+      await second.close();
+    }
+  });
+
+  it.runIf(onPostgres)(
+    "two publishers on two connection pools publish 20 replies exactly once (SKIP LOCKED)",
+    async () => {
       const second = openPostgres(database.url!, silentLogger());
       try {
-        const h = await build();
-        const locked = await seedReply(h.account.id);
-        const free = await seedReply(h.account.id);
-        // Another worker is in the middle of claiming the oldest due reply (its row lock is held).
-        const result = await second.db.transaction(async (tx) => {
-          await tx.select({ id: replies.id }).from(replies).where(eq(replies.id, locked.reply.id)).for("update");
-          return withDeadline(h.publisher.runOnce(), 5_000, "runOnce waited on a row another worker had locked");
-        });
-        expect(result).toEqual({ published: 1, failed: 0, retrying: 0 });
-        expect((await reply(free.reply.id)).status).toBe("published");
-        expect((await reply(locked.reply.id)).status).toBe("approved");
-        expect(postRequests()).toHaveLength(1);
+        const a = await build();
+        const b = await build({ db: second.db });
+        expect(b.account.id).toBe(a.account.id);
+        const seeded = [];
+        for (let i = 0; i < 20; i++) seeded.push(await seedReply(a.account.id));
+
+        let publishedByA = 0;
+        let publishedByB = 0;
+        for (let round = 0; round < 3; round++) {
+          const [ra, rb] = await Promise.all([a.publisher.runOnce(), b.publisher.runOnce()]);
+          publishedByA += ra.published;
+          publishedByB += rb.published;
+        }
+
+        expect(publishedByA + publishedByB).toBe(20);
+        expect(postRequests()).toHaveLength(20);
+        expect(postRequests().every((r) => r.status === 201)).toBe(true);
+        for (const { post } of seeded) expect(x.repliesTo(post.id)).toHaveLength(1);
+        const ids = seeded.map((s) => s.reply.id);
+        const rows = await db().select().from(replies).where(inArray(replies.id, ids));
+        expect(rows.every((r) => r.status === "published")).toBe(true);
+        expect(new Set(rows.map((r) => r.replyTweetId)).size).toBe(20);
+        const all = await db().select().from(publishAttempts).where(inArray(publishAttempts.replyId, ids));
+        expect(all).toHaveLength(20);
+        expect(new Set(all.map((r) => r.replyId)).size).toBe(20);
+        expect(all.every((r) => r.outcome === "posted")).toBe(true);
       } finally {
         await second.close();
       }
-    });
-
-    it(
-      "two publishers on two connection pools publish 20 replies exactly once (SKIP LOCKED)",
-      async () => {
-        const second = openPostgres(database.url!, silentLogger());
-        try {
-          const a = await build();
-          const b = await build({ db: second.db });
-          expect(b.account.id).toBe(a.account.id);
-          const seeded = [];
-          for (let i = 0; i < 20; i++) seeded.push(await seedReply(a.account.id));
-
-          let publishedByA = 0;
-          let publishedByB = 0;
-          for (let round = 0; round < 3; round++) {
-            const [ra, rb] = await Promise.all([a.publisher.runOnce(), b.publisher.runOnce()]);
-            publishedByA += ra.published;
-            publishedByB += rb.published;
-          }
-
-          expect(publishedByA + publishedByB).toBe(20);
-          expect(postRequests()).toHaveLength(20);
-          expect(postRequests().every((r) => r.status === 201)).toBe(true);
-          for (const { post } of seeded) expect(x.repliesTo(post.id)).toHaveLength(1);
-          const ids = seeded.map((s) => s.reply.id);
-          const rows = await db().select().from(replies).where(inArray(replies.id, ids));
-          expect(rows.every((r) => r.status === "published")).toBe(true);
-          expect(new Set(rows.map((r) => r.replyTweetId)).size).toBe(20);
-          const all = await db().select().from(publishAttempts).where(inArray(publishAttempts.replyId, ids));
-          expect(all).toHaveLength(20);
-          expect(new Set(all.map((r) => r.replyId)).size).toBe(20);
-          expect(all.every((r) => r.outcome === "posted")).toBe(true);
-        } finally {
-          await second.close();
-        }
-      },
-    );
-  }
+    },
+  );
 });

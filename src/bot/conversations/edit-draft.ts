@@ -12,7 +12,7 @@ export const EDIT_DRAFT_CONVERSATION = "editDraft";
  * card is redrawn; a too-long text gets the count and the limit and changes nothing; /cancel
  * leaves the draft as it was. State lives in the database, so a restart in between is harmless.
  */
-export function createEditDraftConversation(review: Review, onChanged: () => Promise<unknown>) {
+export function createEditDraftConversation(review: Review) {
   return async function editDraft(conversation: Conversation<BotContext, Context>, ctx: Context, replyId: number, adminId: number) {
     await ctx.reply(`✏️ Send the new text for reply #${replyId}, or /cancel to keep the draft.`);
     for (;;) {
@@ -28,7 +28,6 @@ export function createEditDraftConversation(review: Review, onChanged: () => Pro
       }
       const result = await conversation.external(() => review.edit(replyId, text, adminId));
       if (result.ok) {
-        await conversation.external(() => onChanged());
         await answer.reply(`✅ Reply #${replyId} updated; approve it on its card.`);
         return;
       }

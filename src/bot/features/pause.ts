@@ -11,7 +11,7 @@ export const PAUSE_COMMANDS = [
 ] as const satisfies readonly { command: string; description: string }[];
 
 /** What the pause feature needs. */
-export type PauseFeatureDependencies = Pick<FeatureServices, "pause" | "onPauseChanged">;
+export type PauseFeatureDependencies = Pick<FeatureServices, "pause">;
 
 /** "3 Mar 2025, 14:05 (Europe/Berlin)": an instant as the admins' clock shows it. */
 function formatInstant(instant: Date, timeZone: string): string {
@@ -56,7 +56,6 @@ export function createPauseFeature(deps: PauseFeatureDependencies): Composer<Bot
       ? "⏸ <b>Paused.</b> Send /resume to continue."
       : `⏸ Already paused${describeChange(change.before, ctx)}. Send /resume to continue.`;
     await ctx.reply(text, { parse_mode: "HTML" });
-    if (change.changed) await deps.onPauseChanged?.();
   });
 
   feature.command("resume", async (ctx) => {
@@ -65,7 +64,6 @@ export function createPauseFeature(deps: PauseFeatureDependencies): Composer<Bot
       ? `▶️ <b>Resumed.</b> It had been paused${describeChange(change.before, ctx)}.`
       : "▶️ Not paused: the bot is already running.";
     await ctx.reply(text, { parse_mode: "HTML" });
-    if (change.changed) await deps.onPauseChanged?.();
   });
 
   return feature;

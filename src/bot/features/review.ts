@@ -7,7 +7,7 @@ import { createEditDraftConversation, EDIT_DRAFT_CONVERSATION } from "../convers
 import type { FeatureServices } from "./services.js";
 
 /** What the card buttons need. */
-export type ReviewFeatureDeps = Pick<FeatureServices, "review" | "syncCards" | "publishSoon">;
+export type ReviewFeatureDeps = Pick<FeatureServices, "review">;
 
 /** Telegram's limit on callback answers. */
 const ANSWER_MAX = 200;
@@ -16,7 +16,7 @@ const ANSWER_MAX = 200;
 export function createReviewFeature(deps: ReviewFeatureDeps): Composer<BotContext> {
   const feature = new Composer<BotContext>();
   feature.use(
-    createConversation<BotContext, Context>(createEditDraftConversation(deps.review, deps.syncCards), EDIT_DRAFT_CONVERSATION),
+    createConversation<BotContext, Context>(createEditDraftConversation(deps.review), EDIT_DRAFT_CONVERSATION),
   );
 
   // Reached only when no edit is in progress (the conversation consumes /cancel otherwise).
@@ -30,15 +30,12 @@ export function createReviewFeature(deps: ReviewFeatureDeps): Composer<BotContex
     if (!result.ok) return answer(ctx, result.message);
     const when = result.reply.scheduledAt ? formatLocalTime(result.reply.scheduledAt, ctx.config.timeZone) : "soon";
     await answer(ctx, `Approved — scheduled for ${when}`);
-    await deps.syncCards();
-    deps.publishSoon();
   });
 
   feature.callbackQuery(reviewCallbacks.reject.filter, async (ctx) => {
     const { replyId, version } = reviewCallbacks.reject.unpack(ctx.callbackQuery.data);
     const result = await deps.review.reject(replyId, version, ctx.from.id);
     await answer(ctx, result.ok ? "Rejected." : result.message);
-    if (result.ok) await deps.syncCards();
   });
 
   feature.callbackQuery(reviewCallbacks.edit.filter, async (ctx) => {
@@ -58,8 +55,7 @@ export function createReviewFeature(deps: ReviewFeatureDeps): Composer<BotContex
     await answer(ctx, "Asking the model for a new draft…");
     try {
       const result = await deps.review.regenerate(replyId, version, ctx.from.id);
-      if (result.ok) await deps.syncCards();
-      else await ctx.reply(`Regenerate #${replyId}: ${result.message}`);
+      if (!result.ok) await ctx.reply(`Regenerate #${replyId}: ${result.message}`);
     } catch (error) {
       ctx.logger.warn({ err: error, replyId }, "regenerate failed");
       await ctx.reply(`Regenerate #${replyId} failed: the AI provider did not answer. The draft is unchanged.`);

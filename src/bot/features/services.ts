@@ -26,12 +26,6 @@ export interface FeatureServices {
   readonly health: HealthService;
   readonly breakers: BreakerAdmin;
   readonly alerts: AlertAdmin;
-  /** Redraws the cards after a button changed a reply. */
-  readonly syncCards: () => Promise<unknown>;
-  /** Asks the publisher to run now (an approval may be due at once). */
-  readonly publishSoon: () => void;
-  /** Called after /pause or /resume changed the state (redraws open cards, resumes publishing). */
-  readonly onPauseChanged?: () => Promise<unknown>;
   /** The clock for times shown relative to now (tests pass their own). */
   readonly now?: () => Date;
 }

@@ -1,0 +1,139 @@
+import { and, asc, eq, inArray, lte } from "drizzle-orm";
+import type { Database } from "../../db/database.js";
+import { deadLetters, replies, type DeadLetterStatus } from "../../db/schema.js";
+import type { Logger } from "../../logger.js";
+import { findReply } from "../replies/find-reply.js";
+import { requeueFailedReply } from "../replies/requeue-failed.js";
+import { BATCH_SIZE, type DeadLetter, type DeadLetterRunResult } from "./entries.js";
+import type { DeadLetterRecorder } from "./record.js";
+
+/** What the worker needs. */
+export interface WorkerDeps {
+  readonly db: Database;
+  readonly logger: Logger;
+  readonly now: () => Date;
+  readonly recorder: DeadLetterRecorder;
+  /** Woken after replies went back to it (then awaited); without it they wait for the publish job. */
+  readonly publisher?: { runOnce(): Promise<unknown> };
+  /** Redraws the cards of the replies that changed. */
+  readonly onChange: () => Promise<unknown>;
+}
+
+/**
+ * The worker: settles stale `retrying` entries, claims every due `pending` entry (FOR UPDATE SKIP
+ * LOCKED in `(status, next_retry_at, id)` order) and hands its reply back to the publisher. Runs
+ * are serialised in-process; a call during a run joins it and makes it look once more.
+ */
+export function createWorker(deps: WorkerDeps): { readonly runDue: () => Promise<DeadLetterRunResult> } {
+  const { db, logger, now, recorder } = deps;
+
+  /** Claims one batch of due entries and hands their replies back to the publisher. */
+  async function claimDue(): Promise<number> {
+    return db.transaction(async (tx) => {
+      const current = now();
+      const due = await tx
+        .select()
+        .from(deadLetters)
+        .where(and(eq(deadLetters.status, "pending"), lte(deadLetters.nextRetryAt, current)))
+        .orderBy(asc(deadLetters.status), asc(deadLetters.nextRetryAt), asc(deadLetters.id))
+        .limit(BATCH_SIZE)
+        .for("update", { skipLocked: true });
+      let retried = 0;
+      for (const entry of due) {
+        const reply = (await requeueFailedReply(tx, entry.replyId, current)) ?? (await findReply(tx, entry.replyId));
+        let status: DeadLetterStatus = "retrying";
+        if (reply?.status === "published") status = "retried_successfully";
+        else if (!reply || reply.status === "rejected" || reply.status === "expired") status = "discarded";
+        // A reply already approved or publishing is on its way: the publisher settles the entry.
+        await tx
+          .update(deadLetters)
+          .set({ status, nextRetryAt: null, updatedAt: current })
+          .where(eq(deadLetters.id, entry.id));
+        if (status === "retrying") retried++;
+        else logger.warn({ deadLetter: entry.id, replyId: entry.replyId, reply: reply?.status }, "dead letter settled without a retry");
+      }
+      return retried;
+    });
+  }
+
+  /**
+   * Settles `retrying` entries whose reply already finished without the publisher reporting it
+   * (a publisher wired without this queue): published → success, failed → one more failed retry.
+   */
+  async function settleStale(): Promise<{ settled: number; exhausted: DeadLetter[] }> {
+    const stale = await db
+      .select({ entry: deadLetters, reply: { status: replies.status, failureReason: replies.failureReason } })
+      .from(deadLetters)
+      .innerJoin(replies, eq(replies.id, deadLetters.replyId))
+      .where(and(eq(deadLetters.status, "retrying"), inArray(replies.status, ["published", "failed"])))
+      .limit(BATCH_SIZE);
+    const exhausted: DeadLetter[] = [];
+    for (const { entry, reply } of stale) {
+      if (reply.status === "published") {
+        await recorder.resolve(entry.replyId);
+        continue;
+      }
+      const written = await db.transaction((tx) =>
+        recorder.record(
+          {
+            replyId: entry.replyId,
+            accountId: entry.accountId,
+            error: reply.failureReason ?? entry.error,
+            errorType: entry.errorType,
+            retryable: entry.retryable,
+          },
+          tx,
+        ),
+      );
+      if (written.status === "exhausted") exhausted.push(written);
+    }
+    return { settled: stale.length, exhausted };
+  }
+
+  async function runOnce(): Promise<DeadLetterRunResult> {
+    const result: DeadLetterRunResult = { retried: 0, settled: 0 };
+    const stale = await settleStale();
+    result.settled = stale.settled;
+    for (const entry of stale.exhausted) recorder.afterCommit(entry);
+    for (;;) {
+      const claimed = await claimDue();
+      result.retried += claimed;
+      if (claimed < BATCH_SIZE) break;
+      // PGlite runs on the main thread: let timers and polling breathe between batches.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    if (result.retried > 0 || result.settled > 0) {
+      logger.info(result, "dead-letter retries handed to the publisher");
+      // Wake the publisher before the cards are redrawn: Telegram must not hold up a publish.
+      await Promise.all([deps.publisher?.runOnce(), deps.onChange()]);
+    }
+    return result;
+  }
+
+  let running: Promise<DeadLetterRunResult> | undefined;
+  let again = false;
+
+  return {
+    runDue: () => {
+      if (running) {
+        again = true;
+        return running;
+      }
+      running = (async () => {
+        const total: DeadLetterRunResult = { retried: 0, settled: 0 };
+        try {
+          do {
+            again = false;
+            const result = await runOnce();
+            total.retried += result.retried;
+            total.settled += result.settled;
+          } while (again);
+        } finally {
+          running = undefined;
+        }
+        return total;
+      })();
+      return running;
+    },
+  };
+}

@@ -1,0 +1,65 @@
+import { and, count, eq, gt, sql } from "drizzle-orm";
+import type { Database } from "../../db/database.js";
+import { publishAttempts } from "../../db/schema.js";
+import type { XAccountRow, XAccounts } from "../accounts.js";
+import type { RuntimeSettings } from "../settings.js";
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
+
+/** What pacing needs. */
+export interface PacingDeps {
+  readonly db: Database;
+  readonly accounts: XAccounts;
+  readonly now: () => Date;
+  readonly random: () => number;
+  /** False while the account's X circuit breaker is open. */
+  readonly isAccountAvailable?: (accountId: number) => boolean;
+}
+
+/**
+ * Per-account pacing: whether an account may post now (breaker closed, session ok, no rate-limit
+ * wait, its gap over, under its hourly and daily limits), and the random gap after each post.
+ */
+export function createPacing(deps: PacingDeps) {
+  const { db, now } = deps;
+
+  /** Attempts that may have posted (in flight, posted, ambiguous, reconciled) in the last `windowMs`. */
+  async function postsInWindow(accountId: number, windowMs: number): Promise<number> {
+    const since = new Date(now().getTime() - windowMs);
+    const [row] = await db
+      .select({ n: count() })
+      .from(publishAttempts)
+      .where(
+        and(
+          eq(publishAttempts.accountId, accountId),
+          gt(publishAttempts.startedAt, since),
+          sql`coalesce(${publishAttempts.outcome}, 'in_flight') in ('in_flight', 'posted', 'ambiguous', 'reconciled')`,
+        ),
+      );
+    return row?.n ?? 0;
+  }
+
+  return {
+    /** Whether the account may post now. */
+    async mayPost(row: XAccountRow, settings: RuntimeSettings): Promise<boolean> {
+      const current = now();
+      if (deps.isAccountAvailable && !deps.isAccountAvailable(row.id)) return false;
+      if (row.sessionState !== "ok") return false;
+      if (row.rateLimitedUntil && row.rateLimitedUntil > current) return false;
+      if (row.nextPostAt && row.nextPostAt > current) return false;
+      if ((await postsInWindow(row.id, HOUR_MS)) >= settings.maxPostsPerHour) return false;
+      return (await postsInWindow(row.id, DAY_MS)) < settings.maxPostsPerDay;
+    },
+
+    /** Holds the account for a random gap within the settings' range after a POST (whatever its outcome). */
+    async holdAccount(accountId: number, settings: RuntimeSettings): Promise<void> {
+      const { min, max } = settings.gapSeconds;
+      const gapMs = Math.round((min + deps.random() * (max - min)) * 1000);
+      await deps.accounts.setNextPostAt(accountId, new Date(now().getTime() + gapMs));
+    },
+  };
+}
+
+/** An account's pacing. */
+export type Pacing = ReturnType<typeof createPacing>;

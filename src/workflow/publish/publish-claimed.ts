@@ -1,0 +1,129 @@
+import { eq } from "drizzle-orm";
+import type { Database } from "../../db/database.js";
+import { posts } from "../../db/schema.js";
+import { classifyFailure } from "../../resilience/failure.js";
+import { findExistingReply } from "../../x/reconcile.js";
+import type { XAccount, XAccounts } from "../accounts.js";
+import type { ReplyPolicy } from "../discovery.js";
+import type { Claim } from "../replies/claim-reply.js";
+import type { RuntimeSettings } from "../settings.js";
+import { decidePublishOutcome } from "./decide-outcome.js";
+import type { OutcomeRecorder } from "./record-outcome.js";
+import type { Pacing } from "./pacing.js";
+
+/** After one reply: go on with the account, or claim nothing more for it in this run (breaker open, 401, 429). */
+export type AccountNext = "continue" | "stop_account";
+
+/** What one publish attempt needs. */
+export interface AttemptDeps {
+  readonly db: Database;
+  readonly accounts: XAccounts;
+  readonly replyPolicy: () => ReplyPolicy;
+  readonly outcomes: OutcomeRecorder;
+  readonly pacing: Pacing;
+  readonly now: () => Date;
+  readonly maxAttempts: number;
+  readonly retryBaseMs: number;
+}
+
+/**
+ * One claimed reply, from the checks to its outcome: the post must exist and (REPLY_POLICY=summoned)
+ * be answerable; a reply flagged `needs_reconcile` is first looked for at X; then it is posted.
+ * Every failure goes through `decidePublishOutcome`; a 403 duplicate is reconciled.
+ */
+export function createAttempt(deps: AttemptDeps) {
+  const { db, outcomes } = deps;
+
+  /** X refused the POST as duplicate content: most likely our own earlier attempt went through. */
+  async function reconcileDuplicate(account: XAccount, claim: Claim, postId: string, userId: string): Promise<void> {
+    let existing: Awaited<ReturnType<typeof findExistingReply>>;
+    try {
+      existing = await findExistingReply(account.client, userId, postId, { text: claim.reply.draft });
+    } catch (readError) {
+      // Could not look: release the claim now (not at lease expiry) and look first next time.
+      const message = classifyFailure(readError).message;
+      await outcomes.retryLater(claim, `X refused it as duplicate content, and checking X failed: ${message}`, { ambiguous: true });
+      return;
+    }
+    if (existing) {
+      await outcomes.published(claim, existing.id, "reconciled");
+      return;
+    }
+    await outcomes.failed(claim, "X refused it as duplicate content, and no reply of ours to that post exists", {
+      errorType: "duplicate_content",
+      retryable: false,
+    });
+  }
+
+  /** One failed call: decided by the rules, then written. */
+  async function handleFailure(
+    account: XAccount,
+    claim: Claim,
+    error: unknown,
+    phase: "check" | "post",
+    duplicate: { postId: string; userId: string } | undefined,
+  ): Promise<AccountNext> {
+    const next = decidePublishOutcome(classifyFailure(error), claim.reply, {
+      phase,
+      now: deps.now(),
+      maxAttempts: deps.maxAttempts,
+      retryBaseMs: deps.retryBaseMs,
+    });
+    switch (next.kind) {
+      case "check_duplicate":
+        // Only a POST is refused as duplicate content, and a POST always comes with what to look for.
+        if (duplicate) await reconcileDuplicate(account, claim, duplicate.postId, duplicate.userId);
+        return "continue";
+      case "retry":
+        await outcomes.retryLater(claim, next.error, { ambiguous: next.ambiguous, at: next.at });
+        return "continue";
+      case "rate_limit_wait":
+        await deps.accounts.rateLimitUntil(account.id, next.until);
+        await outcomes.retryLater(claim, next.error, { ambiguous: false, at: next.until });
+        return "stop_account";
+      case "fail":
+        if (next.account === "needs_attention") await deps.accounts.setSessionState(account.id, "needs_attention");
+        await outcomes.failed(claim, next.reason, next.deadLetter);
+        return next.account === "continue" ? "continue" : "stop_account";
+    }
+  }
+
+  return async function publishClaimed(account: XAccount, claim: Claim, settings: RuntimeSettings): Promise<AccountNext> {
+    const { reply } = claim;
+    const [post] = await db.select().from(posts).where(eq(posts.tweetId, reply.postTweetId));
+    if (!post) {
+      await outcomes.failed(claim, "the post this reply answers is missing", { errorType: "post_missing", retryable: false });
+      return "continue";
+    }
+    if (deps.replyPolicy() === "summoned" && !post.answerable) {
+      await outcomes.failed(claim, "not answerable: the author did not mention or quote this account (REPLY_POLICY=summoned)", {
+        errorType: "not_answerable",
+        retryable: false,
+      });
+      return "continue";
+    }
+    let userId: string;
+    try {
+      userId = (await deps.accounts.identity(account)).userId;
+      if (reply.needsReconcile) {
+        const existing = await findExistingReply(account.client, userId, post.tweetId, { text: reply.draft });
+        if (existing) {
+          await outcomes.published(claim, existing.id, "reconciled");
+          return "continue";
+        }
+      }
+    } catch (error) {
+      // Nothing was posted: reading X failed. The reconcile flag stays for the next attempt.
+      return handleFailure(account, claim, error, "check", undefined);
+    }
+    try {
+      const result = await account.client.postReply(reply.draft, post.tweetId);
+      await outcomes.published(claim, result.id, "posted");
+      return "continue";
+    } catch (error) {
+      return await handleFailure(account, claim, error, "post", { postId: post.tweetId, userId });
+    } finally {
+      await deps.pacing.holdAccount(account.id, settings);
+    }
+  }
+}

@@ -1,0 +1,86 @@
+import type { Database } from "../../db/database.js";
+import type { Logger } from "../../logger.js";
+import type { DeadLetter, DeadLetterRecorder } from "../dead-letters.js";
+import type { NoticeSink } from "../notices.js";
+import type { Claim } from "../replies/claim-reply.js";
+import { completeReply } from "../replies/complete-reply.js";
+import { failReply } from "../replies/fail-reply.js";
+import { retryReply } from "../replies/retry-reply.js";
+import { recordEvent } from "../stats.js";
+import { publishRetryDelayMs, type DeadLetterNote } from "./decide-outcome.js";
+
+/** What writing an outcome needs. */
+export interface OutcomeRecorderDeps {
+  readonly db: Database;
+  readonly logger: Logger;
+  readonly now: () => Date;
+  readonly retryBaseMs: number;
+  readonly deadLetters?: DeadLetterRecorder;
+  readonly notify?: NoticeSink;
+}
+
+/**
+ * Writes a claimed reply's outcome together with what goes with it, in one transaction: its
+ * `published` or `failed` event, and its dead-letter change (a publish settles the open entry, a
+ * failure records one). Each resolves false when the attempt had lost its claim (nothing written).
+ */
+export function createOutcomeRecorder(deps: OutcomeRecorderDeps) {
+  const { db, logger, now } = deps;
+
+  function lost(claim: Claim): false {
+    logger.warn({ replyId: claim.reply.id, attemptId: claim.attemptId }, "publish outcome arrived after the claim was lost; ignored");
+    return false;
+  }
+
+  return {
+    /** The reply is on X: posted now, or found there by a reconcile. */
+    async published(claim: Claim, tweetId: string, how: "posted" | "reconciled"): Promise<boolean> {
+      const written = await db.transaction(async (tx) => {
+        if (!(await completeReply(tx, claim, { tweetId, how, now: now() }))) return false;
+        await recordEvent(tx, { kind: "published", replyId: claim.reply.id });
+        await deps.deadLetters?.resolve(claim.reply.id, tx);
+        return true;
+      });
+      return written || lost(claim);
+    },
+
+    /** Failed: dead-lettered as `deadLetter` says, counted once in /stats, reported to `notify`. */
+    async failed(claim: Claim, reason: string, deadLetter: DeadLetterNote): Promise<boolean> {
+      const { reply } = claim;
+      const written = await db.transaction(async (tx) => {
+        if (!(await failReply(tx, claim, { reason, now: now() }))) return undefined;
+        let entry: DeadLetter | undefined;
+        if (deps.deadLetters) {
+          entry = await deps.deadLetters.record(
+            {
+              replyId: reply.id,
+              accountId: reply.accountId,
+              error: deadLetter.error ?? reason,
+              errorType: deadLetter.errorType,
+              retryable: deadLetter.retryable,
+            },
+            tx,
+          );
+        }
+        // A failed DLQ retry is the same failed reply again: /stats counts it once.
+        if (!entry || entry.retryCount === 0) await recordEvent(tx, { kind: "failed", replyId: reply.id });
+        return { entry };
+      });
+      if (!written) return lost(claim);
+      if (written.entry) deps.deadLetters?.afterCommit(written.entry);
+      deps.notify?.({ kind: "publication_failed", replyId: reply.id, reason, retryable: deadLetter.retryable });
+      return true;
+    },
+
+    /** Back to approved: due at `at` (default: the backoff after this attempt), reconciled first when `ambiguous`. */
+    async retryLater(claim: Claim, error: string, opts: { readonly ambiguous: boolean; readonly at?: Date }): Promise<boolean> {
+      const current = now();
+      const at = opts.at ?? new Date(current.getTime() + publishRetryDelayMs(claim.reply.attemptCount, deps.retryBaseMs));
+      const written = await db.transaction((tx) => retryReply(tx, claim, { at, ambiguous: opts.ambiguous, error, now: current }));
+      return written || lost(claim);
+    },
+  };
+}
+
+/** Writes claimed replies' outcomes. */
+export type OutcomeRecorder = ReturnType<typeof createOutcomeRecorder>;

@@ -1,0 +1,207 @@
+import { eq } from "drizzle-orm";
+import type { RuntimeSettingsDefaults } from "../../src/config.js";
+import type { Database } from "../../src/db/database.js";
+import { posts, replies } from "../../src/db/schema.js";
+import type { ResiliencePolicy } from "../../src/resilience/policy.js";
+import { resilientXClient } from "../../src/resilience/resilient-x-client.js";
+import { XAccounts, type XAccount } from "../../src/workflow/accounts.js";
+import { createDeadLetters, type DeadLetter, type DeadLetters, type DeadLetterSettings } from "../../src/workflow/dead-letters.js";
+import type { ReplyPolicy } from "../../src/workflow/discovery.js";
+import { PauseSwitch } from "../../src/workflow/pause.js";
+import { createPublisher, type Publisher } from "../../src/workflow/publisher.js";
+import { findReply } from "../../src/workflow/replies/find-reply.js";
+import type { Reply } from "../../src/workflow/reply-states.js";
+import { SettingsStore } from "../../src/workflow/settings.js";
+import { createXAccountClient } from "../../src/x/twitter-client.js";
+import type { XAccountClient } from "../../src/x/types.js";
+import type { FakeX, FakeXTweet, FakeXUser } from "./fake-x.js";
+import { silentLogger } from "./logger.js";
+import { WORKFLOW_TEST_DEFAULTS } from "./workflow-fixtures.js";
+
+const HOUR = 3_600_000;
+
+/** How one publisher of a test is built. */
+export interface PublisherOptions {
+  /** Another connection pool (a second worker); default the test's database. */
+  db?: Database;
+  /** Access token at the fake X (default the fixture's: a known, working account). */
+  token?: string;
+  requestTimeoutMs?: number;
+  settings?: Partial<RuntimeSettingsDefaults>;
+  leaseSeconds?: number;
+  replyPolicy?: ReplyPolicy;
+  random?: () => number;
+  maxAttempts?: number;
+  retryBaseMs?: number;
+  /** Wrap the X client with this policy (as the app does). */
+  policy?: ResiliencePolicy;
+  isAccountAvailable?: (accountId: number) => boolean;
+}
+
+/** How a publisher with its dead-letter queue is built. */
+export interface QueueOptions extends PublisherOptions {
+  /** Hand DLQ retries straight to the publisher (default) or leave them to the publish job. */
+  runPublisher?: boolean;
+  /** The publisher reports to the queue (default true). */
+  reportToQueue?: boolean;
+}
+
+/** A publisher wired to the fake X through the production client, on the test's clock. */
+export interface PublisherRig {
+  readonly publisher: Publisher;
+  readonly accounts: XAccounts;
+  readonly account: XAccount;
+  readonly client: XAccountClient;
+  readonly pause: PauseSwitch;
+  /** How many times the publisher (or queue) said replies changed (card redraws). */
+  changes(): number;
+}
+
+/** A publisher and its dead-letter queue, wired to each other. */
+export interface QueueRig extends PublisherRig {
+  readonly queue: DeadLetters;
+  /** Entries the queue reported exhausted, in order. */
+  readonly exhausted: DeadLetter[];
+}
+
+/** A post by `author` at the fake X and in `posts`, with its approved, due reply. */
+export interface SeededReply {
+  readonly post: FakeXTweet;
+  readonly postRow: typeof posts.$inferSelect;
+  readonly reply: Reply;
+}
+
+/** The test's world, read at each call (databases and clocks change between tests). */
+export interface PublishFixtureEnv {
+  readonly db: () => Database;
+  readonly x: () => FakeX;
+  readonly now: () => Date;
+  /** Our account's access token at the fake X. */
+  readonly token: string;
+  /** The label the account is registered under (default "main"). */
+  readonly label?: string;
+}
+
+/**
+ * The one publisher / dead-letter setup of the publish tests: the production X client against
+ * the fake X, a real database, settings out of the way and the test's injected clock.
+ */
+export function createPublishFixture(env: PublishFixtureEnv) {
+  let seq = 0;
+
+  async function wire(opts: PublisherOptions, queue?: { settings: DeadLetterSettings } & QueueOptions) {
+    const handle = opts.db ?? env.db();
+    const raw = createXAccountClient({
+      apiRoot: env.x().baseUrl,
+      credentials: { appKey: "app-key", appSecret: "app-secret", accessToken: opts.token ?? env.token, accessSecret: "access-secret" },
+      requestTimeoutMs: opts.requestTimeoutMs ?? 5_000,
+    });
+    const client = opts.policy ? resilientXClient(raw, opts.policy) : raw;
+    const accounts = await XAccounts.register(handle, new Map([[env.label ?? "main", client]]));
+    const account = accounts.all()[0]!;
+    const pause = new PauseSwitch(handle);
+    const exhausted: DeadLetter[] = [];
+    let changes = 0;
+    const onChange = () => {
+      changes++;
+      return Promise.resolve();
+    };
+    const deadLetters = queue
+      ? createDeadLetters({
+          db: handle,
+          publisher: queue.runPublisher === false ? undefined : { runOnce: () => publisher.runOnce() },
+          logger: silentLogger(),
+          settings: queue.settings,
+          now: env.now,
+          onExhausted: (entry) => exhausted.push(entry),
+          onChange,
+        })
+      : undefined;
+    const publisher = createPublisher({
+      db: handle,
+      accounts,
+      pause,
+      settings: new SettingsStore(handle, { ...WORKFLOW_TEST_DEFAULTS, ...opts.settings }),
+      logger: silentLogger(),
+      leaseSeconds: opts.leaseSeconds ?? 120,
+      replyPolicy: () => opts.replyPolicy ?? "any",
+      onChange,
+      now: env.now,
+      random: opts.random ?? (() => 0),
+      maxAttempts: opts.maxAttempts,
+      retryBaseMs: opts.retryBaseMs,
+      isAccountAvailable: opts.isAccountAvailable,
+      deadLetters: queue?.reportToQueue === false ? undefined : deadLetters,
+    });
+    return { publisher, accounts, account, client, pause, deadLetters, exhausted, changes: () => changes };
+  }
+
+  return {
+    /** A publisher alone (no dead-letter queue). */
+    build: (opts: PublisherOptions = {}): Promise<PublisherRig> => wire(opts),
+
+    /** A publisher and a dead-letter queue with `settings`. */
+    buildWithQueue: async (settings: DeadLetterSettings, opts: QueueOptions = {}): Promise<QueueRig> => {
+      const rig = await wire(opts, { ...opts, settings });
+      return { ...rig, queue: rig.deadLetters! };
+    },
+
+    /** A post by `author` mentioning us, stored as drafted, with an approved reply due a minute ago. */
+    seedReply: async (
+      accountId: number,
+      author: FakeXUser,
+      opts: { answerable?: boolean; draft?: string } = {},
+    ): Promise<SeededReply> => {
+      seq++;
+      const now = env.now();
+      const post = env.x().addTweet({ authorId: author.id, text: `@replyguy question number ${seq}?` });
+      const [postRow] = await env
+        .db()
+        .insert(posts)
+        .values({
+          tweetId: post.id,
+          authorId: author.id,
+          authorUsername: author.username,
+          text: post.text,
+          source: "mention",
+          sourceDetail: `mentions:${accountId}`,
+          accountId,
+          answerable: opts.answerable ?? true,
+          state: "drafted",
+        })
+        .returning();
+      const draft = opts.draft ?? `Answer number ${seq}: it depends on the workload.`;
+      const [reply] = await env
+        .db()
+        .insert(replies)
+        .values({
+          postTweetId: post.id,
+          accountId,
+          status: "approved",
+          draft,
+          weightedLength: draft.length,
+          expiresAt: new Date(now.getTime() + 24 * HOUR),
+          decidedAt: new Date(now.getTime() - 120_000),
+          scheduledAt: new Date(now.getTime() - 60_000),
+        })
+        .returning();
+      return { post, postRow: postRow!, reply: reply! };
+    },
+
+    /** The reply as stored now (throws when it is gone). */
+    reply: async (id: number): Promise<Reply> => {
+      const row = await findReply(env.db(), id);
+      if (!row) throw new Error(`reply ${id} is gone`);
+      return row;
+    },
+
+    /** Backdates a claim as a dead or stalled worker would leave it. */
+    expireLease: async (id: number): Promise<void> => {
+      await env
+        .db()
+        .update(replies)
+        .set({ leaseUntil: new Date(env.now().getTime() - 1_000) })
+        .where(eq(replies.id, id));
+    },
+  };
+}
