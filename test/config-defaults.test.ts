@@ -22,6 +22,7 @@ const DEFAULTS = {
   replyPolicy: "summoned",
   draftTtlHours: 24,
   publishLeaseSeconds: 120,
+  publishRetryBaseSeconds: 30,
   timeZone: "UTC",
   defaults: {
     persona:

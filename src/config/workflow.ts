@@ -24,6 +24,7 @@ export const workflowConfig = group({
   ),
   draftTtlHours: setting("DRAFT_TTL_HOURS", integer(24, 1, 24 * 30)),
   publishLeaseSeconds: setting("PUBLISH_LEASE_SECONDS", integer(120, 10, 3600)),
+  publishRetryBaseSeconds: setting("PUBLISH_RETRY_BASE_SECONDS", integer(30, 1, 3600)),
   timeZone: setting(
     "BOT_TIMEZONE",
     z.preprocess(

@@ -43,8 +43,6 @@ export async function createWorkflow(deps: {
   isXAvailable: (label: string) => boolean;
   /** Receives what the workflow reports (rate limits, failed publishes and drafts, sessions). */
   notify?: NoticeSink;
-  /** Delay of the first publish retry (default 30 s); each later one doubles it. */
-  publishRetryBaseMs?: number;
 }) {
   const { config, logger } = deps;
   const db = deps.database.db;
@@ -83,7 +81,7 @@ export async function createWorkflow(deps: {
     leaseSeconds: config.publishLeaseSeconds,
     replyPolicy: () => config.replyPolicy,
     onChange: () => cards.sync(),
-    retryBaseMs: deps.publishRetryBaseMs,
+    retryBaseMs: config.publishRetryBaseSeconds * 1000,
     deadLetters,
     notify: deps.notify,
     isAccountAvailable: (id) => {

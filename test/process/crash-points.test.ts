@@ -9,7 +9,7 @@
  *   process sits in the POST holding the claim; after the restart, X `hang`s the reconcile read
  *   (GET /2/users/:id/tweets) the released claim now needs, and the second process dies there too;
  * - after the POST reached X: `commitThenDrop` creates the reply and cuts the connection; the bot
- *   records the outcome as ambiguous (retry in 30 s, reconcile first) and the card says so; then
+ *   records the outcome as ambiguous (retry after PUBLISH_RETRY_BASE_SECONDS, reconcile first) and the card says so; then
  *   kill. (`commitThenDelay`, X holding the answer while the bot dies, is publish-crash.test.ts.)
  * - after marking published: the card says Published; kill, restart, and a second approval goes
  *   through the restarted publisher without posting the first one again.
@@ -110,7 +110,7 @@ describe.concurrent("kill -9 at each point of the publish path (bot process, PGl
       rig,
       async start() {
         const env = testEnvironment(rig.tg, {
-          ...rig.env({ DISCOVERY_CRON: "* * * * * *", PUBLISH_CRON: "* * * * * *" }),
+          ...rig.env({ DISCOVERY_CRON: "* * * * * *", PUBLISH_CRON: "* * * * * *", PUBLISH_RETRY_BASE_SECONDS: "2" }),
           DATA_DIR: dataDir,
           LOG_LEVEL: "info",
         });
@@ -225,7 +225,7 @@ describe.concurrent("kill -9 at each point of the publish path (bot process, PGl
     "after the POST reached X (commitThenDrop, recorded as ambiguous): kill, restart → reconciled, not posted again",
     { timeout: 90_000 },
     async () => {
-      // The long one (its retry is due 30 s after the failure): it starts at once, not after the template.
+      // On an empty DATA_DIR: the first boot creates the database, as a new install does.
       const s = await scenario({ fresh: true });
       const first = await s.start();
       const { mention, card } = await s.mentionCard("@replyguy crash after X took the reply but dropped the answer");
@@ -238,8 +238,8 @@ describe.concurrent("kill -9 at each point of the publish path (bot process, PGl
 
       // The outcome was recorded before the crash: no claim is left to release.
       expect(releasedClaims(await s.start())).toBe(0);
-      // The retry is due 30 s after the failed attempt (publishRetryDelayMs(1)).
-      const published = await s.published(card, 60_000);
+      // The retry is due PUBLISH_RETRY_BASE_SECONDS (2 s here) after the failed attempt.
+      const published = await s.published(card, 30_000);
       expectPublishedOnce(s, mention, published);
       expect(s.requests(POST)).toHaveLength(1);
       expect(s.requests(RECONCILE_READ).filter((r) => r.status === 200).length).toBeGreaterThanOrEqual(1);
