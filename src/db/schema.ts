@@ -104,7 +104,7 @@ export const posts = pgTable(
   (table) => [index("posts_state_idx").on(table.state, table.discoveredAt)],
 );
 
-/** One reply per post: the draft, its approval and its publication (status moves in workflow/reply-states). */
+/** One reply per post: the draft, its approval and its publication (status moves in workflow/replies/, one file each). */
 export const replies = pgTable(
   "replies",
   {
@@ -146,7 +146,7 @@ export const replies = pgTable(
   ],
 );
 
-/** The statuses of a reply; allowed moves live in src/workflow/reply-states.ts. */
+/** The statuses of a reply; allowed moves are declared in src/workflow/reply-states.ts and made in src/workflow/replies/. */
 export type ReplyStatus =
   | "awaiting_approval"
   | "approved"
@@ -242,7 +242,7 @@ export type DeadLetterStatus = "pending" | "retrying" | "retried_successfully" |
 /**
  * The alert outbox, history and dead-letter list in one: `raise()` inserts `pending`, the worker
  * delivers in id order (`delivered`), folds repeats of a delivered alert into it (`merged`, counted
- * in its `repeat_count`) and gives up after its retries (`dead`). Moves live in src/alerts/worker.ts.
+ * in its `repeat_count`) and gives up after its retries (`dead`). Moves live in src/alerts/send-alert.ts and delivery.ts.
  */
 export const alerts = pgTable(
   "alerts",
