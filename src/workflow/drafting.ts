@@ -1,7 +1,8 @@
 import { and, asc, eq, isNull, lte, or, sql } from "drizzle-orm";
 import type { Drafter, PostForDraft } from "../ai/types.js";
 import type { Database } from "../db/database.js";
-import { posts, replies } from "../db/schema.js";
+import { posts } from "../db/schema.js";
+import { createDraftReply } from "./replies/create-reply.js";
 import type { Logger } from "../logger.js";
 import type { NoticeSink } from "./notices.js";
 import type { PauseSwitch } from "./pause.js";
@@ -83,21 +84,15 @@ export async function runDrafting(deps: DraftingDeps): Promise<number[]> {
           .where(and(eq(posts.tweetId, post.tweetId), eq(posts.state, "pending_draft")))
           .returning({ tweetId: posts.tweetId });
         if (claimed.length === 0) return undefined;
-        const [reply] = await tx
-          .insert(replies)
-          .values({
-            postTweetId: post.tweetId,
-            accountId: post.accountId,
-            status: "awaiting_approval",
-            draft: outcome.text,
-            weightedLength: outcome.weightedLength,
-            tooLong: outcome.tooLong,
-            model: outcome.model,
-            expiresAt: new Date(now().getTime() + deps.draftTtlHours * 3_600_000),
-          })
-          .onConflictDoNothing()
-          .returning({ id: replies.id });
-        return reply?.id;
+        return createDraftReply(tx, {
+          postTweetId: post.tweetId,
+          accountId: post.accountId,
+          draft: outcome.text,
+          weightedLength: outcome.weightedLength,
+          tooLong: outcome.tooLong,
+          model: outcome.model,
+          expiresAt: new Date(now().getTime() + deps.draftTtlHours * 3_600_000),
+        });
       });
       if (replyId !== undefined) {
         created.push(replyId);

@@ -62,7 +62,7 @@ describe("reply moves", () => {
   it("only src/workflow/replies/ writes the replies table", () => {
     const root = join(import.meta.dirname, "../../src");
     const writers = sourceFiles(root)
-      .filter((path) => /\.update\(replies\)/.test(readFileSync(path, "utf8")))
+      .filter((path) => /\.(update|insert)\(replies\)/.test(readFileSync(path, "utf8")))
       .map((path) => relative(root, path));
     expect(writers.length).toBeGreaterThan(0);
     expect(writers.filter((path) => !path.startsWith("workflow/replies/"))).toEqual([]);
