@@ -10,6 +10,7 @@ import {
   APIUserAbortError,
   OpenAIError,
 } from "openai";
+import { errorChain, errorCode } from "../kit/error-chain.js";
 import { redactSecrets } from "../logger.js";
 
 /**
@@ -127,11 +128,10 @@ export function retryAfterMsFromHeaders(headers: Headers | undefined, now: numbe
 
 function causeSummary(error: Error): string {
   const parts: string[] = [];
-  let current: unknown = error.cause;
-  for (let depth = 0; depth < 4 && current instanceof Error; depth++) {
-    const code = (current as { code?: unknown }).code;
-    parts.push(typeof code === "string" ? `${code}: ${current.message}` : current.message);
-    current = current.cause;
+  for (const link of errorChain(error.cause, 4)) {
+    if (!(link instanceof Error)) break;
+    const code = errorCode(link);
+    parts.push(code === undefined ? link.message : `${code}: ${link.message}`);
   }
   return parts.join(" <- ");
 }
