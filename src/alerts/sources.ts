@@ -4,6 +4,7 @@
  * `notify: (n) => void alerting.raise(alertFromNotice(n, config.timeZone))`.
  */
 import type { BreakerState } from "../resilience/policy.js";
+import { xPolicyName } from "../resilience/policy-names.js";
 import type { DeadLetter } from "../workflow/dead-letters.js";
 import type { WorkflowNotice } from "../workflow/notices.js";
 import { formatAlertTime } from "./format.js";
@@ -16,7 +17,8 @@ export function alertFromNotice(notice: WorkflowNotice, timeZone: string): Alert
       return {
         type: "rate_limit_exceeded",
         level: SUGGESTED_LEVELS.rate_limit_exceeded,
-        key: `x:${notice.account}`,
+        // Keyed like the account's breaker and /health component, so one name follows an account through the alerts.
+        key: xPolicyName(notice.account),
         message: `X rate-limited account ${notice.account}: nothing goes out from it until ${formatAlertTime(notice.until, timeZone)}.`,
         details: { account: notice.account, until: notice.until.toISOString() },
       };

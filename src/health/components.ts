@@ -4,6 +4,7 @@ import type { Database } from "../db/database.js";
 import { replies } from "../db/schema.js";
 import type { Scheduler } from "../lifecycle/scheduler.js";
 import type { AiActivity } from "../resilience/ai-guard.js";
+import { aiPolicyName, xPolicyName } from "../resilience/policy-names.js";
 import type { ResilienceRegistry } from "../resilience/registry.js";
 import type { XAccounts } from "../workflow/accounts.js";
 import type { DeadLetters } from "../workflow/dead-letters.js";
@@ -31,7 +32,7 @@ async function xAccountHealth(sources: HealthSources, accountId: number): Promis
   const account = sources.accounts.get(accountId);
   const row = (await sources.accounts.rows()).find((r) => r.id === accountId);
   if (!account || !row) return { state: "down", detail: "not registered" };
-  const breaker = sources.registry.policy(`x:${account.label}`, "x").state;
+  const breaker = sources.registry.policy(xPolicyName(account.label), "x").state;
   const limits = account.client.rateLimits();
   const limitKey = limits.has("POST /2/tweets") ? "POST /2/tweets" : limits.keys().next().value;
   const limit = limitKey === undefined ? undefined : limits.get(limitKey);
@@ -57,13 +58,13 @@ export function registerHealthComponents(health: HealthService, sources: HealthS
     }));
   }
   for (const account of sources.accounts.all()) {
-    health.addComponent(`x:${account.label}`, () => xAccountHealth(sources, account.id));
+    health.addComponent(xPolicyName(account.label), () => xAccountHealth(sources, account.id));
   }
 
   health.addComponent("ai", () => {
     if (!config.openai.apiKey) return { state: "not_configured", detail: "set OPENAI_API_KEY" };
     const models = [config.openai.model, ...config.ai.fallbackModels];
-    const states = models.map((model) => registry.policy(`ai:${model}`, "ai").state);
+    const states = models.map((model) => registry.policy(aiPolicyName(model), "ai").state);
     const breakers = models.map((model, i) => `${model} ${states[i]}`);
     const last = sources.aiActivity.last;
     const latency = last ? `last answer ${Math.round(last.latencyMs)} ms (${last.model})` : "no answer yet";
