@@ -1,6 +1,7 @@
 import { Composer } from "grammy";
 import type { BotContext } from "../context.js";
 import { escapeHtml } from "../../text/html.js";
+import { actorOf } from "../filters/actor.js";
 import type { BreakerAdmin, FeatureServices } from "./services.js";
 
 /** Commands of this feature, for /help and the Telegram menu. */
@@ -46,7 +47,7 @@ export function createBreakerFeature(services: Pick<FeatureServices, "breakers">
       await ctx.reply(`No breaker named "${name}". Known: ${known}.`);
       return;
     }
-    ctx.logger.info({ breaker: name, by: ctx.from?.id }, "circuit breaker reset by an admin");
+    ctx.logger.info({ breaker: name, by: actorOf(ctx) }, "circuit breaker reset by an admin");
     await ctx.reply(`✅ Breaker ${name} reset to closed.`);
   });
   return feature;

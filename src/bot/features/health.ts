@@ -4,6 +4,7 @@ import type { HealthReport } from "../../health/health-service.js";
 import { healthCallbacks } from "../callback-data/health.js";
 import type { BotContext } from "../context.js";
 import { escapeHtml } from "../../text/html.js";
+import { actorOf } from "../filters/actor.js";
 import type { BreakerAdmin, FeatureServices } from "./services.js";
 
 const STATUS_ICON = { healthy: "🟢", degraded: "🟡", error: "🔴" } as const;
@@ -70,7 +71,7 @@ export function createHealthFeature(services: Pick<FeatureServices, "health" | "
   feature.callbackQuery(healthCallbacks.breakerReset.filter, async (ctx) => {
     const { name } = healthCallbacks.breakerReset.unpack(ctx.callbackQuery.data);
     const reset = breakers.reset(name);
-    ctx.logger.info({ breaker: name, by: ctx.from.id, reset }, "breaker reset from /health");
+    ctx.logger.info({ breaker: name, by: actorOf(ctx), reset }, "breaker reset from /health");
     await ctx.answerCallbackQuery({ text: reset ? `Breaker ${name} reset.` : `No breaker named ${name}.` });
     await redraw(ctx);
   });

@@ -2,6 +2,7 @@ import { Composer } from "grammy";
 import type { PauseState } from "../../workflow/pause.js";
 import type { BotContext } from "../context.js";
 import { escapeHtml } from "../../text/html.js";
+import { actorOf } from "../filters/actor.js";
 import type { FeatureServices } from "./services.js";
 
 /** The pause commands, for /help and the Telegram command menu. */
@@ -31,18 +32,12 @@ function formatInstant(instant: Date, timeZone: string): string {
 function describeChange(state: PauseState, ctx: BotContext): string {
   let who = "";
   if (state.by !== undefined) {
-    who = state.by === ctx.from?.id ? " by you" : ` by <a href="tg://user?id=${state.by}">user ${state.by}</a>`;
+    who = state.by === actorOf(ctx) ? " by you" : ` by <a href="tg://user?id=${state.by}">user ${state.by}</a>`;
   } else if (state.at !== undefined) {
     who = " by an anonymous admin";
   }
   const when = state.at === undefined ? "" : ` since ${escapeHtml(formatInstant(state.at, ctx.config.timeZone))}`;
   return `${who}${when}`;
-}
-
-/** The admin behind a message; none for an anonymous group admin, whose `from` is a placeholder bot. */
-function actorOf(ctx: BotContext): number | null {
-  if (ctx.msg?.sender_chat !== undefined) return null;
-  return ctx.from?.id ?? null;
 }
 
 /** /pause and /resume: the persisted pause switch. */

@@ -11,6 +11,7 @@ import {
 } from "../../workflow/settings.js";
 import type { BotContext } from "../context.js";
 import { escapeHtml } from "../../text/html.js";
+import { actorOf } from "../filters/actor.js";
 import type { FeatureServices } from "./services.js";
 
 /** The command this feature adds to the menu and /help. */
@@ -73,8 +74,8 @@ export function createSettingsFeature(services: Pick<FeatureServices, "settings"
 
   feature.command("settings", async (ctx) => {
     const [action, rest] = splitFirst(ctx.match);
-    // Anonymous admins act as the admin chat (their `from` is a shared placeholder bot).
-    const changedBy = ctx.senderChat?.id ?? ctx.from?.id;
+    // The audit needs an id: an anonymous admin is recorded as the admin chat the guard admitted them as.
+    const changedBy = actorOf(ctx) ?? ctx.senderChat?.id;
 
     if (action === "") {
       await ctx.reply(await renderSettingsOverview(store, ctx.config.timeZone), { parse_mode: "HTML" });
