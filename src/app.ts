@@ -137,6 +137,7 @@ export async function startApp(
       telegram: telegramActivity,
       version: readVersion(),
       startedAt: new Date(),
+      timeZone: config.timeZone,
     });
     const scheduler = new Scheduler(logger);
     const workflow = await createWorkflow({

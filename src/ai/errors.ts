@@ -12,6 +12,7 @@ import {
 } from "openai";
 import { errorChain, errorCode } from "../kit/error-chain.js";
 import { redactSecrets } from "../logger.js";
+import { clip } from "../text/clip.js";
 
 /**
  * How a failure should be treated by the caller:
@@ -86,7 +87,7 @@ export function safeDetail(text: string, secrets: readonly string[] = []): strin
     .replace(/\bBearer\s+\S+/gi, "Bearer [REDACTED]")
     .replace(/\s+/g, " ")
     .trim();
-  return masked.length > MAX_DETAIL_CHARS ? `${masked.slice(0, MAX_DETAIL_CHARS - 1)}…` : masked;
+  return clip(masked, MAX_DETAIL_CHARS);
 }
 
 /** Parses a Go-style duration as OpenAI sends in x-ratelimit-reset-* ("1s", "6m0s", "250ms", "1h2m3.5s"). */

@@ -8,7 +8,7 @@ import type { Database } from "../db/database.js";
 import { alerts } from "../db/schema.js";
 import type { Logger } from "../logger.js";
 import { redactSecrets } from "../logger.js";
-import { clip } from "./format.js";
+import { clip } from "../text/clip.js";
 import type { AlertDetailValue, AlertInput } from "./types.js";
 
 /** Rows kept in memory while the database is unavailable; past it the oldest are dropped (and counted). */

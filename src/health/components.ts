@@ -8,6 +8,7 @@ import { aiPolicyName, xPolicyName } from "../resilience/policy-names.js";
 import type { ResilienceRegistry } from "../resilience/registry.js";
 import type { XAccounts } from "../workflow/accounts.js";
 import type { DeadLetters } from "../workflow/dead-letters.js";
+import { formatLocalTime } from "../text/time.js";
 import type { PauseSwitch } from "../workflow/pause.js";
 import type { ComponentHealth, HealthService } from "./health-service.js";
 
@@ -24,11 +25,10 @@ export interface HealthSources {
   readonly now?: () => Date;
 }
 
-const hhmm = (at: Date) => at.toISOString().slice(11, 16);
-
 /** One component per X account: session, breaker, and the POST rate-limit window. */
 async function xAccountHealth(sources: HealthSources, accountId: number): Promise<ComponentHealth> {
   const now = (sources.now ?? (() => new Date()))();
+  const hhmm = (at: Date) => formatLocalTime(at, sources.config.timeZone, now);
   const account = sources.accounts.get(accountId);
   const row = (await sources.accounts.rows()).find((r) => r.id === accountId);
   if (!account || !row) return { state: "down", detail: "not registered" };
@@ -40,10 +40,10 @@ async function xAccountHealth(sources: HealthSources, accountId: number): Promis
     row.username ? `@${row.username}` : "identity not resolved yet",
     `session ${row.sessionState === "ok" ? "valid" : "needs attention (401: renew the tokens)"}`,
     `breaker ${breaker}`,
-    limit ? `${limitKey} left ${limit.remaining}/${limit.limit}, resets ${hhmm(limit.resetAt)} UTC` : "no rate-limit data yet",
+    limit ? `${limitKey} left ${limit.remaining}/${limit.limit}, resets ${hhmm(limit.resetAt)}` : "no rate-limit data yet",
   ];
   const rateLimited = row.rateLimitedUntil !== null && row.rateLimitedUntil > now;
-  if (rateLimited) parts.push(`rate limited until ${hhmm(row.rateLimitedUntil!)} UTC`);
+  if (rateLimited) parts.push(`rate limited until ${hhmm(row.rateLimitedUntil!)}`);
   const state = row.sessionState !== "ok" ? "down" : breaker !== "closed" || rateLimited ? "degraded" : "ok";
   return { state, detail: parts.join(", ") };
 }
@@ -51,6 +51,7 @@ async function xAccountHealth(sources: HealthSources, accountId: number): Promis
 /** Registers every component probe of /health and /ready on the health service. */
 export function registerHealthComponents(health: HealthService, sources: HealthSources): void {
   const { config, registry } = sources;
+  const clock = sources.now ?? (() => new Date());
   if (config.x.accounts.length === 0) {
     health.addComponent("x", () => ({
       state: "not_configured",
@@ -88,10 +89,11 @@ export function registerHealthComponents(health: HealthService, sources: HealthS
   });
 
   health.addComponent("jobs", () => {
+    const now = clock();
     const runs = [...sources.scheduler.lastRuns()].map(([name, run]) => {
       if (!run) return `${name} not run yet`;
       const outcome = run.finishedAt === undefined ? "running" : run.error ? `failed (${run.error.slice(0, 80)})` : "ok";
-      return `${name} ${hhmm(run.startedAt)} ${outcome}`;
+      return `${name} ${formatLocalTime(run.startedAt, config.timeZone, now)} ${outcome}`;
     });
     const failed = [...sources.scheduler.lastRuns().values()].some((run) => run?.error !== undefined);
     return { state: failed ? "degraded" : "ok", detail: runs.join("; ") };
@@ -100,7 +102,7 @@ export function registerHealthComponents(health: HealthService, sources: HealthS
   health.addComponent("workflow", async () => {
     const state = await sources.pause.state();
     return state.paused
-      ? { state: "degraded", detail: `paused since ${state.at?.toISOString() ?? "?"}: nothing is discovered or published` }
+      ? { state: "degraded", detail: `paused since ${state.at ? formatLocalTime(state.at, config.timeZone, clock()) : "?"}: nothing is discovered or published` }
       : { state: "ok", detail: "running" };
   });
 

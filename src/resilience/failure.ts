@@ -2,6 +2,7 @@ import { BrokenCircuitError, IsolatedCircuitError, TaskCancelledError } from "co
 import { AiError } from "../ai/errors.js";
 import { XApiError } from "../x/errors.js";
 import { errorCode, findInChain } from "../kit/error-chain.js";
+import { clip } from "../text/clip.js";
 
 /** How a failure is handled: retried and counted by the breaker, waited out, or given up. */
 export type FailureKind = "transient" | "rate_limited" | "permanent";
@@ -90,7 +91,7 @@ export function classifyFailure(error: unknown): Failure {
     return failure("transient", "database_unavailable", "the database cannot be reached");
   }
   const message = error instanceof Error ? error.message : String(error);
-  return failure("permanent", "unexpected", message.slice(0, 300));
+  return failure("permanent", "unexpected", clip(message, 300));
 }
 
 /**

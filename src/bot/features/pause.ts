@@ -2,6 +2,7 @@ import { Composer } from "grammy";
 import type { PauseState } from "../../workflow/pause.js";
 import type { BotContext } from "../context.js";
 import { escapeHtml } from "../../text/html.js";
+import { formatDateTime } from "../../text/time.js";
 import { actorOf } from "../filters/actor.js";
 import type { FeatureServices } from "./services.js";
 
@@ -14,20 +15,6 @@ export const PAUSE_COMMANDS = [
 /** What the pause feature needs. */
 export type PauseFeatureDependencies = Pick<FeatureServices, "pause">;
 
-/** "3 Mar 2025, 14:05 (Europe/Berlin)": an instant as the admins' clock shows it. */
-function formatInstant(instant: Date, timeZone: string): string {
-  const local = new Intl.DateTimeFormat("en-GB", {
-    timeZone,
-    day: "numeric",
-    month: "short",
-    year: "numeric",
-    hour: "2-digit",
-    minute: "2-digit",
-    hourCycle: "h23",
-  }).format(instant);
-  return `${local} (${timeZone})`;
-}
-
 /** " by you since …" — who made the change behind `state` and when, as far as it is known. */
 function describeChange(state: PauseState, ctx: BotContext): string {
   let who = "";
@@ -36,7 +23,7 @@ function describeChange(state: PauseState, ctx: BotContext): string {
   } else if (state.at !== undefined) {
     who = " by an anonymous admin";
   }
-  const when = state.at === undefined ? "" : ` since ${escapeHtml(formatInstant(state.at, ctx.config.timeZone))}`;
+  const when = state.at === undefined ? "" : ` since ${escapeHtml(formatDateTime(state.at, ctx.config.timeZone))}`;
   return `${who}${when}`;
 }
 

@@ -1,17 +1,15 @@
 import { createConversation } from "@grammyjs/conversations";
 import { Composer, type Context } from "grammy";
-import { formatLocalTime } from "../../workflow/schedule.js";
+import { formatLocalTime } from "../../text/time.js";
 import { reviewCallbacks } from "../callback-data/review.js";
 import type { BotContext } from "../context.js";
 import { createEditDraftConversation, EDIT_DRAFT_CONVERSATION } from "../conversations/edit-draft.js";
 import { actorOf } from "../filters/actor.js";
 import type { FeatureServices } from "./services.js";
+import { clipAnswer } from "../../text/clip.js";
 
 /** What the card buttons need. */
 export type ReviewFeatureDeps = Pick<FeatureServices, "review">;
-
-/** Telegram's limit on callback answers. */
-const ANSWER_MAX = 200;
 
 /** The card buttons: Approve, Reject, Edit (a conversation), Regenerate. Every press is answered. */
 export function createReviewFeature(deps: ReviewFeatureDeps): Composer<BotContext> {
@@ -23,7 +21,7 @@ export function createReviewFeature(deps: ReviewFeatureDeps): Composer<BotContex
   // Reached only when no edit is in progress (the conversation consumes /cancel otherwise).
   feature.command("cancel", (ctx) => ctx.reply("Nothing to cancel."));
 
-  const answer = (ctx: BotContext, text: string) => ctx.answerCallbackQuery({ text: text.slice(0, ANSWER_MAX) });
+  const answer = (ctx: BotContext, text: string) => ctx.answerCallbackQuery({ text: clipAnswer(text) });
 
   feature.callbackQuery(reviewCallbacks.approve.filter, async (ctx) => {
     const { replyId, version } = reviewCallbacks.approve.unpack(ctx.callbackQuery.data);
