@@ -6,7 +6,7 @@
 //   workflow     src/workflow                (the reply pipeline; knows no surface)
 //   mechanisms   src/resilience, src/lifecycle
 //   adapters     src/x, src/ai, src/db       (outside services behind small ports)
-//   foundation   src/text, src/config.ts + src/config/, src/logger.ts, src/env-file.ts
+//   foundation   src/text, src/kit, src/config.ts + src/config/, src/logger.ts, src/env-file.ts
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
   forbidden: [
@@ -69,9 +69,9 @@ module.exports = {
     {
       name: "foundation-is-a-leaf",
       severity: "error",
-      comment: "text/, config (config.ts and config/), logger and env-file import nothing of ours but each other.",
-      from: { path: "^src/(text/|config/|config\\.ts|logger\\.ts|env-file\\.ts)" },
-      to: { path: "^src/", pathNot: "^src/(text/|config/|config\\.ts|logger\\.ts|env-file\\.ts)" },
+      comment: "text/, kit/, config (config.ts and config/), logger and env-file import nothing of ours but each other.",
+      from: { path: "^src/(text/|kit/|config/|config\\.ts|logger\\.ts|env-file\\.ts)" },
+      to: { path: "^src/", pathNot: "^src/(text/|kit/|config/|config\\.ts|logger\\.ts|env-file\\.ts)" },
     },
     {
       name: "not-to-test",

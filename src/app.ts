@@ -31,6 +31,7 @@ import { buildHealthDigest } from "./health/digest.js";
 import { createMetrics } from "./http/metrics.js";
 import { AiActivity } from "./resilience/ai-guard.js";
 import { databaseBreakerStore } from "./resilience/breaker-store.js";
+import { xPolicyName } from "./resilience/policy-names.js";
 import { classifyFailure } from "./resilience/failure.js";
 import { ResilienceRegistry } from "./resilience/registry.js";
 import { policySettingsFromConfig } from "./resilience/settings.js";
@@ -136,6 +137,7 @@ export async function startApp(
       telegram: telegramActivity,
       version: readVersion(),
       startedAt: new Date(),
+      timeZone: config.timeZone,
     });
     const scheduler = new Scheduler(logger);
     const workflow = await createWorkflow({
@@ -148,7 +150,7 @@ export async function startApp(
       publishNow: () => scheduler.runNow(JOBS.publish),
       onDeadLetterExhausted: (entry) => void alerting.raise(alertFromDeadLetter(entry)),
       notify: (notice) => void alerting.raise(alertFromNotice(notice, config.timeZone)),
-      isXAvailable: (label) => registry.policy(`x:${label}`, "x").isAvailable(),
+      isXAvailable: (label) => registry.policy(xPolicyName(label), "x").isAvailable(),
     });
     const bot = createBot({
       config,

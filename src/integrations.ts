@@ -3,6 +3,7 @@ import type { Drafter } from "./ai/types.js";
 import type { Config } from "./config.js";
 import { createAiGuard, type AiActivity } from "./resilience/ai-guard.js";
 import type { ResilienceRegistry } from "./resilience/registry.js";
+import { xPolicyName } from "./resilience/policy-names.js";
 import { resilientXClient } from "./resilience/resilient-x-client.js";
 import { createXAccountClient } from "./x/twitter-client.js";
 import type { XAccountClient } from "./x/types.js";
@@ -16,7 +17,7 @@ export function xClientsFromConfig(config: Config, registry: ResilienceRegistry)
       credentials,
       requestTimeoutMs: config.resilience.xRequestTimeoutMs,
     });
-    clients.set(label, resilientXClient(client, registry.policy(`x:${label}`, "x")));
+    clients.set(label, resilientXClient(client, registry.policy(xPolicyName(label), "x")));
   }
   return clients;
 }

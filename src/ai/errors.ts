@@ -10,7 +10,9 @@ import {
   APIUserAbortError,
   OpenAIError,
 } from "openai";
+import { errorChain, errorCode } from "../kit/error-chain.js";
 import { redactSecrets } from "../logger.js";
+import { clip } from "../text/clip.js";
 
 /**
  * How a failure should be treated by the caller:
@@ -85,7 +87,7 @@ export function safeDetail(text: string, secrets: readonly string[] = []): strin
     .replace(/\bBearer\s+\S+/gi, "Bearer [REDACTED]")
     .replace(/\s+/g, " ")
     .trim();
-  return masked.length > MAX_DETAIL_CHARS ? `${masked.slice(0, MAX_DETAIL_CHARS - 1)}…` : masked;
+  return clip(masked, MAX_DETAIL_CHARS);
 }
 
 /** Parses a Go-style duration as OpenAI sends in x-ratelimit-reset-* ("1s", "6m0s", "250ms", "1h2m3.5s"). */
@@ -127,11 +129,10 @@ export function retryAfterMsFromHeaders(headers: Headers | undefined, now: numbe
 
 function causeSummary(error: Error): string {
   const parts: string[] = [];
-  let current: unknown = error.cause;
-  for (let depth = 0; depth < 4 && current instanceof Error; depth++) {
-    const code = (current as { code?: unknown }).code;
-    parts.push(typeof code === "string" ? `${code}: ${current.message}` : current.message);
-    current = current.cause;
+  for (const link of errorChain(error.cause, 4)) {
+    if (!(link instanceof Error)) break;
+    const code = errorCode(link);
+    parts.push(code === undefined ? link.message : `${code}: ${link.message}`);
   }
   return parts.join(" <- ");
 }

@@ -75,7 +75,7 @@ export function createAlerting(deps: AlertingDeps): Alerting {
     state,
     outbox,
     router,
-    sendAlert: createSendAlert({ db, logger, now, dedup: createDedup({ db, windowMs, now }), router, gate, attempt }),
+    sendAlert: createSendAlert({ db, logger, now, dedup: createDedup({ db, windowMs, now }), router, gate, attempt, timeZone: config.timeZone }),
     showRepeats: createRepeatShower({ db, logger, now, windowMs, drivers, gate, attempt }),
     prune: createPruner(db, now),
   });

@@ -4,9 +4,9 @@
  */
 import nodemailer from "nodemailer";
 import { redactSecrets } from "../logger.js";
+import { clip } from "../text/clip.js";
 import {
   alertWebhookPayload,
-  clip,
   formatAlertHtml,
   formatAlertSubject,
   formatAlertText,

@@ -14,6 +14,7 @@ import type { ShowRepeats } from "./repeats.js";
 import type { Router } from "./routing.js";
 import type { SendAlert } from "./send-alert.js";
 import type { AlertState } from "./state.js";
+import { singleFlight } from "../kit/single-flight.js";
 
 /** Alerts handled per run at most (the rest wait for the next run). */
 const MAX_ALERTS_PER_RUN = 50;
@@ -51,7 +52,6 @@ export interface DeliveryWorkerDeps {
 export function createDeliveryWorker(deps: DeliveryWorkerDeps): () => Promise<DeliveryRunResult> {
   const { db, logger, now, state } = deps;
   const owner = randomUUID();
-  let running: Promise<DeliveryRunResult> | undefined;
 
   async function run(): Promise<DeliveryRunResult> {
     const result: DeliveryRunResult = { delivered: 0, merged: 0, failed: 0, dead: 0, updated: 0, blocked: false, skipped: false };
@@ -89,10 +89,5 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): () => Promise<De
     return result;
   }
 
-  return () => {
-    running ??= run().finally(() => {
-      running = undefined;
-    });
-    return running;
-  };
+  return singleFlight(run);
 }

@@ -5,7 +5,9 @@
  * half by the clip would otherwise leak its first half) and is escaped for Telegram's HTML. Values
  * are bounded so that an error body pasted into `details` cannot blow the 4096-character limit.
  */
+import { clip, clipHtml } from "../text/clip.js";
 import { escapeHtml } from "../text/html.js";
+import { formatTimestamp } from "../text/time.js";
 import { redactSecrets } from "../logger.js";
 import type { AlertLevel } from "./types.js";
 
@@ -49,43 +51,6 @@ const LEVEL_ICON = {
   critical: "🚨",
 } as const satisfies Record<AlertLevel, string>;
 
-const ELLIPSIS = "…";
-
-/** Cuts `text` to at most `max` characters, marking the cut. */
-export function clip(text: string, max: number): string {
-  if (text.length <= max) return text;
-  return `${text.slice(0, Math.max(0, max - 1))}${ELLIPSIS}`;
-}
-
-/** Escapes `text` for Telegram HTML and cuts it so the escaped result is at most `max` characters. */
-function escapeClip(text: string, max: number): string {
-  const escaped = escapeHtml(text);
-  if (escaped.length <= max) return escaped;
-  let out = "";
-  for (const char of text) {
-    const piece = escapeHtml(char);
-    if (out.length + piece.length > max - 1) break;
-    out += piece;
-  }
-  return `${out}${ELLIPSIS}`;
-}
-
-/** An instant on the admins' wall clock, with the seconds: "2025-07-01 14:00:05 (Europe/Berlin)". */
-export function formatAlertTime(at: Date, timeZone: string): string {
-  const parts = new Intl.DateTimeFormat("en-CA", {
-    timeZone,
-    year: "numeric",
-    month: "2-digit",
-    day: "2-digit",
-    hour: "2-digit",
-    minute: "2-digit",
-    second: "2-digit",
-    hourCycle: "h23",
-  }).formatToParts(at);
-  const part = (type: Intl.DateTimeFormatPartTypes) => parts.find((p) => p.type === type)?.value ?? "??";
-  return `${part("year")}-${part("month")}-${part("day")} ${part("hour")}:${part("minute")}:${part("second")} (${timeZone})`;
-}
-
 interface CleanAlert {
   readonly level: string;
   readonly type: string;
@@ -113,7 +78,7 @@ function clean(alert: AlertView, options: FormatOptions): CleanAlert {
     );
   const repeat =
     alert.repeatCount > 0
-      ? `×${alert.repeatCount} more${alert.lastRepeatAt ? ` (last ${formatAlertTime(alert.lastRepeatAt, options.timeZone)})` : ""}`
+      ? `×${alert.repeatCount} more${alert.lastRepeatAt ? ` (last ${formatTimestamp(alert.lastRepeatAt, options.timeZone)})` : ""}`
       : undefined;
   return {
     level: alert.level.toUpperCase(),
@@ -122,7 +87,7 @@ function clean(alert: AlertView, options: FormatOptions): CleanAlert {
     message: clip(redact(alert.message).trim(), MAX_MESSAGE_CHARS),
     details,
     hiddenDetails: Math.max(0, entries.length - MAX_DETAILS),
-    time: formatAlertTime(alert.occurredAt, options.timeZone),
+    time: formatTimestamp(alert.occurredAt, options.timeZone),
     repeat,
   };
 }
@@ -138,7 +103,7 @@ export function formatAlertHtml(alert: AlertView, options: FormatOptions, note?:
     `🕒 ${escapeHtml(c.time)}`,
     ...(note ? [escapeHtml(note)] : []),
     "",
-    escapeClip(c.message, 2_000),
+    clipHtml(c.message, 2_000),
   ];
   const tail = c.repeat ? ["", `🔁 <b>${escapeHtml(c.repeat)}</b>`] : [];
   const fixed = [...head, ...tail].join("\n").length;
@@ -147,7 +112,7 @@ export function formatAlertHtml(alert: AlertView, options: FormatOptions, note?:
   let used = 0;
   let hidden = c.hiddenDetails;
   for (const [index, [key, value]] of c.details.entries()) {
-    const line = `<i>${escapeHtml(key)}</i>: ${escapeClip(value, MAX_DETAIL_CHARS * 5)}`;
+    const line = `<i>${escapeHtml(key)}</i>: ${clipHtml(value, MAX_DETAIL_CHARS * 5)}`;
     if (used + line.length + 1 > budget) {
       hidden += c.details.length - index;
       break;
@@ -157,7 +122,7 @@ export function formatAlertHtml(alert: AlertView, options: FormatOptions, note?:
   }
   if (hidden > 0) lines.push(`<i>… ${hidden} more details</i>`);
   const text = [...head, ...(lines.length ? ["", ...lines] : []), ...tail].join("\n");
-  return text.length <= TELEGRAM_TEXT_LIMIT ? text : escapeClip(`${c.level} ${c.type}: ${c.message}`, TELEGRAM_TEXT_LIMIT);
+  return text.length <= TELEGRAM_TEXT_LIMIT ? text : clipHtml(`${c.level} ${c.type}: ${c.message}`, TELEGRAM_TEXT_LIMIT);
 }
 
 /** The alert as plain text (e-mail body, webhook `text`). */

@@ -8,8 +8,9 @@ import type { Database } from "../db/database.js";
 import { alerts } from "../db/schema.js";
 import type { Logger } from "../logger.js";
 import { redactSecrets } from "../logger.js";
-import { clip } from "./format.js";
+import { clip } from "../text/clip.js";
 import type { AlertDetailValue, AlertInput } from "./types.js";
+import { singleFlight } from "../kit/single-flight.js";
 
 /** Rows kept in memory while the database is unavailable; past it the oldest are dropped (and counted). */
 export const ALERT_BUFFER_LIMIT = 500;
@@ -51,7 +52,6 @@ export function createOutbox(deps: { db: Database; logger: Logger; now: () => Da
   const { db, logger } = deps;
   const queue: AlertRow[] = [];
   let note: { row: AlertRow; lost: number } | undefined;
-  let draining: Promise<void> | undefined;
   let buffering = false;
 
   /**
@@ -103,14 +103,9 @@ export function createOutbox(deps: { db: Database; logger: Logger; now: () => Da
   }
 
   /** Inserts what is queued, one drain at a time; never rejects. */
-  function drain(): Promise<void> {
-    draining ??= insertQueued()
-      .catch((error: unknown) => logger.error({ err: error }, "alert outbox drain failed"))
-      .finally(() => {
-        draining = undefined;
-      });
-    return draining;
-  }
+  const drain = singleFlight(() =>
+    insertQueued().catch((error: unknown) => logger.error({ err: error }, "alert outbox drain failed")),
+  );
 
   return {
     /** Queues rows (in order) and inserts them; resolves once stored or buffered. */

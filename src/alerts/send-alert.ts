@@ -10,6 +10,7 @@ import type { Database } from "../db/database.js";
 import { alerts } from "../db/schema.js";
 import type { Logger } from "../logger.js";
 import { exponentialBackoffMs } from "../resilience/backoff.js";
+import { formatTimestamp } from "../text/time.js";
 import type { ChannelAttempt } from "./channel-attempt.js";
 import type { ChannelGate } from "./channel-gate.js";
 import { ChannelError } from "./channels.js";
@@ -44,6 +45,8 @@ export interface SendAlertDeps {
   readonly router: Router;
   readonly gate: ChannelGate;
   readonly attempt: ChannelAttempt;
+  /** The admins' zone, for the times in the delivery errors they read in /alerts. */
+  readonly timeZone: string;
 }
 
 /** Builds the {@link SendAlert} of the delivery worker. */
@@ -96,7 +99,7 @@ export function createSendAlert(deps: SendAlertDeps): SendAlert {
       const rest = deps.gate.restEnd(channel, now().getTime());
       if (rest !== undefined) {
         earliestRest = Math.min(earliestRest, rest);
-        errors.push(`${channel}: resting until ${new Date(rest).toISOString()}`);
+        errors.push(`${channel}: resting until ${formatTimestamp(new Date(rest), deps.timeZone)}`);
         continue;
       }
       try {

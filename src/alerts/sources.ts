@@ -4,9 +4,10 @@
  * `notify: (n) => void alerting.raise(alertFromNotice(n, config.timeZone))`.
  */
 import type { BreakerState } from "../resilience/policy.js";
+import { xPolicyName } from "../resilience/policy-names.js";
+import { formatTimestamp } from "../text/time.js";
 import type { DeadLetter } from "../workflow/dead-letters.js";
 import type { WorkflowNotice } from "../workflow/notices.js";
-import { formatAlertTime } from "./format.js";
 import { SUGGESTED_LEVELS, type AlertInput } from "./types.js";
 
 /** The alert of a workflow notice (rate limit, session expired or recovered, failed publish or draft). */
@@ -16,8 +17,9 @@ export function alertFromNotice(notice: WorkflowNotice, timeZone: string): Alert
       return {
         type: "rate_limit_exceeded",
         level: SUGGESTED_LEVELS.rate_limit_exceeded,
-        key: `x:${notice.account}`,
-        message: `X rate-limited account ${notice.account}: nothing goes out from it until ${formatAlertTime(notice.until, timeZone)}.`,
+        // Keyed like the account's breaker and /health component, so one name follows an account through the alerts.
+        key: xPolicyName(notice.account),
+        message: `X rate-limited account ${notice.account}: nothing goes out from it until ${formatTimestamp(notice.until, timeZone)}.`,
         details: { account: notice.account, until: notice.until.toISOString() },
       };
     case "session_expired":

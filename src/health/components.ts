@@ -4,9 +4,11 @@ import type { Database } from "../db/database.js";
 import { replies } from "../db/schema.js";
 import type { Scheduler } from "../lifecycle/scheduler.js";
 import type { AiActivity } from "../resilience/ai-guard.js";
+import { aiPolicyName, xPolicyName } from "../resilience/policy-names.js";
 import type { ResilienceRegistry } from "../resilience/registry.js";
 import type { XAccounts } from "../workflow/accounts.js";
 import type { DeadLetters } from "../workflow/dead-letters.js";
+import { formatLocalTime } from "../text/time.js";
 import type { PauseSwitch } from "../workflow/pause.js";
 import type { ComponentHealth, HealthService } from "./health-service.js";
 
@@ -23,15 +25,14 @@ export interface HealthSources {
   readonly now?: () => Date;
 }
 
-const hhmm = (at: Date) => at.toISOString().slice(11, 16);
-
 /** One component per X account: session, breaker, and the POST rate-limit window. */
 async function xAccountHealth(sources: HealthSources, accountId: number): Promise<ComponentHealth> {
   const now = (sources.now ?? (() => new Date()))();
+  const hhmm = (at: Date) => formatLocalTime(at, sources.config.timeZone, now);
   const account = sources.accounts.get(accountId);
   const row = (await sources.accounts.rows()).find((r) => r.id === accountId);
   if (!account || !row) return { state: "down", detail: "not registered" };
-  const breaker = sources.registry.policy(`x:${account.label}`, "x").state;
+  const breaker = sources.registry.policy(xPolicyName(account.label), "x").state;
   const limits = account.client.rateLimits();
   const limitKey = limits.has("POST /2/tweets") ? "POST /2/tweets" : limits.keys().next().value;
   const limit = limitKey === undefined ? undefined : limits.get(limitKey);
@@ -39,10 +40,10 @@ async function xAccountHealth(sources: HealthSources, accountId: number): Promis
     row.username ? `@${row.username}` : "identity not resolved yet",
     `session ${row.sessionState === "ok" ? "valid" : "needs attention (401: renew the tokens)"}`,
     `breaker ${breaker}`,
-    limit ? `${limitKey} left ${limit.remaining}/${limit.limit}, resets ${hhmm(limit.resetAt)} UTC` : "no rate-limit data yet",
+    limit ? `${limitKey} left ${limit.remaining}/${limit.limit}, resets ${hhmm(limit.resetAt)}` : "no rate-limit data yet",
   ];
   const rateLimited = row.rateLimitedUntil !== null && row.rateLimitedUntil > now;
-  if (rateLimited) parts.push(`rate limited until ${hhmm(row.rateLimitedUntil!)} UTC`);
+  if (rateLimited) parts.push(`rate limited until ${hhmm(row.rateLimitedUntil!)}`);
   const state = row.sessionState !== "ok" ? "down" : breaker !== "closed" || rateLimited ? "degraded" : "ok";
   return { state, detail: parts.join(", ") };
 }
@@ -50,6 +51,7 @@ async function xAccountHealth(sources: HealthSources, accountId: number): Promis
 /** Registers every component probe of /health and /ready on the health service. */
 export function registerHealthComponents(health: HealthService, sources: HealthSources): void {
   const { config, registry } = sources;
+  const clock = sources.now ?? (() => new Date());
   if (config.x.accounts.length === 0) {
     health.addComponent("x", () => ({
       state: "not_configured",
@@ -57,13 +59,13 @@ export function registerHealthComponents(health: HealthService, sources: HealthS
     }));
   }
   for (const account of sources.accounts.all()) {
-    health.addComponent(`x:${account.label}`, () => xAccountHealth(sources, account.id));
+    health.addComponent(xPolicyName(account.label), () => xAccountHealth(sources, account.id));
   }
 
   health.addComponent("ai", () => {
     if (!config.openai.apiKey) return { state: "not_configured", detail: "set OPENAI_API_KEY" };
     const models = [config.openai.model, ...config.ai.fallbackModels];
-    const states = models.map((model) => registry.policy(`ai:${model}`, "ai").state);
+    const states = models.map((model) => registry.policy(aiPolicyName(model), "ai").state);
     const breakers = models.map((model, i) => `${model} ${states[i]}`);
     const last = sources.aiActivity.last;
     const latency = last ? `last answer ${Math.round(last.latencyMs)} ms (${last.model})` : "no answer yet";
@@ -87,10 +89,11 @@ export function registerHealthComponents(health: HealthService, sources: HealthS
   });
 
   health.addComponent("jobs", () => {
+    const now = clock();
     const runs = [...sources.scheduler.lastRuns()].map(([name, run]) => {
       if (!run) return `${name} not run yet`;
       const outcome = run.finishedAt === undefined ? "running" : run.error ? `failed (${run.error.slice(0, 80)})` : "ok";
-      return `${name} ${hhmm(run.startedAt)} ${outcome}`;
+      return `${name} ${formatLocalTime(run.startedAt, config.timeZone, now)} ${outcome}`;
     });
     const failed = [...sources.scheduler.lastRuns().values()].some((run) => run?.error !== undefined);
     return { state: failed ? "degraded" : "ok", detail: runs.join("; ") };
@@ -99,7 +102,7 @@ export function registerHealthComponents(health: HealthService, sources: HealthS
   health.addComponent("workflow", async () => {
     const state = await sources.pause.state();
     return state.paused
-      ? { state: "degraded", detail: `paused since ${state.at?.toISOString() ?? "?"}: nothing is discovered or published` }
+      ? { state: "degraded", detail: `paused since ${state.at ? formatLocalTime(state.at, config.timeZone, clock()) : "?"}: nothing is discovered or published` }
       : { state: "ok", detail: "running" };
   });
 

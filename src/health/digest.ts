@@ -1,5 +1,6 @@
 import type { Database } from "../db/database.js";
 import { escapeHtml } from "../text/html.js";
+import { formatDay } from "../text/time.js";
 import { countsBetween, localDayStart } from "../workflow/stats.js";
 import type { HealthService } from "./health-service.js";
 
@@ -18,7 +19,7 @@ export async function buildHealthDigest(deps: {
   const to = localDayStart(now, deps.timeZone);
   const counts = await countsBetween(deps.db, from, to);
   const report = await deps.health.report();
-  const day = new Intl.DateTimeFormat("en-GB", { timeZone: deps.timeZone, weekday: "short", day: "numeric", month: "short" }).format(from);
+  const day = formatDay(from, deps.timeZone);
   const problems = Object.entries(report.components).filter(([, c]) => c.state !== "ok");
   return [
     `📊 <b>Daily digest</b> — ${escapeHtml(day)} (${escapeHtml(deps.timeZone)})`,

@@ -1,4 +1,5 @@
 import type { DatabaseHandle } from "../db/database.js";
+import { formatLocalClock } from "../text/time.js";
 import { withTimeout } from "./with-timeout.js";
 
 /** Overall verdict: `error` when the bot cannot work, `degraded` when part of it cannot. */
@@ -55,6 +56,8 @@ export function createHealthService(deps: {
   telegram: TelegramActivity;
   version: string;
   startedAt: Date;
+  /** The admins' zone, for the times in the human-readable details. */
+  timeZone: string;
   now?: () => Date;
 }) {
   const now = deps.now ?? (() => new Date());
@@ -67,7 +70,7 @@ export function createHealthService(deps: {
   probes.set("telegram", () => {
     const last = deps.telegram.lastSuccess;
     return last
-      ? { state: "ok", detail: `last API success ${last.toISOString()}` }
+      ? { state: "ok", detail: `last API success ${formatLocalClock(last, deps.timeZone, now())}` }
       : { state: "down", detail: "no successful API call yet" };
   });
 

@@ -1,6 +1,7 @@
 import { BrokenCircuitError, IsolatedCircuitError, TaskCancelledError } from "cockatiel";
 import { AiError } from "../ai/errors.js";
 import type { ModelGuard } from "../ai/model-chain.js";
+import { aiPolicyName } from "./policy-names.js";
 import type { ResilienceRegistry } from "./registry.js";
 
 /** The latest successful AI call, for /health. */
@@ -26,7 +27,7 @@ export function createAiGuard(registry: ResilienceRegistry, activity?: AiActivit
   return async (model, call) => {
     const started = performance.now();
     try {
-      const answer = await registry.policy(`ai:${model}`, "ai").execute(call);
+      const answer = await registry.policy(aiPolicyName(model), "ai").execute(call);
       activity?.record(model, performance.now() - started);
       return answer;
     } catch (error) {

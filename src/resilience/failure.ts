@@ -1,6 +1,8 @@
 import { BrokenCircuitError, IsolatedCircuitError, TaskCancelledError } from "cockatiel";
 import { AiError } from "../ai/errors.js";
 import { XApiError } from "../x/errors.js";
+import { errorCode, findInChain } from "../kit/error-chain.js";
+import { clip } from "../text/clip.js";
 
 /** How a failure is handled: retried and counted by the breaker, waited out, or given up. */
 export type FailureKind = "transient" | "rate_limited" | "permanent";
@@ -37,19 +39,14 @@ const DATABASE_DOWN_CODES = new Set([
   "57P03",
 ]);
 
-function errorCode(error: unknown): string | undefined {
-  if (typeof error !== "object" || error === null || !("code" in error)) return undefined;
-  return typeof error.code === "string" ? error.code : undefined;
-}
-
 /** True when the error says the database cannot be reached (drizzle wraps the driver's error as `cause`). */
 export function isDatabaseUnavailable(error: unknown): boolean {
-  for (let current: unknown = error, depth = 0; current && depth < 5; depth++) {
-    const code = errorCode(current);
-    if (code && (DATABASE_DOWN_CODES.has(code) || code.startsWith("08"))) return true;
-    current = typeof current === "object" && "cause" in current ? current.cause : undefined;
-  }
-  return false;
+  return (
+    findInChain(error, (link) => {
+      const code = errorCode(link);
+      return code !== undefined && (DATABASE_DOWN_CODES.has(code) || code.startsWith("08"));
+    }) !== undefined
+  );
 }
 
 const failure = (kind: FailureKind, reason: string, message: string, extra: Partial<Failure> = {}): Failure => ({
@@ -94,7 +91,7 @@ export function classifyFailure(error: unknown): Failure {
     return failure("transient", "database_unavailable", "the database cannot be reached");
   }
   const message = error instanceof Error ? error.message : String(error);
-  return failure("permanent", "unexpected", message.slice(0, 300));
+  return failure("permanent", "unexpected", clip(message, 300));
 }
 
 /**

@@ -6,6 +6,7 @@ import type { Post } from "./drafting.js";
 import type { PauseSwitch } from "./pause.js";
 import { markCardDrawn } from "./replies/card-state.js";
 import type { Reply } from "./reply-states.js";
+import { singleFlight } from "../kit/single-flight.js";
 
 /** Everything a card shows: the reply, its post, and the context it is shown in. */
 export interface CardView {
@@ -46,9 +47,6 @@ const BATCH_SIZE = 25;
  * serialised in-process so two triggers never send the same card twice.
  */
 export function createCardSync(deps: CardSyncDeps): { sync(): Promise<number> } {
-  let running: Promise<number> | undefined;
-  let again = false;
-
   async function once(): Promise<number> {
     const now = deps.now ?? (() => new Date());
     const stale = await deps.db
@@ -86,27 +84,18 @@ export function createCardSync(deps: CardSyncDeps): { sync(): Promise<number> } 
     return synced;
   }
 
-  return {
-    async sync() {
-      if (running) {
-        again = true;
-        return running;
-      }
-      running = (async () => {
-        let total = 0;
-        try {
-          let synced: number;
-          do {
-            again = false;
-            synced = await once();
-            total += synced;
-          } while (again || synced === BATCH_SIZE);
-        } finally {
-          running = undefined;
-        }
-        return total;
-      })();
-      return running;
-    },
-  };
+  /** Batches until one comes back short (a full batch may have more behind it). */
+  async function drain(): Promise<number> {
+    let total = 0;
+    let synced: number;
+    do {
+      synced = await once();
+      total += synced;
+    } while (synced === BATCH_SIZE);
+    return total;
+  }
+
+  // A change that lands mid-sync may have missed this pass's SELECT: it must get a pass of its own.
+  const sync = singleFlight(drain, { rerun: true, combine: (total, next) => total + next });
+  return { sync };
 }

@@ -1,10 +1,12 @@
 /**
- * When an approved reply goes out, and how instants read on the admins' wall clock.
+ * When an approved reply goes out (the wall-clock reading itself, and every displayed time, is in text/time.ts).
  *
  * Pure functions over `Date` and `Intl`: no I/O, no clock of their own (callers pass `now`), so the
  * maths is testable with fixed instants. Every wall-clock question goes through the IANA zone
  * data of `Intl`, which keeps DST changes and non-hour offsets (Asia/Kolkata, +05:30) right.
  */
+
+import { wallClock, type WallClock } from "../text/time.js";
 
 const MINUTE_MS = 60_000;
 const DAY_MINUTES = 24 * 60;
@@ -86,79 +88,10 @@ function quietWindowEnd(instant: number, window: QuietWindow, timeZone: string):
   return wallClockToInstant({ ...wall, day: wall.day + dayOffset }, end, timeZone, instant);
 }
 
-/**
- * Formats an instant for admins: "14:05 (Europe/Berlin)" when it falls on the same local day as
- * `now`, else "Tue 24 Nov 14:05 (Europe/Berlin)".
- */
-export function formatLocalTime(at: Date, timeZone: string, now: Date = new Date()): string {
-  const wall = wallClock(at.getTime(), timeZone);
-  const today = wallClock(now.getTime(), timeZone);
-  const time = `${pad(wall.hour)}:${pad(wall.minute)} (${timeZone})`;
-  if (wall.year === today.year && wall.month === today.month && wall.day === today.day) return time;
-  return `${wall.weekday} ${wall.day} ${wall.monthName} ${time}`;
-}
-
 /** The instant the local calendar day of `at` began in `timeZone` (the lower bound of "today"). */
 export function localDayStart(at: Date, timeZone: string): Date {
   const wall = wallClock(at.getTime(), timeZone);
   return new Date(wallClockToInstant(wall, 0, timeZone));
-}
-
-function pad(value: number): string {
-  return String(value).padStart(2, "0");
-}
-
-interface WallClock {
-  readonly year: number;
-  /** 1–12. */
-  readonly month: number;
-  /** Day of the month; may overflow (32 = the 1st of next month) when passed to {@link wallClockToInstant}. */
-  readonly day: number;
-  readonly hour: number;
-  readonly minute: number;
-  readonly second: number;
-  readonly weekday: string;
-  readonly monthName: string;
-}
-
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
-function formatterFor(timeZone: string): Intl.DateTimeFormat {
-  let formatter = formatters.get(timeZone);
-  if (!formatter) {
-    formatter = new Intl.DateTimeFormat("en-US", {
-      timeZone,
-      hourCycle: "h23",
-      year: "numeric",
-      month: "numeric",
-      day: "numeric",
-      weekday: "short",
-      hour: "2-digit",
-      minute: "2-digit",
-      second: "2-digit",
-    });
-    formatters.set(timeZone, formatter);
-  }
-  return formatter;
-}
-
-const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-
-/** The wall clock in `timeZone` at `instant` (milliseconds since the epoch). */
-function wallClock(instant: number, timeZone: string): WallClock {
-  const parts: Partial<Record<Intl.DateTimeFormatPartTypes, string>> = {};
-  for (const part of formatterFor(timeZone).formatToParts(instant)) parts[part.type] = part.value;
-  const month = Number(parts.month);
-  return {
-    year: Number(parts.year),
-    month,
-    day: Number(parts.day),
-    hour: Number(parts.hour),
-    minute: Number(parts.minute),
-    second: Number(parts.second),
-    weekday: parts.weekday ?? "",
-    monthName: MONTHS[month - 1] ?? "",
-  };
 }
 
 /** Minutes `timeZone` is ahead of UTC at `instant` (negative west of Greenwich). */

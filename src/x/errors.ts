@@ -1,5 +1,6 @@
 import { ApiPartialResponseError, ApiRequestError, ApiResponseError } from "twitter-api-v2";
 import type { TwitterRateLimit } from "twitter-api-v2";
+import { clipFlat } from "../text/clip.js";
 
 /** How a caller should react: retry later, wait for `resetAt`, or give up. */
 export type XErrorKind = "transient" | "rate_limited" | "permanent";
@@ -337,8 +338,7 @@ function safeStringify(value: unknown): string {
 
 /** Collapse whitespace and cut to {@link X_ERROR_BODY_MAX} characters. */
 function trimBody(text: string): string {
-  const flat = text.replace(/\s+/g, " ").trim();
-  return flat.length <= X_ERROR_BODY_MAX ? flat : `${flat.slice(0, X_ERROR_BODY_MAX - 1)}…`;
+  return clipFlat(text, X_ERROR_BODY_MAX);
 }
 
 /** Remove OAuth parameters, Authorization headers, bearer tokens and known secrets from `text`. */

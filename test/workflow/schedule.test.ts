@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
   computePublishTime,
-  formatLocalTime,
   localDayStart,
   parseQuietHours,
   type PublishTimeInput,
@@ -145,20 +144,6 @@ describe("computePublishTime", () => {
       expect(publishAt({ now: new Date("2024-10-27T00:10:00Z"), ...quiet })).toEqual(new Date("2024-10-27T00:30:00Z"));
       expect(publishAt({ now: new Date("2024-10-27T01:10:00Z"), ...quiet })).toEqual(new Date("2024-10-27T01:30:00Z"));
     });
-  });
-});
-
-describe("formatLocalTime", () => {
-  const at = new Date("2024-11-24T13:05:00Z");
-
-  it("shows only the time on the same local day", () => {
-    expect(formatLocalTime(at, "Europe/Berlin", new Date("2024-11-23T23:30:00Z"))).toBe("14:05 (Europe/Berlin)");
-    expect(formatLocalTime(at, "Asia/Kolkata", new Date("2024-11-24T00:00:00Z"))).toBe("18:35 (Asia/Kolkata)");
-  });
-
-  it("adds weekday, day and month on another local day", () => {
-    expect(formatLocalTime(at, "Europe/Berlin", new Date("2024-11-23T22:30:00Z"))).toBe("Sun 24 Nov 14:05 (Europe/Berlin)");
-    expect(formatLocalTime(new Date("2024-09-03T00:05:00Z"), "UTC", at)).toBe("Tue 3 Sep 00:05 (UTC)");
   });
 });
 

@@ -1,16 +1,13 @@
 import type { InlineKeyboardMarkup } from "grammy/types";
 import { X_MAX_WEIGHTED_LENGTH } from "../../text/weighted-length.js";
 import type { CardView } from "../../workflow/card-sync.js";
-import { formatLocalTime } from "../../workflow/schedule.js";
+import { formatLocalTime } from "../../text/time.js";
 import { reviewCallbacks, type ReviewAction } from "../callback-data/review.js";
 import { escapeHtml } from "../../text/html.js";
+import { clip } from "../../text/clip.js";
 
 /** Long posts (X allows 25k characters) are cut on the card so it stays within Telegram's 4096. */
 const POST_TEXT_MAX = 1_500;
-
-function truncate(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
-}
 
 const SOURCE_LABEL = { mention: "mention", target: "target account", search: "search" } as const;
 
@@ -59,7 +56,7 @@ export function renderCard(view: CardView): string {
       : undefined,
     "",
     `<b>${escapeHtml(author)}</b> · ${SOURCE_LABEL[post.source]} (${escapeHtml(post.sourceDetail)}) · <a href="${postUrl(post.tweetId, post.authorUsername)}">open post</a>`,
-    `<blockquote>${escapeHtml(truncate(post.text, POST_TEXT_MAX))}</blockquote>`,
+    `<blockquote>${escapeHtml(clip(post.text, POST_TEXT_MAX))}</blockquote>`,
     `✍️ Reply #${reply.id} (${reply.weightedLength}/${X_MAX_WEIGHTED_LENGTH}):`,
     `<blockquote>${escapeHtml(reply.draft)}</blockquote>`,
   ];

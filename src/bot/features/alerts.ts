@@ -1,10 +1,12 @@
 import { Composer } from "grammy";
 import type { AlertRecord, AlertStatistics } from "../../alerts/index.js";
-import { clip, formatAlertTime, type FormatOptions } from "../../alerts/format.js";
+import type { FormatOptions } from "../../alerts/format.js";
+import { clip } from "../../text/clip.js";
 import { redactSecrets } from "../../logger.js";
 import { ALERT_CHANNELS, ALERT_LEVELS } from "../../alerts/types.js";
 import type { BotContext } from "../context.js";
 import { escapeHtml } from "../../text/html.js";
+import { formatTimestamp } from "../../text/time.js";
 import type { FeatureServices } from "./services.js";
 
 /** Commands of this feature, for /help and the Telegram menu. */
@@ -23,7 +25,7 @@ function alertLine(row: AlertRecord, format: FormatOptions): string {
   const message = clip(redactSecrets(row.message, format.secrets).replace(/\s+/g, " "), 80);
   return (
     `#${row.id} <b>${escapeHtml(row.level.toUpperCase())}</b> <code>${escapeHtml(row.type)}</code>${repeats} · ` +
-    `${escapeHtml(formatAlertTime(row.occurredAt, format.timeZone))} · ${status}${via}\n   ${escapeHtml(message)}`
+    `${escapeHtml(formatTimestamp(row.occurredAt, format.timeZone))} · ${status}${via}\n   ${escapeHtml(message)}`
   );
 }
 
@@ -39,7 +41,7 @@ export function renderAlertsOverview(stats: AlertStatistics, latest: readonly Al
     const flags = [
       c.enabled ? undefined : "disabled",
       c.breaker === "closed" ? undefined : `breaker ${c.breaker.replace("_", "-")}`,
-      c.restingUntil ? `rate-limited until ${formatAlertTime(new Date(c.restingUntil), format.timeZone)}` : undefined,
+      c.restingUntil ? `rate-limited until ${formatTimestamp(new Date(c.restingUntil), format.timeZone)}` : undefined,
     ].filter(Boolean);
     return `${c.enabled ? BREAKER_ICON[c.breaker] : "⏸"} ${name}: ${numbers}${flags.length ? ` — ${escapeHtml(flags.join(", "))}` : ""}`;
   });

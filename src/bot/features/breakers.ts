@@ -1,6 +1,8 @@
 import { Composer } from "grammy";
 import type { BotContext } from "../context.js";
 import { escapeHtml } from "../../text/html.js";
+import { formatLocalClock } from "../../text/time.js";
+import { actorOf } from "../filters/actor.js";
 import type { BreakerAdmin, FeatureServices } from "./services.js";
 
 /** Commands of this feature, for /help and the Telegram menu. */
@@ -13,8 +15,8 @@ const STATE_ICON = { closed: "🟢", half_open: "🟡", open: "🔴", isolated: 
 /** The one-line answer to /breaker with arguments it does not understand. */
 export const BREAKER_USAGE = "Usage: /breaker [list] | /breaker reset <name> (e.g. x:main, ai:gpt-4o-mini, db)";
 
-/** Renders the breakers as HTML lines. */
-export function renderBreakers(registry: BreakerAdmin): string {
+/** Renders the breakers as HTML lines, with the times in `timeZone`. */
+export function renderBreakers(registry: BreakerAdmin, timeZone: string, now: Date = new Date()): string {
   const breakers = registry.all();
   if (breakers.length === 0) return "No circuit breakers yet (they appear on first use).";
   return [
@@ -22,7 +24,7 @@ export function renderBreakers(registry: BreakerAdmin): string {
     ...breakers.map(
       (b) =>
         `${STATE_ICON[b.state]} <code>${escapeHtml(b.name)}</code> ${b.state.replace("_", "-")}` +
-        (b.openSince ? ` since ${b.openSince.toISOString().slice(11, 19)} UTC` : ""),
+        (b.openSince ? ` since ${escapeHtml(formatLocalClock(b.openSince, timeZone, now))}` : ""),
     ),
   ].join("\n");
 }
@@ -34,7 +36,7 @@ export function createBreakerFeature(services: Pick<FeatureServices, "breakers">
   feature.command("breaker", async (ctx) => {
     const [action, name, ...rest] = ctx.match.trim().split(/\s+/).filter(Boolean);
     if (action === undefined || (action === "list" && name === undefined)) {
-      await ctx.reply(renderBreakers(registry), { parse_mode: "HTML" });
+      await ctx.reply(renderBreakers(registry, ctx.config.timeZone), { parse_mode: "HTML" });
       return;
     }
     if (action !== "reset" || name === undefined || rest.length > 0) {
@@ -46,7 +48,7 @@ export function createBreakerFeature(services: Pick<FeatureServices, "breakers">
       await ctx.reply(`No breaker named "${name}". Known: ${known}.`);
       return;
     }
-    ctx.logger.info({ breaker: name, by: ctx.from?.id }, "circuit breaker reset by an admin");
+    ctx.logger.info({ breaker: name, by: actorOf(ctx) }, "circuit breaker reset by an admin");
     await ctx.reply(`✅ Breaker ${name} reset to closed.`);
   });
   return feature;

@@ -1,11 +1,12 @@
 import { Composer } from "grammy";
 import type { InlineKeyboardButton } from "grammy/types";
 import type { DeadLetters, DeadLetterSummary, DeadLetterView } from "../../workflow/dead-letters.js";
-import { formatLocalTime } from "../../workflow/schedule.js";
+import { formatLocalTime } from "../../text/time.js";
 import { dlqCallbacks } from "../callback-data/dlq.js";
 import type { BotContext } from "../context.js";
 import { escapeHtml } from "../../text/html.js";
 import type { FeatureServices } from "./services.js";
+import { clipAnswer, clipFlat } from "../../text/clip.js";
 
 /** Commands of this feature, for /help and the Telegram menu. */
 export const DLQ_COMMANDS = [
@@ -21,15 +22,7 @@ export const DLQ_LIST_SIZE = 10;
 /** The one-line answer to /dlq with arguments. */
 export const DLQ_USAGE = "Usage: /dlq (no arguments) — failed publishes, with Retry now and Discard buttons";
 
-/** Telegram's limit on callback answers. */
-const ANSWER_MAX = 200;
-
 const STATUS_ICON = { pending: "⏳", retrying: "🔁", exhausted: "⛔" } as const;
-
-function shorten(text: string, max: number): string {
-  const flat = text.replace(/\s+/g, " ").trim();
-  return flat.length <= max ? flat : `${flat.slice(0, max - 1)}…`;
-}
 
 function accountName(entry: DeadLetterView): string {
   if (entry.accountUsername) return `@${entry.accountUsername}`;
@@ -58,7 +51,7 @@ function entryLines(entry: DeadLetterView, maxRetries: number, timeZone: string,
   } else {
     state = entry.retryable ? `exhausted after ${entry.retryCount}/${maxRetries} retries` : "exhausted: not retryable";
   }
-  return `${head}\n   ${escapeHtml(shorten(entry.error, 160))}\n   ${escapeHtml(state)}`;
+  return `${head}\n   ${escapeHtml(clipFlat(entry.error, 160))}\n   ${escapeHtml(state)}`;
 }
 
 /** The /dlq message: counts by status, the open and exhausted entries, and their buttons. */
@@ -95,7 +88,7 @@ export function createDlqFeature(deps: DlqFeatureDeps): Composer<BotContext> {
     await ctx.reply(text, { parse_mode: "HTML", reply_markup: { inline_keyboard: keyboard } });
   });
 
-  const answer = (ctx: BotContext, text: string) => ctx.answerCallbackQuery({ text: text.slice(0, ANSWER_MAX) });
+  const answer = (ctx: BotContext, text: string) => ctx.answerCallbackQuery({ text: clipAnswer(text) });
   const redraw = async (ctx: BotContext) => {
     const { text, keyboard } = await renderDlq(deadLetters, ctx.config.timeZone, now());
     await ctx

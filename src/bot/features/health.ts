@@ -4,6 +4,8 @@ import type { HealthReport } from "../../health/health-service.js";
 import { healthCallbacks } from "../callback-data/health.js";
 import type { BotContext } from "../context.js";
 import { escapeHtml } from "../../text/html.js";
+import { formatLocalClock } from "../../text/time.js";
+import { actorOf } from "../filters/actor.js";
 import type { BreakerAdmin, FeatureServices } from "./services.js";
 
 const STATUS_ICON = { healthy: "🟢", degraded: "🟡", error: "🔴" } as const;
@@ -16,8 +18,9 @@ function formatUptime(seconds: number): string {
   return days > 0 ? `${days}d ${hours}h` : hours > 0 ? `${hours}h ${minutes}m` : `${minutes}m ${seconds % 60}s`;
 }
 
-/** Renders a health report as an HTML message. */
-export function formatHealthReport(report: HealthReport): string {
+/** Renders a health report as an HTML message, with the check time in `timeZone`. */
+export function formatHealthReport(report: HealthReport, timeZone: string): string {
+  const checkedAt = new Date(report.checkedAt);
   const lines = [
     `${STATUS_ICON[report.status]} <b>Health: ${report.status}</b>`,
     "",
@@ -26,7 +29,7 @@ export function formatHealthReport(report: HealthReport): string {
         `${COMPONENT_ICON[component.state]} <b>${escapeHtml(name)}</b>: ${escapeHtml(component.detail)}`,
     ),
     "",
-    `version ${escapeHtml(report.version)}, up ${formatUptime(report.uptimeSeconds)}, checked ${report.checkedAt.slice(11, 19)} UTC`,
+    `version ${escapeHtml(report.version)}, up ${formatUptime(report.uptimeSeconds)}, checked ${escapeHtml(formatLocalClock(checkedAt, timeZone, checkedAt))}`,
   ];
   return lines.join("\n");
 }
@@ -46,19 +49,19 @@ export function healthKeyboard(breakers: BreakerAdmin): InlineKeyboardMarkup {
 export function createHealthFeature(services: Pick<FeatureServices, "health" | "breakers">): Composer<BotContext> {
   const { health, breakers } = services;
   const feature = new Composer<BotContext>();
-  const render = async () => {
+  const render = async (timeZone: string) => {
     const report = await health.report();
-    return { text: formatHealthReport(report), reply_markup: healthKeyboard(breakers) };
+    return { text: formatHealthReport(report, timeZone), reply_markup: healthKeyboard(breakers) };
   };
   const redraw = async (ctx: BotContext) => {
-    const { text, reply_markup } = await render();
+    const { text, reply_markup } = await render(ctx.config.timeZone);
     await ctx
       .editMessageText(text, { parse_mode: "HTML", reply_markup })
       .catch((error: unknown) => ctx.logger.debug({ err: error }, "health message unchanged"));
   };
 
   feature.command("health", async (ctx) => {
-    const { text, reply_markup } = await render();
+    const { text, reply_markup } = await render(ctx.config.timeZone);
     await ctx.reply(text, { parse_mode: "HTML", reply_markup });
   });
 
@@ -70,7 +73,7 @@ export function createHealthFeature(services: Pick<FeatureServices, "health" | "
   feature.callbackQuery(healthCallbacks.breakerReset.filter, async (ctx) => {
     const { name } = healthCallbacks.breakerReset.unpack(ctx.callbackQuery.data);
     const reset = breakers.reset(name);
-    ctx.logger.info({ breaker: name, by: ctx.from.id, reset }, "breaker reset from /health");
+    ctx.logger.info({ breaker: name, by: actorOf(ctx), reset }, "breaker reset from /health");
     await ctx.answerCallbackQuery({ text: reset ? `Breaker ${name} reset.` : `No breaker named ${name}.` });
     await redraw(ctx);
   });

@@ -2,6 +2,8 @@ import { Composer } from "grammy";
 import type { PauseState } from "../../workflow/pause.js";
 import type { BotContext } from "../context.js";
 import { escapeHtml } from "../../text/html.js";
+import { formatDateTime } from "../../text/time.js";
+import { actorOf } from "../filters/actor.js";
 import type { FeatureServices } from "./services.js";
 
 /** The pause commands, for /help and the Telegram command menu. */
@@ -13,36 +15,16 @@ export const PAUSE_COMMANDS = [
 /** What the pause feature needs. */
 export type PauseFeatureDependencies = Pick<FeatureServices, "pause">;
 
-/** "3 Mar 2025, 14:05 (Europe/Berlin)": an instant as the admins' clock shows it. */
-function formatInstant(instant: Date, timeZone: string): string {
-  const local = new Intl.DateTimeFormat("en-GB", {
-    timeZone,
-    day: "numeric",
-    month: "short",
-    year: "numeric",
-    hour: "2-digit",
-    minute: "2-digit",
-    hourCycle: "h23",
-  }).format(instant);
-  return `${local} (${timeZone})`;
-}
-
 /** " by you since …" — who made the change behind `state` and when, as far as it is known. */
 function describeChange(state: PauseState, ctx: BotContext): string {
   let who = "";
   if (state.by !== undefined) {
-    who = state.by === ctx.from?.id ? " by you" : ` by <a href="tg://user?id=${state.by}">user ${state.by}</a>`;
+    who = state.by === actorOf(ctx) ? " by you" : ` by <a href="tg://user?id=${state.by}">user ${state.by}</a>`;
   } else if (state.at !== undefined) {
     who = " by an anonymous admin";
   }
-  const when = state.at === undefined ? "" : ` since ${escapeHtml(formatInstant(state.at, ctx.config.timeZone))}`;
+  const when = state.at === undefined ? "" : ` since ${escapeHtml(formatDateTime(state.at, ctx.config.timeZone))}`;
   return `${who}${when}`;
-}
-
-/** The admin behind a message; none for an anonymous group admin, whose `from` is a placeholder bot. */
-function actorOf(ctx: BotContext): number | null {
-  if (ctx.msg?.sender_chat !== undefined) return null;
-  return ctx.from?.id ?? null;
 }
 
 /** /pause and /resume: the persisted pause switch. */

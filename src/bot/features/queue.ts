@@ -1,7 +1,8 @@
 import { Composer } from "grammy";
 import type { InlineKeyboardButton } from "grammy/types";
+import { clipFlat } from "../../text/clip.js";
 import type { QueuePage } from "../../workflow/queue-view.js";
-import { formatLocalTime } from "../../workflow/schedule.js";
+import { formatLocalTime } from "../../text/time.js";
 import { queuePageCallback } from "../callback-data/queue.js";
 import type { BotContext } from "../context.js";
 import { escapeHtml } from "../../text/html.js";
@@ -18,11 +19,6 @@ export const QUEUE_PAGE_SIZE = 8;
 
 const STATUS_ICON = { awaiting_approval: "🟡", approved: "🕒", publishing: "📤" } as const;
 
-function shorten(text: string, max: number): string {
-  const flat = text.replace(/\s+/g, " ").trim();
-  return flat.length <= max ? flat : `${flat.slice(0, max - 1)}…`;
-}
-
 /** Renders one page of the queue: text and pagination buttons (Newer on all but the first, Older on all but the last). */
 export function renderQueuePage(
   view: QueuePage,
@@ -34,7 +30,7 @@ export function renderQueuePage(
       entry.status === "approved" && entry.scheduledAt
         ? ` · ${escapeHtml(formatLocalTime(entry.scheduledAt, timeZone, now))}`
         : "";
-    return `${STATUS_ICON[entry.status]} #${entry.replyId} ${escapeHtml(entry.author)}${when}\n   ${escapeHtml(shorten(entry.draft, 80))}`;
+    return `${STATUS_ICON[entry.status]} #${entry.replyId} ${escapeHtml(entry.author)}${when}\n   ${escapeHtml(clipFlat(entry.draft, 80))}`;
   });
   const header = `<b>Queue</b>: ${view.total} open (page ${view.page + 1}/${view.pages})`;
   const footer = view.unanswerable > 0 ? `\n🚷 ${view.unanswerable} posts not answerable (author did not mention us)` : "";

@@ -1,16 +1,15 @@
 import { createConversation } from "@grammyjs/conversations";
 import { Composer, type Context } from "grammy";
-import { formatLocalTime } from "../../workflow/schedule.js";
+import { formatLocalTime } from "../../text/time.js";
 import { reviewCallbacks } from "../callback-data/review.js";
 import type { BotContext } from "../context.js";
 import { createEditDraftConversation, EDIT_DRAFT_CONVERSATION } from "../conversations/edit-draft.js";
+import { actorOf } from "../filters/actor.js";
 import type { FeatureServices } from "./services.js";
+import { clipAnswer } from "../../text/clip.js";
 
 /** What the card buttons need. */
 export type ReviewFeatureDeps = Pick<FeatureServices, "review">;
-
-/** Telegram's limit on callback answers. */
-const ANSWER_MAX = 200;
 
 /** The card buttons: Approve, Reject, Edit (a conversation), Regenerate. Every press is answered. */
 export function createReviewFeature(deps: ReviewFeatureDeps): Composer<BotContext> {
@@ -22,11 +21,11 @@ export function createReviewFeature(deps: ReviewFeatureDeps): Composer<BotContex
   // Reached only when no edit is in progress (the conversation consumes /cancel otherwise).
   feature.command("cancel", (ctx) => ctx.reply("Nothing to cancel."));
 
-  const answer = (ctx: BotContext, text: string) => ctx.answerCallbackQuery({ text: text.slice(0, ANSWER_MAX) });
+  const answer = (ctx: BotContext, text: string) => ctx.answerCallbackQuery({ text: clipAnswer(text) });
 
   feature.callbackQuery(reviewCallbacks.approve.filter, async (ctx) => {
     const { replyId, version } = reviewCallbacks.approve.unpack(ctx.callbackQuery.data);
-    const result = await deps.review.approve(replyId, version, ctx.from.id);
+    const result = await deps.review.approve(replyId, version, actorOf(ctx));
     if (!result.ok) return answer(ctx, result.message);
     const when = result.reply.scheduledAt ? formatLocalTime(result.reply.scheduledAt, ctx.config.timeZone) : "soon";
     await answer(ctx, `Approved — scheduled for ${when}`);
@@ -34,7 +33,7 @@ export function createReviewFeature(deps: ReviewFeatureDeps): Composer<BotContex
 
   feature.callbackQuery(reviewCallbacks.reject.filter, async (ctx) => {
     const { replyId, version } = reviewCallbacks.reject.unpack(ctx.callbackQuery.data);
-    const result = await deps.review.reject(replyId, version, ctx.from.id);
+    const result = await deps.review.reject(replyId, version, actorOf(ctx));
     await answer(ctx, result.ok ? "Rejected." : result.message);
   });
 
@@ -46,7 +45,7 @@ export function createReviewFeature(deps: ReviewFeatureDeps): Composer<BotContex
     }
     await answer(ctx, "Send the new text in this chat.");
     await ctx.conversation.exitAll();
-    await ctx.conversation.enter(EDIT_DRAFT_CONVERSATION, replyId, ctx.from.id);
+    await ctx.conversation.enter(EDIT_DRAFT_CONVERSATION, replyId, actorOf(ctx));
   });
 
   feature.callbackQuery(reviewCallbacks.regenerate.filter, async (ctx) => {
@@ -54,7 +53,7 @@ export function createReviewFeature(deps: ReviewFeatureDeps): Composer<BotContex
     // The model can take seconds; answer the press first so Telegram's spinner stops.
     await answer(ctx, "Asking the model for a new draft…");
     try {
-      const result = await deps.review.regenerate(replyId, version, ctx.from.id);
+      const result = await deps.review.regenerate(replyId, version, actorOf(ctx));
       if (!result.ok) await ctx.reply(`Regenerate #${replyId}: ${result.message}`);
     } catch (error) {
       ctx.logger.warn({ err: error, replyId }, "regenerate failed");

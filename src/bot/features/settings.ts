@@ -1,5 +1,5 @@
 import { Composer } from "grammy";
-import { formatLocalTime } from "../../workflow/schedule.js";
+import { formatLocalTime } from "../../text/time.js";
 import {
   formatSetting,
   isSettingKey,
@@ -11,7 +11,9 @@ import {
 } from "../../workflow/settings.js";
 import type { BotContext } from "../context.js";
 import { escapeHtml } from "../../text/html.js";
+import { actorOf } from "../filters/actor.js";
 import type { FeatureServices } from "./services.js";
+import { clip } from "../../text/clip.js";
 
 /** The command this feature adds to the menu and /help. */
 export const SETTINGS_COMMANDS = [
@@ -30,14 +32,10 @@ const HISTORY_CHANGES = 10;
 /** Long values (the persona) are cut in change lines so ten changes fit in one message. */
 const CHANGE_VALUE_MAX = 80;
 
-function shorten(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
-}
-
 /** One audited change as an HTML line. */
 function formatChange(change: SettingChange, timeZone: string, now: Date): string {
-  const from = change.oldValue === undefined ? "" : `${escapeHtml(shorten(change.oldValue, CHANGE_VALUE_MAX))} → `;
-  const to = escapeHtml(shorten(change.newValue, CHANGE_VALUE_MAX));
+  const from = change.oldValue === undefined ? "" : `${escapeHtml(clip(change.oldValue, CHANGE_VALUE_MAX))} → `;
+  const to = escapeHtml(clip(change.newValue, CHANGE_VALUE_MAX));
   const when = escapeHtml(formatLocalTime(change.changedAt, timeZone, now));
   return `• ${when}: <b>${escapeHtml(change.key)}</b> ${from}${to} (by ${change.changedBy})`;
 }
@@ -73,8 +71,8 @@ export function createSettingsFeature(services: Pick<FeatureServices, "settings"
 
   feature.command("settings", async (ctx) => {
     const [action, rest] = splitFirst(ctx.match);
-    // Anonymous admins act as the admin chat (their `from` is a shared placeholder bot).
-    const changedBy = ctx.senderChat?.id ?? ctx.from?.id;
+    // The audit needs an id: an anonymous admin is recorded as the admin chat the guard admitted them as.
+    const changedBy = actorOf(ctx) ?? ctx.senderChat?.id;
 
     if (action === "") {
       await ctx.reply(await renderSettingsOverview(store, ctx.config.timeZone), { parse_mode: "HTML" });

@@ -2,6 +2,7 @@ import { Composer } from "grammy";
 import { COUNTED_KINDS, type WorkflowStats } from "../../workflow/stats.js";
 import type { BotContext } from "../context.js";
 import { escapeHtml } from "../../text/html.js";
+import { formatDay } from "../../text/time.js";
 import type { FeatureServices } from "./services.js";
 
 /** The stats command, for /help and the Telegram command menu. */
@@ -11,11 +12,6 @@ export const STATS_COMMANDS = [
 
 /** What the stats feature needs. */
 export type StatsFeatureDependencies = Pick<FeatureServices, "stats" | "now">;
-
-function formatDay(instant: Date, timeZone: string): string {
-  const format = new Intl.DateTimeFormat("en-GB", { timeZone, weekday: "short", day: "numeric", month: "short" });
-  return format.format(instant);
-}
 
 /** Renders the counts as an aligned monospace table plus the periods in the bot's time zone. */
 export function formatStats(stats: WorkflowStats, timeZone: string): string {

@@ -7,6 +7,7 @@ import {
 } from "../../workflow/watchlist.js";
 import type { BotContext } from "../context.js";
 import { escapeHtml } from "../../text/html.js";
+import { actorOf } from "../filters/actor.js";
 import type { FeatureServices } from "./services.js";
 
 /** The watchlist commands, for /help and the Telegram command menu. */
@@ -67,12 +68,6 @@ function splitSubcommand(match: string): { sub: string; argument: string } {
   const space = text.search(/\s/);
   if (space < 0) return { sub: text.toLowerCase(), argument: "" };
   return { sub: text.slice(0, space).toLowerCase(), argument: text.slice(space).trim() };
-}
-
-/** The admin behind a message; none for an anonymous group admin, whose `from` is a placeholder bot. */
-function actorOf(ctx: BotContext): number | null {
-  if (ctx.msg?.sender_chat !== undefined) return null;
-  return ctx.from?.id ?? null;
 }
 
 function usageLine(usage: string, reason?: string): string {

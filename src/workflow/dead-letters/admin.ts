@@ -1,5 +1,6 @@
 import { and, asc, count, desc, eq, inArray, sql } from "drizzle-orm";
 import type { Database } from "../../db/database.js";
+import { errorCode, findInChain } from "../../kit/error-chain.js";
 import { deadLetters, xAccounts, type DeadLetterStatus } from "../../db/schema.js";
 import type { Logger } from "../../logger.js";
 import type { DeadLetter, DeadLetterActionResult, DeadLetterRunResult, DeadLetterSummary, DeadLetterView } from "./entries.js";
@@ -17,11 +18,7 @@ export const DEAD_LETTER_STATUS_WORDS = {
 const ACTIONABLE: DeadLetterStatus[] = ["pending", "exhausted"];
 
 function isUniqueViolation(error: unknown): boolean {
-  for (let current: unknown = error, depth = 0; current && depth < 5; depth++) {
-    if (typeof current === "object" && "code" in current && current.code === "23505") return true;
-    current = typeof current === "object" && "cause" in current ? current.cause : undefined;
-  }
-  return false;
+  return findInChain(error, (link) => errorCode(link) === "23505") !== undefined;
 }
 
 /** What the admin side needs. */

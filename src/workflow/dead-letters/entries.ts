@@ -1,4 +1,5 @@
 import type { deadLetters, DeadLetterStatus } from "../../db/schema.js";
+import { exponentialBackoffMs } from "../../resilience/backoff.js";
 
 /** A dead letter as stored. */
 export type DeadLetter = typeof deadLetters.$inferSelect;
@@ -55,5 +56,5 @@ const MAX_DELAY_MS = 7 * 86_400_000;
 
 /** Delay before the retry of an entry that has been retried `retryCount` times: base × multiplier^retryCount. */
 export function deadLetterDelayMs(settings: DeadLetterSettings, retryCount: number): number {
-  return Math.min(settings.baseDelaySeconds * settings.backoffMultiplier ** retryCount * 1000, MAX_DELAY_MS);
+  return exponentialBackoffMs(retryCount + 1, settings.baseDelaySeconds * 1000, MAX_DELAY_MS, settings.backoffMultiplier);
 }

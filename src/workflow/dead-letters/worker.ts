@@ -6,6 +6,7 @@ import { findReply } from "../replies/find-reply.js";
 import { requeueFailedReply } from "../replies/requeue-failed.js";
 import { BATCH_SIZE, type DeadLetter, type DeadLetterRunResult } from "./entries.js";
 import type { DeadLetterRecorder } from "./record.js";
+import { singleFlight } from "../../kit/single-flight.js";
 
 /** What the worker needs. */
 export interface WorkerDeps {
@@ -110,30 +111,10 @@ export function createWorker(deps: WorkerDeps): { readonly runDue: () => Promise
     return result;
   }
 
-  let running: Promise<DeadLetterRunResult> | undefined;
-  let again = false;
-
-  return {
-    runDue: () => {
-      if (running) {
-        again = true;
-        return running;
-      }
-      running = (async () => {
-        const total: DeadLetterRunResult = { retried: 0, settled: 0 };
-        try {
-          do {
-            again = false;
-            const result = await runOnce();
-            total.retried += result.retried;
-            total.settled += result.settled;
-          } while (again);
-        } finally {
-          running = undefined;
-        }
-        return total;
-      })();
-      return running;
-    },
-  };
+  // An entry that became due mid-run may have missed that run's SELECT: it gets a pass of its own.
+  const runDue = singleFlight(runOnce, {
+    rerun: true,
+    combine: (total, next) => ({ retried: total.retried + next.retried, settled: total.settled + next.settled }),
+  });
+  return { runDue };
 }

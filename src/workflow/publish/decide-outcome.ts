@@ -1,4 +1,5 @@
 import type { Failure } from "../../resilience/failure.js";
+import { exponentialBackoffMs } from "../../resilience/backoff.js";
 
 /** The default number of attempts before a transient failure fails the reply (and dead-letters it). */
 export const DEFAULT_MAX_ATTEMPTS = 5;
@@ -12,7 +13,7 @@ const MIN_RATE_LIMIT_WAIT_MS = 60_000;
 
 /** Delay before retrying a publish after its n-th failed attempt: doubling from `baseMs` (30 s), capped at 15 min. */
 export function publishRetryDelayMs(attempt: number, baseMs: number = DEFAULT_RETRY_BASE_MS): number {
-  return Math.min(baseMs * 2 ** Math.max(0, attempt - 1), RETRY_MAX_MS);
+  return exponentialBackoffMs(attempt, baseMs, RETRY_MAX_MS);
 }
 
 /** How a failed reply goes to the dead-letter queue. */

@@ -1,6 +1,8 @@
 import type { Database } from "../../db/database.js";
 import type { Claim } from "./claim-reply.js";
 import { finishAttempt } from "./finish-attempt.js";
+import { clip } from "../../text/clip.js";
+import { FAILURE_REASON_MAX } from "./transition.js";
 
 /** publishing → failed with a readable reason (the card shows it; the dead-letter queue takes it from there). */
 export function failReply(
@@ -12,7 +14,7 @@ export function failReply(
     tx,
     claim,
     "failed",
-    { failureReason: failure.reason.slice(0, 300) },
+    { failureReason: clip(failure.reason, FAILURE_REASON_MAX) },
     { outcome: "failed", finishedAt: failure.now, error: failure.reason },
   );
 }

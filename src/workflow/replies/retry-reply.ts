@@ -1,6 +1,8 @@
 import type { Database } from "../../db/database.js";
 import type { Claim } from "./claim-reply.js";
 import { finishAttempt } from "./finish-attempt.js";
+import { clip } from "../../text/clip.js";
+import { FAILURE_REASON_MAX } from "./transition.js";
 
 /**
  * publishing → approved, due again at `at`. `ambiguous`: the POST may have reached X, so the next
@@ -18,7 +20,7 @@ export function retryReply(
     {
       needsReconcile: retry.ambiguous || claim.reply.needsReconcile,
       scheduledAt: retry.at,
-      failureReason: retry.error.slice(0, 300),
+      failureReason: clip(retry.error, FAILURE_REASON_MAX),
     },
     { outcome: retry.ambiguous ? "ambiguous" : "retry", finishedAt: retry.now, error: retry.error },
   );

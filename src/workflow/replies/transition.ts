@@ -3,6 +3,9 @@ import type { Database } from "../../db/database.js";
 import { replies, type ReplyStatus } from "../../db/schema.js";
 import { canTransition, type Reply } from "../reply-states.js";
 
+/** How much of a failure reason a reply keeps (it is shown on the card, clipped with "…"). */
+export const FAILURE_REASON_MAX = 300;
+
 /** The columns a move may set besides the status (the version is bumped automatically); SQL for counters. */
 export type ReplyPatch = {
   [K in keyof Omit<
