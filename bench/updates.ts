@@ -7,7 +7,7 @@ import { createQueueFeature } from "../src/bot/features/queue.js";
 import { createHealthService, TelegramActivity } from "../src/health/health-service.js";
 import { pgliteHandle } from "../src/db/pglite.js";
 import { createLogger } from "../src/logger.js";
-import { BOT_INFO } from "../test/support/telegram-emulator.js";
+import { BOT_INFO } from "../test/support/telegram-emulator/index.js";
 
 const ADMIN_ID = 1001;
 

@@ -8,7 +8,7 @@ import { createHealthService, TelegramActivity } from "../../src/health/health-s
 import type { DatabaseHandle } from "../../src/db/database.js";
 import { testEnvironment } from "./app-harness.js";
 import { silentLogger } from "./logger.js";
-import { EMULATOR_RUNNER_OPTIONS, type TelegramEmulator } from "./telegram-emulator.js";
+import { EMULATOR_RUNNER_OPTIONS, type TelegramEmulator } from "./telegram-emulator/index.js";
 
 /** A real bot (admin guard, error boundary, …) with only the given features, polling the emulator. */
 export interface FeatureBot {

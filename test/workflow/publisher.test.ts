@@ -19,7 +19,7 @@ import { SettingsStore } from "../../src/workflow/settings.js";
 import { createXAccountClient } from "../../src/x/twitter-client.js";
 import { clearWorkflowTables, WORKFLOW_TEST_DEFAULTS } from "../support/workflow-fixtures.js";
 import { databaseTargets, type TestDatabase } from "../support/database.js";
-import { startFakeX, type FakeX, type FakeXUser } from "../support/fake-x.js";
+import { startFakeX, type FakeX, type FakeXUser } from "../support/fake-x/index.js";
 import { silentLogger } from "../support/logger.js";
 
 const OUR_TOKEN = "publisher-test-token";
