@@ -48,7 +48,7 @@ describe("breaker defaults (no *_BREAKER_* variable set)", () => {
     expect(policySettingsFromConfig(loadConfig(minimal)).x).toMatchObject({ retries: 2, baseDelayMs: 1_000, maxDelayMs: 10_000 });
   });
 
-  it("X_BREAKER_THRESHOLD overrides the default", async () => {
+  it("X_BREAKER_THRESHOLD overrides the default", () => {
     const settings = policySettingsFromConfig(loadConfig({ ...minimal, X_BREAKER_THRESHOLD: "2" })).x;
     expect(settings.breakerThreshold).toBe(2);
   });
