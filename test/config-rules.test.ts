@@ -117,6 +117,72 @@ describe("config transforms", () => {
   });
 });
 
+describe("value syntax", () => {
+  it.each([
+    [{ HTTP_PORT: "eighty" }, "HTTP_PORT must be a whole number"],
+    [{ HTTP_PORT: "80.5" }, "HTTP_PORT must be a whole number"],
+    [{ RETRY_MAX_ATTEMPTS: "0" }, "RETRY_MAX_ATTEMPTS must be at least 1"],
+    [{ RETRY_MAX_ATTEMPTS: "11" }, "RETRY_MAX_ATTEMPTS must be at most 10"],
+    [{ ADMIN_CHAT_ID: "admins" }, "ADMIN_CHAT_ID must be a Telegram chat id (a whole number, negative for groups)"],
+    [{ ADMIN_CHAT_ID: "-1.5" }, "ADMIN_CHAT_ID must be a whole number"],
+    [{ TELEGRAM_BOT_TOKEN: "x123456:ABC" }, "TELEGRAM_BOT_TOKEN must look like 123456:ABC-DEF… (the token @BotFather gave you)"],
+    [{ TELEGRAM_BOT_TOKEN: "123456:ABC def" }, "TELEGRAM_BOT_TOKEN must look like 123456:ABC-DEF… (the token @BotFather gave you)"],
+    [{ DATABASE_URL: "xpostgres://h/db" }, "DATABASE_URL must be a postgres:// or postgresql:// URL"],
+    [{ SMTP_URL: "xsmtp://h", ALERT_EMAIL_TO: "a@b" }, "SMTP_URL must be an smtp:// or smtps:// URL"],
+    [{ SMTP_URL: "smtp://h", ALERT_EMAIL_TO: "ops@localhost and more" }, "ALERT_EMAIL_TO must be an e-mail address"],
+    [{ SMTP_URL: "smtp://h", ALERT_EMAIL_TO: "@localhost" }, "ALERT_EMAIL_TO must be an e-mail address"],
+    [{ ALERT_EMAIL_FROM: "bot at localhost" }, "ALERT_EMAIL_FROM must be an e-mail address"],
+    [{ ALERT_WEBHOOK_URL: "not a url" }, "ALERT_WEBHOOK_URL must be an http(s) URL"],
+    [{ ADMIN_API_TOKEN: "short" }, "ADMIN_API_TOKEN must be at least 16 characters"],
+    [{ MIN_ALERT_LEVEL: "loud" }, "MIN_ALERT_LEVEL must be debug, info, warning, error or critical"],
+    [{ REPLY_POLICY: "always" }, "REPLY_POLICY must be summoned or any"],
+    [{ GATEKEEPER_MIN_SCORE: "high" }, "GATEKEEPER_MIN_SCORE must be a number from 0 to 1"],
+    [{ GATEKEEPER_MIN_SCORE: "1.5" }, "GATEKEEPER_MIN_SCORE must be at most 1"],
+    [{ GATEKEEPER_MIN_SCORE: "-0.5" }, "GATEKEEPER_MIN_SCORE must be at least 0"],
+    [{ DLQ_BACKOFF_MULTIPLIER: "fast" }, "DLQ_BACKOFF_MULTIPLIER must be a number"],
+    [{ DLQ_BACKOFF_MULTIPLIER: "0.5" }, "DLQ_BACKOFF_MULTIPLIER must be at least 1"],
+    [{ DLQ_BACKOFF_MULTIPLIER: "11" }, "DLQ_BACKOFF_MULTIPLIER must be at most 10"],
+    [{ DISCOVERY_CRON: "often" }, "DISCOVERY_CRON must be a cron expression (5 fields, or 6 with seconds first)"],
+    [{ OPENAI_BASE_URL: "nowhere" }, "OPENAI_BASE_URL must be a URL like https://host/path"],
+  ])("%o → %s", (override, expected) => {
+    expect(problemsOf({ ...minimal, ...override })).toEqual([expected]);
+  });
+
+  it("postgresql:// is a database URL too; values are trimmed; trailing slashes leave URLs", () => {
+    const config = loadConfig({
+      ...minimal,
+      DATABASE_URL: " postgresql://h/db ",
+      DATA_DIR: " /srv/data ",
+      HTTP_HOST: " 0.0.0.0 ",
+      OPENAI_API_KEY: " sk-test-123456 ",
+      OPENAI_MODEL: " model-a ",
+      OPENAI_BASE_URL: " http://127.0.0.1:2/v1// ",
+      BOT_TIMEZONE: " Europe/Berlin ",
+      PUBLISH_CRON: " 5 * * * * * ",
+      ALERT_EMAIL_FROM: " bot@localhost ",
+      SMTP_URL: " smtps://h ",
+      ALERT_EMAIL_TO: " ops@localhost ",
+      ADMIN_API_TOKEN: " 0123456789abcdef ",
+      QUIET_HOURS: " 22:00-06:00 ",
+      PUBLISH_GAP_SECONDS: " 5-6 ",
+      HEALTH_DIGEST_CRON: " 0 0 8 * * * ",
+      ...x,
+      X_APP_KEY: " app-key ",
+    });
+    expect(config.database).toEqual({ url: "postgresql://h/db", dataDir: "/srv/data" });
+    expect(config.http.host).toBe("0.0.0.0");
+    expect(config.openai).toEqual({ apiKey: "sk-test-123456", model: "model-a", baseUrl: "http://127.0.0.1:2/v1" });
+    expect(config.timeZone).toBe("Europe/Berlin");
+    expect(config.publishCron).toBe("5 * * * * *");
+    expect(config.alerts.email).toEqual({ smtpUrl: "smtps://h", to: "ops@localhost", from: "bot@localhost" });
+    expect(config.alerts.adminApiToken).toBe("0123456789abcdef");
+    expect(config.alerts.digestCron).toBe("0 0 8 * * *");
+    expect(config.defaults.quietHours).toBe("22:00-06:00");
+    expect(config.defaults.gapSeconds).toEqual({ min: 5, max: 6 });
+    expect(config.x.accounts[0]?.credentials.appKey).toBe("app-key");
+  });
+});
+
 describe("where each variable lands", () => {
   it("every variable set to a non-default value", () => {
     const config = loadConfig({
