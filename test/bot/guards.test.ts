@@ -10,7 +10,7 @@ import { isAdminUpdate } from "../../src/bot/filters/is-admin.js";
 import { createAdminGuard, REFUSAL_TEXT } from "../../src/bot/middlewares/admin-guard.js";
 import { createDatabaseGate, DATABASE_DOWN_TEXT } from "../../src/bot/middlewares/database-gate.js";
 import { ANONYMOUS_ADMIN_BOT_ID, loadConfig } from "../../src/config.js";
-import { silentLogger } from "../support/logger.js";
+import { capturingLogger, silentLogger } from "../support/logger.js";
 import { BOT_INFO } from "../support/telegram-emulator/index.js";
 
 const ADMIN_CHAT_ID = -100;
@@ -51,6 +51,24 @@ function press(from: number, chat: Chat): Update {
   } as Update;
 }
 
+/** An inline query: no chat and no message. */
+const inlineQuery = (from: number): Update => ({ update_id: 3, inline_query: { id: "iq", from: user(from), query: "x", offset: "" } });
+/** A stranger blocking the bot in private: a chat, but no message. */
+const blocked = (from: number): Update =>
+  ({
+    update_id: 4,
+    my_chat_member: {
+      chat: privateChat(from),
+      from: user(from),
+      date: 0,
+      old_chat_member: { status: "member", user: user(BOT_INFO.id, true) },
+      new_chat_member: { status: "kicked", user: user(BOT_INFO.id, true), until_date: 0 },
+    },
+  }) as Update;
+/** A post in a channel: a sender_chat, no from. */
+const channelPost = (): Update =>
+  ({ update_id: 5, channel_post: { message_id: 12, date: 0, chat: { id: -300, type: "channel", title: "c" }, sender_chat: { id: -300, type: "channel", title: "c" }, text: "/start" } });
+
 /** A context for `update` whose Bot API calls are recorded and answered `true`. */
 function contextFor(update: Update): { ctx: BotContext; calls: { method: string; payload: unknown }[] } {
   const calls: { method: string; payload: unknown }[] = [];
@@ -86,6 +104,9 @@ describe("isAdminUpdate", () => {
     ["another chat's identity in the admin chat, even with an admin's from", message(ADMIN_ID, adminGroup, "hi", otherGroup), false],
     ["an admin pressing a button", press(ADMIN_ID, adminGroup), true],
     ["a stranger pressing a button in the admin chat", press(STRANGER_ID, adminGroup), false],
+    ["an admin's inline query", inlineQuery(ADMIN_ID), true],
+    ["a stranger blocking the bot", blocked(STRANGER_ID), false],
+    ["a channel post", channelPost(), false],
   ] as const)("%s → %s", (_name, update, expected) => {
     expect(isAdminUpdate(contextFor(update).ctx, config)).toBe(expected);
   });
@@ -99,6 +120,16 @@ describe("isAdminUpdate", () => {
 
 describe("admin guard", () => {
   const guard = createAdminGuard();
+
+  it("logs who was refused, and where", async () => {
+    const { logger, lines } = capturingLogger();
+    const { ctx } = contextFor(message(STRANGER_ID, otherGroup, "hi"));
+    ctx.logger = logger;
+    await guard(ctx, () => Promise.resolve());
+    expect(lines.map((line) => JSON.parse(line) as Record<string, unknown>)).toEqual([
+      expect.objectContaining({ msg: "refused update from a non-admin", from: STRANGER_ID, chat: otherGroup.id }),
+    ]);
+  });
 
   it("lets an admin through and says nothing", async () => {
     expect(await run(guard, message(ADMIN_ID, privateChat(ADMIN_ID), "/help"))).toEqual({ passed: true, calls: [] });
@@ -116,6 +147,9 @@ describe("admin guard", () => {
     ["plain text in private", message(STRANGER_ID, privateChat(STRANGER_ID), "hello")],
     ["a command in a group", message(STRANGER_ID, otherGroup, "/start")],
     ["a sticker in private", message(STRANGER_ID, privateChat(STRANGER_ID), undefined)],
+    ["inline query", inlineQuery(STRANGER_ID)],
+    ["block of the bot", blocked(STRANGER_ID)],
+    ["channel post", channelPost()],
   ])("drops a stranger's %s silently", async (_name, update) => {
     expect(await run(guard, update)).toEqual({ passed: false, calls: [] });
   });
@@ -142,5 +176,6 @@ describe("database gate", () => {
   it("answers a button press with the notice, and ignores what has no text", async () => {
     expect(await run(down, press(ADMIN_ID, adminGroup))).toEqual({ passed: false, calls: [["answerCallbackQuery", DATABASE_DOWN_TEXT]] });
     expect(await run(down, message(ADMIN_ID, adminGroup, undefined))).toEqual({ passed: false, calls: [] });
+    expect(await run(down, inlineQuery(ADMIN_ID))).toEqual({ passed: false, calls: [] });
   });
 });
