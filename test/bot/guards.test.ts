@@ -168,6 +168,10 @@ describe("database gate", () => {
     expect(await run(down, message(ADMIN_ID, adminGroup, text))).toEqual({ passed: true, calls: [] });
   });
 
+  it("the notice tells the admin what is wrong and when to retry (Telegram refuses an empty text)", () => {
+    expect(DATABASE_DOWN_TEXT).toBe("Database unavailable, retrying — try again in a minute.");
+  });
+
   it("answers other commands and texts with the notice while it is down", async () => {
     expect(await run(down, message(ADMIN_ID, adminGroup, "/queue"))).toEqual({ passed: false, calls: [["sendMessage", DATABASE_DOWN_TEXT]] });
     expect(await run(down, message(ADMIN_ID, adminGroup, "new draft text"))).toEqual({ passed: false, calls: [["sendMessage", DATABASE_DOWN_TEXT]] });
