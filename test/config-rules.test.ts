@@ -184,6 +184,98 @@ describe("value syntax", () => {
 });
 
 describe("where each variable lands", () => {
+  it("nothing set but the two required values: every default", () => {
+    expect(loadConfig(minimal)).toEqual({
+      "telegram": {
+        "token": "123456:ABC-def_ghi",
+        "apiRoot": "https://api.telegram.org",
+        "pollTimeoutSeconds": 30
+      },
+      "adminChatId": 4242,
+      "adminUserIds": [
+        4242
+      ],
+      "database": {
+        "dataDir": "./data"
+      },
+      "http": {
+        "host": "127.0.0.1",
+        "port": 8080
+      },
+      "logLevel": "info",
+      "openai": {
+        "baseUrl": "https://api.openai.com/v1",
+        "model": "gpt-4o-mini"
+      },
+      "x": {
+        "apiRoot": "https://api.x.com",
+        "accounts": []
+      },
+      "gracefulShutdownTimeoutMs": 10000,
+      "ai": {
+        "fallbackModels": [],
+        "maxShortenAttempts": 2
+      },
+      "discovery": {
+        "cron": "0 */5 * * * *",
+        "mentions": true
+      },
+      "publishCron": "*/10 * * * * *",
+      "replyPolicy": "summoned",
+      "draftTtlHours": 24,
+      "publishLeaseSeconds": 120,
+      "timeZone": "UTC",
+      "resilience": {
+        "xRequestTimeoutMs": 15000,
+        "aiRequestTimeoutMs": 20000,
+        "maxAttempts": 3,
+        "baseDelayMs": 1000,
+        "maxDelayMs": 10000,
+        "breakers": {
+          "x": {
+            "threshold": 5,
+            "halfOpenSeconds": 120
+          },
+          "ai": {
+            "threshold": 3,
+            "halfOpenSeconds": 60
+          },
+          "db": {
+            "threshold": 3,
+            "halfOpenSeconds": 30
+          }
+        }
+      },
+      "alerts": {
+        "minLevel": "warning",
+        "dedupWindowSeconds": 300,
+        "cron": "*/5 * * * * *",
+        "digestCron": "0 0 9 * * *"
+      },
+      "deadLetters": {
+        "cron": "15 * * * * *",
+        "baseDelaySeconds": 60,
+        "backoffMultiplier": 2,
+        "maxRetries": 5
+      },
+      "defaults": {
+        "persona": "You are a friendly, knowledgeable person replying on X. Be helpful and specific, add something of value, keep a light touch.",
+        "minDelayMinutes": 15,
+        "maxDelayMinutes": 120,
+        "jitterSeconds": 300,
+        "quietHours": "00:00-07:00",
+        "gapSeconds": {
+          "min": 30,
+          "max": 90
+        },
+        "maxPostsPerHour": 15,
+        "maxPostsPerDay": 50,
+        "gatekeeperEnabled": false,
+        "gatekeeperMinScore": 0.5
+      }
+    });
+  });
+
   it("every variable set to a non-default value", () => {
     const config = loadConfig({
       ...minimal,
