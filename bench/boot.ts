@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { testEnvironment } from "../test/support/app-harness.js";
 import { parseLogLine, spawnBot } from "../test/support/spawn-bot.js";
-import { startTelegramEmulator } from "../test/support/telegram-emulator.js";
+import { startTelegramEmulator } from "../test/support/telegram-emulator/index.js";
 
 /** Cold boot to healthy on PGlite: process start → GET /health 200, first run and second run. */
 export async function benchBoot(): Promise<void> {

@@ -5,7 +5,7 @@ import { asc } from "drizzle-orm";
 import { openPglite } from "../src/db/pglite.js";
 import { publishAttempts, replies } from "../src/db/schema.js";
 import { ADMIN, ADMIN_CHAT, testEnvironment } from "../test/support/app-harness.js";
-import type { FakeXFault, FakeXTweet } from "../test/support/fake-x.js";
+import type { FakeXFault, FakeXTweet } from "../test/support/fake-x/index.js";
 import { parseLogLine, spawnBot, type SpawnedBot } from "../test/support/spawn-bot.js";
 import { buttonData, startWorkflowRig } from "../test/support/workflow-rig.js";
 

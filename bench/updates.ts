@@ -10,7 +10,7 @@ import { TelegramActivity } from "../src/health/health-service.js";
 import { pgliteHandle } from "../src/db/pglite.js";
 import { createLogger } from "../src/logger.js";
 import { createQueueView } from "../src/workflow/queue-view.js";
-import { BOT_INFO } from "../test/support/telegram-emulator.js";
+import { BOT_INFO } from "../test/support/telegram-emulator/index.js";
 
 const ADMIN_ID = 1001;
 

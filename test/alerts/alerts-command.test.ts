@@ -11,7 +11,7 @@ import { alerts } from "../../src/db/schema.js";
 import { ADMIN, ADMIN_CHAT, STRANGER } from "../support/app-harness.js";
 import { startFeatureBot, type FeatureBot } from "../support/bot-harness.js";
 import { createPgliteTestDatabase, type TestDatabase } from "../support/database.js";
-import { startTelegramEmulator, type TelegramEmulator } from "../support/telegram-emulator.js";
+import { startTelegramEmulator, type TelegramEmulator } from "../support/telegram-emulator/index.js";
 import { alertingFor, fakeClock, startWebhookReceiver, type WebhookReceiver } from "./support.js";
 
 describe("/alerts", () => {

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { alertDeliveries, alerts, alertState } from "../../src/db/schema.js";
 import { ADMIN_CHAT } from "../support/app-harness.js";
 import { databaseTargets, type TestDatabase } from "../support/database.js";
-import { startTelegramEmulator, type TelegramEmulator } from "../support/telegram-emulator.js";
+import { startTelegramEmulator, type TelegramEmulator } from "../support/telegram-emulator/index.js";
 import { alertingFor, fakeClock, startWebhookReceiver, type FakeClock, type WebhookReceiver } from "./support.js";
 
 const SECOND = 1_000;

@@ -16,7 +16,7 @@ import { HttpServer } from "../../src/http/server.js";
 import { ADMIN_CHAT } from "../support/app-harness.js";
 import { databaseTargets, type TestDatabase } from "../support/database.js";
 import { silentLogger } from "../support/logger.js";
-import { startTelegramEmulator, type TelegramEmulator } from "../support/telegram-emulator.js";
+import { startTelegramEmulator, type TelegramEmulator } from "../support/telegram-emulator/index.js";
 import {
   alertingFor,
   fakeClock,

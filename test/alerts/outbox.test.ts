@@ -11,7 +11,7 @@ import type { Database } from "../../src/db/database.js";
 import { alertDeliveries, alerts, alertState } from "../../src/db/schema.js";
 import { ADMIN_CHAT } from "../support/app-harness.js";
 import { databaseTargets, type TestDatabase } from "../support/database.js";
-import { startTelegramEmulator, type TelegramEmulator } from "../support/telegram-emulator.js";
+import { startTelegramEmulator, type TelegramEmulator } from "../support/telegram-emulator/index.js";
 import { alertingFor, fakeClock, type FakeClock } from "./support.js";
 
 /** The database, except that inserts fail while `broken` is set. */

@@ -9,7 +9,7 @@ import { loadConfig, type Config } from "../../src/config.js";
 import type { Database } from "../../src/db/database.js";
 import { ADMIN_CHAT, testEnvironment } from "../support/app-harness.js";
 import { silentLogger } from "../support/logger.js";
-import type { TelegramEmulator } from "../support/telegram-emulator.js";
+import type { TelegramEmulator } from "../support/telegram-emulator/index.js";
 
 /** A clock the test moves by hand. */
 export interface FakeClock {

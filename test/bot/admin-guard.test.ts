@@ -3,7 +3,7 @@ import { ANONYMOUS_ADMIN_BOT_ID } from "../../src/config.js";
 import { BOT_COMMANDS } from "../../src/bot/commands.js";
 import { REFUSAL_TEXT } from "../../src/bot/middlewares/admin-guard.js";
 import { ADMIN, ADMIN_CHAT, STRANGER, startTestApp, type TestApp } from "../support/app-harness.js";
-import { startTelegramEmulator, type TelegramEmulator } from "../support/telegram-emulator.js";
+import { startTelegramEmulator, type TelegramEmulator } from "../support/telegram-emulator/index.js";
 
 describe("bot core: admin guard, /help, command menu", () => {
   let tg: TelegramEmulator;

@@ -13,7 +13,7 @@ import { ADMIN, ADMIN_CHAT } from "../support/app-harness.js";
 import { startFeatureBot, type FeatureBot } from "../support/bot-harness.js";
 import { createPgliteTestDatabase, type TestDatabase } from "../support/database.js";
 import { silentLogger } from "../support/logger.js";
-import { startTelegramEmulator, type BotMessageView, type TelegramEmulator } from "../support/telegram-emulator.js";
+import { startTelegramEmulator, type BotMessageView, type TelegramEmulator } from "../support/telegram-emulator/index.js";
 
 const SETTINGS: PolicySettings = {
   timeoutMs: 0,

@@ -13,8 +13,8 @@ import { ADMIN, ADMIN_CHAT, STRANGER } from "../support/app-harness.js";
 import { startFeatureBot, type FeatureBot } from "../support/bot-harness.js";
 import { createPgliteTestDatabase, type TestDatabase } from "../support/database.js";
 import { silentLogger } from "../support/logger.js";
-import type { BotMessageView, EmulatorUser, TelegramEmulator } from "../support/telegram-emulator.js";
-import { startTelegramEmulator } from "../support/telegram-emulator.js";
+import type { BotMessageView, EmulatorUser, TelegramEmulator } from "../support/telegram-emulator/index.js";
+import { startTelegramEmulator } from "../support/telegram-emulator/index.js";
 
 const NOW = new Date("2025-07-01T12:00:00Z"); // 14:00 in Berlin
 const MINUTE = 60_000;

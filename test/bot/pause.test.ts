@@ -7,7 +7,7 @@ import { PAUSE_KEY, PauseSwitch } from "../../src/workflow/pause.js";
 import { ADMIN, SECOND_ADMIN, STRANGER } from "../support/app-harness.js";
 import { startFeatureBot, type FeatureBot } from "../support/bot-harness.js";
 import { createPgliteTestDatabase, type TestDatabase } from "../support/database.js";
-import { startTelegramEmulator, type EmulatorUser, type TelegramEmulator } from "../support/telegram-emulator.js";
+import { startTelegramEmulator, type EmulatorUser, type TelegramEmulator } from "../support/telegram-emulator/index.js";
 
 describe("/pause and /resume", () => {
   let tg: TelegramEmulator;

@@ -7,7 +7,7 @@ import { loadConfig } from "../../src/config.js";
 import { ADMIN, ADMIN_CHAT, SECOND_ADMIN, STRANGER, testEnvironment } from "../support/app-harness.js";
 import { startFeatureBot, type FeatureBot } from "../support/bot-harness.js";
 import { createPgliteTestDatabase, type TestDatabase } from "../support/database.js";
-import { startTelegramEmulator, type TelegramEmulator } from "../support/telegram-emulator.js";
+import { startTelegramEmulator, type TelegramEmulator } from "../support/telegram-emulator/index.js";
 
 describe("/settings", () => {
   let tg: TelegramEmulator;

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { STALE_BUTTON_TEXT } from "../../src/bot/features/unhandled.js";
 import { ADMIN, ADMIN_CHAT, startTestApp, type TestApp } from "../support/app-harness.js";
-import { startTelegramEmulator, type TelegramEmulator } from "../support/telegram-emulator.js";
+import { startTelegramEmulator, type TelegramEmulator } from "../support/telegram-emulator/index.js";
 
 describe("stale and malformed button presses", () => {
   let tg: TelegramEmulator;

@@ -4,7 +4,7 @@ import { createStatsView, recordEvent, type WorkflowEventKind } from "../../src/
 import { ADMIN } from "../support/app-harness.js";
 import { startFeatureBot, type FeatureBot } from "../support/bot-harness.js";
 import { createPgliteTestDatabase, type TestDatabase } from "../support/database.js";
-import { startTelegramEmulator, type TelegramEmulator } from "../support/telegram-emulator.js";
+import { startTelegramEmulator, type TelegramEmulator } from "../support/telegram-emulator/index.js";
 
 describe("/stats", () => {
   let tg: TelegramEmulator;

@@ -6,7 +6,7 @@ import { Watchlist } from "../../src/workflow/watchlist.js";
 import { ADMIN, ADMIN_CHAT, STRANGER } from "../support/app-harness.js";
 import { startFeatureBot, type FeatureBot } from "../support/bot-harness.js";
 import { createPgliteTestDatabase, type TestDatabase } from "../support/database.js";
-import { startTelegramEmulator, type EmulatorChat, type EmulatorUser, type TelegramEmulator } from "../support/telegram-emulator.js";
+import { startTelegramEmulator, type EmulatorChat, type EmulatorUser, type TelegramEmulator } from "../support/telegram-emulator/index.js";
 
 describe("/targets, /searches, /topics, /optout, /optin", () => {
   let tg: TelegramEmulator;

@@ -10,7 +10,7 @@ import { registerAlertRoutes } from "../../src/http/alerts-routes.js";
 import { HttpServer } from "../../src/http/server.js";
 import { databaseTargets, type TestDatabase } from "../support/database.js";
 import { silentLogger } from "../support/logger.js";
-import { startTelegramEmulator, type TelegramEmulator } from "../support/telegram-emulator.js";
+import { startTelegramEmulator, type TelegramEmulator } from "../support/telegram-emulator/index.js";
 import { alertingFor, fakeClock, startWebhookReceiver, type WebhookReceiver } from "../alerts/support.js";
 
 const TOKEN = "admin-token-0123456789abcdef";

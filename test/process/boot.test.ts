@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { REFUSAL_TEXT } from "../../src/bot/middlewares/admin-guard.js";
 import { ADMIN, STRANGER, testEnvironment } from "../support/app-harness.js";
 import { parseLogLine, spawnBot, type SpawnedBot } from "../support/spawn-bot.js";
-import { startTelegramEmulator, type TelegramEmulator } from "../support/telegram-emulator.js";
+import { startTelegramEmulator, type TelegramEmulator } from "../support/telegram-emulator/index.js";
 
 /** Waits for the "started" log line and returns the bound HTTP port. */
 async function startedPort(bot: SpawnedBot): Promise<number> {

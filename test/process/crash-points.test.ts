@@ -22,10 +22,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { ADMIN, ADMIN_CHAT, testEnvironment } from "../support/app-harness.js";
-import type { FakeXEndpointKey, FakeXRequest, FakeXTweet } from "../support/fake-x.js";
+import type { FakeXEndpointKey, FakeXRequest, FakeXTweet } from "../support/fake-x/index.js";
 import { parseLogLine, spawnBot, type SpawnedBot } from "../support/spawn-bot.js";
-import type { BotMessageView } from "../support/telegram-emulator.js";
-import { startTelegramEmulator } from "../support/telegram-emulator.js";
+import type { BotMessageView } from "../support/telegram-emulator/index.js";
+import { startTelegramEmulator } from "../support/telegram-emulator/index.js";
 import { buttonData, startWorkflowRig, type WorkflowRig } from "../support/workflow-rig.js";
 
 /** The bot as the Docker image runs it (node, no npm in between), from the TypeScript sources. */

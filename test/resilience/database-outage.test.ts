@@ -1,3 +1,6 @@
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
 import postgres from "postgres";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { DATABASE_DOWN_TEXT } from "../../src/bot/middlewares/database-gate.js";
@@ -49,67 +52,67 @@ describe("database outages", () => {
   });
 
   const serverUrl = databaseTargets().some((t) => t.name === "postgres") ? process.env.TEST_DATABASE_URL : undefined;
-  if (serverUrl) {
-    it("survives its connections being killed under load: nothing lost, nothing published twice", { timeout: 60_000 }, async () => {
-      const database = await createPostgresTestDatabase(serverUrl);
-      const admin = postgres(serverUrl, { max: 1, onnotice: () => undefined });
-      const dbName = new URL(database.url!).pathname.slice(1);
-      const killConnections = () =>
-        admin`select count(pg_terminate_backend(pid))::int as n from pg_stat_activity where datname = ${dbName} and pid <> pg_backend_pid()`;
+  it.runIf(serverUrl !== undefined)("survives its connections being killed under load: nothing lost, nothing published twice", { timeout: 60_000 }, async () => {
+    const url = serverUrl!;
+    const database = await createPostgresTestDatabase(url);
+    const admin = postgres(url, { max: 1, onnotice: () => undefined });
+    const dbName = new URL(database.url!).pathname.slice(1);
+    const killConnections = () =>
+      admin`select count(pg_terminate_backend(pid))::int as n from pg_stat_activity where datname = ${dbName} and pid <> pg_backend_pid()`;
+    try {
+      app = await startTestApp(rig.tg, {
+        database,
+        env: rig.env({ DB_BREAKER_HALF_OPEN_SECONDS: "1", RETRY_BASE_DELAY_MS: "50", RETRY_MAX_DELAY_MS: "200" }),
+      });
+      const mentions = Array.from({ length: 8 }, (_, i) =>
+        rig.x.addTweet({ authorId: rig.alice.id, text: `@replyguy outage question ${i}?` }),
+      );
+      await app.app.scheduler.runNow(JOBS.discovery);
+      const cards = await Promise.all(
+        mentions.map((_, i) =>
+          rig.tg.waitForBotMessage((m) => m.text.includes(`outage question ${i}?`) && m.inlineKeyboard.length > 0),
+        ),
+      );
+      const killer = setInterval(() => void killConnections().catch(() => undefined), 150);
       try {
-        app = await startTestApp(rig.tg, {
-          database,
-          env: rig.env({ DB_BREAKER_HALF_OPEN_SECONDS: "1", RETRY_BASE_DELAY_MS: "50", RETRY_MAX_DELAY_MS: "200" }),
-        });
-        const mentions = Array.from({ length: 8 }, (_, i) =>
-          rig.x.addTweet({ authorId: rig.alice.id, text: `@replyguy outage question ${i}?` }),
-        );
-        await app.app.scheduler.runNow(JOBS.discovery);
-        const cards = await Promise.all(
-          mentions.map((_, i) =>
-            rig.tg.waitForBotMessage((m) => m.text.includes(`outage question ${i}?`) && m.inlineKeyboard.length > 0),
-          ),
-        );
-        const killer = setInterval(() => void killConnections().catch(() => undefined), 150);
-        try {
-          for (const card of cards) {
-            await rig.tg.pressButton({ from: ADMIN, chat: ADMIN_CHAT, messageId: card.messageId, data: buttonData(card, "Approve") });
-            await app.app.scheduler.runNow(JOBS.publish);
-          }
-        } finally {
-          clearInterval(killer);
-        }
-        // After the outage every card must get approved and published exactly once; presses that hit
-        // the outage were refused with the notice, so press again where the card still waits.
-        const deadline = Date.now() + 40_000;
-        while (mentions.some((m) => rig.x.repliesTo(m.id).length === 0)) {
-          if (Date.now() > deadline) throw new Error("replies were lost in the outage");
-          for (const card of cards) {
-            const current = rig.tg.botMessages(ADMIN_CHAT.id).find((m) => m.messageId === card.messageId);
-            if (current && current.inlineKeyboard.length > 0) {
-              await rig.tg.pressButton({ from: ADMIN, chat: ADMIN_CHAT, messageId: card.messageId, data: buttonData(current, "Approve") });
-            }
-          }
+        for (const card of cards) {
+          await rig.tg.pressButton({ from: ADMIN, chat: ADMIN_CHAT, messageId: card.messageId, data: buttonData(card, "Approve") });
           await app.app.scheduler.runNow(JOBS.publish);
-          await new Promise((resolve) => setTimeout(resolve, 200));
         }
-        for (const mention of mentions) expect(rig.x.repliesTo(mention.id)).toHaveLength(1);
-        expect(rig.posts()).toHaveLength(mentions.length);
       } finally {
-        await app?.stop();
-        app = undefined;
-        await admin.end({ timeout: 5 });
-        await database.dispose();
+        clearInterval(killer);
       }
-    });
-  }
+      // After the outage every card must get approved and published exactly once; presses that hit
+      // the outage were refused with the notice, so press again where the card still waits.
+      const deadline = Date.now() + 40_000;
+      while (mentions.some((m) => rig.x.repliesTo(m.id).length === 0)) {
+        if (Date.now() > deadline) throw new Error("replies were lost in the outage");
+        for (const card of cards) {
+          const current = rig.tg.botMessages(ADMIN_CHAT.id).find((m) => m.messageId === card.messageId);
+          if (current && current.inlineKeyboard.length > 0) {
+            await rig.tg.pressButton({ from: ADMIN, chat: ADMIN_CHAT, messageId: card.messageId, data: buttonData(current, "Approve") });
+          }
+        }
+        await app.app.scheduler.runNow(JOBS.publish);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      for (const mention of mentions) expect(rig.x.repliesTo(mention.id)).toHaveLength(1);
+      expect(rig.posts()).toHaveLength(mentions.length);
+    } finally {
+      await app?.stop();
+      app = undefined;
+      await admin.end({ timeout: 5 });
+      await database.dispose();
+    }
+  });
 });
 
 describe("postgres.js crash guard", () => {
-  it("is installed: a connection that dies with a write queued settles its queries instead of crashing the process", async () => {
-    const { readFileSync } = await import("node:fs");
+  it("is installed: a connection that dies with a write queued settles its queries instead of crashing the process", () => {
+    // Resolved like an import, so it also holds in a copy of the repository without node_modules (Stryker's sandbox).
+    const packageRoot = join(dirname(createRequire(import.meta.url).resolve("postgres")), "../..");
     for (const variant of ["src", "cjs/src"]) {
-      const source = readFileSync(new URL(`../../node_modules/postgres/${variant}/connection.js`, import.meta.url), "utf8");
+      const source = readFileSync(join(packageRoot, variant, "connection.js"), "utf8");
       expect(source).toContain("if (socket === null) { // reply-guy-bot patch");
     }
   });

@@ -7,7 +7,7 @@ import { resilientXClient } from "../../src/resilience/resilient-x-client.js";
 import { XApiError } from "../../src/x/errors.js";
 import { createXAccountClient } from "../../src/x/twitter-client.js";
 import type { XAccountClient } from "../../src/x/types.js";
-import { startFakeX, type FakeX } from "../support/fake-x.js";
+import { startFakeX, type FakeX } from "../support/fake-x/index.js";
 import { silentLogger } from "../support/logger.js";
 
 const SETTINGS: PolicySettings = {

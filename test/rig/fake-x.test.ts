@@ -7,8 +7,8 @@ import {
   X_REPLY_TO_DELETED_DETAIL,
   createTestTwitterClient,
   startFakeX,
-} from "../support/fake-x.js";
-import type { FakeX, FakeXUser } from "../support/fake-x.js";
+} from "../support/fake-x/index.js";
+import type { FakeX, FakeXUser } from "../support/fake-x/index.js";
 
 async function rejection(promise: Promise<unknown>): Promise<unknown> {
   try {

@@ -12,7 +12,7 @@ import {
   type EmulatorChat,
   type EmulatorUser,
   type TelegramEmulator,
-} from "../support/telegram-emulator.js";
+} from "../support/telegram-emulator/index.js";
 
 const alice: EmulatorUser = { id: 1001, first_name: "Alice", username: "alice" };
 const bob: EmulatorUser = { id: 1002, first_name: "Bob" };

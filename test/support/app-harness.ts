@@ -7,7 +7,7 @@ import {
   type EmulatorChat,
   type EmulatorUser,
   type TelegramEmulator,
-} from "./telegram-emulator.js";
+} from "./telegram-emulator/index.js";
 
 /** The admin user of every test. */
 export const ADMIN: EmulatorUser = { id: 1001, first_name: "Ada", username: "ada_admin" };

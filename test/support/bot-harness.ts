@@ -9,7 +9,7 @@ import { TelegramActivity } from "../../src/health/health-service.js";
 import type { DatabaseHandle } from "../../src/db/database.js";
 import { testEnvironment } from "./app-harness.js";
 import { silentLogger } from "./logger.js";
-import { EMULATOR_RUNNER_OPTIONS, type TelegramEmulator } from "./telegram-emulator.js";
+import { EMULATOR_RUNNER_OPTIONS, type TelegramEmulator } from "./telegram-emulator/index.js";
 
 /** A real bot (admin guard, error boundary, …) with only the given features, polling the emulator. */
 export interface FeatureBot {

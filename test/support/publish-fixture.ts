@@ -14,7 +14,7 @@ import type { Reply } from "../../src/workflow/reply-states.js";
 import { SettingsStore } from "../../src/workflow/settings.js";
 import { createXAccountClient } from "../../src/x/twitter-client.js";
 import type { XAccountClient } from "../../src/x/types.js";
-import type { FakeX, FakeXTweet, FakeXUser } from "./fake-x.js";
+import type { FakeX, FakeXTweet, FakeXUser } from "./fake-x/index.js";
 import { silentLogger } from "./logger.js";
 import { WORKFLOW_TEST_DEFAULTS } from "./workflow-fixtures.js";
 

@@ -1,6 +1,6 @@
 import { startFakeOpenAI, type FakeOpenAI } from "./fake-openai.js";
-import { startFakeX, type FakeX, type FakeXUser } from "./fake-x.js";
-import { startTelegramEmulator, type BotMessageView, type TelegramEmulator } from "./telegram-emulator.js";
+import { startFakeX, type FakeX, type FakeXUser } from "./fake-x/index.js";
+import { startTelegramEmulator, type BotMessageView, type TelegramEmulator } from "./telegram-emulator/index.js";
 
 /** Access token of the bot's own X account at the fake. */
 export const OUR_ACCESS_TOKEN = "our-access-token-123";

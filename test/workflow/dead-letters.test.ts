@@ -13,7 +13,7 @@ import { ResiliencePolicy } from "../../src/resilience/policy.js";
 import { deadLetterDelayMs } from "../../src/workflow/dead-letters.js";
 import { clearWorkflowTables } from "../support/workflow-fixtures.js";
 import { databaseTargets, type TestDatabase } from "../support/database.js";
-import { startFakeX, type FakeX, type FakeXUser } from "../support/fake-x.js";
+import { startFakeX, type FakeX, type FakeXUser } from "../support/fake-x/index.js";
 import { silentLogger } from "../support/logger.js";
 import { createPublishFixture, type QueueOptions, type QueueRig } from "../support/publish-fixture.js";
 

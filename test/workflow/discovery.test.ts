@@ -17,7 +17,7 @@ import { SettingsStore } from "../../src/workflow/settings.js";
 import { Watchlist } from "../../src/workflow/watchlist.js";
 import { clearWorkflowTables, WORKFLOW_TEST_DEFAULTS } from "../support/workflow-fixtures.js";
 import { databaseTargets, type TestDatabase } from "../support/database.js";
-import { startFakeX, type FakeX, type FakeXUser } from "../support/fake-x.js";
+import { startFakeX, type FakeX, type FakeXUser } from "../support/fake-x/index.js";
 import { silentLogger } from "../support/logger.js";
 
 const OUR_TOKEN = "our-access-token-discovery";

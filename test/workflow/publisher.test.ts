@@ -11,7 +11,7 @@ import { openPostgres } from "../../src/db/postgres.js";
 import { publishAttempts, replies, xAccounts } from "../../src/db/schema.js";
 import { clearWorkflowTables } from "../support/workflow-fixtures.js";
 import { databaseTargets, type TestDatabase } from "../support/database.js";
-import { startFakeX, type FakeX, type FakeXUser } from "../support/fake-x.js";
+import { startFakeX, type FakeX, type FakeXUser } from "../support/fake-x/index.js";
 import { silentLogger } from "../support/logger.js";
 import { createPublishFixture } from "../support/publish-fixture.js";
 

@@ -6,8 +6,8 @@ import { classifyXError, isXApiError } from "../../src/x/errors.js";
 import type { XApiError } from "../../src/x/errors.js";
 import { createXAccountClient } from "../../src/x/twitter-client.js";
 import type { XAccountClient } from "../../src/x/types.js";
-import { X_DUPLICATE_DETAIL, X_NOT_SUMMONED_DETAIL, X_REPLY_TO_DELETED_DETAIL, startFakeX } from "../support/fake-x.js";
-import type { FakeX, FakeXTweet, FakeXUser } from "../support/fake-x.js";
+import { X_DUPLICATE_DETAIL, X_NOT_SUMMONED_DETAIL, X_REPLY_TO_DELETED_DETAIL, startFakeX } from "../support/fake-x/index.js";
+import type { FakeX, FakeXTweet, FakeXUser } from "../support/fake-x/index.js";
 import { TEST_ACCESS_SECRET, TEST_APP_SECRET, rejectionOf, xClientFor } from "./x-test-client.js";
 
 async function xError(promise: Promise<unknown>): Promise<XApiError> {

@@ -2,8 +2,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { isXApiError } from "../../src/x/errors.js";
 import { findExistingReply, normalizeReplyText } from "../../src/x/reconcile.js";
 import type { XAccountClient } from "../../src/x/types.js";
-import { startFakeX } from "../support/fake-x.js";
-import type { FakeX, FakeXTweet, FakeXUser } from "../support/fake-x.js";
+import { startFakeX } from "../support/fake-x/index.js";
+import type { FakeX, FakeXTweet, FakeXUser } from "../support/fake-x/index.js";
 import { rejectionOf, xClientFor } from "./x-test-client.js";
 
 describe("findExistingReply", () => {

@@ -2,8 +2,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { XApiError } from "../../src/x/errors.js";
 import { createXAccountClient } from "../../src/x/twitter-client.js";
 import type { XAccountClient } from "../../src/x/types.js";
-import { startFakeX } from "../support/fake-x.js";
-import type { FakeX, FakeXUser } from "../support/fake-x.js";
+import { startFakeX } from "../support/fake-x/index.js";
+import type { FakeX, FakeXUser } from "../support/fake-x/index.js";
 import { rejectionOf, xClientFor } from "./x-test-client.js";
 
 describe("createXAccountClient against the fake X", () => {

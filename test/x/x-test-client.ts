@@ -1,6 +1,6 @@
 import { createXAccountClient } from "../../src/x/twitter-client.js";
 import type { XAccountClient } from "../../src/x/types.js";
-import type { FakeX } from "../support/fake-x.js";
+import type { FakeX } from "../support/fake-x/index.js";
 
 /** Credentials the secrecy tests look for in error messages. */
 export const TEST_APP_SECRET = "app-secret-DO-NOT-LEAK";

@@ -1,0 +1,185 @@
+/**
+ * The admin filter, the admin guard and the database gate driven directly with grammY contexts built from
+ * updates (no polling); the Bot API is a recorder, so every call the middleware makes is visible.
+ */
+import { Api, Context, type MiddlewareFn } from "grammy";
+import type { Update } from "grammy/types";
+import { describe, expect, it } from "vitest";
+import type { BotContext } from "../../src/bot/context.js";
+import { isAdminUpdate } from "../../src/bot/filters/is-admin.js";
+import { createAdminGuard, REFUSAL_TEXT } from "../../src/bot/middlewares/admin-guard.js";
+import { createDatabaseGate, DATABASE_DOWN_TEXT } from "../../src/bot/middlewares/database-gate.js";
+import { ANONYMOUS_ADMIN_BOT_ID, loadConfig } from "../../src/config.js";
+import { capturingLogger, silentLogger } from "../support/logger.js";
+import { BOT_INFO } from "../support/telegram-emulator/index.js";
+
+const ADMIN_CHAT_ID = -100;
+const ADMIN_ID = 7;
+const STRANGER_ID = 66;
+const config = loadConfig({ TELEGRAM_BOT_TOKEN: "123456:ABC-def_ghi", ADMIN_CHAT_ID: String(ADMIN_CHAT_ID), ADMIN_USER_IDS: String(ADMIN_ID) });
+
+type Chat = { id: number; type: "private" } | { id: number; type: "group"; title: string };
+const privateChat = (id: number): Chat => ({ id, type: "private" });
+const adminGroup: Chat = { id: ADMIN_CHAT_ID, type: "group", title: "admins" };
+const otherGroup: Chat = { id: -200, type: "group", title: "others" };
+const user = (id: number, isBot = false) => ({ id, is_bot: isBot, first_name: `U${id}` });
+
+function message(from: number | undefined, chat: Chat, text: string | undefined, senderChat?: Chat): Update {
+  return {
+    update_id: 1,
+    message: {
+      message_id: 10,
+      date: 0,
+      chat,
+      ...(from === undefined ? {} : { from: user(from, from === ANONYMOUS_ADMIN_BOT_ID) }),
+      ...(text === undefined ? { sticker: { file_id: "s", file_unique_id: "s", type: "regular", width: 1, height: 1, is_animated: false, is_video: false } } : { text }),
+      ...(senderChat ? { sender_chat: senderChat } : {}),
+    },
+  } as Update;
+}
+
+function press(from: number, chat: Chat): Update {
+  return {
+    update_id: 2,
+    callback_query: {
+      id: "q1",
+      from: user(from),
+      chat_instance: "ci",
+      data: "v1:x",
+      message: { message_id: 11, date: 0, chat, text: "card" },
+    },
+  } as Update;
+}
+
+/** An inline query: no chat and no message. */
+const inlineQuery = (from: number): Update => ({ update_id: 3, inline_query: { id: "iq", from: user(from), query: "x", offset: "" } });
+/** A stranger blocking the bot in private: a chat, but no message. */
+const blocked = (from: number): Update =>
+  ({
+    update_id: 4,
+    my_chat_member: {
+      chat: privateChat(from),
+      from: user(from),
+      date: 0,
+      old_chat_member: { status: "member", user: user(BOT_INFO.id, true) },
+      new_chat_member: { status: "kicked", user: user(BOT_INFO.id, true), until_date: 0 },
+    },
+  }) as Update;
+/** A post in a channel: a sender_chat, no from. */
+const channelPost = (): Update =>
+  ({ update_id: 5, channel_post: { message_id: 12, date: 0, chat: { id: -300, type: "channel", title: "c" }, sender_chat: { id: -300, type: "channel", title: "c" }, text: "/start" } });
+
+/** A context for `update` whose Bot API calls are recorded and answered `true`. */
+function contextFor(update: Update): { ctx: BotContext; calls: { method: string; payload: unknown }[] } {
+  const calls: { method: string; payload: unknown }[] = [];
+  const api = new Api("123456:ABC-def_ghi");
+  api.config.use((_prev, method, payload) => {
+    calls.push({ method, payload });
+    return Promise.resolve({ ok: true as const, result: true as never });
+  });
+  const ctx = Object.assign(new Context(update, api, BOT_INFO), { config, logger: silentLogger() }) as unknown as BotContext;
+  return { ctx, calls };
+}
+
+async function run(middleware: MiddlewareFn<BotContext>, update: Update) {
+  const { ctx, calls } = contextFor(update);
+  let passed = false;
+  await middleware(ctx, () => {
+    passed = true;
+    return Promise.resolve();
+  });
+  return { passed, calls: calls.map((c) => [c.method, (c.payload as { text?: string }).text]) };
+}
+
+describe("isAdminUpdate", () => {
+  it.each([
+    ["an admin in private", message(ADMIN_ID, privateChat(ADMIN_ID), "/help"), true],
+    ["an admin in the admin group", message(ADMIN_ID, adminGroup, "hi"), true],
+    ["an admin in another group", message(ADMIN_ID, otherGroup, "hi"), true],
+    ["a stranger", message(STRANGER_ID, privateChat(STRANGER_ID), "/help"), false],
+    ["a message without from", message(undefined, adminGroup, "hi"), false],
+    ["the anonymous-admin bot without sender_chat", message(ANONYMOUS_ADMIN_BOT_ID, adminGroup, "hi"), false],
+    ["an anonymous admin of the admin chat", message(ANONYMOUS_ADMIN_BOT_ID, adminGroup, "hi", adminGroup), true],
+    ["the admin chat's identity posted into another chat", message(ANONYMOUS_ADMIN_BOT_ID, otherGroup, "hi", adminGroup), false],
+    ["another chat's identity in the admin chat, even with an admin's from", message(ADMIN_ID, adminGroup, "hi", otherGroup), false],
+    ["an admin pressing a button", press(ADMIN_ID, adminGroup), true],
+    ["a stranger pressing a button in the admin chat", press(STRANGER_ID, adminGroup), false],
+    ["an admin's inline query", inlineQuery(ADMIN_ID), true],
+    ["a stranger blocking the bot", blocked(STRANGER_ID), false],
+    ["a channel post", channelPost(), false],
+  ] as const)("%s → %s", (_name, update, expected) => {
+    expect(isAdminUpdate(contextFor(update).ctx, config)).toBe(expected);
+  });
+
+  it("a bot account is never an admin, even with an admin's id", () => {
+    const update = message(ADMIN_ID, privateChat(ADMIN_ID), "/help");
+    (update.message as { from: { is_bot: boolean } }).from.is_bot = true;
+    expect(isAdminUpdate(contextFor(update).ctx, config)).toBe(false);
+  });
+});
+
+describe("admin guard", () => {
+  const guard = createAdminGuard();
+
+  it("logs who was refused, and where", async () => {
+    const { logger, lines } = capturingLogger();
+    const { ctx } = contextFor(message(STRANGER_ID, otherGroup, "hi"));
+    ctx.logger = logger;
+    await guard(ctx, () => Promise.resolve());
+    expect(lines.map((line) => JSON.parse(line) as Record<string, unknown>)).toEqual([
+      expect.objectContaining({ msg: "refused update from a non-admin", from: STRANGER_ID, chat: otherGroup.id }),
+    ]);
+  });
+
+  it("lets an admin through and says nothing", async () => {
+    expect(await run(guard, message(ADMIN_ID, privateChat(ADMIN_ID), "/help"))).toEqual({ passed: true, calls: [] });
+  });
+
+  it("answers a stranger's button press with the refusal", async () => {
+    expect(await run(guard, press(STRANGER_ID, adminGroup))).toEqual({ passed: false, calls: [["answerCallbackQuery", REFUSAL_TEXT]] });
+  });
+
+  it("replies once to a stranger's command in private", async () => {
+    expect(await run(guard, message(STRANGER_ID, privateChat(STRANGER_ID), "/start"))).toEqual({ passed: false, calls: [["sendMessage", REFUSAL_TEXT]] });
+  });
+
+  it.each([
+    ["plain text in private", message(STRANGER_ID, privateChat(STRANGER_ID), "hello")],
+    ["a command in a group", message(STRANGER_ID, otherGroup, "/start")],
+    ["a sticker in private", message(STRANGER_ID, privateChat(STRANGER_ID), undefined)],
+    ["inline query", inlineQuery(STRANGER_ID)],
+    ["block of the bot", blocked(STRANGER_ID)],
+    ["channel post", channelPost()],
+  ])("drops a stranger's %s silently", async (_name, update) => {
+    expect(await run(guard, update)).toEqual({ passed: false, calls: [] });
+  });
+});
+
+describe("database gate", () => {
+  const up = createDatabaseGate(() => false);
+  const down = createDatabaseGate(() => true);
+
+  it("passes everything while the database is up", async () => {
+    expect(await run(up, message(ADMIN_ID, adminGroup, "/queue"))).toEqual({ passed: true, calls: [] });
+    expect(await run(up, press(ADMIN_ID, adminGroup))).toEqual({ passed: true, calls: [] });
+  });
+
+  it.each(["/health", "/help", "/start", "/health@reply_guy_test_bot", "/help me"])("still runs %s while it is down", async (text) => {
+    expect(await run(down, message(ADMIN_ID, adminGroup, text))).toEqual({ passed: true, calls: [] });
+  });
+
+  it("the notice tells the admin what is wrong and when to retry (Telegram refuses an empty text)", () => {
+    expect(DATABASE_DOWN_TEXT).toBe("Database unavailable, retrying — try again in a minute.");
+  });
+
+  it("answers other commands and texts with the notice while it is down", async () => {
+    expect(await run(down, message(ADMIN_ID, adminGroup, "/queue"))).toEqual({ passed: false, calls: [["sendMessage", DATABASE_DOWN_TEXT]] });
+    expect(await run(down, message(ADMIN_ID, adminGroup, "new draft text"))).toEqual({ passed: false, calls: [["sendMessage", DATABASE_DOWN_TEXT]] });
+  });
+
+  it("answers a button press with the notice, and ignores what has no text", async () => {
+    expect(await run(down, press(ADMIN_ID, adminGroup))).toEqual({ passed: false, calls: [["answerCallbackQuery", DATABASE_DOWN_TEXT]] });
+    expect(await run(down, message(ADMIN_ID, adminGroup, undefined))).toEqual({ passed: false, calls: [] });
+    expect(await run(down, inlineQuery(ADMIN_ID))).toEqual({ passed: false, calls: [] });
+  });
+});

@@ -1,0 +1,35 @@
+/**
+ * Fake X (Twitter) v2 API: a plain `node:http` server on 127.0.0.1 (random port) that speaks enough of
+ * the real v2 JSON to drive `twitter-api-v2` end to end, with a fault queue for failure-path tests.
+ *
+ * Pointing a real client at it: see {@link createTestTwitterClient} / {@link createXApiRootPlugin}.
+ *
+ * Search query language (GET /2/tweets/search/recent), deliberately small:
+ * - whitespace-separated terms are ANDed; `"quoted phrase"` is one term; matching is a case-insensitive
+ *   substring test on the tweet text (so `@handle` and `#tag` work as plain words);
+ * - a leading `-` negates any term (`-spam`, `-"bad phrase"`, `-is:reply`);
+ * - operators: `from:user`, `to:user` (reply to that user), `conversation_id:ID`,
+ *   `is:reply` / `is:retweet` / `is:quote`; `lang:xx` is accepted and ignored;
+ * - `OR` and parentheses are rejected with 400 (not supported), as is any unknown `is:` value;
+ * - the 7-day window of the real endpoint is not modelled.
+ */
+export { createTestTwitterClient, createXApiRootPlugin, rewriteXApiUrl } from "./client.js";
+export { startFakeX } from "./server.js";
+export {
+  FAKE_X_DEFAULT_RATE_LIMITS,
+  X_DUPLICATE_DETAIL,
+  X_NOT_SUMMONED_DETAIL,
+  X_REPLY_TO_DELETED_DETAIL,
+  type FakeX,
+  type FakeXEndpointKey,
+  type FakeXFault,
+  type FakeXFaultMatch,
+  type FakeXMention,
+  type FakeXOptions,
+  type FakeXRateLimitConfig,
+  type FakeXReferencedTweet,
+  type FakeXRequest,
+  type FakeXRequestFilter,
+  type FakeXTweet,
+  type FakeXUser,
+} from "./types.js";

@@ -1,0 +1,179 @@
+// Public types and constants of the fake X API: everything a test sees.
+
+/** Rate-limit bucket / route identifier of the fake (`"METHOD /2/path/:param"`). */
+export type FakeXEndpointKey =
+  | "GET /2/users/me"
+  | "GET /2/users/by/username/:username"
+  | "GET /2/users/:id"
+  | "GET /2/users/:id/mentions"
+  | "GET /2/users/:id/tweets"
+  | "GET /2/tweets/search/recent"
+  | "GET /2/tweets/:id"
+  | "GET /2/tweets"
+  | "POST /2/tweets"
+  | "DELETE /2/tweets/:id";
+
+/** A rate-limit setting: `limit` requests per caller per fixed window of `windowSeconds`. */
+export interface FakeXRateLimitConfig {
+  limit: number;
+  windowSeconds: number;
+}
+
+/** Default per-caller limits (15-minute windows), mirroring X's published user-context limits. */
+export const FAKE_X_DEFAULT_RATE_LIMITS: Readonly<Record<FakeXEndpointKey, FakeXRateLimitConfig>> = {
+  "GET /2/users/me": { limit: 75, windowSeconds: 900 },
+  "GET /2/users/by/username/:username": { limit: 900, windowSeconds: 900 },
+  "GET /2/users/:id": { limit: 900, windowSeconds: 900 },
+  "GET /2/users/:id/mentions": { limit: 300, windowSeconds: 900 },
+  "GET /2/users/:id/tweets": { limit: 900, windowSeconds: 900 },
+  "GET /2/tweets/search/recent": { limit: 450, windowSeconds: 900 },
+  "GET /2/tweets/:id": { limit: 900, windowSeconds: 900 },
+  "GET /2/tweets": { limit: 900, windowSeconds: 900 },
+  "POST /2/tweets": { limit: 100, windowSeconds: 900 },
+  "DELETE /2/tweets/:id": { limit: 50, windowSeconds: 900 },
+};
+
+/** `detail` of X's 403 when the same author posts identical text twice. */
+export const X_DUPLICATE_DETAIL = "You are not allowed to create a Tweet with duplicate content.";
+/** `detail` of X's 403 when replying to a post its author has not "summoned" the caller into. */
+export const X_NOT_SUMMONED_DETAIL =
+  "Reply to this conversation is not allowed because you have not been mentioned or otherwise engaged by the author of the post you are replying to";
+/** `detail` of X's 403 when replying to a deleted / unknown / invisible tweet. */
+export const X_REPLY_TO_DELETED_DETAIL = "You attempted to reply to a Tweet that is deleted or not visible to you.";
+
+/** A user known to the fake. */
+export interface FakeXUser {
+  id: string;
+  username: string;
+  name: string;
+  /** OAuth 1.0a access token (`oauth_token`) that authenticates as this user, if any. */
+  accessToken?: string;
+}
+
+/** A mention entity as returned by the v2 API (`start`/`end` are code-point offsets, end exclusive). */
+export interface FakeXMention {
+  username: string;
+  id: string;
+  start: number;
+  end: number;
+}
+
+/** A `referenced_tweets` entry. */
+export interface FakeXReferencedTweet {
+  type: "replied_to" | "quoted" | "retweeted";
+  id: string;
+}
+
+/** A tweet in the v2 API shape (what the fake returns for every tweet, whatever `tweet.fields` says). */
+export interface FakeXTweet {
+  id: string;
+  text: string;
+  author_id: string;
+  created_at: string;
+  conversation_id: string;
+  edit_history_tweet_ids: string[];
+  in_reply_to_user_id?: string;
+  referenced_tweets?: FakeXReferencedTweet[];
+  entities?: { mentions: FakeXMention[] };
+}
+
+/** A canned misbehaviour, consumed by the next matching request(s). */
+export type FakeXFault =
+  /** Answer this status (body defaults to the v2 problem JSON for the status; a string body is sent raw). Nothing is done. */
+  | { kind: "status"; status: number; body?: unknown; headers?: Record<string, string> }
+  /** Answer 429 with `x-rate-limit-remaining: 0` and a reset `resetInSeconds` from now. Nothing is done. */
+  | { kind: "rateLimited"; resetInSeconds: number }
+  /** Wait `ms`, then handle normally; if the client has gone by then, nothing is done. */
+  | { kind: "delay"; ms: number }
+  /** Handle now (e.g. create the tweet), answer only after `ms`; the effect survives a client timeout. */
+  | { kind: "commitThenDelay"; ms: number }
+  /** Handle now, then destroy the socket without answering. */
+  | { kind: "commitThenDrop" }
+  /** Destroy the socket without doing anything. */
+  | { kind: "drop" }
+  /** Never answer (until `releaseHangs()` or `close()`, which destroy the socket). Nothing is done. */
+  | { kind: "hang" };
+
+/** Which requests a fault applies to: `method` (case-insensitive) and `path` (exact pathname, route pattern such as `/2/users/:id/mentions`, or RegExp tested on the pathname). */
+export interface FakeXFaultMatch {
+  method?: string;
+  path?: string | RegExp;
+}
+
+/** A request as seen (and recorded) by the fake. `status` is filled in when answered; null if never answered. */
+export interface FakeXRequest {
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  body: unknown;
+  callerUserId: string | null;
+  /** Epoch milliseconds when the request arrived. */
+  at: number;
+  status: number | null;
+  endpoint: FakeXEndpointKey | null;
+  /** The fault applied to this request, `"down"` when answered by `setDown`, else null. */
+  fault: FakeXFault["kind"] | "down" | null;
+}
+
+/** Filter for {@link FakeX.requests}: all given fields must match, or a predicate. */
+export type FakeXRequestFilter =
+  | {
+      method?: string;
+      path?: string | RegExp;
+      endpoint?: FakeXEndpointKey;
+      callerUserId?: string;
+    }
+  | ((request: Readonly<FakeXRequest>) => boolean);
+
+/** Options of {@link startFakeX}. */
+export interface FakeXOptions {
+  /** Enforce X's "reply only when summoned" rule on POST /2/tweets replies (default false). */
+  summonedRuleEnforced?: boolean;
+  /** Override default rate limits. */
+  rateLimits?: Partial<Record<FakeXEndpointKey, FakeXRateLimitConfig>>;
+}
+
+/** Handle on a running fake X server. */
+export interface FakeX {
+  /** API root WITHOUT `/2`, e.g. `http://127.0.0.1:40123`. */
+  readonly baseUrl: string;
+  /** Whether POST /2/tweets replies must be "summoned" (mutable at any time). */
+  summonedRuleEnforced: boolean;
+  /** Add a user; `id` defaults to an increasing numeric string, `name` to `username`. */
+  addUser(input: { id?: string; username: string; name?: string; accessToken?: string }): FakeXUser;
+  /** Look a user up by id or (case-insensitive) username. */
+  user(idOrUsername: string): FakeXUser | undefined;
+  /** Seed a tweet as if `authorId` had posted it (no rule checks). */
+  addTweet(input: {
+    authorId: string;
+    text: string;
+    inReplyToTweetId?: string;
+    quotedTweetId?: string;
+    retweetOfTweetId?: string;
+    createdAt?: string | Date;
+  }): FakeXTweet;
+  /** Mark a tweet deleted (lookups then answer not-found errors; replies to it get 403). */
+  deleteTweet(id: string): void;
+  /** A tweet by id (undefined when unknown or deleted). */
+  tweet(id: string): FakeXTweet | undefined;
+  /** All live (non-deleted) tweets, oldest first. */
+  tweets(): FakeXTweet[];
+  /** Live tweets whose `replied_to` reference is `tweetId`, oldest first. */
+  repliesTo(tweetId: string): FakeXTweet[];
+  /** Recorded requests (live records: `status` updates when answered), oldest first. */
+  requests(filter?: FakeXRequestFilter): readonly Readonly<FakeXRequest>[];
+  /** Queue a fault for the next `times` requests matching `match`. */
+  enqueueFault(match: FakeXFaultMatch, fault: FakeXFault, times?: number): void;
+  /** Number of queued fault uses not yet consumed. */
+  pendingFaults(): number;
+  /** While non-null, every request is answered with this status (v2 problem body) and nothing is done. */
+  setDown(status: number | null): void;
+  /** Change a rate limit; resets that endpoint's counters. */
+  setRateLimit(endpointKey: FakeXEndpointKey, limit: number, windowSeconds: number): void;
+  /** Destroy the sockets of all hung requests; returns how many there were. */
+  releaseHangs(): number;
+  /** Forget users, tweets, requests, faults, rate-limit state and settings (ids keep increasing). */
+  reset(): void;
+  /** Stop the server, destroying any open connection. */
+  close(): Promise<void>;
+}
