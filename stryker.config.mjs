@@ -17,6 +17,7 @@ export default {
     "src/bot/filters/**/*.ts",
     "src/bot/middlewares/**/*.ts",
     "src/config.ts",
+    "src/config/**/*.ts",
   ],
   coverageAnalysis: "perTest",
   incremental: true,

@@ -121,7 +121,7 @@ describe("/health component rules", () => {
 
   it("an X account: an open breaker or an active rate limit is degraded, a bad session is down", async () => {
     world.rateLimitedUntil = new Date(NOW.getTime() + 60_000);
-    expect(await component("x:main")).toMatchObject({ state: "degraded", detail: expect.stringContaining("rate limited until 10:01 UTC") });
+    expect(await component("x:main")).toMatchObject({ state: "degraded", detail: expect.stringContaining("rate limited until 10:01 (UTC)") });
     world.rateLimitedUntil = new Date(NOW.getTime() - 60_000);
     expect((await component("x:main"))?.state).toBe("ok");
     await openBreaker("x:main", "x");
@@ -149,9 +149,9 @@ describe("/health component rules", () => {
 
   it("jobs: a failed last run is degraded; running or ok is not", async () => {
     world.runs = new Map([["discovery", { startedAt: NOW, finishedAt: undefined, error: undefined }]]);
-    expect(await component("jobs")).toEqual({ state: "ok", detail: "discovery 10:00 running" });
+    expect(await component("jobs")).toEqual({ state: "ok", detail: "discovery 10:00 (UTC) running" });
     world.runs.set("publish", { startedAt: NOW, finishedAt: NOW, error: "X said no" });
-    expect(await component("jobs")).toEqual({ state: "degraded", detail: "discovery 10:00 running; publish 10:00 failed (X said no)" });
+    expect(await component("jobs")).toEqual({ state: "degraded", detail: "discovery 10:00 (UTC) running; publish 10:00 (UTC) failed (X said no)" });
   });
 
   it("workflow: paused is degraded", async () => {
