@@ -2,7 +2,7 @@
  * The three delivery channels behind one small interface. Each either resolves (delivered) or
  * throws a {@link ChannelError} that says whether the channel asked us to wait (rate limit).
  */
-import nodemailer from "nodemailer";
+import { createTransport } from "nodemailer";
 import { redactSecrets } from "../logger.js";
 import { clip } from "../text/clip.js";
 import {
@@ -182,11 +182,16 @@ export function webhookChannel(url: string, format: FormatOptions, fetchImpl: ty
   };
 }
 
+/** What the e-mail channel needs of an SMTP transport (nodemailer's, or a test's). */
+export interface MailTransport {
+  sendMail(message: { from: string; to: string; subject: string; text: string }): Promise<unknown>;
+}
+
 /** The e-mail channel: one plain-text mail per alert over SMTP (nodemailer). */
 export function emailChannel(
   settings: { readonly smtpUrl: string; readonly to: string; readonly from: string },
   format: FormatOptions,
-  transport: Pick<nodemailer.Transporter, "sendMail"> = nodemailer.createTransport({
+  transport: MailTransport = createTransport({
     url: settings.smtpUrl,
     connectionTimeout: CHANNEL_TIMEOUT_MS,
     greetingTimeout: CHANNEL_TIMEOUT_MS,
