@@ -1,18 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig } from "../src/config.js";
+import { loadConfig } from "../src/config.js";
+import { MINIMAL_ENV, problemsOf, X_CREDENTIALS_ENV } from "./support/config-env.js";
 
-const minimal = { TELEGRAM_BOT_TOKEN: "123456:ABC-def_ghi", ADMIN_CHAT_ID: "4242" };
-const credentials = { X_APP_KEY: "app-key", X_APP_SECRET: "app-secret", X_ACCESS_TOKEN: "access-token", X_ACCESS_SECRET: "access-secret" };
+const minimal = MINIMAL_ENV;
+const credentials = X_CREDENTIALS_ENV;
 
-function problemsOf(env: Record<string, string>): string[] {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    if (error instanceof ConfigError) return [...error.problems];
-    throw error;
-  }
-  throw new Error("expected the config to be rejected");
-}
 
 describe("checks between the variables of a group", () => {
   it("want the four X credentials together, naming those set", () => {

@@ -3,20 +3,12 @@
  * transforms, and where every variable lands in the Config: all defaults, then every variable set.
  */
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig } from "../src/config.js";
+import { loadConfig } from "../src/config.js";
+import { MINIMAL_ENV, problemsOf, X_CREDENTIALS_ENV } from "./support/config-env.js";
 
-const minimal = { TELEGRAM_BOT_TOKEN: "123456:ABC-def_ghi", ADMIN_CHAT_ID: "4242" };
-const x = { X_APP_KEY: "app-key", X_APP_SECRET: "app-secret", X_ACCESS_TOKEN: "access-token", X_ACCESS_SECRET: "access-secret" };
+const minimal = MINIMAL_ENV;
+const x = X_CREDENTIALS_ENV;
 
-function problemsOf(env: Record<string, string>): string[] {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    if (error instanceof ConfigError) return [...error.problems];
-    throw error;
-  }
-  throw new Error("expected the config to be rejected");
-}
 
 describe("config cross-field checks", () => {
   it.each([

@@ -1,19 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
 import { parseEnv } from "node:util";
-import { CONFIG_VARIABLES, ConfigError, loadConfig, secretsOf } from "../src/config.js";
+import { CONFIG_VARIABLES, loadConfig, secretsOf } from "../src/config.js";
+import { MINIMAL_ENV, problemsOf } from "./support/config-env.js";
 
-const minimal = { TELEGRAM_BOT_TOKEN: "123456:ABC-def_ghi", ADMIN_CHAT_ID: "4242" };
+const minimal = MINIMAL_ENV;
 
-function problemsOf(env: Record<string, string>): string[] {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    if (error instanceof ConfigError) return [...error.problems];
-    throw error;
-  }
-  throw new Error("expected the config to be rejected");
-}
 
 describe("config", () => {
   it("applies every documented default", () => {
