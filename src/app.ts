@@ -160,6 +160,7 @@ export async function startApp(
       conversationStorage: createConversationStorage(database.db),
       isDatabaseDown: () => dbPolicy.state === "open",
       onUpdate: () => metrics.updateHandled(),
+      onRefused: () => metrics.updateRefused(),
       services: {
         review: workflow.review,
         queue: createQueueView(database.db),

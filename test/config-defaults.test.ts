@@ -10,6 +10,7 @@ const DEFAULTS = {
   telegram: { token: minimal.TELEGRAM_BOT_TOKEN, apiRoot: "https://api.telegram.org", pollTimeoutSeconds: 30 },
   adminChatId: 4242,
   adminUserIds: [4242],
+  anonymousAdmins: false,
   database: { url: undefined, dataDir: "./data" },
   http: { host: "127.0.0.1", port: 8080 },
   logLevel: "info",

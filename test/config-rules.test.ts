@@ -185,6 +185,7 @@ describe("where each variable lands", () => {
       "adminUserIds": [
         4242
       ],
+      "anonymousAdmins": false,
       "database": {
         "dataDir": "./data"
       },
@@ -273,6 +274,7 @@ describe("where each variable lands", () => {
       ...x,
       ADMIN_CHAT_ID: "-100",
       ADMIN_USER_IDS: "7,8",
+      ANONYMOUS_ADMINS: "true",
       TELEGRAM_API_ROOT: "http://127.0.0.1:1/",
       TELEGRAM_POLL_TIMEOUT_SECONDS: "0",
       DATABASE_URL: "postgres://u:p@127.0.0.1/db",
@@ -335,6 +337,7 @@ describe("where each variable lands", () => {
       telegram: { token: "123456:ABC-def_ghi", apiRoot: "http://127.0.0.1:1", pollTimeoutSeconds: 0 },
       adminChatId: -100,
       adminUserIds: [7, 8],
+      anonymousAdmins: true,
       database: { url: "postgres://u:p@127.0.0.1/db", dataDir: "/var/lib/rgb" },
       http: { host: "0.0.0.0", port: 9090 },
       logLevel: "debug",

@@ -55,6 +55,8 @@ export interface BotStackDependencies {
   readonly isDatabaseDown?: () => boolean;
   /** Called for every update (the metrics counter). */
   readonly onUpdate?: () => void;
+  /** Called for every update the admin guard refuses (the strangers counter). */
+  readonly onRefused?: () => void;
   /** A fixed bot identity (tests) so no getMe call is made. */
   readonly botInfo?: UserFromGetMe;
 }
@@ -112,7 +114,7 @@ export function createBotStack(deps: BotStackDependencies, features: readonly Mi
       () => undefined,
     );
   });
-  guarded.use(createAdminGuard());
+  guarded.use(createAdminGuard({ onRefused: deps.onRefused }));
   guarded.use(createDatabaseGate(deps.isDatabaseDown ?? (() => false)));
   guarded.use(
     conversations<BotContext, Context>({

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { emptyToUndefined } from "./fields.js";
+import { boolean, emptyToUndefined } from "./fields.js";
 import { group, setting } from "./group.js";
 
 /** Bot API user id of the "GroupAnonymousBot" that stands in for anonymous group admins. */
@@ -35,6 +35,7 @@ export const adminConfig = group(
   {
     adminChatId: setting("ADMIN_CHAT_ID", chatId),
     adminUserIds: setting("ADMIN_USER_IDS", userIdList),
+    anonymousAdmins: setting("ANONYMOUS_ADMINS", boolean(false)),
   },
   {
     check(env, ctx) {

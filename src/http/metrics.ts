@@ -22,6 +22,11 @@ export function createMetrics(deps: { db: Database; registry: ResilienceRegistry
     help: "Telegram updates handled by the bot",
     registers: [registry],
   });
+  const refused = new Counter({
+    name: "rgb_updates_refused_total",
+    help: "Telegram updates refused by the admin guard (strangers)",
+    registers: [registry],
+  });
   const alertDeliveries = new Counter({
     name: "rgb_alert_deliveries_total",
     help: "Alert delivery attempts by channel and outcome",
@@ -79,6 +84,8 @@ export function createMetrics(deps: { db: Database; registry: ResilienceRegistry
   return {
     /** Counts one handled Telegram update. */
     updateHandled: () => updates.inc(),
+    /** Counts one update the admin guard refused. */
+    updateRefused: () => refused.inc(),
     /** Counts one alert delivery attempt. */
     alertDelivery: (channel: string, outcome: string) => alertDeliveries.inc({ channel, outcome }),
     /** The exposition text and its content type. */

@@ -24,6 +24,14 @@ function str(value: unknown): string | undefined {
   return typeof value === "string" && value !== "" ? value : undefined;
 }
 
+/** X ids (posts, users) are decimal snowflakes: at most 19 digits, the width of a signed 64-bit integer. */
+const X_ID = /^\d{1,19}$/;
+
+/** An X id, or undefined when the value is missing or not shaped like one (it never reaches the database). */
+export function xId(value: unknown): string | undefined {
+  return typeof value === "string" && X_ID.test(value) ? value : undefined;
+}
+
 function list(value: unknown): unknown[] {
   return Array.isArray(value) ? (value as unknown[]) : [];
 }
@@ -31,7 +39,7 @@ function list(value: unknown): unknown[] {
 /** A v2 user object, or undefined when it lacks id/username. */
 export function parseUser(value: unknown): XUser | undefined {
   if (!isRecord(value)) return undefined;
-  const id = str(value.id);
+  const id = xId(value.id);
   const username = str(value.username);
   if (id === undefined || username === undefined) return undefined;
   return { id, username, name: str(value.name) ?? username };
@@ -57,11 +65,11 @@ function includedUsernames(body: Record<string, unknown>): Map<string, string> {
 /** A v2 tweet object as an {@link XPost}; undefined when it lacks id or text. */
 export function parsePost(value: unknown, usernames: ReadonlyMap<string, string> = new Map()): XPost | undefined {
   if (!isRecord(value)) return undefined;
-  const id = str(value.id);
+  const id = xId(value.id);
   const shortText = typeof value.text === "string" ? value.text : undefined;
   if (id === undefined || shortText === undefined) return undefined;
   const noteText = isRecord(value.note_tweet) ? str(value.note_tweet.text) : undefined;
-  const authorId = str(value.author_id) ?? "";
+  const authorId = xId(value.author_id) ?? "";
   const createdAtRaw = str(value.created_at);
   const createdAtMs = createdAtRaw === undefined ? Number.NaN : Date.parse(createdAtRaw);
 
@@ -70,7 +78,7 @@ export function parsePost(value: unknown, usernames: ReadonlyMap<string, string>
   let isRetweet = false;
   for (const ref of list(value.referenced_tweets)) {
     if (!isRecord(ref)) continue;
-    const refId = str(ref.id);
+    const refId = xId(ref.id);
     if (ref.type === "replied_to") repliedToPostId ??= refId;
     else if (ref.type === "quoted") quotedPostId ??= refId;
     else if (ref.type === "retweeted") isRetweet = true;
@@ -81,7 +89,7 @@ export function parsePost(value: unknown, usernames: ReadonlyMap<string, string>
   const entities = value.entities;
   for (const m of isRecord(entities) ? list(entities.mentions) : []) {
     if (!isRecord(m)) continue;
-    const mentionId = str(m.id);
+    const mentionId = xId(m.id);
     const mentionName = str(m.username);
     if (mentionId !== undefined && !mentionedUserIds.includes(mentionId)) mentionedUserIds.push(mentionId);
     if (mentionName !== undefined && !mentionedUsernames.some((n) => n.toLowerCase() === mentionName.toLowerCase())) {
@@ -95,8 +103,8 @@ export function parsePost(value: unknown, usernames: ReadonlyMap<string, string>
     authorId,
     authorUsername: usernames.get(authorId),
     createdAt: Number.isNaN(createdAtMs) ? undefined : new Date(createdAtMs),
-    conversationId: str(value.conversation_id),
-    inReplyToUserId: str(value.in_reply_to_user_id),
+    conversationId: xId(value.conversation_id),
+    inReplyToUserId: xId(value.in_reply_to_user_id),
     repliedToPostId,
     quotedPostId,
     isRetweet,
@@ -121,7 +129,7 @@ export function parsePostList(body: unknown): XPost[] {
 export function parseTimelinePage(body: unknown): { posts: XPost[]; newestId: string | undefined; nextToken: string | undefined } {
   const posts = parsePostList(body);
   const meta = isRecord(body) ? body.meta : undefined;
-  const newestId = isRecord(meta) ? str(meta.newest_id) : undefined;
+  const newestId = isRecord(meta) ? xId(meta.newest_id) : undefined;
   const nextToken = isRecord(meta) ? str(meta.next_token) : undefined;
   return { posts, newestId: newestId ?? posts[0]?.id, nextToken };
 }
@@ -129,7 +137,7 @@ export function parseTimelinePage(body: unknown): { posts: XPost[]; newestId: st
 /** `data` of `POST /2/tweets`. */
 export function parseCreatedPost(body: unknown): { id: string; text: string } {
   const data = isRecord(body) ? body.data : undefined;
-  const id = isRecord(data) ? str(data.id) : undefined;
-  if (!isRecord(data) || id === undefined) throw new XUnexpectedResponseError("POST /2/tweets answered without data.id");
+  const id = isRecord(data) ? xId(data.id) : undefined;
+  if (!isRecord(data) || id === undefined) throw new XUnexpectedResponseError("POST /2/tweets answered without a valid data.id");
   return { id, text: typeof data.text === "string" ? data.text : "" };
 }

@@ -4,11 +4,12 @@
  */
 import { Api, Context, type MiddlewareFn } from "grammy";
 import type { Update } from "grammy/types";
-import { describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import type { BotContext } from "../../src/bot/context.js";
 import { isAdminUpdate } from "../../src/bot/filters/is-admin.js";
 import { createAdminGuard, REFUSAL_TEXT } from "../../src/bot/middlewares/admin-guard.js";
 import { createDatabaseGate, DATABASE_DOWN_TEXT } from "../../src/bot/middlewares/database-gate.js";
+import { REFUSAL_INTERVAL_MS, RefusalLimiter } from "../../src/bot/middlewares/refusal-limiter.js";
 import { ANONYMOUS_ADMIN_BOT_ID, loadConfig } from "../../src/config.js";
 import { capturingLogger, silentLogger } from "../support/logger.js";
 import { BOT_INFO } from "../support/telegram-emulator/index.js";
@@ -16,9 +17,13 @@ import { BOT_INFO } from "../support/telegram-emulator/index.js";
 const ADMIN_CHAT_ID = -100;
 const ADMIN_ID = 7;
 const STRANGER_ID = 66;
-const config = loadConfig({ TELEGRAM_BOT_TOKEN: "123456:ABC-def_ghi", ADMIN_CHAT_ID: String(ADMIN_CHAT_ID), ADMIN_USER_IDS: String(ADMIN_ID) });
+const baseEnv = { TELEGRAM_BOT_TOKEN: "123456:ABC-def_ghi", ADMIN_CHAT_ID: String(ADMIN_CHAT_ID), ADMIN_USER_IDS: String(ADMIN_ID) };
+const config = loadConfig(baseEnv);
+const trustingAnonymous = loadConfig({ ...baseEnv, ANONYMOUS_ADMINS: "true" });
+const CHANNEL_ID = -1_001_234_567_890;
+const channelConfig = loadConfig({ ...baseEnv, ADMIN_CHAT_ID: String(CHANNEL_ID), ANONYMOUS_ADMINS: "true" });
 
-type Chat = { id: number; type: "private" } | { id: number; type: "group"; title: string };
+type Chat = { id: number; type: "private" } | { id: number; type: "group" | "channel"; title: string };
 const privateChat = (id: number): Chat => ({ id, type: "private" });
 const adminGroup: Chat = { id: ADMIN_CHAT_ID, type: "group", title: "admins" };
 const otherGroup: Chat = { id: -200, type: "group", title: "others" };
@@ -38,6 +43,7 @@ function message(from: number | undefined, chat: Chat, text: string | undefined,
   } as Update;
 }
 
+/** A press on a card in `chat`; a card in a channel carries the channel as its sender_chat, as Telegram sends it. */
 function press(from: number, chat: Chat): Update {
   return {
     update_id: 2,
@@ -46,7 +52,7 @@ function press(from: number, chat: Chat): Update {
       from: user(from),
       chat_instance: "ci",
       data: "v1:x",
-      message: { message_id: 11, date: 0, chat, text: "card" },
+      message: { message_id: 11, date: 0, chat, text: "card", ...(chat.type === "channel" ? { sender_chat: chat } : {}) },
     },
   } as Update;
 }
@@ -66,8 +72,9 @@ const blocked = (from: number): Update =>
     },
   }) as Update;
 /** A post in a channel: a sender_chat, no from. */
-const channelPost = (): Update =>
-  ({ update_id: 5, channel_post: { message_id: 12, date: 0, chat: { id: -300, type: "channel", title: "c" }, sender_chat: { id: -300, type: "channel", title: "c" }, text: "/start" } });
+const channelPost = (id = -300): Update =>
+  ({ update_id: 5, channel_post: { message_id: 12, date: 0, chat: { id, type: "channel", title: "c" }, sender_chat: { id, type: "channel", title: "c" }, text: "/start" } });
+const adminChannel: Chat = { id: CHANNEL_ID, type: "channel", title: "admin channel" };
 
 /** A context for `update` whose Bot API calls are recorded and answered `true`. */
 function contextFor(update: Update): { ctx: BotContext; calls: { method: string; payload: unknown }[] } {
@@ -95,20 +102,38 @@ describe("isAdminUpdate", () => {
   it.each([
     ["an admin in private", message(ADMIN_ID, privateChat(ADMIN_ID), "/help"), true],
     ["an admin in the admin group", message(ADMIN_ID, adminGroup, "hi"), true],
-    ["an admin in another group", message(ADMIN_ID, otherGroup, "hi"), true],
+    ["an admin in another group (admins act only in the admin chat and in private)", message(ADMIN_ID, otherGroup, "/help"), false],
     ["a stranger", message(STRANGER_ID, privateChat(STRANGER_ID), "/help"), false],
     ["a message without from", message(undefined, adminGroup, "hi"), false],
     ["the anonymous-admin bot without sender_chat", message(ANONYMOUS_ADMIN_BOT_ID, adminGroup, "hi"), false],
-    ["an anonymous admin of the admin chat", message(ANONYMOUS_ADMIN_BOT_ID, adminGroup, "hi", adminGroup), true],
+    ["an anonymous admin of the admin chat without ANONYMOUS_ADMINS", message(ANONYMOUS_ADMIN_BOT_ID, adminGroup, "hi", adminGroup), false],
     ["the admin chat's identity posted into another chat", message(ANONYMOUS_ADMIN_BOT_ID, otherGroup, "hi", adminGroup), false],
     ["another chat's identity in the admin chat, even with an admin's from", message(ADMIN_ID, adminGroup, "hi", otherGroup), false],
     ["an admin pressing a button", press(ADMIN_ID, adminGroup), true],
     ["a stranger pressing a button in the admin chat", press(STRANGER_ID, adminGroup), false],
-    ["an admin's inline query", inlineQuery(ADMIN_ID), true],
+    ["an admin's inline query (no chat, so no place where admins act)", inlineQuery(ADMIN_ID), false],
     ["a stranger blocking the bot", blocked(STRANGER_ID), false],
     ["a channel post", channelPost(), false],
   ] as const)("%s → %s", (_name, update, expected) => {
     expect(isAdminUpdate(contextFor(update).ctx, config)).toBe(expected);
+  });
+
+  it.each([
+    ["an anonymous admin of the admin chat", message(ANONYMOUS_ADMIN_BOT_ID, adminGroup, "hi", adminGroup), true],
+    ["the admin chat's identity posted into another chat", message(ANONYMOUS_ADMIN_BOT_ID, otherGroup, "hi", adminGroup), false],
+    ["another chat's identity in the admin chat", message(ANONYMOUS_ADMIN_BOT_ID, adminGroup, "hi", otherGroup), false],
+    ["a stranger pressing a button in the admin chat", press(STRANGER_ID, adminGroup), false],
+  ] as const)("with ANONYMOUS_ADMINS=true: %s → %s", (_name, update, expected) => {
+    expect(isAdminUpdate(contextFor(update).ctx, trustingAnonymous)).toBe(expected);
+  });
+
+  it.each([
+    ["a stranger pressing a card whose sender_chat is the channel", press(STRANGER_ID, adminChannel), false],
+    ["an admin pressing a card in the channel", press(ADMIN_ID, adminChannel), true],
+    ["the channel's own post, even with ANONYMOUS_ADMINS=true", channelPost(CHANNEL_ID), false],
+    ["an admin in private", message(ADMIN_ID, privateChat(ADMIN_ID), "/help"), true],
+  ] as const)("with a channel as ADMIN_CHAT_ID: %s → %s", (_name, update, expected) => {
+    expect(isAdminUpdate(contextFor(update).ctx, channelConfig)).toBe(expected);
   });
 
   it("a bot account is never an admin, even with an admin's id", () => {
@@ -119,16 +144,40 @@ describe("isAdminUpdate", () => {
 });
 
 describe("admin guard", () => {
-  const guard = createAdminGuard();
+  // A fresh limiter per test: each test's stranger is refused aloud for the first time.
+  let guard = createAdminGuard();
+  beforeEach(() => {
+    guard = createAdminGuard();
+  });
 
-  it("logs who was refused, and where", async () => {
+  it("logs who was refused, and where, at debug level only, and counts it", async () => {
+    let refused = 0;
+    const counting = createAdminGuard({ onRefused: () => refused++ });
     const { logger, lines } = capturingLogger();
     const { ctx } = contextFor(message(STRANGER_ID, otherGroup, "hi"));
     ctx.logger = logger;
-    await guard(ctx, () => Promise.resolve());
+    await counting(ctx, () => Promise.resolve());
     expect(lines.map((line) => JSON.parse(line) as Record<string, unknown>)).toEqual([
-      expect.objectContaining({ msg: "refused update from a non-admin", from: STRANGER_ID, chat: otherGroup.id }),
+      expect.objectContaining({ level: 20, msg: "refused update from a non-admin", from: STRANGER_ID, chat: otherGroup.id }),
     ]);
+    expect(refused).toBe(1);
+    logger.level = "info";
+    await counting(ctx, () => Promise.resolve());
+    expect(lines).toHaveLength(1);
+    expect(refused).toBe(2);
+  });
+
+  it("refuses a stranger aloud at most once per hour: later presses get an empty answer, later commands nothing", async () => {
+    let now = 0;
+    const hourly = createAdminGuard({ limiter: new RefusalLimiter(REFUSAL_INTERVAL_MS, 10, () => now) });
+    expect(await run(hourly, press(STRANGER_ID, adminGroup))).toEqual({ passed: false, calls: [["answerCallbackQuery", REFUSAL_TEXT]] });
+    expect(await run(hourly, press(STRANGER_ID, adminGroup))).toEqual({ passed: false, calls: [["answerCallbackQuery", undefined]] });
+    expect(await run(hourly, message(STRANGER_ID, privateChat(STRANGER_ID), "/start"))).toEqual({ passed: false, calls: [] });
+    now = REFUSAL_INTERVAL_MS - 1;
+    expect(await run(hourly, message(STRANGER_ID, privateChat(STRANGER_ID), "/start"))).toEqual({ passed: false, calls: [] });
+    now = REFUSAL_INTERVAL_MS;
+    expect(await run(hourly, message(STRANGER_ID, privateChat(STRANGER_ID), "/start"))).toEqual({ passed: false, calls: [["sendMessage", REFUSAL_TEXT]] });
+    expect(await run(hourly, press(STRANGER_ID + 1, adminGroup))).toEqual({ passed: false, calls: [["answerCallbackQuery", REFUSAL_TEXT]] });
   });
 
   it("lets an admin through and says nothing", async () => {
@@ -152,6 +201,24 @@ describe("admin guard", () => {
     ["channel post", channelPost()],
   ])("drops a stranger's %s silently", async (_name, update) => {
     expect(await run(guard, update)).toEqual({ passed: false, calls: [] });
+  });
+});
+
+describe("refusal limiter", () => {
+  it("remembers at most its capacity, forgetting the least recently refused first", () => {
+    const limiter = new RefusalLimiter(REFUSAL_INTERVAL_MS, 3, () => 0);
+    for (const id of [1, 2, 3]) expect(limiter.tryRefuse(id)).toBe(true);
+    expect(limiter.tryRefuse(1)).toBe(false);
+    expect(limiter.tryRefuse(4)).toBe(true);
+    expect(limiter.size).toBe(3);
+    expect(limiter.tryRefuse(1)).toBe(true);
+    expect(limiter.tryRefuse(3)).toBe(false);
+  });
+
+  it("holds 10,000 strangers by default and no more", () => {
+    const limiter = new RefusalLimiter();
+    for (let id = 1; id <= 10_500; id++) limiter.tryRefuse(id);
+    expect(limiter.size).toBe(10_000);
   });
 });
 

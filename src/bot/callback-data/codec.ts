@@ -4,11 +4,35 @@ export const CALLBACK_VERSION = "v1";
 /** Telegram's limit on callback_data, in bytes. */
 export const CALLBACK_DATA_MAX_BYTES = 64;
 
-/** What a field may hold: a non-negative id of up to 10 digits, or a breaker-style name like `x:main`. */
+/** What a field may hold: a non-negative id that fits a PostgreSQL `integer`, or a breaker-style name like `x:main`. */
 export type CallbackFieldKind = "number" | "name";
 
-/** Ids fit 10 digits; names are short words that may contain `:` (so a name field must come last). */
-const FIELD_PATTERNS = { number: "\\d{1,10}", name: "[\\w.:-]{1,48}" } as const satisfies Record<CallbackFieldKind, string>;
+/** The largest value of a PostgreSQL `integer` column (ids, versions, pages). */
+export const MAX_CALLBACK_NUMBER = 2 ** 31 - 1;
+
+/**
+ * A regex source matching exactly the decimal numbers 0…max without leading zeros, so an id too big for the
+ * column never matches a filter and never reaches SQL: every shorter length, then each digit of max lowered.
+ */
+export function decimalUpTo(max: number): string {
+  const digits = String(max);
+  const alternatives = ["0"];
+  if (digits.length > 1) alternatives.push(`[1-9]\\d{0,${digits.length - 2}}`);
+  for (let index = 0; index < digits.length; index++) {
+    const lowest = index === 0 ? 1 : 0;
+    const highest = Number(digits[index]) - 1;
+    if (highest < lowest) continue;
+    alternatives.push(`${digits.slice(0, index)}[${lowest}-${highest}]\\d{${digits.length - index - 1}}`);
+  }
+  alternatives.push(digits);
+  return `(?:${[...new Set(alternatives)].join("|")})`;
+}
+
+/** Numbers fit an `integer` column; names are short words that may contain `:` (so a name field must come last). */
+const FIELD_PATTERNS = {
+  number: decimalUpTo(MAX_CALLBACK_NUMBER),
+  name: "[\\w.:-]{1,48}",
+} as const satisfies Record<CallbackFieldKind, string>;
 
 /** The values a payload carries, typed from its field kinds. */
 export type CallbackValues<F extends Record<string, CallbackFieldKind>> = {

@@ -137,7 +137,10 @@ export class EmulatorState {
 
   /** A stored bot message as a Telegram `Message`. */
   toMessage(r: BotMessageRecord): Json {
-    const msg: Json = { message_id: r.messageId, from: botFrom(), chat: this.chatObject(r.chatId), date: r.date };
+    const chat = this.chatObject(r.chatId);
+    const msg: Json = { message_id: r.messageId, from: botFrom(), chat, date: r.date };
+    // Telegram signs every channel post, the bot's too, with the channel as sender_chat.
+    if (chat.type === "channel") msg.sender_chat = chat;
     if (r.editDate !== undefined) msg.edit_date = r.editDate;
     if (r.kind === "text") msg.text = r.text;
     else {

@@ -10,10 +10,10 @@ export interface EmulatorUser {
   is_bot?: boolean;
 }
 
-/** A chat a user writes in; omit for the private chat with the user. */
+/** A chat a user writes in (or a channel whose posts carry buttons); omit for the private chat with the user. */
 export interface EmulatorChat {
   id: number;
-  type: "private" | "group" | "supergroup";
+  type: "private" | "group" | "supergroup" | "channel";
   title?: string;
 }
 

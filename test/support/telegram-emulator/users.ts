@@ -56,6 +56,7 @@ export async function pressButton(
       throw new Error(`pressButton: message ${messageId} has no button with callback_data ${JSON.stringify(data)}. Bot messages:\n${listing()}`);
     }
   }
+  if (chat?.type === "channel") s.rememberChat(chat, from);
   const message = record
     ? s.toMessage(record)
     : { message_id: messageId, from: botFrom(), chat: chat ? s.chatObject(chat.id) : s.chatObject(from.id), date: nowSec(), text: "" };
