@@ -16,6 +16,9 @@ export function openPostgres(url: string, logger: Logger): DatabaseHandle {
     max: 10,
     connect_timeout: 10,
     idle_timeout: 60,
+    // No array columns here; and postgres.js runs this per-connection type query without a
+    // handler, so a connection killed during it was an unhandled rejection.
+    fetch_types: false,
     onnotice: () => undefined,
   });
   const db = drizzle({ client, schema });
@@ -25,7 +28,7 @@ export function openPostgres(url: string, logger: Logger): DatabaseHandle {
     async migrate() {
       // A dedicated single connection holds the session-level advisory lock for the whole run,
       // so a second replica booting at the same moment waits and then finds nothing to do.
-      const lockClient = postgres(url, { max: 1, connect_timeout: 10, onnotice: () => undefined });
+      const lockClient = postgres(url, { max: 1, connect_timeout: 10, fetch_types: false, onnotice: () => undefined });
       try {
         await lockClient`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`;
         logger.debug("migration lock acquired");

@@ -130,6 +130,42 @@ describe.each(databaseTargets())("publisher on $name", (target) => {
     expect(x.repliesTo(post.id)).toHaveLength(1);
   });
 
+  it("X took the POST but writing published failed (database) → flagged for a reconcile, never posted twice", async () => {
+    // The database fails the transaction that records the success, right after X answered 201.
+    let failNextRecord = false;
+    const real = db();
+    const flaky = new Proxy(real, {
+      get(targetDb, property, receiver) {
+        if (property === "transaction" && failNextRecord) {
+          failNextRecord = false;
+          return () => Promise.reject(new Error("connection terminated while recording"));
+        }
+        return Reflect.get(targetDb, property, receiver) as unknown;
+      },
+    });
+    const h = await build({ db: flaky });
+    const { post, reply: seeded } = await seedReply(h.account.id);
+    const realPost = h.client.postReply.bind(h.client);
+    h.client.postReply = async (text, inReplyTo) => {
+      const result = await realPost(text, inReplyTo);
+      failNextRecord = true;
+      return result;
+    };
+
+    await h.publisher.runOnce();
+    let row = await reply(seeded.id);
+    expect(row.status).toBe("approved");
+    expect(row.needsReconcile).toBe(true);
+    expect(row.failureReason).toMatch(/recording it failed/);
+    expect(x.repliesTo(post.id)).toHaveLength(1);
+
+    advance(row.scheduledAt!.getTime() - clock.getTime());
+    await h.publisher.runOnce();
+    row = await reply(seeded.id);
+    expect(row).toMatchObject({ status: "published", replyTweetId: x.repliesTo(post.id)[0]!.id });
+    expect(postRequests()).toHaveLength(1);
+  });
+
   it("a POST that times out after X committed it is reconciled: one tweet at X", async () => {
     const h = await build({ requestTimeoutMs: 250 });
     const { post, reply: seeded } = await seedReply(h.account.id);

@@ -116,14 +116,23 @@ export function createAttempt(deps: AttemptDeps) {
       // Nothing was posted: reading X failed. The reconcile flag stays for the next attempt.
       return handleFailure(account, claim, error, "check", undefined);
     }
+    let posted: { id: string };
     try {
-      const result = await account.client.postReply(reply.draft, post.tweetId);
-      await outcomes.published(claim, result.id, "posted");
-      return "continue";
+      posted = await account.client.postReply(reply.draft, post.tweetId);
     } catch (error) {
       return await handleFailure(account, claim, error, "post", { postId: post.tweetId, userId });
     } finally {
       await deps.pacing.holdAccount(account.id, settings);
     }
+    // X took the reply: a failure from here on is the database's, never a reason to post again.
+    try {
+      await outcomes.published(claim, posted.id, "posted");
+    } catch (recordError) {
+      // Flag it for a reconcile at once; if even that cannot be written, the claim's lease runs
+      // out and its release flags it the same way.
+      const message = `X took the reply (${posted.id}) but recording it failed: ${classifyFailure(recordError).message}`;
+      await outcomes.retryLater(claim, message, { ambiguous: true });
+    }
+    return "continue";
   }
 }
