@@ -94,6 +94,7 @@ export function secretsOf(config: Config): string[] {
     config.telegram.token,
     config.openai.apiKey,
     config.alerts.adminApiToken,
+    config.http.metricsToken,
     // A Slack or Discord webhook URL is itself a credential.
     config.alerts.webhookUrl,
     config.alerts.email ? new URL(config.alerts.email.smtpUrl).password || undefined : undefined,
