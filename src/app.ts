@@ -239,7 +239,13 @@ export async function startApp(
       onFatal,
     );
     const http = new HttpServer(logger);
-    registerHealthRoutes(http, { health, database, isPolling: () => polling.isPolling(), metrics });
+    registerHealthRoutes(http, {
+      health,
+      database,
+      isPolling: () => polling.isPolling(),
+      metrics,
+      metricsToken: config.http.metricsToken,
+    });
     registerAlertRoutes(http, alerting, config.alerts.adminApiToken);
 
     const httpAddress = await http.listen(config.http.host, config.http.port);

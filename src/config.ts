@@ -88,15 +88,36 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
   return Object.assign({}, ...slices) as Config;
 }
 
+/** The password of a URL as written and as decoded (a log line may carry either). */
+function urlPasswords(url: string | undefined): string[] {
+  if (url === undefined) return [];
+  let password;
+  try {
+    password = new URL(url).password;
+  } catch {
+    return [];
+  }
+  if (password === "") return [];
+  let decoded = password;
+  try {
+    decoded = decodeURIComponent(password);
+  } catch {
+    // A stray % is kept as written.
+  }
+  return decoded === password ? [password] : [password, decoded];
+}
+
 /** The secret values of a config, for log and message redaction. */
 export function secretsOf(config: Config): string[] {
   return [
     config.telegram.token,
     config.openai.apiKey,
     config.alerts.adminApiToken,
+    config.http.metricsToken,
     // A Slack or Discord webhook URL is itself a credential.
     config.alerts.webhookUrl,
-    config.alerts.email ? new URL(config.alerts.email.smtpUrl).password || undefined : undefined,
+    ...urlPasswords(config.database.url),
+    ...urlPasswords(config.alerts.email?.smtpUrl),
     ...config.x.accounts.flatMap(({ credentials }) => [
       credentials.appKey,
       credentials.appSecret,

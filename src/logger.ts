@@ -20,19 +20,35 @@ const REDACTED_PATHS = [
   "config.telegram.token",
 ];
 
-/** Replaces every occurrence of a secret in a string with a fixed mask. */
+const MASK = "[REDACTED]";
+
+/**
+ * The userinfo of a URL (`scheme://user:password@host`). Anchored on `://` rather than the scheme so a long run of
+ * letters cannot make the match quadratic; stops at whitespace and quotes, so a URL inside a JSON log line or a
+ * sentence is matched on its own.
+ */
+const URL_USERINFO = /:\/\/([^\s/?#@:"'<>\\]*)(?::([^\s/?#@"'<>\\]*))?@/g;
+
+/** Masks the password of every `scheme://user:password@` in the text, or the whole userinfo when it has no password (a token). */
+export function redactUrlUserinfo(text: string): string {
+  return text.replace(URL_USERINFO, (_match, user: string, password: string | undefined) =>
+    password === undefined ? `://${MASK}@` : `://${user}:${MASK}@`,
+  );
+}
+
+/** Replaces every occurrence of a secret in a string, and any URL userinfo, with a fixed mask. */
 export function redactSecrets(text: string, secrets: readonly string[]): string {
   let result = text;
   for (const secret of secrets) {
-    if (secret.length > 0) result = result.split(secret).join("[REDACTED]");
+    if (secret.length > 0) result = result.split(secret).join(MASK);
   }
-  return result;
+  return redactUrlUserinfo(result);
 }
 
 /**
  * Creates the one root logger of the process. Known credential fields are masked by path, and
- * every serialized line is scrubbed of the configured secret values (a token inside an error
- * message or URL would otherwise slip through path-based redaction).
+ * every serialized line is scrubbed of the configured secret values and of URL passwords (a token
+ * inside an error message or URL would otherwise slip through path-based redaction).
  */
 export function createLogger(options: {
   level: string;

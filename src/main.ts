@@ -38,6 +38,8 @@ async function reportInitializationFailure(config: Config, secrets: readonly str
 }
 
 async function main(): Promise<void> {
+  // Before anything opens a file: PGlite's files, the lock file and anything else in DATA_DIR are the owner's only.
+  process.umask(0o077);
   let config;
   try {
     config = loadConfig(readEnvironment(process.env));

@@ -12,7 +12,7 @@ const DEFAULTS = {
   adminUserIds: [4242],
   anonymousAdmins: false,
   database: { url: undefined, dataDir: "./data" },
-  http: { host: "127.0.0.1", port: 8080 },
+  http: { host: "127.0.0.1", port: 8080, metricsToken: undefined },
   logLevel: "info",
   gracefulShutdownTimeoutMs: 10_000,
   openai: { apiKey: undefined, baseUrl: "https://api.openai.com/v1", model: "gpt-4o-mini" },

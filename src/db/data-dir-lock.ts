@@ -39,7 +39,7 @@ function isAlive(pid: number): boolean {
  * A lock left by a dead process is taken over. Returns the function that releases it.
  */
 export function acquireDataDirLock(dataDir: string): () => void {
-  mkdirSync(dataDir, { recursive: true });
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const path = join(dataDir, "bot.lock");
   for (let attempt = 0; attempt < 2; attempt++) {
     try {

@@ -6,6 +6,7 @@ import { drizzle } from "drizzle-orm/pglite";
 import { migrate } from "drizzle-orm/pglite/migrator";
 import type { DatabaseHandle } from "./database.js";
 import { MIGRATIONS_FOLDER } from "./migrations-folder.js";
+import { restrictToOwner } from "./owner-only.js";
 import * as schema from "./schema.js";
 
 /** Wraps an already open PGlite instance (file-backed or in memory) as a {@link DatabaseHandle}. */
@@ -27,7 +28,8 @@ export function pgliteHandle(client: PGlite): DatabaseHandle {
 /** Opens (creating if needed) the embedded PostgreSQL that lives in `<dataDir>/pglite`. */
 export async function openPglite(dataDir: string): Promise<DatabaseHandle> {
   const directory = join(dataDir, "pglite");
-  mkdirSync(directory, { recursive: true });
+  mkdirSync(directory, { recursive: true, mode: 0o700 });
   const client = await PGlite.create(directory);
+  await restrictToOwner(directory);
   return pgliteHandle(client);
 }

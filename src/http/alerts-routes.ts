@@ -12,28 +12,28 @@
  *
  * Bad or missing token → 401; invalid body → 400 `{ error, field }`; unknown alert → 404.
  */
-import { createHash, timingSafeEqual } from "node:crypto";
-import type { IncomingMessage } from "node:http";
 import type { AlertAdmin } from "../alerts/admin.js";
 import type { AlertRecord } from "../alerts/records.js";
 import { defaultRule, validateChannelList, validateRule, type ValidationFailure } from "../alerts/rules.js";
 import { ALERT_LEVELS, isAlertLevel, type AlertLevel } from "../alerts/types.js";
+import type { FastifySchema } from "fastify";
+import { hasBearerToken } from "./bearer.js";
 import { HttpError, type HttpServer, type RouteContext, type RouteHandler, type RouteResult } from "./server.js";
 
 /** Where the API lives. */
 export const ALERT_API_PREFIX = "/api/v1/fallback";
 
-function digest(value: string): Buffer {
-  return createHash("sha256").update(value).digest();
-}
+const LEVEL_ERROR = `level must be one of ${ALERT_LEVELS.join(", ")}`;
+const ID_ERROR = "id must be a positive whole number";
 
-/** True when the request carries `Bearer <token>`; compared in constant time (hashes have equal length). */
-export function hasBearerToken(request: IncomingMessage, token: string): boolean {
-  const header = request.headers.authorization ?? "";
-  const match = /^Bearer\s+(.+)$/i.exec(header.trim());
-  const given = match?.[1]?.trim() ?? "";
-  return timingSafeEqual(digest(given), digest(token)) && given.length > 0;
-}
+/** Params and body shapes checked by Fastify before the handler; the semantic checks (known channels) stay in rules.ts. */
+const REPROCESS_SCHEMA: FastifySchema = {
+  params: { type: "object", properties: { id: { type: "string", pattern: "^\\d{1,9}$" } }, required: ["id"] },
+};
+const LEVEL_SCHEMA: FastifySchema = {
+  params: { type: "object", properties: { level: { type: "string", enum: [...ALERT_LEVELS] } }, required: ["level"] },
+};
+const CHANNELS_SCHEMA: FastifySchema = { body: { type: "object" } };
 
 function badRequest(failure: ValidationFailure): never {
   throw new HttpError(400, { error: `${failure.field} ${failure.error}`, field: failure.field });
@@ -66,10 +66,15 @@ export function alertJson(row: AlertRecord) {
 
 function levelParam(context: RouteContext): AlertLevel {
   const level = context.params.level;
-  if (!isAlertLevel(level)) {
-    throw new HttpError(400, { error: `level must be one of ${ALERT_LEVELS.join(", ")}`, field: "level" });
-  }
+  if (!isAlertLevel(level)) throw new HttpError(400, { error: LEVEL_ERROR, field: "level" });
   return level;
+}
+
+/** The 400 for a field the route's schema refused, worded as before the schemas existed. */
+function refuse(field: string, example = '{"channels":["telegram"]}'): never {
+  if (field === "id") throw new HttpError(400, { error: ID_ERROR, field });
+  if (field === "level") throw new HttpError(400, { error: LEVEL_ERROR, field });
+  throw new HttpError(400, { error: `body must be a JSON object like ${example}`, field: "body" });
 }
 
 /** Registers the routes over the alert admin service; nothing at all when no token (ADMIN_API_TOKEN) is given. */
@@ -81,6 +86,7 @@ export function registerAlertRoutes(http: HttpServer, admin: AlertAdmin, token: 
       if (!hasBearerToken(request, token)) {
         return { status: 401, body: { error: "missing or wrong bearer token" }, headers: { "www-authenticate": "Bearer" } };
       }
+      if (context.invalidField !== undefined) refuse(context.invalidField);
       return handler(context);
     };
 
@@ -97,12 +103,10 @@ export function registerAlertRoutes(http: HttpServer, admin: AlertAdmin, token: 
     "POST",
     `${ALERT_API_PREFIX}/dead-letters/:id/reprocess`,
     guarded(async (context) => {
-      const raw = context.params.id ?? "";
-      if (!/^\d{1,9}$/.test(raw)) throw new HttpError(400, { error: "id must be a positive whole number", field: "id" });
-      const body = await context.json();
+      const body = context.body;
+      if (body !== undefined && !isObject(body)) refuse("body", '{"channels":["webhook"]}');
       let channels;
       if (body !== undefined) {
-        if (!isObject(body)) throw new HttpError(400, { error: "body must be a JSON object like {\"channels\":[\"webhook\"]}", field: "body" });
         const unknown = Object.keys(body).find((key) => key !== "channels");
         if (unknown !== undefined) throw new HttpError(400, { error: `${unknown} is not a field (channels)`, field: unknown });
         if (body.channels !== undefined) {
@@ -111,10 +115,11 @@ export function registerAlertRoutes(http: HttpServer, admin: AlertAdmin, token: 
           channels = checked.value;
         }
       }
-      const result = await admin.reprocess(Number(raw), channels);
+      const result = await admin.reprocess(Number(context.params.id), channels);
       if (!result.ok) return { status: result.status, body: { error: result.error } };
       return { status: result.alert.status === "delivered" ? 200 : 202, body: { alert: alertJson(result.alert) } };
     }),
+    REPROCESS_SCHEMA,
   );
 
   http.route(
@@ -140,11 +145,12 @@ export function registerAlertRoutes(http: HttpServer, admin: AlertAdmin, token: 
     `${ALERT_API_PREFIX}/rules/:level`,
     guarded(async (context) => {
       const level = levelParam(context);
-      const checked = validateRule(await context.json(), admin.configuredChannels);
+      const checked = validateRule(context.body, admin.configuredChannels);
       if (!checked.ok) badRequest(checked);
       await admin.setRule(level, checked.value);
       return { status: 200, body: { level, rule: checked.value, custom: true } };
     }),
+    LEVEL_SCHEMA,
   );
 
   http.route(
@@ -155,14 +161,15 @@ export function registerAlertRoutes(http: HttpServer, admin: AlertAdmin, token: 
       const removed = await admin.resetRule(level);
       return { status: 200, body: { level, rule: defaultRule(admin.configuredChannels), custom: false, removed } };
     }),
+    LEVEL_SCHEMA,
   );
 
   http.route(
     "POST",
     `${ALERT_API_PREFIX}/global-channels`,
     guarded(async (context) => {
-      const body = await context.json();
-      if (!isObject(body)) throw new HttpError(400, { error: "body must be a JSON object like {\"channels\":[\"telegram\"]}", field: "body" });
+      const body = context.body;
+      if (!isObject(body)) refuse("body");
       const unknown = Object.keys(body).find((key) => key !== "channels");
       if (unknown !== undefined) throw new HttpError(400, { error: `${unknown} is not a field (channels)`, field: unknown });
       if (body.channels === undefined) throw new HttpError(400, { error: "channels is required", field: "channels" });
@@ -171,5 +178,6 @@ export function registerAlertRoutes(http: HttpServer, admin: AlertAdmin, token: 
       await admin.setEnabledChannels(checked.value);
       return { status: 200, body: { channels: checked.value } };
     }),
+    CHANNELS_SCHEMA,
   );
 }

@@ -1,6 +1,7 @@
 import type { HealthService } from "../health/health-service.js";
 import { withTimeout } from "../health/with-timeout.js";
 import type { DatabaseHandle } from "../db/database.js";
+import { hasBearerToken } from "./bearer.js";
 import type { Metrics } from "./metrics.js";
 import type { HttpServer } from "./server.js";
 
@@ -9,11 +10,11 @@ const READY_DB_TIMEOUT_MS = 1_000;
 /**
  * `GET /health` liveness (200 while the process serves, with a small summary), `GET /ready`
  * (503 when the database does not answer or the bot is not polling Telegram) and `GET /metrics`
- * (Prometheus text format).
+ * (Prometheus text format; behind `Authorization: Bearer <METRICS_TOKEN>` when a token is given).
  */
 export function registerHealthRoutes(
   http: HttpServer,
-  deps: { health: HealthService; database: DatabaseHandle; isPolling: () => boolean; metrics: Metrics },
+  deps: { health: HealthService; database: DatabaseHandle; isPolling: () => boolean; metrics: Metrics; metricsToken?: string },
 ): void {
   http.route("GET", "/health", async () => {
     const report = await deps.health.report();
@@ -39,7 +40,10 @@ export function registerHealthRoutes(
     return { status: database && polling ? 200 : 503, body: { ready: database && polling, database, polling } };
   });
 
-  http.route("GET", "/metrics", async () => {
+  http.route("GET", "/metrics", async (request) => {
+    if (deps.metricsToken !== undefined && !hasBearerToken(request, deps.metricsToken)) {
+      return { status: 401, body: { error: "missing or wrong bearer token" }, headers: { "www-authenticate": "Bearer" } };
+    }
     const { contentType, body } = await deps.metrics.render();
     return { status: 200, body, contentType };
   });

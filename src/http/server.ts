@@ -1,5 +1,5 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifySchema } from "fastify";
 import type { Logger } from "../logger.js";
 
 /** What a handler answers: a status and a body — JSON-serialised unless a `contentType` is given (then a string). */
@@ -11,22 +11,20 @@ export interface RouteResult {
   readonly headers?: Readonly<Record<string, string>>;
 }
 
-/** What the router hands a handler besides the raw request. */
+/** What a handler gets besides the request. */
 export interface RouteContext {
   /** Values of the `:name` segments of the route's path, URL-decoded. */
   readonly params: Readonly<Record<string, string>>;
-  readonly url: URL;
-  /**
-   * The request body parsed as JSON (undefined when empty). Throws {@link HttpError} 413 past the
-   * server's body limit and 400 `{ error, field: "body" }` when it is not JSON. Read at most once.
-   */
-  json(): Promise<unknown>;
+  /** The request body parsed as JSON (undefined when empty). */
+  readonly body: unknown;
+  /** The field (`body` or a param name) the route's schema refused, if any; the handler answers it after its auth check. */
+  readonly invalidField?: string;
 }
 
-/** A route handler; existing `(request) => …` handlers keep working (the context is extra). */
-export type RouteHandler = (request: IncomingMessage, context: RouteContext) => Promise<RouteResult>;
+/** A route handler. */
+export type RouteHandler = (request: FastifyRequest, context: RouteContext) => Promise<RouteResult>;
 
-/** Thrown by a handler (or `json()`) to answer with this status and JSON body instead of a 500. */
+/** Thrown by a handler to answer with this status and JSON body instead of a 500. */
 export class HttpError extends Error {
   constructor(
     readonly status: number,
@@ -38,164 +36,136 @@ export class HttpError extends Error {
   }
 }
 
-/** Largest request body `json()` reads by default. */
+/** Largest request body accepted by default. */
 export const DEFAULT_BODY_LIMIT_BYTES = 64 * 1024;
 
-interface PatternRoute {
-  readonly method: string;
-  readonly segments: readonly string[];
-  readonly handler: RouteHandler;
+/** Largest request head Node accepts (it answers 431 past it). */
+const MAX_HEADER_BYTES = 16 * 1024;
+/** Methods answered with 405 on a path that has routes for other methods only. */
+const METHODS = ["DELETE", "GET", "PATCH", "POST", "PUT"] as const;
+const JSON_TYPE = "application/json; charset=utf-8";
+const CLOSE = { connection: "close" } as const;
+
+function send(reply: FastifyReply, result: RouteResult): FastifyReply {
+  const raw = result.contentType !== undefined && typeof result.body === "string";
+  return reply
+    .code(result.status)
+    .headers({ ...result.headers, "content-type": raw ? result.contentType : JSON_TYPE, "cache-control": "no-store" })
+    .send(raw ? result.body : JSON.stringify(result.body));
 }
 
-function splitPath(path: string): string[] {
-  return path.split("/").filter((segment) => segment !== "");
-}
-
-/** Matches `/a/:id/b` against a path; the params on a match. */
-function matchSegments(pattern: readonly string[], path: readonly string[]): Record<string, string> | undefined {
-  if (pattern.length !== path.length) return undefined;
-  const params: Record<string, string> = {};
-  for (const [index, segment] of pattern.entries()) {
-    const actual = path[index]!;
-    if (segment.startsWith(":")) {
-      try {
-        params[segment.slice(1)] = decodeURIComponent(actual);
-      } catch {
-        return undefined;
-      }
-    } else if (segment !== actual) return undefined;
+function parseJson(_request: FastifyRequest, text: string | Buffer, done: (error: Error | null, body?: unknown) => void): void {
+  const trimmed = text.toString().trim();
+  if (trimmed === "") {
+    done(null, undefined);
+    return;
   }
-  return params;
+  try {
+    done(null, JSON.parse(trimmed));
+  } catch {
+    done(new HttpError(400, { error: "body is not valid JSON", field: "body" }));
+  }
 }
 
-/** The HTTP surface: a tiny router over node:http (exact paths and `:param` segments), JSON in and out. */
+/** What Fastify attaches to a request its schema refused (typed `any` by Fastify). */
+interface ValidationFailure {
+  readonly validationContext?: string;
+  readonly validation?: readonly { readonly instancePath: string; readonly params: { readonly missingProperty?: string } }[];
+}
+
+function invalidField(request: FastifyRequest): string | undefined {
+  const error = request.validationError as ValidationFailure | undefined;
+  if (!error) return undefined;
+  const first = error.validation?.[0];
+  const path = first?.instancePath.split("/").find((segment) => segment !== "");
+  return error.validationContext === "body" ? "body" : (path ?? first?.params.missingProperty ?? "body");
+}
+
+/**
+ * The HTTP surface on Fastify: JSON in and out, a body limit, per-route JSON schemas, 405 with `Allow`, and server
+ * timeouts so a slow or malformed client gets a 4xx and a closed socket instead of holding one open.
+ */
 export class HttpServer {
-  private readonly server: Server;
-  private readonly routes = new Map<string, RouteHandler>();
-  private readonly patterns: PatternRoute[] = [];
+  private readonly app: FastifyInstance;
+  private readonly methods = new Map<string, Set<string>>();
 
   constructor(
     private readonly logger: Logger,
-    private readonly options: { readonly bodyLimitBytes?: number } = {},
+    options: { readonly bodyLimitBytes?: number } = {},
   ) {
-    this.server = createServer((request, response) => {
-      void this.handle(request, response);
+    this.app = Fastify({
+      bodyLimit: options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES,
+      connectionTimeout: 30_000,
+      requestTimeout: 10_000,
+      keepAliveTimeout: 5_000,
+      maxParamLength: 200,
+      http: { maxHeaderSize: MAX_HEADER_BYTES, headersTimeout: 10_000 },
+      return503OnClosing: true,
+      // A URL the router cannot decode: answer and drop the connection.
+      frameworkErrors: (error, _request, reply) => {
+        void send(reply, { status: 400, body: { error: error.message }, headers: CLOSE });
+      },
     });
-  }
-
-  /** Registers a handler for `METHOD /path`; a segment `:name` matches any one segment (see `context.params`). */
-  route(method: string, path: string, handler: RouteHandler): void {
-    if (path.split("/").some((segment) => segment.startsWith(":"))) {
-      this.patterns.push({ method: method.toUpperCase(), segments: splitPath(path), handler });
-    } else {
-      this.routes.set(`${method.toUpperCase()} ${path}`, handler);
-    }
-  }
-
-  private find(
-    method: string,
-    path: string,
-  ): { handler: RouteHandler; params: Record<string, string> } | { allowed: string[] } | undefined {
-    const exact = this.routes.get(`${method} ${path}`);
-    if (exact) return { handler: exact, params: {} };
-    const segments = splitPath(path);
-    const allowed = new Set<string>();
-    for (const [key] of this.routes) {
-      const [routeMethod, routePath] = key.split(" ", 2);
-      if (routePath === path && routeMethod) allowed.add(routeMethod);
-    }
-    for (const route of this.patterns) {
-      const params = matchSegments(route.segments, segments);
-      if (!params) continue;
-      if (route.method === method) return { handler: route.handler, params };
-      allowed.add(route.method);
-    }
-    return allowed.size > 0 ? { allowed: [...allowed] } : undefined;
-  }
-
-  private readJson(request: IncomingMessage): Promise<unknown> {
-    const limit = this.options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
-    return new Promise((resolve, reject) => {
-      const declared = Number(request.headers["content-length"]);
-      if (Number.isFinite(declared) && declared > limit) {
-        reject(new HttpError(413, { error: `body larger than ${limit} bytes`, field: "body" }));
-        return;
+    this.app.removeAllContentTypeParsers();
+    this.app.addContentTypeParser("*", { parseAs: "string" }, parseJson);
+    // Unknown paths come from scanners and garbled clients: no reason to keep their connection.
+    this.app.setNotFoundHandler((_request, reply) => send(reply, { status: 404, body: { error: "not found" }, headers: CLOSE }));
+    this.app.setErrorHandler((error: FastifyError, request, reply) => {
+      if (error instanceof HttpError) return send(reply, { status: error.status, body: error.body, headers: error.headers });
+      if (error.code === "FST_ERR_CTP_BODY_TOO_LARGE") {
+        return send(reply, { status: 413, body: { error: `body larger than ${this.app.initialConfig.bodyLimit} bytes`, field: "body" } });
       }
-      const chunks: Buffer[] = [];
-      let size = 0;
-      request.on("data", (chunk: Buffer) => {
-        size += chunk.length;
-        if (size > limit) {
-          reject(new HttpError(413, { error: `body larger than ${limit} bytes`, field: "body" }));
-          request.removeAllListeners("data");
-          request.resume();
-          return;
-        }
-        chunks.push(chunk);
-      });
-      request.on("error", reject);
-      request.on("end", () => {
-        const text = Buffer.concat(chunks).toString("utf8");
-        if (text.trim() === "") {
-          resolve(undefined);
-          return;
-        }
-        try {
-          resolve(JSON.parse(text));
-        } catch {
-          reject(new HttpError(400, { error: "body is not valid JSON", field: "body" }));
-        }
-      });
+      const status = error.statusCode ?? 500;
+      if (status >= 400 && status < 500) {
+        // A request the framework refused (bad URL, bad body framing): answer and drop the connection.
+        return send(reply, { status, body: { error: error.message }, headers: CLOSE });
+      }
+      this.logger.error({ err: error, path: request.url }, "http handler failed");
+      return send(reply, { status: 500, body: { error: "internal error" } });
     });
   }
 
-  private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    const url = new URL(request.url ?? "/", "http://localhost");
-    const path = url.pathname;
-    const found = this.find((request.method ?? "GET").toUpperCase(), path);
-    let result: RouteResult = { status: 404, body: { error: "not found" } };
-    if (found && "allowed" in found) {
-      result = { status: 405, body: { error: "method not allowed" }, headers: { allow: found.allowed.join(", ") } };
-    } else if (found) {
-      let body: Promise<unknown> | undefined;
-      const context: RouteContext = { params: found.params, url, json: () => (body ??= this.readJson(request)) };
-      try {
-        result = await found.handler(request, context);
-      } catch (error) {
-        if (error instanceof HttpError) {
-          result = { status: error.status, body: error.body, headers: error.headers };
-        } else {
-          this.logger.error({ err: error, path }, "http handler failed");
-          result = { status: 500, body: { error: "internal error" } };
-        }
-      }
-    }
-    const raw = result.contentType !== undefined && typeof result.body === "string";
-    response.writeHead(result.status, {
-      ...result.headers,
-      "content-type": raw ? result.contentType! : "application/json; charset=utf-8",
-      "cache-control": "no-store",
+  /** Registers a handler for `METHOD /path` (`:name` segments are params); a schema's refusals reach it as `invalidField`. */
+  route(method: string, path: string, handler: RouteHandler, schema?: FastifySchema): void {
+    const upper = method.toUpperCase();
+    const known = this.methods.get(path) ?? new Set<string>();
+    known.add(upper);
+    this.methods.set(path, known);
+    this.app.route({
+      method: upper,
+      url: path,
+      schema,
+      attachValidation: schema !== undefined,
+      exposeHeadRoute: false,
+      handler: async (request, reply) => {
+        const context: RouteContext = {
+          params: request.params as Record<string, string>,
+          body: request.body,
+          invalidField: invalidField(request),
+        };
+        return send(reply, await handler(request, context));
+      },
     });
-    response.end(raw ? (result.body as string) : JSON.stringify(result.body));
   }
 
   /** Starts listening; resolves with the bound address (port 0 picks a free port). */
-  listen(host: string, port: number): Promise<AddressInfo> {
-    return new Promise((resolve, reject) => {
-      this.server.once("error", reject);
-      this.server.listen(port, host, () => {
-        this.server.off("error", reject);
-        resolve(this.server.address() as AddressInfo);
+  async listen(host: string, port: number): Promise<AddressInfo> {
+    for (const [path, known] of this.methods) {
+      const allow = [...known].sort().join(", ");
+      const others = METHODS.filter((method) => !known.has(method));
+      if (others.length === 0) continue;
+      this.app.route({
+        method: others,
+        url: path,
+        handler: (_request, reply) => send(reply, { status: 405, body: { error: "method not allowed" }, headers: { allow } }),
       });
-    });
+    }
+    await this.app.listen({ host, port });
+    return this.app.server.address() as AddressInfo;
   }
 
-  /** Stops accepting connections and closes idle keep-alive ones. */
+  /** Stops accepting connections, closes idle keep-alive ones and waits for requests in flight. */
   close(): Promise<void> {
-    if (!this.server.listening) return Promise.resolve();
-    return new Promise((resolve) => {
-      this.server.close(() => resolve());
-      this.server.closeIdleConnections();
-    });
+    return this.app.close();
   }
 }

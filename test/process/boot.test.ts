@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -6,6 +6,14 @@ import { REFUSAL_TEXT } from "../../src/bot/middlewares/admin-guard.js";
 import { ADMIN, STRANGER, testEnvironment } from "../support/app-harness.js";
 import { parseLogLine, spawnBot, type SpawnedBot } from "../support/spawn-bot.js";
 import { startTelegramEmulator, type TelegramEmulator } from "../support/telegram-emulator/index.js";
+
+/** Every path under `root` (root included) with its permission bits. */
+function modes(root: string): { path: string; dir: boolean; mode: number }[] {
+  const stat = statSync(root);
+  const self = { path: root, dir: stat.isDirectory(), mode: stat.mode & 0o777 };
+  if (!self.dir) return [self];
+  return [self, ...readdirSync(root).flatMap((name) => modes(join(root, name)))];
+}
 
 /** Waits for the "started" log line and returns the bound HTTP port. */
 async function startedPort(bot: SpawnedBot): Promise<number> {
@@ -91,5 +99,19 @@ describe("the bot as a process (npm start)", () => {
     const { code } = await second.closed;
     expect(code).not.toBe(0);
     expect(second.lines.join("\n")).toMatch(/DATA_DIR .* is in use by another running bot/);
+  });
+
+  it("creates a fresh DATA_DIR 0700 and every file in it 0600 (umask at boot, PGlite's unpacked 0666 files tightened)", async () => {
+    const dataDir = join(newDataDir(), "fresh");
+    const bot = spawn(testEnvironment(tg, { DATA_DIR: dataDir, LOG_LEVEL: "info" }));
+    await startedPort(bot);
+    const whileRunning = modes(dataDir);
+    bot.signal("SIGTERM");
+    await bot.closed;
+    const entries = [...whileRunning, ...modes(dataDir)];
+    expect(entries.some((entry) => !entry.dir)).toBe(true);
+    expect(entries.filter((entry) => entry.path.endsWith("bot.lock")).length).toBeGreaterThan(0);
+    const loose = entries.filter((entry) => entry.mode !== (entry.dir ? 0o700 : 0o600));
+    expect(loose.map((entry) => `${entry.path} ${entry.mode.toString(8)}`)).toEqual([]);
   });
 });
