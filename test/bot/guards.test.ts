@@ -168,14 +168,16 @@ describe("admin guard", () => {
   });
 
   it("refuses a stranger aloud at most once per hour: later presses get an empty answer, later commands nothing", async () => {
-    let now = 0;
+    // A wall-clock start, not 0: with 0 the elapsed time equals the clock reading and hides a wrong subtraction.
+    const start = Date.parse("2026-11-30T08:00:00Z");
+    let now = start;
     const hourly = createAdminGuard({ limiter: new RefusalLimiter(REFUSAL_INTERVAL_MS, 10, () => now) });
     expect(await run(hourly, press(STRANGER_ID, adminGroup))).toEqual({ passed: false, calls: [["answerCallbackQuery", REFUSAL_TEXT]] });
     expect(await run(hourly, press(STRANGER_ID, adminGroup))).toEqual({ passed: false, calls: [["answerCallbackQuery", undefined]] });
     expect(await run(hourly, message(STRANGER_ID, privateChat(STRANGER_ID), "/start"))).toEqual({ passed: false, calls: [] });
-    now = REFUSAL_INTERVAL_MS - 1;
+    now = start + REFUSAL_INTERVAL_MS - 1;
     expect(await run(hourly, message(STRANGER_ID, privateChat(STRANGER_ID), "/start"))).toEqual({ passed: false, calls: [] });
-    now = REFUSAL_INTERVAL_MS;
+    now = start + REFUSAL_INTERVAL_MS;
     expect(await run(hourly, message(STRANGER_ID, privateChat(STRANGER_ID), "/start"))).toEqual({ passed: false, calls: [["sendMessage", REFUSAL_TEXT]] });
     expect(await run(hourly, press(STRANGER_ID + 1, adminGroup))).toEqual({ passed: false, calls: [["answerCallbackQuery", REFUSAL_TEXT]] });
   });
