@@ -3,6 +3,7 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import postgres from "postgres";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { replies } from "../../src/db/schema.js";
 import { DATABASE_DOWN_TEXT } from "../../src/bot/middlewares/database-gate.js";
 import { JOBS } from "../../src/workflow/services.js";
 import { ADMIN, ADMIN_CHAT, startTestApp, type TestApp } from "../support/app-harness.js";
@@ -62,7 +63,15 @@ describe("database outages", () => {
     try {
       app = await startTestApp(rig.tg, {
         database,
-        env: rig.env({ DB_BREAKER_HALF_OPEN_SECONDS: "1", RETRY_BASE_DELAY_MS: "50", RETRY_MAX_DELAY_MS: "200" }),
+        // A claim whose COMMIT went through but whose answer died with the connection is held
+        // until its lease ends: the shortest lease (and a 1 s retry base) keeps that inside the test's window.
+        env: rig.env({
+          DB_BREAKER_HALF_OPEN_SECONDS: "1",
+          RETRY_BASE_DELAY_MS: "50",
+          RETRY_MAX_DELAY_MS: "200",
+          PUBLISH_LEASE_SECONDS: "10",
+          PUBLISH_RETRY_BASE_SECONDS: "1",
+        }),
       });
       const mentions = Array.from({ length: 8 }, (_, i) =>
         rig.x.addTweet({ authorId: rig.alice.id, text: `@replyguy outage question ${i}?` }),
@@ -86,7 +95,12 @@ describe("database outages", () => {
       // the outage were refused with the notice, so press again where the card still waits.
       const deadline = Date.now() + 40_000;
       while (mentions.some((m) => rig.x.repliesTo(m.id).length === 0)) {
-        if (Date.now() > deadline) throw new Error("replies were lost in the outage");
+        if (Date.now() > deadline) {
+          const rows = await database.handle.db
+            .select({ id: replies.id, status: replies.status, reason: replies.failureReason, lease: replies.leaseUntil })
+            .from(replies);
+          throw new Error(`replies were lost in the outage: ${JSON.stringify(rows.filter((r) => r.status !== "published"))}`);
+        }
         for (const card of cards) {
           const current = rig.tg.botMessages(ADMIN_CHAT.id).find((m) => m.messageId === card.messageId);
           if (current && current.inlineKeyboard.length > 0) {

@@ -166,6 +166,46 @@ describe.each(databaseTargets())("publisher on $name", (target) => {
     expect(postRequests()).toHaveLength(1);
   });
 
+  it("the database fails right after the claim, before the POST → the claim is handed back at once, due now, nothing posted", async () => {
+    // The first transaction of the run is the claim; the select after it (reading the post) fails.
+    let claimed = false;
+    let failNextSelect = false;
+    const real = db();
+    const flaky = new Proxy(real, {
+      get(targetDb, property, receiver) {
+        if (property === "select" && failNextSelect) {
+          failNextSelect = false;
+          return () => {
+            throw new Error("connection terminated before the post was read");
+          };
+        }
+        if (property === "transaction" && !claimed) {
+          claimed = true;
+          return async (...args: Parameters<Database["transaction"]>) => {
+            const result: unknown = await real.transaction(...args);
+            failNextSelect = true;
+            return result;
+          };
+        }
+        return Reflect.get(targetDb, property, receiver) as unknown;
+      },
+    });
+    const h = await build({ db: flaky });
+    const { post, reply: seeded } = await seedReply(h.account.id);
+
+    await h.publisher.runOnce();
+    let row = await reply(seeded.id);
+    expect(row).toMatchObject({ status: "approved", needsReconcile: false, leaseUntil: null });
+    expect(row.scheduledAt!.getTime()).toBeLessThanOrEqual(clock.getTime());
+    expect(row.failureReason).toMatch(/nothing was posted/);
+    expect(postRequests()).toHaveLength(0);
+
+    await h.publisher.runOnce();
+    row = await reply(seeded.id);
+    expect(row.status).toBe("published");
+    expect(x.repliesTo(post.id)).toHaveLength(1);
+  });
+
   it("a POST that times out after X committed it is reconciled: one tweet at X", async () => {
     const h = await build({ requestTimeoutMs: 250 });
     const { post, reply: seeded } = await seedReply(h.account.id);

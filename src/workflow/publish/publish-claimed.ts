@@ -88,9 +88,24 @@ export function createAttempt(deps: AttemptDeps) {
     }
   }
 
+  /**
+   * The database failed before anything went to X: hand the claim back at once, due now, rather than
+   * leave it held until its lease ends. If even that write fails, the lease's release covers it.
+   */
+  async function releaseUnposted(claim: Claim, error: unknown): Promise<AccountNext> {
+    const message = `nothing was posted: the database failed before the POST (${classifyFailure(error).message})`;
+    await outcomes.retryLater(claim, message, { ambiguous: false, at: deps.now() }).catch(() => false);
+    return "stop_account";
+  }
+
   return async function publishClaimed(account: XAccount, claim: Claim, settings: RuntimeSettings): Promise<AccountNext> {
     const { reply } = claim;
-    const [post] = await db.select().from(posts).where(eq(posts.tweetId, reply.postTweetId));
+    let post: typeof posts.$inferSelect | undefined;
+    try {
+      [post] = await db.select().from(posts).where(eq(posts.tweetId, reply.postTweetId));
+    } catch (error) {
+      return releaseUnposted(claim, error);
+    }
     if (!post) {
       await outcomes.failed(claim, "the post this reply answers is missing", { errorType: "post_missing", retryable: false });
       return "continue";
