@@ -25,7 +25,7 @@ import {
   createTelegramAlertSender,
   SUGGESTED_LEVELS,
 } from "./alerts/index.js";
-import { withTimeout } from "./health/with-timeout.js";
+import { withTimeout } from "./resilience/deadline.js";
 import { registerHealthComponents } from "./health/components.js";
 import { buildHealthDigest } from "./health/digest.js";
 import { createMetrics } from "./http/metrics.js";

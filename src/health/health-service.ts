@@ -1,6 +1,6 @@
 import type { DatabaseHandle } from "../db/database.js";
 import { formatLocalClock } from "../text/time.js";
-import { withTimeout } from "./with-timeout.js";
+import { withTimeout } from "../resilience/deadline.js";
 
 /** Overall verdict: `error` when the bot cannot work, `degraded` when part of it cannot. */
 export type OverallStatus = "healthy" | "degraded" | "error";

@@ -1,5 +1,5 @@
 import type { HealthService } from "../health/health-service.js";
-import { withTimeout } from "../health/with-timeout.js";
+import { withTimeout } from "../resilience/deadline.js";
 import type { DatabaseHandle } from "../db/database.js";
 import { hasBearerToken } from "./bearer.js";
 import type { Metrics } from "./metrics.js";

@@ -13,3 +13,24 @@ export function withDeadline<T>(ms: number, work: (signal: AbortSignal) => Promi
 export function isDeadlineExceeded(error: unknown): boolean {
   return error instanceof TaskCancelledError;
 }
+
+/** Thrown by {@link withTimeout} when the work did not settle in time; the message names what hung. */
+export class TimeoutError extends Error {
+  constructor(
+    readonly what: string,
+    readonly ms: number,
+  ) {
+    super(`${what} did not answer within ${ms} ms`);
+    this.name = "TimeoutError";
+  }
+}
+
+/** {@link withDeadline} for work already started that takes no signal: rejects with a {@link TimeoutError} naming `what`. */
+export async function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  try {
+    return await withDeadline(ms, () => work);
+  } catch (error) {
+    if (isDeadlineExceeded(error)) throw new TimeoutError(what, ms);
+    throw error;
+  }
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isDeadlineExceeded, withDeadline } from "../../src/resilience/deadline.js";
+import { isDeadlineExceeded, TimeoutError, withDeadline, withTimeout } from "../../src/resilience/deadline.js";
 
 describe("withDeadline", () => {
   it("settles with the work when it answers in time", async () => {
@@ -20,5 +20,19 @@ describe("withDeadline", () => {
     expect(isDeadlineExceeded(error)).toBe(true);
     expect(Date.now() - started).toBeLessThan(1_000);
     expect(seen?.aborted).toBe(true);
+  });
+});
+
+describe("withTimeout", () => {
+  it("passes the work's own answer or rejection through untouched", async () => {
+    await expect(withTimeout(Promise.resolve("pong"), 1_000, "database")).resolves.toBe("pong");
+    const failure = new Error("refused");
+    await expect(withTimeout(Promise.reject(failure), 1_000, "database")).rejects.toBe(failure);
+  });
+
+  it("a hung promise rejects with a TimeoutError naming what hung and the limit", async () => {
+    const error = await withTimeout(new Promise<never>(() => undefined), 30, "database").catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(TimeoutError);
+    expect(error).toMatchObject({ what: "database", ms: 30, message: "database did not answer within 30 ms" });
   });
 });
