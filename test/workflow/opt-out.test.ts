@@ -19,8 +19,7 @@ describe("/optout cancels every unpublished reply to the author", () => {
     rig = await startWorkflowRig();
   });
   beforeEach(async () => {
-    // A retry waits an hour: nothing but the test moves it.
-    app = await startTestApp(rig.tg, { env: rig.env({ PUBLISH_RETRY_BASE_SECONDS: "3600" }) });
+    app = await startTestApp(rig.tg, { env: rig.env() });
   });
   afterEach(async () => {
     await app.stop();
@@ -58,8 +57,8 @@ describe("/optout cancels every unpublished reply to the author", () => {
     rig.x.enqueueFault({ method: "POST", path: "/2/tweets" }, { kind: "status", status: 400 });
     await press(dead!, buttonData(dead!, "Approve"));
     await cardNow(dead!, "Failed");
-    // Retrying: reading the post at X fails (every attempt of the read), so it waits for its retry.
-    rig.x.enqueueFault({ method: "GET", path: `/2/tweets/${mentions[2]!.id}` }, { kind: "status", status: 503 }, 5);
+    // Retrying: X answers 429, so it waits for the rate limit's reset.
+    rig.x.enqueueFault({ method: "POST", path: "/2/tweets" }, { kind: "rateLimited", resetInSeconds: 3600 });
     await press(retrying!, buttonData(retrying!, "Approve"));
     await cardNow(retrying!, "retrying after");
     // Scheduled: an hour from now.
