@@ -15,7 +15,7 @@ export const WATCHLIST_COMMANDS = [
   { command: "targets", description: "X accounts to watch: add, remove or list" },
   { command: "searches", description: "X searches to watch: add, remove or list" },
   { command: "topics", description: "Topic keywords found posts must match: add, remove or list" },
-  { command: "optout", description: "Never draft replies to a user's posts" },
+  { command: "optout", description: "Never reply to a user; cancels their unpublished replies" },
   { command: "optin", description: "Undo /optout for a user" },
 ] as const satisfies readonly { command: string; description: string }[];
 
