@@ -10,6 +10,7 @@ import { clearWorkflowTables } from "../support/workflow-fixtures.js";
 import { databaseTargets, type TestDatabase } from "../support/database.js";
 import { startFakeX, type FakeX, type FakeXUser } from "../support/fake-x/index.js";
 import { createPublishFixture } from "../support/publish-fixture.js";
+import { approveReply } from "../../src/workflow/replies/approve-reply.js";
 
 const OUR_TOKEN = "publish-rules-token";
 const SECOND = 1_000;
@@ -121,6 +122,12 @@ describe.each(databaseTargets())("publish rules on $name", (target) => {
       advance(HOUR);
       await h.publisher.runOnce();
       expect(postRequests()).toHaveLength(0);
+
+      // Approved again for the new text, it is published (the same edit does not send it back twice).
+      const approved = await approveReply(db(), { id: row.id, version: row.version, by: 1, decidedAt: clock, scheduledAt: clock });
+      expect(approved?.status).toBe("approved");
+      expect(await h.publisher.runOnce()).toEqual({ published: 1, failed: 0, retrying: 0 });
+      expect(postRequests()).toHaveLength(1);
     });
   });
 

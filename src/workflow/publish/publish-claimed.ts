@@ -147,7 +147,9 @@ export function createAttempt(deps: AttemptDeps) {
       });
       return "continue";
     }
-    if (latest !== live) {
+    // Edited since the draft: X has a newer version whose text we have not stored yet (once stored and
+    // approved again, the same newer version no longer counts as an edit).
+    if (latest !== live && latest.post.text !== post.text) {
       await outcomes.postEdited(claim, {
         newText: latest.post.text,
         reason: "the post was edited on X after this draft: check the draft against its new text",
