@@ -154,7 +154,8 @@ export type ReplyStatus =
   | "published"
   | "failed"
   | "rejected"
-  | "expired";
+  | "expired"
+  | "cancelled";
 
 /** Every POST attempt, recorded before X is called (the attempt id makes outcomes traceable). */
 export const publishAttempts = pgTable("publish_attempts", {

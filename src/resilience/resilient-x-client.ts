@@ -20,6 +20,7 @@ export function resilientXClient(client: XAccountClient, policy: ResiliencePolic
     userPosts: (userId, opts, signal) => policy.execute((s) => client.userPosts(userId, opts, both(signal, s))),
     searchRecent: (query, opts, signal) => policy.execute((s) => client.searchRecent(query, opts, both(signal, s))),
     lookupPosts: (ids, signal) => policy.execute((s) => client.lookupPosts(ids, both(signal, s))),
+    getPost: (id, signal) => policy.execute((s) => client.getPost(id, both(signal, s))),
     postReply: (text, inReplyTo, signal) =>
       policy.execute((s) => client.postReply(text, inReplyTo, both(signal, s)), { idempotent: false }),
     rateLimits: () => client.rateLimits(),

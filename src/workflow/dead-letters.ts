@@ -33,6 +33,8 @@ export interface DeadLetterDeps {
   readonly onExhausted?: (entry: DeadLetter) => void;
   /** Called after replies changed, to redraw their cards. */
   readonly onChange: () => Promise<unknown>;
+  /** The pause switch: while paused the worker hands no reply back to the publisher. */
+  readonly pause?: { isPaused(): Promise<boolean> };
 }
 
 /**
@@ -49,7 +51,9 @@ export function createDeadLetters(deps: DeadLetterDeps) {
   const { db, logger, settings } = deps;
   const now = deps.now ?? (() => new Date());
   const recorder = createRecorder({ db, logger, settings, now, onExhausted: deps.onExhausted });
-  const { runDue } = createWorker({ db, logger, now, recorder, publisher: deps.publisher, onChange: deps.onChange });
+  const { pause } = deps;
+  const isPaused = pause ? () => pause.isPaused() : undefined;
+  const { runDue } = createWorker({ db, logger, now, recorder, publisher: deps.publisher, onChange: deps.onChange, isPaused });
   const admin = createDeadLetterAdmin({ db, logger, now, runDue, onChange: deps.onChange });
   return { settings, ...recorder, runDue, ...admin };
 }

@@ -1,4 +1,4 @@
-import { eq } from "drizzle-orm";
+import { and, asc, eq, lte } from "drizzle-orm";
 import type { Database } from "../db/database.js";
 import { replies } from "../db/schema.js";
 import type { Logger } from "../logger.js";
@@ -12,7 +12,9 @@ import { createPacing } from "./publish/pacing.js";
 import { createAttempt } from "./publish/publish-claimed.js";
 import { createOutcomeRecorder } from "./publish/record-outcome.js";
 import { claimReply } from "./replies/claim-reply.js";
+import { deferReply } from "./replies/defer-reply.js";
 import { releaseClaims } from "./replies/release-claims.js";
+import { quietHoursEnd } from "./schedule.js";
 import type { RuntimeSettings, SettingsStore } from "./settings.js";
 
 /** What the publisher needs. */
@@ -31,6 +33,8 @@ export interface PublisherDeps {
   readonly retryBaseMs?: number;
   readonly now?: () => Date;
   readonly random?: () => number;
+  /** IANA zone the quiet hours are read in (BOT_TIMEZONE; default UTC). */
+  readonly timeZone?: string;
   /**
    * The dead-letter queue: every reply moved to `failed` is recorded there (in the same
    * transaction), and a published reply settles its open entry. Optional for tests of the publisher alone.
@@ -41,6 +45,9 @@ export interface PublisherDeps {
   /** Told about every reply that failed (the publication_failed alert). */
   readonly notify?: NoticeSink;
 }
+
+/** Replies moved past quiet hours per run (a backlog moves over a few runs). */
+const DEFER_BATCH = 500;
 
 /** Counts of one publisher run. */
 export interface PublishRunResult {
@@ -62,11 +69,13 @@ export interface PublishRunResult {
 export function createPublisher(deps: PublisherDeps) {
   const { db, logger } = deps;
   const now = deps.now ?? (() => new Date());
+  const random = deps.random ?? Math.random;
+  const timeZone = deps.timeZone ?? "UTC";
   const pacing = createPacing({
     db,
     accounts: deps.accounts,
     now,
-    random: deps.random ?? Math.random,
+    random,
     isAccountAvailable: deps.isAccountAvailable,
   });
   const retryBaseMs = deps.retryBaseMs ?? DEFAULT_RETRY_BASE_MS;
@@ -89,6 +98,33 @@ export function createPublisher(deps: PublisherDeps) {
     return released.length;
   }
 
+  /**
+   * Inside quiet hours every due approved reply (a retry, a rate-limit wait, a dead-letter retry, one
+   * overdue after downtime or a pause) moves to the window's end plus its own jitter, so they do not
+   * all go out on the same second. Resolves with how many moved.
+   */
+  async function deferDue(quietEnd: Date, settings: RuntimeSettings): Promise<number> {
+    const current = now();
+    const due = await db
+      .select({ id: replies.id })
+      .from(replies)
+      .where(and(eq(replies.status, "approved"), lte(replies.scheduledAt, current)))
+      .orderBy(asc(replies.status), asc(replies.scheduledAt), asc(replies.id))
+      .limit(DEFER_BATCH);
+    let moved = 0;
+    for (const { id } of due) {
+      const at = new Date(quietEnd.getTime() + Math.round(random() * settings.jitterSeconds * 1000));
+      if (await deferReply(db, id, { at, now: current })) moved++;
+    }
+    if (moved > 0) logger.info({ count: moved, until: quietEnd.toISOString() }, "due replies moved past quiet hours");
+    return moved;
+  }
+
+  /** Nothing is claimed while paused or inside quiet hours (checked before every claim). */
+  async function holding(settings: RuntimeSettings): Promise<boolean> {
+    return quietHoursEnd(now(), settings.quietHours, timeZone) !== undefined || (await deps.pause.isPaused());
+  }
+
   /** Publishes the account's due replies one by one while its pacing allows. */
   async function drainAccount(row: XAccountRow, settings: RuntimeSettings, result: PublishRunResult): Promise<boolean> {
     const account = deps.accounts.get(row.id);
@@ -96,6 +132,7 @@ export function createPublisher(deps: PublisherDeps) {
     let changed = false;
     let current: XAccountRow | undefined = row;
     while (current && (await pacing.mayPost(current, settings))) {
+      if (await holding(settings)) break;
       const claim = await claimReply(db, { accountId: account.id, now: now(), leaseSeconds: deps.leaseSeconds });
       if (!claim) break;
       changed = true;
@@ -125,8 +162,13 @@ export function createPublisher(deps: PublisherDeps) {
       if (await deps.pause.isPaused()) return result;
       let changed = (await release(false)) > 0;
       const settings = await deps.settings.current();
-      for (const row of await deps.accounts.rows()) {
-        if (await drainAccount(row, settings, result)) changed = true;
+      const quietEnd = quietHoursEnd(now(), settings.quietHours, timeZone);
+      if (quietEnd) {
+        if ((await deferDue(quietEnd, settings)) > 0) changed = true;
+      } else {
+        for (const row of await deps.accounts.rows()) {
+          if (await drainAccount(row, settings, result)) changed = true;
+        }
       }
       if (changed) await deps.onChange();
       return result;

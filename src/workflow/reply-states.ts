@@ -15,13 +15,14 @@ export type Reply = typeof replies.$inferSelect;
  *          └──ttl─────▶ expired
  */
 export const REPLY_TRANSITIONS = {
-  awaiting_approval: ["approved", "rejected", "expired", "awaiting_approval"],
-  approved: ["publishing"],
-  publishing: ["published", "approved", "failed"],
-  failed: ["approved"],
+  awaiting_approval: ["approved", "rejected", "expired", "awaiting_approval", "cancelled"],
+  approved: ["publishing", "approved", "cancelled"],
+  publishing: ["published", "approved", "failed", "cancelled", "awaiting_approval"],
+  failed: ["approved", "cancelled"],
   published: [],
   rejected: [],
   expired: [],
+  cancelled: [],
 } as const satisfies Record<ReplyStatus, readonly ReplyStatus[]>;
 
 /** True when a reply may move from `from` to `to`. */
@@ -38,4 +39,5 @@ export const STATUS_WORDS = {
   failed: "failed",
   rejected: "rejected",
   expired: "expired",
+  cancelled: "cancelled (the author opted out)",
 } as const satisfies Record<ReplyStatus, string>;

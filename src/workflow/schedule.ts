@@ -69,6 +69,17 @@ export function computePublishTime(input: PublishTimeInput): Date {
   return end === undefined ? new Date(candidate) : new Date(end + jitterMs);
 }
 
+/**
+ * When `now` lies inside the quiet window `spec` ("HH:MM-HH:MM" in `timeZone`, "" for none), the
+ * instant that window ends; undefined outside it. The publisher asks this before every claim.
+ */
+export function quietHoursEnd(now: Date, spec: string, timeZone: string): Date | undefined {
+  const window = parseQuietHours(spec);
+  if (!window) return undefined;
+  const end = quietWindowEnd(now.getTime(), window, timeZone);
+  return end === undefined ? undefined : new Date(end);
+}
+
 /** The instant the quiet window containing `instant` ends, or undefined when `instant` is outside it. */
 function quietWindowEnd(instant: number, window: QuietWindow, timeZone: string): number | undefined {
   const wall = wallClock(instant, timeZone);

@@ -47,7 +47,7 @@ export async function createWorkflow(deps: {
   const { config, logger } = deps;
   const db = deps.database.db;
   const settings = new SettingsStore(db, config.defaults);
-  const watchlist = new Watchlist(db);
+  const watchlist = new Watchlist(db, { redrawCards: () => redrawCards() });
   // After a committed change that matters to a card, the workflow wakes the publisher first (it
   // must not wait on Telegram), then redraws the cards in the background; the buttons only answer.
   const wakePublisher = () => void deps.publishNow();
@@ -71,6 +71,7 @@ export async function createWorkflow(deps: {
     publisher: { runOnce: deps.publishNow },
     onExhausted: deps.onDeadLetterExhausted,
     onChange: () => cards.sync(),
+    pause,
   });
   const publisher = createPublisher({
     db,
@@ -82,6 +83,7 @@ export async function createWorkflow(deps: {
     replyPolicy: () => config.replyPolicy,
     onChange: () => cards.sync(),
     retryBaseMs: config.publishRetryBaseSeconds * 1000,
+    timeZone: config.timeZone,
     deadLetters,
     notify: deps.notify,
     isAccountAvailable: (id) => {

@@ -1,6 +1,8 @@
-import { and, asc, eq, sql } from "drizzle-orm";
+import { and, asc, eq, inArray, sql } from "drizzle-orm";
 import type { Database } from "../db/database.js";
 import { optOuts, watchItems } from "../db/schema.js";
+import { discardDeadLetters } from "./dead-letters/cancel.js";
+import { cancelRepliesToAuthor } from "./replies/cancel-replies.js";
 
 /** What can be watched: an X account (`target`), an X search query (`search`), a topic keyword (`topic`). */
 export type WatchKind = "target" | "search" | "topic";
@@ -19,6 +21,17 @@ export type Normalised = { readonly ok: true; readonly value: string } | { reado
 
 /** The outcome of adding an item or an opt-out; `added: false` means it was already there. */
 export type AddResult = { readonly ok: true; readonly added: boolean } | { readonly ok: false; readonly error: string };
+
+/** The outcome of an opt-out: also how many unpublished replies to the author it cancelled. */
+export type OptOutResult =
+  | { readonly ok: true; readonly added: boolean; readonly cancelled: number }
+  | { readonly ok: false; readonly error: string };
+
+/** What the watchlist does after a committed change. */
+export interface WatchlistHooks {
+  /** Starts redrawing the cards (cancelled replies show it); must not wait for Telegram. */
+  readonly redrawCards?: () => void;
+}
 
 /** Longest X search query we accept (X's own limit for recent search on the basic tiers). */
 export const MAX_SEARCH_LENGTH = 512;
@@ -64,9 +77,20 @@ export function normaliseWatchValue(kind: WatchKind, raw: string): Normalised {
   }
 }
 
+/** Whether any of `usernames` (stored spellings, any case; null for unknown) has opted out. */
+export async function anyOptedOut(db: Database, usernames: readonly (string | null | undefined)[]): Promise<boolean> {
+  const lower = [...new Set(usernames.filter((name): name is string => !!name).map((name) => name.toLowerCase()))];
+  if (lower.length === 0) return false;
+  const rows = await db.select({ username: optOuts.username }).from(optOuts).where(inArray(optOuts.username, lower)).limit(1);
+  return rows.length > 0;
+}
+
 /** Target accounts, searches, topics and opt-outs, as managed from Telegram. */
 export class Watchlist {
-  constructor(private readonly db: Database) {}
+  constructor(
+    private readonly db: Database,
+    private readonly hooks: WatchlistHooks = {},
+  ) {}
 
   /** Adds an item unless an equal one (case-insensitively) is already there. */
   async add(kind: WatchKind, raw: string, by: number | null): Promise<AddResult> {
@@ -97,16 +121,28 @@ export class Watchlist {
     return this.db.select().from(watchItems).where(eq(watchItems.kind, kind)).orderBy(asc(watchItems.id));
   }
 
-  /** Records that `username` never gets a drafted reply. */
-  async optOut(username: string, by: number | null): Promise<AddResult> {
+  /**
+   * Records that `username` never gets a reply, and in the same transaction cancels every
+   * unpublished reply to their posts (awaiting approval, approved or scheduled, retrying, failed)
+   * and closes their dead letters. Run again for someone already opted out, it still cancels what
+   * is left. A reply being published right now is stopped by the publisher's own check before its POST.
+   */
+  async optOut(username: string, by: number | null, now: Date = new Date()): Promise<OptOutResult> {
     const normalised = normaliseUsername(username);
     if (!normalised.ok) return normalised;
-    const inserted = await this.db
-      .insert(optOuts)
-      .values({ username: normalised.value.toLowerCase(), createdBy: by })
-      .onConflictDoNothing()
-      .returning({ username: optOuts.username });
-    return { ok: true, added: inserted.length > 0 };
+    const lower = normalised.value.toLowerCase();
+    const result = await this.db.transaction(async (tx) => {
+      const inserted = await tx
+        .insert(optOuts)
+        .values({ username: lower, createdBy: by })
+        .onConflictDoNothing()
+        .returning({ username: optOuts.username });
+      const cancelled = await cancelRepliesToAuthor(tx, lower, `@${lower} opted out`);
+      await discardDeadLetters(tx, cancelled, now);
+      return { ok: true as const, added: inserted.length > 0, cancelled: cancelled.length };
+    });
+    if (result.cancelled > 0) this.hooks.redrawCards?.();
+    return result;
   }
 
   /** Removes an opt-out; false when the user had not opted out (or the name is invalid). */

@@ -1,5 +1,5 @@
 import { XUnexpectedResponseError } from "./errors.js";
-import type { XPost, XUser } from "./types.js";
+import type { XPost, XPostVersion, XUser } from "./types.js";
 
 /** `tweet.fields` every post read asks for. */
 export const POST_FIELDS = [
@@ -132,6 +132,19 @@ export function parseTimelinePage(body: unknown): { posts: XPost[]; newestId: st
   const newestId = isRecord(meta) ? xId(meta.newest_id) : undefined;
   const nextToken = isRecord(meta) ? str(meta.next_token) : undefined;
   return { posts, newestId: newestId ?? posts[0]?.id, nextToken };
+}
+
+/**
+ * `GET /2/tweets/:id`: the post and its newest version (last of `edit_history_tweet_ids`), or
+ * undefined when X answered only `errors` (a deleted, unknown or invisible post: X says so with a 200).
+ */
+export function parsePostVersion(body: unknown): XPostVersion | undefined {
+  if (!isRecord(body)) throw new XUnexpectedResponseError("body is not a JSON object");
+  if (body.data === undefined && Array.isArray(body.errors) && body.errors.length > 0) return undefined;
+  const post = parsePost(body.data, includedUsernames(body));
+  if (!post) throw new XUnexpectedResponseError("GET /2/tweets/:id answered without a valid post");
+  const history = isRecord(body.data) ? list(body.data.edit_history_tweet_ids).map(xId) : [];
+  return { post, latestVersionId: history.at(-1) ?? post.id };
 }
 
 /** `data` of `POST /2/tweets`. */

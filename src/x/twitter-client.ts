@@ -4,13 +4,14 @@ import { ApiResponseError, TwitterApi } from "twitter-api-v2";
 import type { TwitterResponse } from "twitter-api-v2";
 import { raceAbort } from "./abortable.js";
 import { createXApiRootPlugin, normalizeXApiRoot } from "./api-root-plugin.js";
-import { XUnexpectedResponseError, classifyXError } from "./errors.js";
+import { XApiError, XUnexpectedResponseError, classifyXError } from "./errors.js";
 import {
   POST_EXPANSIONS,
   POST_FIELDS,
   USER_FIELDS,
   parseCreatedPost,
   parsePostList,
+  parsePostVersion,
   parseTimelinePage,
   parseUserResponse,
 } from "./parse.js";
@@ -230,6 +231,22 @@ export function createXAccountClient(options: XAccountClientOptions): XAccountCl
         found.push(...(await get("GET /2/tweets", "tweets", query, undefined, signal, parsePostList)));
       }
       return found;
+    },
+
+    async getPost(id, signal) {
+      if (!NUMERIC_ID_RE.test(id)) return undefined;
+      const query: TRequestQuery = {
+        expansions: POST_EXPANSIONS,
+        "tweet.fields": `${POST_FIELDS},edit_history_tweet_ids`,
+        "user.fields": USER_FIELDS,
+      };
+      try {
+        return await get("GET /2/tweets/:id", "tweets/:id", query, { id }, signal, parsePostVersion);
+      } catch (error) {
+        // X answers a deleted post with a 200 and errors[] (parsed above); a 404 or 410 means the same.
+        if (error instanceof XApiError && (error.status === 404 || error.status === 410)) return undefined;
+        throw error;
+      }
     },
 
     postReply(text, inReplyToPostId, signal) {

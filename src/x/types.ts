@@ -26,6 +26,13 @@ export interface XPost {
   mentionedUsernames: string[];
 }
 
+/** A post read by id, with the id of its newest version (an edit on X is a new post id; the old id keeps the old text). */
+export interface XPostVersion {
+  post: XPost;
+  /** Last of `edit_history_tweet_ids`: the post's own id when it was never edited. */
+  latestVersionId: string;
+}
+
 /** One read of a timeline: posts newest first, and the newest id to use as the next `sinceId`. */
 export interface XPage {
   posts: XPost[];
@@ -70,6 +77,8 @@ export interface XAccountClient {
   searchRecent(query: string, opts: XTimelineOptions, signal?: AbortSignal): Promise<XPage>;
   /** Posts by id; missing/deleted/invalid ids are simply absent. */
   lookupPosts(ids: string[], signal?: AbortSignal): Promise<XPost[]>;
+  /** One post by id with its edit history; undefined when it is deleted, unknown or no longer visible. */
+  getPost(id: string, signal?: AbortSignal): Promise<XPostVersion | undefined>;
   /** Post `text` as a reply to `inReplyToPostId`. */
   postReply(text: string, inReplyToPostId: string, signal?: AbortSignal): Promise<{ id: string; text: string }>;
   /** Latest rate-limit headers seen, per endpoint key like "POST /2/tweets". */

@@ -89,7 +89,7 @@ describe("/targets, /searches, /topics, /optout, /optin", () => {
   });
 
   it("opts users out and back in, normalised", async () => {
-    expect(await send("/optout @Elon_Musk")).toBe("@elon_musk opted out: no reply will be drafted to their posts.");
+    expect(await send("/optout @Elon_Musk")).toBe("@elon_musk opted out: no reply will be drafted or posted to their posts.");
     expect(await send("/optout elon_musk")).toBe("@elon_musk had already opted out.");
     expect(await watchlist.listOptOuts()).toEqual(["elon_musk"]);
     expect(await send("/optin @ELON_MUSK")).toBe("@elon_musk opted back in.");

@@ -115,6 +115,7 @@ export function createPublishFixture(env: PublishFixtureEnv) {
           now: env.now,
           onExhausted: (entry) => exhausted.push(entry),
           onChange,
+          pause,
         })
       : undefined;
     const publisher = createPublisher({

@@ -95,6 +95,10 @@ describe.each(databaseTargets())("dead-letter queue on $name", (target) => {
     const h = await build({ runPublisher: false });
     const { post, reply: seeded } = await seedReply(h.account.id);
     await h.accounts.identity(h.account);
+    // The first POST meets X going down (it may have gone through); every read after it fails too.
+    x.enqueueFault({ method: "POST", path: "/2/tweets" }, { kind: "status", status: 503 });
+    await h.publisher.runOnce();
+    advance(16 * MINUTE);
     x.setDown(503);
 
     const failed = await publishUntilFailed(h, seeded.id);
@@ -231,7 +235,7 @@ describe.each(databaseTargets())("dead-letter queue on $name", (target) => {
 
     advance(24 * HOUR);
     expect(await h.queue.runDue()).toEqual({ retried: 0, settled: 0 });
-    expect(postRequests()).toHaveLength(1);
+    expect(postRequests()).toHaveLength(0);
   });
 
   it("every failed outcome is dead-lettered: duplicate content with no reply of ours is exhausted", async () => {
@@ -349,7 +353,8 @@ describe.each(databaseTargets())("dead-letter queue on $name", (target) => {
     await result.done;
     expect(await onlyEntry(seeded.id)).toMatchObject({ status: "exhausted", retryCount: 1, retryable: false });
     expect(h.exhausted).toHaveLength(2);
-    expect(postRequests()).toHaveLength(2);
+    // The post is read before each POST: a deleted one is never answered.
+    expect(postRequests()).toHaveLength(0);
     expect((await reply(seeded.id)).status).toBe("failed");
   });
 

@@ -230,9 +230,11 @@ describe.each(databaseTargets())("publisher on $name", (target) => {
     const h = await build();
     const { post, reply: seeded } = await seedReply(h.account.id);
     await h.accounts.identity(h.account);
-    x.setDown(503);
+    // X goes down between the read of the post and the POST.
+    x.enqueueFault({ method: "POST", path: "/2/tweets" }, { kind: "status", status: 503 });
 
     expect(await h.publisher.runOnce()).toEqual({ published: 0, failed: 0, retrying: 1 });
+    x.setDown(503);
     let row = await reply(seeded.id);
     expect(row.status).toBe("approved");
     expect(row.failureReason).toMatch(/503/);
@@ -374,7 +376,7 @@ describe.each(databaseTargets())("publisher on $name", (target) => {
     expect(await h.publisher.runOnce()).toEqual({ published: 1, failed: 0, retrying: 0 });
   });
 
-  it("a reply to a deleted post fails with a reason and is not retried", async () => {
+  it("a reply to a deleted post fails with a reason, with no POST, and is not retried", async () => {
     const h = await build();
     const { post, reply: seeded } = await seedReply(h.account.id);
     x.deleteTweet(post.id);
@@ -386,10 +388,11 @@ describe.each(databaseTargets())("publisher on $name", (target) => {
     expect((await accountRow(h.account.id)).sessionState).toBe("ok");
     advance(HOUR);
     await h.publisher.runOnce();
-    expect(postRequests()).toHaveLength(1);
+    // The post is read again right before the POST: a deleted one is never answered.
+    expect(postRequests()).toHaveLength(0);
   });
 
-  it("401 on the POST (credentials revoked) → failed, account needs attention, nothing retried", async () => {
+  it("401 before the POST (credentials revoked) → failed, account needs attention, nothing retried", async () => {
     const h = await build({ token: "revoked-token" });
     // The identity was resolved while the credentials still worked.
     await db().update(xAccounts).set({ xUserId: us.id, username: us.username }).where(eq(xAccounts.id, h.account.id));
@@ -401,7 +404,9 @@ describe.each(databaseTargets())("publisher on $name", (target) => {
     expect(row.status).toBe("failed");
     expect(row.failureReason).toMatch(/401/);
     expect((await accountRow(h.account.id)).sessionState).toBe("needs_attention");
-    expect(postRequests()).toHaveLength(1);
+    // X refused the read of the post already: nothing was posted.
+    expect(x.requests()).toHaveLength(1);
+    expect(postRequests()).toHaveLength(0);
     // The account is held: the other due reply waits untouched, and nothing more goes to X.
     advance(HOUR);
     await h.publisher.runOnce();

@@ -84,9 +84,9 @@ describe.each(databaseTargets())("watchlist on $name", (target) => {
   });
 
   it("stores opt-outs lower-case without @ and finds them in any spelling", async () => {
-    expect(await watchlist.optOut("@Elon_Musk", ADMIN_ID)).toEqual({ ok: true, added: true });
-    expect(await watchlist.optOut("elon_musk", ADMIN_ID)).toEqual({ ok: true, added: false });
-    expect(await watchlist.optOut("@Alice", null)).toEqual({ ok: true, added: true });
+    expect(await watchlist.optOut("@Elon_Musk", ADMIN_ID)).toEqual({ ok: true, added: true, cancelled: 0 });
+    expect(await watchlist.optOut("elon_musk", ADMIN_ID)).toEqual({ ok: true, added: false, cancelled: 0 });
+    expect(await watchlist.optOut("@Alice", null)).toEqual({ ok: true, added: true, cancelled: 0 });
     expect((await watchlist.optOut("not a name", ADMIN_ID)).ok).toBe(false);
     expect(await watchlist.listOptOuts()).toEqual(["alice", "elon_musk"]);
     expect(await watchlist.isOptedOut("ELON_MUSK")).toBe(true);

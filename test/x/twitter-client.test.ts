@@ -166,6 +166,24 @@ describe("createXAccountClient against the fake X", () => {
     expect(fake.requests()).toHaveLength(before);
   });
 
+  it("getPost reads one post with its newest version; deleted (errors[] or 404) and invalid ids are undefined", async () => {
+    const post = fake.addTweet({ authorId: alice.id, text: "first words" });
+    expect(await client.getPost(post.id)).toMatchObject({ post: { id: post.id, text: "first words", authorUsername: "alice" }, latestVersionId: post.id });
+    expect(fake.requests({ endpoint: "GET /2/tweets/:id" })[0]?.query["tweet.fields"]).toContain("edit_history_tweet_ids");
+
+    const edited = fake.editTweet(post.id, "second words");
+    expect(await client.getPost(post.id)).toMatchObject({ post: { text: "first words" }, latestVersionId: edited.id });
+    expect(await client.getPost(edited.id)).toMatchObject({ post: { text: "second words" }, latestVersionId: edited.id });
+
+    fake.deleteTweet(edited.id);
+    expect(await client.getPost(edited.id)).toBeUndefined();
+    fake.enqueueFault({ method: "GET", path: `/2/tweets/${post.id}` }, { kind: "status", status: 404 });
+    expect(await client.getPost(post.id)).toBeUndefined();
+    const before = fake.requests().length;
+    expect(await client.getPost("not-an-id")).toBeUndefined();
+    expect(fake.requests()).toHaveLength(before);
+  });
+
   it("postReply posts a reply as the account and records the POST rate limit", async () => {
     const root = fake.addTweet({ authorId: alice.id, text: "@replyguy what do you think?" });
     const posted = await client.postReply("Great question!", root.id);

@@ -20,10 +20,13 @@ export function postUrl(tweetId: string, username?: string | null): string {
 export function statusLine(view: CardView): string {
   const { reply } = view;
   switch (reply.status) {
-    case "awaiting_approval":
+    case "awaiting_approval": {
+      // Set when the publisher sent an approved reply back (the post was edited on X).
+      const back = reply.failureReason ? `\n↩️ ${escapeHtml(reply.failureReason)}` : "";
       return reply.tooLong
-        ? `⚠️ <b>Too long — edit</b> (${reply.weightedLength}/${X_MAX_WEIGHTED_LENGTH})`
-        : "🟡 <b>Awaiting approval</b>";
+        ? `⚠️ <b>Too long — edit</b> (${reply.weightedLength}/${X_MAX_WEIGHTED_LENGTH})${back}`
+        : `🟡 <b>Awaiting approval</b>${back}`;
+    }
     case "approved": {
       const when = reply.scheduledAt ? formatLocalTime(reply.scheduledAt, view.timeZone, view.now) : "soon";
       const retry = reply.attemptCount > 0 && reply.failureReason ? `\n↻ retrying after: ${escapeHtml(reply.failureReason)}` : "";
@@ -42,6 +45,8 @@ export function statusLine(view: CardView): string {
       return "🚫 <b>Rejected</b>";
     case "expired":
       return "⌛ <b>Expired</b> — nobody decided in time";
+    case "cancelled":
+      return `🛑 <b>Cancelled</b>: ${escapeHtml(reply.failureReason ?? "the author opted out")} — nothing will be posted`;
   }
 }
 

@@ -15,7 +15,7 @@ export const WATCHLIST_COMMANDS = [
   { command: "targets", description: "X accounts to watch: add, remove or list" },
   { command: "searches", description: "X searches to watch: add, remove or list" },
   { command: "topics", description: "Topic keywords found posts must match: add, remove or list" },
-  { command: "optout", description: "Never draft replies to a user's posts" },
+  { command: "optout", description: "Never reply to a user; cancels their unpublished replies" },
   { command: "optin", description: "Undo /optout for a user" },
 ] as const satisfies readonly { command: string; description: string }[];
 
@@ -144,9 +144,14 @@ export function createWatchlistFeature(deps: WatchlistFeatureDependencies): Comp
     }
     const result = await watchlist.optOut(username.value, actorOf(ctx));
     const shown = `@${escapeHtml(username.value.toLowerCase())}`;
-    if (!result.ok) await answer(ctx, usageLine(OPT_OUT_USAGE, result.error));
-    else if (result.added) await answer(ctx, `${shown} opted out: no reply will be drafted to their posts.`);
-    else await answer(ctx, `${shown} had already opted out.`);
+    if (!result.ok) {
+      await answer(ctx, usageLine(OPT_OUT_USAGE, result.error));
+      return;
+    }
+    const cancelled =
+      result.cancelled === 0 ? "" : ` ${result.cancelled} unpublished ${result.cancelled === 1 ? "reply" : "replies"} to them cancelled.`;
+    if (result.added) await answer(ctx, `${shown} opted out: no reply will be drafted or posted to their posts.${cancelled}`);
+    else await answer(ctx, `${shown} had already opted out.${cancelled}`);
   });
 
   feature.command("optin", async (ctx) => {

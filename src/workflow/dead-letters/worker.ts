@@ -18,6 +18,8 @@ export interface WorkerDeps {
   readonly publisher?: { runOnce(): Promise<unknown> };
   /** Redraws the cards of the replies that changed. */
   readonly onChange: () => Promise<unknown>;
+  /** While true (the bot is paused) no entry is handed back: they wait, due, for the first run after /resume. */
+  readonly isPaused?: () => Promise<boolean>;
 }
 
 /**
@@ -44,7 +46,9 @@ export function createWorker(deps: WorkerDeps): { readonly runDue: () => Promise
         const reply = (await requeueFailedReply(tx, entry.replyId, current)) ?? (await findReply(tx, entry.replyId));
         let status: DeadLetterStatus = "retrying";
         if (reply?.status === "published") status = "retried_successfully";
-        else if (!reply || reply.status === "rejected" || reply.status === "expired") status = "discarded";
+        else if (!reply || reply.status === "rejected" || reply.status === "expired" || reply.status === "cancelled") {
+          status = "discarded";
+        }
         // A reply already approved or publishing is on its way: the publisher settles the entry.
         await tx
           .update(deadLetters)
@@ -97,6 +101,7 @@ export function createWorker(deps: WorkerDeps): { readonly runDue: () => Promise
     result.settled = stale.settled;
     for (const entry of stale.exhausted) recorder.afterCommit(entry);
     for (;;) {
+      if (await deps.isPaused?.()) break;
       const claimed = await claimDue();
       result.retried += claimed;
       if (claimed < BATCH_SIZE) break;

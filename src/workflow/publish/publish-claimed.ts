@@ -3,10 +3,12 @@ import type { Database } from "../../db/database.js";
 import { posts } from "../../db/schema.js";
 import { classifyFailure } from "../../resilience/failure.js";
 import { findExistingReply } from "../../x/reconcile.js";
+import type { XPostVersion } from "../../x/types.js";
 import type { XAccount, XAccounts } from "../accounts.js";
 import type { ReplyPolicy } from "../discovery.js";
 import type { Claim } from "../replies/claim-reply.js";
 import type { RuntimeSettings } from "../settings.js";
+import { anyOptedOut } from "../watchlist.js";
 import { decidePublishOutcome } from "./decide-outcome.js";
 import type { OutcomeRecorder } from "./record-outcome.js";
 import type { Pacing } from "./pacing.js";
@@ -28,7 +30,9 @@ export interface AttemptDeps {
 
 /**
  * One claimed reply, from the checks to its outcome: the post must exist and (REPLY_POLICY=summoned)
- * be answerable; a reply flagged `needs_reconcile` is first looked for at X; then it is posted.
+ * be answerable; a reply flagged `needs_reconcile` is first looked for at X; the post is read again
+ * at X (deleted → failed; edited since the draft → back to awaiting approval with the new text);
+ * the author's opt-out is checked last, right before the POST (→ cancelled); then it is posted.
  * Every failure goes through `decidePublishOutcome`; a 403 duplicate is reconciled.
  */
 export function createAttempt(deps: AttemptDeps) {
@@ -118,6 +122,8 @@ export function createAttempt(deps: AttemptDeps) {
       return "continue";
     }
     let userId: string;
+    let live: XPostVersion | undefined;
+    let latest: XPostVersion | undefined;
     try {
       userId = (await deps.accounts.identity(account)).userId;
       if (reply.needsReconcile) {
@@ -127,9 +133,39 @@ export function createAttempt(deps: AttemptDeps) {
           return "continue";
         }
       }
+      // The post is read again: replies wait up to hours, and X allows edits for an hour.
+      live = await account.client.getPost(post.tweetId);
+      latest = live && live.latestVersionId !== post.tweetId ? await account.client.getPost(live.latestVersionId) : live;
     } catch (error) {
       // Nothing was posted: reading X failed. The reconcile flag stays for the next attempt.
       return handleFailure(account, claim, error, "check", undefined);
+    }
+    if (!live || !latest) {
+      await outcomes.failed(claim, "the post was deleted or not visible on X any more, so nothing was posted", {
+        errorType: "deleted_post",
+        retryable: false,
+      });
+      return "continue";
+    }
+    // Edited since the draft: X has a newer version whose text we have not stored yet (once stored and
+    // approved again, the same newer version no longer counts as an edit).
+    if (latest !== live && latest.post.text !== post.text) {
+      await outcomes.postEdited(claim, {
+        newText: latest.post.text,
+        reason: "the post was edited on X after this draft: check the draft against its new text",
+      });
+      return "continue";
+    }
+    let optedOut: boolean;
+    try {
+      // Last check before the POST: an /optout that came after the claim still stops it.
+      optedOut = await anyOptedOut(db, [post.authorUsername, live.post.authorUsername]);
+    } catch (error) {
+      return releaseUnposted(claim, error);
+    }
+    if (optedOut) {
+      await outcomes.cancelled(claim, `@${post.authorUsername ?? live.post.authorUsername ?? post.authorId} opted out`);
+      return "continue";
     }
     let posted: { id: string };
     try {

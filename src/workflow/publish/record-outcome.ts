@@ -3,7 +3,12 @@ import type { Logger } from "../../logger.js";
 import type { DeadLetter, DeadLetterRecorder } from "../dead-letters.js";
 import type { NoticeSink } from "../notices.js";
 import type { Claim } from "../replies/claim-reply.js";
+import { eq } from "drizzle-orm";
+import { posts } from "../../db/schema.js";
+import { discardDeadLetters } from "../dead-letters/cancel.js";
+import { cancelClaimedReply } from "../replies/cancel-claimed-reply.js";
 import { completeReply } from "../replies/complete-reply.js";
+import { returnForReview } from "../replies/return-for-review.js";
 import { failReply } from "../replies/fail-reply.js";
 import { retryReply } from "../replies/retry-reply.js";
 import { recordEvent } from "../stats.js";
@@ -70,6 +75,32 @@ export function createOutcomeRecorder(deps: OutcomeRecorderDeps) {
       if (written.entry) deps.deadLetters?.afterCommit(written.entry);
       deps.notify?.({ kind: "publication_failed", replyId: reply.id, reason, retryable: deadLetter.retryable });
       return true;
+    },
+
+    /** Cancelled before its POST (the author opted out); its dead letter, if any, is closed. */
+    async cancelled(claim: Claim, reason: string): Promise<boolean> {
+      const current = now();
+      const written = await db.transaction(async (tx) => {
+        if (!(await cancelClaimedReply(tx, claim, { reason, now: current }))) return false;
+        await discardDeadLetters(tx, [claim.reply.id], current);
+        return true;
+      });
+      return written || lost(claim);
+    },
+
+    /**
+     * The post was edited on X after the draft: its new text is stored (the card shows it) and the
+     * reply goes back to awaiting approval; its dead letter, if any, is closed.
+     */
+    async postEdited(claim: Claim, edit: { readonly newText: string; readonly reason: string }): Promise<boolean> {
+      const current = now();
+      const written = await db.transaction(async (tx) => {
+        if (!(await returnForReview(tx, claim, { reason: edit.reason, now: current }))) return false;
+        await tx.update(posts).set({ text: edit.newText }).where(eq(posts.tweetId, claim.reply.postTweetId));
+        await discardDeadLetters(tx, [claim.reply.id], current);
+        return true;
+      });
+      return written || lost(claim);
     },
 
     /** Back to approved: due at `at` (default: the backoff after this attempt), reconciled first when `ambiguous`. */

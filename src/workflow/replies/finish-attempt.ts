@@ -6,7 +6,7 @@ import { transitionReply, type ReplyPatch } from "./transition.js";
 
 /** How the attempt ended, as `publish_attempts` records it. */
 export interface AttemptRecord {
-  readonly outcome: "posted" | "reconciled" | "ambiguous" | "retry" | "failed";
+  readonly outcome: "posted" | "reconciled" | "ambiguous" | "retry" | "failed" | "cancelled" | "post_edited";
   readonly finishedAt: Date;
   readonly tweetId?: string;
   readonly error?: string;
@@ -20,7 +20,7 @@ export interface AttemptRecord {
 export async function finishAttempt(
   tx: Database,
   claim: Claim,
-  to: Extract<ReplyStatus, "published" | "approved" | "failed">,
+  to: Extract<ReplyStatus, "published" | "approved" | "failed" | "cancelled" | "awaiting_approval">,
   patch: ReplyPatch,
   attempt: AttemptRecord,
 ): Promise<boolean> {

@@ -116,6 +116,12 @@ class FakeXServer implements FakeX {
     t.deleted = true;
   }
 
+  editTweet(id: string, text: string): FakeXTweet {
+    const t = this.store.liveTweet(id);
+    if (!t) throw new Error(`fake-x: unknown tweet ${id}`);
+    return this.store.serialize(this.store.editTweet(t, text));
+  }
+
   tweet(id: string): FakeXTweet | undefined {
     const t = this.store.liveTweet(id);
     return t ? this.store.serialize(t) : undefined;

@@ -19,6 +19,8 @@ export interface StoredTweet {
   inReplyToUserId?: string;
   refs: FakeXReferencedTweet[];
   deleted: boolean;
+  /** Every version's id, oldest first, shared by all versions of an edited tweet (unset: never edited). */
+  editHistory?: string[];
 }
 
 const MENTION_RE = /(^|[^A-Za-z0-9_])[@＠]([A-Za-z0-9_]{1,15})(?![A-Za-z0-9_@])/g;
@@ -119,6 +121,17 @@ export class FakeXStore {
     return tweet;
   }
 
+  /** A new version of `original` with `text`; both versions share the edit history. */
+  editTweet(original: StoredTweet, text: string): StoredTweet {
+    const history = original.editHistory ?? [original.id];
+    const version: StoredTweet = { ...original, id: String(this.nextTweetId++), text, createdAt: new Date().toISOString() };
+    history.push(version.id);
+    original.editHistory = history;
+    version.editHistory = history;
+    this.tweets.set(version.id, version);
+    return version;
+  }
+
   /** Mention entities for the known users @-mentioned in `text` (code-point offsets). */
   mentionEntities(text: string): FakeXMention[] {
     const out: FakeXMention[] = [];
@@ -139,7 +152,7 @@ export class FakeXStore {
       author_id: t.authorId,
       created_at: t.createdAt,
       conversation_id: t.conversationId,
-      edit_history_tweet_ids: [t.id],
+      edit_history_tweet_ids: t.editHistory ? [...t.editHistory] : [t.id],
     };
     if (t.inReplyToUserId !== undefined) out.in_reply_to_user_id = t.inReplyToUserId;
     if (t.refs.length) out.referenced_tweets = t.refs.map((r) => ({ ...r }));

@@ -154,6 +154,11 @@ export interface FakeX {
   }): FakeXTweet;
   /** Mark a tweet deleted (lookups then answer not-found errors; replies to it get 403). */
   deleteTweet(id: string): void;
+  /**
+   * Edit a tweet as X does: the new text becomes a new version with a new id, every version's
+   * `edit_history_tweet_ids` lists all ids oldest first, and the old id still reads the old text.
+   */
+  editTweet(id: string, text: string): FakeXTweet;
   /** A tweet by id (undefined when unknown or deleted). */
   tweet(id: string): FakeXTweet | undefined;
   /** All live (non-deleted) tweets, oldest first. */
