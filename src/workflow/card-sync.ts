@@ -7,6 +7,7 @@ import type { PauseSwitch } from "./pause.js";
 import type { NoticeSink } from "./notices.js";
 import { markCardDrawn, markCardFailed } from "./replies/card-state.js";
 import type { Reply } from "./reply-states.js";
+import { rootMessage } from "../kit/error-chain.js";
 import { singleFlight } from "../kit/single-flight.js";
 import { clip } from "../text/clip.js";
 
@@ -127,7 +128,7 @@ export function createCardSync(deps: CardSyncDeps): { sync(): Promise<number> } 
           deps.logger.warn({ err: error, replyId: reply.id }, "Telegram unavailable for cards; the next sync retries");
           return { handled, drawn, stopped: true };
         }
-        const reason = clip(error instanceof Error ? error.message : String(error), REFUSAL_REASON_MAX);
+        const reason = clip(error instanceof CardRefusedError ? error.message : rootMessage(error), REFUSAL_REASON_MAX);
         deps.logger.error({ err: error, replyId: reply.id }, "card refused; marked failed, the next cards go on");
         await markCardFailed(deps.db, reply.id, reply.version, reason, now());
         deps.notify?.({ kind: "card_failed", replyId: reply.id, reason });
