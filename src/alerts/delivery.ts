@@ -1,11 +1,12 @@
 /**
  * The delivery worker (run on ALERT_CRON): holds a lease in `alert_state` so one worker at a time
  * delivers, then walks pending alerts in id order. The first alert that cannot go out yet stops the
- * run, so alerts never overtake each other. Then it shows repeats and prunes old rows.
+ * run, so alerts never overtake each other; an alert whose handling throws (a bad row, not a
+ * channel failure) is given up at once so it cannot hold the line. Then it shows repeats and prunes old rows.
  */
 import { randomUUID } from "node:crypto";
 import { setImmediate as yieldToEventLoop } from "node:timers/promises";
-import { asc, eq } from "drizzle-orm";
+import { and, asc, eq } from "drizzle-orm";
 import type { Database } from "../db/database.js";
 import { alerts } from "../db/schema.js";
 import type { Logger } from "../logger.js";
@@ -14,7 +15,9 @@ import type { ShowRepeats } from "./repeats.js";
 import type { Router } from "./routing.js";
 import type { SendAlert } from "./send-alert.js";
 import type { AlertState } from "./state.js";
+import { rootMessage } from "../kit/error-chain.js";
 import { singleFlight } from "../kit/single-flight.js";
+import { clip } from "../text/clip.js";
 
 /** Alerts handled per run at most (the rest wait for the next run). */
 const MAX_ALERTS_PER_RUN = 50;
@@ -53,6 +56,13 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): () => Promise<De
   const { db, logger, now, state } = deps;
   const owner = randomUUID();
 
+  async function giveUp(id: number, error: unknown): Promise<void> {
+    await db
+      .update(alerts)
+      .set({ status: "dead", lastError: clip(`could not be handled: ${rootMessage(error)}`, 1_000), updatedAt: now() })
+      .where(and(eq(alerts.id, id), eq(alerts.status, "pending")));
+  }
+
   async function run(): Promise<DeliveryRunResult> {
     const result: DeliveryRunResult = { delivered: 0, merged: 0, failed: 0, dead: 0, updated: 0, blocked: false, skipped: false };
     await deps.outbox.drain();
@@ -71,7 +81,19 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): () => Promise<De
           result.blocked = true;
           break;
         }
-        const { outcome, merged } = await deps.sendAlert(row, routing);
+        let answer: Awaited<ReturnType<SendAlert>>;
+        try {
+          answer = await deps.sendAlert(row, routing);
+        } catch (error) {
+          // A row whose handling throws would throw again on every run and hold up every later
+          // alert for good: it is given up (an alert dead letter, reprocessable from the admin
+          // API) and the run goes on. If even that write fails, the database is away: the run ends.
+          logger.error({ err: error, alert: row.id, type: row.type }, "alert could not be handled; given up, the next ones go on");
+          await giveUp(row.id, error);
+          result.dead += 1;
+          continue;
+        }
+        const { outcome, merged } = answer;
         result.merged += merged;
         if (outcome === "delivered") result.delivered += 1;
         else if (outcome === "dead") result.dead += 1;

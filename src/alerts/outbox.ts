@@ -10,6 +10,7 @@ import type { Logger } from "../logger.js";
 import { redactSecrets } from "../logger.js";
 import { clip } from "../text/clip.js";
 import type { AlertDetailValue, AlertInput } from "./types.js";
+import { errorCode, findInChain } from "../kit/error-chain.js";
 import { singleFlight } from "../kit/single-flight.js";
 
 /** Rows kept in memory while the database is unavailable; past it the oldest are dropped (and counted). */
@@ -23,7 +24,8 @@ type AlertRow = typeof alerts.$inferInsert;
 
 /** Makes the stored form of an alert: redacted, bounded, undefined details dropped. */
 export function toAlertRow(input: AlertInput, at: Date, secrets: readonly string[]): AlertRow {
-  const redact = (text: string) => redactSecrets(text, secrets);
+  // Postgres refuses a NUL character in text and jsonb: one in an error body would make the row unstorable.
+  const redact = (text: string) => redactSecrets(text, secrets).replaceAll("\u0000", "");
   const details: Record<string, string | number | boolean | null> = {};
   const entries = Object.entries(input.details ?? {}).filter(
     (entry): entry is [string, Exclude<AlertDetailValue, undefined>] => entry[1] !== undefined,
@@ -45,6 +47,11 @@ export function toAlertRow(input: AlertInput, at: Date, secrets: readonly string
     occurredAt: at,
     nextAttemptAt: at,
   };
+}
+
+/** True when the database refused this row's values (SQLSTATE class 22 or 23), not when it is away. */
+function isRefusedRow(error: unknown): boolean {
+  return findInChain(error, (link) => /^2[23]/.test(errorCode(link) ?? "")) !== undefined;
 }
 
 /** The insert-or-buffer queue behind `raise()`. */
@@ -83,16 +90,38 @@ export function createOutbox(deps: { db: Database; logger: Logger; now: () => Da
     };
   }
 
+  /**
+   * After a batch insert failed: stores the batch's rows one by one. A row the database refuses
+   * (SQLSTATE class 22 data exception or 23 constraint violation) is dropped and logged, so it
+   * cannot hold the queue; any other error means the database is away and stops here. Resolves
+   * with how many rows from the front of the queue are settled (stored or dropped).
+   */
+  async function insertOneByOne(batch: readonly AlertRow[]): Promise<number> {
+    for (const [index, row] of batch.entries()) {
+      try {
+        await db.insert(alerts).values(row);
+      } catch (error) {
+        if (!isRefusedRow(error)) return index;
+        logger.error({ err: error, type: row.type, key: row.dedupKey }, "the database refused an alert; dropped, the others go on");
+      }
+    }
+    return batch.length;
+  }
+
   async function insertQueued(): Promise<void> {
     while (queue.length > 0) {
       const batch = queue.slice(0, 100);
       try {
         await db.insert(alerts).values(batch);
       } catch (error) {
-        if (!buffering) logger.error({ err: error, buffered: queue.length }, "could not store an alert; keeping it in memory");
-        buffering = true;
-        trim();
-        return;
+        const settled = await insertOneByOne(batch);
+        if (settled < batch.length) {
+          queue.splice(0, settled);
+          if (!buffering) logger.error({ err: error, buffered: queue.length }, "could not store an alert; keeping it in memory");
+          buffering = true;
+          trim();
+          return;
+        }
       }
       queue.splice(0, batch.length);
       if (buffering) {

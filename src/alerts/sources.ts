@@ -10,7 +10,7 @@ import type { DeadLetter } from "../workflow/dead-letters.js";
 import type { WorkflowNotice } from "../workflow/notices.js";
 import { SUGGESTED_LEVELS, type AlertInput } from "./types.js";
 
-/** The alert of a workflow notice (rate limit, session expired or recovered, failed publish or draft). */
+/** The alert of a workflow notice (rate limit, session expired or recovered, failed publish, draft or card). */
 export function alertFromNotice(notice: WorkflowNotice, timeZone: string): AlertInput {
   switch (notice.kind) {
     case "rate_limited":
@@ -53,6 +53,15 @@ export function alertFromNotice(notice: WorkflowNotice, timeZone: string): Alert
         key: `tweet:${notice.tweetId}`,
         message: `No draft could be written for post ${notice.tweetId} after ${notice.attempts} attempts.`,
         details: { tweet: notice.tweetId, reason: notice.reason, attempts: notice.attempts },
+      };
+    case "card_failed":
+      return {
+        type: "card_failed",
+        level: SUGGESTED_LEVELS.card_failed,
+        // One alert per reply: a card refused again after an edit folds into the first (dedup window).
+        key: `reply:${notice.replyId}`,
+        message: `Telegram refused the card of reply #${notice.replyId}; the cards after it went out. It is tried again when the reply changes; /queue lists it.`,
+        details: { reply: notice.replyId, reason: notice.reason },
       };
   }
 }

@@ -124,6 +124,10 @@ export const replies = pgTable(
     version: integer("version").notNull().default(1),
     cardMessageId: integer("card_message_id"),
     cardVersion: integer("card_version").notNull().default(0),
+    /** The version whose card Telegram refused (card sync skips it until the reply changes again), and why. */
+    cardFailedVersion: integer("card_failed_version"),
+    cardFailedAt: timestamp("card_failed_at", { withTimezone: true }),
+    cardFailureReason: text("card_failure_reason"),
     expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
     decidedBy: bigint("decided_by", { mode: "number" }),
     decidedAt: timestamp("decided_at", { withTimezone: true }),

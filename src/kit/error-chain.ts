@@ -23,3 +23,10 @@ export function errorCode(error: unknown): string | undefined {
   if (typeof error !== "object" || error === null || !("code" in error)) return undefined;
   return typeof error.code === "string" ? error.code : undefined;
 }
+
+/** The message of the deepest cause (drizzle's "Failed query: …" wraps the database's own words), for a stored reason. */
+export function rootMessage(error: unknown): string {
+  let message = String(error);
+  for (const link of errorChain(error)) message = link instanceof Error ? link.message : String(link);
+  return message;
+}

@@ -1,12 +1,15 @@
-import { asc, eq, isNull, lt, or } from "drizzle-orm";
+import { and, asc, eq, isNull, lt, or } from "drizzle-orm";
 import type { Database } from "../db/database.js";
 import { posts, replies } from "../db/schema.js";
 import type { Logger } from "../logger.js";
 import type { Post } from "./drafting.js";
 import type { PauseSwitch } from "./pause.js";
-import { markCardDrawn } from "./replies/card-state.js";
+import type { NoticeSink } from "./notices.js";
+import { markCardDrawn, markCardFailed } from "./replies/card-state.js";
 import type { Reply } from "./reply-states.js";
+import { rootMessage } from "../kit/error-chain.js";
 import { singleFlight } from "../kit/single-flight.js";
+import { clip } from "../text/clip.js";
 
 /** Everything a card shows: the reply, its post, and the context it is shown in. */
 export interface CardView {
@@ -19,13 +22,36 @@ export interface CardView {
   readonly now: Date;
 }
 
-/** Where cards live (the admin chat); implemented by the Telegram side. */
+/**
+ * Where cards live (the admin chat); implemented by the Telegram side. A sink throws
+ * {@link CardSinkUnavailableError} when no card can go out now (network, 5xx, 429, the chat or the
+ * token refused); anything else it throws means this one card was refused.
+ */
 export interface CardSink {
   /** Posts a new card; resolves with its message id. */
   send(view: CardView): Promise<number>;
   /** Rewrites an existing card in place (identical content counts as success). */
   update(messageId: number, view: CardView): Promise<void>;
 }
+
+/** The sink cannot deliver any card now: card sync stops this pass and the next one retries. */
+export class CardSinkUnavailableError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "CardSinkUnavailableError";
+  }
+}
+
+/** The sink delivered nothing because Telegram refused this very card (e.g. 400 "message is too long"). */
+export class CardRefusedError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "CardRefusedError";
+  }
+}
+
+/** How much of a refusal's text is kept on the reply and in the alert. */
+const REFUSAL_REASON_MAX = 300;
 
 /** What card sync needs. */
 export interface CardSyncDeps {
@@ -36,29 +62,51 @@ export interface CardSyncDeps {
   readonly timeZone: string;
   readonly accountUsername: (accountId: number) => string | undefined;
   readonly now?: () => Date;
+  /** Told when a card is refused and marked failed (the card_failed alert). */
+  readonly notify?: NoticeSink;
 }
 
 const BATCH_SIZE = 25;
+
+/** What one batch of card sync did. */
+interface PassResult {
+  /** Rows looked at (drawn or marked failed): a full batch may have more behind it. */
+  readonly handled: number;
+  readonly drawn: number;
+  /** True when the sink was unavailable: the pass stopped and the rest wait for the next sync. */
+  readonly stopped: boolean;
+}
 
 /**
  * Brings cards in line with their replies: a reply whose card was never sent gets one, a reply
  * changed since its card was drawn (`card_version < version`) gets its card rewritten. Runs after
  * every change and on a timer, so a crash or a Telegram outage only delays cards. Runs are
  * serialised in-process so two triggers never send the same card twice.
+ *
+ * One card never holds up the others: a card Telegram refuses is marked failed with the reason
+ * (`card_failed_version`, skipped until the reply changes again), reported through `notify`, and
+ * the pass goes on. Only an unavailable sink (Telegram down for every card) stops the pass.
  */
 export function createCardSync(deps: CardSyncDeps): { sync(): Promise<number> } {
-  async function once(): Promise<number> {
-    const now = deps.now ?? (() => new Date());
+  const now = deps.now ?? (() => new Date());
+
+  async function once(): Promise<PassResult> {
     const stale = await deps.db
       .select({ reply: replies, post: posts })
       .from(replies)
       .innerJoin(posts, eq(posts.tweetId, replies.postTweetId))
-      .where(or(isNull(replies.cardMessageId), lt(replies.cardVersion, replies.version)))
+      .where(
+        and(
+          or(isNull(replies.cardMessageId), lt(replies.cardVersion, replies.version)),
+          or(isNull(replies.cardFailedVersion), lt(replies.cardFailedVersion, replies.version)),
+        ),
+      )
       .orderBy(asc(replies.id))
       .limit(BATCH_SIZE);
-    if (stale.length === 0) return 0;
+    if (stale.length === 0) return { handled: 0, drawn: 0, stopped: false };
     const paused = await deps.pause.isPaused();
-    let synced = 0;
+    let handled = 0;
+    let drawn = 0;
     for (const { reply, post } of stale) {
       const view: CardView = {
         reply,
@@ -68,30 +116,40 @@ export function createCardSync(deps: CardSyncDeps): { sync(): Promise<number> } 
         accountUsername: deps.accountUsername(reply.accountId),
         now: now(),
       };
+      let messageId: number;
       try {
         // Known gap: a crash between this send and the UPDATE below sends the card again on the
         // next sync (Telegram cannot list a chat's messages to find it). The stale copy's buttons
         // still answer correctly ("Already published"), since every press checks the database.
-        const messageId = reply.cardMessageId ?? (await deps.sink.send(view));
+        messageId = reply.cardMessageId ?? (await deps.sink.send(view));
         if (reply.cardMessageId !== null) await deps.sink.update(reply.cardMessageId, view);
-        await markCardDrawn(deps.db, reply.id, messageId, reply.version);
-        synced++;
       } catch (error) {
-        deps.logger.warn({ err: error, replyId: reply.id }, "card could not be sent or updated; will retry");
-        break;
+        if (error instanceof CardSinkUnavailableError) {
+          deps.logger.warn({ err: error, replyId: reply.id }, "Telegram unavailable for cards; the next sync retries");
+          return { handled, drawn, stopped: true };
+        }
+        const reason = clip(error instanceof CardRefusedError ? error.message : rootMessage(error), REFUSAL_REASON_MAX);
+        deps.logger.error({ err: error, replyId: reply.id }, "card refused; marked failed, the next cards go on");
+        await markCardFailed(deps.db, reply.id, reply.version, reason, now());
+        deps.notify?.({ kind: "card_failed", replyId: reply.id, reason });
+        handled++;
+        continue;
       }
+      await markCardDrawn(deps.db, reply.id, messageId, reply.version);
+      handled++;
+      drawn++;
     }
-    return synced;
+    return { handled, drawn, stopped: false };
   }
 
-  /** Batches until one comes back short (a full batch may have more behind it). */
+  /** Batches until one comes back short (a full batch may have more behind it) or the sink is unavailable. */
   async function drain(): Promise<number> {
     let total = 0;
-    let synced: number;
+    let pass: PassResult;
     do {
-      synced = await once();
-      total += synced;
-    } while (synced === BATCH_SIZE);
+      pass = await once();
+      total += pass.drawn;
+    } while (pass.handled === BATCH_SIZE && !pass.stopped);
     return total;
   }
 

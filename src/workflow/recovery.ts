@@ -1,4 +1,4 @@
-import { and, count, eq, isNull, lt, lte, sql } from "drizzle-orm";
+import { and, count, eq, isNull, lt, lte, or, sql } from "drizzle-orm";
 import type { Database } from "../db/database.js";
 import { conversationSessions, replies } from "../db/schema.js";
 
@@ -22,14 +22,18 @@ export async function inspectForRecovery(db: Database, now: Date): Promise<Recov
     const [row] = await db.select({ n: count() }).from(replies).where(where);
     return row?.n ?? 0;
   };
+  // A card Telegram refused is not work left half-done: card sync leaves it until its reply changes.
+  const cardNotRefused = or(isNull(replies.cardFailedVersion), lt(replies.cardFailedVersion, replies.version));
   const [conversations] = await db
     .select({ n: count() })
     .from(conversationSessions)
     .where(sql`${conversationSessions.value}::text not in ('{}', 'null')`);
   return {
     interruptedPublishes: await countWhere(eq(replies.status, "publishing")),
-    cardsNeverSent: await countWhere(isNull(replies.cardMessageId)),
-    cardsOutdated: await countWhere(and(sql`${replies.cardMessageId} is not null`, lt(replies.cardVersion, replies.version))),
+    cardsNeverSent: await countWhere(and(isNull(replies.cardMessageId), cardNotRefused)),
+    cardsOutdated: await countWhere(
+      and(sql`${replies.cardMessageId} is not null`, lt(replies.cardVersion, replies.version), cardNotRefused),
+    ),
     overdueApproved: await countWhere(and(eq(replies.status, "approved"), lte(replies.scheduledAt, now))),
     conversationsWaiting: conversations?.n ?? 0,
   };

@@ -62,6 +62,7 @@ export async function createWorkflow(deps: {
     logger,
     timeZone: config.timeZone,
     accountUsername: (id) => usernames.get(id),
+    notify: deps.notify,
   });
   const review = createReview({ db, settings, drafter: deps.drafter, timeZone: config.timeZone, wakePublisher, redrawCards });
   const deadLetters = createDeadLetters({

@@ -23,6 +23,16 @@ describe("alert sources", () => {
     });
   });
 
+  it("a refused card is an error-level card_failed alert keyed by its reply, with Telegram's reason", () => {
+    expect(alertFromNotice({ kind: "card_failed", replyId: 7, reason: "Telegram 400: Bad Request: message is too long" }, "UTC")).toMatchObject({
+      type: "card_failed",
+      level: "error",
+      key: "reply:7",
+      message: expect.stringContaining("reply #7") as unknown,
+      details: { reply: 7, reason: "Telegram 400: Bad Request: message is too long" },
+    });
+  });
+
   it("raises open and closed breakers (closed passes the default minimum level), nothing for half-open", () => {
     const open = alertFromBreaker({ name: "x:main", kind: "x", state: "open" });
     const closed = alertFromBreaker({ name: "x:main", kind: "x", state: "closed" });

@@ -3,11 +3,15 @@ import { X_MAX_WEIGHTED_LENGTH } from "../../text/weighted-length.js";
 import type { CardView } from "../../workflow/card-sync.js";
 import { formatLocalTime } from "../../text/time.js";
 import { reviewCallbacks, type ReviewAction } from "../callback-data/review.js";
-import { escapeHtml } from "../../text/html.js";
+import { escapeHtml, htmlTextLength, TELEGRAM_TEXT_MAX } from "../../text/html.js";
 import { clip } from "../../text/clip.js";
 
 /** Long posts (X allows 25k characters) are cut on the card so it stays within Telegram's 4096. */
 const POST_TEXT_MAX = 1_500;
+/** What the post keeps at least when a long draft needs the room. */
+const POST_TEXT_MIN = 280;
+/** Other text from outside on a card (a failure reason, a search query) is cut so the card always has room. */
+const FIELD_MAX = 300;
 
 const SOURCE_LABEL = { mention: "mention", target: "target account", search: "search" } as const;
 
@@ -29,7 +33,7 @@ export function statusLine(view: CardView): string {
     }
     case "approved": {
       const when = reply.scheduledAt ? formatLocalTime(reply.scheduledAt, view.timeZone, view.now) : "soon";
-      const retry = reply.attemptCount > 0 && reply.failureReason ? `\n↻ retrying after: ${escapeHtml(reply.failureReason)}` : "";
+      const retry = reply.attemptCount > 0 && reply.failureReason ? `\n↻ retrying after: ${escapeHtml(clip(reply.failureReason, FIELD_MAX))}` : "";
       return `🕒 <b>Scheduled for ${escapeHtml(when)}</b>${retry}`;
     }
     case "publishing":
@@ -40,7 +44,7 @@ export function statusLine(view: CardView): string {
         : "✅ <b>Published</b>";
     case "failed":
       // Every failed publish is in the dead-letter queue: retried on its own or by an admin from /dlq.
-      return `❌ <b>Failed</b>: ${escapeHtml(reply.failureReason ?? "unknown reason")}\n📮 /dlq to retry now or discard`;
+      return `❌ <b>Failed</b>: ${escapeHtml(clip(reply.failureReason ?? "unknown reason", FIELD_MAX))}\n📮 /dlq to retry now or discard`;
     case "rejected":
       return "🚫 <b>Rejected</b>";
     case "expired":
@@ -50,8 +54,8 @@ export function statusLine(view: CardView): string {
   }
 }
 
-/** The card's HTML: status, source, author and link, the post, the draft and its weighted length. */
-export function renderCard(view: CardView): string {
+/** The card's HTML around a given post text and draft text (both shown escaped), with an optional last line. */
+function cardHtml(view: CardView, postText: string, draftText: string, note: string | undefined): string {
   const { reply, post } = view;
   const author = post.authorUsername ? `@${post.authorUsername}` : `user ${post.authorId}`;
   const lines = [
@@ -60,12 +64,34 @@ export function renderCard(view: CardView): string {
       ? "⏸ Bot paused: nothing is published until /resume"
       : undefined,
     "",
-    `<b>${escapeHtml(author)}</b> · ${SOURCE_LABEL[post.source]} (${escapeHtml(post.sourceDetail)}) · <a href="${postUrl(post.tweetId, post.authorUsername)}">open post</a>`,
-    `<blockquote>${escapeHtml(clip(post.text, POST_TEXT_MAX))}</blockquote>`,
+    `<b>${escapeHtml(author)}</b> · ${SOURCE_LABEL[post.source]} (${escapeHtml(clip(post.sourceDetail, FIELD_MAX))}) · <a href="${postUrl(post.tweetId, post.authorUsername)}">open post</a>`,
+    `<blockquote>${escapeHtml(postText)}</blockquote>`,
     `✍️ Reply #${reply.id} (${reply.weightedLength}/${X_MAX_WEIGHTED_LENGTH}):`,
-    `<blockquote>${escapeHtml(reply.draft)}</blockquote>`,
+    `<blockquote>${escapeHtml(draftText)}</blockquote>`,
+    note,
   ];
   return lines.filter((line) => line !== undefined).join("\n");
+}
+
+/**
+ * The card's HTML: status, source, author and link, the post, the draft and its weighted length.
+ * It always fits Telegram's {@link TELEGRAM_TEXT_MAX} visible characters: when the whole draft
+ * would not (a 4,000-character URL weighs 23 on X), the post, then the draft, are cut at a
+ * grapheme boundary and a last line says so. The draft in the database stays whole; it is what
+ * gets published.
+ */
+export function renderCard(view: CardView): string {
+  const { reply, post } = view;
+  const postShown = clip(post.text, POST_TEXT_MAX);
+  const whole = cardHtml(view, postShown, reply.draft, undefined);
+  if (htmlTextLength(whole) <= TELEGRAM_TEXT_MAX) return whole;
+  const draftNote = `✂️ Draft shortened on this card: the full ${reply.draft.length.toLocaleString("en-US")} characters are kept and are what gets published.`;
+  // The room for the post and the draft, measured with the longer of the two notes.
+  const room = TELEGRAM_TEXT_MAX - htmlTextLength(cardHtml(view, "", "", draftNote));
+  const postText = clip(post.text, Math.min(postShown.length, Math.max(POST_TEXT_MIN, room - reply.draft.length)));
+  const draftText = clip(reply.draft, room - postText.length);
+  const note = draftText === reply.draft ? "✂️ Post shortened on this card." : draftNote;
+  return cardHtml(view, postText, draftText, note);
 }
 
 /** Buttons for a card: the four review actions while it awaits approval, none after. */

@@ -6,7 +6,9 @@ import { findReply } from "../replies/find-reply.js";
 import { requeueFailedReply } from "../replies/requeue-failed.js";
 import { BATCH_SIZE, type DeadLetter, type DeadLetterRunResult } from "./entries.js";
 import type { DeadLetterRecorder } from "./record.js";
+import { rootMessage } from "../../kit/error-chain.js";
 import { singleFlight } from "../../kit/single-flight.js";
+import { clip } from "../../text/clip.js";
 
 /** What the worker needs. */
 export interface WorkerDeps {
@@ -30,8 +32,12 @@ export interface WorkerDeps {
 export function createWorker(deps: WorkerDeps): { readonly runDue: () => Promise<DeadLetterRunResult> } {
   const { db, logger, now, recorder } = deps;
 
-  /** Claims one batch of due entries and hands their replies back to the publisher. */
-  async function claimDue(): Promise<number> {
+  /**
+   * Claims one batch of due entries and hands their replies back to the publisher. Each entry is
+   * handled in a savepoint: one whose handling throws is rolled back alone, moved to `exhausted`
+   * with the reason (the dlq_exhausted alert; an admin can retry it from /dlq) and the batch goes on.
+   */
+  async function claimDue(): Promise<{ claimed: number; retried: number; poisoned: DeadLetter[] }> {
     return db.transaction(async (tx) => {
       const current = now();
       const due = await tx
@@ -42,23 +48,41 @@ export function createWorker(deps: WorkerDeps): { readonly runDue: () => Promise
         .limit(BATCH_SIZE)
         .for("update", { skipLocked: true });
       let retried = 0;
+      const poisoned: DeadLetter[] = [];
       for (const entry of due) {
-        const reply = (await requeueFailedReply(tx, entry.replyId, current)) ?? (await findReply(tx, entry.replyId));
-        let status: DeadLetterStatus = "retrying";
-        if (reply?.status === "published") status = "retried_successfully";
-        else if (!reply || reply.status === "rejected" || reply.status === "expired" || reply.status === "cancelled") {
-          status = "discarded";
+        try {
+          if (await tx.transaction((savepoint) => handBack(savepoint, entry, current))) retried++;
+        } catch (error) {
+          logger.error({ err: error, deadLetter: entry.id, replyId: entry.replyId }, "dead letter could not be retried; given up, the others go on");
+          const [given] = await tx
+            .update(deadLetters)
+            .set({
+              status: "exhausted",
+              nextRetryAt: null,
+              error: clip(`${entry.error}; the retry failed: ${rootMessage(error)}`, 1_000),
+              updatedAt: current,
+            })
+            .where(eq(deadLetters.id, entry.id))
+            .returning();
+          if (given) poisoned.push(given);
         }
-        // A reply already approved or publishing is on its way: the publisher settles the entry.
-        await tx
-          .update(deadLetters)
-          .set({ status, nextRetryAt: null, updatedAt: current })
-          .where(eq(deadLetters.id, entry.id));
-        if (status === "retrying") retried++;
-        else logger.warn({ deadLetter: entry.id, replyId: entry.replyId, reply: reply?.status }, "dead letter settled without a retry");
       }
-      return retried;
+      return { claimed: due.length, retried, poisoned };
     });
+  }
+
+  /** Hands one entry's reply back to the publisher (or settles the entry); true when it goes to the publisher. */
+  async function handBack(tx: Database, entry: DeadLetter, current: Date): Promise<boolean> {
+    const reply = (await requeueFailedReply(tx, entry.replyId, current)) ?? (await findReply(tx, entry.replyId));
+    let status: DeadLetterStatus = "retrying";
+    if (reply?.status === "published") status = "retried_successfully";
+    else if (!reply || reply.status === "rejected" || reply.status === "expired" || reply.status === "cancelled") {
+      status = "discarded";
+    }
+    // A reply already approved or publishing is on its way: the publisher settles the entry.
+    await tx.update(deadLetters).set({ status, nextRetryAt: null, updatedAt: current }).where(eq(deadLetters.id, entry.id));
+    if (status !== "retrying") logger.warn({ deadLetter: entry.id, replyId: entry.replyId, reply: reply?.status }, "dead letter settled without a retry");
+    return status === "retrying";
   }
 
   /**
@@ -74,23 +98,28 @@ export function createWorker(deps: WorkerDeps): { readonly runDue: () => Promise
       .limit(BATCH_SIZE);
     const exhausted: DeadLetter[] = [];
     for (const { entry, reply } of stale) {
-      if (reply.status === "published") {
-        await recorder.resolve(entry.replyId);
-        continue;
+      try {
+        if (reply.status === "published") {
+          await recorder.resolve(entry.replyId);
+          continue;
+        }
+        const written = await db.transaction((tx) =>
+          recorder.record(
+            {
+              replyId: entry.replyId,
+              accountId: entry.accountId,
+              error: reply.failureReason ?? entry.error,
+              errorType: entry.errorType,
+              retryable: entry.retryable,
+            },
+            tx,
+          ),
+        );
+        if (written.status === "exhausted") exhausted.push(written);
+      } catch (error) {
+        // One entry that cannot be settled must not hold up the others: it is tried again next run.
+        logger.error({ err: error, deadLetter: entry.id, replyId: entry.replyId }, "dead letter could not be settled; the others go on");
       }
-      const written = await db.transaction((tx) =>
-        recorder.record(
-          {
-            replyId: entry.replyId,
-            accountId: entry.accountId,
-            error: reply.failureReason ?? entry.error,
-            errorType: entry.errorType,
-            retryable: entry.retryable,
-          },
-          tx,
-        ),
-      );
-      if (written.status === "exhausted") exhausted.push(written);
     }
     return { settled: stale.length, exhausted };
   }
@@ -102,8 +131,9 @@ export function createWorker(deps: WorkerDeps): { readonly runDue: () => Promise
     for (const entry of stale.exhausted) recorder.afterCommit(entry);
     for (;;) {
       if (await deps.isPaused?.()) break;
-      const claimed = await claimDue();
-      result.retried += claimed;
+      const { claimed, retried, poisoned } = await claimDue();
+      result.retried += retried;
+      for (const entry of poisoned) recorder.afterCommit(entry);
       if (claimed < BATCH_SIZE) break;
       // PGlite runs on the main thread: let timers and polling breathe between batches.
       await new Promise((resolve) => setImmediate(resolve));

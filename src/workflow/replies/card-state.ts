@@ -17,6 +17,25 @@ export async function markOpenCardsStale(db: Database): Promise<void> {
 export async function markCardDrawn(db: Database, id: number, messageId: number, version: number): Promise<void> {
   await db
     .update(replies)
-    .set({ cardMessageId: messageId, cardVersion: sql`greatest(${replies.cardVersion}, ${version})` })
+    .set({
+      cardMessageId: messageId,
+      cardVersion: sql`greatest(${replies.cardVersion}, ${version})`,
+      // A card drawn at or past a refused version supersedes that refusal.
+      cardFailedVersion: sql`case when ${replies.cardFailedVersion} <= ${version} then null else ${replies.cardFailedVersion} end`,
+      cardFailedAt: sql`case when ${replies.cardFailedVersion} <= ${version} then null else ${replies.cardFailedAt} end`,
+      cardFailureReason: sql`case when ${replies.cardFailedVersion} <= ${version} then null else ${replies.cardFailureReason} end`,
+    })
+    .where(eq(replies.id, id));
+}
+
+/**
+ * Records that Telegram refused the card of version `version` (too long, unparsable…): card sync
+ * leaves the reply alone until its version moves past this one (an edit, a regenerate, a status
+ * move), then tries once more. The reply itself is untouched: its draft stays whole in the database.
+ */
+export async function markCardFailed(db: Database, id: number, version: number, reason: string, at: Date): Promise<void> {
+  await db
+    .update(replies)
+    .set({ cardFailedVersion: version, cardFailedAt: at, cardFailureReason: reason })
     .where(eq(replies.id, id));
 }

@@ -1,0 +1,82 @@
+/**
+ * A card is built to fit: Telegram counts at most 4096 characters of visible text (after the HTML
+ * is parsed), so a long draft (a 4,000-character URL weighs 23 on X) and a long post are cut at a
+ * grapheme boundary, the HTML stays valid, and the card says it was shortened.
+ */
+import { describe, expect, it } from "vitest";
+import { renderCard } from "../../../src/bot/cards/render-card.js";
+import { htmlTextLength, TELEGRAM_TEXT_MAX } from "../../../src/text/html.js";
+import { cardView } from "../../support/card-view.js";
+import { validateText } from "../../support/telegram-emulator/text-checks.js";
+
+const LONG_URL = `https://example.com/${"a".repeat(3_980)}`;
+const FAMILY = "👨‍👩‍👧‍👦";
+
+const view = cardView;
+
+/** The visible text of the card between `<blockquote>` n (0: the post, 1: the draft), unescaped. */
+function quoted(html: string, n: number): string {
+  const inner = [...html.matchAll(/<blockquote>([\s\S]*?)<\/blockquote>/g)][n]![1]!;
+  return inner.replaceAll("&lt;", "<").replaceAll("&gt;", ">").replaceAll("&amp;", "&");
+}
+
+/** Telegram's own check (the emulator's copy of it): valid HTML, at most 4096 visible characters. */
+function expectAcceptedByTelegram(html: string): void {
+  expect(() => validateText(html, "HTML", TELEGRAM_TEXT_MAX, "text")).not.toThrow();
+  expect(htmlTextLength(html)).toBeLessThanOrEqual(TELEGRAM_TEXT_MAX);
+}
+
+describe("renderCard fits Telegram", () => {
+  it("leaves an ordinary card whole, with no shortening note", () => {
+    const html = renderCard(view("TypeScript 6 looks great."));
+    expect(quoted(html, 1)).toBe("TypeScript 6 looks great.");
+    expect(html).not.toContain("shortened");
+  });
+
+  it("shortens a 4,000-character URL draft under a 1,500-character post so the card fits, and says so", () => {
+    const html = renderCard(view(`Read this: ${LONG_URL}`, "p".repeat(3_000)));
+    expectAcceptedByTelegram(html);
+    const draftShown = quoted(html, 1);
+    expect(draftShown.endsWith("…")).toBe(true);
+    expect(`Read this: ${LONG_URL}`.startsWith(draftShown.slice(0, -1))).toBe(true);
+    expect(draftShown.length).toBeGreaterThan(3_000);
+    expect(quoted(html, 0).length).toBeLessThan(1_500);
+    expect(html).toContain("Draft shortened on this card: the full 4,011 characters are kept and are what gets published.");
+  });
+
+  it("counts what Telegram counts: an escaped & < > is one character, and no entity is cut", () => {
+    const draft = "<&>".repeat(2_000);
+    const html = renderCard(view(draft));
+    expectAcceptedByTelegram(html);
+    // Escaped it is 5 times longer than Telegram counts; the card uses its visible room, not the escaped length.
+    expect(quoted(html, 1).length).toBeGreaterThan(3_000);
+    expect(draft.startsWith(quoted(html, 1).slice(0, -1))).toBe(true);
+  });
+
+  it("never splits a ZWJ family at the cut point, wherever the cut falls", () => {
+    for (let offset = 0; offset < FAMILY.length + 1; offset++) {
+      const draft = `${"x".repeat(offset)}${FAMILY.repeat(600)}`;
+      const html = renderCard(view(draft));
+      expectAcceptedByTelegram(html);
+      const shown = quoted(html, 1);
+      expect(shown.endsWith(`${FAMILY}…`)).toBe(true);
+      const body = shown.slice(offset, -1);
+      expect(body.length % FAMILY.length).toBe(0);
+      expect(body).toBe(FAMILY.repeat(body.length / FAMILY.length));
+    }
+  });
+
+  it("shortens the post first and keeps the whole draft when that is enough", () => {
+    const draft = `d${"e".repeat(2_799)}`;
+    const html = renderCard(view(draft, "p".repeat(1_500)));
+    expectAcceptedByTelegram(html);
+    expect(quoted(html, 1)).toBe(draft);
+    expect(quoted(html, 0).endsWith("…")).toBe(true);
+    expect(html).toContain("Post shortened on this card.");
+  });
+
+  it("still fits with a long failure reason and a long draft", () => {
+    const html = renderCard(view(LONG_URL, "post", { status: "failed", failureReason: "r".repeat(5_000) }));
+    expectAcceptedByTelegram(html);
+  });
+});
