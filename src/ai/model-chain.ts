@@ -122,9 +122,12 @@ export function createModelChain(options: ModelChainOptions): ModelChain {
         const model = models[index] ?? "";
         if (signal?.aborted) throw abortedError(model);
         try {
+          // Classified inside the guard: its policy retries and counts (breaker) only failures it recognises as AiErrors.
           const content = options.guard
             ? await options.guard(model, (guardSignal) =>
-                once(model, request, signal ? AbortSignal.any([signal, guardSignal]) : guardSignal),
+                once(model, request, signal ? AbortSignal.any([signal, guardSignal]) : guardSignal).catch((error: unknown) => {
+                  throw classifyAiError(error, { secrets, model });
+                }),
               )
             : await once(model, request, signal);
           return { content, model, index };
