@@ -105,6 +105,8 @@ export async function createWorkflow(deps: {
       caps: { perAuthorPerDay: config.drafting.maxPerAuthorPerDay, perDay: config.drafting.maxPerDay },
       notify: deps.notify,
     }),
+    // A call during a pass (new posts from discovery) gets one more pass rather than waiting for the next job.
+    { rerun: true, combine: (total, next) => [...total, ...next] },
   );
 
   return {
