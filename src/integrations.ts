@@ -31,6 +31,7 @@ export function drafterFromConfig(config: Config, registry: ResilienceRegistry, 
     model: config.openai.model,
     fallbackModels: config.ai.fallbackModels,
     maxShortenAttempts: config.ai.maxShortenAttempts,
+    maxTokens: config.ai.maxTokens,
     requestTimeoutMs: config.resilience.aiRequestTimeoutMs,
     guard: createAiGuard(registry, activity),
   });

@@ -206,7 +206,8 @@ describe("where each variable lands", () => {
       "gracefulShutdownTimeoutMs": 10000,
       "ai": {
         "fallbackModels": [],
-        "maxShortenAttempts": 2
+        "maxShortenAttempts": 2,
+        "maxTokens": 400
       },
       "discovery": {
         "cron": "0 */5 * * * *",
@@ -215,6 +216,11 @@ describe("where each variable lands", () => {
       "publishCron": "*/10 * * * * *",
       "replyPolicy": "summoned",
       "draftTtlHours": 24,
+      "drafting": {
+        "maxAttempts": 3,
+        "maxPerAuthorPerDay": 3,
+        "maxPerDay": 200
+      },
       "publishLeaseSeconds": 120,
       "publishRetryBaseSeconds": 30,
       "timeZone": "UTC",
@@ -293,6 +299,7 @@ describe("where each variable lands", () => {
       GRACEFUL_SHUTDOWN_TIMEOUT_MS: "2000",
       PERSONA: "terse",
       MAX_SHORTEN_ATTEMPTS: "1",
+      AI_MAX_TOKENS: "300",
       DISCOVERY_CRON: "0 * * * * *",
       PUBLISH_CRON: "5 * * * * *",
       DISCOVER_MENTIONS: "false",
@@ -300,6 +307,9 @@ describe("where each variable lands", () => {
       GATEKEEPER_MIN_SCORE: "0.7",
       REPLY_POLICY: "any",
       DRAFT_TTL_HOURS: "2",
+      DRAFT_MAX_ATTEMPTS: "5",
+      MAX_DRAFTS_PER_AUTHOR_PER_DAY: "6",
+      MAX_DRAFTS_PER_DAY: "70",
       SCHEDULE_MIN_DELAY_MINUTES: "1",
       SCHEDULE_MAX_DELAY_MINUTES: "2",
       SCHEDULE_JITTER_SECONDS: "3",
@@ -352,11 +362,12 @@ describe("where each variable lands", () => {
         ],
       },
       gracefulShutdownTimeoutMs: 2000,
-      ai: { fallbackModels: ["model-b"], maxShortenAttempts: 1 },
+      ai: { fallbackModels: ["model-b"], maxShortenAttempts: 1, maxTokens: 300 },
       discovery: { cron: "0 * * * * *", mentions: false },
       publishCron: "5 * * * * *",
       replyPolicy: "any",
       draftTtlHours: 2,
+      drafting: { maxAttempts: 5, maxPerAuthorPerDay: 6, maxPerDay: 70 },
       publishLeaseSeconds: 60,
       publishRetryBaseSeconds: 5,
       timeZone: "Europe/Berlin",

@@ -38,16 +38,23 @@ export interface OpenAiDrafterOptions {
   maxShortenAttempts?: number;
   /** Wraps every model call (the resilience layer's per-model policy). */
   guard?: ModelGuard;
+  /** `max_tokens` of every request (default 400): a reply fits in about 100, the gate's JSON in fewer. */
+  maxTokens?: number;
 }
 
 /** Default per-request timeout. */
 export const DEFAULT_AI_REQUEST_TIMEOUT_MS = 20_000;
 /** Default number of shorten requests per draft. */
 export const DEFAULT_MAX_SHORTEN_ATTEMPTS = 2;
+/** Default `max_tokens` of each request. */
+export const DEFAULT_AI_MAX_TOKENS = 400;
 
 function cleanedOrThrow(content: string, model: string): string {
   const text = cleanReplyText(content);
-  if (text === "") throw new AiError("bad_response", `model ${model} returned an empty reply after cleaning`, { model });
+  if (text === "") throw new AiError("bad_response", `model ${model} returned an empty reply after cleaning`, {
+      model,
+      answerProblem: "empty",
+    });
   return text;
 }
 
@@ -129,6 +136,7 @@ export function createOpenAiDrafter(options: OpenAiDrafterOptions): Drafter {
     timeoutMs,
     secrets: [options.apiKey],
     guard: options.guard,
+    maxTokens: options.maxTokens ?? DEFAULT_AI_MAX_TOKENS,
   });
 
   return {

@@ -23,6 +23,9 @@ import { clip } from "../text/clip.js";
  */
 export type AiErrorKind = "transient" | "rate_limited" | "permanent" | "bad_response";
 
+/** What was wrong with an answer the provider did give: nothing to reply with, a refusal, a filtered answer, not the JSON asked for. */
+export type AiAnswerProblem = "empty" | "refused" | "content_filter" | "unparseable";
+
 /** Optional facts attached to an {@link AiError}. */
 export interface AiErrorDetails {
   /** HTTP status of the provider's answer, if there was one. */
@@ -37,6 +40,8 @@ export interface AiErrorDetails {
   aborted?: boolean;
   /** True when the provider said the requested model does not exist or is not available to this key. */
   modelNotFound?: boolean;
+  /** For `bad_response` (and a 400 from the content filter): what was wrong with the answer. */
+  answerProblem?: AiAnswerProblem;
 }
 
 /** A classified, log-safe failure of an AI request. */
@@ -55,6 +60,8 @@ export class AiError extends Error {
   readonly aborted: boolean;
   /** True when the provider said the model does not exist / is unavailable (another model may work). */
   readonly modelNotFound: boolean;
+  /** What was wrong with the answer, when the provider answered with something unusable. */
+  readonly answerProblem?: AiAnswerProblem;
 
   /** Creates an error; `message` must already be safe to log. */
   constructor(kind: AiErrorKind, message: string, details: AiErrorDetails = {}) {
@@ -67,6 +74,7 @@ export class AiError extends Error {
     if (details.model !== undefined) this.model = details.model;
     this.aborted = details.aborted ?? false;
     this.modelNotFound = details.modelNotFound ?? false;
+    if (details.answerProblem !== undefined) this.answerProblem = details.answerProblem;
   }
 }
 
@@ -160,6 +168,10 @@ function fromApiError(error: APIError, secrets: readonly string[], model: string
   if (status === 408 || status === 409 || status >= 500) {
     return new AiError("transient", label, { ...base, retryAfterMs: retryAfterMsFromHeaders(error.headers) });
   }
+  // Azure and others refuse a prompt their filter flags with a 400 rather than a filtered answer.
+  if (code === "content_filter" || code === "content_policy_violation") {
+    return new AiError("permanent", label, { ...base, answerProblem: "content_filter" });
+  }
   return new AiError("permanent", label, base);
 }
 
@@ -210,4 +222,18 @@ export function classifyAiError(error: unknown, options: ClassifyOptions = {}): 
 export function shouldTryFallbackModel(error: AiError): boolean {
   if (error.aborted) return false;
   return error.kind === "transient" || error.kind === "rate_limited" || error.modelNotFound;
+}
+
+/** Statuses that say one request was refused (too big, malformed, flagged), not that the provider cannot be used. */
+const REQUEST_STATUSES: ReadonlySet<number> = new Set([400, 413, 422]);
+
+/**
+ * Whether a failure is the provider's (down, slow, overloaded, rate limited, or refusing our key, quota or model):
+ * waiting or an operator fixes it, and every request fails alike meanwhile. The rest — an unusable answer, a
+ * request refused as such (400/413/422), a local error — is about the one request, and asking again may fail again.
+ */
+export function isProviderFailure(error: AiError): boolean {
+  if (error.kind === "transient" || error.kind === "rate_limited") return true;
+  if (error.kind === "bad_response" || error.answerProblem !== undefined) return false;
+  return error.status !== undefined && !REQUEST_STATUSES.has(error.status);
 }

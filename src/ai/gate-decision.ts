@@ -50,5 +50,8 @@ export function parseGateDecision(text: string, model?: string): ParsedGate {
     return { score, reason: typeof value.reason === "string" ? value.reason.trim() : "" };
   }
   const preview = text.replace(/\s+/g, " ").trim().slice(0, 120);
-  throw new AiError("bad_response", `gate answer is not a {score, reason} JSON object: "${preview}"`, { model });
+  throw new AiError("bad_response", `gate answer is not a {score, reason} JSON object: "${preview}"`, {
+    model,
+    answerProblem: "unparseable",
+  });
 }

@@ -36,6 +36,8 @@ export interface ModelChainOptions {
   timeoutMs: number;
   /** Values to mask in error messages (the API key). */
   secrets: readonly string[];
+  /** `max_tokens` of every request: the most one answer may cost. */
+  maxTokens: number;
 }
 
 /** Runs completions over a model chain; see {@link createModelChain}. */
@@ -72,7 +74,8 @@ function abortedError(model: string | undefined): AiError {
 export function createModelChain(options: ModelChainOptions): ModelChain {
   const models = [...new Set(options.models.map((m) => m.trim()).filter(Boolean))];
   if (models.length === 0) throw new TypeError("createModelChain: at least one model is required");
-  const { client, timeoutMs, secrets } = options;
+  const { client, timeoutMs, secrets, maxTokens } = options;
+  if (!Number.isInteger(maxTokens) || maxTokens < 1) throw new RangeError("createModelChain: maxTokens must be a positive integer");
 
   async function once(model: string, request: ChainRequest, signal: AbortSignal | undefined): Promise<string> {
     const completion = await withRequestSignal(signal, (requestSignal) =>
@@ -80,6 +83,7 @@ export function createModelChain(options: ModelChainOptions): ModelChain {
         {
           model,
           messages: request.messages.map((m) => ({ role: m.role, content: m.content })),
+          max_tokens: maxTokens,
           ...(request.responseFormat ? { response_format: request.responseFormat } : {}),
         },
         { signal: requestSignal, timeout: timeoutMs, maxRetries: 0 },
@@ -89,13 +93,22 @@ export function createModelChain(options: ModelChainOptions): ModelChain {
     if (!choice) throw new AiError("bad_response", `AI response for model ${model} has no choices`, { model });
     const { content, refusal } = choice.message;
     if (refusal) {
-      throw new AiError("bad_response", `model ${model} refused: ${refusal.replace(/\s+/g, " ").slice(0, 200)}`, { model });
+      throw new AiError("bad_response", `model ${model} refused: ${refusal.replace(/\s+/g, " ").slice(0, 200)}`, {
+        model,
+        answerProblem: "refused",
+      });
     }
     if (choice.finish_reason === "content_filter") {
-      throw new AiError("bad_response", `AI response for model ${model} was blocked by the content filter`, { model });
+      throw new AiError("bad_response", `AI response for model ${model} was blocked by the content filter`, {
+        model,
+        answerProblem: "content_filter",
+      });
     }
     if (typeof content !== "string" || content.trim() === "") {
-      throw new AiError("bad_response", `AI response for model ${model} is empty (finish_reason ${choice.finish_reason})`, { model });
+      throw new AiError("bad_response", `AI response for model ${model} is empty (finish_reason ${choice.finish_reason})`, {
+        model,
+        answerProblem: "empty",
+      });
     }
     return content;
   }
@@ -109,9 +122,12 @@ export function createModelChain(options: ModelChainOptions): ModelChain {
         const model = models[index] ?? "";
         if (signal?.aborted) throw abortedError(model);
         try {
+          // Classified inside the guard: its policy retries and counts (breaker) only failures it recognises as AiErrors.
           const content = options.guard
             ? await options.guard(model, (guardSignal) =>
-                once(model, request, signal ? AbortSignal.any([signal, guardSignal]) : guardSignal),
+                once(model, request, signal ? AbortSignal.any([signal, guardSignal]) : guardSignal).catch((error: unknown) => {
+                  throw classifyAiError(error, { secrets, model });
+                }),
               )
             : await once(model, request, signal);
           return { content, model, index };
@@ -146,5 +162,6 @@ function summarize(failures: readonly AiError[]): AiError {
     model: decisive.model,
     aborted: decisive.aborted,
     modelNotFound: decisive.modelNotFound,
+    answerProblem: decisive.answerProblem,
   });
 }

@@ -10,7 +10,7 @@ import type { DeadLetter } from "../workflow/dead-letters.js";
 import type { WorkflowNotice } from "../workflow/notices.js";
 import { SUGGESTED_LEVELS, type AlertInput } from "./types.js";
 
-/** The alert of a workflow notice (rate limit, session expired or recovered, failed publish, draft or card). */
+/** The alert of a workflow notice (rate limit, session expired or recovered, failed publish, draft or card, AI outage). */
 export function alertFromNotice(notice: WorkflowNotice, timeZone: string): AlertInput {
   switch (notice.kind) {
     case "rate_limited":
@@ -51,8 +51,22 @@ export function alertFromNotice(notice: WorkflowNotice, timeZone: string): Alert
         type: "tweet_processing_failed",
         level: SUGGESTED_LEVELS.tweet_processing_failed,
         key: `tweet:${notice.tweetId}`,
-        message: `No draft could be written for post ${notice.tweetId} after ${notice.attempts} attempts.`,
-        details: { tweet: notice.tweetId, reason: notice.reason, attempts: notice.attempts },
+        message: `No draft could be written for post ${notice.tweetId} after ${notice.attempts} attempts: skipped${notice.skipReason ? ` (${notice.skipReason})` : ""}.`,
+        details: { tweet: notice.tweetId, reason: notice.reason, attempts: notice.attempts, skip_reason: notice.skipReason },
+      };
+    case "ai_outage":
+      return {
+        type: "ai_outage",
+        level: SUGGESTED_LEVELS.ai_outage,
+        message: `The AI provider is not answering: drafting waits, ${notice.waiting} ${notice.waiting === 1 ? "post" : "posts"} waiting.`,
+        details: { waiting: notice.waiting, reason: notice.reason },
+      };
+    case "ai_recovered":
+      return {
+        type: "ai_recovered",
+        level: SUGGESTED_LEVELS.ai_recovered,
+        message: `AI back (down since ${formatTimestamp(notice.since, timeZone)}): ${notice.drafted} ${notice.drafted === 1 ? "draft" : "drafts"} made, ${notice.waiting} still waiting.`,
+        details: { drafted: notice.drafted, waiting: notice.waiting, since: notice.since.toISOString() },
       };
     case "card_failed":
       return {
@@ -66,8 +80,13 @@ export function alertFromNotice(notice: WorkflowNotice, timeZone: string): Alert
   }
 }
 
-/** The alert of a breaker state change (`registry.onChange`); none for half-open (a probe is no news). */
+/**
+ * The alert of a breaker state change (`registry.onChange`); none for half-open (a probe is no news), and none for
+ * the AI models' breakers: drafting raises one `ai_outage` / `ai_recovered` pair for the provider, with the posts
+ * waiting, instead of a pair per model.
+ */
 export function alertFromBreaker(event: { readonly name: string; readonly kind: string; readonly state: BreakerState }): AlertInput | undefined {
+  if (event.kind === "ai") return undefined;
   if (event.state === "open" || event.state === "isolated") {
     return {
       type: "circuit_breaker_open",

@@ -11,5 +11,6 @@ export const aiConfig = group({
   ai: {
     fallbackModels: setting("OPENAI_FALLBACK_MODELS", commaList),
     maxShortenAttempts: setting("MAX_SHORTEN_ATTEMPTS", integer(2, 0, 5)),
+    maxTokens: setting("AI_MAX_TOKENS", integer(400, 16, 16_384)),
   },
 });

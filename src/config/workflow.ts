@@ -23,6 +23,11 @@ export const workflowConfig = group({
     z.preprocess(emptyToUndefined, z.enum(["summoned", "any"], { error: "must be summoned or any" }).default("summoned")),
   ),
   draftTtlHours: setting("DRAFT_TTL_HOURS", integer(24, 1, 24 * 30)),
+  drafting: {
+    maxAttempts: setting("DRAFT_MAX_ATTEMPTS", integer(3, 1, 20)),
+    maxPerAuthorPerDay: setting("MAX_DRAFTS_PER_AUTHOR_PER_DAY", integer(3, 1, 1_000)),
+    maxPerDay: setting("MAX_DRAFTS_PER_DAY", integer(200, 1, 100_000)),
+  },
   publishLeaseSeconds: setting("PUBLISH_LEASE_SECONDS", integer(120, 10, 3600)),
   publishRetryBaseSeconds: setting("PUBLISH_RETRY_BASE_SECONDS", integer(30, 1, 3600)),
   timeZone: setting(

@@ -1,9 +1,10 @@
-import { count } from "drizzle-orm";
+import { count, eq } from "drizzle-orm";
 import { collectDefaultMetrics, Counter, Gauge, Registry } from "prom-client";
 import type { Database } from "../db/database.js";
-import { deadLetters, publishAttempts, workflowEvents } from "../db/schema.js";
+import { deadLetters, posts, publishAttempts, workflowEvents } from "../db/schema.js";
 import type { BreakerState } from "../resilience/policy.js";
 import type { ResilienceRegistry } from "../resilience/registry.js";
+import { skipReasonLabel } from "../workflow/skip-reasons.js";
 
 const BREAKER_VALUE = { closed: 0, half_open: 1, open: 2, isolated: 3 } as const satisfies Record<BreakerState, number>;
 
@@ -57,6 +58,22 @@ export function createMetrics(deps: { db: Database; registry: ResilienceRegistry
         .from(publishAttempts)
         .groupBy(publishAttempts.outcome);
       for (const row of rows) this.set({ outcome: row.outcome ?? "in_flight" }, row.n);
+    },
+  });
+  new Gauge({
+    name: "rgb_posts_skipped",
+    help: "Posts skipped by reason (retweet, opted_out, not_summoned, off_topic, gatekeeper, author_cap, day_cap, draft_*, other)",
+    labelNames: ["reason"],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      const rows = await deps.db
+        .select({ reason: posts.skipReason, n: count() })
+        .from(posts)
+        .where(eq(posts.state, "skipped"))
+        .groupBy(posts.skipReason);
+      // The label is a closed vocabulary: whatever the column holds, the series stay bounded.
+      for (const row of rows) this.inc({ reason: skipReasonLabel(row.reason) }, row.n);
     },
   });
   new Gauge({

@@ -5,6 +5,7 @@ import type { Logger } from "../logger.js";
 import type { XPage, XPost } from "../x/types.js";
 import type { XAccount, XAccounts } from "./accounts.js";
 import type { PauseSwitch } from "./pause.js";
+import type { SkipReason } from "./skip-reasons.js";
 import { recordEvent } from "./stats.js";
 import { topicMatcher, type Watchlist } from "./watchlist.js";
 
@@ -121,7 +122,7 @@ export async function runDiscovery(deps: DiscoveryDeps): Promise<DiscoveryResult
     }
   };
 
-  const skipReasonFor = async (post: XPost, source: PostSource, summoned: boolean): Promise<string | undefined> => {
+  const skipReasonFor = async (post: XPost, source: PostSource, summoned: boolean): Promise<SkipReason | undefined> => {
     if (post.isRetweet) return "retweet";
     if (post.authorUsername && (await deps.watchlist.isOptedOut(post.authorUsername))) return "opted_out";
     if (policy === "summoned" && !summoned) return "not_summoned";

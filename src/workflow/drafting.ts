@@ -1,12 +1,17 @@
-import { and, asc, eq, isNull, lte, or, sql } from "drizzle-orm";
-import type { Drafter, PostForDraft } from "../ai/types.js";
+import { and, asc, count, eq, isNull, lte, or, sql } from "drizzle-orm";
+import type { PgUpdateSetSource } from "drizzle-orm/pg-core";
+import type { DraftOutcome, Drafter, PostForDraft } from "../ai/types.js";
 import type { Database } from "../db/database.js";
 import { posts } from "../db/schema.js";
 import { createDraftReply } from "./replies/create-reply.js";
 import type { Logger } from "../logger.js";
+import { endAiOutage, startAiOutage } from "./ai-outage.js";
+import { capReached, type DraftCaps } from "./draft-caps.js";
+import { classifyDraftFailure, type DraftFailure } from "./draft-failure.js";
 import type { NoticeSink } from "./notices.js";
 import type { PauseSwitch } from "./pause.js";
 import type { SettingsStore } from "./settings.js";
+import type { SkipReason } from "./skip-reasons.js";
 import { recordEvent } from "./stats.js";
 import type { Watchlist } from "./watchlist.js";
 
@@ -22,8 +27,12 @@ export interface DraftingDeps {
   readonly pause: PauseSwitch;
   readonly logger: Logger;
   readonly draftTtlHours: number;
+  /** Failed attempts (not outages) after which a post is skipped; default {@link DEFAULT_DRAFT_MAX_ATTEMPTS}. */
+  readonly maxAttempts?: number;
+  /** Spend caps checked before any AI call for a post; default {@link DEFAULT_DRAFT_CAPS}. */
+  readonly caps?: DraftCaps;
   readonly now?: () => Date;
-  /** Told about every failed draft attempt (the tweet_processing_failed alert). */
+  /** Told about a post given up (tweet_processing_failed) and an AI outage's start and end. */
   readonly notify?: NoticeSink;
 }
 
@@ -32,25 +41,62 @@ const BATCH_SIZE = 10;
 const RETRY_BASE_MS = 30_000;
 const RETRY_MAX_MS = 30 * 60_000;
 
+/** `DRAFT_MAX_ATTEMPTS` by default. */
+export const DEFAULT_DRAFT_MAX_ATTEMPTS = 3;
+/** `MAX_DRAFTS_PER_AUTHOR_PER_DAY` and `MAX_DRAFTS_PER_DAY` by default. */
+export const DEFAULT_DRAFT_CAPS: DraftCaps = { perAuthorPerDay: 3, perDay: 200 };
+
 /** The view of a stored post the AI gets. */
 export function postForDraft(post: Post): PostForDraft {
   return { text: post.text, authorUsername: post.authorUsername ?? undefined, source: post.source };
 }
 
-/** Delay before the n-th retry of a failed draft (AI down): doubling, capped at 30 minutes. */
+/** Delay before the n-th retry of a failed draft: doubling, capped at 30 minutes. */
 export function draftRetryDelayMs(attempts: number): number {
   return Math.min(RETRY_BASE_MS * 2 ** Math.max(0, attempts - 1), RETRY_MAX_MS);
 }
 
+/** Skips a waiting post with `reason` and records the event with it; false when the post no longer waited. */
+async function skipPost(db: Database, tweetId: string, reason: SkipReason, set: PgUpdateSetSource<typeof posts> = {}): Promise<boolean> {
+  return db.transaction(async (tx) => {
+    const skipped = await tx
+      .update(posts)
+      .set({ ...set, state: "skipped", skipReason: reason })
+      .where(and(eq(posts.tweetId, tweetId), eq(posts.state, "pending_draft")))
+      .returning({ tweetId: posts.tweetId });
+    if (skipped.length === 0) return false;
+    await recordEvent(tx, { kind: "skipped", postTweetId: tweetId });
+    return true;
+  });
+}
+
+async function waitingPosts(db: Database): Promise<number> {
+  const [row] = await db.select({ n: count() }).from(posts).where(eq(posts.state, "pending_draft"));
+  return row?.n ?? 0;
+}
+
+/** A draft still over X's limit after the shorten requests is a failed attempt, like an empty one. */
+function tooLongFailure(outcome: DraftOutcome): DraftFailure {
+  return {
+    kind: "post",
+    skipReason: "draft_too_long",
+    reason: `draft still ${outcome.weightedLength} weighted characters after ${outcome.shortenAttempts} shorten requests`,
+  };
+}
+
 /**
- * Drafts replies for posts waiting for one: optional gatekeeper first (decided once, fail-open),
- * then the draft. A failing AI leaves the post waiting with a backoff, so drafts are made once the
- * provider is back. The reply row and the post's new state are written in one transaction, and
- * the unique post id on replies makes a second draft of one post impossible.
+ * Drafts replies for posts waiting for one: spend caps first (no AI call over a cap), then the optional
+ * gatekeeper (decided once, fail-open), then the draft. A failed draft counts against the post: it is retried
+ * with a backoff and skipped with the reason after `maxAttempts`. An AI outage counts against nobody: the pass
+ * stops, the posts wait, and one notice marks its start (with the number waiting) and one its end. The reply row,
+ * its event and the post's new state are written in one transaction; the unique post id on replies makes a
+ * second draft of one post impossible.
  */
 export async function runDrafting(deps: DraftingDeps): Promise<number[]> {
   const { db, drafter, logger } = deps;
   const now = deps.now ?? (() => new Date());
+  const maxAttempts = deps.maxAttempts ?? DEFAULT_DRAFT_MAX_ATTEMPTS;
+  const caps = deps.caps ?? DEFAULT_DRAFT_CAPS;
   if (!drafter || (await deps.pause.isPaused())) return [];
   const due = await db
     .select()
@@ -59,58 +105,98 @@ export async function runDrafting(deps: DraftingDeps): Promise<number[]> {
     .orderBy(asc(posts.discoveredAt))
     .limit(BATCH_SIZE);
   const created: number[] = [];
+  let outageSince: Date | undefined;
+  const reportRecovery = async () => {
+    if (outageSince === undefined) return;
+    deps.notify?.({ kind: "ai_recovered", since: outageSince, drafted: created.length, waiting: await waitingPosts(db) });
+    outageSince = undefined;
+  };
+
   for (const post of due) {
     // An author may opt out while their post waits (e.g. for the AI to come back): never draft it then.
     if (post.authorUsername && (await deps.watchlist.isOptedOut(post.authorUsername))) {
-      await db
-        .update(posts)
-        .set({ state: "skipped", skipReason: "opted_out" })
-        .where(and(eq(posts.tweetId, post.tweetId), eq(posts.state, "pending_draft")));
-      await recordEvent(db, { kind: "skipped", postTweetId: post.tweetId });
+      await skipPost(db, post.tweetId, "opted_out");
+      continue;
+    }
+    const cap = await capReached(db, post.authorId, caps);
+    if (cap) {
+      if (await skipPost(db, post.tweetId, cap)) logger.info({ tweetId: post.tweetId, author: post.authorId, cap }, "post skipped: drafting cap reached");
       continue;
     }
     const settings = await deps.settings.current();
+    let failure: DraftFailure | undefined;
     try {
-      if (settings.gatekeeperEnabled && post.gateCheckedAt === null) {
-        const passed = await gatekeep(deps, drafter, post, settings.gatekeeperMinScore);
-        if (!passed) continue;
-      }
-      const outcome = await drafter.draft(postForDraft(post), settings.persona);
-      const replyId = await db.transaction(async (tx) => {
-        // Claim the post first: if it was skipped meanwhile (opt-out) or drafted by another run, stop.
-        const claimed = await tx
-          .update(posts)
-          .set({ state: "drafted" })
-          .where(and(eq(posts.tweetId, post.tweetId), eq(posts.state, "pending_draft")))
-          .returning({ tweetId: posts.tweetId });
-        if (claimed.length === 0) return undefined;
-        return createDraftReply(tx, {
-          postTweetId: post.tweetId,
-          accountId: post.accountId,
-          draft: outcome.text,
-          weightedLength: outcome.weightedLength,
-          tooLong: outcome.tooLong,
-          model: outcome.model,
-          expiresAt: new Date(now().getTime() + deps.draftTtlHours * 3_600_000),
-        });
-      });
-      if (replyId !== undefined) {
-        created.push(replyId);
-        await recordEvent(db, { kind: "drafted", replyId, postTweetId: post.tweetId });
+      const passed =
+        !settings.gatekeeperEnabled || post.gateCheckedAt !== null || (await gatekeep(deps, drafter, post, settings.gatekeeperMinScore));
+      if (passed) {
+        const outcome = await drafter.draft(postForDraft(post), settings.persona);
+        if (outcome.tooLong) failure = tooLongFailure(outcome);
+        else {
+          const replyId = await storeDraft(deps, post, outcome, now());
+          if (replyId !== undefined) created.push(replyId);
+        }
       }
     } catch (error) {
-      const attempts = post.draftAttempts + 1;
-      const retryAt = new Date(now().getTime() + draftRetryDelayMs(attempts));
-      await db
-        .update(posts)
-        .set({ draftAttempts: attempts, nextDraftAt: retryAt })
-        .where(eq(posts.tweetId, post.tweetId));
-      logger.warn({ err: error, tweetId: post.tweetId, attempts, retryAt }, "drafting failed; will retry");
-      const reason = error instanceof Error ? error.message : String(error);
-      deps.notify?.({ kind: "draft_failed", tweetId: post.tweetId, reason, attempts });
+      failure = classifyDraftFailure(error);
     }
+    if (failure?.kind === "outage") {
+      // The other posts would fail alike: stop here and probe again on the next pass.
+      await reportRecovery();
+      if (await startAiOutage(db, now())) {
+        deps.notify?.({ kind: "ai_outage", waiting: await waitingPosts(db), reason: failure.reason });
+      }
+      logger.warn({ tweetId: post.tweetId, reason: failure.reason }, "AI unavailable; drafting waits for it");
+      break;
+    }
+    // The AI answered (even an unusable answer): any outage is over.
+    outageSince = (await endAiOutage(db)) ?? outageSince;
+    if (failure) await recordFailure(deps, post, failure, maxAttempts, now());
   }
+  await reportRecovery();
   return created;
+}
+
+/** Claims the post and inserts its reply with its `drafted` event, in one transaction; undefined when it no longer waited. */
+async function storeDraft(deps: DraftingDeps, post: Post, outcome: DraftOutcome, now: Date): Promise<number | undefined> {
+  return deps.db.transaction(async (tx) => {
+    // Claim the post first: if it was skipped meanwhile (opt-out) or drafted by another run, stop.
+    const claimed = await tx
+      .update(posts)
+      .set({ state: "drafted" })
+      .where(and(eq(posts.tweetId, post.tweetId), eq(posts.state, "pending_draft")))
+      .returning({ tweetId: posts.tweetId });
+    if (claimed.length === 0) return undefined;
+    const replyId = await createDraftReply(tx, {
+      postTweetId: post.tweetId,
+      accountId: post.accountId,
+      draft: outcome.text,
+      weightedLength: outcome.weightedLength,
+      tooLong: outcome.tooLong,
+      model: outcome.model,
+      expiresAt: new Date(now.getTime() + deps.draftTtlHours * 3_600_000),
+    });
+    // In the same transaction: the spend caps count these events.
+    if (replyId !== undefined) await recordEvent(tx, { kind: "drafted", replyId, postTweetId: post.tweetId });
+    return replyId;
+  });
+}
+
+/** Counts a failed attempt: retried with a backoff, or skipped with the reason once the attempts are used up. */
+async function recordFailure(deps: DraftingDeps, post: Post, failure: Extract<DraftFailure, { kind: "post" }>, maxAttempts: number, now: Date): Promise<void> {
+  const attempts = post.draftAttempts + 1;
+  if (attempts >= maxAttempts) {
+    if (await skipPost(deps.db, post.tweetId, failure.skipReason, { draftAttempts: attempts, nextDraftAt: null })) {
+      deps.logger.warn({ tweetId: post.tweetId, attempts, reason: failure.reason }, "drafting gave up; post skipped");
+      deps.notify?.({ kind: "draft_failed", tweetId: post.tweetId, reason: failure.reason, attempts, skipReason: failure.skipReason });
+    }
+    return;
+  }
+  const retryAt = new Date(now.getTime() + draftRetryDelayMs(attempts));
+  await deps.db
+    .update(posts)
+    .set({ draftAttempts: attempts, nextDraftAt: retryAt })
+    .where(and(eq(posts.tweetId, post.tweetId), eq(posts.state, "pending_draft")));
+  deps.logger.warn({ tweetId: post.tweetId, attempts, retryAt, reason: failure.reason }, "drafting failed; will retry");
 }
 
 /** Runs the gatekeeper once for a post and stores the decision; fails open. Returns whether it passed. */
@@ -127,15 +213,8 @@ async function gatekeep(deps: DraftingDeps, drafter: Drafter, post: Post, minSco
     reason = `gatekeeper unavailable (${error instanceof Error ? error.message : String(error)}); passed`;
   }
   const passed = score === null || score >= minScore;
-  await deps.db
-    .update(posts)
-    .set({
-      gateCheckedAt: sql`now()`,
-      gateScore: score,
-      gateReason: reason.slice(0, 500),
-      ...(passed ? {} : { state: "skipped" as const, skipReason: "gatekeeper" }),
-    })
-    .where(eq(posts.tweetId, post.tweetId));
-  if (!passed) await recordEvent(deps.db, { kind: "skipped", postTweetId: post.tweetId });
+  const decision = { gateCheckedAt: sql`now()`, gateScore: score, gateReason: reason.slice(0, 500) };
+  if (passed) await deps.db.update(posts).set(decision).where(eq(posts.tweetId, post.tweetId));
+  else await skipPost(deps.db, post.tweetId, "gatekeeper", decision);
   return passed;
 }

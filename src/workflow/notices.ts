@@ -4,7 +4,18 @@ export type WorkflowNotice =
   | { readonly kind: "session_expired"; readonly account: string }
   | { readonly kind: "session_recovered"; readonly account: string }
   | { readonly kind: "publication_failed"; readonly replyId: number; readonly reason: string; readonly retryable: boolean }
-  | { readonly kind: "draft_failed"; readonly tweetId: string; readonly reason: string; readonly attempts: number }
+  | {
+      readonly kind: "draft_failed";
+      readonly tweetId: string;
+      readonly reason: string;
+      readonly attempts: number;
+      /** The skip reason the post was given up with. */
+      readonly skipReason?: string;
+    }
+  /** Drafting stopped on an AI outage; `waiting` posts wait for it to end. */
+  | { readonly kind: "ai_outage"; readonly waiting: number; readonly reason: string }
+  /** The AI drafts again after an outage that began at `since`; `drafted` drafts were made in the pass that found it back. */
+  | { readonly kind: "ai_recovered"; readonly since: Date; readonly drafted: number; readonly waiting: number }
   | { readonly kind: "card_failed"; readonly replyId: number; readonly reason: string };
 
 /** Receives notices; must not throw nor block (it only records). */

@@ -1,6 +1,7 @@
 import type { Drafter } from "../ai/types.js";
 import type { Config } from "../config.js";
 import type { DatabaseHandle } from "../db/database.js";
+import { singleFlight } from "../kit/single-flight.js";
 import type { Logger } from "../logger.js";
 import type { XAccountClient } from "../x/types.js";
 import { XAccounts } from "./accounts.js";
@@ -92,7 +93,9 @@ export async function createWorkflow(deps: {
       return label === undefined || deps.isXAvailable(label);
     },
   });
-  const draft = () =>
+  // One drafting pass at a time (discovery and maintenance both draft): the spend caps are counted before each
+  // AI call, so two passes at once could both pass the last free slot.
+  const draft = singleFlight(() =>
     runDrafting({
       db,
       drafter: deps.drafter,
@@ -101,8 +104,13 @@ export async function createWorkflow(deps: {
       pause,
       logger,
       draftTtlHours: config.draftTtlHours,
+      maxAttempts: config.drafting.maxAttempts,
+      caps: { perAuthorPerDay: config.drafting.maxPerAuthorPerDay, perDay: config.drafting.maxPerDay },
       notify: deps.notify,
-    });
+    }),
+    // A call during a pass (new posts from discovery) gets one more pass rather than waiting for the next job.
+    { rerun: true, combine: (total, next) => [...total, ...next] },
+  );
 
   return {
     settings,

@@ -1,7 +1,8 @@
-import { and, gte, inArray, lt, sql } from "drizzle-orm";
+import { and, eq, gte, inArray, lt, sql } from "drizzle-orm";
 import { localDayStart as dayStartIn } from "./schedule.js";
 import type { Database } from "../db/database.js";
-import { workflowEvents } from "../db/schema.js";
+import { posts, workflowEvents } from "../db/schema.js";
+import { SKIP_REASONS, skipReasonLabel, type SkipReason } from "./skip-reasons.js";
 
 /** Every kind of row in `workflow_events`. */
 export type WorkflowEventKind =
@@ -23,10 +24,19 @@ export const COUNTED_KINDS = ["discovered", "drafted", "approved", "rejected", "
 /** How many events of each counted kind happened in a period. */
 export type Counts = Record<(typeof COUNTED_KINDS)[number], number>;
 
+/** Posts skipped for one reason today and in the last 7 local days. */
+export interface SkipCount {
+  readonly reason: SkipReason | "other";
+  readonly today: number;
+  readonly last7Days: number;
+}
+
 /** The counts of today and of the last 7 local days (today included), with where each period starts. */
 export interface WorkflowStats {
   readonly today: Counts;
   readonly last7Days: Counts;
+  /** Skipped posts by reason, in {@link SKIP_REASONS} order; only reasons seen in the 7 days. */
+  readonly skipped: readonly SkipCount[];
   /** Local midnight of today in the requested time zone. */
   readonly todayStart: Date;
   /** Local midnight six days before today. */
@@ -75,6 +85,20 @@ function countsOf(rows: readonly { kind: string; n: number }[]): Counts {
   return counts;
 }
 
+/** Per-reason counts, unknown reasons folded into "other", in vocabulary order. */
+function skipCountsOf(rows: readonly { reason: string | null; today: number; week: number }[]): SkipCount[] {
+  const byReason = new Map<SkipReason | "other", { today: number; last7Days: number }>();
+  for (const row of rows) {
+    const reason = skipReasonLabel(row.reason);
+    const sum = byReason.get(reason) ?? { today: 0, last7Days: 0 };
+    byReason.set(reason, { today: sum.today + row.today, last7Days: sum.last7Days + row.week });
+  }
+  return [...SKIP_REASONS, "other" as const].flatMap((reason) => {
+    const sum = byReason.get(reason);
+    return sum ? [{ reason, ...sum }] : [];
+  });
+}
+
 /** Counts the workflow events of today and of the last 7 local days in `timeZone`, as of `now`. */
 export async function workflowStats(db: Database, now: Date, timeZone: string): Promise<WorkflowStats> {
   const todayStart = localDayStart(now, timeZone);
@@ -97,9 +121,21 @@ export async function workflowStats(db: Database, now: Date, timeZone: string): 
       ),
     )
     .groupBy(workflowEvents.kind);
+  // The reason lives on the post; a skipped event without its post (none today) counts as "other".
+  const skipRows = await db
+    .select({
+      reason: posts.skipReason,
+      today: sql<number>`count(*) filter (where ${isToday})`.mapWith(Number),
+      week: sql<number>`count(*)`.mapWith(Number),
+    })
+    .from(workflowEvents)
+    .leftJoin(posts, eq(posts.tweetId, workflowEvents.postTweetId))
+    .where(and(eq(workflowEvents.kind, "skipped"), gte(workflowEvents.at, last7DaysStart), lt(workflowEvents.at, end)))
+    .groupBy(posts.skipReason);
   return {
     today: countsOf(rows.map((row) => ({ kind: row.kind, n: row.today }))),
     last7Days: countsOf(rows.map((row) => ({ kind: row.kind, n: row.week }))),
+    skipped: skipCountsOf(skipRows),
     todayStart,
     last7DaysStart,
   };

@@ -3,7 +3,10 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createOpenAiDrafter } from "../../src/ai/drafter.js";
 import type { Drafter, PostForDraft } from "../../src/ai/drafter.js";
 import { AiError } from "../../src/ai/errors.js";
+import { createAiGuard } from "../../src/resilience/ai-guard.js";
+import { ResilienceRegistry } from "../../src/resilience/registry.js";
 import { weightedLength } from "../../src/text/weighted-length.js";
+import { silentLogger } from "../support/logger.js";
 import { messageText, startFakeOpenAI } from "../support/fake-openai.js";
 import type { FakeOpenAI } from "../support/fake-openai.js";
 
@@ -309,6 +312,80 @@ describe("createOpenAiDrafter against the fake OpenAI", () => {
       fake.enqueueFault({ status: 503 });
       fake.setResponder(() => '{"score":0.5,"reason":"meh"}');
       expect(await make({ fallbackModels: ["gpt-4o"] }).gate(POST, ["a"])).toEqual({ score: 0.5, reason: "meh", model: "gpt-4o" });
+    });
+  });
+
+  describe("max_tokens", () => {
+    const maxTokensOf = () => chat().map((request) => (request.body as { max_tokens?: unknown }).max_tokens);
+
+    it("caps every request — draft, each shorten request, gate — at maxTokens (default 400)", async () => {
+      const long = "This goes on and on and on. ".repeat(12);
+      fake.setResponder(() => long);
+      await make({ maxTokens: 123, maxShortenAttempts: 2 }).draft(POST, PERSONA);
+      fake.setResponder(() => JSON.stringify({ score: 0.5, reason: "ok" }));
+      await make({ maxTokens: 123 }).gate(POST, ["a"]);
+      expect(maxTokensOf()).toEqual([123, 123, 123, 123]);
+
+      fake.reset();
+      await make().draft(POST, PERSONA);
+      await make().gate(POST, ["a"]);
+      expect(maxTokensOf()).toEqual([400, 400]);
+    });
+
+    it("also on every fallback model's request", async () => {
+      fake.enqueueFault({ status: 503 });
+      await make({ maxTokens: 77, fallbackModels: ["gpt-4o"] }).draft(POST, PERSONA);
+      expect(chat().map((request) => request.model)).toEqual(["gpt-4o-mini", "gpt-4o"]);
+      expect(maxTokensOf()).toEqual([77, 77]);
+    });
+  });
+
+  describe("under the resilience guard", () => {
+    it("hands the guard classified errors: a provider's 503s are retried and open the model's breaker", async () => {
+      const settings = { timeoutMs: 2_000, retries: 1, baseDelayMs: 1, maxDelayMs: 1, breakerThreshold: 3, halfOpenAfterMs: 60_000 };
+      const store = { loadAll: () => Promise.resolve(new Map()), save: () => Promise.resolve() };
+      const registry = new ResilienceRegistry({ x: settings, ai: settings, db: settings }, store, silentLogger());
+      const drafter = make({ guard: createAiGuard(registry) });
+      fake.setDown(503);
+      // Each draft: the request and one retry (transient). Three failures in a row open the breaker.
+      expect(await rejection(drafter.draft(POST, PERSONA))).toMatchObject({ kind: "transient", status: 503 });
+      expect(chat()).toHaveLength(2);
+      expect(await rejection(drafter.draft(POST, PERSONA))).toMatchObject({ kind: "transient" });
+      expect(registry.policy("ai:gpt-4o-mini", "ai").state).toBe("open");
+      const resting = await rejection(drafter.draft(POST, PERSONA));
+      expect(resting.message).toContain("circuit breaker is open");
+      expect(chat()).toHaveLength(3);
+    });
+  });
+
+  describe("what an unusable answer was", () => {
+    it("tells empty, refused, filtered and unparseable answers apart", async () => {
+      fake.enqueueReply("   ");
+      expect((await rejection(make().draft(POST, PERSONA))).answerProblem).toBe("empty");
+      fake.enqueueFault({
+        status: 200,
+        body: {
+          id: "c",
+          object: "chat.completion",
+          created: 1,
+          model: "gpt-4o-mini",
+          choices: [{ index: 0, message: { role: "assistant", content: null, refusal: "No." }, finish_reason: "stop" }],
+        },
+      });
+      expect((await rejection(make().draft(POST, PERSONA))).answerProblem).toBe("refused");
+      fake.enqueueFault({
+        status: 200,
+        body: {
+          id: "c",
+          object: "chat.completion",
+          created: 1,
+          model: "gpt-4o-mini",
+          choices: [{ index: 0, message: { role: "assistant", content: "" }, finish_reason: "content_filter" }],
+        },
+      });
+      expect((await rejection(make().draft(POST, PERSONA))).answerProblem).toBe("content_filter");
+      fake.enqueueReply("I think you should reply!");
+      expect((await rejection(make().gate(POST, ["a"]))).answerProblem).toBe("unparseable");
     });
   });
 });

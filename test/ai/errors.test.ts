@@ -1,6 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError, OpenAIError } from "openai";
-import { AiError, classifyAiError, retryAfterMsFromHeaders, safeDetail, shouldTryFallbackModel } from "../../src/ai/errors.js";
+import {
+  AiError,
+  classifyAiError,
+  isProviderFailure,
+  retryAfterMsFromHeaders,
+  safeDetail,
+  shouldTryFallbackModel,
+} from "../../src/ai/errors.js";
 
 const apiError = (status: number, body: object, headers: Record<string, string> = {}) =>
   APIError.generate(status, body, undefined, new Headers(headers));
@@ -48,6 +55,40 @@ describe("classifyAiError", () => {
     });
     expect(leaked.message).not.toMatch(/my-own-secret-key|abcdef123456|abc\.def/);
     expect(safeDetail("a\n\n  b")).toBe("a b");
+  });
+});
+
+describe("isProviderFailure: the provider cannot be used vs this one request failed", () => {
+  it("is true for outages and refusals of our key, quota or model", () => {
+    for (const error of [
+      classifyAiError(apiError(503, {})),
+      classifyAiError(apiError(500, {})),
+      classifyAiError(new APIConnectionTimeoutError()),
+      classifyAiError(new APIConnectionError({ cause: new Error("ECONNRESET") })),
+      classifyAiError(apiError(429, { error: { message: "slow down" } })),
+      classifyAiError(apiError(429, { error: { message: "pay up", code: "insufficient_quota" } })),
+      classifyAiError(apiError(401, { error: { message: "bad key" } })),
+      classifyAiError(apiError(403, { error: { message: "region" } })),
+      classifyAiError(apiError(404, { error: { message: "The model 'gpt-9' does not exist" } })),
+      new AiError("transient", "AI model gpt-4o-mini is resting: its circuit breaker is open"),
+    ]) {
+      expect(isProviderFailure(error), error.message).toBe(true);
+    }
+  });
+
+  it("is false for an unusable answer, a request refused as such and a local error", () => {
+    const filtered = classifyAiError(apiError(400, { error: { message: "flagged", code: "content_filter" } }));
+    expect(filtered).toMatchObject({ kind: "permanent", answerProblem: "content_filter" });
+    for (const error of [
+      filtered,
+      classifyAiError(apiError(400, { error: { message: "context_length_exceeded" } })),
+      classifyAiError(apiError(422, {})),
+      classifyAiError(new OpenAIError("stream ended early")),
+      new AiError("bad_response", "empty", { answerProblem: "empty" }),
+      classifyAiError(new TypeError("x is not a function")),
+    ]) {
+      expect(isProviderFailure(error), error.message).toBe(false);
+    }
   });
 });
 

@@ -42,6 +42,24 @@ describe("alert sources", () => {
     expect(alertFromBreaker({ name: "x:main", kind: "x", state: "half_open" })).toBeUndefined();
   });
 
+  it("one alert for an AI outage with the posts waiting, one for its end with the drafts made", () => {
+    const outage = alertFromNotice({ kind: "ai_outage", waiting: 7, reason: "AI API 503 for model gpt-4o-mini" }, "UTC");
+    expect(outage).toMatchObject({ type: "ai_outage", level: "error", details: { waiting: 7 } });
+    expect(outage.message).toContain("7 posts waiting");
+    const back = alertFromNotice({ kind: "ai_recovered", since: new Date("2025-07-01T12:00:00Z"), drafted: 4, waiting: 3 }, "Europe/Berlin");
+    expect(back).toMatchObject({ type: "ai_recovered", details: { drafted: 4, waiting: 3 } });
+    expect(back.message).toMatch(/^AI back \(down since 2025-07-01 14:00:00 \(Europe\/Berlin\)\): 4 drafts made, 3 still waiting\.$/);
+    expect(isAtLeast(back.level, "warning")).toBe(true);
+    const gaveUp = alertFromNotice({ kind: "draft_failed", tweetId: "99", reason: "refused", attempts: 3, skipReason: "draft_refused" }, "UTC");
+    expect(gaveUp.message).toContain("skipped (draft_refused)");
+  });
+
+  it("raises nothing for the AI models' breakers: the drafting outage alert covers the provider", () => {
+    for (const state of ["open", "closed"] as const) {
+      expect(alertFromBreaker({ name: "ai:gpt-4o-mini", kind: "ai", state })).toBeUndefined();
+    }
+  });
+
   it("describes an exhausted dead letter", () => {
     const alert = alertFromDeadLetter({
       id: 3,

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createStatsFeature } from "../../src/bot/features/stats.js";
+import { posts, xAccounts } from "../../src/db/schema.js";
 import { createStatsView, recordEvent, type WorkflowEventKind } from "../../src/workflow/stats.js";
 import { ADMIN } from "../support/app-harness.js";
 import { startFeatureBot, type FeatureBot } from "../support/bot-harness.js";
@@ -52,5 +53,44 @@ describe("/stats", () => {
         "Today = Mon 10 Mar; 7 days = Tue 4 Mar – Mon 10 Mar (America/New_York)",
       ].join("\n"),
     );
+  });
+
+  it("shows skipped posts by reason when there are any, an unknown stored reason as other", async () => {
+    const db = database.handle.db;
+    const [account] = await db.insert(xAccounts).values({ label: "main" }).returning({ id: xAccounts.id });
+    const skipped: [string, string, string][] = [
+      ["1", "author_cap", "2025-03-10T12:00:00Z"],
+      ["2", "author_cap", "2025-03-10T13:00:00Z"],
+      ["3", "draft_refused", "2025-03-07T12:00:00Z"],
+      ["4", "made_up_by_an_old_build", "2025-03-08T12:00:00Z"],
+      ["5", "day_cap", "2025-03-01T12:00:00Z"], // more than 7 days ago
+    ];
+    for (const [tweetId, reason, at] of skipped) {
+      await db.insert(posts).values({
+        tweetId,
+        authorId: "42",
+        text: "hi",
+        source: "mention",
+        sourceDetail: "@replyguy",
+        accountId: account!.id,
+        answerable: true,
+        state: "skipped",
+        skipReason: reason,
+      });
+      await recordEvent(db, { kind: "skipped", postTweetId: tweetId, at: new Date(at) });
+    }
+
+    await tg.sendText({ from: ADMIN, text: "/stats" });
+    const reply = await tg.waitForBotMessage((m) => m.chatId === ADMIN.id && m.text.includes("Skipped"));
+    expect(reply.text).toContain(
+      [
+        "Skipped posts by reason:",
+        "<pre>skipped        Today  7 days",
+        "author_cap         2       2",
+        "draft_refused      0       1",
+        "other              0       1</pre>",
+      ].join("\n"),
+    );
+    expect(reply.text).not.toContain("day_cap");
   });
 });

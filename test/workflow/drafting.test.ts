@@ -7,13 +7,21 @@ import {
   workflowEvents,
   xAccounts,
 } from "../../src/db/schema.js";
+import { sql } from "drizzle-orm";
+import type { DraftCaps } from "../../src/workflow/draft-caps.js";
 import { draftRetryDelayMs, runDrafting } from "../../src/workflow/drafting.js";
+import type { WorkflowNotice } from "../../src/workflow/notices.js";
 import { PauseSwitch } from "../../src/workflow/pause.js";
 import { SettingsStore } from "../../src/workflow/settings.js";
 import { Watchlist } from "../../src/workflow/watchlist.js";
 import { clearWorkflowTables, WORKFLOW_TEST_DEFAULTS } from "../support/workflow-fixtures.js";
 import { databaseTargets, type TestDatabase } from "../support/database.js";
-import { startFakeOpenAI, type FakeChatRequest, type FakeOpenAI } from "../support/fake-openai.js";
+import {
+  startFakeOpenAI,
+  type FakeChatRequest,
+  type FakeOpenAI,
+  type FakeOpenAIStatusReply,
+} from "../support/fake-openai.js";
 import { silentLogger } from "../support/logger.js";
 
 const ADMIN = 1001;
@@ -27,6 +35,20 @@ const isGateRequest = (body: unknown): boolean =>
   (body as FakeChatRequest).response_format !== undefined &&
   ((body as FakeChatRequest).response_format as { type?: unknown }).type === "json_schema";
 
+/** A 200 completion whose message or finish reason the fake's text answers cannot express (a refusal, a filter). */
+function completion(message: Record<string, unknown>, finishReason = "stop"): FakeOpenAIStatusReply {
+  return {
+    status: 200,
+    body: {
+      id: "chatcmpl-test",
+      object: "chat.completion",
+      created: 1_700_000_000,
+      model: MODEL,
+      choices: [{ index: 0, message: { role: "assistant", content: null, refusal: null, ...message }, logprobs: null, finish_reason: finishReason }],
+    },
+  };
+}
+
 describe.each(databaseTargets())("drafting on $name", (target) => {
   let database: TestDatabase;
   let ai: FakeOpenAI;
@@ -36,6 +58,7 @@ describe.each(databaseTargets())("drafting on $name", (target) => {
   let pause: PauseSwitch;
   let accountId: number;
   let clock: Date;
+  let notices: WorkflowNotice[];
   let nextTweetId = 1_800_000_000_000_000_000n;
 
   const db = () => database.handle.db;
@@ -64,6 +87,7 @@ describe.each(databaseTargets())("drafting on $name", (target) => {
     watchlist = new Watchlist(d);
     pause = new PauseSwitch(d);
     clock = new Date("2030-01-01T12:00:00Z");
+    notices = [];
   });
   afterAll(async () => {
     await ai?.close();
@@ -90,7 +114,7 @@ describe.each(databaseTargets())("drafting on $name", (target) => {
     return tweetId;
   }
 
-  function draft(overrides: { drafter?: Drafter | undefined } = {}) {
+  function draft(overrides: { drafter?: Drafter | undefined; caps?: DraftCaps; maxAttempts?: number } = {}) {
     return runDrafting({
       db: db(),
       drafter: "drafter" in overrides ? overrides.drafter : drafter,
@@ -100,6 +124,9 @@ describe.each(databaseTargets())("drafting on $name", (target) => {
       logger,
       draftTtlHours: TTL_HOURS,
       now: () => clock,
+      notify: (notice) => notices.push(notice),
+      ...(overrides.caps ? { caps: overrides.caps } : {}),
+      ...(overrides.maxAttempts !== undefined ? { maxAttempts: overrides.maxAttempts } : {}),
     });
   }
 
@@ -171,61 +198,144 @@ describe.each(databaseTargets())("drafting on $name", (target) => {
     expect(await draft()).toHaveLength(1);
   });
 
-  it("keeps posts waiting with a backoff while the AI is down and drafts them when it returns", async () => {
-    const tweetId = await addPost("@replyguy are you there?");
+  it("waits out an AI outage without counting attempts: one alert with the posts waiting, one when drafts are made again", async () => {
+    const waiting = [await addPost("@replyguy are you there?"), await addPost("@replyguy hello?"), await addPost("@replyguy anyone?")];
     ai.setDown(503);
 
-    expect(await draft()).toEqual([]);
-    expect(ai.chatRequests()).toHaveLength(1);
-    let row = await post(tweetId);
-    expect(row).toMatchObject({ state: "pending_draft", draftAttempts: 1 });
-    expect(row.nextDraftAt).toEqual(new Date(clock.getTime() + draftRetryDelayMs(1)));
-    expect(row.nextDraftAt!.getTime()).toBeGreaterThan(clock.getTime());
-    expect(await repliesTo(tweetId)).toHaveLength(0);
-
-    // Before the retry time nothing is asked, even though the AI would now answer.
+    // Each pass asks once, stops (the others would fail alike) and leaves every post waiting, uncounted.
+    for (let pass = 1; pass <= 3; pass++) {
+      expect(await draft()).toEqual([]);
+      expect(ai.chatRequests()).toHaveLength(pass);
+      advance(60_000);
+    }
+    ai.enqueueFault({ status: 429 });
     ai.setDown(null);
-    advance(draftRetryDelayMs(1) - 1_000);
     expect(await draft()).toEqual([]);
-    expect(ai.chatRequests()).toHaveLength(1);
+    expect(ai.chatRequests()).toHaveLength(4);
+    for (const tweetId of waiting) expect(await post(tweetId)).toMatchObject({ state: "pending_draft", draftAttempts: 0, nextDraftAt: null });
+    expect(notices).toEqual([{ kind: "ai_outage", waiting: 3, reason: expect.stringContaining("503") as unknown }]);
 
-    // Due again, and down again (a 500 this time): the backoff doubles.
-    advance(1_000);
-    ai.enqueueFault({ status: 500 });
-    expect(await draft()).toEqual([]);
-    expect(ai.chatRequests()).toHaveLength(2);
-    row = await post(tweetId);
-    expect(row).toMatchObject({ state: "pending_draft", draftAttempts: 2 });
-    expect(row.nextDraftAt).toEqual(new Date(clock.getTime() + draftRetryDelayMs(2)));
-    expect(draftRetryDelayMs(2)).toBeGreaterThan(draftRetryDelayMs(1));
-
-    advance(draftRetryDelayMs(2) - 1_000);
-    expect(await draft()).toEqual([]);
-    expect(ai.chatRequests()).toHaveLength(2);
-
-    // The AI is back and the retry time has passed: the draft is made.
-    advance(1_000);
+    // The AI is back: every waiting post is drafted in that pass, and one notice says so.
     const created = await draft();
-    expect(created).toHaveLength(1);
-    expect(ai.chatRequests()).toHaveLength(3);
-    expect(await post(tweetId)).toMatchObject({ state: "drafted" });
-    expect(await repliesTo(tweetId)).toMatchObject([{ status: "awaiting_approval" }]);
+    expect(created).toHaveLength(3);
+    for (const tweetId of waiting) expect(await post(tweetId)).toMatchObject({ state: "drafted" });
+    expect(notices).toHaveLength(2);
+    expect(notices[1]).toMatchObject({ kind: "ai_recovered", drafted: 3, waiting: 0 });
+    expect(await draft()).toEqual([]);
+    expect(notices).toHaveLength(2);
   });
 
-  it("stores a draft still too long after shortening as tooLong, without truncating it", async () => {
+  it("skips a post whose drafts are refused 3 times, with the reason, and never asks a 4th time", async () => {
+    const tweetId = await addPost("@replyguy say something awful");
+    ai.setResponder(() => completion({ refusal: "I can't help with that." }));
+
+    for (let attempt = 1; attempt <= 2; attempt++) {
+      expect(await draft()).toEqual([]);
+      const row = await post(tweetId);
+      expect(row).toMatchObject({ state: "pending_draft", draftAttempts: attempt });
+      expect(row.nextDraftAt).toEqual(new Date(clock.getTime() + draftRetryDelayMs(attempt)));
+      advance(draftRetryDelayMs(attempt));
+    }
+    expect(await draft()).toEqual([]);
+    expect(ai.chatRequests()).toHaveLength(3);
+    expect(await post(tweetId)).toMatchObject({ state: "skipped", skipReason: "draft_refused", draftAttempts: 3 });
+    expect(await eventsOf("skipped")).toMatchObject([{ postTweetId: tweetId }]);
+    expect(notices).toEqual([
+      { kind: "draft_failed", tweetId, attempts: 3, skipReason: "draft_refused", reason: expect.stringContaining("refused") as unknown },
+    ]);
+
+    advance(24 * 3_600_000);
+    expect(await draft()).toEqual([]);
+    expect(ai.chatRequests()).toHaveLength(3);
+    expect(await repliesTo(tweetId)).toHaveLength(0);
+  });
+
+  it("names each permanent failure in the skip reason: empty after cleaning, content filter", async () => {
+    const empty = await addPost("@replyguy empty please");
+    const filtered = await addPost("@replyguy filter me");
+    ai.setResponder((request) =>
+      JSON.stringify(request.messages).includes("empty please") ? '""' : completion({ content: "" }, "content_filter"),
+    );
+
+    expect(await draft({ maxAttempts: 1 })).toEqual([]);
+    expect(await post(empty)).toMatchObject({ state: "skipped", skipReason: "draft_empty", draftAttempts: 1 });
+    expect(await post(filtered)).toMatchObject({ state: "skipped", skipReason: "draft_content_filter", draftAttempts: 1 });
+    expect(ai.chatRequests()).toHaveLength(2);
+    // An unusable answer is the AI answering: no outage notice.
+    expect(notices.map((notice) => notice.kind)).toEqual(["draft_failed", "draft_failed"]);
+  });
+
+  it("counts a draft still too long after the shorten requests as a failed attempt, and skips the post after 3", async () => {
     const tweetId = await addPost("@replyguy tell me everything");
     const sentence = "This answer keeps going on and on. ";
     const long = sentence.repeat(Math.ceil(300 / sentence.length)).slice(0, 299) + ".";
     expect(long).toHaveLength(300);
     ai.setResponder(() => long);
 
-    const created = await draft();
-    expect(created).toHaveLength(1);
-    // The first draft and both shorten attempts.
-    expect(ai.chatRequests()).toHaveLength(3);
-    const [reply] = await repliesTo(tweetId);
-    expect(reply).toMatchObject({ draft: long, weightedLength: 300, tooLong: true, status: "awaiting_approval" });
-    expect(await post(tweetId)).toMatchObject({ state: "drafted" });
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      expect(await draft()).toEqual([]);
+      // Each attempt: the first draft and both shorten requests.
+      expect(ai.chatRequests()).toHaveLength(3 * attempt);
+      advance(draftRetryDelayMs(attempt));
+    }
+    expect(await post(tweetId)).toMatchObject({ state: "skipped", skipReason: "draft_too_long", draftAttempts: 3 });
+    expect(await repliesTo(tweetId)).toHaveLength(0);
+    expect(await draft()).toEqual([]);
+    expect(ai.chatRequests()).toHaveLength(9);
+  });
+
+  describe("spend caps", () => {
+    const caps = { perAuthorPerDay: 3, perDay: 200 };
+
+    it("drafts at most 3 posts of one author per 24 hours and skips the rest before any AI call", async () => {
+      const alice = [];
+      for (let i = 0; i < 5; i++) alice.push(await addPost(`@replyguy question ${i}`));
+      const bob = await addPost("@replyguy from bob", { authorId: "900003", authorUsername: "bob" });
+
+      expect(await draft({ caps })).toHaveLength(4);
+      expect(ai.chatRequests()).toHaveLength(4);
+      for (const tweetId of alice.slice(0, 3)) expect(await post(tweetId)).toMatchObject({ state: "drafted" });
+      for (const tweetId of alice.slice(3)) expect(await post(tweetId)).toMatchObject({ state: "skipped", skipReason: "author_cap" });
+      expect(await post(bob)).toMatchObject({ state: "drafted" });
+
+      // The window is a rolling 24 hours on the database clock: once the drafts are older, alice may be answered again.
+      const later = await addPost("@replyguy one more");
+      expect(await draft({ caps })).toEqual([]);
+      expect(await post(later)).toMatchObject({ state: "skipped", skipReason: "author_cap" });
+      await db().execute(sql`update workflow_events set at = at - interval '24 hours 1 minute'`);
+      const nextDay = await addPost("@replyguy next day");
+      expect(await draft({ caps })).toHaveLength(1);
+      expect(await post(nextDay)).toMatchObject({ state: "drafted" });
+      expect(ai.chatRequests()).toHaveLength(5);
+    });
+
+    it("stops at the day cap over all authors", async () => {
+      const tweetIds = [];
+      for (let i = 0; i < 4; i++) tweetIds.push(await addPost(`@replyguy hi ${i}`, { authorId: String(910_000 + i), authorUsername: `user${i}` }));
+
+      expect(await draft({ caps: { perAuthorPerDay: 3, perDay: 2 } })).toHaveLength(2);
+      expect(ai.chatRequests()).toHaveLength(2);
+      expect((await Promise.all(tweetIds.map(post))).map((row) => row.skipReason)).toEqual([null, null, "day_cap", "day_cap"]);
+    });
+
+    it("counts a post the gatekeeper turned down, and checks the cap before the gatekeeper's call", async () => {
+      expect(await settings.set("gatekeeper", "on", ADMIN)).toMatchObject({ ok: true });
+      ai.setResponder((request, context) =>
+        isGateRequest(request)
+          ? JSON.stringify(JSON.stringify(request.messages).includes("boring") ? { score: 0.1, reason: "no" } : { score: 0.9, reason: "yes" })
+          : `Draft number ${context.n}`,
+      );
+      const turnedDown = await addPost("@replyguy boring");
+      const drafted = await addPost("@replyguy typescript");
+      const capped = await addPost("@replyguy typescript again");
+
+      expect(await draft({ caps: { perAuthorPerDay: 2, perDay: 200 } })).toHaveLength(1);
+      expect(await post(turnedDown)).toMatchObject({ state: "skipped", skipReason: "gatekeeper" });
+      expect(await post(drafted)).toMatchObject({ state: "drafted" });
+      expect(await post(capped)).toMatchObject({ state: "skipped", skipReason: "author_cap", gateCheckedAt: null });
+      expect(gateRequests()).toHaveLength(2);
+      expect(draftRequests()).toHaveLength(1);
+    });
   });
 
   describe("gatekeeper", () => {
@@ -276,7 +386,7 @@ describe.each(databaseTargets())("drafting on $name", (target) => {
       ai.setResponder((request, context) => {
         if (isGateRequest(request)) return scoringResponder(request, context);
         draftCalls += 1;
-        return draftCalls === 1 ? { status: 503 } : `Draft number ${context.n}`;
+        return draftCalls === 1 ? "   " : `Draft number ${context.n}`;
       });
 
       expect(await draft()).toEqual([]);
