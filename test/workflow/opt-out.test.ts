@@ -19,7 +19,8 @@ describe("/optout cancels every unpublished reply to the author", () => {
     rig = await startWorkflowRig();
   });
   beforeEach(async () => {
-    app = await startTestApp(rig.tg, { env: rig.env() });
+    // Four posts by one author: above the default per-author spend cap (3), which is not what this tests.
+    app = await startTestApp(rig.tg, { env: rig.env({ MAX_DRAFTS_PER_AUTHOR_PER_DAY: "10" }) });
   });
   afterEach(async () => {
     await app.stop();
