@@ -33,5 +33,6 @@ export function drafterFromConfig(config: Config, registry: ResilienceRegistry, 
     maxShortenAttempts: config.ai.maxShortenAttempts,
     requestTimeoutMs: config.resilience.aiRequestTimeoutMs,
     guard: createAiGuard(registry, activity),
+    replyGuard: config.replyGuard,
   });
 }

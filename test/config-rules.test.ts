@@ -208,6 +208,10 @@ describe("where each variable lands", () => {
         "fallbackModels": [],
         "maxShortenAttempts": 2
       },
+      "replyGuard": {
+        "allowNewLinks": false,
+        "allowNewMentions": false
+      },
       "discovery": {
         "cron": "0 */5 * * * *",
         "mentions": true
@@ -293,6 +297,8 @@ describe("where each variable lands", () => {
       GRACEFUL_SHUTDOWN_TIMEOUT_MS: "2000",
       PERSONA: "terse",
       MAX_SHORTEN_ATTEMPTS: "1",
+      REPLY_ALLOW_LINKS: "true",
+      REPLY_ALLOW_MENTIONS: "yes",
       DISCOVERY_CRON: "0 * * * * *",
       PUBLISH_CRON: "5 * * * * *",
       DISCOVER_MENTIONS: "false",
@@ -353,6 +359,7 @@ describe("where each variable lands", () => {
       },
       gracefulShutdownTimeoutMs: 2000,
       ai: { fallbackModels: ["model-b"], maxShortenAttempts: 1 },
+      replyGuard: { allowNewLinks: true, allowNewMentions: true },
       discovery: { cron: "0 * * * * *", mentions: false },
       publishCron: "5 * * * * *",
       replyPolicy: "any",

@@ -18,6 +18,7 @@ import {
   shortenPrompt,
 } from "./prompts.js";
 import type { PromptMessage } from "./prompts.js";
+import { guardReply, STRICT_REPLY_GUARD, type ReplyGuardPolicy } from "./reply-guard.js";
 import type { DraftOutcome, Drafter, GateDecision, PostForDraft } from "./types.js";
 
 export type { DraftOutcome, Drafter, GateDecision, PostForDraft } from "./types.js";
@@ -38,6 +39,8 @@ export interface OpenAiDrafterOptions {
   maxShortenAttempts?: number;
   /** Wraps every model call (the resilience layer's per-model policy). */
   guard?: ModelGuard;
+  /** Whether a draft may link to or mention what its post did not (default: neither; such a draft is refused). */
+  replyGuard?: ReplyGuardPolicy;
 }
 
 /** Default per-request timeout. */
@@ -45,13 +48,20 @@ export const DEFAULT_AI_REQUEST_TIMEOUT_MS = 20_000;
 /** Default number of shorten requests per draft. */
 export const DEFAULT_MAX_SHORTEN_ATTEMPTS = 2;
 
-function cleanedOrThrow(content: string, model: string): string {
-  const text = cleanReplyText(content);
-  if (text === "") throw new AiError("bad_response", `model ${model} returned an empty reply after cleaning`, { model });
-  return text;
+/** How one draft is made: the options of {@link createOpenAiDrafter} that shape it. */
+interface DraftRules {
+  readonly maxShorten: number;
+  readonly replyGuard: ReplyGuardPolicy;
 }
 
-async function draftWith(chain: ModelChain, post: PostForDraft, persona: string, maxShorten: number, signal?: AbortSignal): Promise<DraftOutcome> {
+async function draftWith(chain: ModelChain, post: PostForDraft, persona: string, rules: DraftRules, signal?: AbortSignal): Promise<DraftOutcome> {
+  const { maxShorten } = rules;
+  const cleanedOrThrow = (content: string, model: string): string => {
+    const text = cleanReplyText(content);
+    if (text === "") throw new AiError("bad_response", `model ${model} returned an empty reply after cleaning`, { model });
+    guardReply(text, post, rules.replyGuard, model);
+    return text;
+  };
   const conversation: PromptMessage[] = [
     { role: "system", content: draftSystemPrompt(persona) },
     { role: "user", content: draftUserPrompt(post) },
@@ -101,11 +111,12 @@ async function gateWith(chain: ModelChain, post: PostForDraft, topics: readonly 
  * Creates a {@link Drafter} on the `openai` SDK for any OpenAI-compatible API. The SDK's retries are off
  * (`maxRetries: 0`) — each call makes one request per model tried — and each request has its own timeout.
  *
- * `draft`: asks for a reply, cleans it ({@link cleanReplyText}); while it is over 280 weighted characters, asks the
+ * `draft`: asks for a reply, cleans it ({@link cleanReplyText}) and checks it ({@link guardReply}: a link or mention
+ * the post did not contain is refused unless `replyGuard` allows it); while it is over 280 weighted characters, asks the
  * model to shorten it (previous draft, its length and the limit), at most `maxShortenAttempts` times. A draft still
  * too long is returned with `tooLong: true`, never truncated; if an attempt comes back longer, the shortest is kept.
  * `gate`: asks for `{"score","reason"}` via a json_schema response format and parses it defensively.
- * Both throw {@link AiError} only; an empty reply is `bad_response`.
+ * Both throw {@link AiError} only; an empty or refused reply is `bad_response`.
  */
 export function createOpenAiDrafter(options: OpenAiDrafterOptions): Drafter {
   const timeoutMs = options.requestTimeoutMs ?? DEFAULT_AI_REQUEST_TIMEOUT_MS;
@@ -132,7 +143,8 @@ export function createOpenAiDrafter(options: OpenAiDrafterOptions): Drafter {
   });
 
   return {
-    draft: (post, persona, signal) => draftWith(chain, post, persona, maxShorten, signal),
+    draft: (post, persona, signal) =>
+      draftWith(chain, post, persona, { maxShorten, replyGuard: options.replyGuard ?? STRICT_REPLY_GUARD }, signal),
     gate: (post, topics, signal) => gateWith(chain, post, topics, signal),
   };
 }

@@ -29,7 +29,7 @@ export interface AiErrorDetails {
   status?: number;
   /** How long the provider asked us to wait (retry-after-ms / retry-after / x-ratelimit-reset-*), in ms; uncapped. */
   retryAfterMs?: number;
-  /** The provider's error code (e.g. "model_not_found", "rate_limit_exceeded", "insufficient_quota"). */
+  /** The provider's error code ("model_not_found", "insufficient_quota"…), or the reply guard's (reply-guard.ts). */
   code?: string;
   /** The model the failed request was for. */
   model?: string;
