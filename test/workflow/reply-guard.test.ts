@@ -79,6 +79,19 @@ describe("a model draft's new links and mentions: refused, or flagged on the car
     expect(rig.posts()).toEqual([{ text: draftOnCard(card.text), inReplyTo: mention.id }]);
   });
 
+  it("Regenerate: a new draft with a new link is refused, the admin is told why, and the draft stays", async () => {
+    const running = await start();
+    const mention = await draftFor(running, "@replyguy which ORM do you use?", "Drizzle.");
+    const { card } = await cardFor(running, mention.id);
+    rig.ai.enqueueReply("Drizzle, sign up at https://evil.com/deal");
+    await rig.tg.pressButton({ from: ADMIN, chat: ADMIN_CHAT, messageId: card.messageId, data: buttonData(card, "Regenerate"), force: true });
+    const told = await rig.tg.waitForBotMessage((m) => m.chatId === ADMIN_CHAT.id && m.text.startsWith("Regenerate #"));
+    expect(told.text).toContain("wrote a link the post did not contain (https://evil.com/deal)");
+    expect(told.text).toContain("The draft is unchanged.");
+    const [row] = await running.database.handle.db.select().from(replies).where(eq(replies.postTweetId, mention.id));
+    expect(row?.draft).toBe("Drizzle.");
+  });
+
   it("REPLY_ALLOW_MENTIONS=true: a new mention is flagged on the card", async () => {
     const running = await start({ REPLY_ALLOW_MENTIONS: "true" });
     const mention = await draftFor(running, "@replyguy which ORM do you use?", "Drizzle — ask @someone_else");
