@@ -34,5 +34,6 @@ export function drafterFromConfig(config: Config, registry: ResilienceRegistry, 
     maxTokens: config.ai.maxTokens,
     requestTimeoutMs: config.resilience.aiRequestTimeoutMs,
     guard: createAiGuard(registry, activity),
+    replyGuard: config.replyGuard,
   });
 }

@@ -17,6 +17,7 @@ const DEFAULTS = {
   gracefulShutdownTimeoutMs: 10_000,
   openai: { apiKey: undefined, baseUrl: "https://api.openai.com/v1", model: "gpt-4o-mini" },
   ai: { fallbackModels: [], maxShortenAttempts: 2, maxTokens: 400 },
+  replyGuard: { allowNewLinks: false, allowNewMentions: false },
   x: { apiRoot: "https://api.x.com", accounts: [] },
   discovery: { cron: "0 */5 * * * *", mentions: true },
   publishCron: "*/10 * * * * *",

@@ -209,6 +209,10 @@ describe("where each variable lands", () => {
         "maxShortenAttempts": 2,
         "maxTokens": 400
       },
+      "replyGuard": {
+        "allowNewLinks": false,
+        "allowNewMentions": false
+      },
       "discovery": {
         "cron": "0 */5 * * * *",
         "mentions": true
@@ -300,6 +304,8 @@ describe("where each variable lands", () => {
       PERSONA: "terse",
       MAX_SHORTEN_ATTEMPTS: "1",
       AI_MAX_TOKENS: "300",
+      REPLY_ALLOW_LINKS: "true",
+      REPLY_ALLOW_MENTIONS: "yes",
       DISCOVERY_CRON: "0 * * * * *",
       PUBLISH_CRON: "5 * * * * *",
       DISCOVER_MENTIONS: "false",
@@ -363,6 +369,7 @@ describe("where each variable lands", () => {
       },
       gracefulShutdownTimeoutMs: 2000,
       ai: { fallbackModels: ["model-b"], maxShortenAttempts: 1, maxTokens: 300 },
+      replyGuard: { allowNewLinks: true, allowNewMentions: true },
       discovery: { cron: "0 * * * * *", mentions: false },
       publishCron: "5 * * * * *",
       replyPolicy: "any",

@@ -18,6 +18,7 @@ import {
   shortenPrompt,
 } from "./prompts.js";
 import type { PromptMessage } from "./prompts.js";
+import { guardReply, STRICT_REPLY_GUARD, type ReplyGuardPolicy } from "./reply-guard.js";
 import type { DraftOutcome, Drafter, GateDecision, PostForDraft } from "./types.js";
 
 export type { DraftOutcome, Drafter, GateDecision, PostForDraft } from "./types.js";
@@ -40,6 +41,8 @@ export interface OpenAiDrafterOptions {
   guard?: ModelGuard;
   /** `max_tokens` of every request (default 400): a reply fits in about 100, the gate's JSON in fewer. */
   maxTokens?: number;
+  /** Whether a draft may link to or mention what its post did not (default: neither; such a draft is refused). */
+  replyGuard?: ReplyGuardPolicy;
 }
 
 /** Default per-request timeout. */
@@ -49,16 +52,22 @@ export const DEFAULT_MAX_SHORTEN_ATTEMPTS = 2;
 /** Default `max_tokens` of each request. */
 export const DEFAULT_AI_MAX_TOKENS = 400;
 
-function cleanedOrThrow(content: string, model: string): string {
-  const text = cleanReplyText(content);
-  if (text === "") throw new AiError("bad_response", `model ${model} returned an empty reply after cleaning`, {
-      model,
-      answerProblem: "empty",
-    });
-  return text;
+/** How one draft is made: the options of {@link createOpenAiDrafter} that shape it. */
+interface DraftRules {
+  readonly maxShorten: number;
+  readonly replyGuard: ReplyGuardPolicy;
 }
 
-async function draftWith(chain: ModelChain, post: PostForDraft, persona: string, maxShorten: number, signal?: AbortSignal): Promise<DraftOutcome> {
+async function draftWith(chain: ModelChain, post: PostForDraft, persona: string, rules: DraftRules, signal?: AbortSignal): Promise<DraftOutcome> {
+  const { maxShorten } = rules;
+  const cleanedOrThrow = (content: string, model: string): string => {
+    const text = cleanReplyText(content);
+    if (text === "") {
+      throw new AiError("bad_response", `model ${model} returned an empty reply after cleaning`, { model, answerProblem: "empty" });
+    }
+    guardReply(text, post, rules.replyGuard, model);
+    return text;
+  };
   const conversation: PromptMessage[] = [
     { role: "system", content: draftSystemPrompt(persona) },
     { role: "user", content: draftUserPrompt(post) },
@@ -108,11 +117,12 @@ async function gateWith(chain: ModelChain, post: PostForDraft, topics: readonly 
  * Creates a {@link Drafter} on the `openai` SDK for any OpenAI-compatible API. The SDK's retries are off
  * (`maxRetries: 0`) — each call makes one request per model tried — and each request has its own timeout.
  *
- * `draft`: asks for a reply, cleans it ({@link cleanReplyText}); while it is over 280 weighted characters, asks the
+ * `draft`: asks for a reply, cleans it ({@link cleanReplyText}) and checks it ({@link guardReply}: a link or mention
+ * the post did not contain is refused unless `replyGuard` allows it); while it is over 280 weighted characters, asks the
  * model to shorten it (previous draft, its length and the limit), at most `maxShortenAttempts` times. A draft still
  * too long is returned with `tooLong: true`, never truncated; if an attempt comes back longer, the shortest is kept.
  * `gate`: asks for `{"score","reason"}` via a json_schema response format and parses it defensively.
- * Both throw {@link AiError} only; an empty reply is `bad_response`.
+ * Both throw {@link AiError} only; an empty or refused reply is `bad_response`.
  */
 export function createOpenAiDrafter(options: OpenAiDrafterOptions): Drafter {
   const timeoutMs = options.requestTimeoutMs ?? DEFAULT_AI_REQUEST_TIMEOUT_MS;
@@ -140,7 +150,8 @@ export function createOpenAiDrafter(options: OpenAiDrafterOptions): Drafter {
   });
 
   return {
-    draft: (post, persona, signal) => draftWith(chain, post, persona, maxShorten, signal),
+    draft: (post, persona, signal) =>
+      draftWith(chain, post, persona, { maxShorten, replyGuard: options.replyGuard ?? STRICT_REPLY_GUARD }, signal),
     gate: (post, topics, signal) => gateWith(chain, post, topics, signal),
   };
 }

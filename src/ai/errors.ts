@@ -24,7 +24,8 @@ import { clip } from "../text/clip.js";
 export type AiErrorKind = "transient" | "rate_limited" | "permanent" | "bad_response";
 
 /** What was wrong with an answer the provider did give: nothing to reply with, a refusal, a filtered answer, not the JSON asked for. */
-export type AiAnswerProblem = "empty" | "refused" | "content_filter" | "unparseable";
+/** What was wrong with an answer that came back; `new_link` / `new_mention`: refused by the reply guard. */
+export type AiAnswerProblem = "empty" | "refused" | "content_filter" | "unparseable" | "new_link" | "new_mention";
 
 /** Optional facts attached to an {@link AiError}. */
 export interface AiErrorDetails {
@@ -32,7 +33,7 @@ export interface AiErrorDetails {
   status?: number;
   /** How long the provider asked us to wait (retry-after-ms / retry-after / x-ratelimit-reset-*), in ms; uncapped. */
   retryAfterMs?: number;
-  /** The provider's error code (e.g. "model_not_found", "rate_limit_exceeded", "insufficient_quota"). */
+  /** The provider's error code ("model_not_found", "insufficient_quota"…), or the reply guard's (reply-guard.ts). */
   code?: string;
   /** The model the failed request was for. */
   model?: string;

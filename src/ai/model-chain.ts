@@ -66,6 +66,22 @@ async function withRequestSignal<T>(signal: AbortSignal | undefined, run: (s: Ab
   }
 }
 
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/**
+ * The first choice of a completion, read without trusting its shape: a provider (or a proxy in front of it) may
+ * answer 200 with anything, and a body without choices is an unusable answer, not a local bug.
+ */
+function firstChoice(completion: unknown, model: string): { content: unknown; refusal: unknown; finishReason: unknown } {
+  const choices = isRecord(completion) ? completion.choices : undefined;
+  const choice: unknown = Array.isArray(choices) ? choices[0] : undefined;
+  if (!isRecord(choice)) throw new AiError("bad_response", `AI response for model ${model} has no choices`, { model });
+  const message = isRecord(choice.message) ? choice.message : {};
+  return { content: message.content, refusal: message.refusal, finishReason: choice.finish_reason };
+}
+
 function abortedError(model: string | undefined): AiError {
   return new AiError("transient", `AI request${model ? ` for model ${model}` : ""} aborted by the caller`, { aborted: true, model });
 }
@@ -89,23 +105,21 @@ export function createModelChain(options: ModelChainOptions): ModelChain {
         { signal: requestSignal, timeout: timeoutMs, maxRetries: 0 },
       ),
     );
-    const choice = completion.choices[0];
-    if (!choice) throw new AiError("bad_response", `AI response for model ${model} has no choices`, { model });
-    const { content, refusal } = choice.message;
-    if (refusal) {
+    const { content, refusal, finishReason } = firstChoice(completion, model);
+    if (typeof refusal === "string" && refusal.trim() !== "") {
       throw new AiError("bad_response", `model ${model} refused: ${refusal.replace(/\s+/g, " ").slice(0, 200)}`, {
         model,
         answerProblem: "refused",
       });
     }
-    if (choice.finish_reason === "content_filter") {
+    if (finishReason === "content_filter") {
       throw new AiError("bad_response", `AI response for model ${model} was blocked by the content filter`, {
         model,
         answerProblem: "content_filter",
       });
     }
     if (typeof content !== "string" || content.trim() === "") {
-      throw new AiError("bad_response", `AI response for model ${model} is empty (finish_reason ${choice.finish_reason})`, {
+      throw new AiError("bad_response", `AI response for model ${model} is empty (finish_reason ${String(finishReason)})`, {
         model,
         answerProblem: "empty",
       });

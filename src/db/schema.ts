@@ -140,6 +140,8 @@ export const replies = pgTable(
     replyTweetId: text("reply_tweet_id"),
     publishedAt: timestamp("published_at", { withTimezone: true }),
     failureReason: text("failure_reason"),
+    /** What the draft adds to its post that the admin should check (an allowed new link or mention); shown on the card. */
+    flags: text("flags").array().$type<ReplyFlag[]>().notNull().default(sql`'{}'::text[]`),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().default(sql`now()`),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().default(sql`now()`),
   },
@@ -149,6 +151,9 @@ export const replies = pgTable(
     index("replies_card_sync_idx").on(table.id).where(sql`${table.cardVersion} < ${table.version}`),
   ],
 );
+
+/** A warning about a draft: it links to something (`new_link`) or mentions someone (`new_mention`) its post did not. */
+export type ReplyFlag = "new_link" | "new_mention";
 
 /** The statuses of a reply; allowed moves are declared in src/workflow/reply-states.ts and made in src/workflow/replies/. */
 export type ReplyStatus =

@@ -1,7 +1,9 @@
 /**
  * Normalises a model's reply draft into the text to post: models like to wrap replies in quotes or code fences,
  * label them ("Reply: …"), or open with the @handle of the person they answer (X adds mentions to a reply itself).
+ * Invisible characters go first, so none can hide a label or a mention from the steps after.
  */
+import { stripInvisible } from "./invisible.js";
 
 /** Opening → closing quote pairs stripped when they wrap the whole reply. */
 const QUOTE_PAIRS: ReadonlyMap<string, string> = new Map([
@@ -65,12 +67,13 @@ function stripLeadingMentions(text: string): string {
 }
 
 /**
- * Cleans a model's raw reply: trims; removes, repeatedly and in any order, a wrapping code fence, wrapping quotes
- * of any common kind ("…", '…', “…”, «…», `…`, 「…」), a leading "Reply:"/"Draft:" label and leading @mentions;
- * collapses three or more line breaks into one blank line. Returns "" when nothing is left.
+ * Cleans a model's raw reply: removes invisible characters ({@link stripInvisible}); trims; removes, repeatedly and
+ * in any order, a wrapping code fence, wrapping quotes of any common kind ("…", '…', “…”, «…», `…`, 「…」), a leading
+ * "Reply:"/"Draft:" label and leading @mentions; collapses three or more line breaks into one blank line. Returns ""
+ * when nothing is left.
  */
 export function cleanReplyText(raw: string): string {
-  let text = raw.replace(/\r\n?/g, "\n").trim();
+  let text = stripInvisible(raw).trim();
   for (let round = 0; round < 10; round++) {
     const before = text;
     text = stripCodeFence(text).trim();

@@ -22,6 +22,10 @@ declare module "twitter-text" {
   interface TwitterText {
     /** Parses a post's text with X's current (v3) weighting rules. */
     parseTweet(text: string): ParsedTweet;
+    /** The URLs X would link in `text` (with or without a scheme, e.g. "example.com"), as written. */
+    extractUrls(text: string): string[];
+    /** The @usernames X would link in `text` (without the @, ASCII or fullwidth), as written. */
+    extractMentions(text: string): string[];
   }
 
   const twitterText: TwitterText;

@@ -15,6 +15,8 @@ const ANSWER_REASONS = {
   refused: "draft_refused",
   content_filter: "draft_content_filter",
   unparseable: "draft_unusable",
+  new_link: "draft_new_link",
+  new_mention: "draft_new_mention",
 } as const satisfies Record<NonNullable<AiError["answerProblem"]>, SkipReason>;
 
 /** Classifies what a draft attempt threw (the drafter throws only AiErrors; anything else is a local error). */

@@ -2,6 +2,7 @@ import { eq } from "drizzle-orm";
 import type { Drafter } from "../ai/types.js";
 import type { Database } from "../db/database.js";
 import { posts, replies } from "../db/schema.js";
+import { stripInvisible } from "../text/invisible.js";
 import { weightedLength, X_MAX_WEIGHTED_LENGTH } from "../text/weighted-length.js";
 import { postForDraft } from "./drafting.js";
 import { approveReply } from "./replies/approve-reply.js";
@@ -95,9 +96,12 @@ export function createReview(deps: ReviewDeps) {
       return changed(reply);
     },
 
-    /** Replaces the draft with the admin's text if X would accept its length; otherwise changes nothing. */
+    /**
+     * Replaces the draft with the admin's text, without invisible characters (the card then shows exactly what is
+     * posted), if X would accept its length; otherwise changes nothing.
+     */
     async edit(id: number, text: string, by: number): Promise<ReviewResult> {
-      const draft = text.trim();
+      const draft = stripInvisible(text).trim();
       if (draft === "") return { ok: false, message: "The new text is empty; the draft is unchanged." };
       const length = weightedLength(draft);
       if (length > X_MAX_WEIGHTED_LENGTH) {

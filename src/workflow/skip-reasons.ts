@@ -15,6 +15,8 @@ export const SKIP_REASONS = [
   "draft_content_filter",
   "draft_too_long",
   "draft_unusable",
+  "draft_new_link",
+  "draft_new_mention",
   "draft_rejected",
   "draft_error",
 ] as const;
@@ -30,6 +32,8 @@ export const AI_SPENT_SKIP_REASONS = [
   "draft_content_filter",
   "draft_too_long",
   "draft_unusable",
+  "draft_new_link",
+  "draft_new_mention",
   "draft_rejected",
   "draft_error",
 ] as const satisfies readonly SkipReason[];

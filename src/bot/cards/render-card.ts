@@ -1,4 +1,5 @@
 import type { InlineKeyboardMarkup } from "grammy/types";
+import type { ReplyFlag } from "../../db/schema.js";
 import { X_MAX_WEIGHTED_LENGTH } from "../../text/weighted-length.js";
 import type { CardView } from "../../workflow/card-sync.js";
 import { formatLocalTime } from "../../text/time.js";
@@ -14,6 +15,12 @@ const POST_TEXT_MIN = 280;
 const FIELD_MAX = 300;
 
 const SOURCE_LABEL = { mention: "mention", target: "target account", search: "search" } as const;
+
+/** What each draft flag tells the admin to check (the setting named is what let the draft through). */
+const FLAG_LINE: Record<ReplyFlag, string> = {
+  new_link: "⚠️ <b>Links to something the post did not</b> (REPLY_ALLOW_LINKS): check the link before approving",
+  new_mention: "⚠️ <b>Mentions someone the post did not</b> (REPLY_ALLOW_MENTIONS): check before approving",
+};
 
 /** Link to a post on X. */
 export function postUrl(tweetId: string, username?: string | null): string {
@@ -68,6 +75,7 @@ function cardHtml(view: CardView, postText: string, draftText: string, note: str
     `<blockquote>${escapeHtml(postText)}</blockquote>`,
     `✍️ Reply #${reply.id} (${reply.weightedLength}/${X_MAX_WEIGHTED_LENGTH}):`,
     `<blockquote>${escapeHtml(draftText)}</blockquote>`,
+    ...reply.flags.map((flag) => FLAG_LINE[flag]),
     note,
   ];
   return lines.filter((line) => line !== undefined).join("\n");

@@ -6,7 +6,8 @@ import type { BotContext } from "../context.js";
 import { createEditDraftConversation, EDIT_DRAFT_CONVERSATION } from "../conversations/edit-draft.js";
 import { actorOf } from "../filters/actor.js";
 import type { FeatureServices } from "./services.js";
-import { clipAnswer } from "../../text/clip.js";
+import { clip, clipAnswer } from "../../text/clip.js";
+import { AiError } from "../../ai/errors.js";
 
 /** What the card buttons need. */
 export type ReviewFeatureDeps = Pick<FeatureServices, "review">;
@@ -57,7 +58,9 @@ export function createReviewFeature(deps: ReviewFeatureDeps): Composer<BotContex
       if (!result.ok) await ctx.reply(`Regenerate #${replyId}: ${result.message}`);
     } catch (error) {
       ctx.logger.warn({ err: error, replyId }, "regenerate failed");
-      await ctx.reply(`Regenerate #${replyId} failed: the AI provider did not answer. The draft is unchanged.`);
+      // An answer that came back unusable (refused for a new link, empty…) says why; anything else is an outage.
+      const why = error instanceof AiError && error.kind === "bad_response" ? clip(error.message, 300) : "the AI provider did not answer";
+      await ctx.reply(`Regenerate #${replyId} failed: ${why}. The draft is unchanged.`);
     }
   });
   return feature;

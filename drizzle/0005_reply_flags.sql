@@ -1,0 +1,1 @@
+ALTER TABLE "replies" ADD COLUMN "flags" text[] DEFAULT '{}'::text[] NOT NULL;
