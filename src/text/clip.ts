@@ -10,6 +10,9 @@ export const ELLIPSIS = "…";
 /** Telegram shows at most 200 characters of a callback query answer (the toast after a button press). */
 export const CALLBACK_ANSWER_MAX = 200;
 
+/** How much of an admin's own argument an answer repeats back (the rest of the answer must still fit Telegram). */
+export const ECHO_MAX = 100;
+
 const graphemes = new Intl.Segmenter(undefined, { granularity: "grapheme" });
 
 /** The longest prefix of `text` made of whole graphemes whose length, after `measure`, fits in `budget`. */

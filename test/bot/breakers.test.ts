@@ -101,6 +101,11 @@ describe("/breaker", () => {
     expect(registry.policy("x:main", "x").state).toBe("open");
   });
 
+  it("a name too long to repeat is cut in the answer, which still reaches the admin", async () => {
+    const answer = (await send(`/breaker reset ${"n".repeat(4_070)}`)).text;
+    expect(answer).toBe(`No breaker named "${"n".repeat(99)}…". Known: none yet.`);
+  });
+
   it("an unknown name with no breakers at all says none yet", async () => {
     expect((await send("/breaker reset db")).text).toBe('No breaker named "db". Known: none yet.');
   });

@@ -77,6 +77,7 @@ describe("/targets, /searches, /topics, /optout, /optin", () => {
     expect(await send("/searches remove 2")).toBe("Removed search <code>&lt;b&gt;rust&lt;/b&gt; &amp; go</code>.");
     expect(await send("/searches remove FROM:NASA moon landing")).toBe("Removed search <code>FROM:NASA moon landing</code>.");
     expect(await send("/searches remove 5")).toBe("There is no search number 5. Send /searches list.");
+    expect(await send(`/searches remove ${"9".repeat(4_070)}`)).toBe(`There is no search number ${"9".repeat(99)}…. Send /searches list.`);
     expect((await watchlist.list("search")).map((item) => item.value)).toEqual(['"bun runtime" lang:en']);
   });
 

@@ -31,15 +31,6 @@ const argument = fc.oneof(
   fc.nat({ max: 4090 }).map((n) => `reset ${"n".repeat(n)}`),
 );
 
-/**
- * Two answers echo the argument and go over Telegram's 4,096 characters for a near-4,096 argument, so the admin gets
- * no answer at all ("message is too long"): `/breaker reset <name>` and `/searches remove <number>`. Reported, not
- * fixed here (bot features outside this change); drop this filter once they clip what they echo.
- */
-function hitsKnownEchoBug(command: string, args: string): boolean {
-  return (command === "breaker" || command === "searches") && args.length > 3_900;
-}
-
 /** Whether `/command args` could change something (a valid add/remove/set/opt-out…): those are left to other tests. */
 function couldChangeState(command: string, args: string): boolean {
   const words = args.trim().split(/\s+/);
@@ -71,7 +62,7 @@ function couldChangeState(command: string, args: string): boolean {
 
 const command = fc
   .tuple(fc.constantFrom("queue", "stats", "dlq", "health", "help", "alerts", "settings", "breaker", "optout", "optin", "targets", "searches", "topics", "cancel", "nosuchcommand"), argument)
-  .filter(([name, args]) => !couldChangeState(name, args) && !hitsKnownEchoBug(name, args))
+  .filter(([name, args]) => !couldChangeState(name, args))
   .map(([name, args]) => `/${name} ${args}`.slice(0, TELEGRAM_TEXT_MAX));
 
 /** Button data up to Telegram's 64 bytes: near-misses of ours, and anything. */

@@ -1,5 +1,6 @@
 import { Composer } from "grammy";
 import type { BotContext } from "../context.js";
+import { clip, ECHO_MAX } from "../../text/clip.js";
 import { escapeHtml } from "../../text/html.js";
 import { formatLocalClock } from "../../text/time.js";
 import { actorOf } from "../filters/actor.js";
@@ -45,7 +46,7 @@ export function createBreakerFeature(services: Pick<FeatureServices, "breakers">
     }
     if (!registry.reset(name)) {
       const known = registry.all().map((b) => b.name).join(", ") || "none yet";
-      await ctx.reply(`No breaker named "${name}". Known: ${known}.`);
+      await ctx.reply(`No breaker named "${clip(name, ECHO_MAX)}". Known: ${known}.`);
       return;
     }
     ctx.logger.info({ breaker: name, by: actorOf(ctx) }, "circuit breaker reset by an admin");

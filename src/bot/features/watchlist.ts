@@ -6,6 +6,7 @@ import {
   type Watchlist,
 } from "../../workflow/watchlist.js";
 import type { BotContext } from "../context.js";
+import { clip, ECHO_MAX } from "../../text/clip.js";
 import { escapeHtml } from "../../text/html.js";
 import { actorOf } from "../filters/actor.js";
 import type { FeatureServices } from "./services.js";
@@ -103,7 +104,7 @@ async function handleWatchCommand(
   if (sub === "remove" && kind === "search" && /^\d+$/.test(argument)) {
     const items = await watchlist.list(kind);
     const item = items[Number(argument) - 1];
-    if (item === undefined) return `There is no search number ${escapeHtml(argument)}. Send /searches list.`;
+    if (item === undefined) return `There is no search number ${escapeHtml(clip(argument, ECHO_MAX))}. Send /searches list.`;
     const removed = await watchlist.remove(kind, item.value);
     return removed ? `Removed search ${text.show(item.value)}.` : `Search ${text.show(item.value)} was already gone.`;
   }
