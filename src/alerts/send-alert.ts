@@ -102,9 +102,9 @@ export function createSendAlert(deps: SendAlertDeps): SendAlert {
         errors.push(`${channel}: resting until ${formatTimestamp(new Date(rest), deps.timeZone)}`);
         continue;
       }
+      let messageId: number | undefined;
       try {
-        const messageId = await deps.attempt(channel, alert.id, "send", (driver) => driver.send(alertView(alert)), routing.health);
-        return await markDelivered(alert, channel, messageId);
+        messageId = await deps.attempt(channel, alert.id, "send", (driver) => driver.send(alertView(alert)), routing.health);
       } catch (error) {
         const failure = error instanceof ChannelError ? error : new ChannelError(String(error));
         errors.push(failure.message);
@@ -114,7 +114,10 @@ export function createSendAlert(deps: SendAlertDeps): SendAlert {
           onlyRateLimited = false;
         }
         logger.warn({ alert: alert.id, channel, error: failure.message }, "alert channel failed");
+        continue;
       }
+      // Sent: a database failure from here on is not the channel's, and must never send it again elsewhere.
+      return markDelivered(alert, channel, messageId);
     }
     if (onlyRateLimited && Number.isFinite(earliestRest)) return waitUntil(alert, earliestRest, errors.join("; "));
     const lastError = candidates.length === 0 ? "no configured and enabled channel for this alert" : errors.join("; ");

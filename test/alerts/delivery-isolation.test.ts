@@ -9,7 +9,7 @@ import { alertDeliveries, alerts, alertState } from "../../src/db/schema.js";
 import { ADMIN_CHAT } from "../support/app-harness.js";
 import { databaseTargets, type TestDatabase } from "../support/database.js";
 import { startTelegramEmulator, type TelegramEmulator } from "../support/telegram-emulator/index.js";
-import { alertingFor, fakeClock } from "./support.js";
+import { alertingFor, fakeClock, startWebhookReceiver } from "./support.js";
 
 describe.each(databaseTargets())("alert delivery isolation ($name)", (target) => {
   let tg: TelegramEmulator;
@@ -53,6 +53,21 @@ describe.each(databaseTargets())("alert delivery isolation ($name)", (target) =>
 
     // Nothing is left to jam the next run.
     expect(await alerting.deliverDue()).toMatchObject({ delivered: 0, dead: 0, blocked: false });
+  });
+
+  it("sent, but the database refuses to record it: never sent again on a fallback channel", async () => {
+    const hook = await startWebhookReceiver();
+    try {
+      const clock = fakeClock();
+      const { alerting } = alertingFor(tg, db(), clock, { ALERT_WEBHOOK_URL: hook.url });
+      await alerting.raise({ type: "crash_recovered", level: "warning", key: "k1", message: "sent once only" });
+      await db().execute(sql`alter table alerts add constraint poisoned_alert check (status <> 'delivered')`);
+      await alerting.deliverDue();
+      expect(tg.botMessages(ADMIN_CHAT.id).filter((m) => m.text.includes("sent once only"))).toHaveLength(1);
+      expect(hook.received).toEqual([]);
+    } finally {
+      await hook.close();
+    }
   });
 
   it("an alert with a NUL character (which Postgres refuses) is stored without it and sent, and so are the alerts after it", async () => {
