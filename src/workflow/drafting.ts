@@ -102,9 +102,11 @@ export async function runDrafting(deps: DraftingDeps): Promise<number[]> {
     .select()
     .from(posts)
     .where(and(eq(posts.state, "pending_draft"), or(isNull(posts.nextDraftAt), lte(posts.nextDraftAt, now()))))
-    .orderBy(asc(posts.discoveredAt))
+    // Longest waiting first, counted from when each became due: a post that met an outage goes to the back.
+    .orderBy(asc(sql`coalesce(${posts.nextDraftAt}, ${posts.discoveredAt})`), asc(posts.discoveredAt))
     .limit(BATCH_SIZE);
   const created: number[] = [];
+  let answered = false;
   let outageSince: Date | undefined;
   const reportRecovery = async () => {
     if (outageSince === undefined) return;
@@ -139,6 +141,10 @@ export async function runDrafting(deps: DraftingDeps): Promise<number[]> {
     } catch (error) {
       failure = classifyDraftFailure(error);
     }
+    if (failure?.kind === "outage" && answered) {
+      // The AI answered other posts in this pass: this post alone makes it fail, so it is this post's failure.
+      failure = { kind: "post", skipReason: "draft_error", reason: `${failure.reason} (the AI answered other posts meanwhile)` };
+    }
     if (failure?.kind === "outage") {
       // The other posts would fail alike: stop here and probe again on the next pass.
       await reportRecovery();
@@ -146,8 +152,10 @@ export async function runDrafting(deps: DraftingDeps): Promise<number[]> {
         deps.notify?.({ kind: "ai_outage", waiting: await waitingPosts(db), reason: failure.reason });
       }
       logger.warn({ tweetId: post.tweetId, reason: failure.reason }, "AI unavailable; drafting waits for it");
+      await db.update(posts).set({ nextDraftAt: now() }).where(eq(posts.tweetId, post.tweetId));
       break;
     }
+    answered = true;
     // The AI answered (even an unusable answer): any outage is over.
     outageSince = (await endAiOutage(db)) ?? outageSince;
     if (failure) await recordFailure(deps, post, failure, maxAttempts, now());

@@ -212,7 +212,11 @@ describe.each(databaseTargets())("drafting on $name", (target) => {
     ai.setDown(null);
     expect(await draft()).toEqual([]);
     expect(ai.chatRequests()).toHaveLength(4);
-    for (const tweetId of waiting) expect(await post(tweetId)).toMatchObject({ state: "pending_draft", draftAttempts: 0, nextDraftAt: null });
+    for (const tweetId of waiting) {
+      const row = await post(tweetId);
+      expect(row).toMatchObject({ state: "pending_draft", draftAttempts: 0 });
+      expect(row.nextDraftAt === null || row.nextDraftAt <= clock).toBe(true);
+    }
     expect(notices).toEqual([{ kind: "ai_outage", waiting: 3, reason: expect.stringContaining("503") as unknown }]);
 
     // The AI is back: every waiting post is drafted in that pass, and one notice says so.
@@ -223,6 +227,26 @@ describe.each(databaseTargets())("drafting on $name", (target) => {
     expect(notices[1]).toMatchObject({ kind: "ai_recovered", drafted: 3, waiting: 0 });
     expect(await draft()).toEqual([]);
     expect(notices).toHaveLength(2);
+  });
+
+  it("a post that alone makes the AI fail does not hold the others: it goes to the back, then counts as its own failure", async () => {
+    const poison = await addPost("@replyguy poison pill");
+    const fine = [await addPost("@replyguy first fine one"), await addPost("@replyguy second fine one")];
+    ai.setResponder((request) =>
+      JSON.stringify(request.messages).includes("poison pill") ? { status: 503 } : "Happy to help with that.",
+    );
+
+    // First pass: the poison post is the oldest and fails first; that looks like an outage, so the pass stops.
+    expect(await draft()).toEqual([]);
+    expect(notices).toEqual([expect.objectContaining({ kind: "ai_outage" })]);
+    expect(await post(poison)).toMatchObject({ state: "pending_draft", draftAttempts: 0 });
+
+    // It went to the back: the next pass drafts the others first, then counts the poison post's failure as its own.
+    advance(60_000);
+    expect(await draft()).toHaveLength(2);
+    for (const tweetId of fine) expect(await post(tweetId)).toMatchObject({ state: "drafted" });
+    expect(notices.map((n) => n.kind)).toEqual(["ai_outage", "ai_recovered"]);
+    expect(await post(poison)).toMatchObject({ state: "pending_draft", draftAttempts: 1 });
   });
 
   it("skips a post whose drafts are refused 3 times, with the reason, and never asks a 4th time", async () => {
