@@ -10,6 +10,7 @@ export function cardView(draft: string, postText = "What do you think?", extra: 
     draft,
     weightedLength: 23,
     tooLong: false,
+    flags: [],
     version: 1,
     attemptCount: 0,
     failureReason: null,
