@@ -71,6 +71,8 @@ describe("database outages", () => {
           RETRY_MAX_DELAY_MS: "200",
           PUBLISH_LEASE_SECONDS: "10",
           PUBLISH_RETRY_BASE_SECONDS: "1",
+          // Eight posts by one author: above the default per-author spend cap (3), which is not what this tests.
+          MAX_DRAFTS_PER_AUTHOR_PER_DAY: "10",
         }),
       });
       const mentions = Array.from({ length: 8 }, (_, i) =>
