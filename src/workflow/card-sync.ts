@@ -70,11 +70,12 @@ const BATCH_SIZE = 25;
 
 /** What one batch of card sync did. */
 interface PassResult {
-  /** Rows looked at (drawn or marked failed): a full batch may have more behind it. */
+  /**
+   * Rows looked at (drawn or marked failed): a full batch may have more behind it. A pass the sink
+   * stopped (unavailable) always comes back short, since the row it stopped at is not counted.
+   */
   readonly handled: number;
   readonly drawn: number;
-  /** True when the sink was unavailable: the pass stopped and the rest wait for the next sync. */
-  readonly stopped: boolean;
 }
 
 /**
@@ -103,7 +104,7 @@ export function createCardSync(deps: CardSyncDeps): { sync(): Promise<number> } 
       )
       .orderBy(asc(replies.id))
       .limit(BATCH_SIZE);
-    if (stale.length === 0) return { handled: 0, drawn: 0, stopped: false };
+    if (stale.length === 0) return { handled: 0, drawn: 0 };
     const paused = await deps.pause.isPaused();
     let handled = 0;
     let drawn = 0;
@@ -126,7 +127,7 @@ export function createCardSync(deps: CardSyncDeps): { sync(): Promise<number> } 
       } catch (error) {
         if (error instanceof CardSinkUnavailableError) {
           deps.logger.warn({ err: error, replyId: reply.id }, "Telegram unavailable for cards; the next sync retries");
-          return { handled, drawn, stopped: true };
+          return { handled, drawn };
         }
         const reason = clip(error instanceof CardRefusedError ? error.message : rootMessage(error), REFUSAL_REASON_MAX);
         deps.logger.error({ err: error, replyId: reply.id }, "card refused; marked failed, the next cards go on");
@@ -139,7 +140,7 @@ export function createCardSync(deps: CardSyncDeps): { sync(): Promise<number> } 
       handled++;
       drawn++;
     }
-    return { handled, drawn, stopped: false };
+    return { handled, drawn };
   }
 
   /** Batches until one comes back short (a full batch may have more behind it) or the sink is unavailable. */
@@ -149,7 +150,7 @@ export function createCardSync(deps: CardSyncDeps): { sync(): Promise<number> } 
     do {
       pass = await once();
       total += pass.drawn;
-    } while (pass.handled === BATCH_SIZE && !pass.stopped);
+    } while (pass.handled === BATCH_SIZE);
     return total;
   }
 

@@ -24,19 +24,11 @@ export const SKIP_REASONS = [
 /** One reason a post was skipped. */
 export type SkipReason = (typeof SKIP_REASONS)[number];
 
-/** The reasons that mean the AI worked on the post (and so count towards the spend caps). */
-export const AI_SPENT_SKIP_REASONS = [
-  "gatekeeper",
-  "draft_empty",
-  "draft_refused",
-  "draft_content_filter",
-  "draft_too_long",
-  "draft_unusable",
-  "draft_new_link",
-  "draft_new_mention",
-  "draft_rejected",
-  "draft_error",
-] as const satisfies readonly SkipReason[];
+/** The reasons decided without any AI call: the post was never sent to the model. */
+const NO_AI_SKIP_REASONS: readonly SkipReason[] = ["retweet", "opted_out", "not_summoned", "off_topic", "author_cap", "day_cap"];
+
+/** The reasons that mean the AI worked on the post (and so count towards the spend caps): every other one. */
+export const AI_SPENT_SKIP_REASONS: readonly SkipReason[] = SKIP_REASONS.filter((reason) => !NO_AI_SKIP_REASONS.includes(reason));
 
 /** The reason as a bounded label: a stored value outside {@link SKIP_REASONS} (an older build's) is "other". */
 export function skipReasonLabel(value: string | null): SkipReason | "other" {

@@ -159,13 +159,7 @@ export class Watchlist {
   /** Whether `username` (any case, with or without @) has opted out. */
   async isOptedOut(username: string): Promise<boolean> {
     const normalised = normaliseUsername(username);
-    if (!normalised.ok) return false;
-    const rows = await this.db
-      .select({ username: optOuts.username })
-      .from(optOuts)
-      .where(eq(optOuts.username, normalised.value.toLowerCase()))
-      .limit(1);
-    return rows.length > 0;
+    return normalised.ok && anyOptedOut(this.db, [normalised.value]);
   }
 
   /** Every opted-out username (lower-case, without @), alphabetically. */
