@@ -5,6 +5,7 @@ import {
   X_DUPLICATE_DETAIL,
   X_NOT_SUMMONED_DETAIL,
   X_REPLY_TO_DELETED_DETAIL,
+  X_SUSPENDED_DETAIL,
   createTestTwitterClient,
   startFakeX,
 } from "../support/fake-x/index.js";
@@ -54,6 +55,18 @@ describe("fake X with twitter-api-v2", () => {
     const full = await aliceClient.v2.get("users/me", undefined, { fullResponse: true });
     expect(full.rateLimit).toMatchObject({ limit: 75, remaining: 74 });
     expect(full.rateLimit?.reset).toBeGreaterThan(Date.now() / 1000);
+  });
+
+  it("answers a revoked user's token with 401 and a suspended one with 403, until access is restored", async () => {
+    fake.setUserAccess(bot.id, "revoked");
+    expect((await responseError(botClient.v2.me())).code).toBe(401);
+    fake.setUserAccess(bot.username, "suspended");
+    const suspended = await responseError(botClient.v2.me());
+    expect(suspended.code).toBe(403);
+    expect(suspended.data).toMatchObject({ detail: X_SUSPENDED_DETAIL });
+    expect((await aliceClient.v2.me()).data.id).toBe(alice.id);
+    fake.setUserAccess(bot.id, "ok");
+    expect((await botClient.v2.me()).data.id).toBe(bot.id);
   });
 
   it("looks users up by username and id, with v2 not-found errors", async () => {

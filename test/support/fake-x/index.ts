@@ -20,6 +20,7 @@ export {
   X_DUPLICATE_DETAIL,
   X_NOT_SUMMONED_DETAIL,
   X_REPLY_TO_DELETED_DETAIL,
+  X_SUSPENDED_DETAIL,
   type FakeX,
   type FakeXEndpointKey,
   type FakeXFault,
@@ -32,4 +33,5 @@ export {
   type FakeXRequestFilter,
   type FakeXTweet,
   type FakeXUser,
+  type FakeXUserAccess,
 } from "./types.js";

@@ -19,7 +19,9 @@ import type {
   FakeXRequestFilter,
   FakeXTweet,
   FakeXUser,
+  FakeXUserAccess,
 } from "./types.js";
+import { X_SUSPENDED_DETAIL } from "./types.js";
 import { me, userById, userByUsername, userTweets } from "./users.js";
 
 class FakeXServer implements FakeX {
@@ -79,6 +81,12 @@ class FakeXServer implements FakeX {
     if (input.accessToken !== undefined) user.accessToken = input.accessToken;
     this.store.users.set(id, user);
     return { ...user };
+  }
+
+  setUserAccess(idOrUsername: string, access: FakeXUserAccess): void {
+    const user = this.store.findUser(idOrUsername);
+    if (!user) throw new Error(`fake-x: no user ${idOrUsername}`);
+    user.access = access;
   }
 
   user(idOrUsername: string): FakeXUser | undefined {
@@ -341,6 +349,8 @@ class FakeXServer implements FakeX {
       const r = problem(401, "Unauthorized", "Unauthorized");
       return { ...r, headers: this.peekRateHeaders(route, undefined) };
     }
+    if (caller.access === "revoked") return problem(401, "Unauthorized", "Unauthorized");
+    if (caller.access === "suspended") return problem(403, "Forbidden", X_SUSPENDED_DETAIL);
     const { bucket, cfg, reset } = this.limits.bucket(route.key, caller.id);
     if (bucket.count >= cfg.limit) {
       return { ...tooManyRequests(), headers: rateHeaders(cfg.limit, 0, reset) };

@@ -1,5 +1,5 @@
 // The fake's users and tweets, and how a stored tweet is shown in the v2 JSON shape.
-import type { FakeXMention, FakeXReferencedTweet, FakeXTweet } from "./types.js";
+import type { FakeXMention, FakeXReferencedTweet, FakeXTweet, FakeXUserAccess } from "./types.js";
 
 /** A user as stored. */
 export interface StoredUser {
@@ -7,6 +7,8 @@ export interface StoredUser {
   username: string;
   name: string;
   accessToken?: string;
+  /** `revoked`: its token answers 401; `suspended`: 403 (default: ok). */
+  access?: FakeXUserAccess;
 }
 
 /** A tweet as stored (deleted tweets stay, flagged). */

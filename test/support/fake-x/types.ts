@@ -38,8 +38,13 @@ export const X_DUPLICATE_DETAIL = "You are not allowed to create a Tweet with du
 /** `detail` of X's 403 when replying to a post its author has not "summoned" the caller into. */
 export const X_NOT_SUMMONED_DETAIL =
   "Reply to this conversation is not allowed because you have not been mentioned or otherwise engaged by the author of the post you are replying to";
+/** `detail` of X's 403 to a suspended account. */
+export const X_SUSPENDED_DETAIL = "Your account is suspended and is not permitted to access this feature.";
 /** `detail` of X's 403 when replying to a deleted / unknown / invisible tweet. */
 export const X_REPLY_TO_DELETED_DETAIL = "You attempted to reply to a Tweet that is deleted or not visible to you.";
+
+/** Whether X still lets a user's token in. */
+export type FakeXUserAccess = "ok" | "revoked" | "suspended";
 
 /** A user known to the fake. */
 export interface FakeXUser {
@@ -143,6 +148,8 @@ export interface FakeX {
   addUser(input: { id?: string; username: string; name?: string; accessToken?: string }): FakeXUser;
   /** Look a user up by id or (case-insensitive) username. */
   user(idOrUsername: string): FakeXUser | undefined;
+  /** Revokes (401), suspends (403) or restores the user's access: every later call with its token sees it. */
+  setUserAccess(idOrUsername: string, access: FakeXUserAccess): void;
   /** Seed a tweet as if `authorId` had posted it (no rule checks). */
   addTweet(input: {
     authorId: string;
