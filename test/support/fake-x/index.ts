@@ -12,8 +12,14 @@
  *   `is:reply` / `is:retweet` / `is:quote`; `lang:xx` is accepted and ignored;
  * - `OR` and parentheses are rejected with 400 (not supported), as is any unknown `is:` value;
  * - the 7-day window of the real endpoint is not modelled.
+ *
+ * OAuth 2.0 user context: register the app with `addOAuth2Client`, let a user click "Authorize app" with
+ * `authorize` / `approveAuthorizationLink`, then `POST /2/oauth2/token` (form-encoded only) exchanges the code
+ * (PKCE checked, single use, 30 s) and refreshes with rotation; a live access token authenticates every route as
+ * `Authorization: Bearer`, an expired one answers 401.
  */
 export { createTestTwitterClient, createXApiRootPlugin, rewriteXApiUrl } from "./client.js";
+export { FAKE_X_ACCESS_TOKEN_TTL_SECONDS, FAKE_X_AUTHORIZATION_CODE_TTL_SECONDS } from "./oauth2.js";
 export { startFakeX } from "./server.js";
 export {
   FAKE_X_DEFAULT_RATE_LIMITS,
@@ -22,10 +28,14 @@ export {
   X_REPLY_TO_DELETED_DETAIL,
   X_SUSPENDED_DETAIL,
   type FakeX,
+  type FakeXAuthorizeInput,
   type FakeXEndpointKey,
   type FakeXFault,
   type FakeXFaultMatch,
   type FakeXMention,
+  type FakeXOAuth2Client,
+  type FakeXOAuth2EndpointKey,
+  type FakeXOAuth2Options,
   type FakeXOptions,
   type FakeXRateLimitConfig,
   type FakeXReferencedTweet,
@@ -34,4 +44,5 @@ export {
   type FakeXTweet,
   type FakeXUser,
   type FakeXUserAccess,
+  type FakeXUserEndpointKey,
 } from "./types.js";

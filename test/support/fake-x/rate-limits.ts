@@ -1,5 +1,5 @@
 // Per-caller fixed-window rate limits and X's x-rate-limit-* headers.
-import { FAKE_X_DEFAULT_RATE_LIMITS, type FakeXEndpointKey, type FakeXRateLimitConfig } from "./types.js";
+import { FAKE_X_DEFAULT_RATE_LIMITS, type FakeXUserEndpointKey, type FakeXRateLimitConfig } from "./types.js";
 
 interface Bucket {
   count: number;
@@ -17,26 +17,26 @@ export function rateHeaders(limit: number, remaining: number, reset: number): Re
 
 /** The limits in force and the request counts per (endpoint, caller) window. */
 export class RateLimits {
-  private limits: Record<FakeXEndpointKey, FakeXRateLimitConfig>;
+  private limits: Record<FakeXUserEndpointKey, FakeXRateLimitConfig>;
   private buckets = new Map<string, Bucket>();
 
-  constructor(private readonly overrides: Partial<Record<FakeXEndpointKey, FakeXRateLimitConfig>> | undefined) {
+  constructor(private readonly overrides: Partial<Record<FakeXUserEndpointKey, FakeXRateLimitConfig>> | undefined) {
     this.limits = { ...FAKE_X_DEFAULT_RATE_LIMITS, ...overrides };
   }
 
   /** The limit of an endpoint. */
-  limitOf(key: FakeXEndpointKey): number {
+  limitOf(key: FakeXUserEndpointKey): number {
     return this.limits[key].limit;
   }
 
   /** Change a limit; resets that endpoint's counters. */
-  set(key: FakeXEndpointKey, limit: number, windowSeconds: number): void {
+  set(key: FakeXUserEndpointKey, limit: number, windowSeconds: number): void {
     this.limits[key] = { limit, windowSeconds };
     for (const id of [...this.buckets.keys()]) if (id.startsWith(`${key}|`)) this.buckets.delete(id);
   }
 
   /** Current bucket of (endpoint, caller), rolled over when its window has passed. */
-  bucket(key: FakeXEndpointKey, callerKey: string): { bucket: Bucket; cfg: FakeXRateLimitConfig; reset: number } {
+  bucket(key: FakeXUserEndpointKey, callerKey: string): { bucket: Bucket; cfg: FakeXRateLimitConfig; reset: number } {
     const cfg = this.limits[key];
     const now = Date.now();
     const id = `${key}|${callerKey}`;
@@ -49,7 +49,7 @@ export class RateLimits {
   }
 
   /** The headers of (endpoint, caller) without counting a request. */
-  peekHeaders(key: FakeXEndpointKey, callerKey: string): Record<string, string> {
+  peekHeaders(key: FakeXUserEndpointKey, callerKey: string): Record<string, string> {
     const { bucket, cfg, reset } = this.bucket(key, callerKey);
     return rateHeaders(cfg.limit, cfg.limit - bucket.count, reset);
   }

@@ -22,6 +22,25 @@ export function defaultProblem(status: number): FakeResponse {
   return problem(status, title, title);
 }
 
+/** Sends `response` (JSON unless the body is a string); false when the client has already gone. */
+export function writeResponse(res: http.ServerResponse, response: FakeResponse): boolean {
+  if (res.destroyed || res.writableEnded) return false;
+  const headers: Record<string, string> = { ...response.headers };
+  const hasType = Object.keys(headers).some((h) => h.toLowerCase() === "content-type");
+  let payload = "";
+  if (typeof response.body === "string") {
+    payload = response.body;
+    if (!hasType) headers["content-type"] = "text/plain";
+  } else if (response.body !== undefined) {
+    payload = JSON.stringify(response.body);
+    if (!hasType) headers["content-type"] = JSON_TYPE;
+  }
+  headers["content-length"] = String(Buffer.byteLength(payload));
+  res.writeHead(response.status, headers);
+  res.end(payload);
+  return true;
+}
+
 /** X's 429 body. */
 export function tooManyRequests(): FakeResponse {
   return problem(429, "Too Many Requests", "Too Many Requests");

@@ -1,5 +1,5 @@
 // The endpoints the fake serves and how a request names its caller.
-import type { FakeXEndpointKey } from "./types.js";
+import type { FakeXEndpointKey, FakeXOAuth2EndpointKey, FakeXRequest, FakeXRequestFilter } from "./types.js";
 
 /** One endpoint: its key, method and path pattern (group 1 is the path parameter, if any). */
 export interface Route {
@@ -20,7 +20,14 @@ export const ROUTES: readonly Route[] = [
   { key: "POST /2/tweets", method: "POST", re: /^\/2\/tweets$/ },
   { key: "GET /2/tweets/:id", method: "GET", re: /^\/2\/tweets\/([^/]+)$/ },
   { key: "DELETE /2/tweets/:id", method: "DELETE", re: /^\/2\/tweets\/([^/]+)$/ },
+  { key: "POST /2/oauth2/token", method: "POST", re: /^\/2\/oauth2\/token$/ },
+  { key: "POST /2/oauth2/revoke", method: "POST", re: /^\/2\/oauth2\/revoke$/ },
 ];
+
+/** Whether `key` is an OAuth 2.0 endpoint (the app authenticates there, not a user). */
+export function isOAuth2Endpoint(key: FakeXEndpointKey): key is FakeXOAuth2EndpointKey {
+  return key === "POST /2/oauth2/token" || key === "POST /2/oauth2/revoke";
+}
 
 /** The access token of an `Authorization` header (OAuth 1.0a `oauth_token` or a Bearer token), or null. */
 export function parseOAuthToken(header: string | undefined): string | null {
@@ -35,4 +42,15 @@ export function parseOAuthToken(header: string | undefined): string | null {
   } catch {
     return m[1];
   }
+}
+
+/** Whether a recorded request matches a {@link FakeXRequestFilter}. */
+export function matchesRequestFilter(r: Readonly<FakeXRequest>, filter: FakeXRequestFilter): boolean {
+  if (typeof filter === "function") return filter(r);
+  return (
+    (filter.method === undefined || r.method === filter.method.toUpperCase()) &&
+    (filter.path === undefined || (typeof filter.path === "string" ? r.path === filter.path : filter.path.test(r.path))) &&
+    (filter.endpoint === undefined || r.endpoint === filter.endpoint) &&
+    (filter.callerUserId === undefined || r.callerUserId === filter.callerUserId)
+  );
 }

@@ -1,28 +1,28 @@
 // The HTTP server: records each request, applies faults, auth and rate limits, and routes to the endpoint modules.
 import http from "node:http";
 import type { AddressInfo } from "node:net";
+import { dispatch } from "./endpoints.js";
 import { FaultQueue } from "./faults.js";
-import { mentionsOf } from "./mentions.js";
+import { FakeOAuth2, type TokenRequest } from "./oauth2.js";
 import { rateHeaders, RateLimits } from "./rate-limits.js";
-import { defaultProblem, JSON_TYPE, problem, tooManyRequests, type FakeResponse } from "./responses.js";
-import { parseOAuthToken, ROUTES, type Route } from "./routes.js";
-import { searchRecent } from "./search.js";
+import { defaultProblem, JSON_TYPE, problem, tooManyRequests, writeResponse, type FakeResponse } from "./responses.js";
+import { isOAuth2Endpoint, matchesRequestFilter, parseOAuthToken, ROUTES, type Route } from "./routes.js";
 import { compareIds, FakeXStore, type StoredUser } from "./store.js";
-import { deleteTweet, postTweet, tweetById, tweetsByIds } from "./tweets.js";
 import type {
   FakeX,
-  FakeXEndpointKey,
+  FakeXAuthorizeInput,
   FakeXFault,
   FakeXFaultMatch,
+  FakeXOAuth2Client,
   FakeXOptions,
   FakeXRequest,
   FakeXRequestFilter,
   FakeXTweet,
   FakeXUser,
   FakeXUserAccess,
+  FakeXUserEndpointKey,
 } from "./types.js";
 import { X_SUSPENDED_DETAIL } from "./types.js";
-import { me, userById, userByUsername, userTweets } from "./users.js";
 
 class FakeXServer implements FakeX {
   baseUrl = "";
@@ -32,6 +32,7 @@ class FakeXServer implements FakeX {
   private readonly options: FakeXOptions;
   private readonly store = new FakeXStore();
   private readonly faults = new FaultQueue();
+  private readonly oauth2: FakeOAuth2;
   private readonly limits: RateLimits;
   private recorded: FakeXRequest[] = [];
   private down: number | null = null;
@@ -43,6 +44,7 @@ class FakeXServer implements FakeX {
     this.options = options;
     this.summonedRuleEnforced = options.summonedRuleEnforced ?? false;
     this.limits = new RateLimits(options.rateLimits);
+    this.oauth2 = new FakeOAuth2(options.oauth2);
     this.server = http.createServer((req, res) => {
       this.onRequest(req, res).catch((error: unknown) => {
         console.error("fake-x: handler crashed", error);
@@ -87,6 +89,33 @@ class FakeXServer implements FakeX {
     const user = this.store.findUser(idOrUsername);
     if (!user) throw new Error(`fake-x: no user ${idOrUsername}`);
     user.access = access;
+    if (access === "revoked") this.oauth2.revokeUser(user.id);
+  }
+
+  addOAuth2Client(client: FakeXOAuth2Client): void {
+    this.oauth2.addClient(client);
+  }
+
+  authorize(idOrUsername: string, input: FakeXAuthorizeInput): string {
+    return this.oauth2.authorize(this.existingUser(idOrUsername).id, input);
+  }
+
+  approveAuthorizationLink(link: string, idOrUsername: string): string {
+    return this.oauth2.approveLink(this.existingUser(idOrUsername).id, link);
+  }
+
+  setOAuth2AccessTokenTtl(seconds: number): void {
+    this.oauth2.setAccessTokenTtl(seconds);
+  }
+
+  liveOAuth2RefreshTokens(idOrUsername: string): number {
+    return this.oauth2.liveRefreshTokens(this.existingUser(idOrUsername).id);
+  }
+
+  private existingUser(idOrUsername: string): StoredUser {
+    const user = this.store.findUser(idOrUsername);
+    if (!user) throw new Error(`fake-x: no user ${idOrUsername}`);
+    return user;
   }
 
   user(idOrUsername: string): FakeXUser | undefined {
@@ -151,16 +180,7 @@ class FakeXServer implements FakeX {
   }
 
   requests(filter?: FakeXRequestFilter): readonly Readonly<FakeXRequest>[] {
-    if (!filter) return [...this.recorded];
-    if (typeof filter === "function") return this.recorded.filter(filter);
-    return this.recorded.filter(
-      (r) =>
-        (filter.method === undefined || r.method === filter.method.toUpperCase()) &&
-        (filter.path === undefined ||
-          (typeof filter.path === "string" ? r.path === filter.path : filter.path.test(r.path))) &&
-        (filter.endpoint === undefined || r.endpoint === filter.endpoint) &&
-        (filter.callerUserId === undefined || r.callerUserId === filter.callerUserId),
-    );
+    return filter ? this.recorded.filter((r) => matchesRequestFilter(r, filter)) : [...this.recorded];
   }
 
   enqueueFault(match: FakeXFaultMatch, fault: FakeXFault, times = 1): void {
@@ -175,7 +195,7 @@ class FakeXServer implements FakeX {
     this.down = status;
   }
 
-  setRateLimit(endpointKey: FakeXEndpointKey, limit: number, windowSeconds: number): void {
+  setRateLimit(endpointKey: FakeXUserEndpointKey, limit: number, windowSeconds: number): void {
     this.limits.set(endpointKey, limit, windowSeconds);
   }
 
@@ -189,6 +209,7 @@ class FakeXServer implements FakeX {
   reset(): void {
     this.releaseHangs();
     this.store.clear();
+    this.oauth2.clear();
     this.recorded = [];
     this.faults.clear();
     this.limits.reset();
@@ -223,20 +244,7 @@ class FakeXServer implements FakeX {
   }
 
   private send(res: http.ServerResponse, record: FakeXRequest, response: FakeResponse): void {
-    if (res.destroyed || res.writableEnded) return;
-    const headers: Record<string, string> = { ...response.headers };
-    let payload = "";
-    if (typeof response.body === "string") {
-      payload = response.body;
-      if (!Object.keys(headers).some((h) => h.toLowerCase() === "content-type")) headers["content-type"] = "text/plain";
-    } else if (response.body !== undefined) {
-      payload = JSON.stringify(response.body);
-      if (!Object.keys(headers).some((h) => h.toLowerCase() === "content-type")) headers["content-type"] = JSON_TYPE;
-    }
-    headers["content-length"] = String(Buffer.byteLength(payload));
-    res.writeHead(response.status, headers);
-    res.end(payload);
-    record.status = response.status;
+    if (writeResponse(res, response)) record.status = response.status;
   }
 
   private async onRequest(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
@@ -257,8 +265,12 @@ class FakeXServer implements FakeX {
     const query: Record<string, string> = {};
     for (const [k, v] of url.searchParams) query[k] = v;
     const route = ROUTES.find((r) => r.method === method && r.re.test(path));
-    const token = parseOAuthToken(req.headers.authorization);
-    const caller = token === null ? undefined : this.store.userByToken(token);
+    const caller = this.callerOf(req.headers.authorization);
+    const tokenRequest: TokenRequest = {
+      authorization: req.headers.authorization,
+      contentType: req.headers["content-type"],
+      rawBody,
+    };
 
     const record: FakeXRequest = {
       method,
@@ -286,7 +298,7 @@ class FakeXServer implements FakeX {
 
     const fault = this.faults.take(method, path, route);
     record.fault = fault?.kind ?? null;
-    const handle = (): FakeResponse => this.process(method, path, query, body, route, caller);
+    const handle = (): FakeResponse => this.process(method, path, query, body, route, caller, tokenRequest);
 
     switch (fault?.kind) {
       case undefined:
@@ -298,7 +310,7 @@ class FakeXServer implements FakeX {
         return;
       }
       case "rateLimited": {
-        const limit = route ? this.limits.limitOf(route.key) : 0;
+        const limit = route && !isOAuth2Endpoint(route.key) ? this.limits.limitOf(route.key) : 0;
         const reset = Math.ceil(Date.now() / 1000) + fault.resetInSeconds;
         this.send(res, record, { ...tooManyRequests(), headers: rateHeaders(limit, 0, reset) });
         return;
@@ -329,8 +341,17 @@ class FakeXServer implements FakeX {
     }
   }
 
+  /** The user an OAuth 1.0a `oauth_token` or a live Bearer token (static or OAuth 2.0) stands for. */
+  private callerOf(authorization: string | undefined): StoredUser | undefined {
+    const token = parseOAuthToken(authorization);
+    if (token === null) return undefined;
+    const bearer = this.oauth2.bearer(token);
+    if (bearer === "expired") return undefined;
+    return bearer ? this.store.users.get(bearer.userId) : this.store.userByToken(token);
+  }
+
   private peekRateHeaders(route: Route | undefined, caller: StoredUser | undefined): Record<string, string> {
-    return route ? this.limits.peekHeaders(route.key, caller?.id ?? "anonymous") : {};
+    return route && !isOAuth2Endpoint(route.key) ? this.limits.peekHeaders(route.key, caller?.id ?? "anonymous") : {};
   }
 
   /** Auth, rate limiting and routing; performs side effects and returns the answer. */
@@ -341,56 +362,29 @@ class FakeXServer implements FakeX {
     body: unknown,
     route: Route | undefined,
     caller: StoredUser | undefined,
+    tokenRequest: TokenRequest,
   ): FakeResponse {
     if (!route) {
       return problem(404, "Not Found Error", `The requested resource ${method} ${path} could not be found.`);
     }
+    const key = route.key;
+    if (key === "POST /2/oauth2/token") return this.oauth2.token(tokenRequest);
+    if (key === "POST /2/oauth2/revoke") return this.oauth2.revoke(tokenRequest);
     if (!caller) {
       const r = problem(401, "Unauthorized", "Unauthorized");
       return { ...r, headers: this.peekRateHeaders(route, undefined) };
     }
     if (caller.access === "revoked") return problem(401, "Unauthorized", "Unauthorized");
     if (caller.access === "suspended") return problem(403, "Forbidden", X_SUSPENDED_DETAIL);
-    const { bucket, cfg, reset } = this.limits.bucket(route.key, caller.id);
+    const { bucket, cfg, reset } = this.limits.bucket(key, caller.id);
     if (bucket.count >= cfg.limit) {
       return { ...tooManyRequests(), headers: rateHeaders(cfg.limit, 0, reset) };
     }
     bucket.count += 1;
     const headers = rateHeaders(cfg.limit, cfg.limit - bucket.count, reset);
     const param = decodeURIComponent(route.re.exec(path)?.[1] ?? "");
-    const response = this.dispatch(route.key, param, query, body, caller);
+    const response = dispatch(this.store, { key, param, query, body, caller }, this.summonedRuleEnforced);
     return { ...response, headers: { ...headers, ...response.headers } };
-  }
-
-  private dispatch(
-    key: FakeXEndpointKey,
-    param: string,
-    query: Record<string, string>,
-    body: unknown,
-    caller: StoredUser,
-  ): FakeResponse {
-    switch (key) {
-      case "GET /2/users/me":
-        return me(caller);
-      case "GET /2/users/by/username/:username":
-        return userByUsername(this.store, param);
-      case "GET /2/users/:id":
-        return userById(this.store, param);
-      case "GET /2/users/:id/mentions":
-        return mentionsOf(this.store, param, query);
-      case "GET /2/users/:id/tweets":
-        return userTweets(this.store, param, query);
-      case "GET /2/tweets/search/recent":
-        return searchRecent(this.store, query);
-      case "GET /2/tweets/:id":
-        return tweetById(this.store, param, query);
-      case "GET /2/tweets":
-        return tweetsByIds(this.store, query);
-      case "POST /2/tweets":
-        return postTweet(this.store, body, caller, this.summonedRuleEnforced);
-      case "DELETE /2/tweets/:id":
-        return deleteTweet(this.store, param, caller);
-    }
   }
 }
 

@@ -11,7 +11,14 @@ export type FakeXEndpointKey =
   | "GET /2/tweets/:id"
   | "GET /2/tweets"
   | "POST /2/tweets"
-  | "DELETE /2/tweets/:id";
+  | "DELETE /2/tweets/:id"
+  | FakeXOAuth2EndpointKey;
+
+/** The OAuth 2.0 endpoints: the app authenticates itself there, not a user, and they have no per-user limit. */
+export type FakeXOAuth2EndpointKey = "POST /2/oauth2/token" | "POST /2/oauth2/revoke";
+
+/** An endpoint called as a user, with a per-user rate limit. */
+export type FakeXUserEndpointKey = Exclude<FakeXEndpointKey, FakeXOAuth2EndpointKey>;
 
 /** A rate-limit setting: `limit` requests per caller per fixed window of `windowSeconds`. */
 export interface FakeXRateLimitConfig {
@@ -20,7 +27,7 @@ export interface FakeXRateLimitConfig {
 }
 
 /** Default per-caller limits (15-minute windows), mirroring X's published user-context limits. */
-export const FAKE_X_DEFAULT_RATE_LIMITS: Readonly<Record<FakeXEndpointKey, FakeXRateLimitConfig>> = {
+export const FAKE_X_DEFAULT_RATE_LIMITS: Readonly<Record<FakeXUserEndpointKey, FakeXRateLimitConfig>> = {
   "GET /2/users/me": { limit: 75, windowSeconds: 900 },
   "GET /2/users/by/username/:username": { limit: 900, windowSeconds: 900 },
   "GET /2/users/:id": { limit: 900, windowSeconds: 900 },
@@ -53,6 +60,33 @@ export interface FakeXUser {
   name: string;
   /** OAuth 1.0a access token (`oauth_token`) that authenticates as this user, if any. */
   accessToken?: string;
+}
+
+/** An X app's OAuth 2.0 client: confidential with a secret (HTTP Basic at the token endpoint), public without. */
+export interface FakeXOAuth2Client {
+  clientId: string;
+  clientSecret?: string;
+  /** Callback URLs registered in the app's settings; authorize() refuses any other. */
+  redirectUris: string[];
+}
+
+/** What the authorization link carries to x.com's "Authorize app" page. */
+export interface FakeXAuthorizeInput {
+  clientId: string;
+  redirectUri: string;
+  codeChallenge: string;
+  /** `S256` (case-insensitive, twitter-api-v2 sends `s256`) or `plain`. */
+  codeChallengeMethod: string;
+  /** Space-separated scopes; `offline.access` makes the token endpoint hand out refresh tokens. */
+  scope: string;
+}
+
+/** OAuth 2.0 settings of {@link startFakeX}. */
+export interface FakeXOAuth2Options {
+  /** Lifetime of access tokens (default 7200, X's 2 h); fractions allowed so tests can make it short. */
+  accessTokenTtlSeconds?: number;
+  /** Lifetime of authorization codes (default 30, as on X). */
+  authorizationCodeTtlSeconds?: number;
 }
 
 /** A mention entity as returned by the v2 API (`start`/`end` are code-point offsets, end exclusive). */
@@ -135,7 +169,9 @@ export interface FakeXOptions {
   /** Enforce X's "reply only when summoned" rule on POST /2/tweets replies (default false). */
   summonedRuleEnforced?: boolean;
   /** Override default rate limits. */
-  rateLimits?: Partial<Record<FakeXEndpointKey, FakeXRateLimitConfig>>;
+  rateLimits?: Partial<Record<FakeXUserEndpointKey, FakeXRateLimitConfig>>;
+  /** OAuth 2.0 token lifetimes. */
+  oauth2?: FakeXOAuth2Options;
 }
 
 /** Handle on a running fake X server. */
@@ -148,8 +184,24 @@ export interface FakeX {
   addUser(input: { id?: string; username: string; name?: string; accessToken?: string }): FakeXUser;
   /** Look a user up by id or (case-insensitive) username. */
   user(idOrUsername: string): FakeXUser | undefined;
-  /** Revokes (401), suspends (403) or restores the user's access: every later call with its token sees it. */
+  /**
+   * Revokes (401), suspends (403) or restores the user's access: every later call with its token sees it.
+   * Revoking also kills the user's OAuth 2.0 tokens for good (restoring access does not bring them back).
+   */
   setUserAccess(idOrUsername: string, access: FakeXUserAccess): void;
+  /** Register an app's OAuth 2.0 client (cleared by `reset()`). */
+  addOAuth2Client(client: FakeXOAuth2Client): void;
+  /** The user clicks "Authorize app" on x.com for this request: returns the one-time authorization code. */
+  authorize(idOrUsername: string, input: FakeXAuthorizeInput): string;
+  /**
+   * The user opens `link` (an authorization URL) and clicks "Authorize app": returns the callback URL x.com
+   * redirects the browser to (`redirect_uri?state=…&code=…`).
+   */
+  approveAuthorizationLink(link: string, idOrUsername: string): string;
+  /** Lifetime of access tokens issued from now on (seconds; fractions allowed). */
+  setOAuth2AccessTokenTtl(seconds: number): void;
+  /** How many refresh tokens of the user still work. */
+  liveOAuth2RefreshTokens(idOrUsername: string): number;
   /** Seed a tweet as if `authorId` had posted it (no rule checks). */
   addTweet(input: {
     authorId: string;
@@ -181,10 +233,10 @@ export interface FakeX {
   /** While non-null, every request is answered with this status (v2 problem body) and nothing is done. */
   setDown(status: number | null): void;
   /** Change a rate limit; resets that endpoint's counters. */
-  setRateLimit(endpointKey: FakeXEndpointKey, limit: number, windowSeconds: number): void;
+  setRateLimit(endpointKey: FakeXUserEndpointKey, limit: number, windowSeconds: number): void;
   /** Destroy the sockets of all hung requests; returns how many there were. */
   releaseHangs(): number;
-  /** Forget users, tweets, requests, faults, rate-limit state and settings (ids keep increasing). */
+  /** Forget users, tweets, OAuth 2.0 clients and tokens, requests, faults, rate-limit state and settings (ids keep increasing). */
   reset(): void;
   /** Stop the server, destroying any open connection. */
   close(): Promise<void>;
