@@ -244,7 +244,7 @@ function fromResponse(error: ApiResponseError, call: XErrorContext): XApiError {
   const texts: string[] = [];
   const codes: number[] = [];
   if (typeof data === "string") texts.push(data);
-  for (const key of ["title", "detail", "error", "reason"]) {
+  for (const key of ["title", "detail", "error", "error_description", "reason"]) {
     const v = stringProp(data, key);
     if (v !== undefined) texts.push(v);
   }

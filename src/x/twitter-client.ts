@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import http from "node:http";
 import { ApiResponseError, TwitterApi } from "twitter-api-v2";
-import type { TwitterResponse } from "twitter-api-v2";
+import type { IClientSettings, TwitterApiv2, TwitterResponse } from "twitter-api-v2";
 import { raceAbort } from "./abortable.js";
 import { createXApiRootPlugin, normalizeXApiRoot } from "./api-root-plugin.js";
 import { XApiError, XUnexpectedResponseError, classifyXError } from "./errors.js";
@@ -26,11 +26,27 @@ export interface XCredentials {
   accessSecret: string;
 }
 
+/**
+ * The current OAuth 2.0 access token of the account, asked for before every request. This is where the owner of
+ * the token refreshes it when it is about to expire (under its row lock); a new value is used at once, the
+ * {@link XAccountClient} need not be rebuilt. Throwing an `XApiError` (e.g. a refused refresh) fails the call with it.
+ */
+export type XAccessTokenProvider = (signal: AbortSignal | undefined) => string | Promise<string>;
+
+/** OAuth 2.0 user-context credentials: a Bearer access token, fixed or provided per request. */
+export interface XOAuth2UserCredentials {
+  kind: "oauth2";
+  accessToken: string | XAccessTokenProvider;
+}
+
+/** Either auth kind of an account: OAuth 1.0a (no `kind`) or OAuth 2.0 user context. */
+export type XAccountCredentials = XCredentials | XOAuth2UserCredentials;
+
 /** Options of {@link createXAccountClient}. */
 export interface XAccountClientOptions {
   /** API root without "/2", e.g. "https://api.x.com" or "http://127.0.0.1:PORT". */
   apiRoot: string;
-  credentials: XCredentials;
+  credentials: XAccountCredentials;
   /** Socket-idle timeout of each HTTP request (default {@link DEFAULT_X_REQUEST_TIMEOUT_MS}). */
   requestTimeoutMs?: number;
 }
@@ -60,25 +76,46 @@ interface TimelineSpec {
   bounds: { min: number; max: number };
 }
 
-/** Create the X port for one account on twitter-api-v2 (OAuth 1.0a user context). Every failure is an `XApiError`. */
+/** The twitter-api-v2 client for the next request, and the secrets its errors must not show. */
+type ApiSource = (signal: AbortSignal | undefined) => Promise<{ api: TwitterApiv2; secrets: readonly string[] }>;
+
+function isOAuth2(credentials: XAccountCredentials): credentials is XOAuth2UserCredentials {
+  return "kind" in credentials && credentials.kind === "oauth2";
+}
+
+function apiSource(credentials: XAccountCredentials, settings: Partial<IClientSettings>): ApiSource {
+  if (!isOAuth2(credentials)) {
+    const api = new TwitterApi({ ...credentials }, settings).v2;
+    const secrets = [credentials.appSecret, credentials.accessToken, credentials.accessSecret, credentials.appKey];
+    return () => Promise.resolve({ api, secrets });
+  }
+  const provide = credentials.accessToken;
+  let current: { token: string; api: TwitterApiv2 } | undefined;
+  return async (signal) => {
+    const token = typeof provide === "string" ? provide : await provide(signal);
+    // One twitter-api-v2 client per token value: a refreshed token gets its own, this account client stays.
+    if (current?.token !== token) current = { token, api: new TwitterApi(token, settings).v2 };
+    return { api: current.api, secrets: [token] };
+  };
+}
+
+/**
+ * Create the X port for one account on twitter-api-v2, in OAuth 1.0a or OAuth 2.0 user context (same timeouts,
+ * API root and error mapping). Every failure is an `XApiError`.
+ */
 export function createXAccountClient(options: XAccountClientOptions): XAccountClient {
   const apiRoot = normalizeXApiRoot(options.apiRoot);
-  const { credentials } = options;
-  const secrets = [credentials.appSecret, credentials.accessToken, credentials.accessSecret, credentials.appKey];
   const currentSignal = new AsyncLocalStorage<AbortSignal | undefined>();
-  const api = new TwitterApi(
-    { ...credentials },
-    {
-      // twitter-api-v2 always calls https.request(); an http.Agent makes it speak plain HTTP to an http: root.
-      httpAgent: new URL(apiRoot).protocol === "http:" ? new http.Agent({ keepAlive: false }) : undefined,
-      plugins: [
-        createXApiRootPlugin(apiRoot, {
-          timeoutMs: options.requestTimeoutMs ?? DEFAULT_X_REQUEST_TIMEOUT_MS,
-          currentSignal: () => currentSignal.getStore(),
-        }),
-      ],
-    },
-  ).v2;
+  const resolveApi = apiSource(options.credentials, {
+    // twitter-api-v2 always calls https.request(); an http.Agent makes it speak plain HTTP to an http: root.
+    httpAgent: new URL(apiRoot).protocol === "http:" ? new http.Agent({ keepAlive: false }) : undefined,
+    plugins: [
+      createXApiRootPlugin(apiRoot, {
+        timeoutMs: options.requestTimeoutMs ?? DEFAULT_X_REQUEST_TIMEOUT_MS,
+        currentSignal: () => currentSignal.getStore(),
+      }),
+    ],
+  });
   const limits = new RateLimitStore();
 
   /** Run one HTTP call: abortable, rate limits recorded, every failure classified, the answer parsed. */
@@ -86,21 +123,29 @@ export function createXAccountClient(options: XAccountClientOptions): XAccountCl
     method: Method,
     endpointKey: string,
     signal: AbortSignal | undefined,
-    send: () => Promise<TwitterResponse<unknown>>,
+    send: (api: TwitterApiv2) => Promise<TwitterResponse<unknown>>,
     parse: (data: unknown) => T,
   ): Promise<T> {
-    const context = { method, endpoint: endpointKey, secrets };
-    if (signal?.aborted) throw classifyXError(signal.reason, { ...context, aborted: true, notSent: true });
+    let secrets: readonly string[] = [];
+    let sent = false;
+    if (signal?.aborted) {
+      throw classifyXError(signal.reason, { method, endpoint: endpointKey, secrets, aborted: true, notSent: true });
+    }
     try {
       const response = await raceAbort(
-        currentSignal.run(signal, () => send()),
+        currentSignal.run(signal, async () => {
+          const source = await resolveApi(signal);
+          secrets = source.secrets;
+          sent = true;
+          return send(source.api);
+        }),
         signal,
       );
       limits.record(endpointKey, response.rateLimit);
       return parse(response.data);
     } catch (error) {
       if (error instanceof ApiResponseError) limits.record(endpointKey, error.rateLimit);
-      throw classifyXError(error, { ...context, aborted: signal?.aborted === true });
+      throw classifyXError(error, { method, endpoint: endpointKey, secrets, aborted: signal?.aborted === true, notSent: !sent });
     }
   }
 
@@ -112,7 +157,7 @@ export function createXAccountClient(options: XAccountClientOptions): XAccountCl
     signal: AbortSignal | undefined,
     parse: (data: unknown) => T,
   ): Promise<T> {
-    return call("GET", endpointKey, signal, () => api.get<unknown>(path, query, { fullResponse: true, params }), parse);
+    return call("GET", endpointKey, signal, (api) => api.get<unknown>(path, query, { fullResponse: true, params }), parse);
   }
 
   async function readTimeline(spec: TimelineSpec, opts: XTimelineOptions, signal: AbortSignal | undefined): Promise<XPage> {
@@ -251,7 +296,7 @@ export function createXAccountClient(options: XAccountClientOptions): XAccountCl
 
     postReply(text, inReplyToPostId, signal) {
       const body = { text, reply: { in_reply_to_tweet_id: inReplyToPostId } };
-      return call("POST", "POST /2/tweets", signal, () => api.post<unknown>("tweets", body, { fullResponse: true }), parseCreatedPost);
+      return call("POST", "POST /2/tweets", signal, (api) => api.post<unknown>("tweets", body, { fullResponse: true }), parseCreatedPost);
     },
 
     rateLimits() {

@@ -63,7 +63,7 @@ export interface XUserPostsOptions extends XTimelineOptions {
   excludeRetweets?: boolean;
 }
 
-/** The X API as one authenticated account (OAuth 1.0a user context) sees it; every failure is an `XApiError`. */
+/** The X API as one authenticated account (OAuth 1.0a or OAuth 2.0 user context) sees it; every failure is an `XApiError`. */
 export interface XAccountClient {
   /** The authenticated account. */
   me(signal?: AbortSignal): Promise<XUser>;
