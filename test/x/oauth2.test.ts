@@ -148,6 +148,16 @@ describe("OAuth 2.0 user context against the fake X", () => {
     expect(await xError(app.refresh(tokens.refreshToken))).toMatchObject({ kind: "permanent", reason: "unauthorized" });
   });
 
+  it("gives up on a token request when the caller aborts, flagging that X may have rotated the token", async () => {
+    const tokens = await connect();
+    fake.enqueueFault({ path: "/2/oauth2/token" }, { kind: "commitThenDelay", ms: 1_000 });
+    const refresh = app.refresh(tokens.refreshToken, AbortSignal.timeout(50));
+    expect(await xError(refresh)).toMatchObject({ kind: "transient", reason: "aborted", mayHaveSucceeded: true });
+    expect(fake.liveOAuth2RefreshTokens(bot.id)).toBe(1);
+    expect(await xError(app.refresh(tokens.refreshToken))).toMatchObject({ reason: "unauthorized" });
+    expect(await xError(app.refresh("x", AbortSignal.abort()))).toMatchObject({ reason: "aborted", mayHaveSucceeded: false });
+  });
+
   it("fails with an auth error when X grants no refresh token", async () => {
     const link = app.authLink();
     const url = new URL(link.url);
