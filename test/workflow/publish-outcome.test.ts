@@ -228,7 +228,7 @@ describe("decidePublishOutcome", () => {
 
   it("honours maxAttempts from the context", () => {
     const context = { phase: "post", now: NOW, maxAttempts: 1 } as const;
-    expect(decidePublishOutcome(network, { attemptCount: 1 }, context)).toMatchObject({ kind: "fail", account: "continue" });
+    expect(decidePublishOutcome(network, { attemptCount: 1 }, context)).toMatchObject({ kind: "fail" });
   });
 });
 
