@@ -347,7 +347,7 @@ describe.each(databaseTargets())("account pool on $name", (target) => {
   });
 
   // Real concurrency needs two connection pools: only a PostgreSQL server has them.
-  it.runIf(target.name === "postgres")("two claimers on two connection pools never claim the same reply", async () => {
+  it.runIf(target.name === "postgres")("two claimers on two connection pools never claim the same reply, and skip a locked one instead of waiting", async () => {
     const second = openPostgres(database.url!, silentLogger());
     try {
       const h = await buildPool();
@@ -367,6 +367,23 @@ describe.each(databaseTargets())("account pool on $name", (target) => {
       const attempts = await db().select().from(publishAttempts);
       expect(attempts).toHaveLength(30);
       expect(new Set(attempts.map((attempt) => attempt.replyId)).size).toBe(30);
+
+      // While b's claim holds the first free reply locked, c skips it (never waits) and takes the next.
+      const [first, next] = [await seed(h.ids.a, 5), await seed(h.ids.a, 4)];
+      const taken = await second.db.transaction(async (tx) => {
+        const [locked] = await nextClaimable(tx, h.ids.b, clock);
+        expect(locked?.id).toBe(first.s.reply.id);
+        let timer: NodeJS.Timeout | undefined;
+        const deadline = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error("the claim waited on a row another claimer had locked")), 5_000);
+        });
+        try {
+          return await Promise.race([claimReply(db(), { accountId: h.ids.c, now: clock, leaseSeconds: 120 }), deadline]);
+        } finally {
+          clearTimeout(timer);
+        }
+      });
+      expect(taken?.reply.id).toBe(next.s.reply.id);
     } finally {
       await second.close();
     }
