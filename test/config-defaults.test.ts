@@ -18,7 +18,7 @@ const DEFAULTS = {
   openai: { apiKey: undefined, baseUrl: "https://api.openai.com/v1", model: "gpt-4o-mini" },
   ai: { fallbackModels: [], maxShortenAttempts: 2, maxTokens: 400 },
   replyGuard: { allowNewLinks: false, allowNewMentions: false },
-  x: { apiRoot: "https://api.x.com", accounts: [] },
+  x: { apiRoot: "https://api.x.com", accountStrategy: "round_robin", accounts: [] },
   discovery: { cron: "0 */5 * * * *", mentions: true },
   publishCron: "*/10 * * * * *",
   replyPolicy: "summoned",

@@ -127,6 +127,7 @@ describe("value syntax", () => {
     [{ METRICS_TOKEN: "short" }, "METRICS_TOKEN must be at least 16 characters"],
     [{ MIN_ALERT_LEVEL: "loud" }, "MIN_ALERT_LEVEL must be debug, info, warning, error or critical"],
     [{ REPLY_POLICY: "always" }, "REPLY_POLICY must be summoned or any"],
+    [{ ACCOUNT_STRATEGY: "random" }, "ACCOUNT_STRATEGY must be round_robin or least_loaded"],
     [{ GATEKEEPER_MIN_SCORE: "high" }, "GATEKEEPER_MIN_SCORE must be a number from 0 to 1"],
     [{ GATEKEEPER_MIN_SCORE: "1.5" }, "GATEKEEPER_MIN_SCORE must be at most 1"],
     [{ GATEKEEPER_MIN_SCORE: "-0.5" }, "GATEKEEPER_MIN_SCORE must be at least 0"],
@@ -201,6 +202,7 @@ describe("where each variable lands", () => {
       },
       "x": {
         "apiRoot": "https://api.x.com",
+        "accountStrategy": "round_robin",
         "accounts": []
       },
       "gracefulShutdownTimeoutMs": 10000,
@@ -300,6 +302,7 @@ describe("where each variable lands", () => {
       OPENAI_FALLBACK_MODELS: "model-b",
       X_API_ROOT: "http://127.0.0.1:3",
       X_EXTRA_ACCOUNTS: "second:tok-2:sec-2",
+      ACCOUNT_STRATEGY: "least_loaded",
       GRACEFUL_SHUTDOWN_TIMEOUT_MS: "2000",
       PERSONA: "terse",
       MAX_SHORTEN_ATTEMPTS: "1",
@@ -362,6 +365,7 @@ describe("where each variable lands", () => {
       openai: { apiKey: "sk-test-abcdef", baseUrl: "http://127.0.0.1:2/v1", model: "model-a" },
       x: {
         apiRoot: "http://127.0.0.1:3",
+        accountStrategy: "least_loaded",
         accounts: [
           { label: "main", credentials: { appKey: "app-key", appSecret: "app-secret", accessToken: "access-token", accessSecret: "access-secret" } },
           { label: "second", credentials: { appKey: "app-key", appSecret: "app-secret", accessToken: "tok-2", accessSecret: "sec-2" } },

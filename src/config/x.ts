@@ -37,6 +37,13 @@ export const xConfig = group(
       accessToken: setting("X_ACCESS_TOKEN", optionalString),
       accessSecret: setting("X_ACCESS_SECRET", optionalString),
       extraAccounts: setting("X_EXTRA_ACCOUNTS", extraAccounts),
+      accountStrategy: setting(
+        "ACCOUNT_STRATEGY",
+        z.preprocess(
+          emptyToUndefined,
+          z.enum(["round_robin", "least_loaded"], { error: "must be round_robin or least_loaded" }).default("round_robin"),
+        ),
+      ),
     },
   },
   {

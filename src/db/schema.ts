@@ -8,6 +8,7 @@ import {
   pgTable,
   real,
   serial,
+  smallint,
   text,
   timestamp,
   uniqueIndex,
@@ -88,6 +89,8 @@ export const posts = pgTable(
     accountId: integer("account_id")
       .notNull()
       .references(() => xAccounts.id),
+    /** The account the author summoned (mentioned, replied to, quoted): under X's rule only it may answer. Null: any account may. */
+    boundAccountId: integer("bound_account_id").references(() => xAccounts.id),
     /** Whether X lets the account answer it (summoned rule), and why not. */
     answerable: boolean("answerable").notNull(),
     /** `pending_draft` → `drafted`, or `skipped` with a reason. */
@@ -112,9 +115,15 @@ export const replies = pgTable(
     postTweetId: text("post_tweet_id")
       .notNull()
       .references(() => posts.tweetId),
-    accountId: integer("account_id")
-      .notNull()
-      .references(() => xAccounts.id),
+    /**
+     * The account of the latest claim (set in the claim transaction), or the bound account before any;
+     * null for a free reply no account has claimed yet.
+     */
+    accountId: integer("account_id").references(() => xAccounts.id),
+    /** The only account that may publish it (its post summoned that account); null = free, any account claims it. */
+    boundAccountId: integer("bound_account_id").references(() => xAccounts.id),
+    /** Claim priority from the post's source: 0 mention (high), 1 target, 2 search (low). */
+    priority: smallint("priority").notNull().default(1),
     status: text("status").$type<ReplyStatus>().notNull(),
     draft: text("draft").notNull(),
     weightedLength: integer("weighted_length").notNull(),
@@ -130,6 +139,7 @@ export const replies = pgTable(
     cardFailureReason: text("card_failure_reason"),
     expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
     decidedBy: bigint("decided_by", { mode: "number" }),
+    /** When an admin approved (or rejected) it: the claim order within a priority. */
     decidedAt: timestamp("decided_at", { withTimezone: true }),
     scheduledAt: timestamp("scheduled_at", { withTimezone: true }),
     leaseUntil: timestamp("lease_until", { withTimezone: true }),
@@ -148,6 +158,8 @@ export const replies = pgTable(
   (table) => [
     uniqueIndex("replies_post_key").on(table.postTweetId),
     index("replies_claim_idx").on(table.status, table.scheduledAt, table.id),
+    // The claim's exact ORDER BY (priority, then approval time, then id): FOR UPDATE SKIP LOCKED never sorts.
+    index("replies_claim_order_idx").on(table.status, table.priority, table.decidedAt, table.id),
     index("replies_card_sync_idx").on(table.id).where(sql`${table.cardVersion} < ${table.version}`),
   ],
 );

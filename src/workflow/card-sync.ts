@@ -6,6 +6,7 @@ import type { Post } from "./drafting.js";
 import type { PauseSwitch } from "./pause.js";
 import type { NoticeSink } from "./notices.js";
 import { markCardDrawn, markCardFailed } from "./replies/card-state.js";
+import { requiredAccount } from "./replies/claim-reply.js";
 import type { Reply } from "./reply-states.js";
 import { rootMessage } from "../kit/error-chain.js";
 import { singleFlight } from "../kit/single-flight.js";
@@ -20,6 +21,12 @@ export interface CardView {
   /** The X username that publishes the reply, when known. */
   readonly accountUsername: string | undefined;
   readonly now: Date;
+  /**
+   * Set while an approved reply can go out only from one account and that account is out of the
+   * pool: the account (@username, or its id) and why only it (`bound`: the post summoned it;
+   * `unconfirmed`: its last attempt may have posted, and only it can check).
+   */
+  readonly waitingFor?: { readonly account: string; readonly why: "bound" | "unconfirmed" };
 }
 
 /**
@@ -61,6 +68,8 @@ export interface CardSyncDeps {
   readonly logger: Logger;
   readonly timeZone: string;
   readonly accountUsername: (accountId: number) => string | undefined;
+  /** Whether the account is out of the pool now (breaker open, session rejected); default never. */
+  readonly isAccountDown?: (accountId: number) => boolean;
   readonly now?: () => Date;
   /** Told when a card is refused and marked failed (the card_failed alert). */
   readonly notify?: NoticeSink;
@@ -91,6 +100,14 @@ interface PassResult {
 export function createCardSync(deps: CardSyncDeps): { sync(): Promise<number> } {
   const now = deps.now ?? (() => new Date());
 
+  /** Whom an approved reply waits for, when only one account may publish it and that account is down. */
+  function waitingFor(reply: Reply): CardView["waitingFor"] {
+    const holder = requiredAccount(reply);
+    if (reply.status !== "approved" || holder === null || !deps.isAccountDown?.(holder)) return undefined;
+    const username = deps.accountUsername(holder);
+    return { account: username ? `@${username}` : `account #${holder}`, why: reply.boundAccountId === null ? "unconfirmed" : "bound" };
+  }
+
   async function once(): Promise<PassResult> {
     const stale = await deps.db
       .select({ reply: replies, post: posts })
@@ -114,8 +131,9 @@ export function createCardSync(deps: CardSyncDeps): { sync(): Promise<number> } 
         post,
         paused,
         timeZone: deps.timeZone,
-        accountUsername: deps.accountUsername(reply.accountId),
+        accountUsername: reply.accountId === null ? undefined : deps.accountUsername(reply.accountId),
         now: now(),
+        waitingFor: waitingFor(reply),
       };
       let messageId: number;
       try {

@@ -104,6 +104,7 @@ export async function runDiscovery(deps: DiscoveryDeps): Promise<DiscoveryResult
           source,
           sourceDetail: detail,
           accountId: account.id,
+          boundAccountId: summoned ? account.id : null,
           answerable: policy === "any" || summoned,
           state: skipReason ? "skipped" : "pending_draft",
           skipReason: skipReason ?? null,

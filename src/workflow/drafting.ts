@@ -176,7 +176,8 @@ async function storeDraft(deps: DraftingDeps, post: Post, outcome: DraftOutcome,
     if (claimed.length === 0) return undefined;
     const replyId = await createDraftReply(tx, {
       postTweetId: post.tweetId,
-      accountId: post.accountId,
+      source: post.source,
+      boundAccountId: post.boundAccountId,
       draft: outcome.text,
       weightedLength: outcome.weightedLength,
       tooLong: outcome.tooLong,

@@ -2,15 +2,17 @@ import { and, asc, eq, lte } from "drizzle-orm";
 import type { Database } from "../db/database.js";
 import { replies } from "../db/schema.js";
 import type { Logger } from "../logger.js";
-import type { XAccountRow, XAccounts } from "./accounts.js";
+import type { XAccounts } from "./accounts.js";
 import type { DeadLetterRecorder } from "./dead-letters.js";
 import type { ReplyPolicy } from "./discovery.js";
 import type { NoticeSink } from "./notices.js";
 import type { PauseSwitch } from "./pause.js";
+import { createAccountChooser, type AccountStrategy } from "./publish/account-choice.js";
 import { DEFAULT_MAX_ATTEMPTS, DEFAULT_RETRY_BASE_MS } from "./publish/decide-outcome.js";
 import { createPacing } from "./publish/pacing.js";
 import { createAttempt } from "./publish/publish-claimed.js";
 import { createOutcomeRecorder } from "./publish/record-outcome.js";
+import { markHeldCardsStale } from "./replies/card-state.js";
 import { claimReply } from "./replies/claim-reply.js";
 import { deferReply } from "./replies/defer-reply.js";
 import { releaseClaims } from "./replies/release-claims.js";
@@ -44,6 +46,8 @@ export interface PublisherDeps {
   readonly isAccountAvailable?: (accountId: number) => boolean;
   /** Told about every reply that failed (the publication_failed alert). */
   readonly notify?: NoticeSink;
+  /** How free replies are spread over the accounts (ACCOUNT_STRATEGY; default round_robin). */
+  readonly strategy?: AccountStrategy;
 }
 
 /** Replies moved past quiet hours per run (a backlog moves over a few runs). */
@@ -65,6 +69,12 @@ export interface PublishRunResult {
  * next attempt first reads the account's own posts for a reply to that post: found → published with
  * that id, not found → posted again. This is what makes "never twice" hold. The failure rules are
  * `decidePublishOutcome` (publish/decide-outcome.ts); the moves are in replies/.
+ *
+ * Accounts are a pool: each claim goes to an account the strategy picks among those whose pacing
+ * allows a post, and takes the next due reply that account may publish (bound to it or free, and not
+ * pinned to another account by an unknown outcome), in priority-then-approval order. A reply whose
+ * account goes down mid-run goes back at once, uncounted, for the others; with every account down,
+ * every reply waits, and they drain in the same order when one returns.
  */
 export function createPublisher(deps: PublisherDeps) {
   const { db, logger } = deps;
@@ -78,6 +88,8 @@ export function createPublisher(deps: PublisherDeps) {
     random,
     isAccountAvailable: deps.isAccountAvailable,
   });
+  const chooser = createAccountChooser(deps.strategy ?? "round_robin", (id) => pacing.load(id));
+  let down = new Set<number>();
   const retryBaseMs = deps.retryBaseMs ?? DEFAULT_RETRY_BASE_MS;
   const outcomes = createOutcomeRecorder({ db, logger, now, retryBaseMs, deadLetters: deps.deadLetters, notify: deps.notify });
   const publishClaimed = createAttempt({
@@ -125,26 +137,56 @@ export function createPublisher(deps: PublisherDeps) {
     return quietHoursEnd(now(), settings.quietHours, timeZone) !== undefined || (await deps.pause.isPaused());
   }
 
-  /** Publishes the account's due replies one by one while its pacing allows. */
-  async function drainAccount(row: XAccountRow, settings: RuntimeSettings, result: PublishRunResult): Promise<boolean> {
-    const account = deps.accounts.get(row.id);
-    if (!account) return false;
+  /**
+   * Publishes due replies while any account may post, one claim at a time for the account the
+   * strategy picks. An account that found nothing to claim sits out until a reply goes back to
+   * approved (another account's hand-back may be free for it); one that is down, rate limited or
+   * failed at the database sits out the rest of the run.
+   */
+  async function drain(settings: RuntimeSettings, result: PublishRunResult): Promise<boolean> {
+    const stopped = new Set<number>();
+    const idle = new Set<number>();
     let changed = false;
-    let current: XAccountRow | undefined = row;
-    while (current && (await pacing.mayPost(current, settings))) {
+    for (;;) {
       if (await holding(settings)) break;
+      const ready = [];
+      for (const row of await deps.accounts.rows()) {
+        if (stopped.has(row.id) || idle.has(row.id)) continue;
+        if (await pacing.mayPost(row, settings)) ready.push(row);
+      }
+      const row = await chooser.choose(ready);
+      const account = row && deps.accounts.get(row.id);
+      if (!account) break;
       const claim = await claimReply(db, { accountId: account.id, now: now(), leaseSeconds: deps.leaseSeconds });
-      if (!claim) break;
+      if (!claim) {
+        idle.add(account.id);
+        continue;
+      }
       changed = true;
       const next = await publishClaimed(account, claim, settings);
       const [after] = await db.select({ status: replies.status }).from(replies).where(eq(replies.id, claim.reply.id));
       if (after?.status === "published") result.published++;
       else if (after?.status === "failed") result.failed++;
-      else result.retrying++;
-      if (next === "stop_account") break;
-      current = (await deps.accounts.rows()).find((r) => r.id === account.id);
+      else {
+        result.retrying++;
+        idle.clear();
+      }
+      if (next === "stop_account") stopped.add(account.id);
     }
     return changed;
+  }
+
+  /**
+   * Keeps the set of accounts out of the pool (breaker open, session rejected) and redraws the
+   * cards of the replies held to an account whose state flipped, so they say whom they wait for.
+   * Resolves true when some card was marked for a redraw.
+   */
+  async function noticeDownAccounts(): Promise<boolean> {
+    const rows = await deps.accounts.rows();
+    const nowDown = new Set(rows.filter((row) => !pacing.isUp(row)).map((row) => row.id));
+    const flipped = rows.map((row) => row.id).filter((id) => nowDown.has(id) !== down.has(id));
+    down = nowDown;
+    return flipped.length > 0 && (await markHeldCardsStale(db, flipped)) > 0;
   }
 
   return {
@@ -156,20 +198,26 @@ export function createPublisher(deps: PublisherDeps) {
       return release(exclusive);
     },
 
-    /** One pass: release dead claims, then publish due replies account by account, within limits. */
+    /** Whether the account was out of the pool (breaker open, session rejected) at the end of the last run. */
+    isAccountDown(accountId: number): boolean {
+      return down.has(accountId);
+    },
+
+    /** One pass: release dead claims, then publish due replies over the pool of accounts, within limits. */
     async runOnce(): Promise<PublishRunResult> {
       const result: PublishRunResult = { published: 0, failed: 0, retrying: 0 };
-      if (await deps.pause.isPaused()) return result;
-      let changed = (await release(false)) > 0;
-      const settings = await deps.settings.current();
-      const quietEnd = quietHoursEnd(now(), settings.quietHours, timeZone);
-      if (quietEnd) {
-        if ((await deferDue(quietEnd, settings)) > 0) changed = true;
-      } else {
-        for (const row of await deps.accounts.rows()) {
-          if (await drainAccount(row, settings, result)) changed = true;
+      let changed = false;
+      if (!(await deps.pause.isPaused())) {
+        changed = (await release(false)) > 0;
+        const settings = await deps.settings.current();
+        const quietEnd = quietHoursEnd(now(), settings.quietHours, timeZone);
+        if (quietEnd) {
+          if ((await deferDue(quietEnd, settings)) > 0) changed = true;
+        } else if (await drain(settings, result)) {
+          changed = true;
         }
       }
+      if (await noticeDownAccounts()) changed = true;
       if (changed) await deps.onChange();
       return result;
     },

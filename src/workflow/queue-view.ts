@@ -1,6 +1,7 @@
 import { and, asc, count, eq, inArray } from "drizzle-orm";
 import type { Database } from "../db/database.js";
-import { posts, replies } from "../db/schema.js";
+import { posts, replies, xAccounts } from "../db/schema.js";
+import { requiredAccount } from "./replies/claim-reply.js";
 
 /** The reply statuses /queue lists: drafts awaiting approval and replies on their way to X. */
 export const QUEUE_STATUSES = ["awaiting_approval", "approved", "publishing"] as const;
@@ -16,6 +17,11 @@ export interface QueueEntry {
   readonly draft: string;
   /** The post author's @username, or their id when the username is unknown. */
   readonly author: string;
+  /**
+   * The account it goes out from, as @username (or its label): the claiming account while
+   * publishing, the only account that may publish it otherwise; undefined while any account may.
+   */
+  readonly account: string | undefined;
 }
 
 /** One page of the open replies, with the page number clamped to the pages that exist. */
@@ -51,13 +57,20 @@ export function createQueueView(db: Database) {
         .orderBy(asc(replies.status), asc(replies.scheduledAt), asc(replies.id))
         .limit(pageSize)
         .offset(current * pageSize);
-      const entries = rows.map(({ reply, post }) => ({
-        replyId: reply.id,
-        status: reply.status as QueueStatus,
-        scheduledAt: reply.scheduledAt,
-        draft: reply.draft,
-        author: post.authorUsername ? `@${post.authorUsername}` : post.authorId,
-      }));
+      const names = new Map(
+        (await db.select().from(xAccounts)).map((row) => [row.id, row.username ? `@${row.username}` : row.label]),
+      );
+      const entries = rows.map(({ reply, post }) => {
+        const accountId = reply.status === "publishing" ? reply.accountId : requiredAccount(reply);
+        return {
+          replyId: reply.id,
+          status: reply.status as QueueStatus,
+          scheduledAt: reply.scheduledAt,
+          draft: reply.draft,
+          author: post.authorUsername ? `@${post.authorUsername}` : post.authorId,
+          account: accountId === null ? undefined : names.get(accountId),
+        };
+      });
       return { total: total?.n ?? 0, unanswerable: unanswerable?.n ?? 0, page: current, pages, entries };
     },
   };

@@ -63,6 +63,7 @@ export async function createWorkflow(deps: {
     logger,
     timeZone: config.timeZone,
     accountUsername: (id) => usernames.get(id),
+    isAccountDown: (id) => publisher.isAccountDown(id),
     notify: deps.notify,
   });
   const review = createReview({ db, settings, drafter: deps.drafter, timeZone: config.timeZone, wakePublisher, redrawCards });
@@ -88,6 +89,7 @@ export async function createWorkflow(deps: {
     timeZone: config.timeZone,
     deadLetters,
     notify: deps.notify,
+    strategy: config.x.accountStrategy,
     isAccountAvailable: (id) => {
       const label = accounts.get(id)?.label;
       return label === undefined || deps.isXAvailable(label);

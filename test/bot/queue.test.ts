@@ -48,7 +48,7 @@ describe("/queue", () => {
   async function addReply(
     n: number,
     status: "awaiting_approval" | "approved" | "publishing" | "rejected" | "published",
-    options: { author?: string | null; scheduledAt?: Date } = {},
+    options: { author?: string | null; scheduledAt?: Date; bound?: boolean } = {},
   ): Promise<number> {
     const author = options.author === undefined ? `user${n}` : options.author;
     await db().insert(posts).values({
@@ -67,6 +67,7 @@ describe("/queue", () => {
       .values({
         postTweetId: `70${n}`,
         accountId,
+        boundAccountId: options.bound ? accountId : null,
         status,
         draft: `draft number ${n}`,
         weightedLength: 14,
@@ -109,8 +110,8 @@ describe("/queue", () => {
     expect(message.inlineKeyboard).toEqual([]);
   });
 
-  it("lists open replies by status then due time, with the scheduled time in the bot's zone and the unanswerable count", async () => {
-    const later = await addReply(1, "approved", { scheduledAt: new Date(NOW.getTime() + 2 * HOUR) });
+  it("lists open replies by status then due time, with the scheduled time in the bot's zone, the account when it is fixed, and the unanswerable count", async () => {
+    const later = await addReply(1, "approved", { scheduledAt: new Date(NOW.getTime() + 2 * HOUR), bound: true });
     const sooner = await addReply(2, "approved", { scheduledAt: new Date(NOW.getTime() + HOUR) });
     const draft = await addReply(3, "awaiting_approval", { author: null });
     const sending = await addReply(4, "publishing");
@@ -134,11 +135,11 @@ describe("/queue", () => {
         "",
         `🕒 #${sooner} @user2 · 15:00 (Europe/Berlin)`,
         "   draft number 2",
-        `🕒 #${later} @user1 · 16:00 (Europe/Berlin)`,
+        `🕒 #${later} @user1 · 16:00 (Europe/Berlin) · from @replyguy`,
         "   draft number 1",
         `🟡 #${draft} id3`,
         "   draft number 3",
-        `📤 #${sending} @user4`,
+        `📤 #${sending} @user4 · from @replyguy`,
         "   draft number 4",
         "🚷 1 posts not answerable (author did not mention us)",
       ].join("\n"),

@@ -6,9 +6,11 @@ import type { ResiliencePolicy } from "../../src/resilience/policy.js";
 import { resilientXClient } from "../../src/resilience/resilient-x-client.js";
 import { XAccounts, type XAccount } from "../../src/workflow/accounts.js";
 import { createDeadLetters, type DeadLetter, type DeadLetters, type DeadLetterSettings } from "../../src/workflow/dead-letters.js";
-import type { ReplyPolicy } from "../../src/workflow/discovery.js";
+import type { PostSource, ReplyPolicy } from "../../src/workflow/discovery.js";
 import { PauseSwitch } from "../../src/workflow/pause.js";
+import type { AccountStrategy } from "../../src/workflow/publish/account-choice.js";
 import { createPublisher, type Publisher } from "../../src/workflow/publisher.js";
+import { REPLY_PRIORITY } from "../../src/workflow/replies/create-reply.js";
 import { findReply } from "../../src/workflow/replies/find-reply.js";
 import type { Reply } from "../../src/workflow/reply-states.js";
 import { SettingsStore } from "../../src/workflow/settings.js";
@@ -36,6 +38,11 @@ export interface PublisherOptions {
   /** Wrap the X client with this policy (as the app does). */
   policy?: ResiliencePolicy;
   isAccountAvailable?: (accountId: number) => boolean;
+  /** Wraps the first account's client (a test that changes X's answers in the middle of a call). */
+  wrap?: (client: XAccountClient) => XAccountClient;
+  /** More accounts after the first, each with its token at the fake X (and its client wrapped, if asked). */
+  pool?: readonly { label: string; token: string; wrap?: (client: XAccountClient) => XAccountClient }[];
+  strategy?: AccountStrategy;
 }
 
 /** How a publisher with its dead-letter queue is built. */
@@ -71,6 +78,16 @@ export interface SeededReply {
   readonly reply: Reply;
 }
 
+/** How a seeded reply differs from the default (answerable, free, a mention approved two minutes ago). */
+export interface SeedOptions {
+  answerable?: boolean;
+  draft?: string;
+  /** Only the seeding account may publish it. */
+  bound?: boolean;
+  source?: PostSource;
+  decidedAt?: Date;
+}
+
 /** The test's world, read at each call (databases and clocks change between tests). */
 export interface PublishFixtureEnv {
   readonly db: () => Database;
@@ -91,13 +108,22 @@ export function createPublishFixture(env: PublishFixtureEnv) {
 
   async function wire(opts: PublisherOptions, queue?: { settings: DeadLetterSettings } & QueueOptions) {
     const handle = opts.db ?? env.db();
-    const raw = createXAccountClient({
-      apiRoot: env.x().baseUrl,
-      credentials: { appKey: "app-key", appSecret: "app-secret", accessToken: opts.token ?? env.token, accessSecret: "access-secret" },
-      requestTimeoutMs: opts.requestTimeoutMs ?? 5_000,
-    });
-    const client = opts.policy ? resilientXClient(raw, opts.policy) : raw;
-    const accounts = await XAccounts.register(handle, new Map([[env.label ?? "main", client]]));
+    const clientFor = (token: string) => {
+      const raw = createXAccountClient({
+        apiRoot: env.x().baseUrl,
+        credentials: { appKey: "app-key", appSecret: "app-secret", accessToken: token, accessSecret: "access-secret" },
+        requestTimeoutMs: opts.requestTimeoutMs ?? 5_000,
+      });
+      return opts.policy ? resilientXClient(raw, opts.policy) : raw;
+    };
+    const first = clientFor(opts.token ?? env.token);
+    const client = opts.wrap ? opts.wrap(first) : first;
+    const pool = opts.pool ?? [];
+    const clients = new Map<string, XAccountClient>([
+      [env.label ?? "main", client],
+      ...pool.map(({ label, token, wrap }): [string, XAccountClient] => [label, wrap ? wrap(clientFor(token)) : clientFor(token)]),
+    ]);
+    const accounts = await XAccounts.register(handle, clients);
     const account = accounts.all()[0]!;
     const pause = new PauseSwitch(handle);
     const exhausted: DeadLetter[] = [];
@@ -132,6 +158,7 @@ export function createPublishFixture(env: PublishFixtureEnv) {
       maxAttempts: opts.maxAttempts,
       retryBaseMs: opts.retryBaseMs,
       isAccountAvailable: opts.isAccountAvailable,
+      strategy: opts.strategy,
       deadLetters: queue?.reportToQueue === false ? undefined : deadLetters,
     });
     return { publisher, accounts, account, client, pause, deadLetters, exhausted, changes: () => changes };
@@ -147,11 +174,14 @@ export function createPublishFixture(env: PublishFixtureEnv) {
       return { ...rig, queue: rig.deadLetters! };
     },
 
-    /** A post by `author` mentioning us, stored as drafted, with an approved reply due a minute ago. */
+    /**
+     * A post by `author` mentioning us, stored as drafted, with an approved reply due a minute ago.
+     * `bound`: only `accountId` may publish it (default: free, the account is only where it starts).
+     */
     seedReply: async (
       accountId: number,
       author: FakeXUser,
-      opts: { answerable?: boolean; draft?: string } = {},
+      opts: SeedOptions = {},
     ): Promise<SeededReply> => {
       seq++;
       const now = env.now();
@@ -164,9 +194,10 @@ export function createPublishFixture(env: PublishFixtureEnv) {
           authorId: author.id,
           authorUsername: author.username,
           text: post.text,
-          source: "mention",
+          source: opts.source ?? "mention",
           sourceDetail: `mentions:${accountId}`,
           accountId,
+          boundAccountId: opts.bound ? accountId : null,
           answerable: opts.answerable ?? true,
           state: "drafted",
         })
@@ -178,11 +209,13 @@ export function createPublishFixture(env: PublishFixtureEnv) {
         .values({
           postTweetId: post.id,
           accountId,
+          boundAccountId: opts.bound ? accountId : null,
+          priority: REPLY_PRIORITY[opts.source ?? "mention"],
           status: "approved",
           draft,
           weightedLength: draft.length,
           expiresAt: new Date(now.getTime() + 24 * HOUR),
-          decidedAt: new Date(now.getTime() - 120_000),
+          decidedAt: opts.decidedAt ?? new Date(now.getTime() - 120_000),
           scheduledAt: new Date(now.getTime() - 60_000),
         })
         .returning();

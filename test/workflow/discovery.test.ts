@@ -118,6 +118,7 @@ describe.each(databaseTargets())("discovery on $name", (target) => {
       source: "mention",
       sourceDetail: "@replyguy",
       accountId: id,
+      boundAccountId: id,
       answerable: true,
       state: "pending_draft",
       skipReason: null,
@@ -273,7 +274,8 @@ describe.each(databaseTargets())("discovery on $name", (target) => {
     const plain = x.addTweet({ authorId: carol.id, text: "shipping a new release today" });
     await (await services()).watchlist.add("target", "carol", ADMIN);
     await discover("any", false);
-    expect(await post(plain.id)).toMatchObject({ answerable: true, state: "pending_draft", skipReason: null });
+    // It summoned no account: any account may answer it, chosen when its reply is claimed.
+    expect(await post(plain.id)).toMatchObject({ answerable: true, state: "pending_draft", skipReason: null, boundAccountId: null });
   });
 
   it("counts a quote of one of our posts as summoned", async () => {
@@ -284,7 +286,7 @@ describe.each(databaseTargets())("discovery on $name", (target) => {
     await (await services()).watchlist.add("target", "carol", ADMIN);
 
     await discover("summoned", false);
-    expect(await post(quotesUs.id)).toMatchObject({ answerable: true, state: "pending_draft", skipReason: null });
+    expect(await post(quotesUs.id)).toMatchObject({ answerable: true, state: "pending_draft", skipReason: null, boundAccountId: await accountId() });
     expect(await post(quotesAlice.id)).toMatchObject({ answerable: false, state: "skipped", skipReason: "not_summoned" });
   });
 

@@ -107,6 +107,7 @@ describe.each(databaseTargets())("drafting on $name", (target) => {
         source: "mention",
         sourceDetail: "@replyguy",
         accountId,
+        boundAccountId: accountId,
         answerable: true,
         state: "pending_draft",
         ...extra,
@@ -161,7 +162,10 @@ describe.each(databaseTargets())("drafting on $name", (target) => {
     expect(rows[0]).toMatchObject({
       id: created[0],
       postTweetId: tweetId,
+      // The post summoned the account: the reply is bound to it, and a mention comes first.
       accountId,
+      boundAccountId: accountId,
+      priority: 0,
       status: "awaiting_approval",
       draft: text,
       weightedLength: text.length,
@@ -178,6 +182,13 @@ describe.each(databaseTargets())("drafting on $name", (target) => {
     // Nothing is left to draft: a second run asks the AI nothing.
     expect(await draft()).toEqual([]);
     expect(ai.chatRequests()).toHaveLength(1);
+  });
+
+  it("a reply to a post that summoned no account is free (no account until a claim), with its source's priority", async () => {
+    const tweetId = await addPost("TypeScript 6 is out", { source: "search", sourceDetail: "typescript", boundAccountId: null });
+    ai.enqueueReply("The new checks are worth it.");
+    await draft();
+    expect((await repliesTo(tweetId))[0]).toMatchObject({ accountId: null, boundAccountId: null, priority: 2 });
   });
 
   it("does nothing without a drafter", async () => {

@@ -39,27 +39,26 @@ interface Row {
   readonly next: PublishNext;
 }
 
-const failed = (reason: string, deadLetter: Extract<PublishNext, { kind: "fail" }>["deadLetter"], account: "continue" | "stop" | "needs_attention" = "continue"): PublishNext => ({
+const failed = (reason: string, deadLetter: Extract<PublishNext, { kind: "fail" }>["deadLetter"]): PublishNext => ({
   kind: "fail",
   reason,
   deadLetter,
-  account,
 });
 
 const ROWS: Row[] = [
   {
-    name: "breaker open before the POST: failed, retryable, nothing sent, the account is left alone",
+    name: "breaker open before the POST: the account is down, the reply goes back (never failed for it), nothing sent",
     failure: breakerOpen,
     phase: "post",
     attemptCount: 1,
-    next: failed(`${breakerOpen.message}; nothing was sent`, { errorType: "circuit_open", retryable: true }, "stop"),
+    next: { kind: "account_down", error: `${breakerOpen.message}; nothing was sent`, credentialsRejected: false },
   },
   {
-    name: "breaker open while checking: the same, with the check prefix",
+    name: "breaker open while checking, even at maxAttempts: the same, with the check prefix",
     failure: breakerOpen,
     phase: "check",
     attemptCount: 5,
-    next: failed(`${CHECK}${breakerOpen.message}; nothing was sent`, { errorType: "circuit_open", retryable: true }, "stop"),
+    next: { kind: "account_down", error: `${CHECK}${breakerOpen.message}; nothing was sent`, credentialsRejected: false },
   },
   {
     name: "aborted (shutdown) while checking: retried, not ambiguous (nothing was posted)",
@@ -143,11 +142,11 @@ const ROWS: Row[] = [
     next: failed(`${CHECK}${deleted.message}`, { errorType: "deleted_post", retryable: false }),
   },
   {
-    name: "unauthorized (401): failed, not retryable, the account needs attention and stops",
+    name: "unauthorized (401): the account's credentials are rejected, the reply goes back for another account",
     failure: unauthorized,
     phase: "post",
     attemptCount: 1,
-    next: failed(unauthorized.message, { errorType: "unauthorized", retryable: false }, "needs_attention"),
+    next: { kind: "account_down", error: `${unauthorized.message}; nothing was sent`, credentialsRejected: true },
   },
   {
     name: "duplicate content on the POST: look at X for our own earlier reply",
@@ -229,7 +228,7 @@ describe("decidePublishOutcome", () => {
 
   it("honours maxAttempts from the context", () => {
     const context = { phase: "post", now: NOW, maxAttempts: 1 } as const;
-    expect(decidePublishOutcome(network, { attemptCount: 1 }, context)).toMatchObject({ kind: "fail", account: "continue" });
+    expect(decidePublishOutcome(network, { attemptCount: 1 }, context)).toMatchObject({ kind: "fail" });
   });
 });
 

@@ -13,7 +13,7 @@ import { clearWorkflowTables } from "../support/workflow-fixtures.js";
 import { databaseTargets, type TestDatabase } from "../support/database.js";
 import { startFakeX, type FakeX, type FakeXUser } from "../support/fake-x/index.js";
 import { silentLogger } from "../support/logger.js";
-import { createPublishFixture } from "../support/publish-fixture.js";
+import { createPublishFixture, type SeedOptions } from "../support/publish-fixture.js";
 
 const OUR_TOKEN = "publisher-test-token";
 const MINUTE = 60_000;
@@ -65,8 +65,7 @@ describe.each(databaseTargets())("publisher on $name", (target) => {
   const fixture = createPublishFixture({ db, x: () => x, now: () => clock, token: OUR_TOKEN });
   const build = fixture.build;
   const reply = fixture.reply;
-  const seedReply = (accountId: number, opts: { answerable?: boolean; draft?: string } = {}) =>
-    fixture.seedReply(accountId, alice, opts);
+  const seedReply = (accountId: number, opts: SeedOptions = {}) => fixture.seedReply(accountId, alice, opts);
 
   const attempts = (replyId: number, handle: Database = db()) =>
     handle.select().from(publishAttempts).where(eq(publishAttempts.replyId, replyId)).orderBy(asc(publishAttempts.startedAt));
@@ -307,10 +306,11 @@ describe.each(databaseTargets())("publisher on $name", (target) => {
     expect(await reply(seeded.id)).toMatchObject({ status: "published", replyTweetId: earlier.id });
   });
 
+  // Bound replies: a free one is due again at once, for another account (test/workflow/account-pool.test.ts).
   it("429 → stays approved, the account waits until the reset without calling X, then publishes", async () => {
     const h = await build();
-    const { post, reply: seeded } = await seedReply(h.account.id);
-    const other = await seedReply(h.account.id);
+    const { post, reply: seeded } = await seedReply(h.account.id, { bound: true });
+    const other = await seedReply(h.account.id, { bound: true });
     x.enqueueFault({ method: "POST", path: "/2/tweets" }, { kind: "rateLimited", resetInSeconds: 120 });
 
     // The other due reply is held back too: the whole account waits, not just the refused reply.
@@ -341,7 +341,7 @@ describe.each(databaseTargets())("publisher on $name", (target) => {
 
   it("429 with a reset already past by our clock → the account still waits a full minute", async () => {
     const h = await build();
-    const { reply: seeded } = await seedReply(h.account.id);
+    const { reply: seeded } = await seedReply(h.account.id, { bound: true });
     x.enqueueFault({ method: "POST", path: "/2/tweets" }, { kind: "rateLimited", resetInSeconds: -120 });
 
     expect(await h.publisher.runOnce()).toEqual({ published: 0, failed: 0, retrying: 1 });
@@ -359,7 +359,7 @@ describe.each(databaseTargets())("publisher on $name", (target) => {
 
   it("429 without any reset → the account waits the default 15 minutes", async () => {
     const h = await build();
-    const { reply: seeded } = await seedReply(h.account.id);
+    const { reply: seeded } = await seedReply(h.account.id, { bound: true });
     // No usable x-rate-limit-* headers and no retry-after: nothing says when the limit resets.
     const noReset = { "x-rate-limit-limit": "none", "x-rate-limit-remaining": "none", "x-rate-limit-reset": "none" };
     x.enqueueFault({ method: "POST", path: "/2/tweets" }, { kind: "status", status: 429, headers: noReset });
@@ -392,35 +392,37 @@ describe.each(databaseTargets())("publisher on $name", (target) => {
     expect(postRequests()).toHaveLength(0);
   });
 
-  it("401 before the POST (credentials revoked) → failed, account needs attention, nothing retried", async () => {
+  it("401 before the POST (credentials revoked) → the reply goes back uncounted, account needs attention, nothing fails", async () => {
     const h = await build({ token: "revoked-token" });
     // The identity was resolved while the credentials still worked.
     await db().update(xAccounts).set({ xUserId: us.id, username: us.username }).where(eq(xAccounts.id, h.account.id));
     const first = await seedReply(h.account.id);
     const second = await seedReply(h.account.id);
 
-    expect(await h.publisher.runOnce()).toEqual({ published: 0, failed: 1, retrying: 0 });
+    expect(await h.publisher.runOnce()).toEqual({ published: 0, failed: 0, retrying: 1 });
     const row = await reply(first.reply.id);
-    expect(row.status).toBe("failed");
-    expect(row.failureReason).toMatch(/401/);
+    // The account, not the reply, failed: due again now (for another account), the attempt not counted.
+    expect(row).toMatchObject({ status: "approved", attemptCount: 0, needsReconcile: false, scheduledAt: clock });
+    expect(row.failureReason).toMatch(/401.*nothing was sent/);
     expect((await accountRow(h.account.id)).sessionState).toBe("needs_attention");
     // X refused the read of the post already: nothing was posted.
     expect(x.requests()).toHaveLength(1);
     expect(postRequests()).toHaveLength(0);
-    // The account is held: the other due reply waits untouched, and nothing more goes to X.
+    // The account is held: both replies wait untouched, and nothing more goes to X.
     advance(HOUR);
     await h.publisher.runOnce();
     expect(x.requests()).toHaveLength(1);
+    expect((await reply(first.reply.id)).status).toBe("approved");
     expect((await reply(second.reply.id)).status).toBe("approved");
   });
 
-  it("401 on the first call (unknown token, identity never resolved) → failed, account needs attention", async () => {
+  it("401 on the first call (unknown token, identity never resolved) → waits, account needs attention", async () => {
     const h = await build({ token: "unknown-token" });
     const { reply: seeded } = await seedReply(h.account.id);
 
-    expect(await h.publisher.runOnce()).toEqual({ published: 0, failed: 1, retrying: 0 });
+    expect(await h.publisher.runOnce()).toEqual({ published: 0, failed: 0, retrying: 1 });
     const row = await reply(seeded.id);
-    expect(row.status).toBe("failed");
+    expect(row).toMatchObject({ status: "approved", attemptCount: 0 });
     expect(row.failureReason).toMatch(/401/);
     expect((await accountRow(h.account.id)).sessionState).toBe("needs_attention");
     const seen = x.requests().length;

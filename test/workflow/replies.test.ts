@@ -88,24 +88,49 @@ describe("reply moves", () => {
     expect((await findReply(db(), reply.id))?.version).toBe(reply.version + 1);
   });
 
-  it("claim takes the oldest due approved reply of the account, with a lease and an attempt row", async () => {
-    const later = await seed("approved", { scheduledAt: new Date(NOW.getTime() - 1_000) });
-    const oldest = await seed("approved", { scheduledAt: new Date(NOW.getTime() - 60_000) });
-    await seed("approved", { scheduledAt: new Date(NOW.getTime() + 60_000) });
+  it("claim takes the due approved reply first by priority, then approval time, then id, with a lease and an attempt row", async () => {
+    const minute = (n: number) => new Date(NOW.getTime() + n * 60_000);
+    const due = { scheduledAt: minute(-1) };
+    const searchFirstApproved = await seed("approved", { ...due, priority: 2, decidedAt: minute(-30) });
+    const mentionLater = await seed("approved", { ...due, priority: 0, decidedAt: minute(-5) });
+    const mentionEarlier = await seed("approved", { ...due, priority: 0, decidedAt: minute(-10), accountId: null });
+    const target = await seed("approved", { ...due, priority: 1, decidedAt: minute(-20) });
+    await seed("approved", { scheduledAt: minute(1), priority: 0, decidedAt: minute(-60) });
 
     const claim = await claimReply(db(), { accountId, now: NOW, leaseSeconds: 120 });
+    expect(claim).toMatchObject({ accountId });
     expect(claim?.reply).toMatchObject({
-      id: oldest.id,
+      id: mentionEarlier.id,
       status: "publishing",
+      accountId,
       attemptCount: 1,
       attemptId: claim?.attemptId,
       leaseUntil: new Date(NOW.getTime() + 120_000),
-      version: oldest.version + 1,
+      version: mentionEarlier.version + 1,
     });
-    const attempts = await db().select().from(publishAttempts).where(eq(publishAttempts.replyId, oldest.id));
+    const attempts = await db().select().from(publishAttempts).where(eq(publishAttempts.replyId, mentionEarlier.id));
     expect(attempts).toMatchObject([{ id: claim?.attemptId, accountId, startedAt: NOW, outcome: null }]);
-    expect((await claimReply(db(), { accountId, now: NOW, leaseSeconds: 120 }))?.reply.id).toBe(later.id);
+    const next = async () => (await claimReply(db(), { accountId, now: NOW, leaseSeconds: 120 }))?.reply.id;
+    expect([await next(), await next(), await next()]).toEqual([mentionLater.id, target.id, searchFirstApproved.id]);
     expect(await claimReply(db(), { accountId, now: NOW, leaseSeconds: 120 })).toBeUndefined();
+  });
+
+  it("claim skips replies bound to another account and ambiguous ones pinned to another account", async () => {
+    const [other] = await db().insert(xAccounts).values({ label: "other" }).returning();
+    const due = { scheduledAt: new Date(NOW.getTime() - 60_000) };
+    const boundElsewhere = await seed("approved", { ...due, boundAccountId: other!.id, accountId: other!.id });
+    const pinnedElsewhere = await seed("approved", { ...due, accountId: other!.id, needsReconcile: true, attemptCount: 1 });
+    const wasOthersFree = await seed("approved", { ...due, accountId: other!.id, attemptCount: 1 });
+    const boundHere = await seed("approved", { ...due, boundAccountId: accountId });
+
+    const ids = [];
+    for (let claim = await claimReply(db(), { accountId, now: NOW, leaseSeconds: 120 }); claim; ) {
+      ids.push(claim.reply.id);
+      claim = await claimReply(db(), { accountId, now: NOW, leaseSeconds: 120 });
+    }
+    expect(ids).toEqual([wasOthersFree.id, boundHere.id]);
+    expect((await claimReply(db(), { accountId: other!.id, now: NOW, leaseSeconds: 120 }))?.reply.id).toBe(boundElsewhere.id);
+    expect((await claimReply(db(), { accountId: other!.id, now: NOW, leaseSeconds: 120 }))?.reply.id).toBe(pinnedElsewhere.id);
   });
 
   it("release frees expired leases only, or every claim at boot, each to be reconciled", async () => {

@@ -27,6 +27,19 @@ export function postUrl(tweetId: string, username?: string | null): string {
   return username ? `https://x.com/${encodeURIComponent(username)}/status/${tweetId}` : `https://x.com/i/web/status/${tweetId}`;
 }
 
+/** Why only one account may publish the reply, for the line saying it waits for that account. */
+const WAITING_WHY = {
+  bound: "the author summoned it, and X lets only that account answer",
+  unconfirmed: "its last attempt may have posted, and only that account can check X",
+} as const;
+
+/** The line of an approved reply held to an account that is out of the pool, or "". */
+function waitingLine(view: CardView): string {
+  const { waitingFor } = view;
+  if (!waitingFor) return "";
+  return `\n⛔ <b>Waits for ${escapeHtml(waitingFor.account)}</b>, unavailable now: ${WAITING_WHY[waitingFor.why]}`;
+}
+
 /** The status line of a card: what happened to the reply, in words an admin reads at a glance. */
 export function statusLine(view: CardView): string {
   const { reply } = view;
@@ -41,7 +54,7 @@ export function statusLine(view: CardView): string {
     case "approved": {
       const when = reply.scheduledAt ? formatLocalTime(reply.scheduledAt, view.timeZone, view.now) : "soon";
       const retry = reply.attemptCount > 0 && reply.failureReason ? `\n↻ retrying after: ${escapeHtml(clip(reply.failureReason, FIELD_MAX))}` : "";
-      return `🕒 <b>Scheduled for ${escapeHtml(when)}</b>${retry}`;
+      return `🕒 <b>Scheduled for ${escapeHtml(when)}</b>${retry}${waitingLine(view)}`;
     }
     case "publishing":
       return "📤 <b>Publishing…</b>";

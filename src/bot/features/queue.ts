@@ -30,7 +30,8 @@ export function renderQueuePage(
       entry.status === "approved" && entry.scheduledAt
         ? ` · ${escapeHtml(formatLocalTime(entry.scheduledAt, timeZone, now))}`
         : "";
-    return `${STATUS_ICON[entry.status]} #${entry.replyId} ${escapeHtml(entry.author)}${when}\n   ${escapeHtml(clipFlat(entry.draft, 80))}`;
+    const from = entry.account ? ` · from ${escapeHtml(entry.account)}` : "";
+    return `${STATUS_ICON[entry.status]} #${entry.replyId} ${escapeHtml(entry.author)}${when}${from}\n   ${escapeHtml(clipFlat(entry.draft, 80))}`;
   });
   const header = `<b>Queue</b>: ${view.total} open (page ${view.page + 1}/${view.pages})`;
   const footer = view.unanswerable > 0 ? `\n🚷 ${view.unanswerable} posts not answerable (author did not mention us)` : "";

@@ -30,18 +30,16 @@ export type PublishNext =
   | { readonly kind: "check_duplicate" }
   /** Back to approved, due at `at`; `ambiguous`: the POST may have reached X, reconcile first. */
   | { readonly kind: "retry"; readonly error: string; readonly at: Date; readonly ambiguous: boolean }
+  /**
+   * The account, not the reply, failed (its breaker is open, or X rejected its credentials: 401) and
+   * nothing was sent: the reply goes back, due now and with this attempt not counted, for another
+   * account to take (or, bound to this one, to wait for it); claim nothing more for this account now.
+   */
+  | { readonly kind: "account_down"; readonly error: string; readonly credentialsRejected: boolean }
   /** 429: the whole account waits until `until`, the reply is due again then; claim nothing more for it now. */
   | { readonly kind: "rate_limit_wait"; readonly error: string; readonly until: Date }
-  /**
-   * Failed and dead-lettered. `account`: "continue" with its other replies, "stop" claiming for it
-   * in this run (breaker open), or "needs_attention" (401: its credentials need an admin; stops too).
-   */
-  | {
-      readonly kind: "fail";
-      readonly reason: string;
-      readonly deadLetter: DeadLetterNote;
-      readonly account: "continue" | "stop" | "needs_attention";
-    };
+  /** Failed and dead-lettered; the account goes on with its other replies. */
+  | { readonly kind: "fail"; readonly reason: string; readonly deadLetter: DeadLetterNote };
 
 /** Where the failed call happened and the rules' settings. */
 export interface PublishOutcomeContext {
@@ -55,10 +53,11 @@ export interface PublishOutcomeContext {
 
 /**
  * The publish failure rules, as one pure decision over a classified failure (resilience/failure.ts).
- * Breaker open → nothing was sent: fail (retryable) and leave the account alone. Shut down mid-call,
- * or an unclassified error after the POST started → retry, ambiguous after a POST. Rate limited →
- * the account waits for the reset (at least a minute, 15 min without one). Permanent → fail for
- * good (401: the account needs attention). Transient → retry with backoff until `maxAttempts`, then
+ * Breaker open or 401 → the account is down and nothing was sent: the reply goes back uncounted
+ * (never failed because of its account; 401 also marks the account's credentials rejected). Shut
+ * down mid-call, or an unclassified error after the POST started → retry, ambiguous after a POST.
+ * Rate limited → the account waits for the reset (at least a minute, 15 min without one). Other
+ * permanent failures → fail for good. Transient → retry with backoff until `maxAttempts`, then
  * fail (retryable); a POST that may have gone through is always retried, with a reconcile.
  */
 export function decidePublishOutcome(
@@ -70,13 +69,8 @@ export function decidePublishOutcome(
   if (phase === "post" && failure.reason === "duplicate_content") return { kind: "check_duplicate" };
   const message = phase === "check" ? `could not check X before posting: ${failure.message}` : failure.message;
   const backoff = () => new Date(now.getTime() + publishRetryDelayMs(reply.attemptCount, context.retryBaseMs));
-  if (failure.reason === "circuit_open") {
-    return {
-      kind: "fail",
-      reason: `${message}; nothing was sent`,
-      deadLetter: { errorType: "circuit_open", retryable: true },
-      account: "stop",
-    };
+  if (failure.reason === "circuit_open" || failure.reason === "unauthorized") {
+    return { kind: "account_down", error: `${message}; nothing was sent`, credentialsRejected: failure.reason === "unauthorized" };
   }
   if (failure.aborted || (phase === "post" && failure.reason === "unexpected")) {
     return { kind: "retry", error: message, at: backoff(), ambiguous: phase === "post" };
@@ -88,13 +82,7 @@ export function decidePublishOutcome(
   }
   // A bug or an unknown error while reading is worth retrying, not a verdict on the reply.
   if (failure.kind === "permanent" && failure.reason !== "unexpected") {
-    const unauthorized = failure.reason === "unauthorized";
-    return {
-      kind: "fail",
-      reason: message,
-      deadLetter: { errorType: failure.reason, retryable: false },
-      account: unauthorized ? "needs_attention" : "continue",
-    };
+    return { kind: "fail", reason: message, deadLetter: { errorType: failure.reason, retryable: false } };
   }
   const maybeSent = phase === "post" && failure.mayHaveSucceeded;
   if (reply.attemptCount >= context.maxAttempts && !maybeSent) {
@@ -102,7 +90,6 @@ export function decidePublishOutcome(
       kind: "fail",
       reason: `gave up after ${reply.attemptCount} attempts: ${message}`,
       deadLetter: { error: message, errorType: failure.reason, retryable: true },
-      account: "continue",
     };
   }
   return { kind: "retry", error: message, at: backoff(), ambiguous: maybeSent };

@@ -40,16 +40,32 @@ export function createPacing(deps: PacingDeps) {
     return row?.n ?? 0;
   }
 
+  /** Whether the account is in the pool at all: its breaker closed and its session usable. */
+  function isUp(row: XAccountRow): boolean {
+    if (deps.isAccountAvailable && !deps.isAccountAvailable(row.id)) return false;
+    if (row.sessionState !== "ok") return false;
+    return true;
+  }
+
   return {
+    isUp,
+
     /** Whether the account may post now. */
     async mayPost(row: XAccountRow, settings: RuntimeSettings): Promise<boolean> {
       const current = now();
-      if (deps.isAccountAvailable && !deps.isAccountAvailable(row.id)) return false;
-      if (row.sessionState !== "ok") return false;
+      if (!isUp(row)) return false;
       if (row.rateLimitedUntil && row.rateLimitedUntil > current) return false;
       if (row.nextPostAt && row.nextPostAt > current) return false;
       if ((await postsInWindow(row.id, HOUR_MS)) >= settings.maxPostsPerHour) return false;
       return (await postsInWindow(row.id, DAY_MS)) < settings.maxPostsPerDay;
+    },
+
+    /**
+     * The account's load for `least_loaded`: its posts in the last hour plus the work it holds claimed
+     * (an in-flight attempt is counted with the posts, as it may post).
+     */
+    load(accountId: number): Promise<number> {
+      return postsInWindow(accountId, HOUR_MS);
     },
 
     /** Holds the account for a random gap within the settings' range after a POST (whatever its outcome). */

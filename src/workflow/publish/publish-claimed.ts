@@ -6,14 +6,14 @@ import { findExistingReply } from "../../x/reconcile.js";
 import type { XPostVersion } from "../../x/types.js";
 import type { XAccount, XAccounts } from "../accounts.js";
 import type { ReplyPolicy } from "../discovery.js";
-import type { Claim } from "../replies/claim-reply.js";
+import { requiredAccount, type Claim } from "../replies/claim-reply.js";
 import type { RuntimeSettings } from "../settings.js";
 import { anyOptedOut } from "../watchlist.js";
 import { decidePublishOutcome } from "./decide-outcome.js";
 import type { OutcomeRecorder } from "./record-outcome.js";
 import type { Pacing } from "./pacing.js";
 
-/** After one reply: go on with the account, or claim nothing more for it in this run (breaker open, 401, 429). */
+/** After one reply: go on with the account, or claim nothing more for it in this run (account down, 429). */
 export type AccountNext = "continue" | "stop_account";
 
 /** What one publish attempt needs. */
@@ -81,14 +81,21 @@ export function createAttempt(deps: AttemptDeps) {
       case "retry":
         await outcomes.retryLater(claim, next.error, { ambiguous: next.ambiguous, at: next.at });
         return "continue";
+      case "account_down":
+        if (next.credentialsRejected) await deps.accounts.setSessionState(account.id, "needs_attention");
+        await outcomes.retryLater(claim, next.error, { ambiguous: false, at: deps.now(), uncounted: true });
+        return "stop_account";
       case "rate_limit_wait":
         await deps.accounts.rateLimitUntil(account.id, next.until);
-        await outcomes.retryLater(claim, next.error, { ambiguous: false, at: next.until });
+        // A reply free to move is due now, for another account; one held to this account waits for its reset.
+        await outcomes.retryLater(claim, next.error, {
+          ambiguous: false,
+          at: requiredAccount(claim.reply) === null ? deps.now() : next.until,
+        });
         return "stop_account";
       case "fail":
-        if (next.account === "needs_attention") await deps.accounts.setSessionState(account.id, "needs_attention");
         await outcomes.failed(claim, next.reason, next.deadLetter);
-        return next.account === "continue" ? "continue" : "stop_account";
+        return "continue";
     }
   }
 

@@ -59,7 +59,7 @@ export function createOutcomeRecorder(deps: OutcomeRecorderDeps) {
           entry = await deps.deadLetters.record(
             {
               replyId: reply.id,
-              accountId: reply.accountId,
+              accountId: claim.accountId,
               error: deadLetter.error ?? reason,
               errorType: deadLetter.errorType,
               retryable: deadLetter.retryable,
@@ -103,11 +103,20 @@ export function createOutcomeRecorder(deps: OutcomeRecorderDeps) {
       return written || lost(claim);
     },
 
-    /** Back to approved: due at `at` (default: the backoff after this attempt), reconciled first when `ambiguous`. */
-    async retryLater(claim: Claim, error: string, opts: { readonly ambiguous: boolean; readonly at?: Date }): Promise<boolean> {
+    /**
+     * Back to approved: due at `at` (default: the backoff after this attempt), reconciled first when
+     * `ambiguous`. `uncounted`: the account, not the reply, was the problem (nothing reached X), so
+     * the attempt does not count towards the reply's retries.
+     */
+    async retryLater(
+      claim: Claim,
+      error: string,
+      opts: { readonly ambiguous: boolean; readonly at?: Date; readonly uncounted?: boolean },
+    ): Promise<boolean> {
       const current = now();
       const at = opts.at ?? new Date(current.getTime() + publishRetryDelayMs(claim.reply.attemptCount, deps.retryBaseMs));
-      const written = await db.transaction((tx) => retryReply(tx, claim, { at, ambiguous: opts.ambiguous, error, now: current }));
+      const retry = { at, ambiguous: opts.ambiguous, error, now: current, uncounted: opts.uncounted ?? false };
+      const written = await db.transaction((tx) => retryReply(tx, claim, retry));
       return written || lost(claim);
     },
   };

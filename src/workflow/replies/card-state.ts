@@ -1,4 +1,4 @@
-import { eq, inArray, sql } from "drizzle-orm";
+import { and, eq, inArray, or, sql } from "drizzle-orm";
 import type { Database } from "../../db/database.js";
 import { replies } from "../../db/schema.js";
 
@@ -8,6 +8,28 @@ export async function markOpenCardsStale(db: Database): Promise<void> {
     .update(replies)
     .set({ cardVersion: 0 })
     .where(inArray(replies.status, ["awaiting_approval", "approved", "publishing"]));
+}
+
+/**
+ * Marks stale the cards of approved replies only one of `accountIds` may publish (bound to it, or
+ * pinned to it by an unknown outcome), after those accounts left or rejoined the pool, so each card
+ * says again whom it waits for. Resolves with how many were marked.
+ */
+export async function markHeldCardsStale(db: Database, accountIds: readonly number[]): Promise<number> {
+  const marked = await db
+    .update(replies)
+    .set({ cardVersion: 0 })
+    .where(
+      and(
+        eq(replies.status, "approved"),
+        or(
+          inArray(replies.boundAccountId, [...accountIds]),
+          and(eq(replies.needsReconcile, true), inArray(replies.accountId, [...accountIds])),
+        ),
+      ),
+    )
+    .returning({ id: replies.id });
+  return marked.length;
 }
 
 /**

@@ -80,3 +80,21 @@ describe("renderCard fits Telegram", () => {
     expectAcceptedByTelegram(html);
   });
 });
+
+describe("renderCard for a reply held to an account that is down", () => {
+  const scheduled = { status: "approved", scheduledAt: new Date("2026-03-01T12:05:00Z") } as const;
+
+  it("says whom a bound reply waits for, and why only that account", () => {
+    const view = { ...cardView("Sure.", undefined, scheduled), waitingFor: { account: "@replygal", why: "bound" } } as const;
+    expect(renderCard(view)).toContain("⛔ <b>Waits for @replygal</b>, unavailable now: the author summoned it, and X lets only that account answer");
+  });
+
+  it("says a reply with an unconfirmed attempt waits for the account that made it", () => {
+    const view = { ...cardView("Sure.", undefined, scheduled), waitingFor: { account: "@replyguy", why: "unconfirmed" } } as const;
+    expect(renderCard(view)).toContain("⛔ <b>Waits for @replyguy</b>, unavailable now: its last attempt may have posted, and only that account can check X");
+  });
+
+  it("says nothing of the sort while any account may publish it", () => {
+    expect(renderCard(cardView("Sure.", undefined, scheduled))).not.toContain("Waits for");
+  });
+});
