@@ -26,11 +26,19 @@ export interface XCredentials {
   accessSecret: string;
 }
 
+/** OAuth 2.0 user-context credentials: the user's access token (sent as a Bearer token) and what renews it. */
+export interface XOAuth2Credentials {
+  accessToken: string;
+  refreshToken?: string;
+  /** When the access token expires (ISO 8601). */
+  expiresAt?: string;
+}
+
 /** Options of {@link createXAccountClient}. */
 export interface XAccountClientOptions {
   /** API root without "/2", e.g. "https://api.x.com" or "http://127.0.0.1:PORT". */
   apiRoot: string;
-  credentials: XCredentials;
+  credentials: XCredentials | XOAuth2Credentials;
   /** Socket-idle timeout of each HTTP request (default {@link DEFAULT_X_REQUEST_TIMEOUT_MS}). */
   requestTimeoutMs?: number;
 }
@@ -60,25 +68,27 @@ interface TimelineSpec {
   bounds: { min: number; max: number };
 }
 
-/** Create the X port for one account on twitter-api-v2 (OAuth 1.0a user context). Every failure is an `XApiError`. */
+/** Create the X port for one account on twitter-api-v2 (OAuth 1.0a or OAuth 2.0 user context). Every failure is an `XApiError`. */
 export function createXAccountClient(options: XAccountClientOptions): XAccountClient {
   const apiRoot = normalizeXApiRoot(options.apiRoot);
   const { credentials } = options;
-  const secrets = [credentials.appSecret, credentials.accessToken, credentials.accessSecret, credentials.appKey];
+  const oauth1 = "appKey" in credentials;
+  const secrets = oauth1
+    ? [credentials.appSecret, credentials.accessToken, credentials.accessSecret, credentials.appKey]
+    : [credentials.accessToken, credentials.refreshToken ?? ""];
   const currentSignal = new AsyncLocalStorage<AbortSignal | undefined>();
-  const api = new TwitterApi(
-    { ...credentials },
-    {
-      // twitter-api-v2 always calls https.request(); an http.Agent makes it speak plain HTTP to an http: root.
-      httpAgent: new URL(apiRoot).protocol === "http:" ? new http.Agent({ keepAlive: false }) : undefined,
-      plugins: [
-        createXApiRootPlugin(apiRoot, {
-          timeoutMs: options.requestTimeoutMs ?? DEFAULT_X_REQUEST_TIMEOUT_MS,
-          currentSignal: () => currentSignal.getStore(),
-        }),
-      ],
-    },
-  ).v2;
+  const settings = {
+    // twitter-api-v2 always calls https.request(); an http.Agent makes it speak plain HTTP to an http: root.
+    httpAgent: new URL(apiRoot).protocol === "http:" ? new http.Agent({ keepAlive: false }) : undefined,
+    plugins: [
+      createXApiRootPlugin(apiRoot, {
+        timeoutMs: options.requestTimeoutMs ?? DEFAULT_X_REQUEST_TIMEOUT_MS,
+        currentSignal: () => currentSignal.getStore(),
+      }),
+    ],
+  };
+  // A string token is sent as a Bearer token: the OAuth 2.0 user access token.
+  const api = (oauth1 ? new TwitterApi({ ...credentials }, settings) : new TwitterApi(credentials.accessToken, settings)).v2;
   const limits = new RateLimitStore();
 
   /** Run one HTTP call: abortable, rate limits recorded, every failure classified, the answer parsed. */

@@ -86,7 +86,7 @@ export function createAttempt(deps: AttemptDeps) {
         await outcomes.retryLater(claim, next.error, { ambiguous: false, at: next.until });
         return "stop_account";
       case "fail":
-        if (next.account === "needs_attention") await deps.accounts.setSessionState(account.id, "needs_attention");
+        if (next.account === "needs_attention") await deps.accounts.setStatus(account.id, "failed", next.reason);
         await outcomes.failed(claim, next.reason, next.deadLetter);
         return next.account === "continue" ? "continue" : "stop_account";
     }
