@@ -161,7 +161,7 @@ export function createAccountStore(deps: {
       try {
         await accounts.markVerified(row.id, await account.client.me());
       } catch (error) {
-        await accounts.setStatus(row.id, "failed", (error as Error).message, { quiet: true });
+        await db.update(xAccounts).set({ failureReason: (error as Error).message, failedAt: new Date() }).where(eq(xAccounts.id, row.id));
       }
       return summary(await rowByLabel(label));
     },
