@@ -75,10 +75,10 @@ export interface App {
   stop(): Promise<void>;
 }
 
-/** Lists, for the boot log and /health, the optional integrations that are not configured. */
-export function missingIntegrations(config: Config): string[] {
+/** Lists, for the boot log and /health, the optional integrations that are not configured (`xAccounts`: env and stored). */
+export function missingIntegrations(config: Config, xAccounts = config.x.accounts.length): string[] {
   const missing: string[] = [];
-  if (config.x.accounts.length === 0) missing.push("X account (X_APP_KEY, X_APP_SECRET, X_ACCESS_TOKEN, X_ACCESS_SECRET)");
+  if (xAccounts === 0) missing.push("X account (X_APP_KEY, X_APP_SECRET, X_ACCESS_TOKEN, X_ACCESS_SECRET)");
   if (!config.openai.apiKey) missing.push("AI provider (OPENAI_API_KEY)");
   return missing;
 }
@@ -283,13 +283,13 @@ export async function startApp(
       (error: unknown) => logger.error({ err: error }, "X session verification failed; the maintenance recheck retries failed accounts"),
     );
 
-    for (const missing of missingIntegrations(config)) logger.warn(`${missing} not configured; that part is idle`);
+    for (const missing of missingIntegrations(config, workflow.accounts.all().length)) logger.warn(`${missing} not configured; that part is idle`);
     logger.info({ http: `${httpAddress.address}:${httpAddress.port}` }, "reply-guy-bot started");
     await alerting.raise({
       type: "bot_started",
       level: SUGGESTED_LEVELS.bot_started,
       message: `reply-guy-bot ${readVersion()} started.`,
-      details: { missing: missingIntegrations(config).join("; ") || undefined },
+      details: { missing: missingIntegrations(config, workflow.accounts.all().length).join("; ") || undefined },
     });
 
     return {

@@ -61,7 +61,7 @@ async function xAccountHealth(sources: HealthSources, accountId: number): Promis
 export function registerHealthComponents(health: HealthService, sources: HealthSources): void {
   const { config, registry } = sources;
   const clock = sources.now ?? (() => new Date());
-  if (config.x.accounts.length === 0) {
+  if (sources.accounts.all().length === 0) {
     health.addComponent("x", () => ({
       state: "not_configured",
       detail: "set X_APP_KEY, X_APP_SECRET, X_ACCESS_TOKEN, X_ACCESS_SECRET",
