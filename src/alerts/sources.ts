@@ -51,6 +51,8 @@ export function alertFromNotice(notice: WorkflowNotice, timeZone: string): Alert
       return {
         type: "sessions_verified",
         level: notice.failed.length > 0 ? SUGGESTED_LEVELS.session_expired : SUGGESTED_LEVELS.sessions_verified,
+        // Keyed by the outcome: a boot soon after one with the same outcome folds into it, a different one is shown.
+        key: `restored:${notice.restored.join(",")};failed:${notice.failed.map((f) => f.account).join(",")}`,
         message: sessionsReport(notice),
         details: { restored: notice.restored.length, failed: notice.failed.length, took_ms: notice.tookMs },
       };

@@ -28,7 +28,12 @@ describe("alert sources", () => {
       { kind: "sessions_verified", restored: ["main"], failed: [{ account: "second", reason: "X GET /2/users/me failed: 401 Unauthorized" }], tookMs: 1234 },
       "UTC",
     );
-    expect(mixed).toMatchObject({ type: "sessions_verified", level: "critical", details: { restored: 1, failed: 1, took_ms: 1234 } });
+    expect(mixed).toMatchObject({
+      type: "sessions_verified",
+      level: "critical",
+      key: "restored:main;failed:second",
+      details: { restored: 1, failed: 1, took_ms: 1234 },
+    });
     expect(mixed.message).toBe(
       "X sessions checked at boot in 1.2 s: restored 1 (main) / failed 1 (second: X GET /2/users/me failed: 401 Unauthorized). " +
         "Failed accounts publish nothing until X accepts them again (checked every minute).",
