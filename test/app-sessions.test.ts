@@ -63,6 +63,14 @@ describe("X sessions at shutdown", () => {
       expect(Object.keys(components)).not.toContain("x");
       const [row] = await database.handle.db.select().from(xAccounts).where(eq(xAccounts.label, "stored"));
       expect(row!.credentials!.startsWith(`v1:${keyId(newKey)}:`)).toBe(true);
+
+      // Stored while running: in the pool and on /health at once; removed: gone from both.
+      rig.x.addUser({ id: "900202", username: "added_later", accessToken: "added-token-2" });
+      await app.app.accountStore.store("later", { authKind: "oauth2", credentials: { accessToken: "added-token-2" } });
+      expect(app.app.workflow.accounts.all().map((account) => account.label)).toEqual(["stored", "later"]);
+      expect((await app.app.health.report()).components["x:later"]).toMatchObject({ state: "ok", detail: expect.stringContaining("@added_later") });
+      await app.app.accountStore.remove("later");
+      expect(Object.keys((await app.app.health.report()).components)).not.toContain("x:later");
     } finally {
       await app.stop();
     }

@@ -70,6 +70,10 @@ export function registerHealthComponents(health: HealthService, sources: HealthS
   for (const account of sources.accounts.all()) {
     health.addComponent(xPolicyName(account.label), () => xAccountHealth(sources, account.id));
   }
+  sources.accounts.onChange(({ added, removed }) => {
+    if (added) health.addComponent(xPolicyName(added.label), () => xAccountHealth(sources, added.id));
+    if (removed) health.removeComponent(xPolicyName(removed.label));
+  });
 
   health.addComponent("ai", () => {
     if (!config.openai.apiKey) return { state: "not_configured", detail: "set OPENAI_API_KEY" };

@@ -26,6 +26,8 @@ export class XAccounts {
     private readonly notify: NoticeSink,
   ) {}
 
+  private readonly listeners: ((change: { readonly added?: XAccount; readonly removed?: XAccount }) => void)[] = [];
+
   /** Makes sure every account has a row (an env account gets one; a stored one has it already); returns the registry. */
   static async register(
     db: Database,
@@ -115,14 +117,22 @@ export class XAccounts {
     }
   }
 
+  /** Calls `listener` whenever an account joins (stored) or leaves (removed) the registry after boot. */
+  onChange(listener: (change: { readonly added?: XAccount; readonly removed?: XAccount }) => void): void {
+    this.listeners.push(listener);
+  }
+
   /** Adds an account to the pool (one just stored); its row exists. */
   add(account: XAccount): void {
     this.accounts = [...this.accounts.filter((known) => known.id !== account.id), account];
+    for (const listener of this.listeners) listener({ added: account });
   }
 
   /** Takes the account out of the registry (its row was deleted). */
   forget(accountId: number): void {
+    const removed = this.get(accountId);
     this.accounts = this.accounts.filter((account) => account.id !== accountId);
+    if (removed) for (const listener of this.listeners) listener({ removed });
   }
 
   /**

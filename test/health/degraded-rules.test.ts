@@ -68,6 +68,7 @@ describe("/health component rules", () => {
     const accounts = {
       all: () => (config.x.accounts.length > 0 ? [account] : []),
       get: (id: number) => (id === account.id && config.x.accounts.length > 0 ? account : undefined),
+      onChange: () => undefined,
       rows: () =>
         Promise.resolve([
           {
