@@ -38,7 +38,9 @@ import { policySettingsFromConfig } from "./resilience/settings.js";
 import { createTelegramCardSink } from "./bot/cards/card-sink.js";
 import { createTelegramApi } from "./bot/api.js";
 import { createConversationStorage } from "./bot/conversations/storage.js";
-import { drafterFromConfig, xClientsFromConfig } from "./integrations.js";
+import { drafterFromConfig, secretBoxFromConfig, xClientFactory, xClientsFromConfig } from "./integrations.js";
+import { createAccountStore, loadStoredAccounts, type AccountStore } from "./workflow/account-store.js";
+import { startSessionRecovery, type SessionRecovery } from "./workflow/session-recovery.js";
 import { createQueueView } from "./workflow/queue-view.js";
 import { createWorkflow, JOBS, MAINTENANCE_CRON, type Workflow } from "./workflow/services.js";
 import { createStatsView } from "./workflow/stats.js";
@@ -64,15 +66,19 @@ export interface App {
   readonly workflow: Workflow;
   readonly scheduler: Scheduler;
   readonly registry: ResilienceRegistry;
+  /** Stores, disables, enables and removes X accounts (for `/accounts`). */
+  readonly accountStore: AccountStore;
+  /** The boot verification of the X accounts, while SESSION_RECOVERY_ENABLED. */
+  readonly sessionRecovery: SessionRecovery | undefined;
   readonly httpAddress: AddressInfo;
   /** Stops taking updates, drains in-flight work, stops jobs and closes everything. */
   stop(): Promise<void>;
 }
 
-/** Lists, for the boot log and /health, the optional integrations that are not configured. */
-export function missingIntegrations(config: Config): string[] {
+/** Lists, for the boot log and /health, the optional integrations that are not configured (`xAccounts`: env and stored). */
+export function missingIntegrations(config: Config, xAccounts = config.x.accounts.length): string[] {
   const missing: string[] = [];
-  if (config.x.accounts.length === 0) missing.push("X account (X_APP_KEY, X_APP_SECRET, X_ACCESS_TOKEN, X_ACCESS_SECRET)");
+  if (xAccounts === 0) missing.push("X account (X_APP_KEY, X_APP_SECRET, X_ACCESS_TOKEN, X_ACCESS_SECRET)");
   if (!config.openai.apiKey) missing.push("AI provider (OPENAI_API_KEY)");
   return missing;
 }
@@ -116,6 +122,10 @@ export async function startApp(
       return 0;
     });
     const dbPolicy = registry.policy("db", "db");
+    // Stored accounts join the env ones in the pool; their credentials are opened (and re-sealed after a key rotation) here.
+    const secretBox = secretBoxFromConfig(config, logger, { keyFileAllowed: !overrides.database && database.kind === "pglite" });
+    const stored = await loadStoredAccounts(database.db, secretBox);
+    if (stored.resealed > 0) logger.info({ accounts: stored.resealed }, "stored X credentials sealed again with the current ENCRYPTION_KEY");
 
     const telegramActivity = new TelegramActivity();
     const metrics = createMetrics({ db: database.db, registry });
@@ -144,13 +154,19 @@ export async function startApp(
       config,
       database,
       logger,
-      xClients: xClientsFromConfig(config, registry),
+      xClients: xClientsFromConfig(config, registry, stored.accounts),
       drafter: drafterFromConfig(config, registry, aiActivity),
       cardSink: createTelegramCardSink(createTelegramApi(config.telegram, telegramActivity), config.adminChatId),
       publishNow: () => scheduler.runNow(JOBS.publish),
       onDeadLetterExhausted: (entry) => void alerting.raise(alertFromDeadLetter(entry)),
       notify: (notice) => void alerting.raise(alertFromNotice(notice, config.timeZone)),
       isXAvailable: (label) => registry.policy(xPolicyName(label), "x").isAvailable(),
+    });
+    const accountStore = createAccountStore({
+      db: database.db,
+      accounts: workflow.accounts,
+      box: secretBox,
+      makeClient: xClientFactory(config, registry),
     });
     const bot = createBot({
       config,
@@ -252,14 +268,28 @@ export async function startApp(
     cleanups.push(() => http.close());
     polling.start();
     await scheduler.start();
+    // After polling starts: the bot answers (/health too) while the accounts are checked in the background.
+    const sessionRecovery = config.sessions.recovery.enabled && workflow.accounts.all().length > 0
+      ? startSessionRecovery({
+          accounts: workflow.accounts,
+          settings: config.sessions.recovery,
+          notify: (notice) => void alerting.raise(alertFromNotice(notice, config.timeZone)),
+        })
+      : undefined;
+    sessionRecovery?.done.then(
+      (report) => {
+        if (report) logger.info({ restored: report.restored, failed: report.failed, ms: report.tookMs }, "X sessions verified");
+      },
+      (error: unknown) => logger.error({ err: error }, "X session verification failed; the maintenance recheck retries failed accounts"),
+    );
 
-    for (const missing of missingIntegrations(config)) logger.warn(`${missing} not configured; that part is idle`);
+    for (const missing of missingIntegrations(config, workflow.accounts.all().length)) logger.warn(`${missing} not configured; that part is idle`);
     logger.info({ http: `${httpAddress.address}:${httpAddress.port}` }, "reply-guy-bot started");
     await alerting.raise({
       type: "bot_started",
       level: SUGGESTED_LEVELS.bot_started,
       message: `reply-guy-bot ${readVersion()} started.`,
-      details: { missing: missingIntegrations(config).join("; ") || undefined },
+      details: { missing: missingIntegrations(config, workflow.accounts.all().length).join("; ") || undefined },
     });
 
     return {
@@ -269,11 +299,24 @@ export async function startApp(
       workflow,
       scheduler,
       registry,
+      accountStore,
+      sessionRecovery,
       httpAddress,
       async stop() {
         const deadline = Date.now() + config.gracefulShutdownTimeoutMs - 500;
+        await sessionRecovery?.stop();
         await polling.stop(deadline);
+        // Drains the running jobs: a publish in flight finishes (or its claim is released for reconciliation at the next boot).
         await scheduler.stop();
+        if (config.sessions.preserveOnShutdown) {
+          const preserved = await workflow.accounts.preserve().catch((error: unknown) => {
+            logger.warn({ err: error }, "could not save the X sessions' rate-limit windows");
+            return undefined;
+          });
+          if (preserved) logger.info({ sessions: preserved.sessions, rateLimitWindows: preserved.windows }, `${preserved.sessions} X sessions preserved`);
+        } else {
+          logger.info("X sessions not preserved (SESSION_PRESERVE_ON_SHUTDOWN=false): rate-limit windows seen in memory are dropped");
+        }
         // Say goodbye while the database is still open; bounded so a dead Telegram cannot hold the exit.
         await alerting.raise({ type: "bot_stopped", level: SUGGESTED_LEVELS.bot_stopped, message: "reply-guy-bot stopped." });
         await withTimeout(alerting.deliverDue(), Math.max(0, Math.min(3_000, deadline - Date.now())), "alert delivery").catch(

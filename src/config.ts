@@ -9,6 +9,7 @@ import { httpConfig } from "./config/http.js";
 import { processConfig } from "./config/process.js";
 import { resilienceConfig } from "./config/resilience.js";
 import { runtimeDefaultsConfig } from "./config/runtime-defaults.js";
+import { sessionsConfig } from "./config/sessions.js";
 import { telegramConfig } from "./config/telegram.js";
 import { workflowConfig } from "./config/workflow.js";
 import { xConfig } from "./config/x.js";
@@ -28,6 +29,7 @@ const GROUPS = [
   processConfig,
   aiConfig,
   xConfig,
+  sessionsConfig,
   workflowConfig,
   runtimeDefaultsConfig,
   resilienceConfig,
@@ -116,6 +118,8 @@ export function secretsOf(config: Config): string[] {
     config.http.metricsToken,
     // A Slack or Discord webhook URL is itself a credential.
     config.alerts.webhookUrl,
+    config.sessions.encryptionKey,
+    config.sessions.previousEncryptionKey,
     ...urlPasswords(config.database.url),
     ...urlPasswords(config.alerts.email?.smtpUrl),
     ...config.x.accounts.flatMap(({ credentials }) => [

@@ -1,25 +1,59 @@
 import { createOpenAiDrafter } from "./ai/drafter.js";
 import type { Drafter } from "./ai/types.js";
 import type { Config } from "./config.js";
+import { readOrCreateKeyFile } from "./db/key-file.js";
+import { parseSecretKey, SecretBox } from "./kit/secret-box.js";
+import type { Logger } from "./logger.js";
 import { createAiGuard, type AiActivity } from "./resilience/ai-guard.js";
 import type { ResilienceRegistry } from "./resilience/registry.js";
 import { xPolicyName } from "./resilience/policy-names.js";
 import { resilientXClient } from "./resilience/resilient-x-client.js";
 import { createXAccountClient } from "./x/twitter-client.js";
 import type { XAccountClient } from "./x/types.js";
+import { clientCredentialsOf, type StoredAccount, type XClientFactory } from "./workflow/account-store.js";
 
-/** The X API clients of the configured accounts, by label, each under its own policy ("x:<label>"). */
-export function xClientsFromConfig(config: Config, registry: ResilienceRegistry): ReadonlyMap<string, XAccountClient> {
-  const clients = new Map<string, XAccountClient>();
-  for (const { label, credentials } of config.x.accounts) {
+/** Makes an account's X API client, under its own policy ("x:<label>"). */
+export function xClientFactory(config: Config, registry: ResilienceRegistry): XClientFactory {
+  return (label, secrets) => {
     const client = createXAccountClient({
       apiRoot: config.x.apiRoot,
-      credentials,
+      credentials: clientCredentialsOf(secrets),
       requestTimeoutMs: config.resilience.xRequestTimeoutMs,
     });
-    clients.set(label, resilientXClient(client, registry.policy(xPolicyName(label), "x")));
-  }
+    return resilientXClient(client, registry.policy(xPolicyName(label), "x"));
+  };
+}
+
+/** The X API clients of the env accounts, then of the stored ones (opened at boot), by label. */
+export function xClientsFromConfig(
+  config: Config,
+  registry: ResilienceRegistry,
+  stored: readonly StoredAccount[] = [],
+): ReadonlyMap<string, XAccountClient> {
+  const make = xClientFactory(config, registry);
+  const clients = new Map<string, XAccountClient>();
+  for (const { label, credentials } of config.x.accounts) clients.set(label, make(label, { authKind: "oauth1", credentials }));
+  for (const { label, secrets } of stored) if (!clients.has(label)) clients.set(label, make(label, secrets));
   return clients;
+}
+
+/**
+ * The secret box of stored account credentials: ENCRYPTION_KEY (with ENCRYPTION_KEY_PREVIOUS during a rotation);
+ * without it, on the embedded database the app opened itself, a key generated once into DATA_DIR; else none.
+ */
+export function secretBoxFromConfig(config: Config, logger: Logger, options: { keyFileAllowed: boolean }): SecretBox | undefined {
+  const { encryptionKey, previousEncryptionKey } = config.sessions;
+  const previous = previousEncryptionKey === undefined ? undefined : parseSecretKey(previousEncryptionKey, "ENCRYPTION_KEY_PREVIOUS");
+  if (encryptionKey !== undefined) return new SecretBox(parseSecretKey(encryptionKey, "ENCRYPTION_KEY"), previous);
+  if (!options.keyFileAllowed) return undefined;
+  const file = readOrCreateKeyFile(config.database.dataDir);
+  logger.info(
+    { path: file.path },
+    file.created
+      ? "ENCRYPTION_KEY not set: generated an encryption key for stored X credentials into DATA_DIR (mode 0600); back it up with the data"
+      : "ENCRYPTION_KEY not set: using the encryption key generated earlier in DATA_DIR",
+  );
+  return new SecretBox(parseSecretKey(file.key, file.path), previous);
 }
 
 /** The AI drafter (each model under its own policy), or undefined when no API key is configured. */

@@ -6,10 +6,16 @@ import { DataDirLockedError } from "./db/data-dir-lock.js";
 import { readEnvironment } from "./env-file.js";
 import { createLogger, redactSecrets } from "./logger.js";
 import { BotTokenRejectedError } from "./bot/polling.js";
+import { EncryptionKeyError } from "./workflow/account-store.js";
 
 /** Errors whose message is the whole story: printed without a stack trace. */
 function isOperatorError(error: unknown): error is Error {
-  return error instanceof ConfigError || error instanceof DataDirLockedError || error instanceof BotTokenRejectedError;
+  return (
+    error instanceof ConfigError ||
+    error instanceof DataDirLockedError ||
+    error instanceof BotTokenRejectedError ||
+    error instanceof EncryptionKeyError
+  );
 }
 
 /**

@@ -19,6 +19,12 @@ const DEFAULTS = {
   ai: { fallbackModels: [], maxShortenAttempts: 2, maxTokens: 400 },
   replyGuard: { allowNewLinks: false, allowNewMentions: false },
   x: { apiRoot: "https://api.x.com", accountStrategy: "round_robin", accounts: [] },
+  sessions: {
+    encryptionKey: undefined,
+    previousEncryptionKey: undefined,
+    recovery: { enabled: true, startupDelayMs: 5_000, timeoutMs: 30_000, maxRetries: 3, retryDelayMs: 5_000 },
+    preserveOnShutdown: true,
+  },
   discovery: { cron: "0 */5 * * * *", mentions: true },
   publishCron: "*/10 * * * * *",
   replyPolicy: "summoned",

@@ -31,6 +31,36 @@ describe("checks between the variables of a group", () => {
     expect(config.x.accounts[2]!.credentials).toEqual({ appKey: "app-key", appSecret: "app-secret", accessToken: "u", accessSecret: "v" });
   });
 
+  it("want ENCRYPTION_KEY with ENCRYPTION_KEY_PREVIOUS, both 32 bytes in base64", () => {
+    const key = Buffer.alloc(32, 7).toString("base64");
+    const length = "must be 32 bytes in base64 (make one with: openssl rand -base64 32)";
+    expect(problemsOf({ ...minimal, ENCRYPTION_KEY: Buffer.alloc(16, 7).toString("base64") })).toEqual([`ENCRYPTION_KEY ${length}`]);
+    expect(problemsOf({ ...minimal, ENCRYPTION_KEY: key, ENCRYPTION_KEY_PREVIOUS: "not base64!" })).toEqual([`ENCRYPTION_KEY_PREVIOUS ${length}`]);
+    expect(problemsOf({ ...minimal, ENCRYPTION_KEY_PREVIOUS: key })).toEqual([
+      "ENCRYPTION_KEY is required with ENCRYPTION_KEY_PREVIOUS (the key it rotates to)",
+    ]);
+    const config = loadConfig({ ...minimal, ENCRYPTION_KEY: key, ENCRYPTION_KEY_PREVIOUS: Buffer.alloc(32, 8).toString("base64") });
+    expect(config.sessions.encryptionKey).toBe(key);
+  });
+
+  it("read the session recovery and preservation settings, refusing bad values by name", () => {
+    const config = loadConfig({
+      ...minimal,
+      SESSION_RECOVERY_ENABLED: "false",
+      SESSION_RECOVERY_STARTUP_DELAY: "0",
+      SESSION_RECOVERY_TIMEOUT: "1500",
+      SESSION_RECOVERY_MAX_RETRIES: "0",
+      SESSION_RECOVERY_RETRY_DELAY: "10",
+      SESSION_PRESERVE_ON_SHUTDOWN: "no",
+    });
+    expect(config.sessions.recovery).toEqual({ enabled: false, startupDelayMs: 0, timeoutMs: 1500, maxRetries: 0, retryDelayMs: 10 });
+    expect(config.sessions.preserveOnShutdown).toBe(false);
+    expect(problemsOf({ ...minimal, SESSION_RECOVERY_TIMEOUT: "50", SESSION_RECOVERY_ENABLED: "maybe" })).toEqual([
+      "SESSION_RECOVERY_ENABLED must be true or false",
+      "SESSION_RECOVERY_TIMEOUT must be at least 100",
+    ]);
+  });
+
   it("want SMTP_URL and ALERT_EMAIL_TO together", () => {
     const both = "is required with the other one: e-mail alerts need both SMTP_URL and ALERT_EMAIL_TO";
     expect(problemsOf({ ...minimal, SMTP_URL: "smtp://mail.test" })).toEqual([`ALERT_EMAIL_TO ${both}`]);

@@ -205,6 +205,16 @@ describe("where each variable lands", () => {
         "accountStrategy": "round_robin",
         "accounts": []
       },
+      "sessions": {
+        "preserveOnShutdown": true,
+        "recovery": {
+          "enabled": true,
+          "maxRetries": 3,
+          "retryDelayMs": 5000,
+          "startupDelayMs": 5000,
+          "timeoutMs": 30000
+        }
+      },
       "gracefulShutdownTimeoutMs": 10000,
       "ai": {
         "fallbackModels": [],
@@ -303,6 +313,14 @@ describe("where each variable lands", () => {
       X_API_ROOT: "http://127.0.0.1:3",
       X_EXTRA_ACCOUNTS: "second:tok-2:sec-2",
       ACCOUNT_STRATEGY: "least_loaded",
+      ENCRYPTION_KEY: "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=",
+      ENCRYPTION_KEY_PREVIOUS: "AgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgI=",
+      SESSION_RECOVERY_ENABLED: "false",
+      SESSION_RECOVERY_STARTUP_DELAY: "1",
+      SESSION_RECOVERY_TIMEOUT: "2000",
+      SESSION_RECOVERY_MAX_RETRIES: "5",
+      SESSION_RECOVERY_RETRY_DELAY: "6",
+      SESSION_PRESERVE_ON_SHUTDOWN: "false",
       GRACEFUL_SHUTDOWN_TIMEOUT_MS: "2000",
       PERSONA: "terse",
       MAX_SHORTEN_ATTEMPTS: "1",
@@ -370,6 +388,12 @@ describe("where each variable lands", () => {
           { label: "main", credentials: { appKey: "app-key", appSecret: "app-secret", accessToken: "access-token", accessSecret: "access-secret" } },
           { label: "second", credentials: { appKey: "app-key", appSecret: "app-secret", accessToken: "tok-2", accessSecret: "sec-2" } },
         ],
+      },
+      sessions: {
+        encryptionKey: "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=",
+        previousEncryptionKey: "AgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgI=",
+        recovery: { enabled: false, startupDelayMs: 1, timeoutMs: 2000, maxRetries: 5, retryDelayMs: 6 },
+        preserveOnShutdown: false,
       },
       gracefulShutdownTimeoutMs: 2000,
       ai: { fallbackModels: ["model-b"], maxShortenAttempts: 1, maxTokens: 300 },

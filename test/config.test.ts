@@ -93,6 +93,8 @@ describe("config", () => {
   it("lists the secrets to redact", () => {
     const config = loadConfig({ ...minimal, OPENAI_API_KEY: "sk-test-123456" });
     expect(secretsOf(config)).toEqual(["123456:ABC-def_ghi", "sk-test-123456"]);
+    const key = Buffer.alloc(32, 9).toString("base64");
+    expect(secretsOf(loadConfig({ ...minimal, ENCRYPTION_KEY: key }))).toContain(key);
   });
 });
 

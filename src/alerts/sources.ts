@@ -10,6 +10,15 @@ import type { DeadLetter } from "../workflow/dead-letters.js";
 import type { WorkflowNotice } from "../workflow/notices.js";
 import { SUGGESTED_LEVELS, type AlertInput } from "./types.js";
 
+/** "X sessions checked in 1.2 s: restored 1 (main) / failed 1 (second: reason)". */
+function sessionsReport(notice: Extract<WorkflowNotice, { kind: "sessions_verified" }>): string {
+  const restored = `restored ${notice.restored.length}${notice.restored.length > 0 ? ` (${notice.restored.join(", ")})` : ""}`;
+  const failed = `failed ${notice.failed.length}${notice.failed.length > 0 ? ` (${notice.failed.map((f) => `${f.account}: ${f.reason}`).join("; ")})` : ""}`;
+  const took = `${(notice.tookMs / 1000).toFixed(1)} s`;
+  const out = notice.failed.length > 0 ? " Failed accounts publish nothing until X accepts them again (checked every minute)." : "";
+  return `X sessions checked at boot in ${took}: ${restored} / ${failed}.${out}`;
+}
+
 /** The alert of a workflow notice (rate limit, session expired or recovered, failed publish, draft or card, AI outage). */
 export function alertFromNotice(notice: WorkflowNotice, timeZone: string): AlertInput {
   switch (notice.kind) {
@@ -37,6 +46,15 @@ export function alertFromNotice(notice: WorkflowNotice, timeZone: string): Alert
         key: notice.account,
         message: `X accepts the credentials of account ${notice.account} again.`,
         details: { account: notice.account },
+      };
+    case "sessions_verified":
+      return {
+        type: "sessions_verified",
+        level: notice.failed.length > 0 ? SUGGESTED_LEVELS.session_expired : SUGGESTED_LEVELS.sessions_verified,
+        // Keyed by the outcome: a boot soon after one with the same outcome folds into it, a different one is shown.
+        key: `restored:${notice.restored.join(",")};failed:${notice.failed.map((f) => f.account).join(",")}`,
+        message: sessionsReport(notice),
+        details: { restored: notice.restored.length, failed: notice.failed.length, took_ms: notice.tookMs },
       };
     case "publication_failed":
       return {

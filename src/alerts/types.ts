@@ -15,6 +15,7 @@ export const ALERT_TYPES = [
   "multiple_failures",
   "session_expired",
   "session_recovered",
+  "sessions_verified",
   "dlq_exhausted",
   "card_failed",
   "ai_outage",
@@ -41,6 +42,8 @@ export const SUGGESTED_LEVELS = {
   multiple_failures: "error",
   session_expired: "critical",
   session_recovered: "warning",
+  // Warning, so the one report of each boot reaches the admin chat with the default MIN_ALERT_LEVEL.
+  sessions_verified: "warning",
   dlq_exhausted: "error",
   card_failed: "error",
   ai_outage: "error",

@@ -29,6 +29,9 @@ export const conversationSessions = pgTable("conversation_sessions", {
   updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().default(sql`now()`),
 });
 
+/** Where an X account stands: in the pool, out of it after X refused it, or set aside by an admin. */
+export type XAccountStatus = "active" | "failed" | "disabled";
+
 /** The X accounts replies are published from (the first one comes from the X_* variables). */
 export const xAccounts = pgTable(
   "x_accounts",
@@ -37,8 +40,19 @@ export const xAccounts = pgTable(
     label: text("label").notNull(),
     xUserId: text("x_user_id"),
     username: text("username"),
-    /** `ok`, or `needs_attention` after X rejected the credentials (401). */
-    sessionState: text("session_state").notNull().default("ok"),
+    /** `active` (in the pool), `failed` (X refused it or could not be reached; see failure_reason), `disabled` (by an admin). */
+    status: text("status").$type<XAccountStatus>().notNull().default("active"),
+    /** `env`: its secrets come from the environment at each boot; `stored`: sealed in `credentials`. */
+    origin: text("origin").$type<"env" | "stored">().notNull().default("env"),
+    authKind: text("auth_kind").$type<"oauth1" | "oauth2">().notNull().default("oauth1"),
+    /** The sealed credentials (secret box, AES-256-GCM) of a stored account; null for an env account. */
+    credentials: text("credentials"),
+    lastVerifiedAt: timestamp("last_verified_at", { withTimezone: true }),
+    failureReason: text("failure_reason"),
+    failedAt: timestamp("failed_at", { withTimezone: true }),
+    /** The account's own limits; null = the global MAX_POSTS_PER_HOUR / MAX_POSTS_PER_DAY settings. */
+    maxPostsPerHour: integer("max_posts_per_hour"),
+    maxPostsPerDay: integer("max_posts_per_day"),
     /** The account sends nothing to X before this instant (429 with a reset time). */
     rateLimitedUntil: timestamp("rate_limited_until", { withTimezone: true }),
     /** The account's next POST waits until this instant (the random pause between two posts). */

@@ -6,7 +6,7 @@ import type { Scheduler } from "../lifecycle/scheduler.js";
 import type { AiActivity } from "../resilience/ai-guard.js";
 import { aiPolicyName, xPolicyName } from "../resilience/policy-names.js";
 import type { ResilienceRegistry } from "../resilience/registry.js";
-import type { XAccounts } from "../workflow/accounts.js";
+import type { XAccountRow, XAccounts } from "../workflow/accounts.js";
 import type { DeadLetters } from "../workflow/dead-letters.js";
 import { formatLocalTime } from "../text/time.js";
 import type { PauseSwitch } from "../workflow/pause.js";
@@ -25,7 +25,16 @@ export interface HealthSources {
   readonly now?: () => Date;
 }
 
-/** One component per X account: session, breaker, and the POST rate-limit window. */
+/** An account's status for /health: active, failed (and why, since when) or disabled; when X last accepted it. */
+function sessionDetail(row: XAccountRow, hhmm: (at: Date) => string): string {
+  const verified = row.lastVerifiedAt ? `last verified ${hhmm(row.lastVerifiedAt)}` : "not verified yet";
+  if (row.status === "failed") {
+    return `status failed${row.failedAt ? ` since ${hhmm(row.failedAt)}` : ""} (${row.failureReason ?? "no reason recorded"}), ${verified}`;
+  }
+  return `status ${row.status}, ${verified}`;
+}
+
+/** One component per X account: status, breaker, and the POST rate-limit window. */
 async function xAccountHealth(sources: HealthSources, accountId: number): Promise<ComponentHealth> {
   const now = (sources.now ?? (() => new Date()))();
   const hhmm = (at: Date) => formatLocalTime(at, sources.config.timeZone, now);
@@ -38,13 +47,13 @@ async function xAccountHealth(sources: HealthSources, accountId: number): Promis
   const limit = limitKey === undefined ? undefined : limits.get(limitKey);
   const parts = [
     row.username ? `@${row.username}` : "identity not resolved yet",
-    `session ${row.sessionState === "ok" ? "valid" : "needs attention (401: renew the tokens)"}`,
+    sessionDetail(row, hhmm),
     `breaker ${breaker}`,
     limit ? `${limitKey} left ${limit.remaining}/${limit.limit}, resets ${hhmm(limit.resetAt)}` : "no rate-limit data yet",
   ];
   const rateLimited = row.rateLimitedUntil !== null && row.rateLimitedUntil > now;
   if (rateLimited) parts.push(`rate limited until ${hhmm(row.rateLimitedUntil!)}`);
-  const state = row.sessionState !== "ok" ? "down" : breaker !== "closed" || rateLimited ? "degraded" : "ok";
+  const state = row.status === "failed" ? "down" : row.status === "disabled" || breaker !== "closed" || rateLimited ? "degraded" : "ok";
   return { state, detail: parts.join(", ") };
 }
 
@@ -52,7 +61,7 @@ async function xAccountHealth(sources: HealthSources, accountId: number): Promis
 export function registerHealthComponents(health: HealthService, sources: HealthSources): void {
   const { config, registry } = sources;
   const clock = sources.now ?? (() => new Date());
-  if (config.x.accounts.length === 0) {
+  if (sources.accounts.all().length === 0) {
     health.addComponent("x", () => ({
       state: "not_configured",
       detail: "set X_APP_KEY, X_APP_SECRET, X_ACCESS_TOKEN, X_ACCESS_SECRET",
@@ -61,6 +70,10 @@ export function registerHealthComponents(health: HealthService, sources: HealthS
   for (const account of sources.accounts.all()) {
     health.addComponent(xPolicyName(account.label), () => xAccountHealth(sources, account.id));
   }
+  sources.accounts.onChange(({ added, removed }) => {
+    if (added) health.addComponent(xPolicyName(added.label), () => xAccountHealth(sources, added.id));
+    if (removed) health.removeComponent(xPolicyName(removed.label));
+  });
 
   health.addComponent("ai", () => {
     if (!config.openai.apiKey) return { state: "not_configured", detail: "set OPENAI_API_KEY" };

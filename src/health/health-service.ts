@@ -88,6 +88,11 @@ export function createHealthService(deps: {
       probes.set(name, probe);
     },
 
+    /** Drops a component from the report (an X account removed at runtime). */
+    removeComponent(name: string): void {
+      probes.delete(name);
+    },
+
     /** Probes every component in parallel and derives the overall status. */
     async report(): Promise<HealthReport> {
       const components = Object.fromEntries(await Promise.all([...probes].map(([name, probe]) => run(name, probe))));

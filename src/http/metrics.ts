@@ -1,12 +1,13 @@
 import { count, eq } from "drizzle-orm";
 import { collectDefaultMetrics, Counter, Gauge, Registry } from "prom-client";
 import type { Database } from "../db/database.js";
-import { deadLetters, posts, publishAttempts, workflowEvents } from "../db/schema.js";
+import { deadLetters, posts, publishAttempts, workflowEvents, xAccounts, type XAccountStatus } from "../db/schema.js";
 import type { BreakerState } from "../resilience/policy.js";
 import type { ResilienceRegistry } from "../resilience/registry.js";
 import { skipReasonLabel } from "../workflow/skip-reasons.js";
 
 const BREAKER_VALUE = { closed: 0, half_open: 1, open: 2, isolated: 3 } as const satisfies Record<BreakerState, number>;
+const ACCOUNT_STATUSES = ["active", "failed", "disabled"] as const satisfies readonly XAccountStatus[];
 
 /**
  * The Prometheus metrics of one process, in their own registry (no global state). Counts that
@@ -85,6 +86,19 @@ export function createMetrics(deps: { db: Database; registry: ResilienceRegistry
       this.reset();
       const rows = await deps.db.select({ status: deadLetters.status, n: count() }).from(deadLetters).groupBy(deadLetters.status);
       for (const row of rows) this.set({ status: row.status }, row.n);
+    },
+  });
+  new Gauge({
+    name: "rgb_x_account_status",
+    help: "X account status: 1 for the account's current status (active, failed, disabled), 0 for the others",
+    labelNames: ["account", "status"],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      const rows = await deps.db.select({ label: xAccounts.label, status: xAccounts.status }).from(xAccounts);
+      for (const row of rows) {
+        for (const status of ACCOUNT_STATUSES) this.set({ account: row.label, status }, row.status === status ? 1 : 0);
+      }
     },
   });
   new Gauge({

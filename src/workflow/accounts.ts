@@ -15,17 +15,20 @@ export interface XAccount {
 }
 
 /**
- * The configured X accounts. Rows are created at boot from the configuration (by label), and each
- * account's X identity (user id, username) is resolved once through `users/me` and stored.
+ * The X accounts of the pool: the env ones (rows created at boot by label, secrets read from the environment) and
+ * the stored ones (rows with sealed credentials, see account-store.ts). Each account's X identity (user id,
+ * username) is resolved through `users/me` and stored; its `status` says whether it is in the pool.
  */
 export class XAccounts {
   private constructor(
     private readonly db: Database,
-    private readonly accounts: readonly XAccount[],
+    private accounts: readonly XAccount[],
     private readonly notify: NoticeSink,
   ) {}
 
-  /** Makes sure every configured account has a row; returns the registry. */
+  private readonly listeners: ((change: { readonly added?: XAccount; readonly removed?: XAccount }) => void)[] = [];
+
+  /** Makes sure every account has a row (an env account gets one; a stored one has it already); returns the registry. */
   static async register(
     db: Database,
     clients: ReadonlyMap<string, XAccountClient>,
@@ -41,17 +44,17 @@ export class XAccounts {
     return new XAccounts(db, accounts, notify);
   }
 
-  /** Every configured account, in configuration order. */
+  /** Every account of the registry (disabled and failed ones too), env ones first in configuration order. */
   all(): readonly XAccount[] {
     return this.accounts;
   }
 
-  /** The account with this id, if it is configured. */
+  /** The account with this id, if it is in the registry. */
   get(id: number): XAccount | undefined {
     return this.accounts.find((account) => account.id === id);
   }
 
-  /** The stored rows of the configured accounts. */
+  /** The rows of the registry's accounts. */
   async rows(): Promise<XAccountRow[]> {
     const rows = await this.db.select().from(xAccounts);
     return rows.filter((row) => this.get(row.id) !== undefined);
@@ -69,36 +72,98 @@ export class XAccounts {
     return { userId: me.id, username: me.username };
   }
 
-  /** Marks the account's credentials as rejected by X (401), or healthy again. */
-  async setSessionState(accountId: number, state: "ok" | "needs_attention"): Promise<void> {
+  /**
+   * Puts the account back in the pool (`active`) or takes it out (`failed`, with the reason). A disabled account is
+   * left as it is. Raises `session_recovered` / `session_expired` when the status changes, unless `quiet` (the boot
+   * recovery reports all accounts at once).
+   */
+  async setStatus(accountId: number, status: "active" | "failed", reason?: string, options: { quiet?: boolean } = {}): Promise<void> {
     const changed = await this.db
       .update(xAccounts)
-      .set({ sessionState: state })
-      .where(and(eq(xAccounts.id, accountId), ne(xAccounts.sessionState, state)))
+      .set(
+        status === "active"
+          ? { status, failureReason: null, failedAt: null }
+          : { status, failureReason: reason ?? "X rejected the credentials", failedAt: sql`now()` },
+      )
+      .where(and(eq(xAccounts.id, accountId), ne(xAccounts.status, status), ne(xAccounts.status, "disabled")))
       .returning({ id: xAccounts.id });
     const label = this.get(accountId)?.label;
-    if (changed.length > 0 && label !== undefined) {
-      this.notify({ kind: state === "ok" ? "session_recovered" : "session_expired", account: label });
+    if (changed.length > 0 && label !== undefined && !options.quiet) {
+      this.notify({ kind: status === "active" ? "session_recovered" : "session_expired", account: label });
     }
   }
 
+  /** Records that X accepted the account's credentials now (users/me answered): active, identity refreshed. */
+  async markVerified(accountId: number, me: { id: string; username: string }): Promise<void> {
+    await this.db
+      .update(xAccounts)
+      .set({ xUserId: me.id, username: me.username, lastVerifiedAt: sql`now()` })
+      .where(eq(xAccounts.id, accountId));
+    await this.setStatus(accountId, "active", undefined, { quiet: true });
+  }
+
   /**
-   * Asks X (users/me) whether the accounts whose credentials were rejected work again (an admin
-   * renewed the tokens, X fixed an outage); those that do are marked ok.
+   * Asks X (users/me) whether the failed accounts work again (an admin renewed the tokens, X fixed an outage); those
+   * that do go back into the pool. Disabled accounts are never asked.
    */
   async recheckSessions(): Promise<void> {
     for (const row of await this.rows()) {
       const account = this.get(row.id);
-      if (row.sessionState === "ok" || !account) continue;
+      if (row.status !== "failed" || !account) continue;
       const me = await account.client.me().catch(() => undefined);
-      if (me) await this.setSessionState(row.id, "ok");
+      if (!me) continue;
+      await this.db.update(xAccounts).set({ lastVerifiedAt: sql`now()` }).where(eq(xAccounts.id, row.id));
+      await this.setStatus(row.id, "active");
     }
+  }
+
+  /** Calls `listener` whenever an account joins (stored) or leaves (removed) the registry after boot. */
+  onChange(listener: (change: { readonly added?: XAccount; readonly removed?: XAccount }) => void): void {
+    this.listeners.push(listener);
+  }
+
+  /** Adds an account to the pool (one just stored); its row exists. */
+  add(account: XAccount): void {
+    this.accounts = [...this.accounts.filter((known) => known.id !== account.id), account];
+    for (const listener of this.listeners) listener({ added: account });
+  }
+
+  /** Takes the account out of the registry (its row was deleted). */
+  forget(accountId: number): void {
+    const removed = this.get(accountId);
+    this.accounts = this.accounts.filter((account) => account.id !== accountId);
+    if (removed) for (const listener of this.listeners) listener({ removed });
+  }
+
+  /**
+   * Writes down what lives only in the clients' memory before the process goes: a rate-limit window X reported
+   * exhausted becomes the account's `rate_limited_until`, so the next process waits for its reset too. Returns how
+   * many sessions (accounts not disabled) are preserved in the database.
+   */
+  async preserve(now: Date = new Date()): Promise<{ sessions: number; windows: number }> {
+    let windows = 0;
+    const rows = await this.rows();
+    for (const row of rows) {
+      const account = this.get(row.id);
+      if (!account || row.status === "disabled") continue;
+      const resets = [...account.client.rateLimits().values()]
+        .filter((window) => window.remaining <= 0 && window.resetAt > now)
+        .map((window) => window.resetAt.getTime());
+      if (resets.length === 0) continue;
+      await this.holdUntil(row.id, new Date(Math.max(...resets)));
+      windows++;
+    }
+    return { sessions: rows.filter((row) => row.status !== "disabled").length, windows };
   }
 
   /** Holds the account back from X until `until` (a 429's reset time). */
   async rateLimitUntil(accountId: number, until: Date): Promise<void> {
     const label = this.get(accountId)?.label;
     if (label !== undefined) this.notify({ kind: "rate_limited", account: label, until });
+    await this.holdUntil(accountId, until);
+  }
+
+  private async holdUntil(accountId: number, until: Date): Promise<void> {
     // A bare Date inside sql`` reaches postgres-js unserialised (drizzle makes its timestamp
     // serialisers transparent) and throws there, though PGlite accepts it: bind an ISO string.
     const at = sql`${until.toISOString()}::timestamptz`;

@@ -3,6 +3,13 @@ export type WorkflowNotice =
   | { readonly kind: "rate_limited"; readonly account: string; readonly until: Date }
   | { readonly kind: "session_expired"; readonly account: string }
   | { readonly kind: "session_recovered"; readonly account: string }
+  /** The boot verification of the accounts is over: which were restored, which failed and why, how long it took. */
+  | {
+      readonly kind: "sessions_verified";
+      readonly restored: readonly string[];
+      readonly failed: readonly { readonly account: string; readonly reason: string }[];
+      readonly tookMs: number;
+    }
   | { readonly kind: "publication_failed"; readonly replyId: number; readonly reason: string; readonly retryable: boolean }
   | {
       readonly kind: "draft_failed";

@@ -65,7 +65,7 @@ describe("alerts raised by the running bot", () => {
     expect(rateLimited[0]!.text).toContain("main");
     expect(rig.posts()).toHaveLength(1);
 
-    await app.app.workflow.accounts.setSessionState(app.app.workflow.accounts.all()[0]!.id, "needs_attention");
+    await app.app.workflow.accounts.setStatus(app.app.workflow.accounts.all()[0]!.id, "failed", "X rejected the credentials (401)");
     await deliver();
     expect(alertsOfType("session_expired")).toHaveLength(1);
     await app.app.scheduler.runNow(JOBS.maintenance);

@@ -23,6 +23,25 @@ describe("alert sources", () => {
     });
   });
 
+  it("the boot verification is one report: restored / failed with reasons / time taken; critical when one failed", () => {
+    const mixed = alertFromNotice(
+      { kind: "sessions_verified", restored: ["main"], failed: [{ account: "second", reason: "X GET /2/users/me failed: 401 Unauthorized" }], tookMs: 1234 },
+      "UTC",
+    );
+    expect(mixed).toMatchObject({
+      type: "sessions_verified",
+      level: "critical",
+      key: "restored:main;failed:second",
+      details: { restored: 1, failed: 1, took_ms: 1234 },
+    });
+    expect(mixed.message).toBe(
+      "X sessions checked at boot in 1.2 s: restored 1 (main) / failed 1 (second: X GET /2/users/me failed: 401 Unauthorized). " +
+        "Failed accounts publish nothing until X accepts them again (checked every minute).",
+    );
+    const clean = alertFromNotice({ kind: "sessions_verified", restored: ["main", "b"], failed: [], tookMs: 80 }, "UTC");
+    expect(clean).toMatchObject({ level: "warning", message: "X sessions checked at boot in 0.1 s: restored 2 (main, b) / failed 0." });
+  });
+
   it("a refused card is an error-level card_failed alert keyed by its reply, with Telegram's reason", () => {
     expect(alertFromNotice({ kind: "card_failed", replyId: 7, reason: "Telegram 400: Bad Request: message is too long" }, "UTC")).toMatchObject({
       type: "card_failed",

@@ -32,7 +32,8 @@ const unreachable = () => Object.assign(new Error("connect ECONNREFUSED"), { cod
 
 /** The hand-set state the probes read. */
 interface World {
-  session: string;
+  status: "active" | "failed" | "disabled";
+  lastVerifiedAt: Date | null;
   rateLimitedUntil: Date | null;
   dlqExhausted: number;
   runs: Map<string, JobRun | undefined>;
@@ -67,8 +68,19 @@ describe("/health component rules", () => {
     const accounts = {
       all: () => (config.x.accounts.length > 0 ? [account] : []),
       get: (id: number) => (id === account.id && config.x.accounts.length > 0 ? account : undefined),
+      onChange: () => undefined,
       rows: () =>
-        Promise.resolve([{ id: 1, username: "replyguy", sessionState: world.session, rateLimitedUntil: world.rateLimitedUntil }]),
+        Promise.resolve([
+          {
+            id: 1,
+            username: "replyguy",
+            status: world.status,
+            failureReason: world.status === "failed" ? "X GET /2/users/me failed: 401 Unauthorized" : null,
+            failedAt: world.status === "failed" ? new Date(NOW.getTime() - 120_000) : null,
+            lastVerifiedAt: world.lastVerifiedAt,
+            rateLimitedUntil: world.rateLimitedUntil,
+          },
+        ]),
     };
     const sources = {
       config,
@@ -90,7 +102,7 @@ describe("/health component rules", () => {
     database = await createPgliteTestDatabase();
   });
   beforeEach(() => {
-    world = { session: "ok", rateLimitedUntil: null, dlqExhausted: 0, runs: new Map([["discovery", undefined]]), paused: false };
+    world = { status: "active", lastVerifiedAt: null, rateLimitedUntil: null, dlqExhausted: 0, runs: new Map([["discovery", undefined]]), paused: false };
     build();
   });
   afterAll(async () => {
@@ -119,15 +131,28 @@ describe("/health component rules", () => {
     expect((await service.report()).status).toBe("healthy");
   });
 
-  it("an X account: an open breaker or an active rate limit is degraded, a bad session is down", async () => {
+  it("an X account shows its status, why it failed and when X last accepted it; disabled is degraded", async () => {
+    expect((await component("x:main"))?.detail).toContain("status active, not verified yet");
+    world.lastVerifiedAt = new Date(NOW.getTime() - 60_000);
+    expect(await component("x:main")).toMatchObject({ state: "ok", detail: expect.stringContaining("status active, last verified 09:59 (UTC)") });
+    world.status = "failed";
+    expect(await component("x:main")).toMatchObject({
+      state: "down",
+      detail: expect.stringContaining("status failed since 09:58 (UTC) (X GET /2/users/me failed: 401 Unauthorized), last verified 09:59 (UTC)"),
+    });
+    world.status = "disabled";
+    expect(await component("x:main")).toMatchObject({ state: "degraded", detail: expect.stringContaining("status disabled") });
+  });
+
+  it("an X account: an open breaker or an active rate limit is degraded, a failed session is down", async () => {
     world.rateLimitedUntil = new Date(NOW.getTime() + 60_000);
     expect(await component("x:main")).toMatchObject({ state: "degraded", detail: expect.stringContaining("rate limited until 10:01 (UTC)") });
     world.rateLimitedUntil = new Date(NOW.getTime() - 60_000);
     expect((await component("x:main"))?.state).toBe("ok");
     await openBreaker("x:main", "x");
     expect(await component("x:main")).toMatchObject({ state: "degraded", detail: expect.stringContaining("breaker open") });
-    world.session = "unauthorized";
-    expect(await component("x:main")).toMatchObject({ state: "down", detail: expect.stringContaining("needs attention") });
+    world.status = "failed";
+    expect(await component("x:main")).toMatchObject({ state: "down", detail: expect.stringContaining("status failed") });
   });
 
   it("AI: one model's breaker open is degraded, every model's open is down", async () => {

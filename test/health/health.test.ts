@@ -125,6 +125,8 @@ describe("/health, /ready, /metrics and the digest", () => {
     }
     expect(value('rgb_publish_attempts{outcome="posted"}', after)).toBe(value('rgb_publish_attempts{outcome="posted"}', before) + 1);
     expect(after.has('rgb_circuit_breaker_state{policy="x:main"}')).toBe(true);
+    expect(after.get('rgb_x_account_status{account="main",status="active"}')).toBe(1);
+    expect(after.get('rgb_x_account_status{account="main",status="failed"}')).toBe(0);
   });
 
   it("the daily digest shows yesterday's numbers and what is degraded", async () => {

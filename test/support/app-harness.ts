@@ -27,6 +27,8 @@ export function testEnvironment(tg: TelegramEmulator, extra: Record<string, stri
     ADMIN_USER_IDS: `${ADMIN.id},${SECOND_ADMIN.id}`,
     HTTP_PORT: "0",
     LOG_LEVEL: "silent",
+    // The boot verification of the X accounts calls X in the background: off unless a test is about it.
+    SESSION_RECOVERY_ENABLED: "false",
     ...extra,
   };
 }

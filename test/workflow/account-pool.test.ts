@@ -122,9 +122,9 @@ describe.each(databaseTargets())("account pool on $name", (target) => {
   const replyRows = (ids: readonly number[]) =>
     db().select().from(replies).where(inArray(replies.id, [...ids])).orderBy(asc(replies.id));
 
-  async function sessionState(id: number) {
+  async function accountStatus(id: number) {
     const [row] = await db().select().from(xAccounts).where(eq(xAccounts.id, id));
-    return row!.sessionState;
+    return row!.status;
   }
 
   it("an account answering 401 mid-batch: its free replies go out from the others in order, its bound ones wait, 0 duplicates", async () => {
@@ -156,7 +156,7 @@ describe.each(databaseTargets())("account pool on $name", (target) => {
     expect(log.map((entry) => entry.by)).toEqual([a, b, c, b, c, b, c, b].map((id) => userOf.get(id)));
     for (const { s } of [boundFirst, ...free]) expect(x.repliesTo(s.post.id)).toHaveLength(1);
     expect(x.repliesTo(boundLater.s.post.id)).toHaveLength(0);
-    expect(await sessionState(a)).toBe("needs_attention");
+    expect(await accountStatus(a)).toBe("failed");
     // The bound reply waits for a, untouched; nothing failed or was dead-lettered.
     expect((await replyRows([boundLater.s.reply.id]))[0]).toMatchObject({ status: "approved", attemptCount: 0, accountId: a });
     expect(await db().select().from(deadLetters)).toEqual([]);
@@ -186,7 +186,7 @@ describe.each(databaseTargets())("account pool on $name", (target) => {
 
     // Each account finds out on its first call and hands its reply back.
     expect(await h.publisher.runOnce()).toEqual({ published: 0, failed: 0, retrying: 3 });
-    for (const id of [a, b, c]) expect(await sessionState(id)).toBe("needs_attention");
+    for (const id of [a, b, c]) expect(await accountStatus(id)).toBe("failed");
     const seen = x.requests().length;
     advance(HOUR);
     expect(await h.publisher.runOnce()).toEqual({ published: 0, failed: 0, retrying: 0 });
@@ -220,7 +220,7 @@ describe.each(databaseTargets())("account pool on $name", (target) => {
       advance(10 * MINUTE);
       await h.publisher.runOnce();
     }
-    expect(await sessionState(a)).toBe("needs_attention");
+    expect(await accountStatus(a)).toBe("failed");
     // Only a ever claimed it (its 401 handed it back still flagged); b and c never did.
     const attempts = await db().select().from(publishAttempts).where(eq(publishAttempts.replyId, pending.s.reply.id));
     expect(new Set(attempts.map((attempt) => attempt.accountId))).toEqual(new Set([a]));

@@ -385,7 +385,7 @@ describe.each(databaseTargets())("publisher on $name", (target) => {
     const row = await reply(seeded.id);
     expect(row.status).toBe("failed");
     expect(row.failureReason).toMatch(/deleted or not visible/);
-    expect((await accountRow(h.account.id)).sessionState).toBe("ok");
+    expect((await accountRow(h.account.id)).status).toBe("active");
     advance(HOUR);
     await h.publisher.runOnce();
     // The post is read again right before the POST: a deleted one is never answered.
@@ -404,7 +404,7 @@ describe.each(databaseTargets())("publisher on $name", (target) => {
     // The account, not the reply, failed: due again now (for another account), the attempt not counted.
     expect(row).toMatchObject({ status: "approved", attemptCount: 0, needsReconcile: false, scheduledAt: clock });
     expect(row.failureReason).toMatch(/401.*nothing was sent/);
-    expect((await accountRow(h.account.id)).sessionState).toBe("needs_attention");
+    expect(await accountRow(h.account.id)).toMatchObject({ status: "failed", failureReason: expect.stringMatching(/401/) });
     // X refused the read of the post already: nothing was posted.
     expect(x.requests()).toHaveLength(1);
     expect(postRequests()).toHaveLength(0);
@@ -424,7 +424,7 @@ describe.each(databaseTargets())("publisher on $name", (target) => {
     const row = await reply(seeded.id);
     expect(row).toMatchObject({ status: "approved", attemptCount: 0 });
     expect(row.failureReason).toMatch(/401/);
-    expect((await accountRow(h.account.id)).sessionState).toBe("needs_attention");
+    expect(await accountRow(h.account.id)).toMatchObject({ status: "failed", failureReason: expect.stringMatching(/401/) });
     const seen = x.requests().length;
     advance(HOUR);
     await h.publisher.runOnce();

@@ -18,8 +18,9 @@ export interface PacingDeps {
 }
 
 /**
- * Per-account pacing: whether an account may post now (breaker closed, session ok, no rate-limit
- * wait, its gap over, under its hourly and daily limits), and the random gap after each post.
+ * Per-account pacing: whether an account may post now (breaker closed, status active, no rate-limit
+ * wait, its gap over, under its hourly and daily limits: its own when set, else the settings'), and
+ * the random gap after each post.
  */
 export function createPacing(deps: PacingDeps) {
   const { db, now } = deps;
@@ -43,7 +44,7 @@ export function createPacing(deps: PacingDeps) {
   /** Whether the account is in the pool at all: its breaker closed and its session usable. */
   function isUp(row: XAccountRow): boolean {
     if (deps.isAccountAvailable && !deps.isAccountAvailable(row.id)) return false;
-    if (row.sessionState !== "ok") return false;
+    if (row.status !== "active") return false;
     return true;
   }
 
@@ -56,8 +57,8 @@ export function createPacing(deps: PacingDeps) {
       if (!isUp(row)) return false;
       if (row.rateLimitedUntil && row.rateLimitedUntil > current) return false;
       if (row.nextPostAt && row.nextPostAt > current) return false;
-      if ((await postsInWindow(row.id, HOUR_MS)) >= settings.maxPostsPerHour) return false;
-      return (await postsInWindow(row.id, DAY_MS)) < settings.maxPostsPerDay;
+      if ((await postsInWindow(row.id, HOUR_MS)) >= (row.maxPostsPerHour ?? settings.maxPostsPerHour)) return false;
+      return (await postsInWindow(row.id, DAY_MS)) < (row.maxPostsPerDay ?? settings.maxPostsPerDay);
     },
 
     /**

@@ -82,7 +82,7 @@ export function createAttempt(deps: AttemptDeps) {
         await outcomes.retryLater(claim, next.error, { ambiguous: next.ambiguous, at: next.at });
         return "continue";
       case "account_down":
-        if (next.credentialsRejected) await deps.accounts.setSessionState(account.id, "needs_attention");
+        if (next.credentialsRejected) await deps.accounts.setStatus(account.id, "failed", next.error);
         await outcomes.retryLater(claim, next.error, { ambiguous: false, at: deps.now(), uncounted: true });
         return "stop_account";
       case "rate_limit_wait":

@@ -1,0 +1,204 @@
+import { and, eq, isNotNull, ne } from "drizzle-orm";
+import type { Database } from "../db/database.js";
+import { xAccounts } from "../db/schema.js";
+import { errorCode, findInChain } from "../kit/error-chain.js";
+import type { SecretBox } from "../kit/secret-box.js";
+import type { XAccountCredentials, XCredentials } from "../x/twitter-client.js";
+import type { XAccountClient } from "../x/types.js";
+import type { XAccountRow, XAccounts } from "./accounts.js";
+
+/** A stored OAuth 2.0 user session: the access token (sent as a Bearer token) and what renews it. */
+export interface XOAuth2Session {
+  readonly accessToken: string;
+  readonly refreshToken?: string;
+  /** When the access token expires (ISO 8601). */
+  readonly expiresAt?: string;
+}
+
+/** The secrets of one account and how X checks them. */
+export type AccountSecrets =
+  | { readonly authKind: "oauth1"; readonly credentials: XCredentials }
+  | { readonly authKind: "oauth2"; readonly credentials: XOAuth2Session };
+
+/** What the X client is given for these secrets: OAuth 1.0a as they are, OAuth 2.0 as its Bearer access token. */
+export function clientCredentialsOf(secrets: AccountSecrets): XAccountCredentials {
+  return secrets.authKind === "oauth1" ? secrets.credentials : { kind: "oauth2", accessToken: secrets.credentials.accessToken };
+}
+
+/** A stored account as loaded at boot: its label and its opened secrets. */
+export interface StoredAccount {
+  readonly label: string;
+  readonly secrets: AccountSecrets;
+}
+
+/** Makes the X client of an account (under its policy `x:<label>`); the composition root provides it. */
+export type XClientFactory = (label: string, secrets: AccountSecrets) => XAccountClient;
+
+/** Thrown at boot when the stored accounts' credentials cannot be opened: no ENCRYPTION_KEY, or not theirs. */
+export class EncryptionKeyError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "EncryptionKeyError";
+  }
+}
+
+/** Thrown when an account cannot be stored, enabled or removed; the message is safe to show an admin. */
+export class AccountStoreError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "AccountStoreError";
+  }
+}
+
+const LABEL_RE = /^[\w.-]{1,32}$/;
+const FOREIGN_KEY_VIOLATION = "23503";
+
+/** The stored rows that still hold credentials (a removed account's tombstone holds none). */
+function storedRows(db: Database) {
+  return db
+    .select()
+    .from(xAccounts)
+    .where(and(eq(xAccounts.origin, "stored"), isNotNull(xAccounts.credentials)))
+    .orderBy(xAccounts.id);
+}
+
+/**
+ * Opens every stored account's credentials for the pool; those sealed with ENCRYPTION_KEY_PREVIOUS are sealed again
+ * with ENCRYPTION_KEY (a key rotation completes at the first boot with both keys). Throws
+ * {@link EncryptionKeyError} when accounts are stored and there is no key, or one was sealed with a key that is
+ * neither.
+ */
+export async function loadStoredAccounts(db: Database, box: SecretBox | undefined): Promise<{ accounts: StoredAccount[]; resealed: number }> {
+  const rows = await storedRows(db);
+  if (rows.length === 0) return { accounts: [], resealed: 0 };
+  if (!box) {
+    throw new EncryptionKeyError(
+      `ENCRYPTION_KEY is required: ${rows.length} X ${rows.length === 1 ? "account is" : "accounts are"} stored in the database ` +
+        "(DATABASE_URL) with sealed credentials. Set the ENCRYPTION_KEY they were stored with (the same on every replica).",
+    );
+  }
+  const accounts: StoredAccount[] = [];
+  let resealed = 0;
+  for (const row of rows) {
+    let opened;
+    try {
+      opened = box.open(row.credentials!);
+    } catch (error) {
+      throw new EncryptionKeyError(
+        `the credentials of X account ${row.label} cannot be opened (${(error as Error).message}): ` +
+          "set ENCRYPTION_KEY (and ENCRYPTION_KEY_PREVIOUS during a rotation) to the keys they were sealed with",
+      );
+    }
+    if (opened.stale) {
+      await db.update(xAccounts).set({ credentials: box.seal(opened.plaintext) }).where(eq(xAccounts.id, row.id));
+      resealed++;
+    }
+    const credentials = JSON.parse(opened.plaintext) as AccountSecrets["credentials"];
+    accounts.push({ label: row.label, secrets: { authKind: row.authKind, credentials } as AccountSecrets });
+  }
+  return { accounts, resealed };
+}
+
+/** A stored account's row as the store answers it: never its sealed credentials. */
+export type AccountSummary = Omit<XAccountRow, "credentials">;
+
+function summary(row: XAccountRow): AccountSummary {
+  const { credentials: _sealed, ...rest } = row;
+  return rest;
+}
+
+/**
+ * Stores, disables, enables and removes X accounts (for `/accounts`). An account is verified with X (users/me)
+ * before it is saved or enabled; its credentials are sealed (secret box) and it joins the pool at once.
+ */
+export function createAccountStore(deps: {
+  readonly db: Database;
+  readonly accounts: XAccounts;
+  /** Undefined when no key is configured (DATABASE_URL without ENCRYPTION_KEY): storing is refused. */
+  readonly box: SecretBox | undefined;
+  readonly makeClient: XClientFactory;
+}) {
+  const { db, accounts } = deps;
+
+  async function rowByLabel(label: string): Promise<XAccountRow> {
+    const [row] = await db.select().from(xAccounts).where(eq(xAccounts.label, label));
+    if (!row) throw new AccountStoreError(`No X account is labelled ${label}.`);
+    return row;
+  }
+
+  return {
+    /** Verifies the credentials with X, then stores them sealed and adds the account to the pool. */
+    async store(label: string, secrets: AccountSecrets): Promise<AccountSummary> {
+      if (!LABEL_RE.test(label)) throw new AccountStoreError("A label is 1–32 letters, digits, _ . or -.");
+      if (!deps.box) throw new AccountStoreError("Accounts cannot be stored without ENCRYPTION_KEY (DATABASE_URL is set).");
+      const [taken] = await db.select({ id: xAccounts.id }).from(xAccounts).where(eq(xAccounts.label, label));
+      if (taken) throw new AccountStoreError(`The label ${label} is taken.`);
+      const client = deps.makeClient(label, secrets);
+      const me = await client.me();
+      const [same] = await db
+        .select({ label: xAccounts.label })
+        .from(xAccounts)
+        .where(and(eq(xAccounts.xUserId, me.id), ne(xAccounts.status, "disabled")));
+      if (same) throw new AccountStoreError(`@${me.username} is already in the pool as ${same.label}.`);
+      const [row] = await db
+        .insert(xAccounts)
+        .values({
+          label,
+          origin: "stored",
+          authKind: secrets.authKind,
+          credentials: deps.box.seal(JSON.stringify(secrets.credentials)),
+          xUserId: me.id,
+          username: me.username,
+          status: "active",
+          lastVerifiedAt: new Date(),
+        })
+        .returning();
+      accounts.add({ id: row!.id, label, client });
+      return summary(row!);
+    },
+
+    /** Takes the account out of the pool until it is enabled; it is neither verified nor used meanwhile. */
+    async disable(label: string): Promise<AccountSummary> {
+      const row = await rowByLabel(label);
+      const [updated] = await db.update(xAccounts).set({ status: "disabled" }).where(eq(xAccounts.id, row.id)).returning();
+      return summary(updated!);
+    },
+
+    /** Asks X (users/me) and puts the account back: active when X accepts it, else failed with the reason. */
+    async enable(label: string): Promise<AccountSummary> {
+      const row = await rowByLabel(label);
+      const account = accounts.get(row.id);
+      if (!account) throw new AccountStoreError(`${label} has no credentials in this process (an env account no longer in the environment?).`);
+      // Out of "disabled" first: the status moves below never touch a disabled account.
+      await db.update(xAccounts).set({ status: "failed", failureReason: "being verified" }).where(eq(xAccounts.id, row.id));
+      try {
+        await accounts.markVerified(row.id, await account.client.me());
+      } catch (error) {
+        await db.update(xAccounts).set({ failureReason: (error as Error).message, failedAt: new Date() }).where(eq(xAccounts.id, row.id));
+      }
+      return summary(await rowByLabel(label));
+    },
+
+    /**
+     * Removes a stored account: its row goes, or, when posts or replies refer to it, its credentials are erased
+     * and its row is kept disabled under a freed label. Env accounts are removed from the environment instead.
+     */
+    async remove(label: string): Promise<void> {
+      const row = await rowByLabel(label);
+      if (row.origin === "env") throw new AccountStoreError(`${label} comes from the environment: remove it there (or disable it).`);
+      try {
+        await db.delete(xAccounts).where(eq(xAccounts.id, row.id));
+      } catch (error) {
+        if (!findInChain(error, (link) => errorCode(link) === FOREIGN_KEY_VIOLATION)) throw error;
+        await db
+          .update(xAccounts)
+          .set({ credentials: null, status: "disabled", label: `${label}~removed-${row.id}` })
+          .where(eq(xAccounts.id, row.id));
+      }
+      accounts.forget(row.id);
+    },
+  };
+}
+
+/** The account store's interface. */
+export type AccountStore = ReturnType<typeof createAccountStore>;

@@ -1,0 +1,117 @@
+/**
+ * The boot verification of the X accounts against the fake X: each account not disabled is asked users/me within
+ * the SESSION_RECOVERY_* bounds; refused ones fail at once with X's reason, unreachable ones after the retries, and
+ * one notice reports it all.
+ */
+import { eq } from "drizzle-orm";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { xAccounts } from "../../src/db/schema.js";
+import { XAccounts } from "../../src/workflow/accounts.js";
+import type { WorkflowNotice } from "../../src/workflow/notices.js";
+import { startSessionRecovery, type SessionRecoverySettings } from "../../src/workflow/session-recovery.js";
+import { createXAccountClient } from "../../src/x/twitter-client.js";
+import { createPgliteTestDatabase, type TestDatabase } from "../support/database.js";
+import { startFakeX, type FakeX } from "../support/fake-x/index.js";
+import { clearWorkflowTables } from "../support/workflow-fixtures.js";
+
+const FAST: SessionRecoverySettings = { startupDelayMs: 0, timeoutMs: 2_000, maxRetries: 2, retryDelayMs: 10 };
+
+describe("session recovery at boot", () => {
+  let database: TestDatabase;
+  let x: FakeX;
+  let notices: WorkflowNotice[];
+  const db = () => database.handle.db;
+  const meRequests = () => x.requests({ method: "GET", path: "/2/users/me" });
+
+  async function registry(...labels: string[]): Promise<XAccounts> {
+    const clients = new Map(
+      labels.map((label) => [
+        label,
+        createXAccountClient({
+          apiRoot: x.baseUrl,
+          credentials: { appKey: "k", appSecret: "s", accessToken: `token-${label}`, accessSecret: "a" },
+          requestTimeoutMs: 5_000,
+        }),
+      ]),
+    );
+    return XAccounts.register(db(), clients);
+  }
+
+  async function row(label: string) {
+    const [found] = await db().select().from(xAccounts).where(eq(xAccounts.label, label));
+    return found!;
+  }
+
+  beforeAll(async () => {
+    database = await createPgliteTestDatabase();
+    x = await startFakeX();
+  });
+  afterAll(async () => {
+    await x.close();
+    await database.dispose();
+  });
+  beforeEach(async () => {
+    await clearWorkflowTables(db());
+    x.reset();
+    notices = [];
+    x.addUser({ id: "820001", username: "good_one", accessToken: "token-good" });
+    x.addUser({ id: "820002", username: "bad_one", accessToken: "token-bad" });
+  });
+
+  it("restores the accepted account, fails the revoked one with X's reason at once, and reports both in one notice", async () => {
+    const accounts = await registry("good", "bad");
+    x.setUserAccess("bad_one", "revoked");
+    const recovery = startSessionRecovery({ accounts, settings: FAST, notify: (n) => notices.push(n) });
+    const report = await recovery.done;
+
+    expect(report?.restored).toEqual(["good"]);
+    expect(report?.failed).toEqual([{ account: "bad", reason: expect.stringMatching(/users\/me failed: HTTP 401/) }]);
+    expect(notices).toEqual([{ kind: "sessions_verified", ...report }]);
+    expect(await row("good")).toMatchObject({ status: "active", xUserId: "820001", username: "good_one", failureReason: null });
+    expect((await row("good")).lastVerifiedAt).toBeInstanceOf(Date);
+    expect(await row("bad")).toMatchObject({ status: "failed", failureReason: expect.stringMatching(/401/) });
+    expect((await row("bad")).failedAt).toBeInstanceOf(Date);
+    // A 401 is not retried: one users/me per account.
+    expect(meRequests()).toHaveLength(2);
+  });
+
+  it("an account X does not answer is retried maxRetries times, then failed as unreachable", async () => {
+    const accounts = await registry("good");
+    x.setDown(503);
+    const report = await startSessionRecovery({ accounts, settings: FAST, notify: (n) => notices.push(n) }).done;
+    expect(report?.failed).toEqual([{ account: "good", reason: expect.stringMatching(/^unreachable after 3 tries \(.*503/) }]);
+    expect(meRequests()).toHaveLength(3);
+    expect((await row("good")).status).toBe("failed");
+  });
+
+  it("each try is bounded by the timeout; a later try that answers restores the account", async () => {
+    const accounts = await registry("good");
+    x.enqueueFault({ method: "GET", path: "/2/users/me" }, { kind: "hang" }, 1);
+    const started = performance.now();
+    const report = await startSessionRecovery({ accounts, settings: { ...FAST, timeoutMs: 300 }, notify: (n) => notices.push(n) }).done;
+    expect(report?.restored).toEqual(["good"]);
+    expect(performance.now() - started).toBeLessThan(3_000);
+    expect(meRequests()).toHaveLength(2);
+  });
+
+  it("a failed account that X accepts again is restored; a disabled one is never asked", async () => {
+    const accounts = await registry("good", "bad");
+    await accounts.setStatus(accounts.all()[0]!.id, "failed", "X rejected the credentials (401)");
+    await db().update(xAccounts).set({ status: "disabled" }).where(eq(xAccounts.label, "bad"));
+    const report = await startSessionRecovery({ accounts, settings: FAST, notify: (n) => notices.push(n) }).done;
+    expect(report).toMatchObject({ restored: ["good"], failed: [] });
+    expect(meRequests().map((request) => request.callerUserId)).toEqual(["820001"]);
+    expect((await row("bad")).status).toBe("disabled");
+    expect((await row("good")).status).toBe("active");
+  });
+
+  it("stop() during the startup delay ends it at once: nothing is asked, written or reported", async () => {
+    const accounts = await registry("good");
+    const recovery = startSessionRecovery({ accounts, settings: { ...FAST, startupDelayMs: 60_000 }, notify: (n) => notices.push(n) });
+    await recovery.stop();
+    expect(await recovery.done).toBeUndefined();
+    expect(meRequests()).toEqual([]);
+    expect(notices).toEqual([]);
+    expect((await row("good")).lastVerifiedAt).toBeNull();
+  });
+});
