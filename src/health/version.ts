@@ -1,10 +1,9 @@
 import { readFileSync } from "node:fs";
+import { z } from "zod";
+
+const packageJson = z.object({ version: z.string() });
 
 /** The bot's version, read from package.json (valid from `src/` and from `dist/`). */
 export function readVersion(): string {
-  const raw: unknown = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8"));
-  if (typeof raw === "object" && raw !== null && "version" in raw && typeof raw.version === "string") {
-    return raw.version;
-  }
-  return "unknown";
+  return packageJson.parse(JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8"))).version;
 }

@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config.js";
+import { posts, replies, xAccounts } from "../../src/db/schema.js";
 import { registerHealthComponents, type HealthSources } from "../../src/health/components.js";
 import { createHealthService, TelegramActivity, type HealthService } from "../../src/health/health-service.js";
 import type { JobRun } from "../../src/lifecycle/scheduler.js";
@@ -38,6 +39,11 @@ interface World {
   dlqExhausted: number;
   runs: Map<string, JobRun | undefined>;
   paused: boolean;
+  /** The account's rate-limit windows as its X client last saw them. */
+  limits: Map<string, { limit: number; remaining: number; resetAt: Date }>;
+  username: string | null;
+  /** Id of the stored row (1 = the registered account's own row). */
+  rowId: number;
 }
 
 describe("/health component rules", () => {
@@ -46,6 +52,7 @@ describe("/health component rules", () => {
   let registry: ResilienceRegistry;
   let health: HealthService;
   let telegram: TelegramActivity;
+  let ai: AiActivity;
 
   const openBreaker = async (name: string, kind: "x" | "ai") => {
     const policy = registry.policy(name, kind);
@@ -64,7 +71,7 @@ describe("/health component rules", () => {
       memoryStore,
       silentLogger(),
     );
-    const account = { id: 1, label: "main", client: { rateLimits: () => new Map() } };
+    const account = { id: 1, label: "main", client: { rateLimits: () => world.limits } };
     const accounts = {
       all: () => (config.x.accounts.length > 0 ? [account] : []),
       get: (id: number) => (id === account.id && config.x.accounts.length > 0 ? account : undefined),
@@ -72,8 +79,8 @@ describe("/health component rules", () => {
       rows: () =>
         Promise.resolve([
           {
-            id: 1,
-            username: "replyguy",
+            id: world.rowId,
+            username: world.username,
             status: world.status,
             failureReason: world.status === "failed" ? "X GET /2/users/me failed: 401 Unauthorized" : null,
             failedAt: world.status === "failed" ? new Date(NOW.getTime() - 120_000) : null,
@@ -82,12 +89,13 @@ describe("/health component rules", () => {
           },
         ]),
     };
+    ai = new AiActivity();
     const sources = {
       config,
       db: database.handle.db,
       accounts,
       registry,
-      aiActivity: new AiActivity(),
+      aiActivity: ai,
       deadLetters: { summary: () => Promise.resolve({ pending: 0, retrying: 0, exhausted: world.dlqExhausted }) },
       pause: { state: () => Promise.resolve(world.paused ? { paused: true, at: NOW } : { paused: false }) },
       scheduler: { lastRuns: () => world.runs },
@@ -102,7 +110,17 @@ describe("/health component rules", () => {
     database = await createPgliteTestDatabase();
   });
   beforeEach(() => {
-    world = { status: "active", lastVerifiedAt: null, rateLimitedUntil: null, dlqExhausted: 0, runs: new Map([["discovery", undefined]]), paused: false };
+    world = {
+      status: "active",
+      lastVerifiedAt: null,
+      rateLimitedUntil: null,
+      dlqExhausted: 0,
+      runs: new Map([["discovery", undefined]]),
+      paused: false,
+      limits: new Map(),
+      username: "replyguy",
+      rowId: 1,
+    };
     build();
   });
   afterAll(async () => {
@@ -197,5 +215,95 @@ describe("/health component rules", () => {
   it("a probe that throws is down with its message", async () => {
     health.addComponent("broken", () => Promise.reject(new Error("probe exploded")));
     expect(await component("broken")).toEqual({ state: "down", detail: "probe exploded" });
+  });
+
+  describe("the details an admin reads", () => {
+    const inMinutes = (minutes: number) => new Date(NOW.getTime() + minutes * 60_000);
+
+    it("an X account: handle, status, breaker and the POST window, else the first window it knows", async () => {
+      expect(await component("x:main")).toEqual({
+        state: "ok",
+        detail: "@replyguy, status active, not verified yet, breaker closed, no rate-limit data yet",
+      });
+      world.limits.set("GET /2/users/me", { limit: 75, remaining: 70, resetAt: inMinutes(5) });
+      expect((await component("x:main"))?.detail).toBe(
+        "@replyguy, status active, not verified yet, breaker closed, GET /2/users/me left 70/75, resets 10:05 (UTC)",
+      );
+      world.limits.set("POST /2/tweets", { limit: 100, remaining: 99, resetAt: inMinutes(15) });
+      world.username = null;
+      expect((await component("x:main"))?.detail).toBe(
+        "identity not resolved yet, status active, not verified yet, breaker closed, POST /2/tweets left 99/100, resets 10:15 (UTC)",
+      );
+    });
+
+    it("an X account whose rate limit ends right now is not rate limited", async () => {
+      world.rateLimitedUntil = NOW;
+      expect(await component("x:main")).toMatchObject({ state: "ok", detail: expect.not.stringContaining("rate limited") });
+    });
+
+    it("an X account whose row is gone (or is another account's) is down, not registered", async () => {
+      world.rowId = 2;
+      expect(await component("x:main")).toEqual({ state: "down", detail: "not registered" });
+    });
+
+    it("AI: each model's breaker, then the last answer's latency and model", async () => {
+      expect((await component("ai"))?.detail).toBe("model-a closed, model-b closed; no answer yet");
+      ai.record("model-b", 412.6);
+      expect((await component("ai"))?.detail).toBe("model-a closed, model-b closed; last answer 413 ms (model-b)");
+    });
+
+    it("queues: open replies by status (finished ones not counted) and the dead letters", async () => {
+      expect(await component("queues")).toEqual({
+        state: "ok",
+        detail: "awaiting approval 0, scheduled 0, publishing 0; DLQ pending 0, retrying 0, exhausted 0",
+      });
+      const db = database.handle.db;
+      const [account] = await db.insert(xAccounts).values({ label: "queues-probe" }).returning();
+      const statuses = ["awaiting_approval", "awaiting_approval", "approved", "publishing", "published"] as const;
+      for (const [i, status] of statuses.entries()) {
+        const tweetId = `9${i}`;
+        await db.insert(posts).values({
+          tweetId,
+          authorId: "7",
+          text: "hi",
+          source: "mention",
+          sourceDetail: "@replyguy",
+          accountId: account!.id,
+          answerable: true,
+          state: "drafted",
+        });
+        await db.insert(replies).values({ postTweetId: tweetId, status, draft: "hello", weightedLength: 5, expiresAt: inMinutes(60) });
+      }
+      try {
+        expect((await component("queues"))?.detail).toBe(
+          "awaiting approval 2, scheduled 1, publishing 1; DLQ pending 0, retrying 0, exhausted 0",
+        );
+      } finally {
+        await db.delete(replies);
+        await db.delete(posts);
+        await db.delete(xAccounts);
+      }
+    });
+
+    it("jobs: one not run yet is named so, a long error is cut at 80 characters", async () => {
+      expect(await component("jobs")).toEqual({ state: "ok", detail: "discovery not run yet" });
+      world.runs = new Map([["publish", { startedAt: NOW, finishedAt: NOW, error: `${"e".repeat(80)}TAIL` }]]);
+      expect((await component("jobs"))?.detail).toBe(`publish 10:00 (UTC) failed (${"e".repeat(80)})`);
+      world.runs = new Map([["publish", { startedAt: NOW, finishedAt: NOW, error: undefined }]]);
+      expect(await component("jobs")).toEqual({ state: "ok", detail: "publish 10:00 (UTC) ok" });
+    });
+
+    it("workflow: running, or paused since when", async () => {
+      expect(await component("workflow")).toEqual({ state: "ok", detail: "running" });
+      world.paused = true;
+      expect((await component("workflow"))?.detail).toBe("paused since 10:00 (UTC): nothing is discovered or published");
+    });
+
+    it("breakers: how many are closed, else each open one", async () => {
+      expect(await component("breakers")).toEqual({ state: "ok", detail: expect.stringMatching(/^[1-9]\d* closed$/) });
+      await openBreaker("ai:model-a", "ai");
+      await openBreaker("ai:model-b", "ai");
+      expect((await component("breakers"))?.detail).toBe("ai:model-a open, ai:model-b open");
+    });
   });
 });
