@@ -12,7 +12,7 @@ import { conversationSessions, replies, xAccounts } from "../../src/db/schema.js
 import { formatLocalTime } from "../../src/text/time.js";
 import { JOBS } from "../../src/workflow/services.js";
 import { ADMIN, ADMIN_CHAT, STRANGER, startTestApp, type TestApp } from "../support/app-harness.js";
-import { createPgliteTestDatabase, type TestDatabase } from "../support/database.js";
+import { createPgliteTestDatabase, databaseTargets, type DatabaseTarget, type TestDatabase } from "../support/database.js";
 import type { EmulatorChat } from "../support/telegram-emulator/index.js";
 import { capturingLogger } from "../support/logger.js";
 import { createPublishFixture } from "../support/publish-fixture.js";
@@ -61,6 +61,12 @@ describe("/accounts", () => {
     return app;
   }
   const running = () => app!;
+  /** A database of `target`, thrown away after the test. */
+  const created = async (target: DatabaseTarget) => {
+    const database = await target.create();
+    databases.push(database);
+    return database;
+  };
   const say = (text: string, chat?: EmulatorChat) => rig.tg.sendText({ from: ADMIN, chat, text });
   const answer = (words: string, chatId = ADMIN.id) => rig.tg.waitForBotMessage((m) => m.chatId === chatId && m.text.includes(words));
   const fixture = () =>
@@ -84,8 +90,8 @@ describe("/accounts", () => {
     return [appWord, tokenMessage];
   }
 
-  it("lists each account: status (failed with its reason), origin, auth kind, posts against its limits, rate-limit wait, verification", async () => {
-    await start({ MAX_POSTS_PER_HOUR: "7", MAX_POSTS_PER_DAY: "40" });
+  it.each(databaseTargets())("lists each account: status (failed with its reason), origin, auth kind, posts against its limits, rate-limit wait, verification ($name)", async (target) => {
+    await start({ MAX_POSTS_PER_HOUR: "7", MAX_POSTS_PER_DAY: "40" }, await created(target));
     const { accounts } = running().app.workflow;
     const seeded = await fixture().seedReply(idOf("main"), rig.alice, { bound: true });
     await publishRun();
@@ -171,8 +177,8 @@ describe("/accounts", () => {
     expect(rig.tg.calls("deleteMessage")).toEqual([]);
   });
 
-  it("disable: the account gets no publishes (its bound reply waits); enable: verified again and back in the pool", async () => {
-    await start();
+  it.each(databaseTargets())("disable: the account gets no publishes (its bound reply waits); enable: verified again and back in the pool ($name)", async (target) => {
+    await start({}, await created(target));
     await say("/accounts disable second", ADMIN_CHAT);
     await answer("Disabled second", ADMIN_CHAT.id);
     const seed = fixture();
@@ -194,8 +200,8 @@ describe("/accounts", () => {
     expect(postedBy().at(-1)).toBe("900003");
   });
 
-  it("remove asks about the bound replies: Don't remove keeps it, Cancel them cancels them, Keep them waiting keeps them for a re-add", async () => {
-    await start();
+  it.each(databaseTargets())("remove asks about the bound replies: Don't remove keeps it, Cancel them cancels them, Keep them waiting keeps them for a re-add ($name)", async (target) => {
+    await start({}, await created(target));
     const { accountStore } = running().app;
     const credentials = { appKey: "app-key-123", appSecret: "app-secret-123", accessToken: FRESH_TOKEN, accessSecret: FRESH_SECRET };
     await accountStore.store("extra", { authKind: "oauth1", credentials });
