@@ -100,8 +100,9 @@ export function createAccountAdmin(deps: {
       } finally {
         changed();
       }
-      const what = choice === "cancel" ? `${cancelled.length} bound ${cancelled.length === 1 ? "reply" : "replies"} cancelled` : "its bound replies wait for it to be added again";
-      return { ok: true, message: `Removed ${name}; ${what}.` };
+      if (choice === "keep") return { ok: true, message: `Removed ${name}; its bound replies wait for it to be added again.` };
+      const n = cancelled.length;
+      return { ok: true, message: n === 0 ? `Removed ${name}.` : `Removed ${name}; ${n} bound ${n === 1 ? "reply" : "replies"} cancelled.` };
     },
   };
 }
