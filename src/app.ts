@@ -42,6 +42,8 @@ import { drafterFromConfig, secretBoxFromConfig, xClientFactory, xClientsFromCon
 import { createAccountStore, loadStoredAccounts, type AccountStore } from "./workflow/account-store.js";
 import { startSessionRecovery, type SessionRecovery } from "./workflow/session-recovery.js";
 import { createQueueView } from "./workflow/queue-view.js";
+import { createAccountAdmin } from "./workflow/account-admin.js";
+import { createAccountsView } from "./workflow/accounts-view.js";
 import { createWorkflow, JOBS, MAINTENANCE_CRON, type Workflow } from "./workflow/services.js";
 import { createStatsView } from "./workflow/stats.js";
 
@@ -173,7 +175,8 @@ export async function startApp(
       logger,
       telegramActivity,
       botInfo: overrides.botInfo,
-      conversationStorage: createConversationStorage(database.db),
+      // Sealed with the accounts' key: the /accounts add conversation replays messages that hold credentials.
+      conversationStorage: createConversationStorage(database.db, secretBox),
       isDatabaseDown: () => dbPolicy.state === "open",
       onUpdate: () => metrics.updateHandled(),
       onRefused: () => metrics.updateRefused(),
@@ -188,6 +191,18 @@ export async function startApp(
         health,
         breakers: registry,
         alerts: alerting,
+        accounts: createAccountsView({ db: database.db, accounts: workflow.accounts, settings: workflow.settings }),
+        accountAdmin: createAccountAdmin({
+          db: database.db,
+          store: accountStore,
+          accounts: workflow.accounts,
+          canStore: secretBox !== undefined,
+          // An account back in (or out of) the pool changes who may publish what: wake the publisher, redraw the cards.
+          onPoolChanged: () => {
+            scheduler.runNow(JOBS.publish).catch((error: unknown) => logger.warn({ err: error }, "publish after an account change failed"));
+            workflow.cards.sync().catch((error: unknown) => logger.warn({ err: error }, "card sync failed; the next one retries"));
+          },
+        }),
       },
     });
     registerHealthComponents(health, {

@@ -1,4 +1,4 @@
-import { and, eq, isNotNull, ne } from "drizzle-orm";
+import { and, eq, isNotNull, isNull, ne } from "drizzle-orm";
 import type { Database } from "../db/database.js";
 import { xAccounts } from "../db/schema.js";
 import { errorCode, findInChain } from "../kit/error-chain.js";
@@ -50,7 +50,8 @@ export class AccountStoreError extends Error {
   }
 }
 
-const LABEL_RE = /^[\w.-]{1,32}$/;
+/** What an account label may be: 1–32 letters, digits, _ . or -. */
+export const ACCOUNT_LABEL_RE = /^[\w.-]{1,32}$/;
 const FOREIGN_KEY_VIOLATION = "23503";
 
 /** The stored rows that still hold credentials (a removed account's tombstone holds none). */
@@ -129,7 +130,7 @@ export function createAccountStore(deps: {
   return {
     /** Verifies the credentials with X, then stores them sealed and adds the account to the pool. */
     async store(label: string, secrets: AccountSecrets): Promise<AccountSummary> {
-      if (!LABEL_RE.test(label)) throw new AccountStoreError("A label is 1–32 letters, digits, _ . or -.");
+      if (!ACCOUNT_LABEL_RE.test(label)) throw new AccountStoreError("A label is 1–32 letters, digits, _ . or -.");
       if (!deps.box) throw new AccountStoreError("Accounts cannot be stored without ENCRYPTION_KEY (DATABASE_URL is set).");
       const [taken] = await db.select({ id: xAccounts.id }).from(xAccounts).where(eq(xAccounts.label, label));
       if (taken) throw new AccountStoreError(`The label ${label} is taken.`);
@@ -140,19 +141,26 @@ export function createAccountStore(deps: {
         .from(xAccounts)
         .where(and(eq(xAccounts.xUserId, me.id), ne(xAccounts.status, "disabled")));
       if (same) throw new AccountStoreError(`@${me.username} is already in the pool as ${same.label}.`);
-      const [row] = await db
-        .insert(xAccounts)
-        .values({
-          label,
-          origin: "stored",
-          authKind: secrets.authKind,
-          credentials: deps.box.seal(JSON.stringify(secrets.credentials)),
-          xUserId: me.id,
-          username: me.username,
-          status: "active",
-          lastVerifiedAt: new Date(),
-        })
-        .returning();
+      const values = {
+        label,
+        origin: "stored" as const,
+        authKind: secrets.authKind,
+        credentials: deps.box.seal(JSON.stringify(secrets.credentials)),
+        xUserId: me.id,
+        username: me.username,
+        status: "active" as const,
+        lastVerifiedAt: new Date(),
+        failureReason: null,
+        failedAt: null,
+      };
+      // The same X user removed earlier: its row comes back, and with it the replies still bound to it.
+      const [removed] = await db
+        .select({ id: xAccounts.id })
+        .from(xAccounts)
+        .where(and(eq(xAccounts.origin, "stored"), isNull(xAccounts.credentials), eq(xAccounts.xUserId, me.id)));
+      const [row] = removed
+        ? await db.update(xAccounts).set(values).where(eq(xAccounts.id, removed.id)).returning()
+        : await db.insert(xAccounts).values(values).returning();
       accounts.add({ id: row!.id, label, client });
       return summary(row!);
     },

@@ -15,6 +15,7 @@ describe("the bot's feature list", () => {
       "createPauseFeature",
       "createSettingsFeature",
       "createAlertsFeature",
+      "createAccountsFeature",
       "createUnhandledFeature",
     ]);
   });

@@ -1,6 +1,7 @@
 import { loadConfig, type Config } from "../../src/config.js";
 import { startApp, type App, type AppOverrides } from "../../src/app.js";
 import { createPgliteTestDatabase, type TestDatabase } from "./database.js";
+import type { Logger } from "../../src/logger.js";
 import { silentLogger } from "./logger.js";
 import {
   EMULATOR_RUNNER_OPTIONS,
@@ -46,13 +47,13 @@ export interface TestApp {
 /** Starts the app in-process; pass `database` to reuse one across a simulated restart. */
 export async function startTestApp(
   tg: TelegramEmulator,
-  options: { env?: Record<string, string>; database?: TestDatabase; overrides?: AppOverrides } = {},
+  options: { env?: Record<string, string>; database?: TestDatabase; overrides?: AppOverrides; logger?: Logger } = {},
 ): Promise<TestApp> {
   const config = loadConfig(testEnvironment(tg, options.env));
   const database = options.database ?? (await createPgliteTestDatabase());
   const app = await startApp(
     config,
-    silentLogger(),
+    options.logger ?? silentLogger(),
     (error) => {
       throw error;
     },

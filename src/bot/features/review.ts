@@ -19,9 +19,6 @@ export function createReviewFeature(deps: ReviewFeatureDeps): Composer<BotContex
     createConversation<BotContext, Context>(createEditDraftConversation(deps.review), EDIT_DRAFT_CONVERSATION),
   );
 
-  // Reached only when no edit is in progress (the conversation consumes /cancel otherwise).
-  feature.command("cancel", (ctx) => ctx.reply("Nothing to cancel."));
-
   const answer = (ctx: BotContext, text: string) => ctx.answerCallbackQuery({ text: clipAnswer(text) });
 
   feature.callbackQuery(reviewCallbacks.approve.filter, async (ctx) => {

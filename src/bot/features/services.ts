@@ -2,6 +2,8 @@ import type { Composer } from "grammy";
 import type { AlertAdmin } from "../../alerts/index.js";
 import type { HealthService } from "../../health/health-service.js";
 import type { ResilienceRegistry } from "../../resilience/registry.js";
+import type { AccountAdmin } from "../../workflow/account-admin.js";
+import type { AccountsView } from "../../workflow/accounts-view.js";
 import type { DeadLetters } from "../../workflow/dead-letters.js";
 import type { PauseSwitch } from "../../workflow/pause.js";
 import type { QueueView } from "../../workflow/queue-view.js";
@@ -26,6 +28,10 @@ export interface FeatureServices {
   readonly health: HealthService;
   readonly breakers: BreakerAdmin;
   readonly alerts: AlertAdmin;
+  /** The X accounts of the pool, as /accounts lists them. */
+  readonly accounts: AccountsView;
+  /** /accounts add, disable, enable, remove. */
+  readonly accountAdmin: AccountAdmin;
   /** The clock for times shown relative to now (tests pass their own). */
   readonly now?: () => Date;
 }

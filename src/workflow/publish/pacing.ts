@@ -7,6 +7,21 @@ import type { RuntimeSettings } from "../settings.js";
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
 
+/** Attempts of `accountId` started after `since` that may have posted (in flight, posted, ambiguous, reconciled). */
+export async function postsSince(db: Database, accountId: number, since: Date): Promise<number> {
+  const [row] = await db
+    .select({ n: count() })
+    .from(publishAttempts)
+    .where(
+      and(
+        eq(publishAttempts.accountId, accountId),
+        gt(publishAttempts.startedAt, since),
+        sql`coalesce(${publishAttempts.outcome}, 'in_flight') in ('in_flight', 'posted', 'ambiguous', 'reconciled')`,
+      ),
+    );
+  return row?.n ?? 0;
+}
+
 /** What pacing needs. */
 export interface PacingDeps {
   readonly db: Database;
@@ -25,20 +40,9 @@ export interface PacingDeps {
 export function createPacing(deps: PacingDeps) {
   const { db, now } = deps;
 
-  /** Attempts that may have posted (in flight, posted, ambiguous, reconciled) in the last `windowMs`. */
-  async function postsInWindow(accountId: number, windowMs: number): Promise<number> {
-    const since = new Date(now().getTime() - windowMs);
-    const [row] = await db
-      .select({ n: count() })
-      .from(publishAttempts)
-      .where(
-        and(
-          eq(publishAttempts.accountId, accountId),
-          gt(publishAttempts.startedAt, since),
-          sql`coalesce(${publishAttempts.outcome}, 'in_flight') in ('in_flight', 'posted', 'ambiguous', 'reconciled')`,
-        ),
-      );
-    return row?.n ?? 0;
+  /** Attempts that may have posted in the last `windowMs`. */
+  function postsInWindow(accountId: number, windowMs: number): Promise<number> {
+    return postsSince(db, accountId, new Date(now().getTime() - windowMs));
   }
 
   /** Whether the account is in the pool at all: its breaker closed and its session usable. */
