@@ -1,3 +1,4 @@
+import { ACCOUNTS_CONNECT_COMMANDS } from "./features/accounts-connect.js";
 import { ALERTS_COMMANDS } from "./features/alerts.js";
 import { BREAKER_COMMANDS } from "./features/breakers.js";
 import { DLQ_COMMANDS } from "./features/dlq.js";
@@ -18,6 +19,7 @@ export const BOT_COMMANDS = [
   ...SETTINGS_COMMANDS,
   ...BREAKER_COMMANDS,
   ...ALERTS_COMMANDS,
+  ...ACCOUNTS_CONNECT_COMMANDS,
   { command: "health", description: "Status of the bot and its dependencies" },
   { command: "cancel", description: "Cancel the edit in progress" },
 ] as const satisfies readonly { command: string; description: string }[];

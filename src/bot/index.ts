@@ -8,6 +8,7 @@ import type { Logger } from "../logger.js";
 import { classifyFailure } from "../resilience/failure.js";
 import { installApiTransformers, telegramRetry } from "./api.js";
 import type { BotContext } from "./context.js";
+import { createAccountsConnectFeature } from "./features/accounts-connect.js";
 import { createAlertsFeature } from "./features/alerts.js";
 import { createBreakerFeature } from "./features/breakers.js";
 import { createDlqFeature } from "./features/dlq.js";
@@ -41,6 +42,7 @@ export const FEATURES = [
   createPauseFeature,
   createSettingsFeature,
   createAlertsFeature,
+  createAccountsConnectFeature,
   createUnhandledFeature,
 ] as const satisfies readonly FeatureFactory[];
 

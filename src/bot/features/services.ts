@@ -3,6 +3,7 @@ import type { AlertAdmin } from "../../alerts/index.js";
 import type { HealthService } from "../../health/health-service.js";
 import type { ResilienceRegistry } from "../../resilience/registry.js";
 import type { DeadLetters } from "../../workflow/dead-letters.js";
+import type { OAuth2Connect } from "../../workflow/oauth2-connect.js";
 import type { PauseSwitch } from "../../workflow/pause.js";
 import type { QueueView } from "../../workflow/queue-view.js";
 import type { Review } from "../../workflow/review.js";
@@ -26,6 +27,8 @@ export interface FeatureServices {
   readonly health: HealthService;
   readonly breakers: BreakerAdmin;
   readonly alerts: AlertAdmin;
+  /** Connecting X accounts in OAuth 2.0 user context (undefined: not offered). */
+  readonly oauth2Connect?: OAuth2Connect;
   /** The clock for times shown relative to now (tests pass their own). */
   readonly now?: () => Date;
 }
