@@ -137,7 +137,7 @@ describe.each(databaseTargets())("stored OAuth 2.0 sessions on $name", (target) 
     try {
       const provide = oauth2TokenProvider(deps(), LABEL, session);
       clock = nearExpiry(session);
-      const error = await provide(undefined).then(() => undefined, (failure: unknown) => failure);
+      const error = await Promise.resolve(provide(undefined)).then(() => undefined, (failure: unknown) => failure);
       expect(error).toBeInstanceOf(XApiError);
       expect((error as XApiError).mayHaveSucceeded).toBe(false);
       const stored = await row();
@@ -155,7 +155,7 @@ describe.each(databaseTargets())("stored OAuth 2.0 sessions on $name", (target) 
     fake.setUserAccess(user.id, "revoked");
     const provide = oauth2TokenProvider(deps(), LABEL, session);
     clock = nearExpiry(session);
-    const error = await provide(undefined).then(() => undefined, (failure: unknown) => failure);
+    const error = await Promise.resolve(provide(undefined)).then(() => undefined, (failure: unknown) => failure);
     expect(error).toBeInstanceOf(XApiError);
     expect((error as XApiError).reason).toBe("unauthorized");
     const stored = await row();
