@@ -126,6 +126,13 @@ describe("connecting an X account with OAuth 2.0", () => {
     expect((await callback(running, `${PUBLIC_URL}/oauth/x/callback?code=whatever`)).status).toBe(400);
     expect(tokenRequests()).toBe(exchanged);
     expect(await running.database.handle.db.select().from(xAccounts)).toHaveLength(accountsAfterFirst);
+
+    // The same X user connected again under another label: refused (409), the tokens just issued given back to X.
+    const again = await callback(running, rig.x.approveAuthorizationLink(await askLink("again"), user.id));
+    expect(again.status).toBe(409);
+    expect(again.text).toContain("@connected_two is already in the pool as twice.");
+    expect(rig.x.liveOAuth2RefreshTokens(user.id)).toBe(1);
+    expect(await running.database.handle.db.select().from(xAccounts)).toHaveLength(accountsAfterFirst);
   });
 
   it("X's access_denied gets a clear page and a note in the admin chat; nothing is stored", async () => {
