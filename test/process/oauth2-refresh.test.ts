@@ -11,11 +11,11 @@ import { eq } from "drizzle-orm";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { readOrCreateKeyFile } from "../../src/db/key-file.js";
 import { openPglite } from "../../src/db/pglite.js";
-import { xAccounts } from "../../src/db/schema.js";
+import { xAccounts, xOAuthRequests } from "../../src/db/schema.js";
 import { SecretBox } from "../../src/kit/secret-box.js";
 import type { XOAuth2Session } from "../../src/workflow/account-store.js";
 import { createXOAuth2App, type XOAuth2App } from "../../src/x/oauth2.js";
-import { testEnvironment } from "../support/app-harness.js";
+import { ADMIN, ADMIN_CHAT, testEnvironment } from "../support/app-harness.js";
 import type { FakeXUser } from "../support/fake-x/index.js";
 import { parseLogLine, spawnBot, type SpawnedBot } from "../support/spawn-bot.js";
 import { startWorkflowRig, type WorkflowRig } from "../support/workflow-rig.js";
@@ -40,7 +40,7 @@ describe("OAuth 2.0 token refresh across processes", () => {
 
   const tokenRequests = () => rig.x.requests({ method: "POST", path: "/2/oauth2/token" });
 
-  async function start(): Promise<SpawnedBot> {
+  async function start(extra: Record<string, string> = {}): Promise<SpawnedBot> {
     const bot = spawnBot(
       testEnvironment(rig.tg, {
         ...rig.env(),
@@ -54,6 +54,7 @@ describe("OAuth 2.0 token refresh across processes", () => {
         SESSION_RECOVERY_MAX_RETRIES: "0",
         SESSION_RECOVERY_TIMEOUT: "20000",
         LOG_LEVEL: "info",
+        ...extra,
       }),
       BOT_COMMAND,
     );
@@ -128,6 +129,28 @@ describe("OAuth 2.0 token refresh across processes", () => {
   });
   afterAll(async () => {
     await rig.close();
+  });
+
+  it("connect through a real process at debug level: no code, verifier, token or client secret in its output", { timeout: 120_000 }, async () => {
+    const bot = await start({ LOG_LEVEL: "debug", SESSION_RECOVERY_ENABLED: "false" });
+    const started = parseLogLine(bot.lines.find((l) => parseLogLine(l)?.msg === "reply-guy-bot started")!)!;
+    const port = String(started.http).split(":").at(-1);
+    await rig.tg.sendText({ from: ADMIN, chat: ADMIN_CHAT, text: `/connect_account ${LABEL}` });
+    const answer = await rig.tg.waitForBotMessage((m) => m.chatId === ADMIN_CHAT.id && m.text.includes("Authorize the bot on X"), 20_000);
+    const link = /href="([^"]+)"/.exec(answer.text)![1]!.replaceAll("&amp;", "&");
+    const redirect = new URL(rig.x.approveAuthorizationLink(link, user.id));
+    const page = await fetch(`http://127.0.0.1:${port}${redirect.pathname}${redirect.search}`);
+    expect(page.status).toBe(200);
+    await rig.tg.waitForBotMessage((m) => m.chatId === ADMIN_CHAT.id && m.text.includes(`Connected @${user.username}`), 20_000);
+    await stop(bot);
+    const database = await openPglite(dataDir);
+    const [pending] = await database.db.select().from(xOAuthRequests);
+    await database.close();
+    const { session } = await storedRow();
+    const secrets = [redirect.searchParams.get("code")!, box.open(pending!.codeVerifier).plaintext, session.accessToken, session.refreshToken!, CLIENT_SECRET];
+    const output = bot.lines.join("\n");
+    expect(output).toContain("reply-guy-bot started");
+    for (const secret of secrets) expect(output).not.toContain(secret);
   });
 
   it("a renewed session survives a restart: the next process renews with the rotated token it committed", { timeout: 180_000 }, async () => {
