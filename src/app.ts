@@ -16,6 +16,7 @@ import { registerHealthRoutes } from "./http/health-routes.js";
 import { Scheduler } from "./lifecycle/scheduler.js";
 import type { Logger } from "./logger.js";
 import { registerAlertRoutes } from "./http/alerts-routes.js";
+import { registerOAuthRoutes } from "./http/oauth-routes.js";
 import { formatRecoveryReport } from "./bot/recovery-report.js";
 import {
   alertFromBreaker,
@@ -38,9 +39,11 @@ import { policySettingsFromConfig } from "./resilience/settings.js";
 import { createTelegramCardSink } from "./bot/cards/card-sink.js";
 import { createTelegramApi } from "./bot/api.js";
 import { createConversationStorage } from "./bot/conversations/storage.js";
-import { drafterFromConfig, secretBoxFromConfig, xClientFactory, xClientsFromConfig } from "./integrations.js";
+import { drafterFromConfig, secretBoxFromConfig, xClientFactory, xClientsFromConfig, xOAuth2AppFromConfig } from "./integrations.js";
 import { createAccountStore, loadStoredAccounts, type AccountStore } from "./workflow/account-store.js";
 import { startSessionRecovery, type SessionRecovery } from "./workflow/session-recovery.js";
+import type { WorkflowNotice } from "./workflow/notices.js";
+import { createOAuth2Connect } from "./workflow/oauth2-connect.js";
 import { createQueueView } from "./workflow/queue-view.js";
 import { createAccountAdmin } from "./workflow/account-admin.js";
 import { createAccountsView } from "./workflow/accounts-view.js";
@@ -143,6 +146,10 @@ export async function startApp(
       const alert = alertFromBreaker(event);
       if (alert) void alerting.raise(alert);
     });
+    const notify = (notice: WorkflowNotice) => void alerting.raise(alertFromNotice(notice, config.timeZone));
+    const oauth2App = xOAuth2AppFromConfig(config);
+    // Stored OAuth 2.0 sessions are renewed by their clients; that needs the app and the key.
+    const oauth2Sessions = oauth2App && secretBox ? { db: database.db, box: secretBox, app: oauth2App, notify } : undefined;
     const aiActivity = new AiActivity();
     const health = createHealthService({
       database,
@@ -156,19 +163,30 @@ export async function startApp(
       config,
       database,
       logger,
-      xClients: xClientsFromConfig(config, registry, stored.accounts),
+      xClients: xClientsFromConfig(config, registry, stored.accounts, oauth2Sessions),
       drafter: drafterFromConfig(config, registry, aiActivity),
       cardSink: createTelegramCardSink(createTelegramApi(config.telegram, telegramActivity), config.adminChatId),
       publishNow: () => scheduler.runNow(JOBS.publish),
       onDeadLetterExhausted: (entry) => void alerting.raise(alertFromDeadLetter(entry)),
-      notify: (notice) => void alerting.raise(alertFromNotice(notice, config.timeZone)),
+      notify,
       isXAvailable: (label) => registry.policy(xPolicyName(label), "x").isAvailable(),
     });
     const accountStore = createAccountStore({
       db: database.db,
       accounts: workflow.accounts,
       box: secretBox,
-      makeClient: xClientFactory(config, registry),
+      makeClient: xClientFactory(config, registry, oauth2Sessions),
+    });
+    const oauth2Connect = createOAuth2Connect({
+      db: database.db,
+      app: oauth2App,
+      missing: config.xOAuth2.missing,
+      box: secretBox,
+      store: accountStore,
+      // bot is built below; the callback only comes once the HTTP server listens.
+      tellAdmins: async (html) => {
+        await bot.api.sendMessage(config.adminChatId, html, { parse_mode: "HTML" });
+      },
     });
     const bot = createBot({
       config,
@@ -203,6 +221,7 @@ export async function startApp(
             workflow.cards.sync().catch((error: unknown) => logger.warn({ err: error }, "card sync failed; the next one retries"));
           },
         }),
+        oauth2Connect,
       },
     });
     registerHealthComponents(health, {
@@ -278,6 +297,7 @@ export async function startApp(
       metricsToken: config.http.metricsToken,
     });
     registerAlertRoutes(http, alerting, config.alerts.adminApiToken);
+    registerOAuthRoutes(http, oauth2Connect, logger);
 
     const httpAddress = await http.listen(config.http.host, config.http.port);
     cleanups.push(() => http.close());
@@ -288,7 +308,7 @@ export async function startApp(
       ? startSessionRecovery({
           accounts: workflow.accounts,
           settings: config.sessions.recovery,
-          notify: (notice) => void alerting.raise(alertFromNotice(notice, config.timeZone)),
+          notify,
         })
       : undefined;
     sessionRecovery?.done.then(

@@ -13,6 +13,7 @@ import { sessionsConfig } from "./config/sessions.js";
 import { telegramConfig } from "./config/telegram.js";
 import { workflowConfig } from "./config/workflow.js";
 import { xConfig } from "./config/x.js";
+import { xOAuth2Config } from "./config/x-oauth2.js";
 
 export { ANONYMOUS_ADMIN_BOT_ID } from "./config/admin.js";
 export { PRIMARY_ACCOUNT_LABEL } from "./config/x.js";
@@ -29,6 +30,7 @@ const GROUPS = [
   processConfig,
   aiConfig,
   xConfig,
+  xOAuth2Config,
   sessionsConfig,
   workflowConfig,
   runtimeDefaultsConfig,
@@ -119,6 +121,7 @@ export function secretsOf(config: Config): string[] {
     // A Slack or Discord webhook URL is itself a credential.
     config.alerts.webhookUrl,
     config.sessions.encryptionKey,
+    config.xOAuth2.clientSecret,
     config.sessions.previousEncryptionKey,
     ...urlPasswords(config.database.url),
     ...urlPasswords(config.alerts.email?.smtpUrl),

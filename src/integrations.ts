@@ -10,14 +10,29 @@ import { xPolicyName } from "./resilience/policy-names.js";
 import { resilientXClient } from "./resilience/resilient-x-client.js";
 import { createXAccountClient } from "./x/twitter-client.js";
 import type { XAccountClient } from "./x/types.js";
+import { createXOAuth2App, type XOAuth2App } from "./x/oauth2.js";
 import { clientCredentialsOf, type StoredAccount, type XClientFactory } from "./workflow/account-store.js";
+import { oauth2TokenProvider, type OAuth2SessionDeps } from "./workflow/oauth2-session.js";
 
-/** Makes an account's X API client, under its own policy ("x:<label>"). */
-export function xClientFactory(config: Config, registry: ResilienceRegistry): XClientFactory {
+/** The X app's OAuth 2.0 client (connect, refresh), or undefined while X_CLIENT_ID or PUBLIC_URL is unset. */
+export function xOAuth2AppFromConfig(config: Config): XOAuth2App | undefined {
+  const client = config.xOAuth2.client;
+  if (!client) return undefined;
+  return createXOAuth2App({ ...client, apiRoot: config.x.apiRoot, requestTimeoutMs: config.resilience.xRequestTimeoutMs });
+}
+
+/**
+ * Makes an account's X API client, under its own policy ("x:<label>"). With `sessions` (the OAuth 2.0 app is
+ * configured), a stored OAuth 2.0 account's access token is renewed before it expires (oauth2-session.ts).
+ */
+export function xClientFactory(config: Config, registry: ResilienceRegistry, sessions?: OAuth2SessionDeps): XClientFactory {
   return (label, secrets) => {
     const client = createXAccountClient({
       apiRoot: config.x.apiRoot,
-      credentials: clientCredentialsOf(secrets),
+      credentials:
+        secrets.authKind === "oauth2" && sessions
+          ? { kind: "oauth2", accessToken: oauth2TokenProvider(sessions, label, secrets.credentials) }
+          : clientCredentialsOf(secrets),
       requestTimeoutMs: config.resilience.xRequestTimeoutMs,
     });
     return resilientXClient(client, registry.policy(xPolicyName(label), "x"));
@@ -29,8 +44,9 @@ export function xClientsFromConfig(
   config: Config,
   registry: ResilienceRegistry,
   stored: readonly StoredAccount[] = [],
+  sessions?: OAuth2SessionDeps,
 ): ReadonlyMap<string, XAccountClient> {
-  const make = xClientFactory(config, registry);
+  const make = xClientFactory(config, registry, sessions);
   const clients = new Map<string, XAccountClient>();
   for (const { label, credentials } of config.x.accounts) clients.set(label, make(label, { authKind: "oauth1", credentials }));
   for (const { label, secrets } of stored) if (!clients.has(label)) clients.set(label, make(label, secrets));

@@ -19,6 +19,7 @@ const DEFAULTS = {
   ai: { fallbackModels: [], maxShortenAttempts: 2, maxTokens: 400 },
   replyGuard: { allowNewLinks: false, allowNewMentions: false },
   x: { apiRoot: "https://api.x.com", accountStrategy: "round_robin", accounts: [] },
+  xOAuth2: { client: undefined, clientSecret: undefined, missing: ["X_CLIENT_ID", "PUBLIC_URL"] },
   sessions: {
     encryptionKey: undefined,
     previousEncryptionKey: undefined,

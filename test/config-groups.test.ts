@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { loadConfig } from "../src/config.js";
+import { loadConfig, secretsOf } from "../src/config.js";
 import { MINIMAL_ENV, problemsOf, X_CREDENTIALS_ENV } from "./support/config-env.js";
 
 const minimal = MINIMAL_ENV;
@@ -29,6 +29,24 @@ describe("checks between the variables of a group", () => {
     const config = loadConfig({ ...minimal, ...credentials, X_EXTRA_ACCOUNTS: "b:t:s, c:u:v" });
     expect(config.x.accounts.map((account) => account.label)).toEqual(["main", "b", "c"]);
     expect(config.x.accounts[2]!.credentials).toEqual({ appKey: "app-key", appSecret: "app-secret", accessToken: "u", accessSecret: "v" });
+  });
+
+  it("read the OAuth 2.0 client: the callback URL from PUBLIC_URL, what connecting still needs, bad values by name", () => {
+    expect(loadConfig(minimal).xOAuth2.missing).toEqual(["X_CLIENT_ID", "PUBLIC_URL"]);
+    expect(loadConfig({ ...minimal, X_CLIENT_ID: "cid" }).xOAuth2).toMatchObject({ client: undefined, missing: ["PUBLIC_URL"] });
+    const config = loadConfig({ ...minimal, X_CLIENT_ID: "cid", X_CLIENT_SECRET: "client-secret-1234", PUBLIC_URL: "https://bot.example/" });
+    expect(config.xOAuth2.client).toEqual({
+      clientId: "cid",
+      clientSecret: "client-secret-1234",
+      redirectUri: "https://bot.example/oauth/x/callback",
+      authorizeUrl: "https://x.com/i/oauth2/authorize",
+    });
+    expect(config.xOAuth2.missing).toEqual([]);
+    expect(secretsOf(config)).toContain("client-secret-1234");
+    expect(problemsOf({ ...minimal, X_CLIENT_SECRET: "s", PUBLIC_URL: "bot.example" })).toEqual([
+      "PUBLIC_URL must be an http(s) URL like https://bot.example.com",
+      "X_CLIENT_ID is required with X_CLIENT_SECRET (the OAuth 2.0 client it belongs to)",
+    ]);
   });
 
   it("want ENCRYPTION_KEY with ENCRYPTION_KEY_PREVIOUS, both 32 bytes in base64", () => {

@@ -36,7 +36,10 @@ export function alertFromNotice(notice: WorkflowNotice, timeZone: string): Alert
         type: "session_expired",
         level: SUGGESTED_LEVELS.session_expired,
         key: notice.account,
-        message: `X rejected the credentials of account ${notice.account} (401): no replies go out from it until they are renewed.`,
+        message:
+          notice.reason === undefined
+            ? `X rejected the credentials of account ${notice.account} (401): no replies go out from it until they are renewed.`
+            : `X account ${notice.account} left the pool: ${notice.reason}.`,
         details: { account: notice.account },
       };
     case "session_recovered":

@@ -62,6 +62,29 @@ export const xAccounts = pgTable(
   (table) => [uniqueIndex("x_accounts_label_key").on(table.label)],
 );
 
+/**
+ * OAuth 2.0 connects in progress (`/accounts connect`): one row per authorization link, so whichever process or
+ * replica gets X's callback can finish it, and a restart does not lose it. Single use: `used_at` is set by the
+ * callback that consumes it.
+ */
+export const xOAuthRequests = pgTable(
+  "x_oauth_requests",
+  {
+    /** sha256 (hex) of the link's `state`: the state itself is never stored. */
+    stateHash: text("state_hash").primaryKey(),
+    /** The PKCE code verifier, sealed (secret box). */
+    codeVerifier: text("code_verifier").notNull(),
+    /** The label the account gets in the pool. */
+    label: text("label").notNull(),
+    /** Telegram user id of the admin who asked. */
+    requestedBy: bigint("requested_by", { mode: "number" }),
+    expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
+    usedAt: timestamp("used_at", { withTimezone: true }),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().default(sql`now()`),
+  },
+  (table) => [index("x_oauth_requests_expires_idx").on(table.expiresAt)],
+);
+
 /** Watched target accounts, keyword searches and topic keywords, managed from Telegram. */
 export const watchItems = pgTable(
   "watch_items",

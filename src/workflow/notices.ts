@@ -1,7 +1,8 @@
 /** Things the workflow tells the outside world about (the app turns them into alerts). */
 export type WorkflowNotice =
   | { readonly kind: "rate_limited"; readonly account: string; readonly until: Date }
-  | { readonly kind: "session_expired"; readonly account: string }
+  /** `reason` when it is not a plain 401 (e.g. its OAuth 2.0 session could not be renewed). */
+  | { readonly kind: "session_expired"; readonly account: string; readonly reason?: string }
   | { readonly kind: "session_recovered"; readonly account: string }
   /** The boot verification of the accounts is over: which were restored, which failed and why, how long it took. */
   | {

@@ -13,6 +13,11 @@ describe("alert sources", () => {
       message: expect.stringContaining("2025-07-01 14:15:00 (Europe/Berlin)") as unknown,
     });
     expect(alertFromNotice({ kind: "session_expired", account: "main" }, "UTC")).toMatchObject({ type: "session_expired", level: "critical", key: "main" });
+    expect(alertFromNotice({ kind: "session_expired", account: "oa", reason: "X refused to renew its OAuth 2.0 session" }, "UTC")).toMatchObject({
+      type: "session_expired",
+      key: "oa",
+      message: "X account oa left the pool: X refused to renew its OAuth 2.0 session.",
+    });
     expect(alertFromNotice({ kind: "session_recovered", account: "main" }, "UTC")).toMatchObject({ type: "session_recovered", key: "main" });
     expect(
       alertFromNotice({ kind: "publication_failed", replyId: 7, reason: "X answered 503", retryable: true }, "UTC"),

@@ -8,15 +8,16 @@ import { accountsCallbacks } from "../callback-data/accounts.js";
 import type { BotContext } from "../context.js";
 import { ADD_ACCOUNT_CONVERSATION, createAddAccountConversation } from "../conversations/add-account.js";
 import { actorOf } from "../filters/actor.js";
+import { replyWithConnectLink } from "./accounts-connect.js";
 import type { FeatureServices } from "./services.js";
 
 /** Commands of this feature, for /help and the Telegram menu. */
 export const ACCOUNTS_COMMANDS = [
-  { command: "accounts", description: "X accounts: list; add (private chat), disable, enable, remove <label>" },
+  { command: "accounts", description: "X accounts: list; add (private chat), connect, disable, enable, remove <label>" },
 ] as const satisfies readonly { command: string; description: string }[];
 
 /** What `/accounts` needs. */
-export type AccountsFeatureDeps = Pick<FeatureServices, "accounts" | "accountAdmin" | "now">;
+export type AccountsFeatureDeps = Pick<FeatureServices, "accounts" | "accountAdmin" | "oauth2Connect" | "now">;
 
 /** One `/accounts <name> …` subcommand: its usage line and what it does with the words after its name. */
 export interface AccountsSubcommand {
@@ -102,6 +103,7 @@ export function createAccountsFeature(services: AccountsFeatureDeps): Composer<B
         return ctx.conversation.enter(ADD_ACCOUNT_CONVERSATION, adminId);
       },
     },
+    connect: withLabel("/accounts connect <label>", (ctx, label) => replyWithConnectLink(ctx, services.oauth2Connect, label)),
     disable: withLabel("/accounts disable <label>", async (ctx, label) => ctx.reply((await accountAdmin.disable(label)).message)),
     enable: withLabel("/accounts enable <label>", async (ctx, label) => ctx.reply((await accountAdmin.enable(label)).message)),
     remove: withLabel("/accounts remove <label>", async (ctx, label) => {

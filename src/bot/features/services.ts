@@ -5,6 +5,7 @@ import type { ResilienceRegistry } from "../../resilience/registry.js";
 import type { AccountAdmin } from "../../workflow/account-admin.js";
 import type { AccountsView } from "../../workflow/accounts-view.js";
 import type { DeadLetters } from "../../workflow/dead-letters.js";
+import type { OAuth2Connect } from "../../workflow/oauth2-connect.js";
 import type { PauseSwitch } from "../../workflow/pause.js";
 import type { QueueView } from "../../workflow/queue-view.js";
 import type { Review } from "../../workflow/review.js";
@@ -32,6 +33,8 @@ export interface FeatureServices {
   readonly accounts: AccountsView;
   /** /accounts add, disable, enable, remove. */
   readonly accountAdmin: AccountAdmin;
+  /** Connecting X accounts in OAuth 2.0 user context (undefined: not offered). */
+  readonly oauth2Connect?: OAuth2Connect;
   /** The clock for times shown relative to now (tests pass their own). */
   readonly now?: () => Date;
 }
