@@ -42,7 +42,7 @@ import { drafterFromConfig, secretBoxFromConfig, xClientFactory, xClientsFromCon
 import { createAccountStore, loadStoredAccounts, type AccountStore } from "./workflow/account-store.js";
 import { startSessionRecovery, type SessionRecovery } from "./workflow/session-recovery.js";
 import { createQueueView } from "./workflow/queue-view.js";
-import { createWorkflow, JOBS, MAINTENANCE_CRON, type Workflow } from "./workflow/services.js";
+import { ACCOUNT_HEALTH_CRON, createWorkflow, JOBS, MAINTENANCE_CRON, type Workflow } from "./workflow/services.js";
 import { createStatsView } from "./workflow/stats.js";
 
 /** Name of the daily health digest job. */
@@ -161,6 +161,7 @@ export async function startApp(
       onDeadLetterExhausted: (entry) => void alerting.raise(alertFromDeadLetter(entry)),
       notify: (notice) => void alerting.raise(alertFromNotice(notice, config.timeZone)),
       isXAvailable: (label) => registry.policy(xPolicyName(label), "x").isAvailable(),
+      xBreakerDownSince: (label) => registry.policy(xPolicyName(label), "x").downSince,
     });
     const accountStore = createAccountStore({
       db: database.db,
@@ -213,6 +214,7 @@ export async function startApp(
     scheduler.add(JOBS.discovery, config.discovery.cron, guarded(JOBS.discovery, () => workflow.discoverAndDraft()));
     scheduler.add(JOBS.publish, config.publishCron, guarded(JOBS.publish, () => workflow.publisher.runOnce()));
     scheduler.add(JOBS.maintenance, MAINTENANCE_CRON, guarded(JOBS.maintenance, () => workflow.maintain()));
+    scheduler.add(JOBS.accountHealth, ACCOUNT_HEALTH_CRON, guarded(JOBS.accountHealth, () => workflow.monitor.runOnce()));
     scheduler.add(JOBS.deadLetters, config.deadLetters.cron, guarded(JOBS.deadLetters, () => workflow.deadLetters.runDue()));
     scheduler.add(ALERTS_JOB, config.alerts.cron, guarded(ALERTS_JOB, () => alerting.deliverDue()));
     if (config.alerts.digestCron !== "") {
@@ -280,7 +282,7 @@ export async function startApp(
       (report) => {
         if (report) logger.info({ restored: report.restored, failed: report.failed, ms: report.tookMs }, "X sessions verified");
       },
-      (error: unknown) => logger.error({ err: error }, "X session verification failed; the maintenance recheck retries failed accounts"),
+      (error: unknown) => logger.error({ err: error }, "X session verification failed; the health monitor rechecks failed accounts"),
     );
 
     for (const missing of missingIntegrations(config, workflow.accounts.all().length)) logger.warn(`${missing} not configured; that part is idle`);
