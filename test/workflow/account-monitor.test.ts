@@ -109,9 +109,8 @@ describe.each(databaseTargets())("account health monitor on $name", (target) => 
   });
 
   it("a breaker open past ACCOUNT_FAIL_AFTER_SECONDS fails the account; under it, it stays", async () => {
-    let openedAt: Date | undefined;
+    const openedAt = new Date(clock.getTime() - FAIL_AFTER + 2 * MINUTE);
     const h = await buildPool({ breakerDownSince: (subject) => (subject.label === "b" ? openedAt : undefined) });
-    openedAt = new Date(clock.getTime() - FAIL_AFTER + 2 * MINUTE);
     await h.monitor.runOnce();
     advance(INTERVAL);
     expect((await h.monitor.runOnce()).failed).toEqual([]);
