@@ -100,8 +100,9 @@ export function createAccountMonitor(deps: AccountMonitorDeps) {
     const last = lastLook.get(account.id);
     // Due once per interval, and at once after its status changed elsewhere (the publisher met a 401, an admin).
     if (last !== undefined && last.status === row.status && at - last.at < deps.intervalMs) return;
-    if (row.status === "active") await checkActive(account, at, last?.successes ?? 0, result);
-    else await recheckFailed(account, result);
+    // An active account seen for the first time waits one interval: the boot verification has just asked X.
+    if (row.status === "active" && last !== undefined) await checkActive(account, at, last.successes, result);
+    else if (row.status === "failed") await recheckFailed(account, result);
     const status = result.failed.includes(account.label) ? "failed" : result.recovered.includes(account.label) ? "active" : row.status;
     // Counted after our own users/me, so only the rest of the app's calls count as activity next time.
     lastLook.set(account.id, { at, status, successes: accounts.successes(account.id) });
