@@ -1,5 +1,6 @@
 import { benchBoot } from "./boot.js";
 import { benchCrashSoak } from "./crash-soak.js";
+import { benchFailover } from "./failover.js";
 import { benchHealth } from "./health.js";
 import { benchLatency } from "./latency.js";
 import { benchUpdates } from "./updates.js";
@@ -11,6 +12,7 @@ const benches: Record<string, () => Promise<void>> = {
   latency: benchLatency,
   health: benchHealth,
   "crash-soak": benchCrashSoak,
+  failover: benchFailover,
 };
 
 const only = process.argv.slice(2);

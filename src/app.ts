@@ -47,7 +47,7 @@ import { createOAuth2Connect } from "./workflow/oauth2-connect.js";
 import { createQueueView } from "./workflow/queue-view.js";
 import { createAccountAdmin } from "./workflow/account-admin.js";
 import { createAccountsView } from "./workflow/accounts-view.js";
-import { createWorkflow, JOBS, MAINTENANCE_CRON, type Workflow } from "./workflow/services.js";
+import { ACCOUNT_HEALTH_CRON, createWorkflow, JOBS, MAINTENANCE_CRON, type Workflow } from "./workflow/services.js";
 import { createStatsView } from "./workflow/stats.js";
 
 /** Name of the daily health digest job. */
@@ -170,6 +170,7 @@ export async function startApp(
       onDeadLetterExhausted: (entry) => void alerting.raise(alertFromDeadLetter(entry)),
       notify,
       isXAvailable: (label) => registry.policy(xPolicyName(label), "x").isAvailable(),
+      xBreakerDownSince: (label) => registry.policy(xPolicyName(label), "x").downSince,
     });
     const accountStore = createAccountStore({
       db: database.db,
@@ -247,6 +248,7 @@ export async function startApp(
     scheduler.add(JOBS.discovery, config.discovery.cron, guarded(JOBS.discovery, () => workflow.discoverAndDraft()));
     scheduler.add(JOBS.publish, config.publishCron, guarded(JOBS.publish, () => workflow.publisher.runOnce()));
     scheduler.add(JOBS.maintenance, MAINTENANCE_CRON, guarded(JOBS.maintenance, () => workflow.maintain()));
+    scheduler.add(JOBS.accountHealth, ACCOUNT_HEALTH_CRON, guarded(JOBS.accountHealth, () => workflow.monitor.runOnce()));
     scheduler.add(JOBS.deadLetters, config.deadLetters.cron, guarded(JOBS.deadLetters, () => workflow.deadLetters.runDue()));
     scheduler.add(ALERTS_JOB, config.alerts.cron, guarded(ALERTS_JOB, () => alerting.deliverDue()));
     if (config.alerts.digestCron !== "") {
@@ -315,7 +317,7 @@ export async function startApp(
       (report) => {
         if (report) logger.info({ restored: report.restored, failed: report.failed, ms: report.tookMs }, "X sessions verified");
       },
-      (error: unknown) => logger.error({ err: error }, "X session verification failed; the maintenance recheck retries failed accounts"),
+      (error: unknown) => logger.error({ err: error }, "X session verification failed; the health monitor rechecks failed accounts"),
     );
 
     for (const missing of missingIntegrations(config, workflow.accounts.all().length)) logger.warn(`${missing} not configured; that part is idle`);

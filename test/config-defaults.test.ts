@@ -25,6 +25,7 @@ const DEFAULTS = {
     previousEncryptionKey: undefined,
     recovery: { enabled: true, startupDelayMs: 5_000, timeoutMs: 30_000, maxRetries: 3, retryDelayMs: 5_000 },
     preserveOnShutdown: true,
+    health: { intervalSeconds: 60, failAfterSeconds: 600 },
   },
   discovery: { cron: "0 */5 * * * *", mentions: true },
   publishCron: "*/10 * * * * *",

@@ -73,6 +73,15 @@ describe("checks between the variables of a group", () => {
     });
     expect(config.sessions.recovery).toEqual({ enabled: false, startupDelayMs: 0, timeoutMs: 1500, maxRetries: 0, retryDelayMs: 10 });
     expect(config.sessions.preserveOnShutdown).toBe(false);
+    expect(loadConfig(minimal).sessions.health).toEqual({ intervalSeconds: 60, failAfterSeconds: 600 });
+    expect(loadConfig({ ...minimal, ACCOUNT_HEALTH_INTERVAL_SECONDS: "30", ACCOUNT_FAIL_AFTER_SECONDS: "120" }).sessions.health).toEqual({
+      intervalSeconds: 30,
+      failAfterSeconds: 120,
+    });
+    expect(problemsOf({ ...minimal, ACCOUNT_HEALTH_INTERVAL_SECONDS: "1", ACCOUNT_FAIL_AFTER_SECONDS: "soon" })).toEqual([
+      "ACCOUNT_HEALTH_INTERVAL_SECONDS must be at least 5",
+      "ACCOUNT_FAIL_AFTER_SECONDS must be a whole number",
+    ]);
     expect(problemsOf({ ...minimal, SESSION_RECOVERY_TIMEOUT: "50", SESSION_RECOVERY_ENABLED: "maybe" })).toEqual([
       "SESSION_RECOVERY_ENABLED must be true or false",
       "SESSION_RECOVERY_TIMEOUT must be at least 100",

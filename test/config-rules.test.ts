@@ -206,6 +206,10 @@ describe("where each variable lands", () => {
         "accounts": []
       },
       "sessions": {
+        "health": {
+          "failAfterSeconds": 600,
+          "intervalSeconds": 60
+        },
         "preserveOnShutdown": true,
         "recovery": {
           "enabled": true,
@@ -321,6 +325,8 @@ describe("where each variable lands", () => {
       SESSION_RECOVERY_MAX_RETRIES: "5",
       SESSION_RECOVERY_RETRY_DELAY: "6",
       SESSION_PRESERVE_ON_SHUTDOWN: "false",
+      ACCOUNT_HEALTH_INTERVAL_SECONDS: "30",
+      ACCOUNT_FAIL_AFTER_SECONDS: "90",
       GRACEFUL_SHUTDOWN_TIMEOUT_MS: "2000",
       PERSONA: "terse",
       MAX_SHORTEN_ATTEMPTS: "1",
@@ -394,6 +400,7 @@ describe("where each variable lands", () => {
         previousEncryptionKey: "AgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgI=",
         recovery: { enabled: false, startupDelayMs: 1, timeoutMs: 2000, maxRetries: 5, retryDelayMs: 6 },
         preserveOnShutdown: false,
+        health: { intervalSeconds: 30, failAfterSeconds: 90 },
       },
       gracefulShutdownTimeoutMs: 2000,
       ai: { fallbackModels: ["model-b"], maxShortenAttempts: 1, maxTokens: 300 },

@@ -15,11 +15,11 @@ function sessionsReport(notice: Extract<WorkflowNotice, { kind: "sessions_verifi
   const restored = `restored ${notice.restored.length}${notice.restored.length > 0 ? ` (${notice.restored.join(", ")})` : ""}`;
   const failed = `failed ${notice.failed.length}${notice.failed.length > 0 ? ` (${notice.failed.map((f) => `${f.account}: ${f.reason}`).join("; ")})` : ""}`;
   const took = `${(notice.tookMs / 1000).toFixed(1)} s`;
-  const out = notice.failed.length > 0 ? " Failed accounts publish nothing until X accepts them again (checked every minute)." : "";
+  const out = notice.failed.length > 0 ? " Failed accounts publish nothing until X accepts them again (checked every health interval)." : "";
   return `X sessions checked at boot in ${took}: ${restored} / ${failed}.${out}`;
 }
 
-/** The alert of a workflow notice (rate limit, session expired or recovered, failed publish, draft or card, AI outage). */
+/** The alert of a workflow notice (rate limit, session failed or recovered, failed publish, draft or card, AI outage). */
 export function alertFromNotice(notice: WorkflowNotice, timeZone: string): AlertInput {
   switch (notice.kind) {
     case "rate_limited":
@@ -31,29 +31,28 @@ export function alertFromNotice(notice: WorkflowNotice, timeZone: string): Alert
         message: `X rate-limited account ${notice.account}: nothing goes out from it until ${formatTimestamp(notice.until, timeZone)}.`,
         details: { account: notice.account, until: notice.until.toISOString() },
       };
-    case "session_expired":
+    case "session_failed":
       return {
-        type: "session_expired",
-        level: SUGGESTED_LEVELS.session_expired,
+        type: "session_failed",
+        level: SUGGESTED_LEVELS.session_failed,
         key: notice.account,
         message:
-          notice.reason === undefined
-            ? `X rejected the credentials of account ${notice.account} (401): no replies go out from it until they are renewed.`
-            : `X account ${notice.account} left the pool: ${notice.reason}.`,
-        details: { account: notice.account },
+          `X account ${notice.account} failed and left the pool: ${notice.reason}. Its free replies go out from the other ` +
+          "accounts; those bound to it wait. It is checked again every health interval and rejoins when X answers.",
+        details: { account: notice.account, reason: notice.reason },
       };
     case "session_recovered":
       return {
         type: "session_recovered",
         level: SUGGESTED_LEVELS.session_recovered,
         key: notice.account,
-        message: `X accepts the credentials of account ${notice.account} again.`,
+        message: `X account ${notice.account} answers again: it is back in the pool and takes new work.`,
         details: { account: notice.account },
       };
     case "sessions_verified":
       return {
         type: "sessions_verified",
-        level: notice.failed.length > 0 ? SUGGESTED_LEVELS.session_expired : SUGGESTED_LEVELS.sessions_verified,
+        level: notice.failed.length > 0 ? SUGGESTED_LEVELS.session_failed : SUGGESTED_LEVELS.sessions_verified,
         // Keyed by the outcome: a boot soon after one with the same outcome folds into it, a different one is shown.
         key: `restored:${notice.restored.join(",")};failed:${notice.failed.map((f) => f.account).join(",")}`,
         message: sessionsReport(notice),

@@ -13,7 +13,7 @@ export const ALERT_TYPES = [
   "publication_failed",
   "tweet_processing_failed",
   "multiple_failures",
-  "session_expired",
+  "session_failed",
   "session_recovered",
   "sessions_verified",
   "dlq_exhausted",
@@ -40,7 +40,7 @@ export const SUGGESTED_LEVELS = {
   publication_failed: "error",
   tweet_processing_failed: "warning",
   multiple_failures: "error",
-  session_expired: "critical",
+  session_failed: "critical",
   session_recovered: "warning",
   // Warning, so the one report of each boot reaches the admin chat with the default MIN_ALERT_LEVEL.
   sessions_verified: "warning",

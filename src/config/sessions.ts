@@ -18,7 +18,10 @@ const encryptionKey = z.preprocess(
     .optional(),
 );
 
-/** The X account sessions: their encryption at rest, their recovery at boot and their preservation at shutdown. */
+/**
+ * The X account sessions: their encryption at rest, their recovery at boot, their health checks and their
+ * preservation at shutdown.
+ */
 export const sessionsConfig = group(
   {
     sessions: {
@@ -34,6 +37,12 @@ export const sessionsConfig = group(
         retryDelayMs: setting("SESSION_RECOVERY_RETRY_DELAY", integer(5_000, 0, 600_000)),
       },
       preserveOnShutdown: setting("SESSION_PRESERVE_ON_SHUTDOWN", boolean(true)),
+      health: {
+        /** How often the health monitor checks each account (users/me) and rechecks the failed ones. */
+        intervalSeconds: setting("ACCOUNT_HEALTH_INTERVAL_SECONDS", integer(60, 5, 3_600)),
+        /** How long an account's X breaker may stay open before the account is failed out of the pool. */
+        failAfterSeconds: setting("ACCOUNT_FAIL_AFTER_SECONDS", integer(600, 10, 86_400)),
+      },
     },
   },
   {

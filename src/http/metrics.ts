@@ -4,10 +4,15 @@ import type { Database } from "../db/database.js";
 import { deadLetters, posts, publishAttempts, workflowEvents, xAccounts, type XAccountStatus } from "../db/schema.js";
 import type { BreakerState } from "../resilience/policy.js";
 import type { ResilienceRegistry } from "../resilience/registry.js";
+import { accountLoads } from "../workflow/publish/pacing.js";
 import { skipReasonLabel } from "../workflow/skip-reasons.js";
 
 const BREAKER_VALUE = { closed: 0, half_open: 1, open: 2, isolated: 3 } as const satisfies Record<BreakerState, number>;
 const ACCOUNT_STATUSES = ["active", "failed", "disabled"] as const satisfies readonly XAccountStatus[];
+/** Attempt outcomes that put the reply on X. */
+const POSTED_OUTCOMES = new Set(["posted", "reconciled"]);
+/** Attempt outcomes that did not get the reply out (an ambiguous one is reconciled later). */
+const FAILED_OUTCOMES = new Set(["retry", "failed", "ambiguous"]);
 
 /**
  * The Prometheus metrics of one process, in their own registry (no global state). Counts that
@@ -99,6 +104,44 @@ export function createMetrics(deps: { db: Database; registry: ResilienceRegistry
       for (const row of rows) {
         for (const status of ACCOUNT_STATUSES) this.set({ account: row.label, status }, row.status === status ? 1 : 0);
       }
+    },
+  });
+  /** Publish attempts per account label and outcome, read once per scrape for the per-account gauges below. */
+  async function attemptsByAccount(): Promise<{ label: string; outcome: string | null; n: number }[]> {
+    return deps.db
+      .select({ label: xAccounts.label, outcome: publishAttempts.outcome, n: count() })
+      .from(publishAttempts)
+      .innerJoin(xAccounts, eq(xAccounts.id, publishAttempts.accountId))
+      .groupBy(xAccounts.label, publishAttempts.outcome);
+  }
+  const perAccount = (name: string, help: string, outcomes: ReadonlySet<string>) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ["account"],
+      registers: [registry],
+      async collect() {
+        this.reset();
+        for (const { label } of await deps.db.select({ label: xAccounts.label }).from(xAccounts)) this.set({ account: label }, 0);
+        for (const row of await attemptsByAccount()) if (row.outcome !== null && outcomes.has(row.outcome)) this.inc({ account: row.label }, row.n);
+      },
+    });
+  perAccount("rgb_x_account_posts", "Replies each X account put on X (publish attempts posted or found by a reconcile)", POSTED_OUTCOMES);
+  perAccount(
+    "rgb_x_account_failures",
+    "Publish attempts of each X account that did not get the reply out (retried, failed, or ambiguous until reconciled)",
+    FAILED_OUTCOMES,
+  );
+  new Gauge({
+    name: "rgb_x_account_load",
+    help: "Load of each X account as ACCOUNT_STRATEGY=least_loaded counts it: attempts that may have posted in the last hour, claims in flight included",
+    labelNames: ["account"],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      const loads = await accountLoads(deps.db, new Date());
+      const rows = await deps.db.select({ id: xAccounts.id, label: xAccounts.label }).from(xAccounts);
+      for (const row of rows) this.set({ account: row.label }, loads.get(row.id) ?? 0);
     },
   });
   new Gauge({

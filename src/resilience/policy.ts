@@ -50,6 +50,8 @@ export interface PolicyHooks {
 export class ResiliencePolicy {
   private breaker!: CircuitBreakerPolicy;
   private openedAt: Date | undefined;
+  /** When the breaker first opened since it was last closed (a failed half-open probe does not move it). */
+  private downSinceAt: Date | undefined;
 
   constructor(
     readonly name: string,
@@ -68,8 +70,14 @@ export class ResiliencePolicy {
     });
     this.breaker.onStateChange((state) => {
       const named = STATE_NAMES[state];
-      if (named === "open") this.openedAt = new Date();
-      if (named === "closed") this.openedAt = undefined;
+      if (named === "open") {
+        this.openedAt = new Date();
+        this.downSinceAt ??= this.openedAt;
+      }
+      if (named === "closed") {
+        this.openedAt = undefined;
+        this.downSinceAt = undefined;
+      }
       this.hooks.onStateChange(this.name, named, this.breaker.toJSON());
     });
   }
@@ -111,6 +119,14 @@ export class ResiliencePolicy {
     return this.openedAt;
   }
 
+  /**
+   * Since when the breaker has not been closed (opened, then half-open probes that failed), while it is open or
+   * half-open; undefined when closed or isolated by hand. Known only for openings seen by this process.
+   */
+  get downSince(): Date | undefined {
+    return this.state === "open" || this.state === "half_open" ? this.downSinceAt : undefined;
+  }
+
   /** Serialisable breaker state (cockatiel's toJSON), restored with `initialState`. */
   snapshot(): unknown {
     return this.breaker.toJSON();
@@ -121,6 +137,7 @@ export class ResiliencePolicy {
     const wasOpen = this.state !== "closed";
     this.build(undefined);
     this.openedAt = undefined;
+    this.downSinceAt = undefined;
     if (wasOpen) this.hooks.onStateChange(this.name, "closed", this.breaker.toJSON());
   }
 }

@@ -2,6 +2,7 @@ import { and, eq, ne, sql } from "drizzle-orm";
 import type { Database } from "../db/database.js";
 import { xAccounts } from "../db/schema.js";
 import type { XAccountClient } from "../x/types.js";
+import { countingSuccesses } from "./account-activity.js";
 import type { NoticeSink } from "./notices.js";
 
 /** An X account as stored. */
@@ -27,6 +28,14 @@ export class XAccounts {
   ) {}
 
   private readonly listeners: ((change: { readonly added?: XAccount; readonly removed?: XAccount }) => void)[] = [];
+  /** Calls X answered successfully, per account, since the process started. */
+  private readonly successCounts = new Map<number, number>();
+
+  /** The account with its client counting X's successful answers (see {@link successes}). */
+  private observed(account: XAccount): XAccount {
+    const count = () => this.successCounts.set(account.id, (this.successCounts.get(account.id) ?? 0) + 1);
+    return { ...account, client: countingSuccesses(account.client, count) };
+  }
 
   /** Makes sure every account has a row (an env account gets one; a stored one has it already); returns the registry. */
   static async register(
@@ -41,12 +50,19 @@ export class XAccounts {
       if (!row) throw new Error(`X account ${label} could not be registered`);
       accounts.push({ id: row.id, label, client });
     }
-    return new XAccounts(db, accounts, notify);
+    const registry = new XAccounts(db, [], notify);
+    registry.accounts = accounts.map((account) => registry.observed(account));
+    return registry;
   }
 
   /** Every account of the registry (disabled and failed ones too), env ones first in configuration order. */
   all(): readonly XAccount[] {
     return this.accounts;
+  }
+
+  /** How many calls X answered successfully for the account so far (a post, a read, users/me): grows while it works. */
+  successes(accountId: number): number {
+    return this.successCounts.get(accountId) ?? 0;
   }
 
   /** The account with this id, if it is in the registry. */
@@ -74,47 +90,35 @@ export class XAccounts {
 
   /**
    * Puts the account back in the pool (`active`) or takes it out (`failed`, with the reason). A disabled account is
-   * left as it is. Raises `session_recovered` / `session_expired` when the status changes, unless `quiet` (the boot
-   * recovery reports all accounts at once).
+   * left as it is. Raises `session_recovered` / `session_failed` when the status changes (so once per failure and
+   * once per recovery, whichever replica or path saw it), unless `quiet` (the boot recovery reports all accounts at
+   * once). Resolves true when the status changed.
    */
-  async setStatus(accountId: number, status: "active" | "failed", reason?: string, options: { quiet?: boolean } = {}): Promise<void> {
+  async setStatus(accountId: number, status: "active" | "failed", reason?: string, options: { quiet?: boolean } = {}): Promise<boolean> {
+    const failureReason = reason ?? "X rejected the credentials";
     const changed = await this.db
       .update(xAccounts)
-      .set(
-        status === "active"
-          ? { status, failureReason: null, failedAt: null }
-          : { status, failureReason: reason ?? "X rejected the credentials", failedAt: sql`now()` },
-      )
+      .set(status === "active" ? { status, failureReason: null, failedAt: null } : { status, failureReason, failedAt: sql`now()` })
       .where(and(eq(xAccounts.id, accountId), ne(xAccounts.status, status), ne(xAccounts.status, "disabled")))
       .returning({ id: xAccounts.id });
     const label = this.get(accountId)?.label;
     if (changed.length > 0 && label !== undefined && !options.quiet) {
-      this.notify({ kind: status === "active" ? "session_recovered" : "session_expired", account: label });
+      this.notify(status === "active" ? { kind: "session_recovered", account: label } : { kind: "session_failed", account: label, reason: failureReason });
     }
+    return changed.length > 0;
   }
 
-  /** Records that X accepted the account's credentials now (users/me answered): active, identity refreshed. */
-  async markVerified(accountId: number, me: { id: string; username: string }): Promise<void> {
+  /**
+   * Records that X accepted the account's credentials now (users/me answered): active, identity refreshed. Quiet
+   * by default (the boot report covers it); `quiet: false` raises `session_recovered` when it was failed.
+   * Resolves true when the account came back into the pool.
+   */
+  async markVerified(accountId: number, me: { id: string; username: string }, options: { quiet?: boolean } = {}): Promise<boolean> {
     await this.db
       .update(xAccounts)
       .set({ xUserId: me.id, username: me.username, lastVerifiedAt: sql`now()` })
       .where(eq(xAccounts.id, accountId));
-    await this.setStatus(accountId, "active", undefined, { quiet: true });
-  }
-
-  /**
-   * Asks X (users/me) whether the failed accounts work again (an admin renewed the tokens, X fixed an outage); those
-   * that do go back into the pool. Disabled accounts are never asked.
-   */
-  async recheckSessions(): Promise<void> {
-    for (const row of await this.rows()) {
-      const account = this.get(row.id);
-      if (row.status !== "failed" || !account) continue;
-      const me = await account.client.me().catch(() => undefined);
-      if (!me) continue;
-      await this.db.update(xAccounts).set({ lastVerifiedAt: sql`now()` }).where(eq(xAccounts.id, row.id));
-      await this.setStatus(row.id, "active");
-    }
+    return this.setStatus(accountId, "active", undefined, { quiet: options.quiet ?? true });
   }
 
   /** Calls `listener` whenever an account joins (stored) or leaves (removed) the registry after boot. */
@@ -124,8 +128,9 @@ export class XAccounts {
 
   /** Adds an account to the pool (one just stored); its row exists. */
   add(account: XAccount): void {
-    this.accounts = [...this.accounts.filter((known) => known.id !== account.id), account];
-    for (const listener of this.listeners) listener({ added: account });
+    const added = this.observed(account);
+    this.accounts = [...this.accounts.filter((known) => known.id !== account.id), added];
+    for (const listener of this.listeners) listener({ added });
   }
 
   /** Takes the account out of the registry (its row was deleted). */

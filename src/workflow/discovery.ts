@@ -63,9 +63,19 @@ export async function runDiscovery(deps: DiscoveryDeps): Promise<DiscoveryResult
   const result: DiscoveryResult = { fetched: 0, inserted: 0, queued: 0, skipped: 0 };
   if (await deps.pause.isPaused()) return result;
   const identities = new Map<number, { userId: string; username: string }>();
+  // Only active accounts read X; a failed or disabled one keeps its stored identity, so its posts stay "ours"
+  // and a post that summoned it stays bound to it.
+  const readers = new Set<number>();
+  const rows = new Map((await deps.accounts.rows()).map((row) => [row.id, row]));
   for (const account of deps.accounts.all()) {
+    const row = rows.get(account.id);
+    if (row?.status !== "active") {
+      if (row?.xUserId && row.username) identities.set(account.id, { userId: row.xUserId, username: row.username });
+      continue;
+    }
     try {
       identities.set(account.id, await deps.accounts.identity(account));
+      readers.add(account.id);
     } catch (error) {
       deps.logger.warn({ err: error, account: account.label }, "cannot resolve the X account; skipping it this run");
     }
@@ -77,14 +87,16 @@ export async function runDiscovery(deps: DiscoveryDeps): Promise<DiscoveryResult
 
   /**
    * The account that answers a post: one the author summoned (mentioned, replied to, quoted) if
-   * any; otherwise replies are spread over the accounts by post id.
+   * any, even out of the pool (X lets only it answer: the reply waits for it); otherwise replies are
+   * spread over the accounts in the pool by post id.
    */
   const answeringAccount = async (post: XPost, via: XAccount) => {
     const quotedAuthorId = post.quotedPostId ? await quotedAuthor(via, post.quotedPostId, ours) : undefined;
     const usable = deps.accounts.all().filter((account) => identities.has(account.id));
     const summoned = usable.find((account) => isSummoned(post, identities.get(account.id)!, quotedAuthorId));
     if (summoned) return { account: summoned, summoned: true };
-    return { account: usable[Number(BigInt(post.id) % BigInt(usable.length))] ?? via, summoned: false };
+    const pool = usable.filter((account) => readers.has(account.id));
+    return { account: pool[Number(BigInt(post.id) % BigInt(pool.length))] ?? via, summoned: false };
   };
 
   const store = async (via: XAccount, source: PostSource, detail: string, page: XPage) => {
@@ -155,15 +167,15 @@ export async function runDiscovery(deps: DiscoveryDeps): Promise<DiscoveryResult
   if (deps.mentionsEnabled) {
     for (const account of deps.accounts.all()) {
       const identity = identities.get(account.id);
-      if (!identity) continue;
+      if (!identity || !readers.has(account.id)) continue;
       await poll(account, `mentions:${account.id}`, "mention", `@${identity.username}`, (sinceId) =>
         account.client.mentions(identity.userId, { sinceId }),
       );
     }
   }
 
-  // Targets and searches are read once, through the first usable account, which also answers them.
-  const reader = deps.accounts.all().find((account) => identities.has(account.id));
+  // Targets and searches are read once, through the first account that may read.
+  const reader = deps.accounts.all().find((account) => readers.has(account.id));
   if (reader) {
     for (const target of await deps.watchlist.list("target")) {
       await poll(reader, `target:${target.value.toLowerCase()}`, "target", `@${target.value}`, async (sinceId) => {

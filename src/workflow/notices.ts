@@ -1,8 +1,9 @@
 /** Things the workflow tells the outside world about (the app turns them into alerts). */
 export type WorkflowNotice =
   | { readonly kind: "rate_limited"; readonly account: string; readonly until: Date }
-  /** `reason` when it is not a plain 401 (e.g. its OAuth 2.0 session could not be renewed). */
-  | { readonly kind: "session_expired"; readonly account: string; readonly reason?: string }
+  /** The account left the pool (X refused it: 401/403, or its breaker stayed open too long); once per failure. */
+  | { readonly kind: "session_failed"; readonly account: string; readonly reason: string }
+  /** A failed account answers again and is back in the pool; once per recovery. */
   | { readonly kind: "session_recovered"; readonly account: string }
   /** The boot verification of the accounts is over: which were restored, which failed and why, how long it took. */
   | {

@@ -62,7 +62,7 @@ export function oauth2TokenProvider(deps: OAuth2SessionDeps, label: string, init
       .set({ status: "failed", failureReason: reason, failedAt: sql`now()` })
       .where(and(eq(xAccounts.label, label), ne(xAccounts.status, "disabled")))
       .returning({ id: xAccounts.id });
-    if (changed.length > 0) deps.notify({ kind: "session_expired", account: label, reason });
+    if (changed.length > 0) deps.notify({ kind: "session_failed", account: label, reason });
   }
 
   async function attempt(): Promise<Attempt> {

@@ -4,6 +4,7 @@ import type { DatabaseHandle } from "../db/database.js";
 import { singleFlight } from "../kit/single-flight.js";
 import type { Logger } from "../logger.js";
 import type { XAccountClient } from "../x/types.js";
+import { createAccountMonitor } from "./account-monitor.js";
 import { XAccounts } from "./accounts.js";
 import { createCardSync, type CardSink } from "./card-sync.js";
 import { runDiscovery } from "./discovery.js";
@@ -23,9 +24,16 @@ export const JOBS = {
   publish: "publish",
   maintenance: "maintenance",
   deadLetters: "dead_letters",
+  accountHealth: "account_health",
 } as const;
 
-/** Every MINUTE: expire old drafts, retry drafts the AI could not make, redraw stale cards. */
+/**
+ * Every 5 seconds: the account health monitor's tick. Each account is looked at once per
+ * ACCOUNT_HEALTH_INTERVAL_SECONDS (and at once after its status changed), whatever the tick.
+ */
+export const ACCOUNT_HEALTH_CRON = "*/5 * * * * *";
+
+/** Every minute: expire old drafts, retry drafts the AI could not make, redraw stale cards. */
 export const MAINTENANCE_CRON = "30 * * * * *";
 
 /** The reply workflow's services, wired to one database. */
@@ -42,6 +50,8 @@ export async function createWorkflow(deps: {
   onDeadLetterExhausted: (entry: DeadLetter) => void;
   /** Whether the X account with this label may be called (its breaker is not resting). */
   isXAvailable: (label: string) => boolean;
+  /** Since when the X breaker of the account with this label has not been closed (undefined while closed). */
+  xBreakerDownSince?: (label: string) => Date | undefined;
   /** Receives what the workflow reports (rate limits, failed publishes and drafts, sessions). */
   notify?: NoticeSink;
 }) {
@@ -95,6 +105,14 @@ export async function createWorkflow(deps: {
       return label === undefined || deps.isXAvailable(label);
     },
   });
+  const monitor = createAccountMonitor({
+    accounts,
+    logger,
+    intervalMs: config.sessions.health.intervalSeconds * 1000,
+    failAfterMs: config.sessions.health.failAfterSeconds * 1000,
+    breakerDownSince: (account) => deps.xBreakerDownSince?.(account.label),
+    wakePublisher,
+  });
   // One drafting pass at a time (discovery and maintenance both draft): the spend caps are counted before each
   // AI call, so two passes at once could both pass the last free slot.
   const draft = singleFlight(() =>
@@ -123,6 +141,7 @@ export async function createWorkflow(deps: {
     review,
     publisher,
     deadLetters,
+    monitor,
     /**
      * Boot recovery: count what a crash left half-done, release claims of a dead process (they
      * are reconciled with X before any new POST). Database work only, so it is quick; the cards
@@ -149,10 +168,9 @@ export async function createWorkflow(deps: {
       await draft();
       await cards.sync();
     },
-    /** Maintenance job: expire drafts, recheck rejected X sessions, retry failed drafts, bring cards up to date. */
+    /** Maintenance job: expire drafts, retry failed drafts, bring cards up to date. */
     async maintain(): Promise<void> {
       await review.expireDrafts();
-      await accounts.recheckSessions();
       await draft();
       await cards.sync();
     },

@@ -53,7 +53,7 @@ async function verify(account: XAccount, settings: SessionRecoverySettings, stop
 /**
  * Verifies every account that is not disabled with X, in the background after `startupDelayMs` (the bot already
  * answers meanwhile): accepted → active, `last_verified_at` now; refused (401/403) or unreachable after the retries
- * → failed with the reason, out of the pool until the maintenance recheck finds it working. One `sessions_verified`
+ * → failed with the reason, out of the pool until the health monitor finds it working. One `sessions_verified`
  * notice reports the outcome.
  */
 export function startSessionRecovery(deps: {

@@ -16,6 +16,8 @@ export type XErrorReason =
   | "deleted_post"
   | "reply_restricted"
   | "unauthorized"
+  /** 403: the account itself is suspended or locked (not the post or the reply): it can do nothing until X lifts it. */
+  | "account_suspended"
   | "forbidden"
   | "not_found"
   | "bad_request"
@@ -122,6 +124,9 @@ const V1_DUPLICATE = 187;
 const V1_REPLY_TO_DELETED = 385;
 const V1_REPLY_RESTRICTED = 433;
 const V1_NOT_VISIBLE = [144, 179, 421];
+/** "Your account is suspended…" and "…this account is temporarily locked". */
+const V1_ACCOUNT_SUSPENDED = 64;
+const V1_ACCOUNT_LOCKED = 326;
 
 /**
  * Turns any failure of an X call into an {@link XApiError}: twitter-api-v2's `ApiResponseError`,
@@ -287,6 +292,15 @@ function classifyStatus(status: number, call: XErrorContext, facts: ResponseFact
   const text = facts.texts.join("\n").toLowerCase();
   const has = (...codes: number[]): boolean => codes.some((c) => facts.codes.includes(c));
   if (has(V1_DUPLICATE) || text.includes("duplicate")) return permanent("duplicate_content");
+  // Checked before the post's own troubles: a suspended account's every call says so, whatever the post.
+  if (
+    has(V1_ACCOUNT_SUSPENDED, V1_ACCOUNT_LOCKED) ||
+    text.includes("your account is suspended") ||
+    text.includes("account is temporarily locked") ||
+    text.includes("your account is locked")
+  ) {
+    return permanent("account_suspended");
+  }
   if (
     text.includes("not been mentioned") ||
     text.includes("otherwise engaged") ||

@@ -38,7 +38,7 @@ describe("/alerts", () => {
     tg.setDown(true);
     hook.status = 503;
     clock.advance(1_000);
-    await alerting.raise({ type: "session_expired", level: "critical", key: "main", message: "X said 401" });
+    await alerting.raise({ type: "session_failed", level: "critical", key: "main", message: "X said 401" });
     await alerting.deliverDue();
     tg.setDown(false);
     hook.status = 200;
@@ -64,7 +64,7 @@ describe("/alerts", () => {
     expect(text).toContain("⚪️ email: not configured");
     expect(text).toContain("critical: webhook → telegram (round robin, set by an admin)");
     expect(text).toContain("warning: telegram → webhook (priority order)");
-    expect(text).toMatch(/#\d+ <b>CRITICAL<\/b> <code>session_expired<\/code> · 2025-07-01 14:00:01 \(Europe\/Berlin\) · pending/);
+    expect(text).toMatch(/#\d+ <b>CRITICAL<\/b> <code>session_failed<\/code> · 2025-07-01 14:00:01 \(Europe\/Berlin\) · pending/);
     expect(text).toMatch(/#\d+ <b>ERROR<\/b> <code>dlq_exhausted<\/code> .* · dead letter/);
     expect(text).toContain("delivered via telegram");
     expect(text).toContain("bot &lt;b&gt;up&lt;/b&gt;");

@@ -49,7 +49,7 @@ describe("alerts raised by the running bot", () => {
     expect(open[0]!.text).not.toContain("CRITICAL");
   });
 
-  it("a 429 on the POST raises rate_limit_exceeded once and a 401 raises session_expired", async () => {
+  it("a 429 on the POST raises rate_limit_exceeded once and a 401 raises session_failed", async () => {
     app = await startTestApp(rig.tg, { env: rig.env() });
     const mentions = [0, 1].map((i) => rig.x.addTweet({ authorId: rig.alice.id, text: `@replyguy alert case ${i}?` }));
     await app.app.scheduler.runNow(JOBS.discovery);
@@ -67,8 +67,8 @@ describe("alerts raised by the running bot", () => {
 
     await app.app.workflow.accounts.setStatus(app.app.workflow.accounts.all()[0]!.id, "failed", "X rejected the credentials (401)");
     await deliver();
-    expect(alertsOfType("session_expired")).toHaveLength(1);
-    await app.app.scheduler.runNow(JOBS.maintenance);
+    expect(alertsOfType("session_failed")).toHaveLength(1);
+    await app.app.scheduler.runNow(JOBS.accountHealth);
     await deliver();
     expect(alertsOfType("session_recovered")).toHaveLength(1);
   });

@@ -118,7 +118,7 @@ describe.each(databaseTargets())("alert deduplication ($name)", (target) => {
 
   it("sends a follow-up when the message can no longer be edited, and edits that one afterwards", async () => {
     const { alerting } = alertingFor(tg, database.handle.db, clock);
-    const raise = () => alerting.raise({ type: "session_expired", level: "critical", key: "main", message: "X rejected the token" });
+    const raise = () => alerting.raise({ type: "session_failed", level: "critical", key: "main", message: "X rejected the token" });
     await raise();
     await alerting.deliverDue();
     const first = messages()[0]!;
@@ -192,7 +192,7 @@ describe.each(databaseTargets())("alert deduplication ($name)", (target) => {
 
     it("folds a repeat of a delivered alert raised 1 ms inside the window and sends one raised at its end", async () => {
       const { alerting } = alertingFor(tg, database.handle.db, clock, env);
-      const raise = () => alerting.raise({ type: "session_expired", level: "critical", key: "main", message: "X rejected the token" });
+      const raise = () => alerting.raise({ type: "session_failed", level: "critical", key: "main", message: "X rejected the token" });
       await raise();
       expect(await alerting.deliverDue()).toMatchObject({ delivered: 1 });
       clock.advance(WINDOW - 1);
@@ -208,7 +208,7 @@ describe.each(databaseTargets())("alert deduplication ($name)", (target) => {
 
     it("folds pending repeats raised 1 ms inside the window into the first and sends one raised at its end on its own", async () => {
       const { alerting } = alertingFor(tg, database.handle.db, clock, env);
-      const raise = () => alerting.raise({ type: "session_expired", level: "critical", key: "main", message: "X rejected the token" });
+      const raise = () => alerting.raise({ type: "session_failed", level: "critical", key: "main", message: "X rejected the token" });
       await raise();
       clock.advance(WINDOW - 1);
       await raise();

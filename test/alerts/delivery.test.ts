@@ -136,7 +136,7 @@ describe.each(databaseTargets())("alert delivery ($name)", (target) => {
     tg.setDown(true);
     hook.status = 500;
     await alerting.raise({
-      type: "session_expired",
+      type: "session_failed",
       level: "critical",
       key: "main",
       message: "X rejected the credentials of @replyguy (401)",
@@ -147,8 +147,8 @@ describe.each(databaseTargets())("alert delivery ($name)", (target) => {
     const mail = smtp.mails[0]!;
     expect(mail.to).toEqual(["admins@example.test"]);
     expect(mail.from).toBe("bot@example.test");
-    expect(mail.subject).toBe("[reply-guy-bot] CRITICAL session_expired: X rejected the credentials of @replyguy (401)");
-    expect(mail.raw).toContain("[CRITICAL] session_expired (main)");
+    expect(mail.subject).toBe("[reply-guy-bot] CRITICAL session_failed: X rejected the credentials of @replyguy (401)");
+    expect(mail.raw).toContain("[CRITICAL] session_failed (main)");
     expect(mail.raw).toContain("Time: 2025-07-01 14:00:00 (Europe/Berlin)");
     expect(mail.raw).toContain("account: main");
     const [row] = await database.handle.db.select().from(alerts);

@@ -12,12 +12,9 @@ describe("alert sources", () => {
       key: "x:main",
       message: expect.stringContaining("2025-07-01 14:15:00 (Europe/Berlin)") as unknown,
     });
-    expect(alertFromNotice({ kind: "session_expired", account: "main" }, "UTC")).toMatchObject({ type: "session_expired", level: "critical", key: "main" });
-    expect(alertFromNotice({ kind: "session_expired", account: "oa", reason: "X refused to renew its OAuth 2.0 session" }, "UTC")).toMatchObject({
-      type: "session_expired",
-      key: "oa",
-      message: "X account oa left the pool: X refused to renew its OAuth 2.0 session.",
-    });
+    const failed = alertFromNotice({ kind: "session_failed", account: "main", reason: "X GET /2/users/me failed: HTTP 401: Unauthorized" }, "UTC");
+    expect(failed).toMatchObject({ type: "session_failed", level: "critical", key: "main", details: { reason: "X GET /2/users/me failed: HTTP 401: Unauthorized" } });
+    expect(failed.message).toContain("HTTP 401");
     expect(alertFromNotice({ kind: "session_recovered", account: "main" }, "UTC")).toMatchObject({ type: "session_recovered", key: "main" });
     expect(
       alertFromNotice({ kind: "publication_failed", replyId: 7, reason: "X answered 503", retryable: true }, "UTC"),
@@ -41,7 +38,7 @@ describe("alert sources", () => {
     });
     expect(mixed.message).toBe(
       "X sessions checked at boot in 1.2 s: restored 1 (main) / failed 1 (second: X GET /2/users/me failed: 401 Unauthorized). " +
-        "Failed accounts publish nothing until X accepts them again (checked every minute).",
+        "Failed accounts publish nothing until X accepts them again (checked every health interval).",
     );
     const clean = alertFromNotice({ kind: "sessions_verified", restored: ["main", "b"], failed: [], tookMs: 80 }, "UTC");
     expect(clean).toMatchObject({ level: "warning", message: "X sessions checked at boot in 0.1 s: restored 2 (main, b) / failed 0." });

@@ -127,6 +127,11 @@ describe("/health, /ready, /metrics and the digest", () => {
     expect(after.has('rgb_circuit_breaker_state{policy="x:main"}')).toBe(true);
     expect(after.get('rgb_x_account_status{account="main",status="active"}')).toBe(1);
     expect(after.get('rgb_x_account_status{account="main",status="failed"}')).toBe(0);
+    // Per account: what it put on X, what it failed, and its load as least_loaded counts it (the last hour).
+    expect(value('rgb_x_account_posts{account="main"}', after)).toBe(value('rgb_x_account_posts{account="main"}', before) + 1);
+    expect(value('rgb_x_account_load{account="main"}', after)).toBe(value('rgb_x_account_load{account="main"}', before) + 1);
+    expect(after.get('rgb_x_account_failures{account="main"}')).toBe(before.get('rgb_x_account_failures{account="main"}'));
+    expect(before.has('rgb_x_account_failures{account="main"}')).toBe(true);
   });
 
   it("the daily digest shows yesterday's numbers and what is degraded", async () => {

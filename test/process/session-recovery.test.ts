@@ -112,7 +112,7 @@ describe("X account sessions across processes", () => {
     await sleep(3_000); // three more publish ticks
     const posts = rig.x.requests({ method: "POST", path: "/2/tweets" });
     expect(posts.map((request) => request.callerUserId)).toEqual([rig.us.id]);
-    // Since the revocation the stored account was only asked users/me (the verification, the maintenance recheck).
+    // Since the revocation the stored account was only asked users/me (the verification, the health monitor's recheck).
     const bySecond = rig.x.requests({ callerUserId: second.id }).filter((request) => request.at >= secondBootAt);
     expect(bySecond.length).toBeGreaterThan(0);
     expect(bySecond.filter((request) => request.path !== "/2/users/me")).toEqual([]);

@@ -104,6 +104,26 @@ describe("resilience policy around an X account", () => {
     expect(requestsToX()).toBe(6);
   });
 
+  it("downSince keeps the first opening across failed probes and is cleared when the breaker closes", async () => {
+    const policy = registry.policy("x:main", "x");
+    expect(policy.downSince).toBeUndefined();
+    x.setDown(503);
+    await client.me().catch(() => undefined);
+    await client.me().catch(() => undefined);
+    const firstOpening = policy.downSince;
+    expect(firstOpening).toBeInstanceOf(Date);
+    vi.useFakeTimers({ toFake: ["Date"], now: Date.now() + SETTINGS.halfOpenAfterMs + 1_000 });
+    await client.me().catch(() => undefined);
+    expect(transitions).toEqual(["x:main:open", "x:main:half_open", "x:main:open"]);
+    // Opened again by the failed probe: openSince moved, downSince did not.
+    expect(policy.openSince!.getTime()).toBeGreaterThan(firstOpening!.getTime());
+    expect(policy.downSince).toEqual(firstOpening);
+    x.setDown(null);
+    vi.setSystemTime(Date.now() + SETTINGS.halfOpenAfterMs + 1_000);
+    await client.me();
+    expect(policy.downSince).toBeUndefined();
+  });
+
   it("429s are not retried and never count as breaker failures", async () => {
     x.enqueueFault({ path: "/2/users/me" }, { kind: "rateLimited", resetInSeconds: 60 }, 10);
     for (let i = 0; i < 10; i++) {

@@ -7,6 +7,7 @@ import { resilientXClient } from "../../src/resilience/resilient-x-client.js";
 import { XAccounts, type XAccount } from "../../src/workflow/accounts.js";
 import { createDeadLetters, type DeadLetter, type DeadLetters, type DeadLetterSettings } from "../../src/workflow/dead-letters.js";
 import type { PostSource, ReplyPolicy } from "../../src/workflow/discovery.js";
+import type { NoticeSink } from "../../src/workflow/notices.js";
 import { PauseSwitch } from "../../src/workflow/pause.js";
 import type { AccountStrategy } from "../../src/workflow/publish/account-choice.js";
 import { createPublisher, type Publisher } from "../../src/workflow/publisher.js";
@@ -43,6 +44,8 @@ export interface PublisherOptions {
   /** More accounts after the first, each with its token at the fake X (and its client wrapped, if asked). */
   pool?: readonly { label: string; token: string; wrap?: (client: XAccountClient) => XAccountClient }[];
   strategy?: AccountStrategy;
+  /** Receives the notices of the accounts and the publisher (session_failed, publication_failed…). */
+  notify?: NoticeSink;
 }
 
 /** How a publisher with its dead-letter queue is built. */
@@ -123,7 +126,7 @@ export function createPublishFixture(env: PublishFixtureEnv) {
       [env.label ?? "main", client],
       ...pool.map(({ label, token, wrap }): [string, XAccountClient] => [label, wrap ? wrap(clientFor(token)) : clientFor(token)]),
     ]);
-    const accounts = await XAccounts.register(handle, clients);
+    const accounts = await XAccounts.register(handle, clients, opts.notify);
     const account = accounts.all()[0]!;
     const pause = new PauseSwitch(handle);
     const exhausted: DeadLetter[] = [];
@@ -159,6 +162,7 @@ export function createPublishFixture(env: PublishFixtureEnv) {
       retryBaseMs: opts.retryBaseMs,
       isAccountAvailable: opts.isAccountAvailable,
       strategy: opts.strategy,
+      notify: opts.notify,
       deadLetters: queue?.reportToQueue === false ? undefined : deadLetters,
     });
     return { publisher, accounts, account, client, pause, deadLetters, exhausted, changes: () => changes };

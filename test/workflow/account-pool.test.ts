@@ -10,6 +10,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { renderCard } from "../../src/bot/cards/render-card.js";
 import { openPostgres } from "../../src/db/postgres.js";
 import { deadLetters, publishAttempts, replies, xAccounts } from "../../src/db/schema.js";
+import { createAccountMonitor } from "../../src/workflow/account-monitor.js";
+import type { XAccounts } from "../../src/workflow/accounts.js";
 import { createCardSync, type CardView } from "../../src/workflow/card-sync.js";
 import { PauseSwitch } from "../../src/workflow/pause.js";
 import { claimReply, nextClaimable } from "../../src/workflow/replies/claim-reply.js";
@@ -24,6 +26,19 @@ const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const TOKENS = { a: "pool-token-a", b: "pool-token-b", c: "pool-token-c" } as const;
 const DLQ = { cron: "15 * * * * *", baseDelaySeconds: 60, backoffMultiplier: 2, maxRetries: 5 };
+
+/** One pass of a fresh health monitor: the failed accounts are asked users/me and those X answers rejoin the pool. */
+function recheck(accounts: XAccounts) {
+  const monitor = createAccountMonitor({
+    accounts,
+    logger: silentLogger(),
+    intervalMs: MINUTE,
+    failAfterMs: 10 * MINUTE,
+    breakerDownSince: () => undefined,
+    wakePublisher: () => undefined,
+  });
+  return monitor.runOnce();
+}
 
 /** A seeded reply with the order facts it was seeded with. */
 interface Planned {
@@ -169,7 +184,7 @@ describe.each(databaseTargets())("account pool on $name", (target) => {
 
     // a comes back: the recheck reintegrates it, and it publishes its bound reply.
     x.setUserAccess(users.a.id, "ok");
-    await h.accounts.recheckSessions();
+    await recheck(h.accounts);
     advance(MINUTE);
     expect(await h.publisher.runOnce()).toEqual({ published: 1, failed: 0, retrying: 0 });
     expect(postLog().at(-1)).toEqual({ to: boundLater.s.post.id, by: users.a.id });
@@ -198,7 +213,7 @@ describe.each(databaseTargets())("account pool on $name", (target) => {
 
     // c returns: it drains the free replies in priority-then-approval order; b's bound one still waits.
     x.setUserAccess(users.c.id, "ok");
-    await h.accounts.recheckSessions();
+    await recheck(h.accounts);
     expect(await h.publisher.runOnce()).toEqual({ published: 7, failed: 0, retrying: 0 });
     expect(postLog()).toEqual(claimOrder(free).map((to) => ({ to, by: users.c.id })));
     expect((await replyRows([boundToB.s.reply.id]))[0]).toMatchObject({ status: "approved", attemptCount: 0 });
@@ -228,7 +243,7 @@ describe.each(databaseTargets())("account pool on $name", (target) => {
     expect((await replyRows([pending.s.reply.id]))[0]).toMatchObject({ status: "approved", needsReconcile: true, accountId: a });
 
     x.setUserAccess(users.a.id, "ok");
-    await h.accounts.recheckSessions();
+    await recheck(h.accounts);
     expect(await h.publisher.runOnce()).toEqual({ published: 1, failed: 0, retrying: 0 });
     expect(postLog()).toHaveLength(1);
     expect(x.repliesTo(pending.s.post.id)).toHaveLength(1);
@@ -314,7 +329,7 @@ describe.each(databaseTargets())("account pool on $name", (target) => {
     expect(renderCard(views.at(-1)!)).toContain("Waits for @replygal</b>, unavailable now: the author summoned it");
 
     x.setUserAccess(users.b.id, "ok");
-    await h.accounts.recheckSessions();
+    await recheck(h.accounts);
     // The account is back before the publish run: the run redraws the card, then publishes the reply.
     await db().update(replies).set({ scheduledAt: new Date(clock.getTime() + HOUR) }).where(eq(replies.id, bound.s.reply.id));
     await h.publisher.runOnce();

@@ -162,7 +162,7 @@ describe.each(databaseTargets())("stored OAuth 2.0 sessions on $name", (target) 
     expect(stored.status).toBe("failed");
     expect(stored.failureReason).toContain("reconnect needed");
     expect(stored.session.refreshToken).toBeUndefined();
-    expect(notices).toEqual([{ kind: "session_expired", account: LABEL, reason: stored.failureReason }]);
+    expect(notices).toEqual([{ kind: "session_failed", account: LABEL, reason: stored.failureReason }]);
     const before = tokenRequests();
     await expect(provide(undefined)).rejects.toThrow(/reconnect needed/);
     await expect(oauth2TokenProvider(deps(), LABEL, session)(undefined)).rejects.toThrow(/reconnect needed/);
@@ -179,7 +179,7 @@ describe.each(databaseTargets())("stored OAuth 2.0 sessions on $name", (target) 
     expect(stored.status).toBe("failed");
     expect(stored.failureReason).toContain("may have rotated the refresh token: reconnect needed");
     expect(stored.session).toEqual(session);
-    expect(notices.map((notice) => notice.kind)).toEqual(["session_expired"]);
+    expect(notices.map((notice) => notice.kind)).toEqual(["session_failed"]);
   });
 
   it.runIf(target.name === "postgres")("two processes (two connections) near expiry: exactly one token request, both use its token", async () => {

@@ -28,6 +28,7 @@ const serverError = failure("transient", "server_error", "X answered 503", { may
 const network = failure("transient", "network", "connection refused");
 const deleted = failure("permanent", "deleted_post", "the post was deleted or is not visible");
 const unauthorized = failure("permanent", "unauthorized", "X answered 401");
+const suspended = failure("permanent", "account_suspended", "X answered 403: Your account is suspended");
 const duplicate = failure("permanent", "duplicate_content", "X refused it as duplicate content");
 const rateLimited = (retryAt: Date | undefined) => failure("rate_limited", "rate_limited", "X answered 429", { retryAt });
 
@@ -147,6 +148,20 @@ const ROWS: Row[] = [
     phase: "post",
     attemptCount: 1,
     next: { kind: "account_down", error: `${unauthorized.message}; nothing was sent`, credentialsRejected: true },
+  },
+  {
+    name: "account suspended or locked (403): like a 401, the account is refused and the reply goes back uncounted",
+    failure: suspended,
+    phase: "post",
+    attemptCount: 1,
+    next: { kind: "account_down", error: `${suspended.message}; nothing was sent`, credentialsRejected: true },
+  },
+  {
+    name: "account suspended while checking: the same, with the check prefix",
+    failure: suspended,
+    phase: "check",
+    attemptCount: 5,
+    next: { kind: "account_down", error: `${CHECK}${suspended.message}; nothing was sent`, credentialsRejected: true },
   },
   {
     name: "duplicate content on the POST: look at X for our own earlier reply",

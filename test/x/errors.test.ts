@@ -6,7 +6,7 @@ import { classifyXError, isXApiError } from "../../src/x/errors.js";
 import type { XApiError } from "../../src/x/errors.js";
 import { createXAccountClient } from "../../src/x/twitter-client.js";
 import type { XAccountClient } from "../../src/x/types.js";
-import { X_DUPLICATE_DETAIL, X_NOT_SUMMONED_DETAIL, X_REPLY_TO_DELETED_DETAIL, startFakeX } from "../support/fake-x/index.js";
+import { X_DUPLICATE_DETAIL, X_NOT_SUMMONED_DETAIL, X_REPLY_TO_DELETED_DETAIL, X_SUSPENDED_DETAIL, startFakeX } from "../support/fake-x/index.js";
 import type { FakeX, FakeXTweet, FakeXUser } from "../support/fake-x/index.js";
 import { TEST_ACCESS_SECRET, TEST_APP_SECRET, rejectionOf, xClientFor } from "./x-test-client.js";
 
@@ -177,6 +177,20 @@ describe("X error classification through real HTTP", () => {
     expect((await xError(client.postReply("c", root.id))).reason).toBe("reply_restricted");
     fake.enqueueFault({ method: "POST" }, { kind: "status", status: 403 });
     expect((await xError(client.postReply("d", root.id))).reason).toBe("forbidden");
+  });
+
+  it("a 403 saying the account itself is suspended or locked is account_suspended, on reads and on the POST", async () => {
+    fake.setUserAccess(bot.id, "suspended");
+    expect(await xError(client.me())).toMatchObject({ kind: "permanent", reason: "account_suspended", status: 403 });
+    const refused = await xError(client.postReply("e", root.id));
+    expect(refused).toMatchObject({ reason: "account_suspended", mayHaveSucceeded: false });
+    expect(refused.message).toContain(X_SUSPENDED_DETAIL);
+    fake.setUserAccess(bot.id, "ok");
+    fake.enqueueFault(
+      { method: "GET" },
+      { kind: "status", status: 403, body: { errors: [{ code: 326, message: "To protect our users from spam and other malicious activity, this account is temporarily locked." }] } },
+    );
+    expect((await xError(client.me())).reason).toBe("account_suspended");
   });
 
   it("other statuses: 400 bad_request, 404 not_found, 408 transient timeout, 401 unauthorized", async () => {

@@ -31,7 +31,7 @@ export type PublishNext =
   /** Back to approved, due at `at`; `ambiguous`: the POST may have reached X, reconcile first. */
   | { readonly kind: "retry"; readonly error: string; readonly at: Date; readonly ambiguous: boolean }
   /**
-   * The account, not the reply, failed (its breaker is open, or X rejected its credentials: 401) and
+   * The account, not the reply, failed (its breaker is open, or X refused the account: 401, 403 suspended) and
    * nothing was sent: the reply goes back, due now and with this attempt not counted, for another
    * account to take (or, bound to this one, to wait for it); claim nothing more for this account now.
    */
@@ -40,6 +40,9 @@ export type PublishNext =
   | { readonly kind: "rate_limit_wait"; readonly error: string; readonly until: Date }
   /** Failed and dead-lettered; the account goes on with its other replies. */
   | { readonly kind: "fail"; readonly reason: string; readonly deadLetter: DeadLetterNote };
+
+/** Reasons that condemn the account, not the reply: 401, and a 403 saying the account is suspended or locked. */
+const ACCOUNT_REFUSED = new Set(["unauthorized", "account_suspended"]);
 
 /** Where the failed call happened and the rules' settings. */
 export interface PublishOutcomeContext {
@@ -53,8 +56,9 @@ export interface PublishOutcomeContext {
 
 /**
  * The publish failure rules, as one pure decision over a classified failure (resilience/failure.ts).
- * Breaker open or 401 → the account is down and nothing was sent: the reply goes back uncounted
- * (never failed because of its account; 401 also marks the account's credentials rejected). Shut
+ * Breaker open, 401 or a 403 "account suspended/locked" → the account is down and nothing was sent:
+ * the reply goes back uncounted (never failed because of its account; 401 and 403 suspended also
+ * mark the account's credentials rejected). Shut
  * down mid-call, or an unclassified error after the POST started → retry, ambiguous after a POST.
  * Rate limited → the account waits for the reset (at least a minute, 15 min without one). Other
  * permanent failures → fail for good. Transient → retry with backoff until `maxAttempts`, then
@@ -69,8 +73,8 @@ export function decidePublishOutcome(
   if (phase === "post" && failure.reason === "duplicate_content") return { kind: "check_duplicate" };
   const message = phase === "check" ? `could not check X before posting: ${failure.message}` : failure.message;
   const backoff = () => new Date(now.getTime() + publishRetryDelayMs(reply.attemptCount, context.retryBaseMs));
-  if (failure.reason === "circuit_open" || failure.reason === "unauthorized") {
-    return { kind: "account_down", error: `${message}; nothing was sent`, credentialsRejected: failure.reason === "unauthorized" };
+  if (failure.reason === "circuit_open" || ACCOUNT_REFUSED.has(failure.reason)) {
+    return { kind: "account_down", error: `${message}; nothing was sent`, credentialsRejected: failure.reason !== "circuit_open" };
   }
   if (failure.aborted || (phase === "post" && failure.reason === "unexpected")) {
     return { kind: "retry", error: message, at: backoff(), ambiguous: phase === "post" };

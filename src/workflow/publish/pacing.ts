@@ -7,18 +7,29 @@ import type { RuntimeSettings } from "../settings.js";
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
 
+/** Attempts that may have posted (in flight, posted, ambiguous, reconciled): what the limits and the load count. */
+const mayHavePosted = () =>
+  sql`coalesce(${publishAttempts.outcome}, 'in_flight') in ('in_flight', 'posted', 'ambiguous', 'reconciled')`;
+
+/**
+ * Every account's load as `least_loaded` sees it (attempts that may have posted in the last hour, in-flight
+ * claims included), by account id; accounts without any are absent.
+ */
+export async function accountLoads(db: Database, now: Date): Promise<Map<number, number>> {
+  const rows = await db
+    .select({ accountId: publishAttempts.accountId, n: count() })
+    .from(publishAttempts)
+    .where(and(gt(publishAttempts.startedAt, new Date(now.getTime() - HOUR_MS)), mayHavePosted()))
+    .groupBy(publishAttempts.accountId);
+  return new Map(rows.map((row) => [row.accountId, row.n]));
+}
+
 /** Attempts of `accountId` started after `since` that may have posted (in flight, posted, ambiguous, reconciled). */
 export async function postsSince(db: Database, accountId: number, since: Date): Promise<number> {
   const [row] = await db
     .select({ n: count() })
     .from(publishAttempts)
-    .where(
-      and(
-        eq(publishAttempts.accountId, accountId),
-        gt(publishAttempts.startedAt, since),
-        sql`coalesce(${publishAttempts.outcome}, 'in_flight') in ('in_flight', 'posted', 'ambiguous', 'reconciled')`,
-      ),
-    );
+    .where(and(eq(publishAttempts.accountId, accountId), gt(publishAttempts.startedAt, since), mayHavePosted()));
   return row?.n ?? 0;
 }
 
