@@ -205,6 +205,9 @@ describe("where each variable lands", () => {
         "accountStrategy": "round_robin",
         "accounts": []
       },
+      "xOAuth2": {
+        "missing": ["X_CLIENT_ID", "PUBLIC_URL"]
+      },
       "sessions": {
         "health": {
           "failAfterSeconds": 600,
@@ -317,6 +320,10 @@ describe("where each variable lands", () => {
       X_API_ROOT: "http://127.0.0.1:3",
       X_EXTRA_ACCOUNTS: "second:tok-2:sec-2",
       ACCOUNT_STRATEGY: "least_loaded",
+      X_CLIENT_ID: "client-1",
+      X_CLIENT_SECRET: "client-secret-1",
+      PUBLIC_URL: "https://bot.example.com/",
+      X_OAUTH_AUTHORIZE_URL: "http://127.0.0.1:4/authorize",
       ENCRYPTION_KEY: "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=",
       ENCRYPTION_KEY_PREVIOUS: "AgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgI=",
       SESSION_RECOVERY_ENABLED: "false",
@@ -394,6 +401,16 @@ describe("where each variable lands", () => {
           { label: "main", credentials: { appKey: "app-key", appSecret: "app-secret", accessToken: "access-token", accessSecret: "access-secret" } },
           { label: "second", credentials: { appKey: "app-key", appSecret: "app-secret", accessToken: "tok-2", accessSecret: "sec-2" } },
         ],
+      },
+      xOAuth2: {
+        clientSecret: "client-secret-1",
+        client: {
+          clientId: "client-1",
+          clientSecret: "client-secret-1",
+          redirectUri: "https://bot.example.com/oauth/x/callback",
+          authorizeUrl: "http://127.0.0.1:4/authorize",
+        },
+        missing: [],
       },
       sessions: {
         encryptionKey: "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=",
