@@ -10,6 +10,7 @@ import { expireReplies } from "./replies/expire-replies.js";
 import { findReply } from "./replies/find-reply.js";
 import { redraftReply } from "./replies/redraft-reply.js";
 import { rejectReply } from "./replies/reject-reply.js";
+import { releaseUnconfirmedReply } from "./replies/release-unconfirmed.js";
 import { STATUS_WORDS, type Reply } from "./reply-states.js";
 import { computePublishTime } from "./schedule.js";
 import type { SettingsStore } from "./settings.js";
@@ -30,6 +31,8 @@ export interface ReviewDeps {
   readonly redrawCards?: () => void;
   /** Asks the publisher to run now (an approved reply may be due at once); must not wait for it. */
   readonly wakePublisher?: () => void;
+  /** Whether an account is out of the pool now (it cannot check X for a reply it may have posted). */
+  readonly isAccountDown?: (accountId: number) => boolean;
 }
 
 /** Explains why an action did not apply, from the reply's current state. */
@@ -137,6 +140,26 @@ export function createReview(deps: ReviewDeps) {
       );
       if (!reply) return refusal(db, id, now(), version);
       await recordEvent(db, { kind: "regenerated", replyId: id, actor: by });
+      return changed(reply);
+    },
+
+    /**
+     * "Post from another account anyway": a free approved reply whose last attempt may have posted stays with that
+     * account until it has read X; while that account is out of the pool, the admin may let another account post it
+     * without the check (it may then appear twice). Refused once the account is back (it checks X itself).
+     */
+    async postFromAnotherAccount(id: number, version: number, by: number): Promise<ReviewResult> {
+      const current = await findReply(db, id);
+      if (!current) return { ok: false, message: "This reply no longer exists." };
+      if (current.version !== version) return { ok: false, message: "The reply changed since this card was drawn; look at the updated card." };
+      if (current.status !== "approved" || !current.needsReconcile || current.boundAccountId !== null || current.accountId === null) {
+        return { ok: false, message: "Nothing to release: it is not held by an unconfirmed attempt." };
+      }
+      if (!deps.isAccountDown?.(current.accountId)) return { ok: false, message: "Its account is back: it checks X before posting." };
+      const reply = await releaseUnconfirmedReply(db, { id, version, now: now() });
+      if (!reply) return { ok: false, message: "The reply changed meanwhile; look at the updated card." };
+      await recordEvent(db, { kind: "released_unconfirmed", replyId: id, actor: by });
+      deps.wakePublisher?.();
       return changed(reply);
     },
 

@@ -76,7 +76,16 @@ export async function createWorkflow(deps: {
     isAccountDown: (id) => publisher.isAccountDown(id),
     notify: deps.notify,
   });
-  const review = createReview({ db, settings, drafter: deps.drafter, timeZone: config.timeZone, wakePublisher, redrawCards });
+  const review = createReview({
+    db,
+    settings,
+    drafter: deps.drafter,
+    timeZone: config.timeZone,
+    wakePublisher,
+    redrawCards,
+    // The publisher is created below; it is only asked when an admin presses the button.
+    isAccountDown: (id) => publisher.isAccountDown(id),
+  });
   const deadLetters = createDeadLetters({
     db,
     logger,

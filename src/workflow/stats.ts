@@ -15,7 +15,9 @@ export type WorkflowEventKind =
   | "expired"
   | "edited"
   | "regenerated"
-  | "skipped";
+  | "skipped"
+  /** An admin let another account post a reply whose last attempt may have posted. */
+  | "released_unconfirmed";
 
 /** The event kinds /stats counts, in the order it shows them. */
 export const COUNTED_KINDS = ["discovered", "drafted", "approved", "rejected", "published", "failed"] as const satisfies

@@ -11,6 +11,7 @@ const WIRE = [
   { name: "reject", data: reviewCallbacks.reject, values: { replyId: 42, version: 7 }, wire: "v1:r:42:7" },
   { name: "edit", data: reviewCallbacks.edit, values: { replyId: 2_147_483_647, version: 2_147_483_647 }, wire: "v1:e:2147483647:2147483647" },
   { name: "regenerate", data: reviewCallbacks.regenerate, values: { replyId: 5, version: 3 }, wire: "v1:g:5:3" },
+  { name: "post anyway", data: reviewCallbacks.postAnyway, values: { replyId: 9, version: 2 }, wire: "v1:y:9:2" },
   { name: "queue first page", data: queuePageCallback, values: { page: 0 }, wire: "v1:q:0" },
   { name: "queue page", data: queuePageCallback, values: { page: 12 }, wire: "v1:q:12" },
   { name: "health refresh", data: healthCallbacks.refresh, values: {}, wire: "v1:hr" },

@@ -14,13 +14,15 @@ import { createAccountMonitor } from "../../src/workflow/account-monitor.js";
 import type { XAccounts } from "../../src/workflow/accounts.js";
 import { createCardSync, type CardView } from "../../src/workflow/card-sync.js";
 import { PauseSwitch } from "../../src/workflow/pause.js";
+import { createReview } from "../../src/workflow/review.js";
+import { SettingsStore } from "../../src/workflow/settings.js";
 import { claimReply, nextClaimable } from "../../src/workflow/replies/claim-reply.js";
 import type { XAccountClient } from "../../src/x/types.js";
 import { databaseTargets, type TestDatabase } from "../support/database.js";
 import { startFakeX, type FakeX, type FakeXUser } from "../support/fake-x/index.js";
 import { silentLogger } from "../support/logger.js";
 import { createPublishFixture, type PublisherOptions, type SeedOptions, type SeededReply } from "../support/publish-fixture.js";
-import { clearWorkflowTables } from "../support/workflow-fixtures.js";
+import { clearWorkflowTables, WORKFLOW_TEST_DEFAULTS } from "../support/workflow-fixtures.js";
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -249,6 +251,58 @@ describe.each(databaseTargets())("account pool on $name", (target) => {
     expect(x.repliesTo(pending.s.post.id)).toHaveLength(1);
     const outcomes = await db().select().from(publishAttempts).where(eq(publishAttempts.replyId, pending.s.reply.id));
     expect(outcomes.map((attempt) => attempt.outcome)).toContain("reconciled");
+  });
+
+  it("while a is down, the admin may let another account post a reply a's unconfirmed attempt holds: once, from b", async () => {
+    const h = await buildPool({ retryBaseMs: 1_000 });
+    const { a, b } = h.ids;
+    const pending = await seed(a, 10);
+    // a's POST is cut before X creates anything, but a cannot know: the outcome is unknown.
+    x.enqueueFault({ method: "POST", path: "/2/tweets" }, { kind: "drop" });
+    await h.publisher.runOnce();
+    x.setUserAccess(users.a.id, "revoked");
+    advance(10 * MINUTE);
+    await h.publisher.runOnce();
+    expect(h.publisher.isAccountDown(a)).toBe(true);
+    const held = (await replyRows([pending.s.reply.id]))[0]!;
+    expect(held).toMatchObject({ status: "approved", needsReconcile: true, accountId: a });
+
+    const review = createReview({
+      db: db(),
+      settings: new SettingsStore(db(), WORKFLOW_TEST_DEFAULTS),
+      drafter: undefined,
+      timeZone: "UTC",
+      now: () => clock,
+      isAccountDown: (id) => h.publisher.isAccountDown(id),
+    });
+    expect(await review.postFromAnotherAccount(held.id, held.version - 1, 42)).toMatchObject({ ok: false, message: expect.stringContaining("changed") });
+    expect(await review.postFromAnotherAccount(held.id, held.version, 42)).toMatchObject({ ok: true });
+    expect(await review.postFromAnotherAccount(held.id, held.version, 42)).toMatchObject({ ok: false });
+    expect(await h.publisher.runOnce()).toMatchObject({ published: 1 });
+    expect(x.repliesTo(pending.s.post.id)).toHaveLength(1);
+    expect((await replyRows([held.id]))[0]).toMatchObject({ status: "published", accountId: b });
+  });
+
+  it("the admin cannot release a reply whose account is back (it checks X itself) nor one bound to its account", async () => {
+    const h = await buildPool({ retryBaseMs: 1_000 });
+    const { a } = h.ids;
+    const pending = await seed(a, 10);
+    x.enqueueFault({ method: "POST", path: "/2/tweets" }, { kind: "drop" });
+    await h.publisher.runOnce();
+    const held = (await replyRows([pending.s.reply.id]))[0]!;
+    const review = createReview({
+      db: db(),
+      settings: new SettingsStore(db(), WORKFLOW_TEST_DEFAULTS),
+      drafter: undefined,
+      timeZone: "UTC",
+      isAccountDown: () => false,
+    });
+    expect(await review.postFromAnotherAccount(held.id, held.version, 42)).toEqual({ ok: false, message: "Its account is back: it checks X before posting." });
+    const bound = await seed(a, 5, { bound: true });
+    const boundRow = (await replyRows([bound.s.reply.id]))[0]!;
+    const downReview = createReview({ db: db(), settings: new SettingsStore(db(), WORKFLOW_TEST_DEFAULTS), drafter: undefined, timeZone: "UTC", isAccountDown: () => true });
+    expect(await downReview.postFromAnotherAccount(boundRow.id, boundRow.version, 42)).toMatchObject({ ok: false, message: expect.stringContaining("Nothing to release") });
+    expect((await replyRows([held.id]))[0]).toMatchObject({ needsReconcile: true, accountId: a });
   });
 
   it("a free reply refused with 429 goes to another account at once; the limited account waits out its reset", async () => {

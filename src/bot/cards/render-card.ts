@@ -30,7 +30,7 @@ export function postUrl(tweetId: string, username?: string | null): string {
 /** Why only one account may publish the reply, for the line saying it waits for that account. */
 const WAITING_WHY = {
   bound: "the author summoned it, and X lets only that account answer",
-  unconfirmed: "its last attempt may have posted, and only that account can check X",
+  unconfirmed: "its last attempt may have posted, and only that account can check X (the button posts it from another account without that check: it may then appear twice)",
 } as const;
 
 /** The line of an approved reply held to an account that is out of the pool, or "". */
@@ -115,14 +115,20 @@ export function renderCard(view: CardView): string {
   return cardHtml(view, postText, draftText, note);
 }
 
-/** Buttons for a card: the four review actions while it awaits approval, none after. */
+/**
+ * Buttons for a card: the four review actions while it awaits approval; on an approved reply held by an
+ * unconfirmed attempt of an account that is down, "post from another account anyway"; none otherwise.
+ */
 export function renderCardKeyboard(view: CardView): InlineKeyboardMarkup {
   const { reply } = view;
-  if (reply.status !== "awaiting_approval") return { inline_keyboard: [] };
   const button = (text: string, action: ReviewAction) => ({
     text,
     callback_data: reviewCallbacks[action].pack({ replyId: reply.id, version: reply.version }),
   });
+  if (reply.status === "approved" && view.waitingFor?.why === "unconfirmed") {
+    return { inline_keyboard: [[button("⚠️ Post from another account anyway", "postAnyway")]] };
+  }
+  if (reply.status !== "awaiting_approval") return { inline_keyboard: [] };
   const first = reply.tooLong ? [button("🚫 Reject", "reject")] : [button("✅ Approve", "approve"), button("🚫 Reject", "reject")];
   return { inline_keyboard: [first, [button("✏️ Edit", "edit"), button("🔄 Regenerate", "regenerate")]] };
 }

@@ -12,7 +12,7 @@ import { AiError } from "../../ai/errors.js";
 /** What the card buttons need. */
 export type ReviewFeatureDeps = Pick<FeatureServices, "review">;
 
-/** The card buttons: Approve, Reject, Edit (a conversation), Regenerate. Every press is answered. */
+/** The card buttons: Approve, Reject, Edit (a conversation), Regenerate, and Post anyway on a held reply. Every press is answered. */
 export function createReviewFeature(deps: ReviewFeatureDeps): Composer<BotContext> {
   const feature = new Composer<BotContext>();
   feature.use(
@@ -33,6 +33,12 @@ export function createReviewFeature(deps: ReviewFeatureDeps): Composer<BotContex
     const { replyId, version } = reviewCallbacks.reject.unpack(ctx.callbackQuery.data);
     const result = await deps.review.reject(replyId, version, actorOf(ctx));
     await answer(ctx, result.ok ? "Rejected." : result.message);
+  });
+
+  feature.callbackQuery(reviewCallbacks.postAnyway.filter, async (ctx) => {
+    const { replyId, version } = reviewCallbacks.postAnyway.unpack(ctx.callbackQuery.data);
+    const result = await deps.review.postFromAnotherAccount(replyId, version, actorOf(ctx));
+    await answer(ctx, result.ok ? "Released: another account posts it now, without checking X first." : result.message);
   });
 
   feature.callbackQuery(reviewCallbacks.edit.filter, async (ctx) => {

@@ -4,7 +4,8 @@
  * grapheme boundary, the HTML stays valid, and the card says it was shortened.
  */
 import { describe, expect, it } from "vitest";
-import { renderCard } from "../../../src/bot/cards/render-card.js";
+import { renderCard, renderCardKeyboard } from "../../../src/bot/cards/render-card.js";
+import { reviewCallbacks } from "../../../src/bot/callback-data/review.js";
 import { htmlTextLength, TELEGRAM_TEXT_MAX } from "../../../src/text/html.js";
 import { cardView } from "../../support/card-view.js";
 import { validateText } from "../../support/telegram-emulator/text-checks.js";
@@ -96,5 +97,16 @@ describe("renderCard for a reply held to an account that is down", () => {
 
   it("says nothing of the sort while any account may publish it", () => {
     expect(renderCard(cardView("Sure.", undefined, scheduled))).not.toContain("Waits for");
+  });
+
+  it("offers to post a reply held by an unconfirmed attempt from another account anyway; never a bound one", () => {
+    const unconfirmed = { ...cardView("Sure.", undefined, { ...scheduled, version: 4 }), waitingFor: { account: "@replyguy", why: "unconfirmed" } } as const;
+    expect(renderCardKeyboard(unconfirmed)).toEqual({
+      inline_keyboard: [[{ text: "⚠️ Post from another account anyway", callback_data: reviewCallbacks.postAnyway.pack({ replyId: 7, version: 4 }) }]],
+    });
+    expect(renderCard(unconfirmed)).toContain("it may then appear twice");
+    const bound = { ...cardView("Sure.", undefined, scheduled), waitingFor: { account: "@replygal", why: "bound" } } as const;
+    expect(renderCardKeyboard(bound)).toEqual({ inline_keyboard: [] });
+    expect(renderCardKeyboard(cardView("Sure.", undefined, scheduled))).toEqual({ inline_keyboard: [] });
   });
 });
