@@ -1,4 +1,4 @@
-import { and, eq, ne, sql } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import type { Database } from "../db/database.js";
 import { xAccounts } from "../db/schema.js";
 import { singleFlight } from "../kit/single-flight.js";
@@ -56,11 +56,12 @@ export function oauth2TokenProvider(deps: OAuth2SessionDeps, label: string, init
   const due = (session: XOAuth2Session) => session.expiresAt !== undefined && Date.parse(session.expiresAt) - marginMs <= now();
   let current = initial;
 
+  /** Fails an active account (a failed one keeps its first reason: one session_failed per failure). */
   async function markFailed(reason: string): Promise<void> {
     const changed = await deps.db
       .update(xAccounts)
       .set({ status: "failed", failureReason: reason, failedAt: sql`now()` })
-      .where(and(eq(xAccounts.label, label), ne(xAccounts.status, "disabled")))
+      .where(and(eq(xAccounts.label, label), eq(xAccounts.status, "active")))
       .returning({ id: xAccounts.id });
     if (changed.length > 0) deps.notify({ kind: "session_failed", account: label, reason });
   }
