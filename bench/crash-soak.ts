@@ -1,16 +1,16 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { asc } from "drizzle-orm";
-import { openPglite } from "../src/db/pglite.js";
-import { publishAttempts, replies } from "../src/db/schema.js";
 import { ADMIN, ADMIN_CHAT, testEnvironment } from "../test/support/app-harness.js";
-import type { FakeXFault, FakeXTweet } from "../test/support/fake-x/index.js";
+import type { FakeXFault, FakeXUser } from "../test/support/fake-x/index.js";
 import { parseLogLine, spawnBot, type SpawnedBot } from "../test/support/spawn-bot.js";
 import { buttonData, startWorkflowRig } from "../test/support/workflow-rig.js";
+import { reportSoak, type SoakPost } from "./crash-soak-report.js";
 
-/** Mentions to answer. */
-const POSTS = 50;
+/** Posts to answer and X accounts answering them, unless `--posts N` / `--accounts N` (or CRASH_SOAK_POSTS / CRASH_SOAK_ACCOUNTS) say otherwise. */
+const DEFAULT_POSTS = 50;
+const DEFAULT_ACCOUNTS = 1;
+const MAX_ACCOUNTS = 5;
 /** SIGKILLs at most; after the last one the bot runs until every post is answered. */
 const MAX_KILLS = 25;
 /** A kill lands this long after the bot is up (uniform, seconds). */
@@ -28,6 +28,9 @@ const MAX_FAULTS = 10;
 const KILL_PHASE_MS = 3 * 60_000;
 const FAULT_PHASE_MS = 2 * 60_000;
 const DEADLINE_MS = 5 * 60_000;
+/** With several accounts: tokens revoked (X answers 401) at random moments of the fault phase, each restored after a while. */
+const REVOCATIONS = 2;
+const REVOKED_SECONDS = { min: 10, max: 30 };
 const BOT_COMMAND = ["node", "--import", "tsx", "src/main.ts"] as const;
 
 /** mulberry32: a small seeded PRNG, so a run's kill moments and faults repeat for the same seed. */
@@ -44,23 +47,56 @@ function prng(seed: number): () => number {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** `--name N` from the arguments, else the environment variable, else the default; a bad value stops the bench. */
+function countOption(name: string, variable: string, fallback: number, max: number): number {
+  const at = process.argv.indexOf(`--${name}`);
+  const raw = at >= 0 ? process.argv[at + 1] : process.env[variable];
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1 || value > max) throw new Error(`--${name} / ${variable} must be an integer from 1 to ${max}, got ${raw}`);
+  return value;
+}
+
+/** The soak's X accounts: ours from the rig first, then the extra ones (their X_EXTRA_ACCOUNTS entries). */
+function soakAccounts(x: { addUser(input: { id: string; username: string; accessToken: string }): FakeXUser }, us: FakeXUser, count: number) {
+  const names = ["replygal", "replybot", "replypal", "replyfan"];
+  const extra = Array.from({ length: count - 1 }, (_, i) => ({
+    label: `extra${i + 1}`,
+    user: x.addUser({ id: `90010${i + 1}`, username: names[i]!, accessToken: `soak-token-${i + 1}` }),
+  }));
+  return {
+    users: [us, ...extra.map((account) => account.user)],
+    env: extra.map((account) => `${account.label}:${account.user.accessToken}:soak-secret-${account.label}`).join(","),
+  };
+}
+
 /**
- * "kill -9 at random points during 50 publishes": the bot process publishes 50 approved replies
+ * "kill -9 at random points during 50 publishes": the bot process publishes `--posts` (50) approved replies
  * while it is SIGKILLed at random moments (seeded: CRASH_SOAK_SEED) and restarted on the same
  * DATA_DIR, with some POSTs to X answered 503, committed then dropped, or committed and answered
  * late. Every post must end with exactly one reply at X, the database must record that reply, and
  * its card must link to it.
+ * With `--accounts N` (N > 1) the bot runs N accounts (X_EXTRA_ACCOUNTS): the posts mention each account in
+ * turn (bound replies) and every (N + 1)th is a free post of a watched target (REPLY_POLICY=any), and twice
+ * in the fault phase one account's token answers 401 for 10–30 s. Each reply must then also come from the
+ * account its post summoned, and no post may have two replies over all the accounts.
  * Prints the figures; sets a non-zero exit code on any duplicate, loss or mismatch.
  */
 export async function benchCrashSoak(): Promise<void> {
   const seed = Number(process.env.CRASH_SOAK_SEED ?? 20_261_123);
   const random = prng(seed);
   const between = (range: { min: number; max: number }) => range.min + random() * (range.max - range.min);
+  const options = { posts: countOption("posts", "CRASH_SOAK_POSTS", DEFAULT_POSTS, 1_000), accounts: countOption("accounts", "CRASH_SOAK_ACCOUNTS", DEFAULT_ACCOUNTS, MAX_ACCOUNTS) };
+  const pool = options.accounts > 1;
   const rig = await startWorkflowRig();
   // The soak is about crashes, not X's quotas.
   rig.x.setRateLimit("POST /2/tweets", 100_000, 900);
   rig.x.setRateLimit("GET /2/users/:id/mentions", 100_000, 900);
   rig.x.setRateLimit("GET /2/users/:id/tweets", 100_000, 900);
+  rig.x.setRateLimit("GET /2/users/me", 100_000, 900);
+  const { users: accounts, env: extraAccounts } = soakAccounts(rig.x, rig.us, options.accounts);
+  // With several accounts, carol's posts (a watched target that summons nobody) are the free replies.
+  const carol = rig.x.addUser({ id: "900020", username: "carol" });
   const dataDir = mkdtempSync(join(tmpdir(), "rgb-bench-crash-soak-"));
   const env = testEnvironment(rig.tg, {
     ...rig.env({
@@ -69,24 +105,39 @@ export async function benchCrashSoak(): Promise<void> {
       PUBLISH_GAP_SECONDS: "0",
       MAX_POSTS_PER_HOUR: "1000",
       MAX_POSTS_PER_DAY: "10000",
+      // A retry after a 503 waits seconds, not minutes, so it lands inside the bounded run.
+      PUBLISH_RETRY_BASE_SECONDS: "2",
+      MAX_DRAFTS_PER_AUTHOR_PER_DAY: "1000",
+      MAX_DRAFTS_PER_DAY: "10000",
+      ...(pool ? { X_EXTRA_ACCOUNTS: extraAccounts, REPLY_POLICY: "any", ACCOUNT_HEALTH_INTERVAL_SECONDS: "5" } : {}),
     }),
     DATA_DIR: dataDir,
     LOG_LEVEL: "info",
   });
-  const question = (i: number) => `@replyguy soak question ${i}: how would you handle case ${i}?`;
-  // One mention first: the first discovery of an account reads only the newest page (a backlog
-  // cap), and its since_id cursor exists only once a mention was seen. The other 49 come after it.
-  const mentions: FakeXTweet[] = [rig.x.addTweet({ authorId: rig.alice.id, text: question(1) })];
+  // Post i (from 1) is a mention of account (i - 1) mod kinds, or with several accounts every
+  // (accounts + 1)th one is a free post by carol.
+  const kinds = pool ? accounts.length + 1 : 1;
+  const addPost = (i: number): SoakPost => {
+    const boundTo = accounts[(i - 1) % kinds];
+    const question = `soak question ${i}: how would you handle case ${i}?`;
+    const text = boundTo ? `@${boundTo.username} ${question}` : question;
+    return { number: i, post: rig.x.addTweet({ authorId: boundTo ? rig.alice.id : carol.id, text }), boundTo };
+  };
+  const plan = pool ? `${accounts.length} of every ${kinds} mention an account, the rest free (target @carol, REPLY_POLICY=any)` : "mentions";
+  // One post of each kind first: the first read of a source takes only its newest page (a backlog
+  // cap), and its since_id cursor exists only once a post was seen. The others come after them.
+  const firstBatch = Math.min(kinds, options.posts);
+  const soakPosts: SoakPost[] = Array.from({ length: firstBatch }, (_, i) => addPost(i + 1));
   const addTheRest = () => {
-    for (let i = 2; i <= POSTS; i++) mentions.push(rig.x.addTweet({ authorId: rig.alice.id, text: question(i) }));
+    for (let i = firstBatch + 1; i <= options.posts; i++) soakPosts.push(addPost(i));
   };
   /** Every post has a reply at X and a card that says Published with a link to it. */
   const settled = () => {
-    if (mentions.length < POSTS) return false;
+    if (soakPosts.length < options.posts) return false;
     const cards = rig.tg.botMessages(ADMIN_CHAT.id).filter((card) => card.text.includes("Published"));
-    return mentions.every((mention, i) => {
-      const reply = rig.x.repliesTo(mention.id)[0];
-      return reply !== undefined && cards.some((c) => c.text.includes(`soak question ${i + 1}:`) && c.text.includes(`/status/${reply.id}`));
+    return soakPosts.every(({ post, number }) => {
+      const reply = rig.x.repliesTo(post.id)[0];
+      return reply !== undefined && cards.some((c) => c.text.includes(`soak question ${number}:`) && c.text.includes(`/status/${reply.id}`));
     });
   };
 
@@ -102,6 +153,53 @@ export async function benchCrashSoak(): Promise<void> {
   let faultCount = 0;
   const faults: Record<string, number> = {};
   const processes: SpawnedBot[] = [];
+
+  // Token revocations (several accounts only): the account's token answers 401 for `lastsMs`, then works again.
+  const revocations: string[] = [];
+  const revocationTimers: NodeJS.Timeout[] = [];
+  const revokedTimes = new Map<string, number>();
+  const revoke = (user: FakeXUser, lastsMs: number) => {
+    revokedTimes.set(user.id, (revokedTimes.get(user.id) ?? 0) + 1);
+    rig.x.setUserAccess(user.id, "revoked");
+    revocations.push(`@${user.username} at ${((performance.now() - started) / 1000).toFixed(1)} s for ${(lastsMs / 1000).toFixed(1)} s`);
+    revocationTimers.push(
+      setTimeout(() => {
+        const left = (revokedTimes.get(user.id) ?? 1) - 1;
+        revokedTimes.set(user.id, left);
+        if (left === 0) rig.x.setUserAccess(user.id, "ok");
+      }, lastsMs),
+    );
+  };
+  const scheduleRevocations = () => {
+    for (let r = 0; pool && r < REVOCATIONS; r++) {
+      const at = random() * (FAULT_PHASE_MS - REVOKED_SECONDS.max * 1000);
+      const user = accounts[Math.floor(random() * accounts.length)]!;
+      const lasts = between(REVOKED_SECONDS) * 1000;
+      revocationTimers.push(setTimeout(() => revoke(user, lasts), at));
+    }
+  };
+
+  /**
+   * On the first process: watch carol (several accounts), wait until the first post of each kind
+   * has its card, then add the other posts and start the revocation clock. Returns what went wrong.
+   */
+  let seeded = false;
+  const startPosting = async (): Promise<string | undefined> => {
+    try {
+      if (pool) {
+        await rig.tg.sendText({ from: ADMIN, chat: ADMIN_CHAT, text: "/targets add @carol" });
+        await rig.tg.waitForBotMessage((m) => m.chatId === ADMIN_CHAT.id && m.text.includes("carol") && !m.text.includes("soak question"), 60_000);
+      }
+      for (const { number } of soakPosts) {
+        await rig.tg.waitForBotMessage((m) => m.chatId === ADMIN_CHAT.id && m.text.includes(`soak question ${number}:`), 60_000);
+      }
+    } catch (error) {
+      return `the first posts were not drafted: ${error instanceof Error ? error.message : String(error)}`;
+    }
+    addTheRest();
+    scheduleRevocations();
+    return undefined;
+  };
 
   // The admin: presses Approve on every card that awaits approval (again after a few seconds, in
   // case the press died with a killed process before it was handled).
@@ -175,14 +273,13 @@ export async function benchCrashSoak(): Promise<void> {
           failure = `the bot did not come up: ${error instanceof Error ? error.message : String(error)}`;
           break;
         }
-        if (mentions.length < POSTS) {
-          try {
-            await rig.tg.waitForBotMessage((m) => m.chatId === ADMIN_CHAT.id && m.text.includes("soak question 1:"), 60_000);
-          } catch (error) {
-            failure = `the first mention was not drafted: ${error instanceof Error ? error.message : String(error)}`;
+        if (!seeded) {
+          seeded = true;
+          const problem = await startPosting();
+          if (problem) {
+            failure = problem;
             break;
           }
-          addTheRest();
         }
         await wait(killing ? killAfter : Number.POSITIVE_INFINITY, () => exited);
       }
@@ -208,79 +305,20 @@ export async function benchCrashSoak(): Promise<void> {
     await approver;
   }
   const wallMs = performance.now() - started;
-
-  // What X has, what the database says and what the cards show.
-  const database = await openPglite(dataDir);
-  const rows = await database.db.select().from(replies).orderBy(asc(replies.id));
-  const attempts = await database.db.select().from(publishAttempts);
-  await database.close();
-  const byPost = new Map(rows.map((row) => [row.postTweetId, row]));
-  const cards = rig.tg.botMessages(ADMIN_CHAT.id);
-  let published = 0;
-  let duplicates = 0;
-  let losses = 0;
-  let lossesApproved = 0;
-  let stateMismatches = 0;
-  let cardMismatches = 0;
-  let duplicateCards = 0;
-  const problems: string[] = [];
-  for (const mention of mentions) {
-    const xReplies = rig.x.repliesTo(mention.id);
-    const row = byPost.get(mention.id);
-    if (xReplies.length > 0) published++;
-    if (xReplies.length > 1) {
-      duplicates++;
-      problems.push(`duplicate: post ${mention.id} has ${xReplies.length} replies (${xReplies.map((r) => r.id).join(", ")})`);
-    }
-    if (xReplies.length === 0) {
-      losses++;
-      if (row?.decidedAt) lossesApproved++;
-      const detail = row
-        ? `#${row.id} ${row.status} after ${row.attemptCount} attempt(s), next try ${row.scheduledAt?.toISOString() ?? "none"}: ${row.failureReason ?? ""}`
-        : "never drafted";
-      problems.push(`loss: post ${mention.id} has no reply (reply ${detail})`);
-      continue;
-    }
-    if (!row || row.status !== "published" || !xReplies.some((r) => r.id === row.replyTweetId)) {
-      stateMismatches++;
-      problems.push(`state: post ${mention.id} answered at X by ${xReplies[0]!.id}, database says ${row ? `${row.status} ${row.replyTweetId}` : "nothing"}`);
-      continue;
-    }
-    const own = cards.filter((card) => card.text.includes(`Reply #${row.id} `));
-    if (own.length > 1) duplicateCards++;
-    if (!own.some((card) => card.text.includes("Published") && card.text.includes(`/status/${row.replyTweetId}`))) {
-      cardMismatches++;
-      problems.push(`card: reply #${row.id} has no card saying Published with /status/${row.replyTweetId}`);
-    }
-  }
-  const posts = rig.x.requests({ endpoint: "POST /2/tweets" });
-  const outcomes: Record<string, number> = {};
-  for (const attempt of attempts) outcomes[attempt.outcome ?? "unfinished (killed)"] = (outcomes[attempt.outcome ?? "unfinished (killed)"] ?? 0) + 1;
-
-  console.log(`seed ${seed}: ${POSTS} mentions, kills every ${KILL_AFTER_SECONDS.min}–${KILL_AFTER_SECONDS.max} s after boot (≤ ${MAX_KILLS})`);
-  console.log(`kills: ${kills} (${bootKills} while booting), restarts: ${restarts}, unexpected exits: ${unexpectedExits}`);
-  console.log(`X faults injected on POST: ${JSON.stringify(faults)}; Approve presses: ${presses}`);
-  console.log(`replies published: ${published}/${POSTS}`);
-  console.log(`duplicates (posts with more than one reply at X): ${duplicates}`);
-  console.log(`losses (posts never answered): ${losses} (${lossesApproved} of them approved)`);
-  console.log(`database/X mismatches: ${stateMismatches}; cards not showing the right Published link: ${cardMismatches}`);
-  const stale = cards.filter((card) => card.text.includes("Awaiting approval")).length;
-  console.log(`replies with two cards (crash between sendMessage and storing its id): ${duplicateCards}; cards left "Awaiting approval": ${stale}`);
-  const faulted = posts.filter((p) => p.fault !== null);
-  console.log(
-    `POST /2/tweets requests: ${posts.length} (${posts.filter((p) => p.status === 201).length} created and answered; ` +
-      `${faulted.length} faulted, ${faulted.filter((p) => p.status === null).length} of them never answered; ` +
-      `${posts.filter((p) => p.status === null && p.fault === null).length} plain ones cut by a kill)`,
-  );
-  console.log(`publish attempts by outcome: ${JSON.stringify(outcomes)}`);
-  const perReply: Record<number, number> = {};
-  for (const row of rows) if (row.attemptCount > 0) perReply[row.attemptCount] = (perReply[row.attemptCount] ?? 0) + 1;
-  console.log(`replies by attempt count (claims, killed ones included): ${JSON.stringify(perReply)}`);
-  console.log(`wall time: ${(wallMs / 1000).toFixed(1)} s (ended ${new Date().toISOString()})`);
-  for (const problem of [...problems.filter((p) => !p.startsWith("loss")), ...problems.filter((p) => p.startsWith("loss"))].slice(0, 20)) {
-    console.log(`  ${problem}`);
-  }
-  if (failure) console.log(`FAILED: ${failure}`);
+  for (const timer of revocationTimers) clearTimeout(timer);
+  const passed = await reportSoak(rig, dataDir, soakPosts, accounts, {
+    seed,
+    plan: `${options.posts} posts (${plan}) over ${accounts.length} account(s), kills every ${KILL_AFTER_SECONDS.min}–${KILL_AFTER_SECONDS.max} s after boot (≤ ${MAX_KILLS})`,
+    wallMs,
+    kills,
+    bootKills,
+    restarts,
+    unexpectedExits,
+    presses,
+    faults,
+    revocations,
+    failure,
+  });
 
   for (const bot of processes) {
     bot.signal("SIGKILL");
@@ -288,7 +326,7 @@ export async function benchCrashSoak(): Promise<void> {
   }
   await rig.close();
   rmSync(dataDir, { recursive: true, force: true });
-  if (failure || duplicates > 0 || losses > 0 || stateMismatches > 0 || cardMismatches > 0) {
+  if (!passed) {
     console.log("crash soak: FAIL");
     process.exitCode = 1;
   } else {

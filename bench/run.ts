@@ -15,7 +15,8 @@ const benches: Record<string, () => Promise<void>> = {
   failover: benchFailover,
 };
 
-const only = process.argv.slice(2);
+// Names only: options such as `--accounts 3` are read by the bench itself.
+const only = process.argv.slice(2).filter((arg) => arg in benches);
 for (const [name, bench] of Object.entries(benches)) {
   if (only.length > 0 && !only.includes(name)) continue;
   console.log(`\n== ${name} ==`);
