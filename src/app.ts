@@ -178,12 +178,18 @@ export async function startApp(
       box: secretBox,
       makeClient: xClientFactory(config, registry, oauth2Sessions),
     });
+    // An account back in (or out of) the pool changes who may publish what: wake the publisher, redraw the cards.
+    const onPoolChanged = () => {
+      scheduler.runNow(JOBS.publish).catch((error: unknown) => logger.warn({ err: error }, "publish after an account change failed"));
+      workflow.cards.sync().catch((error: unknown) => logger.warn({ err: error }, "card sync failed; the next one retries"));
+    };
     const oauth2Connect = createOAuth2Connect({
       db: database.db,
       app: oauth2App,
       missing: config.xOAuth2.missing,
       box: secretBox,
       store: accountStore,
+      onPoolChanged,
       // bot is built below; the callback only comes once the HTTP server listens.
       tellAdmins: async (html) => {
         await bot.api.sendMessage(config.adminChatId, html, { parse_mode: "HTML" });
@@ -216,11 +222,7 @@ export async function startApp(
           store: accountStore,
           accounts: workflow.accounts,
           canStore: secretBox !== undefined,
-          // An account back in (or out of) the pool changes who may publish what: wake the publisher, redraw the cards.
-          onPoolChanged: () => {
-            scheduler.runNow(JOBS.publish).catch((error: unknown) => logger.warn({ err: error }, "publish after an account change failed"));
-            workflow.cards.sync().catch((error: unknown) => logger.warn({ err: error }, "card sync failed; the next one retries"));
-          },
+          onPoolChanged,
         }),
         oauth2Connect,
       },

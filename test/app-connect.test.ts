@@ -9,6 +9,7 @@ import { eq, sql } from "drizzle-orm";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { xAccounts, xOAuthRequests } from "../src/db/schema.js";
 import { SecretBox } from "../src/kit/secret-box.js";
+import { ALERTS_JOB } from "../src/app.js";
 import { JOBS } from "../src/workflow/services.js";
 import { ADMIN, ADMIN_CHAT, startTestApp, type TestApp } from "./support/app-harness.js";
 import { buttonData, startWorkflowRig, type WorkflowRig } from "./support/workflow-rig.js";
@@ -49,10 +50,13 @@ describe("connecting an X account with OAuth 2.0", () => {
     return app;
   }
 
-  /** Asks for a link in the admin chat; returns the authorization URL the bot answered with. */
+  /** Asks for a link in the admin chat; returns the authorization URL the bot answered with (a new one each time). */
   async function askLink(label: string): Promise<string> {
+    const before = new Set(rig.tg.botMessages(ADMIN_CHAT.id).map((m) => m.messageId));
     await rig.tg.sendText({ from: ADMIN, chat: ADMIN_CHAT, text: `/accounts connect ${label}` });
-    const answer = await rig.tg.waitForBotMessage((m) => m.chatId === ADMIN_CHAT.id && m.text.includes("Authorize the bot on X") && m.text.includes(`<b>${label}</b>`));
+    const answer = await rig.tg.waitForBotMessage(
+      (m) => m.chatId === ADMIN_CHAT.id && !before.has(m.messageId) && m.text.includes("Authorize the bot on X") && m.text.includes(`<b>${label}</b>`),
+    );
     const href = /href="([^"]+)"/.exec(answer.text)?.[1];
     expect(href).toBeDefined();
     return href!.replaceAll("&amp;", "&");
@@ -127,12 +131,69 @@ describe("connecting an X account with OAuth 2.0", () => {
     expect(tokenRequests()).toBe(exchanged);
     expect(await running.database.handle.db.select().from(xAccounts)).toHaveLength(accountsAfterFirst);
 
-    // The same X user connected again under another label: refused (409), the tokens just issued given back to X.
+    // The same X user connected again under another label: its account gets the new session, no second row.
     const again = await callback(running, rig.x.approveAuthorizationLink(await askLink("again"), user.id));
-    expect(again.status).toBe(409);
-    expect(again.text).toContain("@connected_two is already in the pool as twice.");
-    expect(rig.x.liveOAuth2RefreshTokens(user.id)).toBe(1);
+    expect(again.status).toBe(200);
+    expect(again.text).toContain("@connected_two is reconnected as twice.");
     expect(await running.database.handle.db.select().from(xAccounts)).toHaveLength(accountsAfterFirst);
+    expect(await running.database.handle.db.select().from(xAccounts).where(eq(xAccounts.label, "again"))).toHaveLength(0);
+  });
+
+  it("reconnecting a failed account: same row (label, limits, bound reply), new session sealed, active with one session_recovered", async () => {
+    const running = await start();
+    const db = running.database.handle.db;
+    const user = rig.x.addUser({ id: "900304", username: "comes_back" });
+    expect((await callback(running, rig.x.approveAuthorizationLink(await askLink("club"), user.id))).status).toBe(200);
+    const [before] = await db.update(xAccounts).set({ maxPostsPerHour: 7 }).where(eq(xAccounts.label, "club")).returning();
+    const post = rig.x.addTweet({ authorId: rig.alice.id, text: "@comes_back are you still there?" });
+    await running.app.scheduler.runNow(JOBS.discovery);
+    const card = await rig.tg.waitForBotMessage((m) => m.chatId === ADMIN_CHAT.id && m.text.includes("still there") && m.inlineKeyboard.length > 0);
+
+    // X revokes the app for that user: every token dies and the account leaves the pool.
+    rig.x.setUserAccess(user.id, "revoked");
+    rig.x.setUserAccess(user.id, "ok");
+    await running.app.workflow.accounts.setStatus(before!.id, "failed", "X refused to renew its OAuth 2.0 session: reconnect needed");
+    const pressed = await rig.tg.pressButton({ from: ADMIN, chat: ADMIN_CHAT, messageId: card.messageId, data: buttonData(card, "Approve") });
+    await rig.tg.waitForCallbackAnswer(pressed);
+    await running.app.scheduler.runNow(JOBS.publish);
+    expect(rig.x.repliesTo(post.id)).toHaveLength(0);
+
+    const page = await callback(running, rig.x.approveAuthorizationLink(await askLink("club"), user.id));
+    expect(page.status).toBe(200);
+    expect(page.text).toContain("@comes_back is reconnected as club");
+    await rig.tg.waitForBotMessage((m) => m.chatId === ADMIN_CHAT.id && m.text.includes("Reconnected @comes_back (<b>club</b>)"));
+    const rows = await db.select().from(xAccounts).where(eq(xAccounts.xUserId, user.id));
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ id: before!.id, label: "club", status: "active", maxPostsPerHour: 7, failureReason: null });
+    expect(rows[0]!.credentials).not.toBe(before!.credentials);
+
+    // The reply bound to it goes out from it, with the new token, at once.
+    await rig.tg.waitForBotMessage((m) => m.messageId === card.messageId && m.text.includes("Published"));
+    expect(rig.x.repliesTo(post.id)).toHaveLength(1);
+    await running.app.scheduler.runNow(ALERTS_JOB);
+    const alerts = (type: string) => rig.tg.botMessages(ADMIN_CHAT.id).filter((m) => m.text.includes(`<code>${type}</code>`));
+    expect(alerts("session_recovered")).toHaveLength(1);
+
+    // Connected again while active (fresh tokens over working ones): no second session_recovered.
+    expect((await callback(running, rig.x.approveAuthorizationLink(await askLink("club"), user.id))).status).toBe(200);
+    await running.app.scheduler.runNow(ALERTS_JOB);
+    expect(alerts("session_recovered")).toHaveLength(1);
+
+    // A disabled account gets the new session but stays disabled: the admin's choice.
+    await db.update(xAccounts).set({ status: "disabled" }).where(eq(xAccounts.id, before!.id));
+    expect((await callback(running, rig.x.approveAuthorizationLink(await askLink("club"), user.id))).status).toBe(200);
+    await rig.tg.waitForBotMessage((m) => m.chatId === ADMIN_CHAT.id && m.text.includes("it stays disabled until /accounts enable club"));
+    expect((await db.select().from(xAccounts).where(eq(xAccounts.id, before!.id)))[0]!.status).toBe("disabled");
+  });
+
+  it("an env account is not connected: its label is refused at once, its X user at the callback (the env owns it)", async () => {
+    const running = await start();
+    await rig.tg.sendText({ from: ADMIN, chat: ADMIN_CHAT, text: "/accounts connect main" });
+    await rig.tg.waitForBotMessage((m) => m.chatId === ADMIN_CHAT.id && m.text === "Not connecting: main comes from the environment: its credentials are set there.");
+    const page = await callback(running, rig.x.approveAuthorizationLink(await askLink("twin"), rig.us.id));
+    expect(page.status).toBe(409);
+    expect(page.text).toContain("@replyguy is main, an account from the environment");
+    expect(await running.database.handle.db.select().from(xAccounts).where(eq(xAccounts.label, "twin"))).toHaveLength(0);
   });
 
   it("X's access_denied gets a clear page and a note in the admin chat; nothing is stored", async () => {

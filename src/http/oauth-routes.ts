@@ -41,7 +41,8 @@ export function registerOAuthRoutes(http: HttpServer, connect: Pick<OAuth2Connec
       try {
         const outcome = await connect.complete({ state: query.state, code: query.code, error: query.error });
         if (!outcome.ok) return page(outcome.status, "Not connected", outcome.message);
-        return page(200, "Connected", `@${outcome.username} is connected as ${outcome.label}. You can close this tab.`);
+        const done = outcome.reconnected ? "reconnected" : "connected";
+        return page(200, "Connected", `@${outcome.username} is ${done} as ${outcome.label}. You can close this tab.`);
       } catch (error) {
         logger.error({ err: error }, "X account connect failed");
         return page(500, "Not connected", "Something went wrong on the bot's side; ask the bot for a new link.");

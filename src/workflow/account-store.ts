@@ -1,4 +1,4 @@
-import { and, eq, isNotNull, isNull, ne } from "drizzle-orm";
+import { and, eq, isNotNull, isNull, ne, or, sql } from "drizzle-orm";
 import type { Database } from "../db/database.js";
 import { xAccounts } from "../db/schema.js";
 import { errorCode, findInChain } from "../kit/error-chain.js";
@@ -108,6 +108,13 @@ function summary(row: XAccountRow): AccountSummary {
   return rest;
 }
 
+/** What storing a session X just issued in OAuth 2.0 (`/accounts connect`) did. */
+export interface ConnectedAccount {
+  readonly account: AccountSummary;
+  /** The X user already had a stored account: its session was replaced in place (label, limits, bound replies kept). */
+  readonly reconnected: boolean;
+}
+
 /**
  * Stores, disables, enables and removes X accounts (for `/accounts`). An account is verified with X (users/me)
  * before it is saved or enabled; its credentials are sealed (secret box) and it joins the pool at once.
@@ -127,42 +134,104 @@ export function createAccountStore(deps: {
     return row;
   }
 
+  function requireBox(): SecretBox {
+    if (!deps.box) throw new AccountStoreError("Accounts cannot be stored without ENCRYPTION_KEY (DATABASE_URL is set).");
+    return deps.box;
+  }
+
+  /** Asks X who the env accounts not yet resolved are, so a connect can tell one of them apart; best effort. */
+  async function resolveEnvIdentities(): Promise<void> {
+    const unknown = await db
+      .select({ id: xAccounts.id })
+      .from(xAccounts)
+      .where(and(eq(xAccounts.origin, "env"), isNull(xAccounts.xUserId)));
+    for (const { id } of unknown) {
+      const account = accounts.get(id);
+      if (account) await accounts.identity(account).catch(() => undefined);
+    }
+  }
+
+  /** Stores an account X just verified (`me`) under a free label and adds it to the pool. */
+  async function storeVerified(box: SecretBox, label: string, secrets: AccountSecrets, client: XAccountClient, me: { id: string; username: string }) {
+    const [same] = await db
+      .select({ label: xAccounts.label })
+      .from(xAccounts)
+      .where(and(eq(xAccounts.xUserId, me.id), ne(xAccounts.status, "disabled")));
+    if (same) throw new AccountStoreError(`@${me.username} is already in the pool as ${same.label}.`);
+    const values = {
+      label,
+      origin: "stored" as const,
+      authKind: secrets.authKind,
+      credentials: box.seal(JSON.stringify(secrets.credentials)),
+      xUserId: me.id,
+      username: me.username,
+      status: "active" as const,
+      lastVerifiedAt: new Date(),
+      failureReason: null,
+      failedAt: null,
+    };
+    // The same X user removed earlier: its row comes back, and with it the replies still bound to it.
+    const [removed] = await db
+      .select({ id: xAccounts.id })
+      .from(xAccounts)
+      .where(and(eq(xAccounts.origin, "stored"), isNull(xAccounts.credentials), eq(xAccounts.xUserId, me.id)));
+    const [row] = removed
+      ? await db.update(xAccounts).set(values).where(eq(xAccounts.id, removed.id)).returning()
+      : await db.insert(xAccounts).values(values).returning();
+    accounts.add({ id: row!.id, label, client });
+    return summary(row!);
+  }
+
   return {
     /** Verifies the credentials with X, then stores them sealed and adds the account to the pool. */
     async store(label: string, secrets: AccountSecrets): Promise<AccountSummary> {
       if (!ACCOUNT_LABEL_RE.test(label)) throw new AccountStoreError("A label is 1–32 letters, digits, _ . or -.");
-      if (!deps.box) throw new AccountStoreError("Accounts cannot be stored without ENCRYPTION_KEY (DATABASE_URL is set).");
+      const box = requireBox();
       const [taken] = await db.select({ id: xAccounts.id }).from(xAccounts).where(eq(xAccounts.label, label));
       if (taken) throw new AccountStoreError(`The label ${label} is taken.`);
       const client = deps.makeClient(label, secrets);
+      return storeVerified(box, label, secrets, client, await client.me());
+    },
+
+    /**
+     * Stores an OAuth 2.0 session X just issued. When the X user already has a stored account (failed, or active
+     * with stale tokens) the session is sealed into that row, which keeps its label, limits and bound replies,
+     * and the account is back in the pool (`session_recovered` when it was failed; a disabled one stays disabled).
+     * Otherwise it is a new account labelled `label`. An env account of that X user is refused: the env owns it.
+     */
+    async connect(label: string, session: XOAuth2Session): Promise<ConnectedAccount> {
+      if (!ACCOUNT_LABEL_RE.test(label)) throw new AccountStoreError("A label is 1–32 letters, digits, _ . or -.");
+      const box = requireBox();
+      const secrets: AccountSecrets = { authKind: "oauth2", credentials: session };
+      const [named] = await db.select().from(xAccounts).where(eq(xAccounts.label, label));
+      const client = deps.makeClient(label, secrets);
       const me = await client.me();
-      const [same] = await db
-        .select({ label: xAccounts.label })
+      await resolveEnvIdentities();
+      const [own] = await db
+        .select()
         .from(xAccounts)
-        .where(and(eq(xAccounts.xUserId, me.id), ne(xAccounts.status, "disabled")));
-      if (same) throw new AccountStoreError(`@${me.username} is already in the pool as ${same.label}.`);
-      const values = {
-        label,
-        origin: "stored" as const,
-        authKind: secrets.authKind,
-        credentials: deps.box.seal(JSON.stringify(secrets.credentials)),
-        xUserId: me.id,
-        username: me.username,
-        status: "active" as const,
-        lastVerifiedAt: new Date(),
-        failureReason: null,
-        failedAt: null,
-      };
-      // The same X user removed earlier: its row comes back, and with it the replies still bound to it.
-      const [removed] = await db
-        .select({ id: xAccounts.id })
-        .from(xAccounts)
-        .where(and(eq(xAccounts.origin, "stored"), isNull(xAccounts.credentials), eq(xAccounts.xUserId, me.id)));
-      const [row] = removed
-        ? await db.update(xAccounts).set(values).where(eq(xAccounts.id, removed.id)).returning()
-        : await db.insert(xAccounts).values(values).returning();
-      accounts.add({ id: row!.id, label, client });
-      return summary(row!);
+        .where(and(eq(xAccounts.xUserId, me.id), or(eq(xAccounts.origin, "env"), isNotNull(xAccounts.credentials))))
+        .orderBy(sql`${xAccounts.status} = 'disabled'`, xAccounts.id);
+      if (own?.origin === "env") {
+        throw new AccountStoreError(
+          `@${me.username} is ${own.label}, an account from the environment: its credentials are set there, not with /accounts connect.`,
+        );
+      }
+      if (own) {
+        await db.transaction(async (tx) => {
+          // Under the row's lock, like a token refresh: a refresh waiting on it reads the new session after.
+          await tx.select({ id: xAccounts.id }).from(xAccounts).where(eq(xAccounts.id, own.id)).for("update");
+          await tx.update(xAccounts).set({ authKind: "oauth2", credentials: box.seal(JSON.stringify(session)) }).where(eq(xAccounts.id, own.id));
+        });
+        accounts.add({ id: own.id, label: own.label, client: own.label === label ? client : deps.makeClient(own.label, secrets) });
+        await accounts.markVerified(own.id, me, { quiet: false });
+        return { account: summary(await rowByLabel(own.label)), reconnected: true };
+      }
+      if (named) {
+        const owner = named.username === null ? "another X account" : `@${named.username}`;
+        throw new AccountStoreError(`The label ${label} is ${owner}'s: sign in to X as it to reconnect it, or connect @${me.username} under another label.`);
+      }
+      return { account: await storeVerified(box, label, secrets, client, me), reconnected: false };
     },
 
     /** Takes the account out of the pool until it is enabled; it is neither verified nor used meanwhile. */

@@ -24,7 +24,7 @@ export class ConnectError extends Error {
 
 /** What the callback page says: `ok` with the account connected, or an HTTP status and a short reason. */
 export type ConnectOutcome =
-  | { readonly ok: true; readonly label: string; readonly username: string }
+  | { readonly ok: true; readonly label: string; readonly username: string; readonly reconnected: boolean }
   | { readonly ok: false; readonly status: 400 | 409 | 502; readonly message: string };
 
 /** X's redirect back to us: the state, and the code or X's `error` (e.g. `access_denied`). */
@@ -43,7 +43,9 @@ export interface OAuth2ConnectDeps {
   readonly missing: readonly string[];
   /** Undefined when no key is configured (DATABASE_URL without ENCRYPTION_KEY). */
   readonly box: SecretBox | undefined;
-  readonly store: Pick<AccountStore, "store">;
+  readonly store: Pick<AccountStore, "connect">;
+  /** Called when an account joined or rejoined the pool (its waiting replies can go out). */
+  readonly onPoolChanged?: () => void;
   /** Sends an HTML message to the admin chat. */
   readonly tellAdmins: (html: string) => Promise<void>;
   readonly ttlMs?: number;
@@ -54,8 +56,8 @@ const stateHash = (state: string) => createHash("sha256").update(state).digest("
 /**
  * Connecting an X account in OAuth 2.0 user context: `start` makes an authorization link (PKCE S256 + state) and
  * stores the pending request (the verifier sealed) in the database, so whichever process gets X's callback can
- * `complete` it, once: code exchanged, users/me read with the new token, the session stored sealed, the account
- * in the pool at once, the admin chat told.
+ * `complete` it, once: code exchanged, users/me read with the new token, the session stored sealed (into the X
+ * user's existing account when it has one: a reconnect), the account in the pool at once, the admin chat told.
  */
 export function createOAuth2Connect(deps: OAuth2ConnectDeps) {
   const { db } = deps;
@@ -67,8 +69,9 @@ export function createOAuth2Connect(deps: OAuth2ConnectDeps) {
       if (!deps.app) throw new ConnectError(`Connecting X accounts needs ${deps.missing.join(" and ")} (see .env.example).`);
       if (!deps.box) throw new ConnectError("Accounts cannot be stored without ENCRYPTION_KEY (DATABASE_URL is set).");
       if (!LABEL_RE.test(label)) throw new ConnectError("A label is 1–32 letters, digits, _ . or -.");
-      const [taken] = await db.select({ id: xAccounts.id }).from(xAccounts).where(eq(xAccounts.label, label));
-      if (taken) throw new ConnectError(`The label ${label} is taken.`);
+      // A stored account's own label is fine: connecting it again replaces its session (see AccountStore.connect).
+      const [taken] = await db.select({ origin: xAccounts.origin }).from(xAccounts).where(eq(xAccounts.label, label));
+      if (taken?.origin === "env") throw new ConnectError(`${label} comes from the environment: its credentials are set there.`);
       const link = deps.app.authLink();
       const expiresAt = new Date(Date.now() + ttlMs);
       await db.delete(xOAuthRequests).where(lt(xOAuthRequests.expiresAt, new Date(Date.now() - KEEP_FINISHED_MS)));
@@ -112,10 +115,18 @@ export function createOAuth2Connect(deps: OAuth2ConnectDeps) {
       }
       const credentials = { accessToken: tokens.accessToken, refreshToken: tokens.refreshToken, expiresAt: tokens.expiresAt.toISOString() };
       try {
-        const account = await deps.store.store(pending.label, { authKind: "oauth2", credentials });
-        const handle = `@${account.username ?? "?"}`;
-        await deps.tellAdmins(`✅ Connected ${escapeHtml(handle)} as <b>${escapeHtml(pending.label)}</b>.`);
-        return { ok: true, label: pending.label, username: account.username ?? "" };
+        const { account, reconnected } = await deps.store.connect(pending.label, credentials);
+        const handle = escapeHtml(`@${account.username ?? "?"}`);
+        const label = escapeHtml(account.label);
+        await deps.tellAdmins(
+          !reconnected
+            ? `✅ Connected ${handle} as <b>${label}</b>.`
+            : account.status === "disabled"
+              ? `🔑 Reconnected ${handle} (<b>${label}</b>): new session stored; it stays disabled until /accounts enable ${label}.`
+              : `🔑 Reconnected ${handle} (<b>${label}</b>): new session stored, back in the pool.`,
+        );
+        deps.onPoolChanged?.();
+        return { ok: true, label: account.label, username: account.username ?? "", reconnected };
       } catch (error) {
         // Not kept: the tokens just issued are given back to X.
         await deps.app.revoke(tokens.refreshToken, "refresh_token").catch(() => undefined);
