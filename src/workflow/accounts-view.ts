@@ -1,7 +1,8 @@
 import { and, count, eq, inArray } from "drizzle-orm";
 import type { Database } from "../db/database.js";
+import type { XRateLimit } from "../x/types.js";
 import { replies, xAccounts } from "../db/schema.js";
-import type { XAccountRow, XAccounts } from "./accounts.js";
+import type { XAccount, XAccountRow, XAccounts } from "./accounts.js";
 import { postsSince } from "./publish/pacing.js";
 import type { SettingsStore } from "./settings.js";
 
@@ -26,6 +27,8 @@ export interface AccountLine {
   readonly maxPerDay: number;
   /** When X's rate-limit window lets it post again; undefined when it is not held back. */
   readonly rateLimitedUntil: Date | undefined;
+  /** X's POST window as this process last saw it (its client's memory), while it has not reset; else undefined. */
+  readonly liveWindow: XRateLimit | undefined;
   readonly lastVerifiedAt: Date | null;
 }
 
@@ -37,6 +40,15 @@ export interface RemovalCandidate {
   readonly origin: XAccountRow["origin"];
   /** Awaiting-approval and approved replies bound to it (a post that summoned it). */
   readonly boundReplies: number;
+}
+
+/** The rate-limit window that holds posting back, by X's endpoint key. */
+const POST_WINDOW = "POST /2/tweets";
+
+/** The account's POST window from its client's memory, unless it has reset since (then X would answer afresh). */
+function liveWindowOf(account: XAccount, at: Date): XRateLimit | undefined {
+  const window = account.client.rateLimits().get(POST_WINDOW);
+  return window && window.resetAt > at ? window : undefined;
 }
 
 /** Reads the X accounts for `/accounts`: the pool's rows with their load and limits. */
@@ -80,6 +92,7 @@ export function createAccountsView(deps: {
           maxPerHour: row.maxPostsPerHour ?? settings.maxPostsPerHour,
           maxPerDay: row.maxPostsPerDay ?? settings.maxPostsPerDay,
           rateLimitedUntil: row.rateLimitedUntil && row.rateLimitedUntil > at ? row.rateLimitedUntil : undefined,
+          liveWindow: liveWindowOf(account, at),
           lastVerifiedAt: row.lastVerifiedAt,
         });
       }

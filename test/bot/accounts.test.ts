@@ -113,6 +113,34 @@ describe("/accounts", () => {
     expect(second).toContain("posts 0/7 this hour, 0/40 today · no rate-limit wait · not verified yet");
   });
 
+  it("shows X's live POST window once this process has posted; after a restart, the stored one until the first call", async () => {
+    const database = await created(databaseTargets()[0]!);
+    await start({}, database);
+    rig.x.setRateLimit("POST /2/tweets", 2, 900);
+    const main = running().app.workflow.accounts.get(idOf("main"))!;
+    const seeded = await fixture().seedReply(main.id, rig.alice, { bound: true });
+    await publishRun();
+    expect(await replyStatus(seeded.reply.id)).toBe("published");
+    const window = main.client.rateLimits().get("POST /2/tweets")!;
+    const resets = formatLocalTime(window.resetAt, TIME_ZONE);
+    const mainLine = async () => {
+      const before = new Set(rig.tg.botMessages(ADMIN_CHAT.id).map((m) => m.messageId));
+      await say("/accounts", ADMIN_CHAT);
+      const list = await rig.tg.waitForBotMessage((m) => m.chatId === ADMIN_CHAT.id && !before.has(m.messageId) && m.text.includes("X accounts"));
+      return list.text.split("\n\n")[1]!.split(/\n(?=\S)/)[0]!;
+    };
+    expect(await mainLine()).toContain(`X window 1/2 posts left, resets ${resets}`);
+
+    // Spent by a call the row knows nothing of (a 200 whose headers say 0 left): the live window says so.
+    await main.client.postReply("one more", rig.x.addTweet({ authorId: rig.alice.id, text: "another" }).id);
+    expect(await mainLine()).toContain(`rate limited until ${resets} ·`);
+
+    // The next process has only the window saved at shutdown, and says it is the stored one.
+    await running().stop();
+    await start({}, database);
+    expect(await mainLine()).toContain(`rate limited until ${resets} (stored)`);
+  });
+
   it("add: verified with X, stored sealed, in the pool; each secret message deleted at once; the secrets nowhere in clear", async () => {
     await start();
     const db = running().database.handle.db;

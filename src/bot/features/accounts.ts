@@ -28,6 +28,18 @@ export interface AccountsSubcommand {
 const STATUS_ICON = { active: "🟢", failed: "🔴", disabled: "⚪" } as const;
 const AUTH_KIND = { oauth1: "OAuth 1.0a", oauth2: "OAuth 2.0" } as const;
 
+/**
+ * X's rate limit on posting: the window this process saw last (live) when it knows one, else the wait stored on the
+ * row (a 429, or a window saved at the last shutdown), which also shows beside a live window that ends sooner.
+ */
+function rateLimitText(line: AccountLine, at: (date: Date) => string): string {
+  const live = line.liveWindow;
+  const held = line.rateLimitedUntil;
+  if (!live) return held ? `rate limited until ${at(held)} (stored)` : "no rate-limit wait";
+  const window = live.remaining > 0 ? `X window ${live.remaining}/${live.limit} posts left, resets ${at(live.resetAt)}` : `rate limited until ${at(live.resetAt)}`;
+  return held && (live.remaining > 0 || held > live.resetAt) ? `${window} · rate limited until ${at(held)}` : window;
+}
+
 /** One account of the list: who, status, origin and auth kind; then its load against its limits, waits and checks. */
 export function renderAccountLine(line: AccountLine, timeZone: string, now: Date): string {
   const at = (date: Date) => formatLocalTime(date, timeZone, now);
@@ -35,7 +47,7 @@ export function renderAccountLine(line: AccountLine, timeZone: string, now: Date
   const head = [line.label, line.username ? `@${line.username}` : "identity not resolved yet", status, line.origin, AUTH_KIND[line.authKind]];
   const load = [
     `posts ${line.postsLastHour}/${line.maxPerHour} this hour, ${line.postsLastDay}/${line.maxPerDay} today`,
-    line.rateLimitedUntil ? `rate limited until ${at(line.rateLimitedUntil)}` : "no rate-limit wait",
+    rateLimitText(line, at),
     line.lastVerifiedAt ? `verified ${at(line.lastVerifiedAt)}` : "not verified yet",
   ];
   return `${STATUS_ICON[line.status]} ${escapeHtml(head.join(" · "))}\n   ${escapeHtml(load.join(" · "))}`;
