@@ -2,12 +2,13 @@
  * The X sessions in the app: stored accounts are opened at boot (and sealed again after a key rotation) and join
  * the pool beside the env ones. At stop, with SESSION_PRESERVE_ON_SHUTDOWN, a rate-limit window X reported exhausted
  * (seen only in the client's memory) is written to the account's row, so the next process waits for its reset too;
- * without it, nothing is written and the window is forgotten.
+ * without it, nothing is written and the window is forgotten. A breaker open since before a restart keeps its
+ * opening time, so the health monitor of the next app fails the account on time.
  */
 import { eq } from "drizzle-orm";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { randomBytes } from "node:crypto";
-import { xAccounts } from "../src/db/schema.js";
+import { breakerStates, xAccounts } from "../src/db/schema.js";
 import { keyId, SecretBox } from "../src/kit/secret-box.js";
 import { startTestApp } from "./support/app-harness.js";
 import { createPgliteTestDatabase, type TestDatabase } from "./support/database.js";
@@ -85,5 +86,37 @@ describe("X sessions at shutdown", () => {
   it("not preserved (SESSION_PRESERVE_ON_SHUTDOWN=false): nothing is written at stop", async () => {
     const { row } = await exhaustThenStop("false");
     expect(row.rateLimitedUntil).toBeNull();
+  });
+
+  it("a breaker open since before a restart keeps its opening time: the next app's monitor fails the account past ACCOUNT_FAIL_AFTER_SECONDS", async () => {
+    database = await createPgliteTestDatabase();
+    const env = rig.env({ X_BREAKER_THRESHOLD: "1", X_BREAKER_HALF_OPEN_SECONDS: "3600", RETRY_BASE_DELAY_MS: "1", RETRY_MAX_DELAY_MS: "2" });
+    const breakerRow = () => database!.handle.db.select().from(breakerStates).where(eq(breakerStates.name, "x:main"));
+    // The breaker opened 11 minutes ago (ACCOUNT_FAIL_AFTER_SECONDS is 600), in a process that has since stopped.
+    const openedAt = Date.now() - 11 * 60_000;
+    vi.useFakeTimers({ toFake: ["Date"], now: openedAt });
+    const first = await startTestApp(rig.tg, { env, database });
+    rig.x.setDown(503);
+    await first.app.workflow.accounts.all()[0]!.client.me().catch(() => undefined);
+    const downSince = first.app.registry.policy("x:main", "x").downSince;
+    expect(downSince?.getTime()).toBe(openedAt);
+    await vi.waitFor(async () => expect((await breakerRow())[0]?.state).toMatchObject({ downSince: openedAt }));
+    await first.stop();
+    vi.useRealTimers();
+
+    const second = await startTestApp(rig.tg, { env, database });
+    try {
+      expect(second.app.registry.policy("x:main", "x").downSince).toEqual(downSince);
+      const main = second.app.workflow.accounts.all()[0]!;
+      // The monitor looks at an active account once per interval, the first time without acting.
+      await second.app.workflow.monitor.runOnce();
+      vi.useFakeTimers({ toFake: ["Date"], now: Date.now() + 61_000 });
+      expect((await second.app.workflow.monitor.runOnce()).failed).toEqual(["main"]);
+      const [row] = await database.handle.db.select().from(xAccounts).where(eq(xAccounts.id, main.id));
+      expect(row).toMatchObject({ status: "failed", failureReason: expect.stringContaining(`stayed open since ${downSince!.toISOString()}`) });
+    } finally {
+      vi.useRealTimers();
+      await second.stop();
+    }
   });
 });

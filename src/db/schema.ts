@@ -261,7 +261,7 @@ export const settingsAudit = pgTable("settings_audit", {
   changedAt: timestamp("changed_at", { withTimezone: true }).notNull().default(sql`now()`),
 });
 
-/** Circuit breaker states (cockatiel's toJSON), so an open breaker stays open across a restart. */
+/** Circuit breaker states (cockatiel's toJSON and since when it has been down), so an open breaker stays open across a restart. */
 export const breakerStates = pgTable("breaker_states", {
   name: text("name").primaryKey(),
   state: jsonb("state").notNull(),

@@ -43,6 +43,16 @@ export interface PolicyHooks {
 }
 
 /**
+ * Since when a persisted open breaker has been down: the time saved with it, else (a state saved before that was
+ * recorded) cockatiel's own wall-clock opening time; undefined when neither is known.
+ */
+function downSinceOf(initialState: unknown): Date | undefined {
+  const saved = initialState as { downSince?: unknown; ownState?: { openedAt?: unknown } } | undefined;
+  const at = typeof saved?.downSince === "number" ? saved.downSince : saved?.ownState?.openedAt;
+  return typeof at === "number" && at > 0 ? new Date(at) : undefined;
+}
+
+/**
  * One dependency instance's resilience: per-attempt timeout, retry with exponential backoff and
  * jitter, and a consecutive-failure circuit breaker. Only transient failures are retried and
  * counted; rate limits and permanent errors pass straight through; an open circuit is never retried.
@@ -60,6 +70,7 @@ export class ResiliencePolicy {
     initialState?: unknown,
   ) {
     this.build(initialState);
+    if (this.state === "open" || this.state === "half_open") this.downSinceAt = downSinceOf(initialState);
   }
 
   private build(initialState?: unknown): void {
@@ -78,7 +89,7 @@ export class ResiliencePolicy {
         this.openedAt = undefined;
         this.downSinceAt = undefined;
       }
-      this.hooks.onStateChange(this.name, named, this.breaker.toJSON());
+      this.hooks.onStateChange(this.name, named, this.snapshot());
     });
   }
 
@@ -121,15 +132,15 @@ export class ResiliencePolicy {
 
   /**
    * Since when the breaker has not been closed (opened, then half-open probes that failed), while it is open or
-   * half-open; undefined when closed or isolated by hand. Known only for openings seen by this process.
+   * half-open; undefined when closed or isolated by hand. Persisted with the state, so a restart keeps it.
    */
   get downSince(): Date | undefined {
     return this.state === "open" || this.state === "half_open" ? this.downSinceAt : undefined;
   }
 
-  /** Serialisable breaker state (cockatiel's toJSON), restored with `initialState`. */
+  /** Serialisable breaker state (cockatiel's toJSON, plus since when it has been down), restored with `initialState`. */
   snapshot(): unknown {
-    return this.breaker.toJSON();
+    return { ...(this.breaker.toJSON() as object), downSince: this.downSinceAt?.getTime() };
   }
 
   /** Closes the breaker by hand (an admin's reset), forgetting its failures. */
@@ -138,6 +149,6 @@ export class ResiliencePolicy {
     this.build(undefined);
     this.openedAt = undefined;
     this.downSinceAt = undefined;
-    if (wasOpen) this.hooks.onStateChange(this.name, "closed", this.breaker.toJSON());
+    if (wasOpen) this.hooks.onStateChange(this.name, "closed", this.snapshot());
   }
 }
