@@ -118,7 +118,11 @@ export async function reportSoak(
   console.log(`X faults injected on POST: ${JSON.stringify(figures.faults)}; Approve presses: ${figures.presses}`);
   if (accounts.length > 1) {
     const refused = rig.x.requests((request) => request.status === 401).length;
-    console.log(`token revocations (401 until restored): ${figures.revocations.length > 0 ? figures.revocations.join("; ") : "none"}; requests answered 401: ${refused}`);
+    const refusedPosts = posts.filter((request) => request.status === 401).length;
+    console.log(
+      `token revocations (401 until restored): ${figures.revocations.length > 0 ? figures.revocations.join("; ") : "none"}; ` +
+        `requests answered 401: ${refused}, of them POST /2/tweets: ${refusedPosts}`,
+    );
     console.log(`publishes per account: ${[...publishesBy].map(([name, n]) => `@${name} ${n}`).join(", ")}`);
     console.log(`bound replies sent by another account than the summoned one: ${wrongAccount} (of ${bound} bound replies published)`);
   }

@@ -28,8 +28,13 @@ const MAX_FAULTS = 10;
 const KILL_PHASE_MS = 3 * 60_000;
 const FAULT_PHASE_MS = 2 * 60_000;
 const DEADLINE_MS = 5 * 60_000;
-/** With several accounts: tokens revoked (X answers 401) at random moments of the fault phase, each restored after a while. */
+/**
+ * With several accounts: tokens revoked (X answers 401) at random moments of the first seconds of posting, each
+ * restored after a while. The first (and every other) one strikes at that account's next POST, so the POST itself
+ * meets the 401 (the token dies between the publisher's last read and its POST); the others at once.
+ */
 const REVOCATIONS = 2;
+const REVOCATION_WINDOW_MS = 15_000;
 const REVOKED_SECONDS = { min: 10, max: 30 };
 const BOT_COMMAND = ["node", "--import", "tsx", "src/main.ts"] as const;
 
@@ -78,7 +83,7 @@ function soakAccounts(x: { addUser(input: { id: string; username: string; access
  * its card must link to it.
  * With `--accounts N` (N > 1) the bot runs N accounts (X_EXTRA_ACCOUNTS): the posts mention each account in
  * turn (bound replies) and every (N + 1)th is a free post of a watched target (REPLY_POLICY=any), and twice
- * in the fault phase one account's token answers 401 for 10–30 s. Each reply must then also come from the
+ * early in the posting one account's token answers 401 for 10–30 s (once from its next POST on, so a POST meets it). Each reply must then also come from the
  * account its post summoned, and no post may have two replies over all the accounts.
  * Prints the figures; sets a non-zero exit code on any duplicate, loss or mismatch.
  */
@@ -158,10 +163,10 @@ export async function benchCrashSoak(): Promise<void> {
   const revocations: string[] = [];
   const revocationTimers: NodeJS.Timeout[] = [];
   const revokedTimes = new Map<string, number>();
-  const revoke = (user: FakeXUser, lastsMs: number) => {
+  const revoke = (user: FakeXUser, lastsMs: number, how: string) => {
     revokedTimes.set(user.id, (revokedTimes.get(user.id) ?? 0) + 1);
     rig.x.setUserAccess(user.id, "revoked");
-    revocations.push(`@${user.username} at ${((performance.now() - started) / 1000).toFixed(1)} s for ${(lastsMs / 1000).toFixed(1)} s`);
+    revocations.push(`@${user.username} ${how} at ${((performance.now() - started) / 1000).toFixed(1)} s for ${(lastsMs / 1000).toFixed(1)} s`);
     revocationTimers.push(
       setTimeout(() => {
         const left = (revokedTimes.get(user.id) ?? 1) - 1;
@@ -171,11 +176,18 @@ export async function benchCrashSoak(): Promise<void> {
     );
   };
   const scheduleRevocations = () => {
+    const first = Math.floor(random() * accounts.length);
     for (let r = 0; pool && r < REVOCATIONS; r++) {
-      const at = random() * (FAULT_PHASE_MS - REVOKED_SECONDS.max * 1000);
-      const user = accounts[Math.floor(random() * accounts.length)]!;
+      const at = random() * REVOCATION_WINDOW_MS;
+      const user = accounts[(first + r) % accounts.length]!;
       const lasts = between(REVOKED_SECONDS) * 1000;
-      revocationTimers.push(setTimeout(() => revoke(user, lasts), at));
+      const atPost = r % 2 === 0;
+      revocationTimers.push(
+        setTimeout(() => {
+          if (atPost) rig.x.revokeAtNextPost(user.id, () => revoke(user, lasts, "at its POST"));
+          else revoke(user, lasts, "at once");
+        }, at),
+      );
     }
   };
 

@@ -69,6 +69,19 @@ describe("fake X with twitter-api-v2", () => {
     expect((await botClient.v2.me()).data.id).toBe(bot.id);
   });
 
+  it("revokeAtNextPost: reads still work; the user's next POST /2/tweets is answered 401 and revokes it from then on", async () => {
+    const post = fake.addTweet({ authorId: alice.id, text: "@replyguy hello" });
+    let revoked = 0;
+    fake.revokeAtNextPost(bot.id, () => revoked++);
+    expect((await botClient.v2.me()).data.id).toBe(bot.id);
+    expect((await aliceClient.v2.reply("not me", post.id)).data.id).toBeDefined();
+    expect(revoked).toBe(0);
+    expect((await responseError(botClient.v2.reply("too late", post.id))).code).toBe(401);
+    expect(revoked).toBe(1);
+    expect(fake.repliesTo(post.id).map((reply) => reply.text)).toEqual(["not me"]);
+    expect((await responseError(botClient.v2.me())).code).toBe(401);
+  });
+
   it("looks users up by username and id, with v2 not-found errors", async () => {
     expect((await botClient.v2.userByUsername("ALICE")).data.id).toBe(alice.id);
     expect((await botClient.v2.user(alice.id)).data.username).toBe("alice");

@@ -36,6 +36,8 @@ class FakeXServer implements FakeX {
   private readonly limits: RateLimits;
   private recorded: FakeXRequest[] = [];
   private down: number | null = null;
+  /** Users whose next POST /2/tweets revokes them, with what to call then. */
+  private readonly revokeOnPost = new Map<string, () => void>();
   private hung = new Set<http.ServerResponse>();
   private waiters = new Set<() => void>();
   private closed = false;
@@ -90,6 +92,10 @@ class FakeXServer implements FakeX {
     if (!user) throw new Error(`fake-x: no user ${idOrUsername}`);
     user.access = access;
     if (access === "revoked") this.oauth2.revokeUser(user.id);
+  }
+
+  revokeAtNextPost(idOrUsername: string, onRevoked: () => void = () => undefined): void {
+    this.revokeOnPost.set(this.existingUser(idOrUsername).id, onRevoked);
   }
 
   addOAuth2Client(client: FakeXOAuth2Client): void {
@@ -212,6 +218,7 @@ class FakeXServer implements FakeX {
     this.oauth2.clear();
     this.recorded = [];
     this.faults.clear();
+    this.revokeOnPost.clear();
     this.limits.reset();
     this.down = null;
     this.summonedRuleEnforced = this.options.summonedRuleEnforced ?? false;
@@ -373,6 +380,12 @@ class FakeXServer implements FakeX {
     if (!caller) {
       const r = problem(401, "Unauthorized", "Unauthorized");
       return { ...r, headers: this.peekRateHeaders(route, undefined) };
+    }
+    const revokedNow = key === "POST /2/tweets" ? this.revokeOnPost.get(caller.id) : undefined;
+    if (revokedNow) {
+      this.revokeOnPost.delete(caller.id);
+      this.setUserAccess(caller.id, "revoked");
+      revokedNow();
     }
     if (caller.access === "revoked") return problem(401, "Unauthorized", "Unauthorized");
     if (caller.access === "suspended") return problem(403, "Forbidden", X_SUSPENDED_DETAIL);

@@ -189,6 +189,11 @@ export interface FakeX {
    * Revoking also kills the user's OAuth 2.0 tokens for good (restoring access does not bring them back).
    */
   setUserAccess(idOrUsername: string, access: FakeXUserAccess): void;
+  /**
+   * Revokes the user's access at X's receipt of its next POST /2/tweets, which is answered 401 (the token dies
+   * between the publisher's last read and its POST); `onRevoked` is called then. Forgotten by `reset()`.
+   */
+  revokeAtNextPost(idOrUsername: string, onRevoked?: () => void): void;
   /** Register an app's OAuth 2.0 client (cleared by `reset()`). */
   addOAuth2Client(client: FakeXOAuth2Client): void;
   /** The user clicks "Authorize app" on x.com for this request: returns the one-time authorization code. */
