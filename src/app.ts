@@ -177,6 +177,7 @@ export async function startApp(
       accounts: workflow.accounts,
       box: secretBox,
       makeClient: xClientFactory(config, registry, oauth2Sessions),
+      resetBreaker: (label) => registry.reset(xPolicyName(label)),
     });
     // An account back in (or out of) the pool changes who may publish what: wake the publisher, redraw the cards.
     const onPoolChanged = () => {

@@ -125,6 +125,8 @@ export function createAccountStore(deps: {
   /** Undefined when no key is configured (DATABASE_URL without ENCRYPTION_KEY): storing is refused. */
   readonly box: SecretBox | undefined;
   readonly makeClient: XClientFactory;
+  /** Closes the breaker of an account's X calls: new credentials make the old ones' failures moot. */
+  readonly resetBreaker: (label: string) => void;
 }) {
   const { db, accounts } = deps;
 
@@ -204,6 +206,8 @@ export function createAccountStore(deps: {
       const box = requireBox();
       const secrets: AccountSecrets = { authKind: "oauth2", credentials: session };
       const [named] = await db.select().from(xAccounts).where(eq(xAccounts.label, label));
+      // A reconnect usually follows failures that opened the breaker; a fresh session is verified regardless.
+      deps.resetBreaker(label);
       const client = deps.makeClient(label, secrets);
       const me = await client.me();
       await resolveEnvIdentities();
@@ -223,6 +227,7 @@ export function createAccountStore(deps: {
           await tx.select({ id: xAccounts.id }).from(xAccounts).where(eq(xAccounts.id, own.id)).for("update");
           await tx.update(xAccounts).set({ authKind: "oauth2", credentials: box.seal(JSON.stringify(session)) }).where(eq(xAccounts.id, own.id));
         });
+        if (own.label !== label) deps.resetBreaker(own.label);
         accounts.add({ id: own.id, label: own.label, client: own.label === label ? client : deps.makeClient(own.label, secrets) });
         await accounts.markVerified(own.id, me, { quiet: false });
         return { account: summary(await rowByLabel(own.label)), reconnected: true };

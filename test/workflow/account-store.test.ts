@@ -44,7 +44,7 @@ describe.each(databaseTargets())("account store on $name", (target) => {
 
   async function build(box: SecretBox | undefined) {
     const accounts = await XAccounts.register(db(), new Map());
-    return { accounts, store: createAccountStore({ db: db(), accounts, box, makeClient }) };
+    return { accounts, store: createAccountStore({ db: db(), accounts, box, makeClient, resetBreaker: () => undefined }) };
   }
 
   /** Every column of the account's row as the database holds it, as one string. */
