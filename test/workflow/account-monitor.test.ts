@@ -108,6 +108,19 @@ describe.each(databaseTargets())("account health monitor on $name", (target) => 
     expect((await account(h.ids.a)).status).toBe("failed");
   });
 
+  it("a plain 403 on users/me fails the account (nothing else can be forbidden there); a 400 decides nothing", async () => {
+    const h = await buildPool();
+    await h.monitor.runOnce();
+    // The pass asks a, b and c in that order: a's users/me is answered 400, then b's 403.
+    x.enqueueFault({ method: "GET", path: "/2/users/me" }, { kind: "status", status: 400 });
+    x.enqueueFault({ method: "GET", path: "/2/users/me" }, { kind: "status", status: 403 });
+    advance(INTERVAL);
+    expect(await h.monitor.runOnce()).toMatchObject({ checked: ["a", "b", "c"], failed: ["b"] });
+    expect(await account(h.ids.a)).toMatchObject({ status: "active", failureReason: null });
+    expect(await account(h.ids.b)).toMatchObject({ status: "failed", failureReason: expect.stringContaining("HTTP 403") as unknown });
+    expect(sessionNotices()).toEqual([{ kind: "session_failed", account: "b", reason: expect.stringContaining("HTTP 403") as unknown }]);
+  });
+
   it("a breaker open past ACCOUNT_FAIL_AFTER_SECONDS fails the account; under it, it stays", async () => {
     const openedAt = new Date(clock.getTime() - FAIL_AFTER + 2 * MINUTE);
     const h = await buildPool({ breakerDownSince: (subject) => (subject.label === "b" ? openedAt : undefined) });

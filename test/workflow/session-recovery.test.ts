@@ -75,6 +75,27 @@ describe("session recovery at boot", () => {
     expect(meRequests()).toHaveLength(2);
   });
 
+  it("a suspended account and a plain 403 on users/me are refusals too: failed at once, not retried", async () => {
+    x.setUserAccess("bad_one", "suspended");
+    const suspended = await startSessionRecovery({ accounts: await registry("bad"), settings: FAST, notify: (n) => notices.push(n) }).done;
+    expect(suspended?.failed).toEqual([{ account: "bad", reason: expect.stringMatching(/users\/me failed: HTTP 403.*suspended/) }]);
+    x.enqueueFault({ method: "GET", path: "/2/users/me" }, { kind: "status", status: 403 });
+    const forbidden = await startSessionRecovery({ accounts: await registry("good"), settings: FAST, notify: (n) => notices.push(n) }).done;
+    expect(forbidden?.failed).toEqual([{ account: "good", reason: expect.stringMatching(/users\/me failed: HTTP 403/) }]);
+    expect(meRequests()).toHaveLength(2);
+    expect((await row("good")).status).toBe("failed");
+  });
+
+  it("an answer that says nothing about the account (400) is retried, then failed as unverified; a later 200 restores", async () => {
+    const accounts = await registry("good");
+    x.enqueueFault({ method: "GET", path: "/2/users/me" }, { kind: "status", status: 400 }, 3);
+    const report = await startSessionRecovery({ accounts, settings: FAST, notify: (n) => notices.push(n) }).done;
+    expect(report?.failed).toEqual([{ account: "good", reason: expect.stringMatching(/^unverified after 3 tries \(.*HTTP 400/) }]);
+    expect(meRequests()).toHaveLength(3);
+    x.enqueueFault({ method: "GET", path: "/2/users/me" }, { kind: "status", status: 400 }, 2);
+    expect(await startSessionRecovery({ accounts, settings: FAST, notify: (n) => notices.push(n) }).done).toMatchObject({ restored: ["good"], failed: [] });
+  });
+
   it("an account X does not answer is retried maxRetries times, then failed as unreachable", async () => {
     const accounts = await registry("good");
     x.setDown(503);
