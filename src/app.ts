@@ -148,8 +148,10 @@ export async function startApp(
     });
     const notify = (notice: WorkflowNotice) => void alerting.raise(alertFromNotice(notice, config.timeZone));
     const oauth2App = xOAuth2AppFromConfig(config);
-    // Stored OAuth 2.0 sessions are renewed by their clients; that needs the app and the key.
-    const oauth2Sessions = oauth2App && secretBox ? { db: database.db, box: secretBox, app: oauth2App, notify } : undefined;
+    // Stored OAuth 2.0 sessions are renewed by their clients; that needs the app and the key. The pool is built
+    // below from those clients; a session is renewed only when one of them calls X, once the pool exists.
+    const oauth2Sessions =
+      oauth2App && secretBox ? { db: database.db, box: secretBox, app: oauth2App, accounts: () => workflow.accounts } : undefined;
     const aiActivity = new AiActivity();
     const health = createHealthService({
       database,

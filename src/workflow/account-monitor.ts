@@ -1,12 +1,10 @@
 import type { Logger } from "../logger.js";
 import { isXApiError } from "../x/errors.js";
+import { isAccountRefusal } from "./account-refusal.js";
 import type { XAccount, XAccountRow, XAccounts } from "./accounts.js";
 
 /** The users/me endpoint key of the clients' rate-limit windows. */
 const USERS_ME = "GET /2/users/me";
-
-/** X's answers that condemn the account itself: 401, and 403 (suspended, locked, or the app lost its access). */
-const ACCOUNT_REFUSALS = new Set(["unauthorized", "account_suspended", "forbidden"]);
 
 /** What the health monitor needs. */
 export interface AccountMonitorDeps {
@@ -60,7 +58,7 @@ export function createAccountMonitor(deps: AccountMonitorDeps) {
     try {
       return { me: await account.client.me() };
     } catch (error) {
-      if (isXApiError(error) && error.kind === "permanent" && ACCOUNT_REFUSALS.has(error.reason)) return { refused: error.message };
+      if (isXApiError(error) && isAccountRefusal(error, "users/me")) return { refused: error.message };
       logger.debug({ err: error, account: account.label }, "account health check inconclusive");
       return undefined;
     }

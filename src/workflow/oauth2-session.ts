@@ -1,4 +1,4 @@
-import { and, eq, sql } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import type { Database } from "../db/database.js";
 import { xAccounts } from "../db/schema.js";
 import { singleFlight } from "../kit/single-flight.js";
@@ -7,7 +7,7 @@ import { XApiError } from "../x/errors.js";
 import { X_OAUTH2_TOKEN_ENDPOINT, type XOAuth2App } from "../x/oauth2.js";
 import type { XAccessTokenProvider } from "../x/twitter-client.js";
 import type { XOAuth2Session } from "./account-store.js";
-import type { NoticeSink } from "./notices.js";
+import type { XAccounts } from "./accounts.js";
 
 /** An access token is renewed this long before it expires (X's last 2 h). */
 export const OAUTH2_REFRESH_MARGIN_MS = 5 * 60_000;
@@ -17,8 +17,11 @@ export interface OAuth2SessionDeps {
   readonly db: Database;
   readonly box: SecretBox;
   readonly app: Pick<XOAuth2App, "refresh">;
-  /** Told when an account leaves the pool because its session cannot be renewed. */
-  readonly notify: NoticeSink;
+  /**
+   * The pool, which fails an account whose session cannot be renewed (and raises session_failed). Asked only when
+   * a refresh fails: the pool is built from the clients this provider serves.
+   */
+  readonly accounts: () => Pick<XAccounts, "all" | "setStatus">;
   readonly marginMs?: number;
   readonly now?: () => number;
 }
@@ -58,12 +61,9 @@ export function oauth2TokenProvider(deps: OAuth2SessionDeps, label: string, init
 
   /** Fails an active account (a failed one keeps its first reason: one session_failed per failure). */
   async function markFailed(reason: string): Promise<void> {
-    const changed = await deps.db
-      .update(xAccounts)
-      .set({ status: "failed", failureReason: reason, failedAt: sql`now()` })
-      .where(and(eq(xAccounts.label, label), eq(xAccounts.status, "active")))
-      .returning({ id: xAccounts.id });
-    if (changed.length > 0) deps.notify({ kind: "session_failed", account: label, reason });
+    const pool = deps.accounts();
+    const account = pool.all().find((known) => known.label === label);
+    if (account) await pool.setStatus(account.id, "failed", reason);
   }
 
   async function attempt(): Promise<Attempt> {

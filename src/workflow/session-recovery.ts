@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { isXApiError } from "../x/errors.js";
+import { isAccountRefusal } from "./account-refusal.js";
 import type { XAccount, XAccounts } from "./accounts.js";
 import type { NoticeSink } from "./notices.js";
 
@@ -20,6 +21,8 @@ export interface SessionRecoveryReport {
 
 /** Prefix of the reason of an account X could not be reached for (network, timeout, 5xx, 429, open breaker). */
 export const UNREACHABLE = "unreachable";
+/** Prefix of the reason of an account X answered about, but neither accepted nor refused (a 400 or 404 on users/me). */
+const UNVERIFIED = "unverified";
 
 /** A running recovery: its outcome (undefined when stopped first), and how to stop it. */
 export interface SessionRecovery {
@@ -32,10 +35,11 @@ type Verdict = { readonly ok: true; readonly me: { id: string; username: string 
 
 /**
  * One account's verification: users/me, each try bounded by `timeoutMs`, retried `maxRetries` times after
- * `retryDelayMs` unless X refused the credentials (401/403: no retry). What stays unanswered is "unreachable".
+ * `retryDelayMs` unless X refused the account (account-refusal.ts: no retry). What stays unanswered is
+ * "unreachable"; what X kept answering without a verdict on the account (a 400, a 404) is "unverified".
  */
 async function verify(account: XAccount, settings: SessionRecoverySettings, stopped: AbortSignal): Promise<Verdict> {
-  let lastError = "";
+  let last = { error: "", answered: false };
   for (let attempt = 0; attempt <= settings.maxRetries; attempt++) {
     if (attempt > 0) await sleep(settings.retryDelayMs, undefined, { signal: stopped });
     stopped.throwIfAborted();
@@ -43,18 +47,18 @@ async function verify(account: XAccount, settings: SessionRecoverySettings, stop
       return { ok: true, me: await account.client.me(AbortSignal.any([stopped, AbortSignal.timeout(settings.timeoutMs)])) };
     } catch (error) {
       stopped.throwIfAborted();
-      if (isXApiError(error) && error.kind === "permanent") return { ok: false, reason: error.message };
-      lastError = error instanceof Error ? error.message : String(error);
+      if (isXApiError(error) && isAccountRefusal(error, "users/me")) return { ok: false, reason: error.message };
+      last = { error: error instanceof Error ? error.message : String(error), answered: isXApiError(error) && error.kind === "permanent" };
     }
   }
-  return { ok: false, reason: `${UNREACHABLE} after ${settings.maxRetries + 1} tries (${lastError})` };
+  return { ok: false, reason: `${last.answered ? UNVERIFIED : UNREACHABLE} after ${settings.maxRetries + 1} tries (${last.error})` };
 }
 
 /**
  * Verifies every account that is not disabled with X, in the background after `startupDelayMs` (the bot already
- * answers meanwhile): accepted → active, `last_verified_at` now; refused (401/403) or unreachable after the retries
- * → failed with the reason, out of the pool until the health monitor finds it working. One `sessions_verified`
- * notice reports the outcome.
+ * answers meanwhile): accepted → active, `last_verified_at` now; refused (401/403) at once, or unreachable or
+ * unverified after the retries → failed with the reason, out of the pool until the health monitor finds it working
+ * (users/me answers it). One `sessions_verified` notice reports the outcome.
  */
 export function startSessionRecovery(deps: {
   readonly accounts: XAccounts;

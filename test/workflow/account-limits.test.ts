@@ -1,36 +1,23 @@
 /** An account's own posting limits (x_accounts.max_posts_per_hour / _per_day) take the place of the global settings. */
 import { eq } from "drizzle-orm";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { xAccounts } from "../../src/db/schema.js";
-import { createPgliteTestDatabase, type TestDatabase } from "../support/database.js";
-import { startFakeX, type FakeX, type FakeXUser } from "../support/fake-x/index.js";
+import { useOwnDatabaseAndFakeX } from "../support/account-pool-fixture.js";
+import type { FakeXUser } from "../support/fake-x/index.js";
 import { createPublishFixture } from "../support/publish-fixture.js";
-import { clearWorkflowTables } from "../support/workflow-fixtures.js";
 
 const TOKEN = "limits-test-token";
 const HOUR = 3_600_000;
 
 describe("per-account posting limits", () => {
-  let database: TestDatabase;
-  let x: FakeX;
+  const { db, x } = useOwnDatabaseAndFakeX();
   let alice: FakeXUser;
   let clock: Date;
-  const db = () => database.handle.db;
-  const fixture = createPublishFixture({ db, x: () => x, now: () => clock, token: TOKEN });
+  const fixture = createPublishFixture({ db, x, now: () => clock, token: TOKEN });
 
-  beforeAll(async () => {
-    database = await createPgliteTestDatabase();
-    x = await startFakeX();
-  });
-  afterAll(async () => {
-    await x.close();
-    await database.dispose();
-  });
-  beforeEach(async () => {
-    await clearWorkflowTables(db());
-    x.reset();
-    x.addUser({ id: "830001", username: "replyguy", accessToken: TOKEN });
-    alice = x.addUser({ id: "830002", username: "alice" });
+  beforeEach(() => {
+    x().addUser({ id: "830001", username: "replyguy", accessToken: TOKEN });
+    alice = x().addUser({ id: "830002", username: "alice" });
     clock = new Date();
   });
 

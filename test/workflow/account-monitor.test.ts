@@ -5,85 +5,57 @@
  * account proves itself working, nearly spends its users/me window or is disabled.
  */
 import { eq } from "drizzle-orm";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { publishAttempts, replies, xAccounts } from "../../src/db/schema.js";
-import { createAccountMonitor } from "../../src/workflow/account-monitor.js";
 import type { XAccount } from "../../src/workflow/accounts.js";
 import type { WorkflowNotice } from "../../src/workflow/notices.js";
-import { databaseTargets, type TestDatabase } from "../support/database.js";
-import { startFakeX, type FakeX, type FakeXUser } from "../support/fake-x/index.js";
-import { silentLogger } from "../support/logger.js";
-import { createPublishFixture } from "../support/publish-fixture.js";
-import { clearWorkflowTables } from "../support/workflow-fixtures.js";
+import {
+  addPoolUsers,
+  createPoolFixture,
+  createTestMonitor,
+  MONITOR_FAIL_AFTER_MS as FAIL_AFTER,
+  MONITOR_INTERVAL_MS as INTERVAL,
+  useOwnDatabaseAndFakeX,
+  type PoolUsers,
+} from "../support/account-pool-fixture.js";
+import { databaseTargets } from "../support/database.js";
+import type { FakeXUser } from "../support/fake-x/index.js";
 
 const MINUTE = 60_000;
-const INTERVAL = MINUTE;
-const FAIL_AFTER = 10 * MINUTE;
-const TOKENS = { a: "mon-token-a", b: "mon-token-b", c: "mon-token-c" } as const;
-const DLQ = { cron: "15 * * * * *", baseDelaySeconds: 60, backoffMultiplier: 2, maxRetries: 5 };
 
 describe.each(databaseTargets())("account health monitor on $name", (target) => {
-  let database: TestDatabase;
-  let x: FakeX;
-  let users: { a: FakeXUser; b: FakeXUser; c: FakeXUser };
+  const { db, x } = useOwnDatabaseAndFakeX(() => target.create());
+  let users: PoolUsers;
   let alice: FakeXUser;
   let clock: Date;
   let notices: WorkflowNotice[];
 
-  const db = () => database.handle.db;
   const advance = (ms: number) => {
     clock = new Date(clock.getTime() + ms);
   };
   /** users/me calls X received from each user, by user id. */
-  const meCalls = (user: FakeXUser) => x.requests({ method: "GET", path: "/2/users/me" }).filter((request) => request.callerUserId === user.id).length;
+  const meCalls = (user: FakeXUser) => x().requests({ method: "GET", path: "/2/users/me" }).filter((request) => request.callerUserId === user.id).length;
 
-  beforeAll(async () => {
-    database = await target.create();
-    x = await startFakeX();
-  });
-  afterAll(async () => {
-    await x.close();
-    await database.dispose();
-  });
-  beforeEach(async () => {
-    await clearWorkflowTables(db());
-    x.reset();
-    users = {
-      a: x.addUser({ id: "820001", username: "replyguy", accessToken: TOKENS.a }),
-      b: x.addUser({ id: "820002", username: "replygal", accessToken: TOKENS.b }),
-      c: x.addUser({ id: "820003", username: "replybot", accessToken: TOKENS.c }),
-    };
-    alice = x.addUser({ id: "820009", username: "alice" });
+  beforeEach(() => {
+    ({ users, alice } = addPoolUsers(x()));
     clock = new Date();
     notices = [];
   });
 
-  const fixture = createPublishFixture({ db, x: () => x, now: () => clock, token: TOKENS.a, label: "a" });
+  const fixture = createPoolFixture({ db, x, now: () => clock });
 
   /** A publisher over accounts a, b and c (identities resolved) and a monitor over the same pool on the test's clock. */
   async function buildPool(options: { breakerDownSince?: (account: XAccount) => Date | undefined } = {}) {
-    const rig = await fixture.buildWithQueue(DLQ, {
-      pool: [
-        { label: "b", token: TOKENS.b },
-        { label: "c", token: TOKENS.c },
-      ],
-      notify: (notice) => notices.push(notice),
-    });
-    for (const account of rig.accounts.all()) await rig.accounts.identity(account);
-    const [a, b, c] = rig.accounts.all().map((account) => account.id) as [number, number, number];
+    const rig = await fixture.buildPool({ notify: (notice) => notices.push(notice) });
     let woken: Promise<unknown> = Promise.resolve();
-    const monitor = createAccountMonitor({
-      accounts: rig.accounts,
-      logger: silentLogger(),
-      intervalMs: INTERVAL,
-      failAfterMs: FAIL_AFTER,
-      breakerDownSince: options.breakerDownSince ?? (() => undefined),
+    const monitor = createTestMonitor(rig.accounts, {
+      breakerDownSince: options.breakerDownSince,
       wakePublisher: () => {
         woken = rig.publisher.runOnce();
       },
       now: () => clock,
     });
-    return { ...rig, monitor, ids: { a, b, c }, woken: () => woken };
+    return { ...rig, monitor, woken: () => woken };
   }
 
   async function account(id: number) {
@@ -96,7 +68,7 @@ describe.each(databaseTargets())("account health monitor on $name", (target) => 
   it("a revoked account found by the periodic check fails with the reason and one session_failed, not one per run", async () => {
     const h = await buildPool();
     await h.monitor.runOnce();
-    x.setUserAccess(users.a.id, "revoked");
+    x().setUserAccess(users.a.id, "revoked");
     advance(INTERVAL);
     expect(await h.monitor.runOnce()).toMatchObject({ failed: ["a"] });
     expect(await account(h.ids.a)).toMatchObject({ status: "failed", failureReason: expect.stringContaining("401") as unknown });
@@ -106,6 +78,19 @@ describe.each(databaseTargets())("account health monitor on $name", (target) => 
     }
     expect(sessionNotices()).toEqual([{ kind: "session_failed", account: "a", reason: expect.stringContaining("HTTP 401") as unknown }]);
     expect((await account(h.ids.a)).status).toBe("failed");
+  });
+
+  it("a plain 403 on users/me fails the account (nothing else can be forbidden there); a 400 decides nothing", async () => {
+    const h = await buildPool();
+    await h.monitor.runOnce();
+    // The pass asks a, b and c in that order: a's users/me is answered 400, then b's 403.
+    x().enqueueFault({ method: "GET", path: "/2/users/me" }, { kind: "status", status: 400 });
+    x().enqueueFault({ method: "GET", path: "/2/users/me" }, { kind: "status", status: 403 });
+    advance(INTERVAL);
+    expect(await h.monitor.runOnce()).toMatchObject({ checked: ["a", "b", "c"], failed: ["b"] });
+    expect(await account(h.ids.a)).toMatchObject({ status: "active", failureReason: null });
+    expect(await account(h.ids.b)).toMatchObject({ status: "failed", failureReason: expect.stringContaining("HTTP 403") as unknown });
+    expect(sessionNotices()).toEqual([{ kind: "session_failed", account: "b", reason: expect.stringContaining("HTTP 403") as unknown }]);
   });
 
   it("a breaker open past ACCOUNT_FAIL_AFTER_SECONDS fails the account; under it, it stays", async () => {
@@ -124,20 +109,20 @@ describe.each(databaseTargets())("account health monitor on $name", (target) => 
   it("a recovered account rejoins: active, one session_recovered, and its waiting bound reply goes out from it at once", async () => {
     const h = await buildPool();
     const bound = await fixture.seedReply(h.ids.a, alice, { bound: true });
-    x.setUserAccess(users.a.id, "revoked");
+    x().setUserAccess(users.a.id, "revoked");
     await h.publisher.runOnce();
     expect((await account(h.ids.a)).status).toBe("failed");
     expect(await fixture.reply(bound.reply.id)).toMatchObject({ status: "approved", attemptCount: 0 });
     await h.monitor.runOnce();
     expect((await account(h.ids.a)).status).toBe("failed");
 
-    x.setUserAccess(users.a.id, "ok");
+    x().setUserAccess(users.a.id, "ok");
     advance(INTERVAL);
     expect((await h.monitor.runOnce()).recovered).toEqual(["a"]);
     await h.woken();
     expect(await account(h.ids.a)).toMatchObject({ status: "active", failureReason: null });
     expect(await fixture.reply(bound.reply.id)).toMatchObject({ status: "published", accountId: h.ids.a });
-    expect(x.repliesTo(bound.post.id).map((reply) => reply.author_id)).toEqual([users.a.id]);
+    expect(x().repliesTo(bound.post.id).map((reply) => reply.author_id)).toEqual([users.a.id]);
     expect(sessionNotices().map((notice) => notice.kind)).toEqual(["session_failed", "session_recovered"]);
     advance(INTERVAL);
     await h.monitor.runOnce();
@@ -163,7 +148,7 @@ describe.each(databaseTargets())("account health monitor on $name", (target) => 
     advance(INTERVAL / 2);
     expect((await h.monitor.runOnce()).checked).toEqual(["a", "b"]);
     // users/me nearly spent (1 call left of 10 in the window): skipped, not risked.
-    x.setRateLimit("GET /2/users/me", 10, 900);
+    x().setRateLimit("GET /2/users/me", 10, 900);
     for (let i = 0; i < 9; i++) await h.accounts.get(h.ids.b)!.client.me();
     advance(INTERVAL);
     await h.monitor.runOnce();
@@ -177,13 +162,13 @@ describe.each(databaseTargets())("account health monitor on $name", (target) => 
   it("a 403 'account suspended' while publishing: the reply goes back uncounted and out from another account; the account fails", async () => {
     const h = await buildPool();
     const free = await fixture.seedReply(h.ids.a, alice);
-    x.setUserAccess(users.a.id, "suspended");
+    x().setUserAccess(users.a.id, "suspended");
     expect(await h.publisher.runOnce()).toMatchObject({ published: 1, failed: 0 });
     const attempts = await db().select().from(publishAttempts).where(eq(publishAttempts.replyId, free.reply.id));
     expect(attempts.map((attempt) => attempt.accountId)).toEqual([h.ids.a, h.ids.b]);
     const [row] = await db().select().from(replies).where(eq(replies.id, free.reply.id));
     expect(row).toMatchObject({ status: "published", accountId: h.ids.b, attemptCount: 1 });
-    expect(x.repliesTo(free.post.id).map((reply) => reply.author_id)).toEqual([users.b.id]);
+    expect(x().repliesTo(free.post.id).map((reply) => reply.author_id)).toEqual([users.b.id]);
     expect(await account(h.ids.a)).toMatchObject({ status: "failed", failureReason: expect.stringContaining("suspended") as unknown });
     expect(sessionNotices()).toEqual([{ kind: "session_failed", account: "a", reason: expect.stringContaining("suspended") as unknown }]);
     expect(notices.filter((notice) => notice.kind === "publication_failed")).toEqual([]);

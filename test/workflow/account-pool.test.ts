@@ -6,11 +6,10 @@
  * `setUserAccess` makes a token answer 401.
  */
 import { asc, eq, inArray, sql } from "drizzle-orm";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { renderCard } from "../../src/bot/cards/render-card.js";
 import { openPostgres } from "../../src/db/postgres.js";
 import { deadLetters, publishAttempts, replies, xAccounts } from "../../src/db/schema.js";
-import { createAccountMonitor } from "../../src/workflow/account-monitor.js";
 import type { XAccounts } from "../../src/workflow/accounts.js";
 import { createCardSync, type CardView } from "../../src/workflow/card-sync.js";
 import { PauseSwitch } from "../../src/workflow/pause.js";
@@ -18,29 +17,18 @@ import { createReview } from "../../src/workflow/review.js";
 import { SettingsStore } from "../../src/workflow/settings.js";
 import { claimReply, nextClaimable } from "../../src/workflow/replies/claim-reply.js";
 import type { XAccountClient } from "../../src/x/types.js";
-import { databaseTargets, type TestDatabase } from "../support/database.js";
-import { startFakeX, type FakeX, type FakeXUser } from "../support/fake-x/index.js";
+import { addPoolUsers, createPoolFixture, createTestMonitor, useOwnDatabaseAndFakeX, type PoolUsers } from "../support/account-pool-fixture.js";
+import { databaseTargets } from "../support/database.js";
+import type { FakeXUser } from "../support/fake-x/index.js";
 import { silentLogger } from "../support/logger.js";
-import { createPublishFixture, type PublisherOptions, type SeedOptions, type SeededReply } from "../support/publish-fixture.js";
+import type { SeedOptions, SeededReply } from "../support/publish-fixture.js";
 import { clearWorkflowTables, WORKFLOW_TEST_DEFAULTS } from "../support/workflow-fixtures.js";
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
-const TOKENS = { a: "pool-token-a", b: "pool-token-b", c: "pool-token-c" } as const;
-const DLQ = { cron: "15 * * * * *", baseDelaySeconds: 60, backoffMultiplier: 2, maxRetries: 5 };
 
 /** One pass of a fresh health monitor: the failed accounts are asked users/me and those X answers rejoin the pool. */
-function recheck(accounts: XAccounts) {
-  const monitor = createAccountMonitor({
-    accounts,
-    logger: silentLogger(),
-    intervalMs: MINUTE,
-    failAfterMs: 10 * MINUTE,
-    breakerDownSince: () => undefined,
-    wakePublisher: () => undefined,
-  });
-  return monitor.runOnce();
-}
+const recheck = (accounts: XAccounts) => createTestMonitor(accounts).runOnce();
 
 /** A seeded reply with the order facts it was seeded with. */
 interface Planned {
@@ -63,56 +51,28 @@ function planLines(result: unknown): string[] {
 }
 
 describe.each(databaseTargets())("account pool on $name", (target) => {
-  let database: TestDatabase;
-  let x: FakeX;
-  let users: { a: FakeXUser; b: FakeXUser; c: FakeXUser };
+  const { db, x, database } = useOwnDatabaseAndFakeX(() => target.create());
+  let users: PoolUsers;
   let alice: FakeXUser;
   let clock: Date;
 
-  const db = () => database.handle.db;
   const advance = (ms: number) => {
     clock = new Date(clock.getTime() + ms);
   };
   /** The POSTs made: the post each answered and the user it came from, in order. */
   const postLog = () =>
-    x.requests({ method: "POST", path: "/2/tweets" }).map((request) => ({
+    x().requests({ method: "POST", path: "/2/tweets" }).map((request) => ({
       to: (request.body as { reply: { in_reply_to_tweet_id: string } }).reply.in_reply_to_tweet_id,
       by: request.callerUserId,
     }));
 
-  beforeAll(async () => {
-    database = await target.create();
-    x = await startFakeX();
-  });
-  afterAll(async () => {
-    await x.close();
-    await database.dispose();
-  });
-  beforeEach(async () => {
-    await clearWorkflowTables(db());
-    x.reset();
-    users = {
-      a: x.addUser({ id: "810001", username: "replyguy", accessToken: TOKENS.a }),
-      b: x.addUser({ id: "810002", username: "replygal", accessToken: TOKENS.b }),
-      c: x.addUser({ id: "810003", username: "replybot", accessToken: TOKENS.c }),
-    };
-    alice = x.addUser({ id: "810009", username: "alice" });
+  beforeEach(() => {
+    ({ users, alice } = addPoolUsers(x()));
     clock = new Date();
   });
 
-  const fixture = createPublishFixture({ db, x: () => x, now: () => clock, token: TOKENS.a, label: "a" });
-  const pool = [
-    { label: "b", token: TOKENS.b },
-    { label: "c", token: TOKENS.c },
-  ];
-
-  /** A publisher (with its dead-letter queue) over accounts a, b and c, their identities resolved. */
-  async function buildPool(opts: PublisherOptions = {}) {
-    const rig = await fixture.buildWithQueue(DLQ, { ...opts, pool });
-    for (const account of rig.accounts.all()) await rig.accounts.identity(account);
-    const [a, b, c] = rig.accounts.all().map((account) => account.id) as [number, number, number];
-    return { ...rig, ids: { a, b, c } };
-  }
+  const fixture = createPoolFixture({ db, x, now: () => clock });
+  const buildPool = fixture.buildPool;
 
   /** A reply that starts on `accountId` (free unless `bound`), approved `approvedMinutesAgo` minutes ago. */
   async function seed(accountId: number, approvedMinutesAgo: number, opts: SeedOptions = {}): Promise<Planned> {
@@ -151,7 +111,7 @@ describe.each(databaseTargets())("account pool on $name", (target) => {
         ...client,
         async postReply(text, inReplyTo, signal) {
           const posted = await client.postReply(text, inReplyTo, signal);
-          x.setUserAccess(users.a.id, "revoked");
+          x().setUserAccess(users.a.id, "revoked");
           return posted;
         },
       }),
@@ -171,8 +131,8 @@ describe.each(databaseTargets())("account pool on $name", (target) => {
       [c, users.c.id],
     ]);
     expect(log.map((entry) => entry.by)).toEqual([a, b, c, b, c, b, c, b].map((id) => userOf.get(id)));
-    for (const { s } of [boundFirst, ...free]) expect(x.repliesTo(s.post.id)).toHaveLength(1);
-    expect(x.repliesTo(boundLater.s.post.id)).toHaveLength(0);
+    for (const { s } of [boundFirst, ...free]) expect(x().repliesTo(s.post.id)).toHaveLength(1);
+    expect(x().repliesTo(boundLater.s.post.id)).toHaveLength(0);
     expect(await accountStatus(a)).toBe("failed");
     // The bound reply waits for a, untouched; nothing failed or was dead-lettered.
     expect((await replyRows([boundLater.s.reply.id]))[0]).toMatchObject({ status: "approved", attemptCount: 0, accountId: a });
@@ -185,12 +145,12 @@ describe.each(databaseTargets())("account pool on $name", (target) => {
     }
 
     // a comes back: the recheck reintegrates it, and it publishes its bound reply.
-    x.setUserAccess(users.a.id, "ok");
+    x().setUserAccess(users.a.id, "ok");
     await recheck(h.accounts);
     advance(MINUTE);
     expect(await h.publisher.runOnce()).toEqual({ published: 1, failed: 0, retrying: 0 });
     expect(postLog().at(-1)).toEqual({ to: boundLater.s.post.id, by: users.a.id });
-    expect(x.repliesTo(boundLater.s.post.id)).toHaveLength(1);
+    expect(x().repliesTo(boundLater.s.post.id)).toHaveLength(1);
   });
 
   it("all three accounts fail → everything waits (nothing failed or dead-lettered); one recovers → it drains in order", async () => {
@@ -199,27 +159,27 @@ describe.each(databaseTargets())("account pool on $name", (target) => {
     const free = await seedMixedBacklog(a);
     const boundToB = await seed(b, 90, { bound: true });
     const ids = [...free.map(({ s }) => s.reply.id), boundToB.s.reply.id];
-    for (const user of Object.values(users)) x.setUserAccess(user.id, "revoked");
+    for (const user of Object.values(users)) x().setUserAccess(user.id, "revoked");
 
     // Each account finds out on its first call and hands its reply back.
     expect(await h.publisher.runOnce()).toEqual({ published: 0, failed: 0, retrying: 3 });
     for (const id of [a, b, c]) expect(await accountStatus(id)).toBe("failed");
-    const seen = x.requests().length;
+    const seen = x().requests().length;
     advance(HOUR);
     expect(await h.publisher.runOnce()).toEqual({ published: 0, failed: 0, retrying: 0 });
-    expect(x.requests()).toHaveLength(seen);
+    expect(x().requests()).toHaveLength(seen);
     for (const row of await replyRows(ids)) expect(row).toMatchObject({ status: "approved", attemptCount: 0, needsReconcile: false });
     expect(await db().select().from(deadLetters)).toEqual([]);
     expect(h.exhausted).toEqual([]);
     expect(postLog()).toEqual([]);
 
     // c returns: it drains the free replies in priority-then-approval order; b's bound one still waits.
-    x.setUserAccess(users.c.id, "ok");
+    x().setUserAccess(users.c.id, "ok");
     await recheck(h.accounts);
     expect(await h.publisher.runOnce()).toEqual({ published: 7, failed: 0, retrying: 0 });
     expect(postLog()).toEqual(claimOrder(free).map((to) => ({ to, by: users.c.id })));
     expect((await replyRows([boundToB.s.reply.id]))[0]).toMatchObject({ status: "approved", attemptCount: 0 });
-    for (const { s } of free) expect(x.repliesTo(s.post.id)).toHaveLength(1);
+    for (const { s } of free) expect(x().repliesTo(s.post.id)).toHaveLength(1);
   });
 
   it("an ambiguous attempt on a is never claimed by b or c while a is down; a reconciles it when it returns", async () => {
@@ -227,12 +187,12 @@ describe.each(databaseTargets())("account pool on $name", (target) => {
     const { a } = h.ids;
     const pending = await seed(a, 10);
     // a's POST reaches X but its answer is lost: the outcome is unknown.
-    x.enqueueFault({ method: "POST", path: "/2/tweets" }, { kind: "commitThenDrop" });
+    x().enqueueFault({ method: "POST", path: "/2/tweets" }, { kind: "commitThenDrop" });
     expect(await h.publisher.runOnce()).toEqual({ published: 0, failed: 0, retrying: 1 });
     expect((await replyRows([pending.s.reply.id]))[0]).toMatchObject({ status: "approved", needsReconcile: true, accountId: a });
-    expect(x.repliesTo(pending.s.post.id)).toHaveLength(1);
+    expect(x().repliesTo(pending.s.post.id)).toHaveLength(1);
 
-    x.setUserAccess(users.a.id, "revoked");
+    x().setUserAccess(users.a.id, "revoked");
     for (let run = 0; run < 3; run++) {
       advance(10 * MINUTE);
       await h.publisher.runOnce();
@@ -244,11 +204,11 @@ describe.each(databaseTargets())("account pool on $name", (target) => {
     expect(postLog()).toHaveLength(1);
     expect((await replyRows([pending.s.reply.id]))[0]).toMatchObject({ status: "approved", needsReconcile: true, accountId: a });
 
-    x.setUserAccess(users.a.id, "ok");
+    x().setUserAccess(users.a.id, "ok");
     await recheck(h.accounts);
     expect(await h.publisher.runOnce()).toEqual({ published: 1, failed: 0, retrying: 0 });
     expect(postLog()).toHaveLength(1);
-    expect(x.repliesTo(pending.s.post.id)).toHaveLength(1);
+    expect(x().repliesTo(pending.s.post.id)).toHaveLength(1);
     const outcomes = await db().select().from(publishAttempts).where(eq(publishAttempts.replyId, pending.s.reply.id));
     expect(outcomes.map((attempt) => attempt.outcome)).toContain("reconciled");
   });
@@ -258,9 +218,9 @@ describe.each(databaseTargets())("account pool on $name", (target) => {
     const { a, b } = h.ids;
     const pending = await seed(a, 10);
     // a's POST is cut before X creates anything, but a cannot know: the outcome is unknown.
-    x.enqueueFault({ method: "POST", path: "/2/tweets" }, { kind: "drop" });
+    x().enqueueFault({ method: "POST", path: "/2/tweets" }, { kind: "drop" });
     await h.publisher.runOnce();
-    x.setUserAccess(users.a.id, "revoked");
+    x().setUserAccess(users.a.id, "revoked");
     advance(10 * MINUTE);
     await h.publisher.runOnce();
     expect(h.publisher.isAccountDown(a)).toBe(true);
@@ -279,7 +239,7 @@ describe.each(databaseTargets())("account pool on $name", (target) => {
     expect(await review.postFromAnotherAccount(held.id, held.version, 42)).toMatchObject({ ok: true });
     expect(await review.postFromAnotherAccount(held.id, held.version, 42)).toMatchObject({ ok: false });
     expect(await h.publisher.runOnce()).toMatchObject({ published: 1 });
-    expect(x.repliesTo(pending.s.post.id)).toHaveLength(1);
+    expect(x().repliesTo(pending.s.post.id)).toHaveLength(1);
     expect((await replyRows([held.id]))[0]).toMatchObject({ status: "published", accountId: b });
   });
 
@@ -287,7 +247,7 @@ describe.each(databaseTargets())("account pool on $name", (target) => {
     const h = await buildPool({ retryBaseMs: 1_000 });
     const { a } = h.ids;
     const pending = await seed(a, 10);
-    x.enqueueFault({ method: "POST", path: "/2/tweets" }, { kind: "drop" });
+    x().enqueueFault({ method: "POST", path: "/2/tweets" }, { kind: "drop" });
     await h.publisher.runOnce();
     const held = (await replyRows([pending.s.reply.id]))[0]!;
     const review = createReview({
@@ -310,7 +270,7 @@ describe.each(databaseTargets())("account pool on $name", (target) => {
     const { b } = h.ids;
     const first = await seed(h.ids.a, 20);
     const second = await seed(h.ids.a, 10);
-    x.enqueueFault({ method: "POST", path: "/2/tweets" }, { kind: "rateLimited", resetInSeconds: 600 });
+    x().enqueueFault({ method: "POST", path: "/2/tweets" }, { kind: "rateLimited", resetInSeconds: 600 });
 
     expect(await h.publisher.runOnce()).toEqual({ published: 2, failed: 0, retrying: 1 });
     // a's POST was refused; b took the same reply next, c the one after it.
@@ -326,13 +286,8 @@ describe.each(databaseTargets())("account pool on $name", (target) => {
     expect(postLog().map((entry) => entry.by)).toEqual([ua.id, ub.id, uc.id, ua.id, ub.id, uc.id]);
 
     await clearWorkflowTables(db());
-    x.reset();
-    users = {
-      a: x.addUser({ id: "810001", username: "replyguy", accessToken: TOKENS.a }),
-      b: x.addUser({ id: "810002", username: "replygal", accessToken: TOKENS.b }),
-      c: x.addUser({ id: "810003", username: "replybot", accessToken: TOKENS.c }),
-    };
-    alice = x.addUser({ id: "810009", username: "alice" });
+    x().reset();
+    ({ users, alice } = addPoolUsers(x()));
     const ll = await buildPool({ strategy: "least_loaded" });
     // Load in the last hour: a posted twice, c once, b not at all.
     const history = [ll.ids.a, ll.ids.a, ll.ids.c];
@@ -376,13 +331,13 @@ describe.each(databaseTargets())("account pool on $name", (target) => {
     await cards.sync();
     expect(views.at(-1)?.waitingFor).toBeUndefined();
 
-    x.setUserAccess(users.b.id, "revoked");
+    x().setUserAccess(users.b.id, "revoked");
     await h.publisher.runOnce();
     await cards.sync();
     expect(views.at(-1)?.waitingFor).toEqual({ account: "@replygal", why: "bound" });
     expect(renderCard(views.at(-1)!)).toContain("Waits for @replygal</b>, unavailable now: the author summoned it");
 
-    x.setUserAccess(users.b.id, "ok");
+    x().setUserAccess(users.b.id, "ok");
     await recheck(h.accounts);
     // The account is back before the publish run: the run redraws the card, then publishes the reply.
     await db().update(replies).set({ scheduledAt: new Date(clock.getTime() + HOUR) }).where(eq(replies.id, bound.s.reply.id));
@@ -417,7 +372,7 @@ describe.each(databaseTargets())("account pool on $name", (target) => {
 
   // Real concurrency needs two connection pools: only a PostgreSQL server has them.
   it.runIf(target.name === "postgres")("two claimers on two connection pools never claim the same reply, and skip a locked one instead of waiting", async () => {
-    const second = openPostgres(database.url!, silentLogger());
+    const second = openPostgres(database().url!, silentLogger());
     try {
       const h = await buildPool();
       const seeded = [];

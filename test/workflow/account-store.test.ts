@@ -5,7 +5,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { eq, sql } from "drizzle-orm";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { posts, xAccounts } from "../../src/db/schema.js";
 import { SecretBox } from "../../src/kit/secret-box.js";
 import {
@@ -19,9 +19,8 @@ import {
 } from "../../src/workflow/account-store.js";
 import { XAccounts } from "../../src/workflow/accounts.js";
 import { createXAccountClient } from "../../src/x/twitter-client.js";
-import { databaseTargets, type TestDatabase } from "../support/database.js";
-import { startFakeX, type FakeX } from "../support/fake-x/index.js";
-import { clearWorkflowTables } from "../support/workflow-fixtures.js";
+import { useOwnDatabaseAndFakeX } from "../support/account-pool-fixture.js";
+import { databaseTargets } from "../support/database.js";
 
 const SECOND_TOKEN = "second-access-token-4711";
 const SECOND_SECRET = "second-access-secret-0815";
@@ -34,13 +33,11 @@ const oauth1 = (accessToken = SECOND_TOKEN): AccountSecrets => ({
 });
 
 describe.each(databaseTargets())("account store on $name", (target) => {
-  let database: TestDatabase;
-  let x: FakeX;
+  const { db, x } = useOwnDatabaseAndFakeX(() => target.create());
   const keyA = randomBytes(32);
   const keyB = randomBytes(32);
-  const db = () => database.handle.db;
   const makeClient: XClientFactory = (_label, secrets) =>
-    createXAccountClient({ apiRoot: x.baseUrl, credentials: clientCredentialsOf(secrets), requestTimeoutMs: 5_000 });
+    createXAccountClient({ apiRoot: x().baseUrl, credentials: clientCredentialsOf(secrets), requestTimeoutMs: 5_000 });
 
   async function build(box: SecretBox | undefined) {
     const accounts = await XAccounts.register(db(), new Map());
@@ -55,19 +52,9 @@ describe.each(databaseTargets())("account store on $name", (target) => {
     return JSON.stringify(rows[0]);
   }
 
-  beforeAll(async () => {
-    database = await target.create();
-    x = await startFakeX();
-  });
-  afterAll(async () => {
-    await x.close();
-    await database.dispose();
-  });
-  beforeEach(async () => {
-    await clearWorkflowTables(db());
-    x.reset();
-    x.addUser({ id: "810001", username: "second_acct", accessToken: SECOND_TOKEN });
-    x.addUser({ id: "810002", username: "oauth_two", accessToken: OAUTH2_TOKEN });
+  beforeEach(() => {
+    x().addUser({ id: "810001", username: "second_acct", accessToken: SECOND_TOKEN });
+    x().addUser({ id: "810002", username: "oauth_two", accessToken: OAUTH2_TOKEN });
   });
 
   it("verifies with users/me, stores the X identity, seals the credentials and adds the account to the pool", async () => {
@@ -76,7 +63,7 @@ describe.each(databaseTargets())("account store on $name", (target) => {
     expect(saved).toMatchObject({ label: "second", origin: "stored", authKind: "oauth1", status: "active", xUserId: "810001", username: "second_acct" });
     expect(saved.lastVerifiedAt).toBeInstanceOf(Date);
     expect(saved).not.toHaveProperty("credentials");
-    expect(x.requests({ method: "GET", path: "/2/users/me" })).toHaveLength(1);
+    expect(x().requests({ method: "GET", path: "/2/users/me" })).toHaveLength(1);
     expect(accounts.all().map((account) => account.label)).toEqual(["second"]);
 
     const row = await rawRow("second");
@@ -86,7 +73,7 @@ describe.each(databaseTargets())("account store on $name", (target) => {
 
   it("stores nothing when X refuses the credentials", async () => {
     const { accounts, store } = await build(new SecretBox(keyA));
-    x.setUserAccess("second_acct", "revoked");
+    x().setUserAccess("second_acct", "revoked");
     await expect(store.store("second", oauth1())).rejects.toThrow(/401/);
     expect(await db().select().from(xAccounts)).toEqual([]);
     expect(accounts.all()).toEqual([]);
@@ -135,7 +122,7 @@ describe.each(databaseTargets())("account store on $name", (target) => {
     expect(await store.disable("second")).toMatchObject({ status: "disabled" });
     expect(await store.enable("second")).toMatchObject({ status: "active", failureReason: null });
     await store.disable("second");
-    x.setUserAccess("second_acct", "revoked");
+    x().setUserAccess("second_acct", "revoked");
     expect(await store.enable("second")).toMatchObject({ status: "failed", failureReason: expect.stringMatching(/401/) });
     await expect(store.disable("nobody")).rejects.toThrow("No X account is labelled nobody.");
   });

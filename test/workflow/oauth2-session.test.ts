@@ -12,6 +12,7 @@ import { openPostgres } from "../../src/db/postgres.js";
 import { xAccounts } from "../../src/db/schema.js";
 import { SecretBox } from "../../src/kit/secret-box.js";
 import type { XOAuth2Session } from "../../src/workflow/account-store.js";
+import { XAccounts } from "../../src/workflow/accounts.js";
 import type { WorkflowNotice } from "../../src/workflow/notices.js";
 import { oauth2TokenProvider, type OAuth2SessionDeps } from "../../src/workflow/oauth2-session.js";
 import { XApiError } from "../../src/x/errors.js";
@@ -35,10 +36,12 @@ describe.each(databaseTargets())("stored OAuth 2.0 sessions on $name", (target) 
   const box = new SecretBox(randomBytes(32));
   let notices: WorkflowNotice[];
   let clock: number | undefined;
+  /** The pool holding the stored account (it fails the account and raises session_failed). */
+  let pool: XAccounts;
   const db = () => database.handle.db;
 
   function deps(handle: DatabaseHandle = database.handle): OAuth2SessionDeps {
-    return { db: handle.db, box, app, notify: (notice) => notices.push(notice), now: () => clock ?? Date.now() };
+    return { db: handle.db, box, app, accounts: () => pool, now: () => clock ?? Date.now() };
   }
 
   /** Connects the user at the fake and stores the session as /accounts connect does; returns it. */
@@ -53,6 +56,8 @@ describe.each(databaseTargets())("stored OAuth 2.0 sessions on $name", (target) 
     await db()
       .insert(xAccounts)
       .values({ label: LABEL, origin: "stored", authKind: "oauth2", credentials: box.seal(JSON.stringify(session)), xUserId: user.id, username: user.username });
+    const client = createXAccountClient({ apiRoot: fake.baseUrl, credentials: { kind: "oauth2", accessToken: session.accessToken }, requestTimeoutMs: 2_000 });
+    pool = await XAccounts.register(db(), new Map([[LABEL, client]]), (notice) => notices.push(notice));
     return session;
   }
 
@@ -167,6 +172,17 @@ describe.each(databaseTargets())("stored OAuth 2.0 sessions on $name", (target) 
     await expect(provide(undefined)).rejects.toThrow(/reconnect needed/);
     await expect(oauth2TokenProvider(deps(), LABEL, session)(undefined)).rejects.toThrow(/reconnect needed/);
     expect(tokenRequests()).toBe(before);
+  });
+
+  it("a refused refresh leaves an account that is failed already as it is: its first reason, no second session_failed", async () => {
+    const session = await connectStored();
+    await pool.setStatus(pool.all()[0]!.id, "failed", "X has not answered it for 12 min", { quiet: true });
+    fake.setUserAccess(user.id, "revoked");
+    const provide = oauth2TokenProvider(deps(), LABEL, session);
+    clock = nearExpiry(session);
+    await expect(provide(undefined)).rejects.toThrow(/reconnect needed/);
+    expect(await row()).toMatchObject({ status: "failed", failureReason: "X has not answered it for 12 min" });
+    expect(notices).toEqual([]);
   });
 
   it("a refresh whose answer is lost (X may have rotated) fails the account saying so, with the stored pair kept", async () => {

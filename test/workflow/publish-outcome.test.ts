@@ -29,6 +29,7 @@ const network = failure("transient", "network", "connection refused");
 const deleted = failure("permanent", "deleted_post", "the post was deleted or is not visible");
 const unauthorized = failure("permanent", "unauthorized", "X answered 401");
 const suspended = failure("permanent", "account_suspended", "X answered 403: Your account is suspended");
+const forbidden = failure("permanent", "forbidden", "X answered 403: Forbidden");
 const duplicate = failure("permanent", "duplicate_content", "X refused it as duplicate content");
 const rateLimited = (retryAt: Date | undefined) => failure("rate_limited", "rate_limited", "X answered 429", { retryAt });
 
@@ -162,6 +163,20 @@ const ROWS: Row[] = [
     phase: "check",
     attemptCount: 5,
     next: { kind: "account_down", error: `${CHECK}${suspended.message}; nothing was sent`, credentialsRejected: true },
+  },
+  {
+    name: "a plain 403 on the POST fails that reply (the post's restriction), not its account",
+    failure: forbidden,
+    phase: "post",
+    attemptCount: 1,
+    next: failed(forbidden.message, { errorType: "forbidden", retryable: false }),
+  },
+  {
+    name: "a plain 403 while checking (reading the post) fails the reply too",
+    failure: forbidden,
+    phase: "check",
+    attemptCount: 1,
+    next: failed(`${CHECK}${forbidden.message}`, { errorType: "forbidden", retryable: false }),
   },
   {
     name: "duplicate content on the POST: look at X for our own earlier reply",

@@ -4,63 +4,36 @@
  * one notice reports it all.
  */
 import { eq } from "drizzle-orm";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { xAccounts } from "../../src/db/schema.js";
-import { XAccounts } from "../../src/workflow/accounts.js";
 import type { WorkflowNotice } from "../../src/workflow/notices.js";
 import { startSessionRecovery, type SessionRecoverySettings } from "../../src/workflow/session-recovery.js";
-import { createXAccountClient } from "../../src/x/twitter-client.js";
-import { createPgliteTestDatabase, type TestDatabase } from "../support/database.js";
-import { startFakeX, type FakeX } from "../support/fake-x/index.js";
-import { clearWorkflowTables } from "../support/workflow-fixtures.js";
+import { registerFakeXAccounts, useOwnDatabaseAndFakeX } from "../support/account-pool-fixture.js";
 
 const FAST: SessionRecoverySettings = { startupDelayMs: 0, timeoutMs: 2_000, maxRetries: 2, retryDelayMs: 10 };
 
 describe("session recovery at boot", () => {
-  let database: TestDatabase;
-  let x: FakeX;
+  const { db, x } = useOwnDatabaseAndFakeX();
   let notices: WorkflowNotice[];
-  const db = () => database.handle.db;
-  const meRequests = () => x.requests({ method: "GET", path: "/2/users/me" });
+  const meRequests = () => x().requests({ method: "GET", path: "/2/users/me" });
 
-  async function registry(...labels: string[]): Promise<XAccounts> {
-    const clients = new Map(
-      labels.map((label) => [
-        label,
-        createXAccountClient({
-          apiRoot: x.baseUrl,
-          credentials: { appKey: "k", appSecret: "s", accessToken: `token-${label}`, accessSecret: "a" },
-          requestTimeoutMs: 5_000,
-        }),
-      ]),
-    );
-    return XAccounts.register(db(), clients);
-  }
+  /** The accounts with these labels, each the fake X's user holding the token `token-<label>`. */
+  const registry = (...labels: string[]) => registerFakeXAccounts(db(), x(), Object.fromEntries(labels.map((label) => [label, `token-${label}`])));
 
   async function row(label: string) {
     const [found] = await db().select().from(xAccounts).where(eq(xAccounts.label, label));
     return found!;
   }
 
-  beforeAll(async () => {
-    database = await createPgliteTestDatabase();
-    x = await startFakeX();
-  });
-  afterAll(async () => {
-    await x.close();
-    await database.dispose();
-  });
-  beforeEach(async () => {
-    await clearWorkflowTables(db());
-    x.reset();
+  beforeEach(() => {
     notices = [];
-    x.addUser({ id: "820001", username: "good_one", accessToken: "token-good" });
-    x.addUser({ id: "820002", username: "bad_one", accessToken: "token-bad" });
+    x().addUser({ id: "820001", username: "good_one", accessToken: "token-good" });
+    x().addUser({ id: "820002", username: "bad_one", accessToken: "token-bad" });
   });
 
   it("restores the accepted account, fails the revoked one with X's reason at once, and reports both in one notice", async () => {
     const accounts = await registry("good", "bad");
-    x.setUserAccess("bad_one", "revoked");
+    x().setUserAccess("bad_one", "revoked");
     const recovery = startSessionRecovery({ accounts, settings: FAST, notify: (n) => notices.push(n) });
     const report = await recovery.done;
 
@@ -75,9 +48,30 @@ describe("session recovery at boot", () => {
     expect(meRequests()).toHaveLength(2);
   });
 
+  it("a suspended account and a plain 403 on users/me are refusals too: failed at once, not retried", async () => {
+    x().setUserAccess("bad_one", "suspended");
+    const suspended = await startSessionRecovery({ accounts: await registry("bad"), settings: FAST, notify: (n) => notices.push(n) }).done;
+    expect(suspended?.failed).toEqual([{ account: "bad", reason: expect.stringMatching(/users\/me failed: HTTP 403.*suspended/) }]);
+    x().enqueueFault({ method: "GET", path: "/2/users/me" }, { kind: "status", status: 403 });
+    const forbidden = await startSessionRecovery({ accounts: await registry("good"), settings: FAST, notify: (n) => notices.push(n) }).done;
+    expect(forbidden?.failed).toEqual([{ account: "good", reason: expect.stringMatching(/users\/me failed: HTTP 403/) }]);
+    expect(meRequests()).toHaveLength(2);
+    expect((await row("good")).status).toBe("failed");
+  });
+
+  it("an answer that says nothing about the account (400) is retried, then failed as unverified; a later 200 restores", async () => {
+    const accounts = await registry("good");
+    x().enqueueFault({ method: "GET", path: "/2/users/me" }, { kind: "status", status: 400 }, 3);
+    const report = await startSessionRecovery({ accounts, settings: FAST, notify: (n) => notices.push(n) }).done;
+    expect(report?.failed).toEqual([{ account: "good", reason: expect.stringMatching(/^unverified after 3 tries \(.*HTTP 400/) }]);
+    expect(meRequests()).toHaveLength(3);
+    x().enqueueFault({ method: "GET", path: "/2/users/me" }, { kind: "status", status: 400 }, 2);
+    expect(await startSessionRecovery({ accounts, settings: FAST, notify: (n) => notices.push(n) }).done).toMatchObject({ restored: ["good"], failed: [] });
+  });
+
   it("an account X does not answer is retried maxRetries times, then failed as unreachable", async () => {
     const accounts = await registry("good");
-    x.setDown(503);
+    x().setDown(503);
     const report = await startSessionRecovery({ accounts, settings: FAST, notify: (n) => notices.push(n) }).done;
     expect(report?.failed).toEqual([{ account: "good", reason: expect.stringMatching(/^unreachable after 3 tries \(.*503/) }]);
     expect(meRequests()).toHaveLength(3);
@@ -86,7 +80,7 @@ describe("session recovery at boot", () => {
 
   it("each try is bounded by the timeout; a later try that answers restores the account", async () => {
     const accounts = await registry("good");
-    x.enqueueFault({ method: "GET", path: "/2/users/me" }, { kind: "hang" }, 1);
+    x().enqueueFault({ method: "GET", path: "/2/users/me" }, { kind: "hang" }, 1);
     const started = performance.now();
     const report = await startSessionRecovery({ accounts, settings: { ...FAST, timeoutMs: 300 }, notify: (n) => notices.push(n) }).done;
     expect(report?.restored).toEqual(["good"]);

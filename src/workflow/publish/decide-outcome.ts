@@ -1,5 +1,6 @@
 import type { Failure } from "../../resilience/failure.js";
 import { exponentialBackoffMs } from "../../resilience/backoff.js";
+import { isAccountRefusal } from "../account-refusal.js";
 
 /** The default number of attempts before a transient failure fails the reply (and dead-letters it). */
 export const DEFAULT_MAX_ATTEMPTS = 5;
@@ -41,9 +42,6 @@ export type PublishNext =
   /** Failed and dead-lettered; the account goes on with its other replies. */
   | { readonly kind: "fail"; readonly reason: string; readonly deadLetter: DeadLetterNote };
 
-/** Reasons that condemn the account, not the reply: 401, and a 403 saying the account is suspended or locked. */
-const ACCOUNT_REFUSED = new Set(["unauthorized", "account_suspended"]);
-
 /** Where the failed call happened and the rules' settings. */
 export interface PublishOutcomeContext {
   /** "check": reading X before the POST (identity, reconcile: nothing was sent); "post": the POST itself. */
@@ -73,7 +71,7 @@ export function decidePublishOutcome(
   if (phase === "post" && failure.reason === "duplicate_content") return { kind: "check_duplicate" };
   const message = phase === "check" ? `could not check X before posting: ${failure.message}` : failure.message;
   const backoff = () => new Date(now.getTime() + publishRetryDelayMs(reply.attemptCount, context.retryBaseMs));
-  if (failure.reason === "circuit_open" || ACCOUNT_REFUSED.has(failure.reason)) {
+  if (failure.reason === "circuit_open" || isAccountRefusal(failure, "other")) {
     return { kind: "account_down", error: `${message}; nothing was sent`, credentialsRejected: failure.reason !== "circuit_open" };
   }
   if (failure.aborted || (phase === "post" && failure.reason === "unexpected")) {
