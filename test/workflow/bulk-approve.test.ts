@@ -292,6 +292,41 @@ describe.each(databaseTargets())("bulk approve on $name", (target) => {
     expect(countOf(summary.tally, "skipped")).toBe(4);
   });
 
+  it("edits a batch's message at most once per interval, whoever asks; the edit held back is made once the interval has passed", async () => {
+    const h = await build();
+    await drafts(2, { startOn: h.ids.a });
+    const plan = await h.bulk.prepareAll("approve", ADMIN);
+    await h.bulk.confirm(plan.batchId, ADMIN, MESSAGE);
+    const shown: BatchView[] = [];
+    const throttled = createBatchProgress({
+      db: db(),
+      logger: silentLogger(),
+      now: () => clock,
+      editIntervalMs: 3_000,
+      sink: {
+        show: (_chat, _message, view) => {
+          shown.push(view);
+          return Promise.resolve();
+        },
+      },
+    });
+    try {
+      clock = new Date(clock.getTime() + 10_000);
+      await throttled.refresh();
+      clock = new Date(clock.getTime() + 1_000);
+      await h.publisher.runOnce();
+      await throttled.refresh();
+      expect(shown.map((view) => view.status)).toEqual(["running"]);
+      clock = new Date(clock.getTime() + 3_000);
+      await throttled.refresh();
+      expect(shown.map((view) => view.status)).toEqual(["running", "done"]);
+      await throttled.refresh();
+      expect(shown).toHaveLength(2);
+    } finally {
+      throttled.stop();
+    }
+  });
+
   it("Approve selected approves the drafts toggled on, page by page, and only those", async () => {
     const h = await build();
     const seeded = await drafts(5, { startOn: h.ids.a });

@@ -1,4 +1,4 @@
-import { and, eq, isNull, lte, or } from "drizzle-orm";
+import { and, eq, isNull, lt, lte, or } from "drizzle-orm";
 import type { Database } from "../../db/database.js";
 import { approvalBatches, type ApprovalBatchKind, type ApprovalBatchStatus } from "../../db/schema.js";
 import { singleFlight } from "../../kit/single-flight.js";
@@ -97,6 +97,8 @@ export function createBatchProgress(deps: BatchProgressDeps) {
     }
     try {
       await deps.sink.show(settled.row.chatId, settled.row.messageId, batchView(settled.row, settled.tally));
+      // The interval counts from the edit's end: a slow edit must not bring the next one closer.
+      await db.update(approvalBatches).set({ progressEditedAt: now() }).where(eq(approvalBatches.id, batchId));
     } catch (error) {
       logger.warn({ err: error, batchId }, "batch progress message not edited; the next change retries");
     }
@@ -115,8 +117,20 @@ export function createBatchProgress(deps: BatchProgressDeps) {
   const refresh = singleFlight(
     async () => {
       lastPass = now().getTime();
-      const running = await db.select({ id: approvalBatches.id }).from(approvalBatches).where(eq(approvalBatches.status, "running"));
-      for (const { id } of running) await show(id);
+      // Running batches, and finished ones whose summary was not shown yet (its edit was held back).
+      const open = await db
+        .select({ id: approvalBatches.id })
+        .from(approvalBatches)
+        .where(
+          or(
+            eq(approvalBatches.status, "running"),
+            and(
+              eq(approvalBatches.status, "done"),
+              or(isNull(approvalBatches.progressEditedAt), lt(approvalBatches.progressEditedAt, approvalBatches.finishedAt)),
+            ),
+          ),
+        );
+      for (const { id } of open) await show(id);
     },
     { rerun: true, combine: () => undefined },
   );
