@@ -10,6 +10,7 @@ import { createBulkApproval } from "../../src/workflow/bulk/batches.js";
 import { createBatchProgress, type BatchView } from "../../src/workflow/bulk/progress.js";
 import { countOf, type BatchTally } from "../../src/workflow/bulk/tally.js";
 import type { PostSource } from "../../src/workflow/discovery.js";
+import { claimReply } from "../../src/workflow/replies/claim-reply.js";
 import { createReview } from "../../src/workflow/review.js";
 import { SettingsStore } from "../../src/workflow/settings.js";
 import type { XAccountClient } from "../../src/x/types.js";
@@ -222,17 +223,27 @@ describe.each(databaseTargets())("bulk approve on $name", (target) => {
     const plan = await h.bulk.prepareAll("approve", ADMIN);
     await h.bulk.confirm(plan.batchId, ADMIN, MESSAGE);
     expect(await h.publisher.runOnce()).toMatchObject({ published: 3 });
+    // A worker holds the next reply (claimed, its POST not made yet): Cancel leaves it to that attempt.
+    const held = await claimReply(db(), { accountId: h.ids.a, now: new Date(clock.getTime() + 3_600_000), leaseSeconds: 120 });
 
-    expect(await h.bulk.cancel(plan.batchId)).toEqual({ ok: true, unapproved: 7 });
-    expect(await h.bulk.cancel(plan.batchId)).toMatchObject({ ok: false, message: "This batch is already done." });
-    clock = new Date(clock.getTime() + 3_600_000);
-    expect(await h.publisher.runOnce()).toMatchObject({ published: 0 });
-    expect(postLog()).toHaveLength(3);
+    expect(await h.bulk.cancel(plan.batchId)).toEqual({ ok: true, unapproved: 6 });
+    expect(await h.bulk.cancel(plan.batchId)).toMatchObject({ ok: false, message: "Already cancelled: the replies being published finish." });
+    expect(h.shown.at(-1)).toMatchObject({ status: "running", cancelled: true });
+    expect(linesOf(h.shown.at(-1)!.tally, "waiting")).toMatchObject([{ count: 1 }]);
     const stored = await rows(seeded.map((s) => s.reply.id));
-    expect(stored.filter((row) => row.status === "awaiting_approval")).toHaveLength(7);
+    expect(stored.filter((row) => row.status === "awaiting_approval")).toHaveLength(6);
+    expect(stored.find((row) => row.id === held!.reply.id)!.status).toBe("publishing");
+
+    // The held reply goes back (its lease expired) and is published; nothing else goes out.
+    await fixture.expireLease(held!.reply.id);
+    clock = new Date(clock.getTime() + 3_600_000);
+    expect(await h.publisher.runOnce()).toMatchObject({ published: 1 });
+    expect(postLog()).toHaveLength(4);
+    await h.progress.refresh();
     const summary = h.shown.at(-1)!;
     expect(summary).toMatchObject({ status: "done", cancelled: true });
-    expect([countOf(summary.tally, "published"), countOf(summary.tally, "cancelled")]).toEqual([3, 7]);
+    expect([countOf(summary.tally, "published"), countOf(summary.tally, "cancelled")]).toEqual([4, 6]);
+    expect(await h.bulk.cancel(plan.batchId)).toMatchObject({ ok: false, message: "This batch is already done." });
   });
 
   it("is idempotent: a second Approve all and a card press during the batch change nothing twice", async () => {

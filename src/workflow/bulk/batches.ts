@@ -1,4 +1,4 @@
-import { and, desc, eq, inArray } from "drizzle-orm";
+import { and, desc, eq, inArray, isNull } from "drizzle-orm";
 import type { Database } from "../../db/database.js";
 import { approvalBatches, approvalBatchItems, type ApprovalBatchKind, type BatchItemState } from "../../db/schema.js";
 import type { XAccounts } from "../accounts.js";
@@ -80,8 +80,10 @@ export function createBulkApproval(deps: BulkDeps) {
 
   /** Why a batch move did not apply. */
   async function refusal(batchId: number): Promise<{ ok: false; message: string }> {
-    const [row] = await db.select({ status: approvalBatches.status }).from(approvalBatches).where(eq(approvalBatches.id, batchId));
-    return { ok: false, message: row ? STATUS_REFUSALS[row.status] : "This batch no longer exists." };
+    const [row] = await db.select().from(approvalBatches).where(eq(approvalBatches.id, batchId));
+    if (!row) return { ok: false, message: "This batch no longer exists." };
+    if (row.status === "running" && row.cancelledAt) return { ok: false, message: "Already cancelled: the replies being published finish." };
+    return { ok: false, message: STATUS_REFUSALS[row.status] };
   }
 
   async function setItem(tx: Database, batchId: number, replyId: number, state: BatchItemState, reason: string | null = null) {
@@ -185,7 +187,7 @@ export function createBulkApproval(deps: BulkDeps) {
       const [batch] = await db
         .update(approvalBatches)
         .set({ cancelledAt: now() })
-        .where(and(eq(approvalBatches.id, batchId), eq(approvalBatches.status, "running")))
+        .where(and(eq(approvalBatches.id, batchId), eq(approvalBatches.status, "running"), isNull(approvalBatches.cancelledAt)))
         .returning();
       if (!batch) return refusal(batchId);
       const ids = await db.transaction(async (tx) => {
