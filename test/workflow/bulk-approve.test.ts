@@ -346,6 +346,20 @@ describe.each(databaseTargets())("bulk approve on $name", (target) => {
     }
   });
 
+  it("Reject all rejects every open draft, even one that could not be approved; nothing is posted", async () => {
+    const h = await build();
+    const seeded = await drafts(3, { startOn: h.ids.a });
+    const tooLong = await fixture.seedReply(h.ids.a, alice, { awaiting: true, tooLong: true });
+    const plan = await h.bulk.prepareAll("reject", ADMIN);
+    expect(plan).toMatchObject({ kind: "reject", count: 4, skipped: [], window: undefined });
+    expect(await h.bulk.confirm(plan.batchId, ADMIN, MESSAGE)).toEqual({ ok: true, decided: 4, skipped: 0 });
+    const stored = await rows([...seeded.map((s) => s.reply.id), tooLong.reply.id]);
+    expect(stored.map((row) => row.status)).toEqual(["rejected", "rejected", "rejected", "rejected"]);
+    expect(await h.publisher.runOnce()).toMatchObject({ published: 0 });
+    expect(h.shown.at(-1)).toMatchObject({ status: "done", kind: "reject" });
+    expect(countOf(h.shown.at(-1)!.tally, "rejected")).toBe(4);
+  });
+
   it("Approve selected approves the drafts toggled on, page by page, and only those", async () => {
     const h = await build();
     const seeded = await drafts(5, { startOn: h.ids.a });
