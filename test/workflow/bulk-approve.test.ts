@@ -211,7 +211,7 @@ describe.each(databaseTargets())("bulk approve on $name", (target) => {
     expect(await h.bulk.cancel(plan.batchId)).toEqual({ ok: true, unapproved: 2 });
     const summary = h.shown.at(-1)!;
     expect(summary).toMatchObject({ status: "done", cancelled: true });
-    expect(linesOf(summary.tally, "cancelled")).toEqual([{ outcome: "cancelled", account: "@replyguy", reason: null, count: 2 }]);
+    expect(linesOf(summary.tally, "cancelled")).toEqual([{ outcome: "cancelled", account: "@replyguy", reason: "account failed", count: 2 }]);
     expect(countOf(summary.tally, "published")).toBe(13);
     expect((await rows(bound.map((s) => s.reply.id))).filter((row) => row.status === "awaiting_approval")).toHaveLength(2);
   });

@@ -72,6 +72,8 @@ export async function tallyBatch(db: Database, batchId: number): Promise<BatchTa
       outcome = item.state === "selected" ? "waiting" : item.state;
       accountId = reply.boundAccountId;
       if (item.state === "skipped") reason = BATCH_SKIP_WORDS[item.reason as BatchSkipReason] ?? item.reason;
+      // Cancelled while waiting for its account: the summary says the account was down.
+      if (item.state === "cancelled" && accountId !== null && statuses.get(accountId) !== "active") reason = `account ${statuses.get(accountId)}`;
     }
     const account = accountId === null ? "pool" : (names.get(accountId) ?? `#${accountId}`);
     const key = JSON.stringify([outcome, account, reason]);
