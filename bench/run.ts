@@ -1,4 +1,5 @@
 import { benchBoot } from "./boot.js";
+import { benchBulk } from "./bulk.js";
 import { benchCrashSoak } from "./crash-soak.js";
 import { benchFailover } from "./failover.js";
 import { benchHealth } from "./health.js";
@@ -13,6 +14,7 @@ const benches: Record<string, () => Promise<void>> = {
   health: benchHealth,
   "crash-soak": benchCrashSoak,
   failover: benchFailover,
+  bulk: benchBulk,
 };
 
 // Names only: options such as `--accounts 3` are read by the bench itself.

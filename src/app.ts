@@ -36,6 +36,7 @@ import { xPolicyName } from "./resilience/policy-names.js";
 import { classifyFailure } from "./resilience/failure.js";
 import { ResilienceRegistry } from "./resilience/registry.js";
 import { policySettingsFromConfig } from "./resilience/settings.js";
+import { createTelegramBatchSink } from "./bot/cards/batch-sink.js";
 import { createTelegramCardSink } from "./bot/cards/card-sink.js";
 import { createTelegramApi } from "./bot/api.js";
 import { createConversationStorage } from "./bot/conversations/storage.js";
@@ -168,6 +169,7 @@ export async function startApp(
       xClients: xClientsFromConfig(config, registry, stored.accounts, oauth2Sessions),
       drafter: drafterFromConfig(config, registry, aiActivity),
       cardSink: createTelegramCardSink(createTelegramApi(config.telegram, telegramActivity), config.adminChatId),
+      batchSink: createTelegramBatchSink(createTelegramApi(config.telegram, telegramActivity), config.timeZone),
       publishNow: () => scheduler.runNow(JOBS.publish),
       onDeadLetterExhausted: (entry) => void alerting.raise(alertFromDeadLetter(entry)),
       notify,
@@ -211,6 +213,7 @@ export async function startApp(
       services: {
         review: workflow.review,
         queue: createQueueView(database.db),
+        bulk: workflow.bulk,
         stats: createStatsView(database.db),
         deadLetters: workflow.deadLetters,
         watchlist: workflow.watchlist,
@@ -350,6 +353,7 @@ export async function startApp(
         await polling.stop(deadline);
         // Drains the running jobs: a publish in flight finishes (or its claim is released for reconciliation at the next boot).
         await scheduler.stop();
+        workflow.batchProgress.stop();
         if (config.sessions.preserveOnShutdown) {
           const preserved = await workflow.accounts.preserve().catch((error: unknown) => {
             logger.warn({ err: error }, "could not save the X sessions' rate-limit windows");

@@ -11,6 +11,7 @@ import type { BotContext } from "./context.js";
 import { createAccountsFeature } from "./features/accounts.js";
 import { createAlertsFeature } from "./features/alerts.js";
 import { createBreakerFeature } from "./features/breakers.js";
+import { createBulkFeature } from "./features/bulk.js";
 import { createDlqFeature } from "./features/dlq.js";
 import { createHealthFeature } from "./features/health.js";
 import { createHelpFeature } from "./features/help.js";
@@ -36,6 +37,7 @@ export const FEATURES = [
   createBreakerFeature,
   createReviewFeature,
   createQueueFeature,
+  createBulkFeature,
   createDlqFeature,
   createStatsFeature,
   createWatchlistFeature,

@@ -370,3 +370,5 @@ export const alertState = pgTable("alert_state", {
   value: jsonb("value").notNull(),
   updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().default(sql`now()`),
 });
+
+export * from "./schema-batches.js";

@@ -48,6 +48,8 @@ export interface PublisherDeps {
   readonly notify?: NoticeSink;
   /** How free replies are spread over the accounts (ACCOUNT_STRATEGY; default round_robin). */
   readonly strategy?: AccountStrategy;
+  /** Told after each attempt's outcome is written (a bulk batch's progress); must not wait for anything. */
+  readonly onAttemptDone?: () => void;
 }
 
 /** Replies moved past quiet hours per run (a backlog moves over a few runs). */
@@ -172,6 +174,7 @@ export function createPublisher(deps: PublisherDeps) {
         idle.clear();
       }
       if (next === "stop_account") stopped.add(account.id);
+      deps.onAttemptDone?.();
     }
     return changed;
   }

@@ -28,6 +28,8 @@ export interface QueueEntry {
 export interface QueuePage {
   /** Open replies in all. */
   readonly total: number;
+  /** Of those, drafts awaiting approval (what "Approve all" covers). */
+  readonly awaiting: number;
   /** Posts skipped because their author did not mention us (X would refuse the reply). */
   readonly unanswerable: number;
   /** The page shown, counted from 0 (a page past the end shows the last one). */
@@ -43,6 +45,7 @@ export function createQueueView(db: Database) {
     /** The `page`-th page of `pageSize` open replies; an out-of-range page is clamped. */
     async page(page: number, pageSize: number): Promise<QueuePage> {
       const [total] = await db.select({ n: count() }).from(replies).where(inArray(replies.status, [...QUEUE_STATUSES]));
+      const [awaiting] = await db.select({ n: count() }).from(replies).where(eq(replies.status, "awaiting_approval"));
       const [unanswerable] = await db
         .select({ n: count() })
         .from(posts)
@@ -71,7 +74,7 @@ export function createQueueView(db: Database) {
           account: accountId === null ? undefined : names.get(accountId),
         };
       });
-      return { total: total?.n ?? 0, unanswerable: unanswerable?.n ?? 0, page: current, pages, entries };
+      return { total: total?.n ?? 0, awaiting: awaiting?.n ?? 0, unanswerable: unanswerable?.n ?? 0, page: current, pages, entries };
     },
   };
 }

@@ -12,11 +12,12 @@ export type Reply = typeof replies.$inferSelect;
  *          │  ▲ edit/regenerate                  ▲         │
  *          │  └────────────┘                     └─retry───┤ (ambiguous or transient outcome)
  *          ├──reject──▶ rejected                           └──▶ failed ──retry──▶ approved
+ *          │  ▲ un-approve (a bulk batch cancelled before the claim): approved ──▶ awaiting_approval
  *          └──ttl─────▶ expired
  */
 export const REPLY_TRANSITIONS = {
   awaiting_approval: ["approved", "rejected", "expired", "awaiting_approval", "cancelled"],
-  approved: ["publishing", "approved", "cancelled"],
+  approved: ["publishing", "approved", "cancelled", "awaiting_approval"],
   publishing: ["published", "approved", "failed", "cancelled", "awaiting_approval"],
   failed: ["approved", "cancelled"],
   published: [],

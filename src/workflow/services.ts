@@ -6,6 +6,8 @@ import type { Logger } from "../logger.js";
 import type { XAccountClient } from "../x/types.js";
 import { createAccountMonitor } from "./account-monitor.js";
 import { XAccounts } from "./accounts.js";
+import { createBulkApproval } from "./bulk/batches.js";
+import { createBatchProgress, type BatchMessageSink } from "./bulk/progress.js";
 import { createCardSync, type CardSink } from "./card-sync.js";
 import { runDiscovery } from "./discovery.js";
 import { runDrafting } from "./drafting.js";
@@ -44,6 +46,8 @@ export async function createWorkflow(deps: {
   xClients: ReadonlyMap<string, XAccountClient>;
   drafter: Drafter | undefined;
   cardSink: CardSink;
+  /** Where a bulk batch's progress message is edited (none: batches run without one). */
+  batchSink?: BatchMessageSink;
   /** Runs the publish job now (one publish run at a time keeps the pacing). */
   publishNow: () => Promise<unknown>;
   /** A dead letter gave up (the dlq_exhausted alert). */
@@ -86,6 +90,17 @@ export async function createWorkflow(deps: {
     // The publisher is created below; it is only asked when an admin presses the button.
     isAccountDown: (id) => publisher.isAccountDown(id),
   });
+  const batchProgress = createBatchProgress({ db, logger, sink: deps.batchSink ?? { show: () => Promise.resolve() } });
+  const bulk = createBulkApproval({
+    db,
+    accounts,
+    settings,
+    progress: batchProgress,
+    strategy: config.x.accountStrategy,
+    timeZone: config.timeZone,
+    wakePublisher,
+    redrawCards,
+  });
   const deadLetters = createDeadLetters({
     db,
     logger,
@@ -103,7 +118,11 @@ export async function createWorkflow(deps: {
     logger,
     leaseSeconds: config.publishLeaseSeconds,
     replyPolicy: () => config.replyPolicy,
-    onChange: () => cards.sync(),
+    onChange: () => {
+      batchProgress.poke();
+      return cards.sync();
+    },
+    onAttemptDone: () => batchProgress.poke(),
     retryBaseMs: config.publishRetryBaseSeconds * 1000,
     timeZone: config.timeZone,
     deadLetters,
@@ -148,6 +167,8 @@ export async function createWorkflow(deps: {
     accounts,
     cards,
     review,
+    bulk,
+    batchProgress,
     publisher,
     deadLetters,
     monitor,
@@ -182,6 +203,8 @@ export async function createWorkflow(deps: {
       await review.expireDrafts();
       await draft();
       await cards.sync();
+      // A batch whose last reply left the way (expired, opted out) is finished here.
+      batchProgress.poke();
     },
   };
 }

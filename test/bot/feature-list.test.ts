@@ -9,6 +9,7 @@ describe("the bot's feature list", () => {
       "createBreakerFeature",
       "createReviewFeature",
       "createQueueFeature",
+      "createBulkFeature",
       "createDlqFeature",
       "createStatsFeature",
       "createWatchlistFeature",

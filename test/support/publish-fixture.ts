@@ -89,6 +89,9 @@ export interface SeedOptions {
   bound?: boolean;
   source?: PostSource;
   decidedAt?: Date;
+  /** A draft awaiting approval instead of an approved, due reply. */
+  awaiting?: boolean;
+  tooLong?: boolean;
 }
 
 /** The test's world, read at each call (databases and clocks change between tests). */
@@ -215,12 +218,13 @@ export function createPublishFixture(env: PublishFixtureEnv) {
           accountId,
           boundAccountId: opts.bound ? accountId : null,
           priority: REPLY_PRIORITY[opts.source ?? "mention"],
-          status: "approved",
+          status: opts.awaiting ? "awaiting_approval" : "approved",
           draft,
           weightedLength: draft.length,
+          tooLong: opts.tooLong ?? false,
           expiresAt: new Date(now.getTime() + 24 * HOUR),
-          decidedAt: opts.decidedAt ?? new Date(now.getTime() - 120_000),
-          scheduledAt: new Date(now.getTime() - 60_000),
+          decidedAt: opts.awaiting ? null : (opts.decidedAt ?? new Date(now.getTime() - 120_000)),
+          scheduledAt: opts.awaiting ? null : new Date(now.getTime() - 60_000),
         })
         .returning();
       return { post, postRow: postRow!, reply: reply! };

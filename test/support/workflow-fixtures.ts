@@ -2,6 +2,7 @@ import type { RuntimeSettingsDefaults } from "../../src/config.js";
 import type { Database } from "../../src/db/database.js";
 import {
   appState,
+  approvalBatches,
   deadLetters,
   discoveryCursors,
   optOuts,
@@ -32,6 +33,7 @@ export const WORKFLOW_TEST_DEFAULTS: RuntimeSettingsDefaults = {
 /** Empties every table the reply workflow writes, children before parents, so one database serves a whole file. */
 export async function clearWorkflowTables(db: Database): Promise<void> {
   for (const table of [
+    approvalBatches,
     deadLetters,
     publishAttempts,
     workflowEvents,

@@ -4,6 +4,7 @@ import type { HealthService } from "../../health/health-service.js";
 import type { ResilienceRegistry } from "../../resilience/registry.js";
 import type { AccountAdmin } from "../../workflow/account-admin.js";
 import type { AccountsView } from "../../workflow/accounts-view.js";
+import type { BulkApproval } from "../../workflow/bulk/batches.js";
 import type { DeadLetters } from "../../workflow/dead-letters.js";
 import type { OAuth2Connect } from "../../workflow/oauth2-connect.js";
 import type { PauseSwitch } from "../../workflow/pause.js";
@@ -21,6 +22,8 @@ export type BreakerAdmin = Pick<ResilienceRegistry, "all" | "reset">;
 export interface FeatureServices {
   readonly review: Review;
   readonly queue: QueueView;
+  /** Bulk approve / reject from /queue, and the last batches. */
+  readonly bulk: BulkApproval;
   readonly stats: StatsView;
   readonly deadLetters: DeadLetters;
   readonly watchlist: Watchlist;
