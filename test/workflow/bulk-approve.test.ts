@@ -4,7 +4,7 @@
  * goes out once from one account, in order within each account. Three accounts on the fake X.
  */
 import { asc, eq, inArray } from "drizzle-orm";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { optOuts, publishAttempts, replies } from "../../src/db/schema.js";
 import { createBulkApproval } from "../../src/workflow/bulk/batches.js";
 import { createBatchProgress, type BatchView } from "../../src/workflow/bulk/progress.js";
@@ -14,15 +14,15 @@ import { claimReply } from "../../src/workflow/replies/claim-reply.js";
 import { createReview } from "../../src/workflow/review.js";
 import { SettingsStore } from "../../src/workflow/settings.js";
 import type { XAccountClient } from "../../src/x/types.js";
-import { databaseTargets, type TestDatabase } from "../support/database.js";
-import { startFakeX, type FakeX, type FakeXUser } from "../support/fake-x/index.js";
+import { addPoolUsers, POOL_TOKENS, useOwnDatabaseAndFakeX, type PoolUsers } from "../support/account-pool-fixture.js";
+import { databaseTargets } from "../support/database.js";
+import type { FakeXUser } from "../support/fake-x/index.js";
 import { silentLogger } from "../support/logger.js";
 import { createPublishFixture, type PublisherOptions, type SeededReply } from "../support/publish-fixture.js";
-import { clearWorkflowTables, WORKFLOW_TEST_DEFAULTS } from "../support/workflow-fixtures.js";
+import { WORKFLOW_TEST_DEFAULTS } from "../support/workflow-fixtures.js";
 
 const ADMIN = 4242;
 const MESSAGE = { chatId: -100, messageId: 77 };
-const TOKENS = { a: "bulk-token-a", b: "bulk-token-b", c: "bulk-token-c" } as const;
 const DLQ = { cron: "15 * * * * *", baseDelaySeconds: 60, backoffMultiplier: 2, maxRetries: 5 };
 const SOURCES: readonly PostSource[] = ["search", "mention", "target"];
 
@@ -32,37 +32,20 @@ function linesOf(tally: BatchTally, outcome: string, account?: string) {
 }
 
 describe.each(databaseTargets())("bulk approve on $name", (target) => {
-  let database: TestDatabase;
-  let x: FakeX;
-  let users: { a: FakeXUser; b: FakeXUser; c: FakeXUser };
+  const { db, x: fakeX } = useOwnDatabaseAndFakeX(() => target.create());
+  let users: PoolUsers;
   let alice: FakeXUser;
   let clock: Date;
-  const db = () => database.handle.db;
 
-  beforeAll(async () => {
-    database = await target.create();
-    x = await startFakeX();
-  });
-  afterAll(async () => {
-    await x.close();
-    await database.dispose();
-  });
-  beforeEach(async () => {
-    await clearWorkflowTables(db());
-    x.reset();
-    users = {
-      a: x.addUser({ id: "820001", username: "replyguy", accessToken: TOKENS.a }),
-      b: x.addUser({ id: "820002", username: "replygal", accessToken: TOKENS.b }),
-      c: x.addUser({ id: "820003", username: "replybot", accessToken: TOKENS.c }),
-    };
-    alice = x.addUser({ id: "820009", username: "alice" });
+  beforeEach(() => {
+    ({ users, alice } = addPoolUsers(fakeX()));
     clock = new Date();
   });
 
-  const fixture = createPublishFixture({ db, x: () => x, now: () => clock, token: TOKENS.a, label: "a" });
+  const fixture = createPublishFixture({ db, x: fakeX, now: () => clock, token: POOL_TOKENS.a, label: "a" });
   const pool = [
-    { label: "b", token: TOKENS.b },
-    { label: "c", token: TOKENS.c },
+    { label: "b", token: POOL_TOKENS.b },
+    { label: "c", token: POOL_TOKENS.c },
   ];
 
   /** A publisher over accounts a, b, c, and the bulk actions with a sink that records every view it is shown. */
@@ -114,7 +97,7 @@ describe.each(databaseTargets())("bulk approve on $name", (target) => {
 
   /** The POSTs made: the post each answered and the X user it came from, in order. */
   const postLog = () =>
-    x.requests({ method: "POST", path: "/2/tweets" }).map((request) => ({
+    fakeX().requests({ method: "POST", path: "/2/tweets" }).map((request) => ({
       to: (request.body as { reply: { in_reply_to_tweet_id: string } }).reply.in_reply_to_tweet_id,
       by: request.callerUserId,
     }));
@@ -143,7 +126,7 @@ describe.each(databaseTargets())("bulk approve on $name", (target) => {
     expect(await h.bulk.confirm(plan.batchId, ADMIN, MESSAGE)).toEqual({ ok: true, decided: 50, skipped: 0 });
     expect(await h.publisher.runOnce()).toEqual({ published: 50, failed: 0, retrying: 0 });
 
-    for (const s of all) expect(x.repliesTo(s.post.id)).toHaveLength(1);
+    for (const s of all) expect(fakeX().repliesTo(s.post.id)).toHaveLength(1);
     const userOf = new Map([
       [a, users.a.id],
       [b, users.b.id],
@@ -184,7 +167,7 @@ describe.each(databaseTargets())("bulk approve on $name", (target) => {
         ...client,
         async postReply(text, inReplyTo, signal) {
           const posted = await client.postReply(text, inReplyTo, signal);
-          x.setUserAccess(users.a.id, "revoked");
+          fakeX().setUserAccess(users.a.id, "revoked");
           return posted;
         },
       }),
@@ -196,7 +179,7 @@ describe.each(databaseTargets())("bulk approve on $name", (target) => {
     await h.bulk.confirm(plan.batchId, ADMIN, MESSAGE);
     expect(await h.publisher.runOnce()).toMatchObject({ published: 13 });
 
-    for (const s of free) expect(x.repliesTo(s.post.id)).toHaveLength(1);
+    for (const s of free) expect(fakeX().repliesTo(s.post.id)).toHaveLength(1);
     const boundRows = await rows(bound.map((s) => s.reply.id));
     expect(boundRows.filter((row) => row.status === "published")).toHaveLength(1);
     expect(boundRows.filter((row) => row.status === "approved")).toHaveLength(2);
@@ -269,7 +252,7 @@ describe.each(databaseTargets())("bulk approve on $name", (target) => {
     expect(await h.review.approve(during.id, seeded[1]!.reply.version, ADMIN)).toEqual({ ok: false, message: "Already approved." });
 
     expect(await h.publisher.runOnce()).toMatchObject({ published: 6 });
-    for (const s of seeded) expect(x.repliesTo(s.post.id)).toHaveLength(1);
+    for (const s of seeded) expect(fakeX().repliesTo(s.post.id)).toHaveLength(1);
     expect(postLog()).toHaveLength(6);
     await h.progress.refresh();
     const firstView = (await h.bulk.view(first.batchId))!;
@@ -283,9 +266,9 @@ describe.each(databaseTargets())("bulk approve on $name", (target) => {
     const [deleted, fine] = await drafts(2, { startOn: a });
     const tooLong = await fixture.seedReply(a, alice, { awaiting: true, tooLong: true });
     const [boundToB] = await drafts(1, { boundTo: b, startOn: b });
-    const bob = x.addUser({ id: "820010", username: "Bob" });
+    const bob = fakeX().addUser({ id: "820010", username: "Bob" });
     const byBob = await fixture.seedReply(a, bob, { awaiting: true });
-    x.deleteTweet(deleted!.post.id);
+    fakeX().deleteTweet(deleted!.post.id);
     await db().insert(optOuts).values({ username: "bob" });
     await h.accounts.setStatus(b, "failed", "401 from X", { quiet: true });
 
@@ -301,7 +284,7 @@ describe.each(databaseTargets())("bulk approve on $name", (target) => {
     expect(plan.count).toBe(1);
     expect(await h.bulk.confirm(plan.batchId, ADMIN, MESSAGE)).toEqual({ ok: true, decided: 1, skipped: 0 });
     expect(await h.publisher.runOnce()).toMatchObject({ published: 1 });
-    expect(x.repliesTo(fine!.post.id)).toHaveLength(1);
+    expect(fakeX().repliesTo(fine!.post.id)).toHaveLength(1);
     await h.progress.refresh();
     const summary = h.shown.at(-1)!;
     expect(summary.status).toBe("done");
