@@ -104,6 +104,15 @@ describe("a resilience policy's breaker over time", () => {
     expect(policy.downSince).toEqual(T0);
   });
 
+  it("a state saved before downSince was recorded falls back to cockatiel's opening time; none known, none shown", async () => {
+    const { policy: first } = policyWith({ retries: 0 });
+    await open(first);
+    const { downSince: _dropped, ...older } = JSON.parse(JSON.stringify(first.snapshot())) as { downSince?: number; ownState: { openedAt: number } };
+    expect(policyWith({}, older).policy.downSince).toEqual(T0);
+    expect(policyWith({}, { ...older, ownState: { ...older.ownState, openedAt: 0 } }).policy.downSince).toBeUndefined();
+    expect(policyWith({}, { ...older, downSince: "yesterday" }).policy.downSince).toEqual(T0);
+  });
+
   it("an isolated breaker is never available and is not 'down since' anything", () => {
     const { policy } = policyWith({}, { ownState: { value: 3, counters: 1 }, breakerState: 0 });
     expect(policy.state).toBe("isolated");
