@@ -77,12 +77,25 @@ export function normaliseWatchValue(kind: WatchKind, raw: string): Normalised {
   }
 }
 
+/** Opt-outs are stored lower-case: the distinct known `usernames`, lower-cased. */
+function optOutKeys(usernames: readonly (string | null | undefined)[]): string[] {
+  return [...new Set(usernames.filter((name): name is string => !!name).map((name) => name.toLowerCase()))];
+}
+
 /** Whether any of `usernames` (stored spellings, any case; null for unknown) has opted out. */
 export async function anyOptedOut(db: Database, usernames: readonly (string | null | undefined)[]): Promise<boolean> {
-  const lower = [...new Set(usernames.filter((name): name is string => !!name).map((name) => name.toLowerCase()))];
+  const lower = optOutKeys(usernames);
   if (lower.length === 0) return false;
   const rows = await db.select({ username: optOuts.username }).from(optOuts).where(inArray(optOuts.username, lower)).limit(1);
   return rows.length > 0;
+}
+
+/** Which of `usernames` (any case; null for unknown) have opted out, lower-cased. */
+export async function optedOutAmong(db: Database, usernames: readonly (string | null | undefined)[]): Promise<Set<string>> {
+  const lower = optOutKeys(usernames);
+  if (lower.length === 0) return new Set();
+  const rows = await db.select({ username: optOuts.username }).from(optOuts).where(inArray(optOuts.username, lower));
+  return new Set(rows.map((row) => row.username));
 }
 
 /** Target accounts, searches, topics and opt-outs, as managed from Telegram. */

@@ -1,9 +1,9 @@
-import { inArray } from "drizzle-orm";
 import type { Database } from "../../db/database.js";
-import { optOuts, type posts } from "../../db/schema.js";
+import type { posts } from "../../db/schema.js";
 import { X_MAX_WEIGHTED_LENGTH } from "../../text/weighted-length.js";
 import type { XAccountRow, XAccounts } from "../accounts.js";
 import type { Reply } from "../reply-states.js";
+import { optedOutAmong } from "../watchlist.js";
 
 /**
  * Why a draft of a bulk batch was left out: one closed vocabulary (stored on the batch item, counted in the
@@ -61,12 +61,7 @@ export async function findSkips(
 ): Promise<Map<number, BatchSkipReason>> {
   const rows = await deps.accounts.rows();
   const statusOf = new Map(rows.map((row) => [row.id, row.status]));
-  const usernames = [...new Set(drafts.flatMap(({ post }) => (post.authorUsername ? [post.authorUsername.toLowerCase()] : [])))];
-  const optedOut = new Set(
-    usernames.length === 0
-      ? []
-      : (await deps.db.select({ username: optOuts.username }).from(optOuts).where(inArray(optOuts.username, usernames))).map((row) => row.username),
-  );
+  const optedOut = await optedOutAmong(deps.db, drafts.map(({ post }) => post.authorUsername));
   const gone = options.readX && options.kind === "approve" ? await deletedPosts(deps.accounts, rows, drafts.map(({ post }) => post.tweetId)) : new Set<string>();
   const skips = new Map<number, BatchSkipReason>();
   for (const { reply, post } of drafts) {
