@@ -21,8 +21,15 @@ export function resilientXClient(client: XAccountClient, policy: ResiliencePolic
     searchRecent: (query, opts, signal) => policy.execute((s) => client.searchRecent(query, opts, both(signal, s))),
     lookupPosts: (ids, signal) => policy.execute((s) => client.lookupPosts(ids, both(signal, s))),
     getPost: (id, signal) => policy.execute((s) => client.getPost(id, both(signal, s))),
-    postReply: (text, inReplyTo, signal) =>
-      policy.execute((s) => client.postReply(text, inReplyTo, both(signal, s)), { idempotent: false }),
+    postReply: (text, inReplyTo, signal, mediaIds) =>
+      policy.execute((s) => client.postReply(text, inReplyTo, both(signal, s), mediaIds), { idempotent: false }),
+    // Each step of an upload under the policy (its own timeout and retries): a whole video would outlast one timeout.
+    // A retried step at worst uploads a chunk twice, which X's APPEND by segment index allows.
+    uploadMedia: (file, options = {}) =>
+      client.uploadMedia(file, {
+        ...options,
+        runStep: (step) => policy.execute((s) => step(both(options.signal, s))),
+      }),
     rateLimits: () => client.rateLimits(),
   };
 }

@@ -18,7 +18,8 @@ export function countingSuccesses(client: XAccountClient, onSuccess: () => void)
     searchRecent: (query, opts, signal) => seen(client.searchRecent(query, opts, signal)),
     lookupPosts: (ids, signal) => seen(client.lookupPosts(ids, signal)),
     getPost: (id, signal) => seen(client.getPost(id, signal)),
-    postReply: (text, inReplyToPostId, signal) => seen(client.postReply(text, inReplyToPostId, signal)),
+    postReply: (text, inReplyToPostId, signal, mediaIds) => seen(client.postReply(text, inReplyToPostId, signal, mediaIds)),
+    uploadMedia: (file, options) => seen(client.uploadMedia(file, options)),
     rateLimits: () => client.rateLimits(),
   };
 }

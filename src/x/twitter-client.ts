@@ -15,8 +15,9 @@ import {
   parseTimelinePage,
   parseUserResponse,
 } from "./parse.js";
+import { uploadInSteps } from "./media-upload.js";
 import { RateLimitStore } from "./rate-limit-store.js";
-import type { XAccountClient, XPage, XPost, XTimelineOptions, XUser, XUserPostsOptions } from "./types.js";
+import type { XAccountClient, XMediaFile, XPage, XPost, XTimelineOptions, XUser, XUserPostsOptions } from "./types.js";
 
 /** OAuth 1.0a user-context credentials of the replying account. */
 export interface XCredentials {
@@ -49,6 +50,8 @@ export interface XAccountClientOptions {
   credentials: XAccountCredentials;
   /** Socket-idle timeout of each HTTP request (default {@link DEFAULT_X_REQUEST_TIMEOUT_MS}). */
   requestTimeoutMs?: number;
+  /** How long X may process an uploaded medium (default {@link DEFAULT_MEDIA_PROCESSING_TIMEOUT_MS}). */
+  mediaProcessingTimeoutMs?: number;
 }
 
 /** Default per-request timeout. */
@@ -147,6 +150,11 @@ export function createXAccountClient(options: XAccountClientOptions): XAccountCl
       if (error instanceof ApiResponseError) limits.record(endpointKey, error.rateLimit);
       throw classifyXError(error, { method, endpoint: endpointKey, secrets, aborted: signal?.aborted === true, notSent: !sent });
     }
+  }
+
+  function post<T>(endpointKey: string, path: string, body: Record<string, unknown>, signal: AbortSignal | undefined, parse: (data: unknown) => T, form = false): Promise<T> {
+    const options = form ? ({ fullResponse: true, forceBodyMode: "form-data" } as const) : ({ fullResponse: true } as const);
+    return call("POST", endpointKey, signal, (api) => api.post<unknown>(path, body, options), parse);
   }
 
   function get<T>(
@@ -294,9 +302,25 @@ export function createXAccountClient(options: XAccountClientOptions): XAccountCl
       }
     },
 
-    postReply(text, inReplyToPostId, signal) {
-      const body = { text, reply: { in_reply_to_tweet_id: inReplyToPostId } };
-      return call("POST", "POST /2/tweets", signal, (api) => api.post<unknown>("tweets", body, { fullResponse: true }), parseCreatedPost);
+    postReply(text, inReplyToPostId, signal, mediaIds) {
+      const media = mediaIds && mediaIds.length > 0 ? { media: { media_ids: [...mediaIds] } } : {};
+      const body = { text, reply: { in_reply_to_tweet_id: inReplyToPostId }, ...media };
+      return post("POST /2/tweets", "tweets", body, signal, parseCreatedPost);
+    },
+
+    uploadMedia(file: XMediaFile, upload = {}) {
+      const asIs = (data: unknown): unknown => data;
+      return uploadInSteps(
+        file,
+        {
+          initialize: (body, signal) => post("POST /2/media/upload/initialize", "media/upload/initialize", body, signal, asIs),
+          append: (mediaId, segmentIndex, chunk, signal) =>
+            post("POST /2/media/upload/:id/append", `media/upload/${mediaId}/append`, { segment_index: segmentIndex, media: chunk }, signal, asIs, true),
+          finalize: (mediaId, signal) => post("POST /2/media/upload/:id/finalize", `media/upload/${mediaId}/finalize`, {}, signal, asIs),
+          status: (mediaId, signal) => get("GET /2/media/upload", "media/upload", { command: "STATUS", media_id: mediaId }, undefined, signal, asIs),
+        },
+        { ...upload, processingTimeoutMs: options.mediaProcessingTimeoutMs },
+      );
     },
 
     rateLimits() {

@@ -63,6 +63,35 @@ export interface XUserPostsOptions extends XTimelineOptions {
   excludeRetweets?: boolean;
 }
 
+/** X's media categories of a post's attachment (they set X's size and duration limits). */
+export type XMediaCategory = "tweet_image" | "tweet_gif" | "tweet_video";
+
+/** A file to attach to a post: its bytes, MIME type (e.g. "image/jpeg", "video/mp4") and X category. */
+export interface XMediaFile {
+  bytes: Uint8Array;
+  mimeType: string;
+  category: XMediaCategory;
+}
+
+/** An uploaded, processed medium: its id (valid only for the account that uploaded it) and when X forgets it. */
+export interface XUploadedMedia {
+  mediaId: string;
+  /** From X's `expires_after_secs`; undefined when X did not say. */
+  expiresAt: Date | undefined;
+}
+
+/**
+ * Runs one HTTP step of a multi-step call (a media upload's init, each chunk, finalize, each status read), so a
+ * caller can put each step under its own timeout and retries rather than the whole upload under one.
+ */
+export type XStepRunner = <T>(step: (signal: AbortSignal | undefined) => Promise<T>) => Promise<T>;
+
+/** Options of {@link XAccountClient.uploadMedia}. */
+export interface XUploadOptions {
+  signal?: AbortSignal;
+  runStep?: XStepRunner;
+}
+
 /** The X API as one authenticated account (OAuth 1.0a or OAuth 2.0 user context) sees it; every failure is an `XApiError`. */
 export interface XAccountClient {
   /** The authenticated account. */
@@ -79,8 +108,18 @@ export interface XAccountClient {
   lookupPosts(ids: string[], signal?: AbortSignal): Promise<XPost[]>;
   /** One post by id with its edit history; undefined when it is deleted, unknown or no longer visible. */
   getPost(id: string, signal?: AbortSignal): Promise<XPostVersion | undefined>;
-  /** Post `text` as a reply to `inReplyToPostId`. */
-  postReply(text: string, inReplyToPostId: string, signal?: AbortSignal): Promise<{ id: string; text: string }>;
+  /** Post `text` as a reply to `inReplyToPostId`, with media uploaded by this account attached when `mediaIds` is given. */
+  postReply(
+    text: string,
+    inReplyToPostId: string,
+    signal?: AbortSignal,
+    mediaIds?: readonly string[],
+  ): Promise<{ id: string; text: string }>;
+  /**
+   * Upload one file with the v2 media upload (initialize, append in chunks, finalize, then read its status until
+   * X has processed it) and return its media id. Each HTTP step runs through `options.runStep` when given.
+   */
+  uploadMedia(file: XMediaFile, options?: XUploadOptions): Promise<XUploadedMedia>;
   /** Latest rate-limit headers seen, per endpoint key like "POST /2/tweets". */
   rateLimits(): ReadonlyMap<string, XRateLimit>;
 }
