@@ -6,6 +6,7 @@ import { REFUSAL_TEXT } from "../../src/bot/middlewares/admin-guard.js";
 import { ADMIN, STRANGER, testEnvironment } from "../support/app-harness.js";
 import { parseLogLine, spawnBot, type SpawnedBot } from "../support/spawn-bot.js";
 import { startTelegramEmulator, type TelegramEmulator } from "../support/telegram-emulator/index.js";
+import { migratedDataDir } from "../support/data-dir.js";
 
 /** Every path under `root` (root included) with its permission bits. */
 function modes(root: string): { path: string; dir: boolean; mode: number }[] {
@@ -26,8 +27,9 @@ describe("the bot as a process (npm start)", () => {
   let tg: TelegramEmulator;
   const dataDirs: string[] = [];
   const bots: SpawnedBot[] = [];
-  const newDataDir = () => {
-    const dir = mkdtempSync(join(tmpdir(), "rgb-proc-"));
+  /** An empty DATA_DIR, or (`migrated`) one whose database exists already, which boots seconds faster. */
+  const newDataDir = (kind: "empty" | "migrated" = "empty") => {
+    const dir = kind === "migrated" ? migratedDataDir("rgb-proc-") : mkdtempSync(join(tmpdir(), "rgb-proc-"));
     dataDirs.push(dir);
     return dir;
   };
@@ -64,7 +66,7 @@ describe("the bot as a process (npm start)", () => {
   });
 
   it("boots on the embedded database, answers the admin, refuses a stranger, serves /health, stops on SIGTERM", async () => {
-    const dataDir = newDataDir();
+    const dataDir = newDataDir("migrated");
     const bot = spawn(testEnvironment(tg, { DATA_DIR: dataDir, LOG_LEVEL: "info", GRACEFUL_SHUTDOWN_TIMEOUT_MS: "8000" }));
     const port = await startedPort(bot);
 
@@ -92,7 +94,7 @@ describe("the bot as a process (npm start)", () => {
   });
 
   it("refuses to start a second process on the same DATA_DIR", async () => {
-    const dataDir = newDataDir();
+    const dataDir = newDataDir("migrated");
     const first = spawn(testEnvironment(tg, { DATA_DIR: dataDir, LOG_LEVEL: "info" }));
     await startedPort(first);
     const second = spawn(testEnvironment(tg, { DATA_DIR: dataDir, LOG_LEVEL: "info" }));

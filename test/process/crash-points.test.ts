@@ -17,15 +17,15 @@
  * The tests run concurrently, each with its own emulator, fakes and DATA_DIR (copied from one
  * migrated template directory, so only one boot pays for creating the database).
  */
-import { cpSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { ADMIN, ADMIN_CHAT, testEnvironment } from "../support/app-harness.js";
 import type { FakeXEndpointKey, FakeXRequest, FakeXTweet } from "../support/fake-x/index.js";
 import { parseLogLine, spawnBot, type SpawnedBot } from "../support/spawn-bot.js";
+import { migratedDataDir } from "../support/data-dir.js";
 import type { BotMessageView } from "../support/telegram-emulator/index.js";
-import { startTelegramEmulator } from "../support/telegram-emulator/index.js";
 import { buttonData, startWorkflowRig, type WorkflowRig } from "../support/workflow-rig.js";
 
 /** The bot as the Docker image runs it (node, no npm in between), from the TypeScript sources. */
@@ -70,36 +70,14 @@ interface Scenario {
 
 describe.concurrent("kill -9 at each point of the publish path (bot process, PGlite in DATA_DIR)", () => {
   const scenarios: Scenario[] = [];
-  let template: Promise<string> | undefined;
-
-  /** A migrated DATA_DIR, made once by one boot (and a clean stop) for the scenarios to copy. */
-  function migratedTemplate(): Promise<string> {
-    template ??= (async () => {
-      const directory = mkdtempSync(join(tmpdir(), "rgb-crash-template-"));
-      const tg = await startTelegramEmulator();
-      try {
-        const bot = spawnBot(testEnvironment(tg, { DATA_DIR: directory, LOG_LEVEL: "info" }), BOT_COMMAND);
-        await bot.waitForLine((line) => parseLogLine(line)?.msg === "reply-guy-bot started", 60_000);
-        bot.signal("SIGTERM");
-        await bot.closed;
-      } finally {
-        await tg.close();
-      }
-      return directory;
-    })();
-    return template;
-  }
-
   afterAll(async () => {
     for (const scenario of scenarios) await scenario.close();
-    if (template) rmSync(await template, { recursive: true, force: true });
   });
 
-  /** A scenario on a copy of the migrated template, or (`fresh`) on an empty DATA_DIR its first boot creates. */
+  /** A scenario on a migrated DATA_DIR, or (`fresh`) on an empty DATA_DIR its first boot creates. */
   async function scenario(options: { fresh?: boolean } = {}): Promise<Scenario> {
     const rig = await startWorkflowRig();
-    const dataDir = mkdtempSync(join(tmpdir(), "rgb-crash-point-"));
-    if (!options.fresh) cpSync(await migratedTemplate(), dataDir, { recursive: true });
+    const dataDir = options.fresh ? mkdtempSync(join(tmpdir(), "rgb-crash-point-")) : migratedDataDir("rgb-crash-point-");
     const bots: SpawnedBot[] = [];
     const kill = async (bot: SpawnedBot) => {
       bot.signal("SIGKILL");

@@ -4,9 +4,7 @@
  * while X is answering its refresh leaves a session that either still works (X never handled the refresh) or fails
  * the account with a clear "reconnect needed" (X had rotated the token): never a retry loop, never a secret in a log.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { rmSync } from "node:fs";
 import { eq } from "drizzle-orm";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { readOrCreateKeyFile } from "../../src/db/key-file.js";
@@ -19,6 +17,7 @@ import { ADMIN, ADMIN_CHAT, testEnvironment } from "../support/app-harness.js";
 import type { FakeXUser } from "../support/fake-x/index.js";
 import { parseLogLine, spawnBot, type SpawnedBot } from "../support/spawn-bot.js";
 import { startWorkflowRig, type WorkflowRig } from "../support/workflow-rig.js";
+import { migratedDataDir } from "../support/data-dir.js";
 
 const BOT_COMMAND = ["node", "--import", "tsx", "src/main.ts"] as const;
 const CLIENT_ID = "process-client-id";
@@ -115,7 +114,7 @@ describe("OAuth 2.0 token refresh across processes", () => {
     rig = await startWorkflowRig();
   });
   beforeEach(() => {
-    dataDir = mkdtempSync(join(tmpdir(), "rgb-oauth2-"));
+    dataDir = migratedDataDir("rgb-oauth2-");
     box = new SecretBox(Buffer.from(readOrCreateKeyFile(dataDir).key, "base64"));
     user = rig.x.addUser({ id: "900401", username: "oauth_proc" });
     rig.x.addOAuth2Client({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, redirectUris: [`${PUBLIC_URL}/oauth/x/callback`] });

@@ -1,10 +1,9 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { rmSync } from "node:fs";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ADMIN, ADMIN_CHAT, testEnvironment } from "../support/app-harness.js";
 import { parseLogLine, spawnBot, type SpawnedBot } from "../support/spawn-bot.js";
 import { buttonData, startWorkflowRig, type WorkflowRig } from "../support/workflow-rig.js";
+import { migratedDataDir } from "../support/data-dir.js";
 
 async function until(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -21,7 +20,7 @@ describe("publishing survives kill -9 (npm start, PGlite in DATA_DIR)", () => {
 
   beforeAll(async () => {
     rig = await startWorkflowRig();
-    dataDir = mkdtempSync(join(tmpdir(), "rgb-crash-"));
+    dataDir = migratedDataDir("rgb-crash-");
   });
   afterEach(async () => {
     for (const bot of bots.splice(0)) {

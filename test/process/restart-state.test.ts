@@ -3,13 +3,12 @@
  * DATA_DIR after the first one is gone. An in-process "restart" (a new app on the same database handle) would
  * pass even if the state only lived in module memory.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { rmSync } from "node:fs";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ADMIN, ADMIN_CHAT, testEnvironment } from "../support/app-harness.js";
 import { parseLogLine, spawnBot, type SpawnedBot } from "../support/spawn-bot.js";
 import { buttonData, startWorkflowRig, type WorkflowRig } from "../support/workflow-rig.js";
+import { migratedDataDir } from "../support/data-dir.js";
 
 /** The bot as the Docker image runs it (node, no npm in between), from the TypeScript sources. */
 const BOT_COMMAND = ["node", "--import", "tsx", "src/main.ts"] as const;
@@ -54,7 +53,7 @@ describe("state kept across a process restart (same DATA_DIR)", () => {
   });
 
   it("an X breaker opened by one process is still open in the next: nothing reaches X until it rests", { timeout: 120_000 }, async () => {
-    dataDir = mkdtempSync(join(tmpdir(), "rgb-restart-breaker-"));
+    dataDir = migratedDataDir("rgb-restart-breaker-");
     // Default threshold (5); discovery every second; retries without long waits.
     const fast = { DISCOVERY_CRON: "* * * * * *", RETRY_BASE_DELAY_MS: "1", RETRY_MAX_DELAY_MS: "1" };
     rig.x.setDown(503);
@@ -78,7 +77,7 @@ describe("state kept across a process restart (same DATA_DIR)", () => {
   });
 
   it("an Edit pressed before a kill -9 is finished after the restart: the next text becomes the draft", { timeout: 120_000 }, async () => {
-    dataDir = mkdtempSync(join(tmpdir(), "rgb-restart-edit-"));
+    dataDir = migratedDataDir("rgb-restart-edit-");
     const first = await start({ DISCOVERY_CRON: "* * * * * *" });
     rig.x.addTweet({ authorId: rig.alice.id, text: "@replyguy will an edit survive a crash?" });
     const card = await rig.tg.waitForBotMessage(

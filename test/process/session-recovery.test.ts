@@ -4,9 +4,7 @@
  * failed 1" in the admin chat while /health already answers, and the failed account publishes nothing while the
  * other does. With a shared database, stored accounts and no ENCRYPTION_KEY, the process refuses to start.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { rmSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { openPglite } from "../../src/db/pglite.js";
@@ -17,6 +15,7 @@ import { ADMIN, ADMIN_CHAT, testEnvironment } from "../support/app-harness.js";
 import { createPostgresTestDatabase } from "../support/database.js";
 import { parseLogLine, spawnBot, type SpawnedBot } from "../support/spawn-bot.js";
 import { buttonData, startWorkflowRig, type WorkflowRig } from "../support/workflow-rig.js";
+import { migratedDataDir } from "../support/data-dir.js";
 
 const BOT_COMMAND = ["node", "--import", "tsx", "src/main.ts"] as const;
 const SECOND_TOKEN = "stored-second-token-5150";
@@ -60,7 +59,7 @@ describe("X account sessions across processes", () => {
   });
 
   it("boot with one account revoked: one report restored 1 / failed 1, /health answers meanwhile, only the other publishes", { timeout: 180_000 }, async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), "rgb-sessions-"));
+    const dataDir = migratedDataDir("rgb-sessions-");
     dirs.push(dataDir);
     const second = rig.x.addUser({ id: "900101", username: "second_user", accessToken: SECOND_TOKEN });
     // The account stored as /accounts add will: sealed with the key of DATA_DIR, which the bot then reuses.
