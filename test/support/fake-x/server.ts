@@ -3,6 +3,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { dispatch } from "./endpoints.js";
 import { FaultQueue } from "./faults.js";
+import { parseRequestBody } from "./multipart.js";
 import { FakeOAuth2, type TokenRequest } from "./oauth2.js";
 import { rateHeaders, RateLimits } from "./rate-limits.js";
 import { defaultProblem, JSON_TYPE, problem, tooManyRequests, writeResponse, type FakeResponse } from "./responses.js";
@@ -13,6 +14,8 @@ import type {
   FakeXAuthorizeInput,
   FakeXFault,
   FakeXFaultMatch,
+  FakeXMediaSettings,
+  FakeXMediaUpload,
   FakeXOAuth2Client,
   FakeXOptions,
   FakeXRequest,
@@ -185,6 +188,24 @@ class FakeXServer implements FakeX {
       .map((t) => this.store.serialize(t));
   }
 
+  mediaUploads(idOrUsername?: string): FakeXMediaUpload[] {
+    const ownerId = idOrUsername === undefined ? undefined : this.existingUser(idOrUsername).id;
+    const media = this.store.media;
+    return [...media.uploads.values()].filter((m) => ownerId === undefined || m.ownerId === ownerId).map((m) => media.describe(m));
+  }
+
+  setMediaProcessing(settings: FakeXMediaSettings): void {
+    this.store.media.configure(settings);
+  }
+
+  failNextMediaProcessing(message = "Unsupported video format"): void {
+    this.store.media.failNextProcessing(message);
+  }
+
+  expireMedia(mediaId: string): void {
+    this.store.media.expire(mediaId);
+  }
+
   requests(filter?: FakeXRequestFilter): readonly Readonly<FakeXRequest>[] {
     return filter ? this.recorded.filter((r) => matchesRequestFilter(r, filter)) : [...this.recorded];
   }
@@ -257,15 +278,9 @@ class FakeXServer implements FakeX {
   private async onRequest(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
-    const rawBody = Buffer.concat(chunks).toString("utf8");
-    let body: unknown = undefined;
-    if (rawBody.length) {
-      try {
-        body = JSON.parse(rawBody) as unknown;
-      } catch {
-        body = rawBody;
-      }
-    }
+    const raw = Buffer.concat(chunks);
+    const rawBody = raw.toString("utf8");
+    const body = parseRequestBody(raw, req.headers["content-type"]);
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
     const method = (req.method ?? "GET").toUpperCase();
     const path = url.pathname;

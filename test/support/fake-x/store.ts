@@ -1,4 +1,5 @@
-// The fake's users and tweets, and how a stored tweet is shown in the v2 JSON shape.
+// The fake's users, tweets and media, and how a stored tweet is shown in the v2 JSON shape.
+import { MediaStore } from "./media.js";
 import type { FakeXMention, FakeXReferencedTweet, FakeXTweet, FakeXUserAccess } from "./types.js";
 
 /** A user as stored. */
@@ -23,6 +24,8 @@ export interface StoredTweet {
   deleted: boolean;
   /** Every version's id, oldest first, shared by all versions of an edited tweet (unset: never edited). */
   editHistory?: string[];
+  /** Media keys attached when it was posted. */
+  mediaKeys?: string[];
 }
 
 const MENTION_RE = /(^|[^A-Za-z0-9_])[@＠]([A-Za-z0-9_]{1,15})(?![A-Za-z0-9_@])/g;
@@ -53,6 +56,7 @@ function codePointLength(s: string): number {
 export class FakeXStore {
   readonly users = new Map<string, StoredUser>();
   readonly tweets = new Map<string, StoredTweet>();
+  readonly media = new MediaStore();
   private nextTweetId = 1_900_000_000_000_000_000n;
   private nextUserId = 1_000_000_001n;
 
@@ -93,7 +97,7 @@ export class FakeXStore {
   createTweet(
     authorId: string,
     text: string,
-    opts: { inReplyTo?: string; quoted?: string; retweeted?: string; createdAt?: string },
+    opts: { inReplyTo?: string; quoted?: string; retweeted?: string; createdAt?: string; mediaKeys?: string[] },
   ): StoredTweet {
     const id = String(this.nextTweetId++);
     const refs: FakeXReferencedTweet[] = [];
@@ -119,6 +123,7 @@ export class FakeXStore {
       deleted: false,
     };
     if (inReplyToUserId !== undefined) tweet.inReplyToUserId = inReplyToUserId;
+    if (opts.mediaKeys?.length) tweet.mediaKeys = [...opts.mediaKeys];
     this.tweets.set(id, tweet);
     return tweet;
   }
@@ -160,6 +165,7 @@ export class FakeXStore {
     if (t.refs.length) out.referenced_tweets = t.refs.map((r) => ({ ...r }));
     const mentions = this.mentionEntities(t.text);
     if (mentions.length) out.entities = { mentions };
+    if (t.mediaKeys) out.attachments = { media_keys: [...t.mediaKeys] };
     return out;
   }
 
@@ -192,10 +198,11 @@ export class FakeXStore {
     return Object.keys(includes).length ? { ...out, includes } : out;
   }
 
-  /** Forgets users and tweets (ids keep increasing). */
+  /** Forgets users, tweets and media (ids keep increasing). */
   clear(): void {
     this.users.clear();
     this.tweets.clear();
+    this.media.clear();
   }
 }
 
