@@ -8,7 +8,7 @@ import { FakeOAuth2, type TokenRequest } from "./oauth2.js";
 import { rateHeaders, RateLimits } from "./rate-limits.js";
 import { defaultProblem, JSON_TYPE, problem, tooManyRequests, writeResponse, type FakeResponse } from "./responses.js";
 import { isOAuth2Endpoint, matchesRequestFilter, parseOAuthToken, ROUTES, type Route } from "./routes.js";
-import { compareIds, FakeXStore, type StoredUser } from "./store.js";
+import { compareIds, FakeXStore, type SeedTweetInput, type StoredUser } from "./store.js";
 import type {
   FakeX,
   FakeXAuthorizeInput,
@@ -76,18 +76,7 @@ class FakeXServer implements FakeX {
   // ----- control API -----
 
   addUser(input: { id?: string; username: string; name?: string; accessToken?: string }): FakeXUser {
-    const username = input.username.replace(/^@/, "");
-    if (!/^[A-Za-z0-9_]{1,15}$/.test(username)) throw new Error(`fake-x: invalid username ${JSON.stringify(input.username)}`);
-    if (this.user(username)) throw new Error(`fake-x: username @${username} already exists`);
-    const id = input.id ?? this.store.newUserId();
-    if (this.store.users.has(id)) throw new Error(`fake-x: user id ${id} already exists`);
-    if (input.accessToken !== undefined && this.store.userByToken(input.accessToken)) {
-      throw new Error("fake-x: access token already in use");
-    }
-    const user: StoredUser = { id, username, name: input.name ?? username };
-    if (input.accessToken !== undefined) user.accessToken = input.accessToken;
-    this.store.users.set(id, user);
-    return { ...user };
+    return { ...this.store.addUser(input) };
   }
 
   setUserAccess(idOrUsername: string, access: FakeXUserAccess): void {
@@ -132,28 +121,8 @@ class FakeXServer implements FakeX {
     return found ? { ...found } : undefined;
   }
 
-  addTweet(input: {
-    authorId: string;
-    text: string;
-    inReplyToTweetId?: string;
-    quotedTweetId?: string;
-    retweetOfTweetId?: string;
-    createdAt?: string | Date;
-  }): FakeXTweet {
-    if (!this.store.users.has(input.authorId)) throw new Error(`fake-x: unknown author ${input.authorId}`);
-    for (const ref of [input.inReplyToTweetId, input.quotedTweetId, input.retweetOfTweetId]) {
-      if (ref !== undefined && !this.store.tweets.has(ref)) throw new Error(`fake-x: unknown referenced tweet ${ref}`);
-    }
-    const createdAt =
-      input.createdAt === undefined ? new Date().toISOString() : new Date(input.createdAt).toISOString();
-    return this.store.serialize(
-      this.store.createTweet(input.authorId, input.text, {
-        inReplyTo: input.inReplyToTweetId,
-        quoted: input.quotedTweetId,
-        retweeted: input.retweetOfTweetId,
-        createdAt,
-      }),
-    );
+  addTweet(input: SeedTweetInput): FakeXTweet {
+    return this.store.serialize(this.store.seedTweet(input));
   }
 
   deleteTweet(id: string): void {

@@ -30,6 +30,16 @@ export interface StoredTweet {
 
 const MENTION_RE = /(^|[^A-Za-z0-9_])[@＠]([A-Za-z0-9_]{1,15})(?![A-Za-z0-9_@])/g;
 
+/** What {@link FakeXStore.seedTweet} takes. */
+export interface SeedTweetInput {
+  authorId: string;
+  text: string;
+  inReplyToTweetId?: string;
+  quotedTweetId?: string;
+  retweetOfTweetId?: string;
+  createdAt?: string | Date;
+}
+
 /** Numeric order of two snowflake ids. */
 export function compareIds(a: string, b: string): number {
   const x = BigInt(a);
@@ -63,6 +73,22 @@ export class FakeXStore {
   /** A fresh user id. */
   newUserId(): string {
     return String(this.nextUserId++);
+  }
+
+  /** Adds a user after checking its username, id and token are valid and free. */
+  addUser(input: { id?: string; username: string; name?: string; accessToken?: string }): StoredUser {
+    const username = input.username.replace(/^@/, "");
+    if (!/^[A-Za-z0-9_]{1,15}$/.test(username)) throw new Error(`fake-x: invalid username ${JSON.stringify(input.username)}`);
+    if (this.findUser(username)) throw new Error(`fake-x: username @${username} already exists`);
+    const id = input.id ?? this.newUserId();
+    if (this.users.has(id)) throw new Error(`fake-x: user id ${id} already exists`);
+    if (input.accessToken !== undefined && this.userByToken(input.accessToken)) {
+      throw new Error("fake-x: access token already in use");
+    }
+    const user: StoredUser = { id, username, name: input.name ?? username };
+    if (input.accessToken !== undefined) user.accessToken = input.accessToken;
+    this.users.set(id, user);
+    return user;
   }
 
   /** A user by id or (case-insensitive, optional `@`) username. */
@@ -126,6 +152,21 @@ export class FakeXStore {
     if (opts.mediaKeys?.length) tweet.mediaKeys = [...opts.mediaKeys];
     this.tweets.set(id, tweet);
     return tweet;
+  }
+
+  /** Stores a tweet as if its author had posted it (no rule checks), after checking author and references exist. */
+  seedTweet(input: SeedTweetInput): StoredTweet {
+    if (!this.users.has(input.authorId)) throw new Error(`fake-x: unknown author ${input.authorId}`);
+    for (const ref of [input.inReplyToTweetId, input.quotedTweetId, input.retweetOfTweetId]) {
+      if (ref !== undefined && !this.tweets.has(ref)) throw new Error(`fake-x: unknown referenced tweet ${ref}`);
+    }
+    const createdAt = input.createdAt === undefined ? new Date().toISOString() : new Date(input.createdAt).toISOString();
+    return this.createTweet(input.authorId, input.text, {
+      inReplyTo: input.inReplyToTweetId,
+      quoted: input.quotedTweetId,
+      retweeted: input.retweetOfTweetId,
+      createdAt,
+    });
   }
 
   /** A new version of `original` with `text`; both versions share the edit history. */
