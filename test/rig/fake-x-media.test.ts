@@ -157,6 +157,35 @@ describe("fake X media upload", () => {
     expect(fake.mediaUploads()).toEqual([expect.objectContaining({ mediaId: id, appends: 3, appendedBytes: 2500, state: "succeeded" })]);
   });
 
+  it("refuses media uploads to an OAuth 2.0 token granted without media.write with a bare 403, as X does", async () => {
+    const verifier = "v".repeat(43);
+    fake.addOAuth2Client({ clientId: "app", redirectUris: ["https://bot.example/cb"] });
+    async function accessToken(scope: string): Promise<string> {
+      const code = fake.authorize("replyguy", {
+        clientId: "app",
+        redirectUri: "https://bot.example/cb",
+        codeChallenge: verifier,
+        codeChallengeMethod: "plain",
+        scope,
+      });
+      const form = { grant_type: "authorization_code", code, redirect_uri: "https://bot.example/cb", code_verifier: verifier, client_id: "app" };
+      const response = await fetch(`${fake.baseUrl}/2/oauth2/token`, {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams(form).toString(),
+      });
+      return ((await response.json()) as { access_token: string }).access_token;
+    }
+    const withoutMedia = await accessToken("tweet.read tweet.write users.read offline.access");
+    const withMedia = await accessToken("tweet.read tweet.write users.read offline.access media.write");
+    const refused = await init("image/png", 5, "tweet_image", withoutMedia);
+    expect([refused.status, (refused.body as { detail?: string }).detail]).toEqual([403, "Forbidden"]);
+    expect((await call("/2/users/me", { token: withoutMedia })).status).toBe(200);
+    expect((await init("image/png", 5, "tweet_image", withMedia)).status).toBe(200);
+    expect((await init("image/png", 5, "tweet_image", "bot-token")).status).toBe(200);
+    expect(fake.mediaUploads()).toHaveLength(2);
+  });
+
   it("reset() forgets uploads and media settings", async () => {
     fake.setMediaProcessing({ expiresAfterSecs: 5 });
     await init("image/png", 5, "tweet_image");

@@ -373,6 +373,10 @@ class FakeXServer implements FakeX {
     }
     if (caller.access === "revoked") return problem(401, "Unauthorized", "Unauthorized");
     if (caller.access === "suspended") return problem(403, "Forbidden", X_SUSPENDED_DETAIL);
+    // X refuses media uploads to an OAuth 2.0 token granted without media.write with a bare 403.
+    if (key.includes("/media/upload") && this.oauth2.lacksScope(parseOAuthToken(tokenRequest.authorization), "media.write")) {
+      return defaultProblem(403);
+    }
     const { bucket, cfg, reset } = this.limits.bucket(key, caller.id);
     if (bucket.count >= cfg.limit) {
       return { ...tooManyRequests(), headers: rateHeaders(cfg.limit, 0, reset) };
