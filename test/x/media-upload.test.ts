@@ -87,6 +87,29 @@ describe("media upload and media replies (X port against the fake)", () => {
     expect(error instanceof Error && error.message).toContain("Unsupported video codec");
   });
 
+  it("gives up as a transient error when X is still processing after the processing timeout", async () => {
+    fake.setMediaProcessing({ processingMs: 60_000, checkAfterSecs: 0.2 });
+    const impatient = createXAccountClient({
+      apiRoot: fake.baseUrl,
+      credentials: { appKey: "k", appSecret: TEST_APP_SECRET, accessToken: "bot-token", accessSecret: TEST_ACCESS_SECRET },
+      mediaProcessingTimeoutMs: 500,
+    });
+    const error = await rejectionOf(impatient.uploadMedia(mp4(100)));
+    expect(isXApiError(error) && error.kind).toBe("transient");
+    expect(fake.mediaUploads()[0]?.state).toBe("processing");
+  });
+
+  it("stops waiting for processing at once when the caller aborts", async () => {
+    fake.setMediaProcessing({ processingMs: 60_000, checkAfterSecs: 5 });
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(new Error("shutting down")), 150);
+    const startedAt = Date.now();
+    const error = await rejectionOf(client.uploadMedia(mp4(100), { signal: controller.signal }));
+    expect(isXApiError(error)).toBe(true);
+    expect(Date.now() - startedAt).toBeLessThan(2_000);
+    expect(fake.requests({ endpoint: "GET /2/media/upload" })).toHaveLength(0);
+  });
+
   it("turns expires_after_secs into expiresAt", async () => {
     fake.setMediaProcessing({ expiresAfterSecs: 3_600 });
     const before = Date.now();

@@ -16,7 +16,8 @@
  * Media: the v2 media upload (initialize JSON, append multipart, finalize, STATUS) with X's size limits per
  * category; images are ready at finalize, GIFs and videos process for a settable time (`setMediaProcessing`) or
  * fail (`failNextMediaProcessing`); media ids belong to the uploader and expire (`expireMedia`). POST /2/tweets
- * takes `media.media_ids` and, like X, ends the post's text with a t.co link. `mediaUploads` lists uploads.
+ * takes `media.media_ids` and, like X, ends the post's text with a t.co link. `mediaUploads` lists uploads. An
+ * OAuth 2.0 token granted without `media.write` gets a bare 403 from the media endpoints, as on X.
  *
  * OAuth 2.0 user context: register the app with `addOAuth2Client`, let a user click "Authorize app" with
  * `authorize` / `approveAuthorizationLink`, then `POST /2/oauth2/token` (form-encoded only) exchanges the code
