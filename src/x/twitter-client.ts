@@ -52,6 +52,8 @@ export interface XAccountClientOptions {
   requestTimeoutMs?: number;
   /** How long X may process an uploaded medium (default {@link DEFAULT_MEDIA_PROCESSING_TIMEOUT_MS}). */
   mediaProcessingTimeoutMs?: number;
+  /** Bytes per media APPEND (default 4 MB, `MEDIA_CHUNK_BYTES`); smaller in tests to see a chunked upload. */
+  mediaChunkBytes?: number;
 }
 
 /** Default per-request timeout. */
@@ -319,7 +321,7 @@ export function createXAccountClient(options: XAccountClientOptions): XAccountCl
           finalize: (mediaId, signal) => post("POST /2/media/upload/:id/finalize", `media/upload/${mediaId}/finalize`, {}, signal, asIs),
           status: (mediaId, signal) => get("GET /2/media/upload", "media/upload", { command: "STATUS", media_id: mediaId }, undefined, signal, asIs),
         },
-        { ...upload, processingTimeoutMs: options.mediaProcessingTimeoutMs },
+        { ...upload, processingTimeoutMs: options.mediaProcessingTimeoutMs, chunkBytes: options.mediaChunkBytes },
       );
     },
 

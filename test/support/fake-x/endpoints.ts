@@ -1,4 +1,5 @@
 // Which endpoint module answers a user's call.
+import { appendMedia, finalizeMedia, initializeMedia, mediaStatus } from "./media-endpoints.js";
 import { mentionsOf } from "./mentions.js";
 import type { FakeResponse } from "./responses.js";
 import { searchRecent } from "./search.js";
@@ -41,5 +42,13 @@ export function dispatch(store: FakeXStore, call: UserCall, summonedRuleEnforced
       return postTweet(store, body, caller, summonedRuleEnforced);
     case "DELETE /2/tweets/:id":
       return deleteTweet(store, param, caller);
+    case "POST /2/media/upload/initialize":
+      return initializeMedia(store.media, body, caller);
+    case "POST /2/media/upload/:id/append":
+      return appendMedia(store.media, param, body, caller);
+    case "POST /2/media/upload/:id/finalize":
+      return finalizeMedia(store.media, param, caller);
+    case "GET /2/media/upload":
+      return mediaStatus(store.media, query, caller);
   }
 }

@@ -159,6 +159,12 @@ export class FakeOAuth2 {
     return Date.now() >= grant.expiresAt ? "expired" : { userId: grant.userId };
   }
 
+  /** Whether `token` is an OAuth 2.0 access token granted without `scope` (OAuth 1.0a tokens carry no scopes). */
+  lacksScope(token: string | null, scope: string): boolean {
+    const grant = token === null ? undefined : this.accessTokens.get(token);
+    return grant !== undefined && !grant.scope.split(" ").includes(scope);
+  }
+
   /** The user revoked the app (or was revoked): every token of theirs dies for good. */
   revokeUser(userId: string): void {
     for (const tokens of [this.accessTokens, this.refreshTokens] as Map<string, Grant>[]) {

@@ -20,6 +20,10 @@ export const ROUTES: readonly Route[] = [
   { key: "POST /2/tweets", method: "POST", re: /^\/2\/tweets$/ },
   { key: "GET /2/tweets/:id", method: "GET", re: /^\/2\/tweets\/([^/]+)$/ },
   { key: "DELETE /2/tweets/:id", method: "DELETE", re: /^\/2\/tweets\/([^/]+)$/ },
+  { key: "POST /2/media/upload/initialize", method: "POST", re: /^\/2\/media\/upload\/initialize$/ },
+  { key: "POST /2/media/upload/:id/append", method: "POST", re: /^\/2\/media\/upload\/([^/]+)\/append$/ },
+  { key: "POST /2/media/upload/:id/finalize", method: "POST", re: /^\/2\/media\/upload\/([^/]+)\/finalize$/ },
+  { key: "GET /2/media/upload", method: "GET", re: /^\/2\/media\/upload$/ },
   { key: "POST /2/oauth2/token", method: "POST", re: /^\/2\/oauth2\/token$/ },
   { key: "POST /2/oauth2/revoke", method: "POST", re: /^\/2\/oauth2\/revoke$/ },
 ];

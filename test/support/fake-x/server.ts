@@ -3,16 +3,19 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { dispatch } from "./endpoints.js";
 import { FaultQueue } from "./faults.js";
+import { parseRequestBody } from "./multipart.js";
 import { FakeOAuth2, type TokenRequest } from "./oauth2.js";
 import { rateHeaders, RateLimits } from "./rate-limits.js";
 import { defaultProblem, JSON_TYPE, problem, tooManyRequests, writeResponse, type FakeResponse } from "./responses.js";
 import { isOAuth2Endpoint, matchesRequestFilter, parseOAuthToken, ROUTES, type Route } from "./routes.js";
-import { compareIds, FakeXStore, type StoredUser } from "./store.js";
+import { compareIds, FakeXStore, type SeedTweetInput, type StoredUser } from "./store.js";
 import type {
   FakeX,
   FakeXAuthorizeInput,
   FakeXFault,
   FakeXFaultMatch,
+  FakeXMediaSettings,
+  FakeXMediaUpload,
   FakeXOAuth2Client,
   FakeXOptions,
   FakeXRequest,
@@ -73,18 +76,7 @@ class FakeXServer implements FakeX {
   // ----- control API -----
 
   addUser(input: { id?: string; username: string; name?: string; accessToken?: string }): FakeXUser {
-    const username = input.username.replace(/^@/, "");
-    if (!/^[A-Za-z0-9_]{1,15}$/.test(username)) throw new Error(`fake-x: invalid username ${JSON.stringify(input.username)}`);
-    if (this.user(username)) throw new Error(`fake-x: username @${username} already exists`);
-    const id = input.id ?? this.store.newUserId();
-    if (this.store.users.has(id)) throw new Error(`fake-x: user id ${id} already exists`);
-    if (input.accessToken !== undefined && this.store.userByToken(input.accessToken)) {
-      throw new Error("fake-x: access token already in use");
-    }
-    const user: StoredUser = { id, username, name: input.name ?? username };
-    if (input.accessToken !== undefined) user.accessToken = input.accessToken;
-    this.store.users.set(id, user);
-    return { ...user };
+    return { ...this.store.addUser(input) };
   }
 
   setUserAccess(idOrUsername: string, access: FakeXUserAccess): void {
@@ -129,28 +121,8 @@ class FakeXServer implements FakeX {
     return found ? { ...found } : undefined;
   }
 
-  addTweet(input: {
-    authorId: string;
-    text: string;
-    inReplyToTweetId?: string;
-    quotedTweetId?: string;
-    retweetOfTweetId?: string;
-    createdAt?: string | Date;
-  }): FakeXTweet {
-    if (!this.store.users.has(input.authorId)) throw new Error(`fake-x: unknown author ${input.authorId}`);
-    for (const ref of [input.inReplyToTweetId, input.quotedTweetId, input.retweetOfTweetId]) {
-      if (ref !== undefined && !this.store.tweets.has(ref)) throw new Error(`fake-x: unknown referenced tweet ${ref}`);
-    }
-    const createdAt =
-      input.createdAt === undefined ? new Date().toISOString() : new Date(input.createdAt).toISOString();
-    return this.store.serialize(
-      this.store.createTweet(input.authorId, input.text, {
-        inReplyTo: input.inReplyToTweetId,
-        quoted: input.quotedTweetId,
-        retweeted: input.retweetOfTweetId,
-        createdAt,
-      }),
-    );
+  addTweet(input: SeedTweetInput): FakeXTweet {
+    return this.store.serialize(this.store.seedTweet(input));
   }
 
   deleteTweet(id: string): void {
@@ -183,6 +155,24 @@ class FakeXServer implements FakeX {
       .filter((t) => t.refs.some((r) => r.type === "replied_to" && r.id === tweetId))
       .sort((a, b) => compareIds(a.id, b.id))
       .map((t) => this.store.serialize(t));
+  }
+
+  mediaUploads(idOrUsername?: string): FakeXMediaUpload[] {
+    const ownerId = idOrUsername === undefined ? undefined : this.existingUser(idOrUsername).id;
+    const media = this.store.media;
+    return [...media.uploads.values()].filter((m) => ownerId === undefined || m.ownerId === ownerId).map((m) => media.describe(m));
+  }
+
+  setMediaProcessing(settings: FakeXMediaSettings): void {
+    this.store.media.configure(settings);
+  }
+
+  failNextMediaProcessing(message = "Unsupported video format"): void {
+    this.store.media.failNextProcessing(message);
+  }
+
+  expireMedia(mediaId: string): void {
+    this.store.media.expire(mediaId);
   }
 
   requests(filter?: FakeXRequestFilter): readonly Readonly<FakeXRequest>[] {
@@ -257,15 +247,9 @@ class FakeXServer implements FakeX {
   private async onRequest(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
-    const rawBody = Buffer.concat(chunks).toString("utf8");
-    let body: unknown = undefined;
-    if (rawBody.length) {
-      try {
-        body = JSON.parse(rawBody) as unknown;
-      } catch {
-        body = rawBody;
-      }
-    }
+    const raw = Buffer.concat(chunks);
+    const rawBody = raw.toString("utf8");
+    const body = parseRequestBody(raw, req.headers["content-type"]);
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
     const method = (req.method ?? "GET").toUpperCase();
     const path = url.pathname;
@@ -389,6 +373,10 @@ class FakeXServer implements FakeX {
     }
     if (caller.access === "revoked") return problem(401, "Unauthorized", "Unauthorized");
     if (caller.access === "suspended") return problem(403, "Forbidden", X_SUSPENDED_DETAIL);
+    // X refuses media uploads to an OAuth 2.0 token granted without media.write with a bare 403.
+    if (key.includes("/media/upload") && this.oauth2.lacksScope(parseOAuthToken(tokenRequest.authorization), "media.write")) {
+      return defaultProblem(403);
+    }
     const { bucket, cfg, reset } = this.limits.bucket(key, caller.id);
     if (bucket.count >= cfg.limit) {
       return { ...tooManyRequests(), headers: rateHeaders(cfg.limit, 0, reset) };

@@ -1,4 +1,5 @@
-// The fake's users and tweets, and how a stored tweet is shown in the v2 JSON shape.
+// The fake's users, tweets and media, and how a stored tweet is shown in the v2 JSON shape.
+import { MediaStore } from "./media.js";
 import type { FakeXMention, FakeXReferencedTweet, FakeXTweet, FakeXUserAccess } from "./types.js";
 
 /** A user as stored. */
@@ -23,9 +24,21 @@ export interface StoredTweet {
   deleted: boolean;
   /** Every version's id, oldest first, shared by all versions of an edited tweet (unset: never edited). */
   editHistory?: string[];
+  /** Media keys attached when it was posted. */
+  mediaKeys?: string[];
 }
 
 const MENTION_RE = /(^|[^A-Za-z0-9_])[@＠]([A-Za-z0-9_]{1,15})(?![A-Za-z0-9_@])/g;
+
+/** What {@link FakeXStore.seedTweet} takes. */
+export interface SeedTweetInput {
+  authorId: string;
+  text: string;
+  inReplyToTweetId?: string;
+  quotedTweetId?: string;
+  retweetOfTweetId?: string;
+  createdAt?: string | Date;
+}
 
 /** Numeric order of two snowflake ids. */
 export function compareIds(a: string, b: string): number {
@@ -53,12 +66,29 @@ function codePointLength(s: string): number {
 export class FakeXStore {
   readonly users = new Map<string, StoredUser>();
   readonly tweets = new Map<string, StoredTweet>();
+  readonly media = new MediaStore();
   private nextTweetId = 1_900_000_000_000_000_000n;
   private nextUserId = 1_000_000_001n;
 
   /** A fresh user id. */
   newUserId(): string {
     return String(this.nextUserId++);
+  }
+
+  /** Adds a user after checking its username, id and token are valid and free. */
+  addUser(input: { id?: string; username: string; name?: string; accessToken?: string }): StoredUser {
+    const username = input.username.replace(/^@/, "");
+    if (!/^[A-Za-z0-9_]{1,15}$/.test(username)) throw new Error(`fake-x: invalid username ${JSON.stringify(input.username)}`);
+    if (this.findUser(username)) throw new Error(`fake-x: username @${username} already exists`);
+    const id = input.id ?? this.newUserId();
+    if (this.users.has(id)) throw new Error(`fake-x: user id ${id} already exists`);
+    if (input.accessToken !== undefined && this.userByToken(input.accessToken)) {
+      throw new Error("fake-x: access token already in use");
+    }
+    const user: StoredUser = { id, username, name: input.name ?? username };
+    if (input.accessToken !== undefined) user.accessToken = input.accessToken;
+    this.users.set(id, user);
+    return user;
   }
 
   /** A user by id or (case-insensitive, optional `@`) username. */
@@ -93,7 +123,7 @@ export class FakeXStore {
   createTweet(
     authorId: string,
     text: string,
-    opts: { inReplyTo?: string; quoted?: string; retweeted?: string; createdAt?: string },
+    opts: { inReplyTo?: string; quoted?: string; retweeted?: string; createdAt?: string; mediaKeys?: string[] },
   ): StoredTweet {
     const id = String(this.nextTweetId++);
     const refs: FakeXReferencedTweet[] = [];
@@ -119,8 +149,24 @@ export class FakeXStore {
       deleted: false,
     };
     if (inReplyToUserId !== undefined) tweet.inReplyToUserId = inReplyToUserId;
+    if (opts.mediaKeys?.length) tweet.mediaKeys = [...opts.mediaKeys];
     this.tweets.set(id, tweet);
     return tweet;
+  }
+
+  /** Stores a tweet as if its author had posted it (no rule checks), after checking author and references exist. */
+  seedTweet(input: SeedTweetInput): StoredTweet {
+    if (!this.users.has(input.authorId)) throw new Error(`fake-x: unknown author ${input.authorId}`);
+    for (const ref of [input.inReplyToTweetId, input.quotedTweetId, input.retweetOfTweetId]) {
+      if (ref !== undefined && !this.tweets.has(ref)) throw new Error(`fake-x: unknown referenced tweet ${ref}`);
+    }
+    const createdAt = input.createdAt === undefined ? new Date().toISOString() : new Date(input.createdAt).toISOString();
+    return this.createTweet(input.authorId, input.text, {
+      inReplyTo: input.inReplyToTweetId,
+      quoted: input.quotedTweetId,
+      retweeted: input.retweetOfTweetId,
+      createdAt,
+    });
   }
 
   /** A new version of `original` with `text`; both versions share the edit history. */
@@ -160,6 +206,7 @@ export class FakeXStore {
     if (t.refs.length) out.referenced_tweets = t.refs.map((r) => ({ ...r }));
     const mentions = this.mentionEntities(t.text);
     if (mentions.length) out.entities = { mentions };
+    if (t.mediaKeys) out.attachments = { media_keys: [...t.mediaKeys] };
     return out;
   }
 
@@ -192,10 +239,11 @@ export class FakeXStore {
     return Object.keys(includes).length ? { ...out, includes } : out;
   }
 
-  /** Forgets users and tweets (ids keep increasing). */
+  /** Forgets users, tweets and media (ids keep increasing). */
   clear(): void {
     this.users.clear();
     this.tweets.clear();
+    this.media.clear();
   }
 }
 

@@ -1,4 +1,5 @@
 // GET /2/tweets/:id, GET /2/tweets?ids=, POST /2/tweets (with X's reply rules) and DELETE /2/tweets/:id.
+import { mediaKeysFor } from "./media-endpoints.js";
 import { invalidRequest, notFoundAnswer, notFoundError, problem, type FakeResponse } from "./responses.js";
 import { mentions, type FakeXStore, type StoredTweet, type StoredUser } from "./store.js";
 import { X_DUPLICATE_DETAIL, X_NOT_SUMMONED_DETAIL, X_REPLY_TO_DELETED_DETAIL } from "./types.js";
@@ -30,6 +31,15 @@ export function tweetsByIds(store: FakeXStore, query: Record<string, string>): F
   if (found.length) out.data = found.map((t) => store.serialize(t));
   if (errors.length) out.errors = errors;
   return { status: 200, body: store.withIncludes(out, found, query) };
+}
+
+const TCO_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+/** A t.co link as X appends for media (10 random characters). */
+function tcoLink(): string {
+  let slug = "";
+  for (let i = 0; i < 10; i++) slug += TCO_ALPHABET[Math.floor(Math.random() * TCO_ALPHABET.length)];
+  return `https://t.co/${slug}`;
 }
 
 /** Whether the author of `parent` "engaged" `caller`: own post, @-mention, quote of or reply to a caller post. */
@@ -69,10 +79,18 @@ export function postTweet(store: FakeXStore, body: unknown, caller: StoredUser, 
       return problem(403, "Forbidden", X_NOT_SUMMONED_DETAIL);
     }
   }
+  let mediaKeys: string[] | undefined;
+  if (body.media !== undefined) {
+    const keys = mediaKeysFor(store.media, body.media, caller);
+    if (!Array.isArray(keys)) return keys;
+    mediaKeys = keys;
+  }
   if (store.liveTweets().some((t) => t.authorId === caller.id && t.text === text)) {
     return problem(403, "Forbidden", X_DUPLICATE_DETAIL);
   }
-  const t = store.createTweet(caller.id, text, { inReplyTo, quoted });
+  // X shows attached media as a t.co link at the end of the text.
+  const shown = mediaKeys ? `${text} ${tcoLink()}` : text;
+  const t = store.createTweet(caller.id, shown, { inReplyTo, quoted, mediaKeys });
   return { status: 201, body: { data: { id: t.id, text: t.text, edit_history_tweet_ids: [t.id] } } };
 }
 

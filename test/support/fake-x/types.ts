@@ -12,6 +12,10 @@ export type FakeXEndpointKey =
   | "GET /2/tweets"
   | "POST /2/tweets"
   | "DELETE /2/tweets/:id"
+  | "POST /2/media/upload/initialize"
+  | "POST /2/media/upload/:id/append"
+  | "POST /2/media/upload/:id/finalize"
+  | "GET /2/media/upload"
   | FakeXOAuth2EndpointKey;
 
 /** The OAuth 2.0 endpoints: the app authenticates itself there, not a user, and they have no per-user limit. */
@@ -38,6 +42,11 @@ export const FAKE_X_DEFAULT_RATE_LIMITS: Readonly<Record<FakeXUserEndpointKey, F
   "GET /2/tweets": { limit: 900, windowSeconds: 900 },
   "POST /2/tweets": { limit: 100, windowSeconds: 900 },
   "DELETE /2/tweets/:id": { limit: 50, windowSeconds: 900 },
+  // Media upload: generous, a 512 MB video is 128 appends.
+  "POST /2/media/upload/initialize": { limit: 500, windowSeconds: 900 },
+  "POST /2/media/upload/:id/append": { limit: 5000, windowSeconds: 900 },
+  "POST /2/media/upload/:id/finalize": { limit: 500, windowSeconds: 900 },
+  "GET /2/media/upload": { limit: 5000, windowSeconds: 900 },
 };
 
 /** `detail` of X's 403 when the same author posts identical text twice. */
@@ -114,6 +123,46 @@ export interface FakeXTweet {
   in_reply_to_user_id?: string;
   referenced_tweets?: FakeXReferencedTweet[];
   entities?: { mentions: FakeXMention[] };
+  /** Media attached by POST /2/tweets `media.media_ids` (X's media keys, e.g. `3_<media id>` for a photo). */
+  attachments?: { media_keys: string[] };
+}
+
+/** X's media categories the fake accepts. */
+export type FakeXMediaCategory = "tweet_image" | "tweet_gif" | "tweet_video";
+
+/**
+ * Where an upload stands: `uploading` (initialized, not finalized), `processing` (GIF/video after finalize),
+ * `succeeded` (attachable), `failed` (processing failed), `expired` (past `expires_after_secs`).
+ */
+export type FakeXMediaState = "uploading" | "processing" | "succeeded" | "failed" | "expired";
+
+/** An upload as a test sees it. */
+export interface FakeXMediaUpload {
+  mediaId: string;
+  mediaKey: string;
+  /** The uploading user's id (only this user may append, finalize, read or attach it). */
+  ownerId: string;
+  mediaType: string;
+  category: FakeXMediaCategory;
+  totalBytes: number;
+  /** Bytes received, each segment index counted once. */
+  appendedBytes: number;
+  /** APPEND requests accepted (a retried segment counts twice here, once in `segments`). */
+  appends: number;
+  /** Distinct segment indexes received. */
+  segments: number;
+  state: FakeXMediaState;
+  expiresAt: Date;
+}
+
+/** How the fake's media processing and expiry behave (each setting kept until changed or `reset()`). */
+export interface FakeXMediaSettings {
+  /** How long a GIF or video stays in processing after finalize (ms, default 200; images need none). */
+  processingMs?: number;
+  /** `check_after_secs` while processing (default 1, as X; fractions allowed to keep tests fast). */
+  checkAfterSecs?: number;
+  /** Lifetime of a media id from initialize (seconds, default 86400 as X; fractions allowed). */
+  expiresAfterSecs?: number;
 }
 
 /** A canned misbehaviour, consumed by the next matching request(s). */
@@ -229,6 +278,14 @@ export interface FakeX {
   tweets(): FakeXTweet[];
   /** Live tweets whose `replied_to` reference is `tweetId`, oldest first. */
   repliesTo(tweetId: string): FakeXTweet[];
+  /** Uploads, oldest first; only those of one user (id or username) when given. */
+  mediaUploads(idOrUsername?: string): FakeXMediaUpload[];
+  /** Change processing delay, `check_after_secs` or media lifetime for uploads from now on. */
+  setMediaProcessing(settings: FakeXMediaSettings): void;
+  /** The next GIF or video finalized fails processing with `message` (queued: call twice for two). */
+  failNextMediaProcessing(message?: string): void;
+  /** Expire a media id now: appends, finalize, status and posts with it get X's 400. */
+  expireMedia(mediaId: string): void;
   /** Recorded requests (live records: `status` updates when answered), oldest first. */
   requests(filter?: FakeXRequestFilter): readonly Readonly<FakeXRequest>[];
   /** Queue a fault for the next `times` requests matching `match`. */
@@ -241,7 +298,7 @@ export interface FakeX {
   setRateLimit(endpointKey: FakeXUserEndpointKey, limit: number, windowSeconds: number): void;
   /** Destroy the sockets of all hung requests; returns how many there were. */
   releaseHangs(): number;
-  /** Forget users, tweets, OAuth 2.0 clients and tokens, requests, faults, rate-limit state and settings (ids keep increasing). */
+  /** Forget users, tweets, uploads and media settings, OAuth 2.0 clients and tokens, requests, faults, rate-limit state and settings (ids keep increasing). */
   reset(): void;
   /** Stop the server, destroying any open connection. */
   close(): Promise<void>;

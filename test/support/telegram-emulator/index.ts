@@ -16,6 +16,9 @@
  *   delivery);
  * - keep the authoritative state of the bot's messages (text, keyboard, edits,
  *   deletions), including keyboard removal, which the library ignores;
+ * - let test users send media (`sendMedia`: photo sizes, GIF-as-MP4 animations, videos, documents) whose files
+ *   the bot reads with getFile (refused over 20 MB like the cloud Bot API, or `fileDownloadLimitBytes`) and
+ *   downloads from `/file/bot<token>/<file_path>`;
  * - reproduce Telegram's common 400s: empty/too long text, "message is not
  *   modified", message to edit/delete not found, invalid callback_data,
  *   HTML parse errors, unknown callback query ids.
@@ -31,6 +34,7 @@
  * ```
  */
 export { BOT_INFO, EMULATOR_POLLING_OPTIONS, EMULATOR_RUNNER_OPTIONS } from "./options.js";
+export { CLOUD_BOT_API_DOWNLOAD_LIMIT, generatedByte } from "./files.js";
 export { startTelegramEmulator } from "./server.js";
 export {
   BotApiError,
@@ -38,8 +42,12 @@ export {
   type CallbackAnswer,
   type EmulatorChat,
   type EmulatorFault,
+  type EmulatorFileContent,
+  type EmulatorMedia,
   type EmulatorUser,
   type MethodStub,
   type RecordedCall,
+  type SentMedia,
   type TelegramEmulator,
+  type TelegramEmulatorOptions,
 } from "./types.js";

@@ -1,6 +1,7 @@
 // Routes a Bot API method to its handler; stubs first, then the emulated methods, then the ones answered `true`.
 import type { ServerResponse } from "node:http";
 import { answerCallback } from "./callbacks.js";
+import { getFile } from "./files.js";
 import { deleteMany, deleteOne, editReplyMarkup, editText, sendMessageLike } from "./messages.js";
 import { BOT_INFO } from "./options.js";
 import type { Answer, EmulatorState } from "./state.js";
@@ -78,6 +79,8 @@ export async function dispatch(s: EmulatorState, method: string, lower: string, 
       return { ok: true, result: true };
     case "getmycommands":
       return { ok: true, result: s.commands.get(commandsKey(p)) ?? [] };
+    case "getfile":
+      return { ok: true, result: getFile(s, p) };
     case "getchat":
       return { ok: true, result: { ...s.chatObject(requireChatId(p)), accent_color_id: 0, max_reaction_count: 11 } };
     default:

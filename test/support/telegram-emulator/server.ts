@@ -3,12 +3,13 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { TelegramServer } from "telegram-test-api/lib/telegramServer.js";
 import { faultAnswer, takeFault } from "./faults.js";
+import { CLOUD_BOT_API_DOWNLOAD_LIMIT, serveFile } from "./files.js";
 import { dispatch } from "./methods.js";
 import { BOT_INFO, TOKEN } from "./options.js";
 import { parsePayload } from "./payload.js";
 import { describeView, EmulatorState, type Answer, type TestApiCore } from "./state.js";
-import { BotApiError, type RecordedCall, type TelegramEmulator } from "./types.js";
-import { pressButton, sendText } from "./users.js";
+import { BotApiError, type RecordedCall, type TelegramEmulator, type TelegramEmulatorOptions } from "./types.js";
+import { pressButton, sendMedia, sendText } from "./users.js";
 import { isJson, type Json } from "./values.js";
 import { failedCallsSummary, waitFor } from "./waits.js";
 
@@ -38,6 +39,14 @@ function write(s: EmulatorState, res: ServerResponse, call: RecordedCall | undef
 
 async function handle(s: EmulatorState, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = new URL(req.url ?? "/", "http://127.0.0.1");
+  const download = /^\/file\/bot([^/]+)\/(.+)$/.exec(url.pathname);
+  if (download) {
+    const [, token = "", filePath = ""] = download;
+    if (req.method !== "GET" || token !== TOKEN || !serveFile(s, decodeURIComponent(filePath), res)) {
+      write(s, res, undefined, { ok: false, error_code: 404, description: "Not Found" });
+    }
+    return;
+  }
   const match = /^\/bot([^/]+)\/([A-Za-z0-9_]+)\/?$/.exec(url.pathname);
   if (!match) {
     write(s, res, undefined, { ok: false, error_code: 404, description: "Not Found" });
@@ -92,9 +101,9 @@ async function handle(s: EmulatorState, req: IncomingMessage, res: ServerRespons
 }
 
 /** Starts an emulator on 127.0.0.1 with a random free port. */
-export async function startTelegramEmulator(): Promise<TelegramEmulator> {
+export async function startTelegramEmulator(options: TelegramEmulatorOptions = {}): Promise<TelegramEmulator> {
   const raw = new TelegramServer({ host: "127.0.0.1", storeTimeout: 24 * 60 * 60 });
-  const s = new EmulatorState(raw as unknown as TestApiCore);
+  const s = new EmulatorState(raw as unknown as TestApiCore, options.fileDownloadLimitBytes ?? CLOUD_BOT_API_DOWNLOAD_LIMIT);
 
   const server = createServer((req, res) => {
     handle(s, req, res).catch((e: unknown) => {
@@ -126,6 +135,14 @@ export async function startTelegramEmulator(): Promise<TelegramEmulator> {
     raw,
 
     sendText: (opts) => sendText(s, opts),
+
+    sendMedia: (opts) => sendMedia(s, opts),
+
+    setFileDownloadLimit(bytes) {
+      s.fileDownloadLimit = bytes;
+    },
+
+    fileDownloads: () => [...s.downloads],
 
     pressButton: (opts) => pressButton(s, opts),
 

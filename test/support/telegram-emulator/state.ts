@@ -1,5 +1,6 @@
 // What the emulator remembers (bot messages, chats, calls, callbacks, faults, stubs, queued updates) and how a
 // stored bot message is shown to the bot and to tests.
+import type { EmulatorFile } from "./files.js";
 import { keyboardToMarkup, type Keyboard } from "./keyboard.js";
 import { BOT_INFO, TOKEN } from "./options.js";
 import type {
@@ -100,8 +101,18 @@ export class EmulatorState {
   unconfirmed: Json[] = [];
   readonly polls = new Set<PendingPoll>();
   readonly waiters = new Set<Waiter>();
+  /** Files users sent, by file_id; numbered on (not reset) so ids never repeat. */
+  files = new Map<string, EmulatorFile>();
+  nextFileNumber = 1;
+  downloads: string[] = [];
+  fileDownloadLimit: number;
 
-  constructor(readonly core: TestApiCore) {}
+  constructor(
+    readonly core: TestApiCore,
+    readonly defaultFileDownloadLimit: number,
+  ) {
+    this.fileDownloadLimit = defaultFileDownloadLimit;
+  }
 
   /** Rechecks every waiting test. */
   notify(): void {
@@ -214,7 +225,7 @@ export class EmulatorState {
     }
   }
 
-  /** Forget messages, calls, callback answers, faults, stubs, chats and queued updates; clears `down`. */
+  /** Forget messages, files, downloads, calls, callback answers, faults, stubs, chats and queued updates; clears `down`. */
   reset(): void {
     this.down = false;
     this.calls = [];
@@ -226,6 +237,9 @@ export class EmulatorState {
     this.faults = new Map();
     this.stubs = new Map();
     this.commands = new Map();
+    this.files = new Map();
+    this.downloads = [];
+    this.fileDownloadLimit = this.defaultFileDownloadLimit;
     this.core.getUpdates(TOKEN); // drain the library's queue
     this.unconfirmed = [];
     this.core.storage.userMessages = [];

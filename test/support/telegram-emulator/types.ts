@@ -55,6 +55,39 @@ export type EmulatorFault =
   | { status: 500 | 502 | 400 | 403; description?: string }
   | { delayMs: number };
 
+/** File content of {@link EmulatorMedia}: real `bytes`, or only a declared `size` (generated on download, never held in memory). */
+export type EmulatorFileContent = { bytes: Uint8Array; size?: never } | { size: number; bytes?: never };
+
+/**
+ * A medium a user sends, as Telegram delivers it: a `photo` (several `PhotoSize`s, largest last = the original), an
+ * `animation` (a GIF, which Telegram turns into an MP4: `animation` + `document` fields, mime_type video/mp4), a
+ * `video` (mp4 or quicktime) or a `document` (any file, e.g. image/gif or image/webp sent as a file).
+ */
+export type EmulatorMedia = EmulatorFileContent &
+  (
+    | { kind: "photo"; width?: number; height?: number }
+    | { kind: "animation"; width?: number; height?: number; duration?: number; fileName?: string }
+    | { kind: "video"; mimeType?: "video/mp4" | "video/quicktime"; width?: number; height?: number; duration?: number; fileName?: string }
+    | { kind: "document"; mimeType: string; fileName?: string }
+  );
+
+/** What {@link TelegramEmulator.sendMedia} returns: the message and its main file (the original photo size). */
+export interface SentMedia {
+  messageId: number;
+  fileId: string;
+  fileUniqueId: string;
+  filePath: string;
+}
+
+/** Options of {@link startTelegramEmulator}. */
+export interface TelegramEmulatorOptions {
+  /**
+   * Largest file getFile hands out (default 20 MB, the cloud Bot API's limit; `Infinity` emulates a local Bot API
+   * server, which serves files of any size).
+   */
+  fileDownloadLimitBytes?: number;
+}
+
 /** An answer to a callback query as the bot sent it. */
 export interface CallbackAnswer {
   callbackQueryId: string;
@@ -94,6 +127,21 @@ export interface TelegramEmulator {
     replyToMessageId?: number;
   }): Promise<number>;
   /**
+   * A user sends a photo, GIF (animation), video or document, with an optional caption; the emulator keeps the file
+   * so the bot can getFile it and download it from `${apiRoot}/file/bot<token>/<file_path>`.
+   */
+  sendMedia(opts: {
+    from: EmulatorUser;
+    chat?: EmulatorChat;
+    media: EmulatorMedia;
+    caption?: string;
+    replyToMessageId?: number;
+  }): Promise<SentMedia>;
+  /** Change getFile's size limit (`Infinity`: local Bot API server); `reset()` restores the start option. */
+  setFileDownloadLimit(bytes: number): void;
+  /** The file paths the bot downloaded, in order. */
+  fileDownloads(): string[];
+  /**
    * A user presses an inline button (callback_data `data`) on a bot message; returns the callback
    * query id. Throws if the message does not exist/was deleted or currently has no button with that
    * data, unless `force` is set (then it sends the query anyway, like a stale client would).
@@ -120,7 +168,7 @@ export interface TelegramEmulator {
   stubMethod(method: string, stub: MethodStub | undefined): void;
   /** While down every method answers HTTP 502 {ok:false,error_code:502}; pending long polls are cut with 502. */
   setDown(down: boolean): void;
-  /** Forget messages, calls, callback answers, faults, stubs, chats and queued updates; clears `down`. */
+  /** Forget messages, files, downloads, calls, callback answers, faults, stubs, chats and queued updates; clears `down`. */
   reset(): void;
   /** Answers pending long polls with [], closes all connections and the server. Stop bots first. */
   close(): Promise<void>;

@@ -1,7 +1,8 @@
-// What a test user does: send a text (with bot_command entities) or press an inline button.
+// What a test user does: send a text (with bot_command entities) or a medium, or press an inline button.
+import { mediaFields } from "./files.js";
 import { TOKEN } from "./options.js";
 import { botFrom, describeView, messageKey, userObject, type EmulatorState } from "./state.js";
-import type { EmulatorChat, EmulatorUser } from "./types.js";
+import type { EmulatorChat, EmulatorMedia, EmulatorUser, SentMedia } from "./types.js";
 import { nowSec, optNumber, type Json } from "./values.js";
 
 function commandEntities(text: string): Json[] {
@@ -15,21 +16,21 @@ function commandEntities(text: string): Json[] {
   return out;
 }
 
-/** A user sends a text message; returns its message_id. */
-export async function sendText(
+/** Queues a user's message (a reply to `replyToMessageId` when given) and stores it; returns its message_id. */
+async function deliver(
   s: EmulatorState,
-  opts: { from: EmulatorUser; chat?: EmulatorChat; text: string; senderChat?: EmulatorChat; replyToMessageId?: number },
+  opts: { from: EmulatorUser; chat?: EmulatorChat; senderChat?: EmulatorChat; replyToMessageId?: number },
+  content: Json,
+  action: string,
 ): Promise<number> {
-  const { from, chat, text, senderChat, replyToMessageId } = opts;
+  const { from, chat, senderChat, replyToMessageId } = opts;
   const chatObj = s.rememberChat(chat, from);
   const chatId = optNumber(chatObj.id) ?? from.id;
-  const message: Json = { botToken: TOKEN, from: userObject(from), chat: chatObj, date: nowSec(), text };
-  const entities = commandEntities(text);
-  if (entities.length > 0) message.entities = entities;
+  const message: Json = { botToken: TOKEN, from: userObject(from), chat: chatObj, date: nowSec(), ...content };
   if (senderChat) message.sender_chat = { id: senderChat.id, type: senderChat.type, title: senderChat.title ?? `Chat ${senderChat.id}` };
   if (replyToMessageId !== undefined) {
     const replied = s.findMessage(chatId, replyToMessageId);
-    if (!replied) throw new Error(`sendText: message ${replyToMessageId} not found in chat ${chatId}`);
+    if (!replied) throw new Error(`${action}: message ${replyToMessageId} not found in chat ${chatId}`);
     message.reply_to_message = replied;
   }
   const pending = s.core.addUserMessage(message);
@@ -40,6 +41,28 @@ export async function sendText(
   s.userMessages.set(messageKey(chatId, entry.messageId), { ...stored, message_id: entry.messageId });
   s.wakePolls();
   return entry.messageId;
+}
+
+/** A user sends a text message; returns its message_id. */
+export function sendText(
+  s: EmulatorState,
+  opts: { from: EmulatorUser; chat?: EmulatorChat; text: string; senderChat?: EmulatorChat; replyToMessageId?: number },
+): Promise<number> {
+  const content: Json = { text: opts.text };
+  const entities = commandEntities(opts.text);
+  if (entities.length > 0) content.entities = entities;
+  return deliver(s, opts, content, "sendText");
+}
+
+/** A user sends a photo, animation, video or document (optionally captioned); the file stays for getFile. */
+export async function sendMedia(
+  s: EmulatorState,
+  opts: { from: EmulatorUser; chat?: EmulatorChat; media: EmulatorMedia; caption?: string; replyToMessageId?: number },
+): Promise<SentMedia> {
+  const { fields, file } = mediaFields(s, opts.media);
+  const content: Json = opts.caption === undefined ? fields : { ...fields, caption: opts.caption };
+  const messageId = await deliver(s, opts, content, "sendMedia");
+  return { messageId, fileId: file.fileId, fileUniqueId: file.fileUniqueId, filePath: file.filePath };
 }
 
 /** A user presses an inline button; returns the callback query id. */
