@@ -6,8 +6,8 @@ import { raceAbort } from "./abortable.js";
 import { createXApiRootPlugin, normalizeXApiRoot } from "./api-root-plugin.js";
 import { XApiError, classifyXError } from "./errors.js";
 
-/** Scopes the bot asks for: read and post as the user, and a refresh token (`offline.access`). */
-export const X_OAUTH2_SCOPES = ["tweet.read", "tweet.write", "users.read", "offline.access"] as const;
+/** Scopes the bot asks for: read and post as the user, upload media for its replies, and a refresh token (`offline.access`). */
+export const X_OAUTH2_SCOPES = ["tweet.read", "tweet.write", "users.read", "media.write", "offline.access"] as const;
 /** X's "Authorize app" page. */
 export const DEFAULT_X_AUTHORIZE_URL = "https://x.com/i/oauth2/authorize";
 /** Endpoint key of the token endpoint in errors (as the X client names its endpoints). */

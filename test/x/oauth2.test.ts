@@ -71,7 +71,7 @@ describe("OAuth 2.0 user context against the fake X", () => {
       state: "state-42",
       code_challenge: createHash("sha256").update(link.codeVerifier).digest("base64url"),
       code_challenge_method: "s256",
-      scope: "tweet.read tweet.write users.read offline.access",
+      scope: "tweet.read tweet.write users.read media.write offline.access",
     });
     expect(link.state).toBe("state-42");
     expect(app.authLink().state).not.toBe(app.authLink().state);
@@ -82,7 +82,7 @@ describe("OAuth 2.0 user context against the fake X", () => {
   it("link → authorize → exchange, then reads, posts and reconciles as that user", async () => {
     const before = Date.now();
     const tokens = await connect();
-    expect(tokens.scope).toEqual(["tweet.read", "tweet.write", "users.read", "offline.access"]);
+    expect(tokens.scope).toEqual(["tweet.read", "tweet.write", "users.read", "media.write", "offline.access"]);
     expect(tokens.expiresAt.getTime()).toBeGreaterThanOrEqual(before + 7200_000);
     expect(tokens.expiresAt.getTime()).toBeLessThanOrEqual(Date.now() + 7200_000);
 
@@ -95,6 +95,11 @@ describe("OAuth 2.0 user context against the fake X", () => {
     expect((await findExistingReply(client, bot.id, post.id, { text: "I think so" }))?.id).toBe(reply.id);
     expect(client.rateLimits().get("POST /2/tweets")).toMatchObject({ limit: 100, remaining: 99 });
     expect(fake.requests({ endpoint: "POST /2/tweets" })[0]?.callerUserId).toBe(bot.id);
+    // The media.write scope asked for lets the account attach media (X refuses an upload without it).
+    const media = await client.uploadMedia({ bytes: new Uint8Array(64), mimeType: "image/png", category: "tweet_image" });
+    const withMedia = await client.postReply("Here is a picture", post.id, undefined, [media.mediaId]);
+    expect(fake.mediaUploads(bot.id).map((upload) => upload.mediaId)).toEqual([media.mediaId]);
+    expect(withMedia.text).toMatch(/^Here is a picture https:\/\/t\.co\/\w+$/);
   });
 
   it("sends the token request form-encoded, with the client secret in HTTP Basic only", async () => {
