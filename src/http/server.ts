@@ -98,7 +98,7 @@ export class HttpServer {
       connectionTimeout: 30_000,
       requestTimeout: 10_000,
       keepAliveTimeout: 5_000,
-      maxParamLength: 200,
+      routerOptions: { maxParamLength: 200 },
       http: { maxHeaderSize: MAX_HEADER_BYTES, headersTimeout: 10_000 },
       return503OnClosing: true,
       // A URL the router cannot decode: answer and drop the connection.

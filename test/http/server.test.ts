@@ -38,6 +38,9 @@ describe("HttpServer", () => {
     const response = await fetch(`${base}/items/42/parts/a%20b`);
     expect(await response.json()).toEqual({ id: "42", part: "a b" });
     expect((await fetch(`${base}/items/42/parts`)).status).toBe(404);
+    // Segments up to 200 characters (Fastify's default stops at 100): an OAuth state or an alert key fits.
+    const long = "k".repeat(200);
+    expect(await (await fetch(`${base}/items/42/parts/${long}`)).json()).toEqual({ id: "42", part: long });
   });
 
   it("answers 405 with Allow for a known path and another method, 404 for unknown paths", async () => {
