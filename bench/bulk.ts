@@ -23,15 +23,22 @@ export async function benchBulk(): Promise<void> {
   const client = await PGlite.create();
   const handle = pgliteHandle(client);
   await handle.migrate();
+  // A pool of three accounts: the env's "main" and two more (X_EXTRA_ACCOUNTS), each a user of the fake X.
+  const extra = ["pool_b", "pool_c"].map((label, index) => {
+    const token = `bench-pool-token-${index}`;
+    rig.x.addUser({ id: `90010${index}`, username: `bench_${label}`, accessToken: token });
+    return `${label}:${token}:bench-pool-secret`;
+  });
   const app = await startTestApp(rig.tg, {
-    env: rig.env({ MAX_POSTS_PER_HOUR: "1000", MAX_POSTS_PER_DAY: "10000" }),
+    env: rig.env({ MAX_POSTS_PER_HOUR: "1000", MAX_POSTS_PER_DAY: "10000", X_EXTRA_ACCOUNTS: extra.join(",") }),
     database: { handle, url: undefined, dispose: () => handle.close() },
   });
   const db = app.database.handle.db;
   try {
     await rig.tg.waitForBotMessage((m) => m.text.includes("Recovery report"), 10_000);
     const [account] = app.app.workflow.accounts.all();
-    // X allows one account 100 posts per 15 min; lifted here, as the bench measures the bot, not X's limit.
+    const accountCount = app.app.workflow.accounts.all().length;
+    // X allows an account 100 posts per 15 min; lifted here, as the bench measures the bot, not X's limit.
     rig.x.setRateLimit("POST /2/tweets", 10 * DRAFTS, 900);
     for (let n = 0; n < DRAFTS; n++) {
       const tweet = rig.x.addTweet({ authorId: rig.alice.id, text: `a question about bulk replies number ${n}` });
@@ -102,7 +109,13 @@ export async function benchBulk(): Promise<void> {
     const edits = rig.tg.calls("editMessageText").filter((call) => call.payload.message_id === confirmation.messageId);
     const gaps = edits.slice(1).map((call, index) => call.at - edits[index]!.at);
     const [published] = await db.select().from(replies).where(eq(replies.status, "published"));
-    console.log(`drafts: ${DRAFTS} (one account, pacing 0, PGlite)`);
+    const perAccount = new Map<string, number>();
+    for (const request of rig.x.requests({ method: "POST", path: "/2/tweets" })) {
+      const caller = request.callerUserId ?? "?";
+      perAccount.set(caller, (perAccount.get(caller) ?? 0) + 1);
+    }
+    console.log(`drafts: ${DRAFTS} (${accountCount} accounts, pacing 0, PGlite)`);
+    console.log(`POSTs per account (X user id): ${[...perAccount].map(([user, count]) => `${user} ${count}`).join(", ")}`);
     console.log(`confirmation ready (checks incl. X lookup): ${planMs.toFixed(0)} ms`);
     console.log(`Confirm → last publish: ${lastPublishMs === undefined ? "not reached" : `${(lastPublishMs / 1000).toFixed(2)} s`} (${rig.posts().length} posts)`);
     console.log(`Confirm → summary shown: ${summaryMs === undefined ? "not reached" : `${(summaryMs / 1000).toFixed(2)} s`}`);
