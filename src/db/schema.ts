@@ -187,6 +187,17 @@ export const replies = pgTable(
     replyTweetId: text("reply_tweet_id"),
     publishedAt: timestamp("published_at", { withTimezone: true }),
     failureReason: text("failure_reason"),
+    /** The admin's attachment (a Telegram file), validated against X's limits when attached; null = text only. */
+    mediaFileId: text("media_file_id"),
+    mediaKind: text("media_kind").$type<ReplyMediaKind>(),
+    mediaMimeType: text("media_mime_type"),
+    /** Size as Telegram reported it (checked again on the downloaded bytes). */
+    mediaBytes: integer("media_bytes"),
+    mediaDurationSeconds: integer("media_duration_seconds"),
+    /** The attachment as uploaded to X: its media id, the account that uploaded it (ids are per account) and its expiry. */
+    mediaXId: text("media_x_id"),
+    mediaXAccountId: integer("media_x_account_id").references(() => xAccounts.id),
+    mediaXExpiresAt: timestamp("media_x_expires_at", { withTimezone: true }),
     /** What the draft adds to its post that the admin should check (an allowed new link or mention); shown on the card. */
     flags: text("flags").array().$type<ReplyFlag[]>().notNull().default(sql`'{}'::text[]`),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().default(sql`now()`),
@@ -200,6 +211,9 @@ export const replies = pgTable(
     index("replies_card_sync_idx").on(table.id).where(sql`${table.cardVersion} < ${table.version}`),
   ],
 );
+
+/** An attachment's kind, which sets X's limits: an image (JPEG, PNG, WEBP), a GIF, or a video (MP4, MOV). */
+export type ReplyMediaKind = "image" | "gif" | "video";
 
 /** A warning about a draft: it links to something (`new_link`) or mentions someone (`new_mention`) its post did not. */
 export type ReplyFlag = "new_link" | "new_mention";

@@ -10,6 +10,9 @@ import { expireReplies } from "./replies/expire-replies.js";
 import { findReply } from "./replies/find-reply.js";
 import { redraftReply } from "./replies/redraft-reply.js";
 import { rejectReply } from "./replies/reject-reply.js";
+import { setReplyMedia } from "./replies/set-reply-media.js";
+import type { MediaCandidate } from "./media/types.js";
+import { validateMedia, type MediaLimits } from "./media/validate.js";
 import { releaseUnconfirmedReply } from "./replies/release-unconfirmed.js";
 import { STATUS_WORDS, type Reply } from "./reply-states.js";
 import { computePublishTime } from "./schedule.js";
@@ -33,7 +36,12 @@ export interface ReviewDeps {
   readonly wakePublisher?: () => void;
   /** Whether an account is out of the pool now (it cannot check X for a reply it may have posted). */
   readonly isAccountDown?: (accountId: number) => boolean;
+  /** What an attachment may weigh besides X's own limits (the chat's download limit). */
+  readonly mediaLimits?: MediaLimits;
 }
+
+/** Telegram's cloud Bot API download limit, the default when none is given. */
+const CLOUD_DOWNLOAD_LIMIT_BYTES = 20 * 1024 * 1024;
 
 /** Explains why an action did not apply, from the reply's current state. */
 async function refusal(db: Database, id: number, now: Date, version?: number): Promise<ReviewResult> {
@@ -116,6 +124,31 @@ export function createReview(deps: ReviewDeps) {
       const reply = await redraftReply(db, id, { draft, weightedLength: length, tooLong: false }, { now: now() });
       if (!reply) return refusal(db, id, now());
       await recordEvent(db, { kind: "edited", replyId: id, actor: by });
+      return changed(reply);
+    },
+
+    /**
+     * Attaches media to the draft after checking it against X's limits and the chat's download limit (a refusal
+     * names the limit and changes nothing). Replaces an earlier attachment.
+     */
+    async attachMedia(id: number, candidate: MediaCandidate, by: number): Promise<ReviewResult> {
+      const check = validateMedia(candidate, deps.mediaLimits ?? { downloadLimitBytes: CLOUD_DOWNLOAD_LIMIT_BYTES });
+      if (!check.ok) return { ok: false, message: `${check.message} The draft is unchanged.` };
+      const reply = await setReplyMedia(db, id, check.media, now());
+      if (!reply) return refusal(db, id, now());
+      await recordEvent(db, { kind: "media_attached", replyId: id, actor: by });
+      return changed(reply);
+    },
+
+    /** Removes the draft's attachment: it is published as text only. */
+    async removeMedia(id: number, by: number): Promise<ReviewResult> {
+      const current = await findReply(db, id);
+      if (current?.status === "awaiting_approval" && current.mediaFileId === null) {
+        return { ok: false, message: "This draft has no attachment." };
+      }
+      const reply = await setReplyMedia(db, id, undefined, now());
+      if (!reply) return refusal(db, id, now());
+      await recordEvent(db, { kind: "media_removed", replyId: id, actor: by });
       return changed(reply);
     },
 

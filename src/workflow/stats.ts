@@ -15,6 +15,9 @@ export type WorkflowEventKind =
   | "expired"
   | "edited"
   | "regenerated"
+  /** An admin attached media to a draft, or removed it. */
+  | "media_attached"
+  | "media_removed"
   | "skipped"
   /** An admin let another account post a reply whose last attempt may have posted. */
   | "released_unconfirmed";
