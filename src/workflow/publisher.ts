@@ -12,6 +12,8 @@ import { DEFAULT_MAX_ATTEMPTS, DEFAULT_RETRY_BASE_MS } from "./publish/decide-ou
 import { createPacing } from "./publish/pacing.js";
 import { createAttempt } from "./publish/publish-claimed.js";
 import { createOutcomeRecorder } from "./publish/record-outcome.js";
+import { createMediaPrep } from "./publish/prepare-media.js";
+import type { MediaSource } from "./media/types.js";
 import { markHeldCardsStale } from "./replies/card-state.js";
 import { claimReply } from "./replies/claim-reply.js";
 import { deferReply } from "./replies/defer-reply.js";
@@ -50,6 +52,8 @@ export interface PublisherDeps {
   readonly strategy?: AccountStrategy;
   /** Told after each attempt's outcome is written (a bulk batch's progress); must not wait for anything. */
   readonly onAttemptDone?: () => void;
+  /** Where replies' attachments are downloaded from (the admin chat); without it a reply with media fails. */
+  readonly mediaSource?: MediaSource;
 }
 
 /** Replies moved past quiet hours per run (a backlog moves over a few runs). */
@@ -103,6 +107,7 @@ export function createPublisher(deps: PublisherDeps) {
     now,
     maxAttempts: deps.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
     retryBaseMs,
+    prepareMedia: createMediaPrep({ db, mediaSource: deps.mediaSource, now }),
   });
 
   /** Returns claims whose holder died to `approved`, to be reconciled first. */

@@ -17,6 +17,8 @@ import { createDeadLetters, type DeadLetter, type DeadLetterSummary } from "./de
 import { createPublisher } from "./publisher.js";
 import { inspectForRecovery, type RecoveryFindings } from "./recovery.js";
 import { createReview } from "./review.js";
+import type { MediaSource } from "./media/types.js";
+import type { MediaLimits } from "./media/validate.js";
 import { SettingsStore } from "./settings.js";
 import { Watchlist } from "./watchlist.js";
 
@@ -58,6 +60,10 @@ export async function createWorkflow(deps: {
   xBreakerDownSince?: (label: string) => Date | undefined;
   /** Receives what the workflow reports (rate limits, failed publishes and drafts, sessions). */
   notify?: NoticeSink;
+  /** Where replies' attachments are downloaded from at publish time (the admin chat). */
+  mediaSource?: MediaSource;
+  /** What an attachment may weigh besides X's limits (the chat's download limit). */
+  mediaLimits?: MediaLimits;
 }) {
   const { config, logger } = deps;
   const db = deps.database.db;
@@ -89,6 +95,7 @@ export async function createWorkflow(deps: {
     redrawCards,
     // The publisher is created below; it is only asked when an admin presses the button.
     isAccountDown: (id) => publisher.isAccountDown(id),
+    mediaLimits: deps.mediaLimits,
   });
   const batchProgress = createBatchProgress({ db, logger, sink: deps.batchSink ?? { show: () => Promise.resolve() } });
   const bulk = createBulkApproval({
@@ -128,6 +135,7 @@ export async function createWorkflow(deps: {
     deadLetters,
     notify: deps.notify,
     strategy: config.x.accountStrategy,
+    mediaSource: deps.mediaSource,
     isAccountAvailable: (id) => {
       const label = accounts.get(id)?.label;
       return label === undefined || deps.isXAvailable(label);

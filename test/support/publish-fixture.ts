@@ -7,6 +7,7 @@ import { resilientXClient } from "../../src/resilience/resilient-x-client.js";
 import { XAccounts, type XAccount } from "../../src/workflow/accounts.js";
 import { createDeadLetters, type DeadLetter, type DeadLetters, type DeadLetterSettings } from "../../src/workflow/dead-letters.js";
 import type { PostSource, ReplyPolicy } from "../../src/workflow/discovery.js";
+import type { MediaSource } from "../../src/workflow/media/types.js";
 import type { NoticeSink } from "../../src/workflow/notices.js";
 import { PauseSwitch } from "../../src/workflow/pause.js";
 import type { AccountStrategy } from "../../src/workflow/publish/account-choice.js";
@@ -46,6 +47,8 @@ export interface PublisherOptions {
   strategy?: AccountStrategy;
   /** Receives the notices of the accounts and the publisher (session_failed, publication_failed…). */
   notify?: NoticeSink;
+  /** Where attachments are downloaded from. */
+  mediaSource?: MediaSource;
 }
 
 /** How a publisher with its dead-letter queue is built. */
@@ -166,6 +169,7 @@ export function createPublishFixture(env: PublishFixtureEnv) {
       isAccountAvailable: opts.isAccountAvailable,
       strategy: opts.strategy,
       notify: opts.notify,
+      mediaSource: opts.mediaSource,
       deadLetters: queue?.reportToQueue === false ? undefined : deadLetters,
     });
     return { publisher, accounts, account, client, pause, deadLetters, exhausted, changes: () => changes };

@@ -16,6 +16,7 @@ const SECOND = 1_000;
 const MINUTE = 60 * SECOND;
 const at = (ms: number) => new Date(NOW.getTime() + ms);
 const CHECK = "could not check X before posting: ";
+const MEDIA = "could not prepare the attachment: ";
 
 function failure(kind: FailureKind, reason: string, message: string, extra: Partial<Failure> = {}): Failure {
   return { kind, reason, message, mayHaveSucceeded: false, aborted: false, retryAt: undefined, ...extra };
@@ -241,6 +242,38 @@ const ROWS: Row[] = [
     phase: "post",
     attemptCount: 2,
     next: { kind: "retry", error: "X answered 503", at: at(60 * SECOND), ambiguous: true },
+  },
+  {
+    name: "X answered 503 to a media upload step: retried with backoff, never ambiguous (nothing was posted)",
+    failure: serverError,
+    phase: "media",
+    attemptCount: 1,
+    next: { kind: "retry", error: `${MEDIA}${serverError.message}`, at: at(30 * SECOND), ambiguous: false },
+  },
+  {
+    name: "media upload failing at maxAttempts: failed and dead-lettered as retryable, with the media prefix",
+    failure: serverError,
+    phase: "media",
+    attemptCount: 5,
+    next: failed(`gave up after 5 attempts: ${MEDIA}${serverError.message}`, {
+      error: `${MEDIA}${serverError.message}`,
+      errorType: "server_error",
+      retryable: true,
+    }),
+  },
+  {
+    name: "X could not process the attachment: failed for good",
+    failure: failure("permanent", "media_processing_failed", "X could not process the media: Unsupported video codec"),
+    phase: "media",
+    attemptCount: 1,
+    next: failed(`${MEDIA}X could not process the media: Unsupported video codec`, { errorType: "media_processing_failed", retryable: false }),
+  },
+  {
+    name: "breaker open during a media upload: the account is down, the reply goes back uncounted",
+    failure: breakerOpen,
+    phase: "media",
+    attemptCount: 1,
+    next: { kind: "account_down", error: `${MEDIA}${breakerOpen.message}; nothing was sent`, credentialsRejected: false },
   },
 ];
 

@@ -44,13 +44,23 @@ export type PublishNext =
 
 /** Where the failed call happened and the rules' settings. */
 export interface PublishOutcomeContext {
-  /** "check": reading X before the POST (identity, reconcile: nothing was sent); "post": the POST itself. */
-  readonly phase: "check" | "post";
+  /**
+   * "check": reading X before the POST (identity, reconcile: nothing was sent); "media": downloading or uploading
+   * the attachment (nothing was posted); "post": the POST itself.
+   */
+  readonly phase: "check" | "media" | "post";
   readonly now: Date;
   readonly maxAttempts: number;
   /** The first retry's delay (default 30 s). */
   readonly retryBaseMs?: number;
 }
+
+/** What a failure's message is prefixed with, by where it happened. */
+const PHASE_PREFIX = {
+  check: "could not check X before posting: ",
+  media: "could not prepare the attachment: ",
+  post: "",
+} as const satisfies Record<PublishOutcomeContext["phase"], string>;
 
 /**
  * The publish failure rules, as one pure decision over a classified failure (resilience/failure.ts).
@@ -69,7 +79,7 @@ export function decidePublishOutcome(
 ): PublishNext {
   const { phase, now } = context;
   if (phase === "post" && failure.reason === "duplicate_content") return { kind: "check_duplicate" };
-  const message = phase === "check" ? `could not check X before posting: ${failure.message}` : failure.message;
+  const message = PHASE_PREFIX[phase] + failure.message;
   const backoff = () => new Date(now.getTime() + publishRetryDelayMs(reply.attemptCount, context.retryBaseMs));
   if (failure.reason === "circuit_open" || isAccountRefusal(failure, "other")) {
     return { kind: "account_down", error: `${message}; nothing was sent`, credentialsRejected: failure.reason !== "circuit_open" };

@@ -1,7 +1,7 @@
 import { eq } from "drizzle-orm";
 import type { Database } from "../../db/database.js";
 import { posts } from "../../db/schema.js";
-import { classifyFailure } from "../../resilience/failure.js";
+import { classifyFailure, type Failure } from "../../resilience/failure.js";
 import { findExistingReply } from "../../x/reconcile.js";
 import type { XPostVersion } from "../../x/types.js";
 import type { XAccount, XAccounts } from "../accounts.js";
@@ -12,6 +12,7 @@ import { anyOptedOut } from "../watchlist.js";
 import { decidePublishOutcome } from "./decide-outcome.js";
 import type { OutcomeRecorder } from "./record-outcome.js";
 import type { Pacing } from "./pacing.js";
+import type { MediaPrepare } from "./prepare-media.js";
 
 /** After one reply: go on with the account, or claim nothing more for it in this run (account down, 429). */
 export type AccountNext = "continue" | "stop_account";
@@ -26,13 +27,16 @@ export interface AttemptDeps {
   readonly now: () => Date;
   readonly maxAttempts: number;
   readonly retryBaseMs: number;
+  /** Turns a reply's attachment into a media id of the claiming account (uploading it when needed). */
+  readonly prepareMedia: MediaPrepare;
 }
 
 /**
  * One claimed reply, from the checks to its outcome: the post must exist and (REPLY_POLICY=summoned)
  * be answerable; a reply flagged `needs_reconcile` is first looked for at X; the post is read again
  * at X (deleted → failed; edited since the draft → back to awaiting approval with the new text);
- * the author's opt-out is checked last, right before the POST (→ cancelled); then it is posted.
+ * an attachment is uploaded (or its earlier upload reused); the author's opt-out is checked last, right
+ * before the POST (→ cancelled); then it is posted, with the media id.
  * Every failure goes through `decidePublishOutcome`; a 403 duplicate is reconciled.
  */
 export function createAttempt(deps: AttemptDeps) {
@@ -63,11 +67,11 @@ export function createAttempt(deps: AttemptDeps) {
   async function handleFailure(
     account: XAccount,
     claim: Claim,
-    error: unknown,
-    phase: "check" | "post",
+    failure: Failure,
+    phase: "check" | "media" | "post",
     duplicate: { postId: string; userId: string } | undefined,
   ): Promise<AccountNext> {
-    const next = decidePublishOutcome(classifyFailure(error), claim.reply, {
+    const next = decidePublishOutcome(failure, claim.reply, {
       phase,
       now: deps.now(),
       maxAttempts: deps.maxAttempts,
@@ -145,7 +149,7 @@ export function createAttempt(deps: AttemptDeps) {
       latest = live && live.latestVersionId !== post.tweetId ? await account.client.getPost(live.latestVersionId) : live;
     } catch (error) {
       // Nothing was posted: reading X failed. The reconcile flag stays for the next attempt.
-      return handleFailure(account, claim, error, "check", undefined);
+      return handleFailure(account, claim, classifyFailure(error), "check", undefined);
     }
     if (!live || !latest) {
       await outcomes.failed(claim, "the post was deleted or not visible on X any more, so nothing was posted", {
@@ -163,6 +167,16 @@ export function createAttempt(deps: AttemptDeps) {
       });
       return "continue";
     }
+    let mediaIds: readonly string[] | undefined;
+    try {
+      // Before the opt-out check: an upload can take minutes, and the check belongs right before the POST.
+      const media = await deps.prepareMedia(account, claim);
+      if (media.kind === "lost") return "continue";
+      if (media.kind === "failed") return await handleFailure(account, claim, media.failure, "media", undefined);
+      mediaIds = media.mediaIds;
+    } catch (error) {
+      return releaseUnposted(claim, error);
+    }
     let optedOut: boolean;
     try {
       // Last check before the POST: an /optout that came after the claim still stops it.
@@ -176,9 +190,9 @@ export function createAttempt(deps: AttemptDeps) {
     }
     let posted: { id: string };
     try {
-      posted = await account.client.postReply(reply.draft, post.tweetId);
+      posted = await account.client.postReply(reply.draft, post.tweetId, undefined, mediaIds);
     } catch (error) {
-      return await handleFailure(account, claim, error, "post", { postId: post.tweetId, userId });
+      return await handleFailure(account, claim, classifyFailure(error), "post", { postId: post.tweetId, userId });
     } finally {
       await deps.pacing.holdAccount(account.id, settings);
     }
