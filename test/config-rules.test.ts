@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../src/config.js";
+import { telegramDownloadLimitBytes } from "../src/config/telegram.js";
 import { MINIMAL_ENV, problemsOf, X_CREDENTIALS_ENV } from "./support/config-env.js";
 
 const minimal = MINIMAL_ENV;
@@ -93,6 +94,17 @@ describe("config transforms", () => {
     expect(problemsOf({ ...minimal, PUBLISH_GAP_SECONDS: "soon" })).toEqual(["PUBLISH_GAP_SECONDS must be seconds N or a range N-M"]);
   });
 
+  it.each([
+    [{}, 20],
+    [{ TELEGRAM_API_ROOT: "https://api.telegram.org/" }, 20],
+    [{ TELEGRAM_API_ROOT: "http://127.0.0.1:8081" }, 2000],
+    [{ TELEGRAM_DOWNLOAD_LIMIT_MB: " 50 " }, 50],
+    [{ TELEGRAM_API_ROOT: "http://127.0.0.1:8081", TELEGRAM_DOWNLOAD_LIMIT_MB: "100" }, 100],
+    [{ TELEGRAM_DOWNLOAD_LIMIT_MB: "" }, 20],
+  ])("the Telegram download limit with %o is %i MB (cloud Bot API 20, a local server 2000)", (env, megabytes) => {
+    expect(telegramDownloadLimitBytes(loadConfig({ ...minimal, ...env }).telegram)).toBe(megabytes * 1024 * 1024);
+  });
+
   it("OPENAI_FALLBACK_MODELS is a trimmed list without empty entries", () => {
     expect(loadConfig({ ...minimal, OPENAI_FALLBACK_MODELS: " a, ,b ," }).ai.fallbackModels).toEqual(["a", "b"]);
   });
@@ -136,6 +148,9 @@ describe("value syntax", () => {
     [{ DLQ_BACKOFF_MULTIPLIER: "11" }, "DLQ_BACKOFF_MULTIPLIER must be at most 10"],
     [{ DISCOVERY_CRON: "often" }, "DISCOVERY_CRON must be a cron expression (5 fields, or 6 with seconds first)"],
     [{ OPENAI_BASE_URL: "nowhere" }, "OPENAI_BASE_URL must be a URL like https://host/path"],
+    [{ TELEGRAM_DOWNLOAD_LIMIT_MB: "0" }, "TELEGRAM_DOWNLOAD_LIMIT_MB must be at least 1"],
+    [{ TELEGRAM_DOWNLOAD_LIMIT_MB: "20.5" }, "TELEGRAM_DOWNLOAD_LIMIT_MB must be a whole number"],
+    [{ TELEGRAM_DOWNLOAD_LIMIT_MB: "lots" }, "TELEGRAM_DOWNLOAD_LIMIT_MB must be a whole number"],
   ])("%o → %s", (override, expected) => {
     expect(problemsOf({ ...minimal, ...override })).toEqual([expected]);
   });
@@ -307,6 +322,7 @@ describe("where each variable lands", () => {
       ANONYMOUS_ADMINS: "true",
       TELEGRAM_API_ROOT: "http://127.0.0.1:1/",
       TELEGRAM_POLL_TIMEOUT_SECONDS: "0",
+      TELEGRAM_DOWNLOAD_LIMIT_MB: "50",
       DATABASE_URL: "postgres://u:p@127.0.0.1/db",
       DATA_DIR: "/var/lib/rgb",
       HTTP_HOST: "0.0.0.0",
@@ -386,7 +402,7 @@ describe("where each variable lands", () => {
       MAX_POSTS_PER_DAY: "4",
     });
     expect(config).toEqual({
-      telegram: { token: "123456:ABC-def_ghi", apiRoot: "http://127.0.0.1:1", pollTimeoutSeconds: 0 },
+      telegram: { token: "123456:ABC-def_ghi", apiRoot: "http://127.0.0.1:1", pollTimeoutSeconds: 0, downloadLimitMb: 50 },
       adminChatId: -100,
       adminUserIds: [7, 8],
       anonymousAdmins: true,

@@ -16,6 +16,11 @@ export function cardView(draft: string, postText = "What do you think?", extra: 
     failureReason: null,
     scheduledAt: null,
     replyTweetId: null,
+    mediaFileId: null,
+    mediaKind: null,
+    mediaMimeType: null,
+    mediaBytes: null,
+    mediaDurationSeconds: null,
     ...extra,
   } as Reply;
   const post = {

@@ -6,6 +6,7 @@ import { formatLocalTime } from "../../text/time.js";
 import { reviewCallbacks, type ReviewAction } from "../callback-data/review.js";
 import { escapeHtml, htmlTextLength, TELEGRAM_TEXT_MAX } from "../../text/html.js";
 import { clip } from "../../text/clip.js";
+import { describeMedia, replyMediaOf } from "../../workflow/media/validate.js";
 
 /** Long posts (X allows 25k characters) are cut on the card so it stays within Telegram's 4096. */
 const POST_TEXT_MAX = 1_500;
@@ -78,6 +79,7 @@ export function statusLine(view: CardView): string {
 function cardHtml(view: CardView, postText: string, draftText: string, note: string | undefined): string {
   const { reply, post } = view;
   const author = post.authorUsername ? `@${post.authorUsername}` : `user ${post.authorId}`;
+  const media = replyMediaOf(reply);
   const lines = [
     statusLine(view),
     view.paused && (reply.status === "approved" || reply.status === "awaiting_approval")
@@ -88,6 +90,7 @@ function cardHtml(view: CardView, postText: string, draftText: string, note: str
     `<blockquote>${escapeHtml(postText)}</blockquote>`,
     `✍️ Reply #${reply.id} (${reply.weightedLength}/${X_MAX_WEIGHTED_LENGTH}):`,
     `<blockquote>${escapeHtml(draftText)}</blockquote>`,
+    media ? `📎 ${escapeHtml(describeMedia(media))}` : undefined,
     ...reply.flags.map((flag) => FLAG_LINE[flag]),
     note,
   ];
@@ -95,7 +98,7 @@ function cardHtml(view: CardView, postText: string, draftText: string, note: str
 }
 
 /**
- * The card's HTML: status, source, author and link, the post, the draft and its weighted length.
+ * The card's HTML: status, source, author and link, the post, the draft and its weighted length, the attachment.
  * It always fits Telegram's {@link TELEGRAM_TEXT_MAX} visible characters: when the whole draft
  * would not (a 4,000-character URL weighs 23 on X), the post, then the draft, are cut at a
  * grapheme boundary and a last line says so. The draft in the database stays whole; it is what

@@ -9,6 +9,7 @@ import { reviewCallbacks } from "../../../src/bot/callback-data/review.js";
 import { htmlTextLength, TELEGRAM_TEXT_MAX } from "../../../src/text/html.js";
 import { cardView } from "../../support/card-view.js";
 import { validateText } from "../../support/telegram-emulator/text-checks.js";
+import type { Reply } from "../../../src/workflow/reply-states.js";
 
 const LONG_URL = `https://example.com/${"a".repeat(3_980)}`;
 const FAMILY = "👨‍👩‍👧‍👦";
@@ -108,5 +109,31 @@ describe("renderCard for a reply held to an account that is down", () => {
     const bound = { ...cardView("Sure.", undefined, scheduled), waitingFor: { account: "@replygal", why: "bound" } } as const;
     expect(renderCardKeyboard(bound)).toEqual({ inline_keyboard: [] });
     expect(renderCardKeyboard(cardView("Sure.", undefined, scheduled))).toEqual({ inline_keyboard: [] });
+  });
+});
+
+describe("renderCard with an attachment", () => {
+  const MB = 1024 * 1024;
+  const attached = (media: Partial<Reply>) => ({ mediaFileId: "file-1", mediaBytes: null, mediaDurationSeconds: null, ...media });
+
+  it.each([
+    [{ mediaKind: "video", mediaMimeType: "video/mp4", mediaBytes: Math.round(3.2 * MB), mediaDurationSeconds: 12 }, "📎 Video · MP4 · 3.2 MB · 12 s"],
+    [{ mediaKind: "image", mediaMimeType: "image/jpeg", mediaBytes: 400_000 }, "📎 Image · JPEG · 0.4 MB"],
+    [{ mediaKind: "gif", mediaMimeType: "image/gif" }, "📎 GIF"],
+    [{ mediaKind: "video", mediaMimeType: "video/<odd>&" }, "📎 Video · video/&lt;odd&gt;&amp;"],
+  ] as const)("shows %o on one line right under the draft, escaped", (media, line) => {
+    const html = renderCard(cardView("Sure.", undefined, attached(media)));
+    expect(html).toContain(`<blockquote>Sure.</blockquote>\n${line}`);
+    expectAcceptedByTelegram(html);
+  });
+
+  it("shows no attachment line without one", () => {
+    expect(renderCard(cardView("Sure."))).not.toContain("📎");
+  });
+
+  it("still fits Telegram with an attachment and a draft that must be cut", () => {
+    const html = renderCard(view(`Read this: ${LONG_URL}`, "p".repeat(3_000), attached({ mediaKind: "image", mediaMimeType: "image/png", mediaBytes: MB })));
+    expectAcceptedByTelegram(html);
+    expect(html).toContain("📎 Image · PNG · 1 MB");
   });
 });
