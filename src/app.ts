@@ -3,6 +3,7 @@ import { Api, type Bot } from "grammy";
 import type { Update, UserFromGetMe } from "grammy/types";
 import type { AddressInfo } from "node:net";
 import type { Config } from "./config.js";
+import { telegramDownloadLimitBytes } from "./config/telegram.js";
 import type { BotContext } from "./bot/context.js";
 import { createBot } from "./bot/index.js";
 import { PollingSupervisor, runnerOptions } from "./bot/polling.js";
@@ -39,6 +40,7 @@ import { policySettingsFromConfig } from "./resilience/settings.js";
 import { createTelegramBatchSink } from "./bot/cards/batch-sink.js";
 import { createTelegramCardSink } from "./bot/cards/card-sink.js";
 import { createTelegramApi } from "./bot/api.js";
+import { createTelegramMediaSource } from "./bot/media/telegram-media-source.js";
 import { createConversationStorage } from "./bot/conversations/storage.js";
 import { drafterFromConfig, secretBoxFromConfig, xClientFactory, xClientsFromConfig, xOAuth2AppFromConfig } from "./integrations.js";
 import { createAccountStore, loadStoredAccounts, type AccountStore } from "./workflow/account-store.js";
@@ -175,6 +177,12 @@ export async function startApp(
       notify,
       isXAvailable: (label) => registry.policy(xPolicyName(label), "x").isAvailable(),
       xBreakerDownSince: (label) => registry.policy(xPolicyName(label), "x").downSince,
+      mediaSource: createTelegramMediaSource({
+        api: createTelegramApi(config.telegram, telegramActivity),
+        apiRoot: config.telegram.apiRoot,
+        token: config.telegram.token,
+      }),
+      mediaLimits: { downloadLimitBytes: telegramDownloadLimitBytes(config.telegram) },
     });
     const accountStore = createAccountStore({
       db: database.db,

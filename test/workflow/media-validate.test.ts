@@ -97,6 +97,8 @@ describe("describeMedia", () => {
   it.each([
     [{ kind: "video", mimeType: "video/mp4", bytes: 3.2 * MB, durationSeconds: 12 }, "Video · MP4 · 3.2 MB · 12 s"],
     [{ kind: "image", mimeType: "image/jpeg", bytes: 250_000, durationSeconds: undefined }, "Image · JPEG · 0.2 MB"],
+    [{ kind: "image", mimeType: "image/png", bytes: 40_000, durationSeconds: undefined }, "Image · PNG · 39 KB"],
+    [{ kind: "image", mimeType: "image/png", bytes: 100, durationSeconds: undefined }, "Image · PNG · 1 KB"],
     [{ kind: "gif", mimeType: "image/gif", bytes: 12 * MB, durationSeconds: undefined }, "GIF · 12 MB"],
     [{ kind: "video", mimeType: "video/quicktime", bytes: undefined, durationSeconds: undefined }, "Video · MOV"],
   ] as const)("%o reads %s", (media, line) => {

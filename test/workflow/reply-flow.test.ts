@@ -103,6 +103,26 @@ describe("reply workflow end to end: discover → draft → approve in Telegram 
     expect(rig.posts()).toEqual([{ text: "Strong typing & <fast> feedback, for sure.", inReplyTo: mention.id }]);
   });
 
+  it("attaches a photo in Edit, then publishes the reply once with the photo the bot downloaded from Telegram and uploaded to X", async () => {
+    const { mention, card } = await mentionCard();
+    await press(card, buttonData(card, "Edit"));
+    await rig.tg.waitForBotMessage((m) => m.chatId === ADMIN_CHAT.id && m.text.includes("Send the new text"));
+    const photo = Uint8Array.from({ length: 120_000 }, (_, i) => (i * 31) % 256);
+    await rig.tg.sendMedia({ from: ADMIN, chat: ADMIN_CHAT, media: { kind: "photo", bytes: photo, width: 1200, height: 900 } });
+    const withMedia = await rig.tg.waitForBotMessage((m) => m.messageId === card.messageId && m.text.includes("📎 Image · JPEG · 0.1 MB"));
+
+    await press(withMedia, buttonData(withMedia, "Approve"));
+    await rig.tg.waitForBotMessage((m) => m.messageId === card.messageId && m.text.includes("Published"), 20_000);
+
+    const [upload] = rig.x.mediaUploads("replyguy");
+    expect(rig.x.mediaUploads()).toHaveLength(1);
+    expect(upload).toMatchObject({ mediaType: "image/jpeg", category: "tweet_image", totalBytes: photo.byteLength, state: "succeeded" });
+    const [reply] = rig.x.repliesTo(mention.id);
+    expect(rig.x.repliesTo(mention.id)).toHaveLength(1);
+    expect(reply?.attachments?.media_keys).toEqual([expect.stringContaining(upload!.mediaId)]);
+    expect(await replyRow(mention.id)).toMatchObject({ status: "published", mediaXId: upload!.mediaId });
+  });
+
   it("refuses a too-long edit naming 280 and the count, and /cancel leaves the draft unchanged", async () => {
     const { mention, card } = await mentionCard();
     const before = await replyRow(mention.id);

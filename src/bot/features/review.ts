@@ -47,7 +47,7 @@ export function createReviewFeature(deps: ReviewFeatureDeps): Composer<BotContex
     if (!reply || reply.status !== "awaiting_approval") {
       return answer(ctx, reply ? `Already ${reply.status.replace("_", " ")}.` : "This reply no longer exists.");
     }
-    await answer(ctx, "Send the new text in this chat.");
+    await answer(ctx, "Send the new text, or a photo, GIF or video to attach, in this chat.");
     await ctx.conversation.exitAll();
     await ctx.conversation.enter(EDIT_DRAFT_CONVERSATION, replyId, actorOf(ctx));
   });

@@ -38,8 +38,9 @@ export const X_CATEGORY: Readonly<Record<ReplyMediaKind, XMediaCategory>> = {
   video: "tweet_video",
 };
 
-/** A size in MB for people: "3.2 MB", "512 MB". */
+/** A size for people: "3.2 MB", "512 MB"; under 0.1 MB in KB ("39 KB"), never "0.0 MB". */
 export function formatMegabytes(bytes: number): string {
+  if (bytes < MB / 10) return `${Math.max(1, Math.round(bytes / 1024))} KB`;
   const mb = bytes / MB;
   return `${mb >= 10 || Number.isInteger(mb) ? Math.round(mb) : mb.toFixed(1)} MB`;
 }
