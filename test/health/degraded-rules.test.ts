@@ -39,6 +39,10 @@ interface World {
   dlqExhausted: number;
   runs: Map<string, JobRun | undefined>;
   paused: boolean;
+  /** A failed account whose row holds neither when nor why it failed (an older row). */
+  failureUnrecorded?: boolean;
+  /** When the pause began; undefined for a pause stored without its time. */
+  pausedAt?: Date;
   /** The account's rate-limit windows as its X client last saw them. */
   limits: Map<string, { limit: number; remaining: number; resetAt: Date }>;
   username: string | null;
@@ -53,6 +57,7 @@ describe("/health component rules", () => {
   let health: HealthService;
   let telegram: TelegramActivity;
   let ai: AiActivity;
+  let poolListener: ((change: { added?: unknown; removed?: unknown }) => void) | undefined;
 
   const openBreaker = async (name: string, kind: "x" | "ai") => {
     const policy = registry.policy(name, kind);
@@ -75,15 +80,17 @@ describe("/health component rules", () => {
     const accounts = {
       all: () => (config.x.accounts.length > 0 ? [account] : []),
       get: (id: number) => (id === account.id && config.x.accounts.length > 0 ? account : undefined),
-      onChange: () => undefined,
+      onChange: (listener: typeof poolListener) => {
+        poolListener = listener;
+      },
       rows: () =>
         Promise.resolve([
           {
             id: world.rowId,
             username: world.username,
             status: world.status,
-            failureReason: world.status === "failed" ? "X GET /2/users/me failed: 401 Unauthorized" : null,
-            failedAt: world.status === "failed" ? new Date(NOW.getTime() - 120_000) : null,
+            failureReason: world.status === "failed" && !world.failureUnrecorded ? "X GET /2/users/me failed: 401 Unauthorized" : null,
+            failedAt: world.status === "failed" && !world.failureUnrecorded ? new Date(NOW.getTime() - 120_000) : null,
             lastVerifiedAt: world.lastVerifiedAt,
             rateLimitedUntil: world.rateLimitedUntil,
           },
@@ -97,7 +104,7 @@ describe("/health component rules", () => {
       registry,
       aiActivity: ai,
       deadLetters: { summary: () => Promise.resolve({ pending: 0, retrying: 0, exhausted: world.dlqExhausted }) },
-      pause: { state: () => Promise.resolve(world.paused ? { paused: true, at: NOW } : { paused: false }) },
+      pause: { state: () => Promise.resolve(world.paused ? { paused: true, at: "pausedAt" in world ? world.pausedAt : NOW } : { paused: false }) },
       scheduler: { lastRuns: () => world.runs },
       now: () => NOW,
     } as unknown as HealthSources;
@@ -297,6 +304,33 @@ describe("/health component rules", () => {
       expect(await component("workflow")).toEqual({ state: "ok", detail: "running" });
       world.paused = true;
       expect((await component("workflow"))?.detail).toBe("paused since 10:00 (UTC): nothing is discovered or published");
+    });
+
+    it("workflow: a pause stored without its time says so", async () => {
+      world.paused = true;
+      world.pausedAt = undefined;
+      expect((await component("workflow"))?.detail).toBe("paused since ?: nothing is discovered or published");
+    });
+
+    it("database: its kind and how long the ping took", async () => {
+      expect(await component("database")).toEqual({ state: "ok", detail: expect.stringMatching(/^pglite, \d+\.\d ms$/) });
+    });
+
+    it("an X account failed without a recorded time or reason says neither", async () => {
+      world.status = "failed";
+      world.failureUnrecorded = true;
+      expect((await component("x:main"))?.detail).toBe(
+        "@replyguy, status failed (no reason recorded), not verified yet, breaker closed, no rate-limit data yet",
+      );
+    });
+
+    it("an account added to the pool gets its component at once, probed like the others; a removed one loses it", async () => {
+      const added = { id: 1, label: "second", client: { rateLimits: () => world.limits } };
+      poolListener?.({ added });
+      expect(await component("x:second")).toMatchObject({ state: "ok", detail: expect.stringContaining("@replyguy, status active") });
+      poolListener?.({ removed: added });
+      expect((await health.report()).components).not.toHaveProperty("x:second");
+      expect(await component("x:main")).toBeDefined();
     });
 
     it("breakers: how many are closed, else each open one", async () => {
