@@ -137,6 +137,33 @@ describe("leader election without PostgreSQL", () => {
     expect(changes).toEqual([true]);
   });
 
+  it("a leader whose session stops answering (a network partition) steps down within the interval", async () => {
+    let answering = true;
+    const hung = new Promise<boolean>(() => undefined);
+    let closed = 0;
+    const election = new LeaderElection({
+      connect: () => ({
+        tryLock: () => Promise.resolve(true),
+        holds: () => (answering ? Promise.resolve(true) : hung),
+        close: () => Promise.resolve(void closed++),
+      }),
+      intervalMs: 100,
+      logger: silentLogger(),
+      id: "partitioned",
+    });
+    const changes: boolean[] = [];
+    election.onChange((leader) => changes.push(leader));
+    await election.start();
+    expect(election.isLeader()).toBe(true);
+    const started = performance.now();
+    answering = false;
+    await new Promise<void>((resolve) => election.onChange((leader) => leader || resolve()));
+    expect(performance.now() - started).toBeLessThan(100 * 3);
+    expect(changes).toEqual([true, false]);
+    expect(closed).toBe(1);
+    await election.stop();
+  });
+
   it("tries a third of LEADER_TAKEOVER_SECONDS apart, so a takeover fits in it", () => {
     expect(leaderIntervalMs(10)).toBe(3_333);
     expect(leaderIntervalMs(3)).toBe(1_000);
