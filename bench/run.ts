@@ -4,6 +4,7 @@ import { benchCrashSoak } from "./crash-soak.js";
 import { benchFailover } from "./failover.js";
 import { benchHealth } from "./health.js";
 import { benchLatency } from "./latency.js";
+import { benchLeader } from "./leader.js";
 import { benchUpdates } from "./updates.js";
 
 /** Every benchmark; `npm run bench -- NAME…` runs some. Figures are printed, never asserted. */
@@ -15,6 +16,7 @@ const benches: Record<string, () => Promise<void>> = {
   "crash-soak": benchCrashSoak,
   failover: benchFailover,
   bulk: benchBulk,
+  leader: benchLeader,
 };
 
 // Names only: options such as `--accounts 3` are read by the bench itself.

@@ -6,7 +6,7 @@ import type { Config } from "./config.js";
 import { telegramDownloadLimitBytes } from "./config/telegram.js";
 import type { BotContext } from "./bot/context.js";
 import { createBot } from "./bot/index.js";
-import { PollingSupervisor, runnerOptions } from "./bot/polling.js";
+import { runnerOptions } from "./bot/polling.js";
 import { acquireDataDirLock } from "./db/data-dir-lock.js";
 import type { DatabaseHandle } from "./db/database.js";
 import { openDatabase } from "./db/open-database.js";
@@ -15,10 +15,12 @@ import { readVersion } from "./health/version.js";
 import { HttpServer } from "./http/server.js";
 import { registerHealthRoutes } from "./http/health-routes.js";
 import { Scheduler } from "./lifecycle/scheduler.js";
+import { startLeaderDuties } from "./lifecycle/leader-duties.js";
+import type { Leadership } from "./lifecycle/leader.js";
+import { createPollingSwitch, leadershipFromConfig, recoverAsLeader } from "./replica.js";
 import type { Logger } from "./logger.js";
 import { registerAlertRoutes } from "./http/alerts-routes.js";
 import { registerOAuthRoutes } from "./http/oauth-routes.js";
-import { formatRecoveryReport } from "./bot/recovery-report.js";
 import {
   alertFromBreaker,
   alertFromDeadLetter,
@@ -76,8 +78,10 @@ export interface App {
   readonly registry: ResilienceRegistry;
   /** Stores, disables, enables and removes X accounts (for `/accounts`). */
   readonly accountStore: AccountStore;
-  /** The boot verification of the X accounts, while SESSION_RECOVERY_ENABLED. */
+  /** The boot verification of the X accounts, while SESSION_RECOVERY_ENABLED, once this process led. */
   readonly sessionRecovery: SessionRecovery | undefined;
+  /** Whether this replica leads (polls Telegram, runs the leader-only jobs) or stands by. */
+  readonly leadership: Leadership;
   readonly httpAddress: AddressInfo;
   /** Stops taking updates, drains in-flight work, stops jobs and closes everything. */
   stop(): Promise<void>;
@@ -136,7 +140,8 @@ export async function startApp(
     if (stored.resealed > 0) logger.info({ accounts: stored.resealed }, "stored X credentials sealed again with the current ENCRYPTION_KEY");
 
     const telegramActivity = new TelegramActivity();
-    const metrics = createMetrics({ db: database.db, registry });
+    const leadership = leadershipFromConfig(config, logger);
+    const metrics = createMetrics({ db: database.db, registry, isLeader: () => leadership.isLeader() });
     const alerting = createAlerting({
       db: database.db,
       config,
@@ -183,6 +188,7 @@ export async function startApp(
         token: config.telegram.token,
       }),
       mediaLimits: { downloadLimitBytes: telegramDownloadLimitBytes(config.telegram) },
+      isLeader: () => leadership.isLeader(),
     });
     const accountStore = createAccountStore({
       db: database.db,
@@ -250,6 +256,7 @@ export async function startApp(
       deadLetters: workflow.deadLetters,
       pause: workflow.pause,
       scheduler,
+      leadership,
     });
     // Jobs run under the database policy: a lost database opens its breaker and the jobs pause
     // (skip quietly) until the half-open probe finds it back.
@@ -261,12 +268,15 @@ export async function startApp(
         logger.debug({ job: name }, "database breaker open; job skipped");
       }
     };
-    scheduler.add(JOBS.discovery, config.discovery.cron, guarded(JOBS.discovery, () => workflow.discoverAndDraft()));
+    // Leader-only: what must happen once per database (see ARCHITECTURE.md, "Replicas"). Every replica publishes
+    // and works the DLQ: both claim with FOR UPDATE SKIP LOCKED.
+    const leaderOnly = { leaderOnly: true };
+    scheduler.add(JOBS.discovery, config.discovery.cron, guarded(JOBS.discovery, () => workflow.discoverAndDraft()), leaderOnly);
     scheduler.add(JOBS.publish, config.publishCron, guarded(JOBS.publish, () => workflow.publisher.runOnce()));
-    scheduler.add(JOBS.maintenance, MAINTENANCE_CRON, guarded(JOBS.maintenance, () => workflow.maintain()));
-    scheduler.add(JOBS.accountHealth, ACCOUNT_HEALTH_CRON, guarded(JOBS.accountHealth, () => workflow.monitor.runOnce()));
+    scheduler.add(JOBS.maintenance, MAINTENANCE_CRON, guarded(JOBS.maintenance, () => workflow.maintain()), leaderOnly);
+    scheduler.add(JOBS.accountHealth, ACCOUNT_HEALTH_CRON, guarded(JOBS.accountHealth, () => workflow.monitor.runOnce()), leaderOnly);
     scheduler.add(JOBS.deadLetters, config.deadLetters.cron, guarded(JOBS.deadLetters, () => workflow.deadLetters.runDue()));
-    scheduler.add(ALERTS_JOB, config.alerts.cron, guarded(ALERTS_JOB, () => alerting.deliverDue()));
+    scheduler.add(ALERTS_JOB, config.alerts.cron, guarded(ALERTS_JOB, () => alerting.deliverDue()), leaderOnly);
     if (config.alerts.digestCron !== "") {
       scheduler.add(
         HEALTH_DIGEST_JOB,
@@ -275,42 +285,36 @@ export async function startApp(
           const digest = await buildHealthDigest({ db: database.db, health, timeZone: config.timeZone });
           await bot.api.sendMessage(config.adminChatId, digest, { parse_mode: "HTML" });
         }),
-        config.timeZone,
+        { timezone: config.timeZone, leaderOnly: true },
       );
     }
-    const recovery = await workflow.recover().catch((error: unknown) => {
-      logger.error({ err: error }, "boot recovery failed; continuing");
-      return undefined;
-    });
-    if (recovery) {
-      logger.info({ ...recovery, restoredBreakers }, "boot recovery done");
-      const found = Object.entries(recovery.findings).filter(([, n]) => n > 0);
-      if (found.length > 0 || recovery.releasedClaims > 0) {
-        await alerting.raise({
-          type: "crash_recovered",
-          level: SUGGESTED_LEVELS.crash_recovered,
-          message: "The bot restarted with work left half-done and finished it; see the recovery report.",
-          details: Object.fromEntries(found),
-        });
-      }
-      // Telegram may be slow or down at boot: cards and the report must not hold up the start.
-      void (async () => {
-        const cardsSynced = await workflow.cards.sync();
-        const report = formatRecoveryReport({ ...recovery, cardsSynced, breakers: registry.all() });
-        await bot.api.sendMessage(config.adminChatId, report, { parse_mode: "HTML" });
-      })().catch((error: unknown) => logger.warn({ err: error }, "could not send the recovery report"));
-    }
-    const polling = new PollingSupervisor(
-      bot,
+    const polling = createPollingSwitch(bot, logger, overrides.runnerOptions ?? runnerOptions(config.telegram.pollTimeoutSeconds), onFatal);
+    let sessionRecovery: SessionRecovery | undefined;
+    const duties = startLeaderDuties({
+      leadership,
+      scheduler,
+      polling,
       logger,
-      overrides.runnerOptions ?? runnerOptions(config.telegram.pollTimeoutSeconds),
-      onFatal,
-    );
+      onFirstLead: async () => {
+        await recoverAsLeader({ config, logger, workflow, alerting, registry, bot, restoredBreakers });
+        // Delayed by SESSION_RECOVERY_STARTUP_DELAY_MS: the bot polls (and answers /health) while accounts are checked.
+        sessionRecovery = config.sessions.recovery.enabled && workflow.accounts.all().length > 0
+          ? startSessionRecovery({ accounts: workflow.accounts, settings: config.sessions.recovery, notify })
+          : undefined;
+        sessionRecovery?.done.then(
+          (report) => {
+            if (report) logger.info({ restored: report.restored, failed: report.failed, ms: report.tookMs }, "X sessions verified");
+          },
+          (error: unknown) => logger.error({ err: error }, "X session verification failed; the health monitor rechecks failed accounts"),
+        );
+      },
+    });
     const http = new HttpServer(logger);
     registerHealthRoutes(http, {
       health,
       database,
       isPolling: () => polling.isPolling(),
+      replica: () => leadership.status(),
       metrics,
       metricsToken: config.http.metricsToken,
     });
@@ -319,25 +323,19 @@ export async function startApp(
 
     const httpAddress = await http.listen(config.http.host, config.http.port);
     cleanups.push(() => http.close());
-    polling.start();
+    // Reversed at cleanup: polling stops before the lock goes, so two replicas never poll at once.
+    cleanups.push(() => leadership.stop());
+    cleanups.push(() => duties.stop(Date.now() + 2_000));
+    await leadership.start();
+    await duties.settled();
     await scheduler.start();
-    // After polling starts: the bot answers (/health too) while the accounts are checked in the background.
-    const sessionRecovery = config.sessions.recovery.enabled && workflow.accounts.all().length > 0
-      ? startSessionRecovery({
-          accounts: workflow.accounts,
-          settings: config.sessions.recovery,
-          notify,
-        })
-      : undefined;
-    sessionRecovery?.done.then(
-      (report) => {
-        if (report) logger.info({ restored: report.restored, failed: report.failed, ms: report.tookMs }, "X sessions verified");
-      },
-      (error: unknown) => logger.error({ err: error }, "X session verification failed; the health monitor rechecks failed accounts"),
-    );
 
     for (const missing of missingIntegrations(config, workflow.accounts.all().length)) logger.warn(`${missing} not configured; that part is idle`);
-    logger.info({ http: `${httpAddress.address}:${httpAddress.port}` }, "reply-guy-bot started");
+    const replica = leadership.status();
+    logger.info(
+      { http: `${httpAddress.address}:${httpAddress.port}`, replica: replica.id, role: replica.role, election: replica.election },
+      "reply-guy-bot started",
+    );
     await alerting.raise({
       type: "bot_started",
       level: SUGGESTED_LEVELS.bot_started,
@@ -353,12 +351,15 @@ export async function startApp(
       scheduler,
       registry,
       accountStore,
-      sessionRecovery,
+      get sessionRecovery() {
+        return sessionRecovery;
+      },
+      leadership,
       httpAddress,
       async stop() {
         const deadline = Date.now() + config.gracefulShutdownTimeoutMs - 500;
         await sessionRecovery?.stop();
-        await polling.stop(deadline);
+        await duties.stop(deadline);
         // Drains the running jobs: a publish in flight finishes (or its claim is released for reconciliation at the next boot).
         await scheduler.stop();
         workflow.batchProgress.stop();
@@ -373,9 +374,14 @@ export async function startApp(
         }
         // Say goodbye while the database is still open; bounded so a dead Telegram cannot hold the exit.
         await alerting.raise({ type: "bot_stopped", level: SUGGESTED_LEVELS.bot_stopped, message: "reply-guy-bot stopped." });
-        await withTimeout(alerting.deliverDue(), Math.max(0, Math.min(3_000, deadline - Date.now())), "alert delivery").catch(
-          (error: unknown) => logger.warn({ err: error }, "alerts not delivered before exit; they go out at the next start"),
-        );
+        // Only the leader delivers (the outbox has no claim); a stand-by's alert goes out with the leader's next run.
+        if (leadership.isLeader()) {
+          await withTimeout(alerting.deliverDue(), Math.max(0, Math.min(3_000, deadline - Date.now())), "alert delivery").catch(
+            (error: unknown) => logger.warn({ err: error }, "alerts not delivered before exit; they go out at the next start"),
+          );
+        }
+        // Released before the database closes, so a stand-by takes over now rather than after LEADER_TAKEOVER_SECONDS.
+        await leadership.stop();
         await runCleanups();
       },
     };

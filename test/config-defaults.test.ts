@@ -11,7 +11,7 @@ const DEFAULTS = {
   adminChatId: 4242,
   adminUserIds: [4242],
   anonymousAdmins: false,
-  database: { url: undefined, dataDir: "./data" },
+  database: { url: undefined, dataDir: "./data", leaderTakeoverSeconds: 10 },
   http: { host: "127.0.0.1", port: 8080, metricsToken: undefined },
   logLevel: "info",
   gracefulShutdownTimeoutMs: 10_000,

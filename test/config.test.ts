@@ -12,7 +12,7 @@ describe("config", () => {
     const config = loadConfig(minimal);
     expect(config.telegram.apiRoot).toBe("https://api.telegram.org");
     expect(config.adminUserIds).toEqual([4242]);
-    expect(config.database).toEqual({ url: undefined, dataDir: "./data" });
+    expect(config.database).toEqual({ url: undefined, dataDir: "./data", leaderTakeoverSeconds: 10 });
     expect(config.http).toEqual({ host: "127.0.0.1", port: 8080 });
     expect(config.logLevel).toBe("info");
     expect(config.openai.baseUrl).toBe("https://api.openai.com/v1");
@@ -43,6 +43,8 @@ describe("config", () => {
     [{ OPENAI_BASE_URL: "not a url" }, "OPENAI_BASE_URL must be a URL"],
     [{ TELEGRAM_API_ROOT: "nope" }, "TELEGRAM_API_ROOT must be a URL"],
     [{ GRACEFUL_SHUTDOWN_TIMEOUT_MS: "5" }, "GRACEFUL_SHUTDOWN_TIMEOUT_MS must be at least 100"],
+    [{ LEADER_TAKEOVER_SECONDS: "0" }, "LEADER_TAKEOVER_SECONDS must be at least 1"],
+    [{ LEADER_TAKEOVER_SECONDS: "soon" }, "LEADER_TAKEOVER_SECONDS must be a whole number"],
   ])("rejects %o with a message naming the variable", (override, expected) => {
     const problems = problemsOf({ ...minimal, ...override });
     expect(problems).toHaveLength(1);

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { emptyToUndefined, text } from "./fields.js";
+import { emptyToUndefined, integer, text } from "./fields.js";
 import { group, setting } from "./group.js";
 
 /** Postgres, or the embedded PGlite in a data directory. */
@@ -17,5 +17,7 @@ export const databaseConfig = group({
       ),
     ),
     dataDir: setting("DATA_DIR", text("./data")),
+    // With DATABASE_URL, replicas elect one leader; a stand-by takes over within this many seconds of its death.
+    leaderTakeoverSeconds: setting("LEADER_TAKEOVER_SECONDS", integer(10, 1, 600)),
   },
 });

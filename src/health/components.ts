@@ -2,6 +2,7 @@ import { count, inArray } from "drizzle-orm";
 import type { Config } from "../config.js";
 import type { Database } from "../db/database.js";
 import { replies } from "../db/schema.js";
+import type { Leadership } from "../lifecycle/leader.js";
 import type { Scheduler } from "../lifecycle/scheduler.js";
 import type { AiActivity } from "../resilience/ai-guard.js";
 import { aiPolicyName, xPolicyName } from "../resilience/policy-names.js";
@@ -22,6 +23,8 @@ export interface HealthSources {
   readonly deadLetters: DeadLetters;
   readonly pause: PauseSwitch;
   readonly scheduler: Scheduler;
+  /** This replica's role among the replicas of its database. */
+  readonly leadership?: Leadership;
   readonly now?: () => Date;
 }
 
@@ -118,6 +121,21 @@ export function registerHealthComponents(health: HealthService, sources: HealthS
       ? { state: "degraded", detail: `paused since ${state.at ? formatLocalTime(state.at, config.timeZone, clock()) : "?"}: nothing is discovered or published` }
       : { state: "ok", detail: "running" };
   });
+
+  const { leadership } = sources;
+  if (leadership) {
+    health.addComponent("replica", () => {
+      const replica = leadership.status();
+      const since = formatLocalTime(replica.since, config.timeZone, clock());
+      const detail =
+        replica.election === "single_process"
+          ? `${replica.id}, leader since ${since} (PGlite: one process, always the leader)`
+          : replica.role === "leader"
+            ? `${replica.id}, leader since ${since} (PostgreSQL advisory lock)`
+            : `${replica.id}, stand-by since ${since}: another replica polls Telegram and runs discovery`;
+      return { state: "ok", detail };
+    });
+  }
 
   health.addComponent("breakers", () => {
     const open = registry.all().filter((b) => b.state !== "closed");

@@ -1,6 +1,7 @@
 import type { HealthService } from "../health/health-service.js";
 import { withTimeout } from "../resilience/deadline.js";
 import type { DatabaseHandle } from "../db/database.js";
+import type { ReplicaStatus } from "../lifecycle/leader.js";
 import { hasBearerToken } from "./bearer.js";
 import type { Metrics } from "./metrics.js";
 import type { HttpServer } from "./server.js";
@@ -8,16 +9,25 @@ import type { HttpServer } from "./server.js";
 const READY_DB_TIMEOUT_MS = 1_000;
 
 /**
- * `GET /health` liveness (200 while the process serves, with a small summary), `GET /ready`
- * (503 when the database does not answer or the bot is not polling Telegram) and `GET /metrics`
+ * `GET /health` liveness (200 while the process serves, with a small summary and this replica's role), `GET /ready`
+ * (503 when the database does not answer, or a leader is not polling Telegram: a stand-by is ready without) and `GET /metrics`
  * (Prometheus text format; behind `Authorization: Bearer <METRICS_TOKEN>` when a token is given).
  */
 export function registerHealthRoutes(
   http: HttpServer,
-  deps: { health: HealthService; database: DatabaseHandle; isPolling: () => boolean; metrics: Metrics; metricsToken?: string },
+  deps: {
+    health: HealthService;
+    database: DatabaseHandle;
+    isPolling: () => boolean;
+    /** This replica's role; without it the process counts as the leader. */
+    replica?: () => ReplicaStatus;
+    metrics: Metrics;
+    metricsToken?: string;
+  },
 ): void {
   http.route("GET", "/health", async () => {
     const report = await deps.health.report();
+    const replica = deps.replica?.();
     return {
       status: 200,
       body: {
@@ -26,6 +36,7 @@ export function registerHealthRoutes(
         version: report.version,
         uptimeSeconds: report.uptimeSeconds,
         polling: deps.isPolling(),
+        ...(replica ? { replica: { id: replica.id, role: replica.role, since: replica.since.toISOString(), election: replica.election } } : {}),
         components: Object.fromEntries(Object.entries(report.components).map(([name, c]) => [name, c.state])),
       },
     };
@@ -37,7 +48,9 @@ export function registerHealthRoutes(
       () => false,
     );
     const polling = deps.isPolling();
-    return { status: database && polling ? 200 : 503, body: { ready: database && polling, database, polling } };
+    // Only the leader polls: a stand-by serves HTTP and publishes, and is ready to take over.
+    const ready = database && (polling || deps.replica?.().role === "standby");
+    return { status: ready ? 200 : 503, body: { ready, database, polling } };
   });
 
   http.route("GET", "/metrics", async (request) => {

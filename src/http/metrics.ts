@@ -20,7 +20,7 @@ const FAILED_OUTCOMES = new Set(["retry", "failed", "ambiguous"]);
  * they survive restarts and agree across replicas; in-process counters cover the rest. Node's
  * default metrics include `nodejs_eventloop_lag_seconds`.
  */
-export function createMetrics(deps: { db: Database; registry: ResilienceRegistry }) {
+export function createMetrics(deps: { db: Database; registry: ResilienceRegistry; isLeader?: () => boolean }) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: "rgb_" });
 
@@ -152,6 +152,15 @@ export function createMetrics(deps: { db: Database; registry: ResilienceRegistry
     collect() {
       this.reset();
       for (const breaker of deps.registry.all()) this.set({ policy: breaker.name }, BREAKER_VALUE[breaker.state]);
+    },
+  });
+
+  new Gauge({
+    name: "rgb_leader",
+    help: "1 while this replica leads (polls Telegram, runs discovery, cards, alerts), 0 while it stands by",
+    registers: [registry],
+    collect() {
+      this.set(deps.isLeader?.() === false ? 0 : 1);
     },
   });
 

@@ -12,6 +12,8 @@ interface Job {
   readonly name: string;
   readonly task: ScheduledTask;
   readonly work: () => Promise<void>;
+  /** Runs only on the replica that leads (see lifecycle/leader.ts). */
+  readonly leaderOnly: boolean;
   running: Promise<void> | undefined;
   lastRun: JobRun | undefined;
 }
@@ -19,23 +21,39 @@ interface Job {
 /**
  * Runs named jobs on cron expressions, never two runs of one job at a time, and lets shutdown
  * wait for the runs in flight. Jobs can also be triggered by hand (`runNow`), under the same rule.
+ * Jobs added `leaderOnly` run only while {@link setLeading} says this replica leads.
  */
 export class Scheduler {
   private readonly jobs = new Map<string, Job>();
   private stopped = false;
+  private started = false;
+  private leading = false;
 
   constructor(private readonly logger: Logger) {}
 
   /** Registers a job; `expression` is a 5- or 6-field cron expression (6 = with seconds). */
-  add(name: string, expression: string, work: () => Promise<void>, timezone?: string): void {
+  add(name: string, expression: string, work: () => Promise<void>, options: { timezone?: string; leaderOnly?: boolean } = {}): void {
     if (!cron.validate(expression)) throw new Error(`invalid cron expression for ${name}: "${expression}"`);
-    const task = cron.createTask(expression, () => this.runNow(name), { name, timezone });
-    this.jobs.set(name, { name, task, work, running: undefined, lastRun: undefined });
+    const task = cron.createTask(expression, () => this.runNow(name), { name, timezone: options.timezone });
+    this.jobs.set(name, { name, task, work, leaderOnly: options.leaderOnly ?? false, running: undefined, lastRun: undefined });
   }
 
-  /** Starts every registered job's timer. */
+  /** Starts the timers of every job that may run here (the leader-only ones only while leading). */
   async start(): Promise<void> {
-    for (const job of this.jobs.values()) await job.task.start();
+    this.started = true;
+    for (const job of this.jobs.values()) if (!job.leaderOnly || this.leading) await job.task.start();
+  }
+
+  /**
+   * Starts (leading) or stops (not leading) the leader-only jobs' timers; a stand-by's `runNow` of one does nothing.
+   * Stepping down waits for their runs in flight, so none outlives the leadership by more than its own run.
+   */
+  async setLeading(leading: boolean): Promise<void> {
+    this.leading = leading;
+    const leaderJobs = [...this.jobs.values()].filter((job) => job.leaderOnly);
+    if (this.stopped || !this.started) return;
+    for (const job of leaderJobs) await (leading ? job.task.start() : job.task.stop());
+    if (!leading) await Promise.all(leaderJobs.flatMap((job) => (job.running ? [job.running] : [])));
   }
 
   /** Runs a job now unless it is already running (then joins that run). */
@@ -43,7 +61,7 @@ export class Scheduler {
     const job = this.jobs.get(name);
     if (!job) return Promise.reject(new Error(`unknown job ${name}`));
     if (job.running) return job.running;
-    if (this.stopped) return Promise.resolve();
+    if (this.stopped || (job.leaderOnly && !this.leading)) return Promise.resolve();
     const startedAt = new Date();
     job.lastRun = { startedAt, finishedAt: undefined, error: undefined };
     job.running = job

@@ -64,6 +64,8 @@ export async function createWorkflow(deps: {
   mediaSource?: MediaSource;
   /** What an attachment may weigh besides X's limits (the chat's download limit). */
   mediaLimits?: MediaLimits;
+  /** Whether this replica leads (draws the cards); default always. */
+  isLeader?: () => boolean;
 }) {
   const { config, logger } = deps;
   const db = deps.database.db;
@@ -76,7 +78,7 @@ export async function createWorkflow(deps: {
   const pause = new PauseSwitch(db, { wakePublisher, redrawCards });
   const accounts = await XAccounts.register(db, deps.xClients, deps.notify);
   const usernames = new Map((await accounts.rows()).map((row) => [row.id, row.username ?? undefined]));
-  const cards = createCardSync({
+  const cardSync = createCardSync({
     db,
     sink: deps.cardSink,
     pause,
@@ -86,6 +88,9 @@ export async function createWorkflow(deps: {
     isAccountDown: (id) => publisher.isAccountDown(id),
     notify: deps.notify,
   });
+  // Only the leader draws cards: two replicas syncing at once could both send a card never sent (two cards for one
+  // post). A change a stand-by makes (it publishes too) is drawn by the leader's next maintenance sync.
+  const cards = { sync: () => (deps.isLeader?.() === false ? Promise.resolve(0) : cardSync.sync()) };
   const review = createReview({
     db,
     settings,

@@ -59,6 +59,40 @@ describe("scheduler", () => {
     expect(scheduler.lastRuns().get("tick")?.startedAt).toBeInstanceOf(Date);
   });
 
+  it("runs a leader-only job only while leading: runNow is a no-op on a stand-by, its timer starts and stops with the lead", async () => {
+    const scheduler = new Scheduler(silentLogger());
+    let leaderRuns = 0;
+    let everyRuns = 0;
+    let fired = deferred();
+    scheduler.add("leader", "* * * * * *", () => {
+      leaderRuns++;
+      fired.resolve();
+      return Promise.resolve();
+    }, { leaderOnly: true });
+    scheduler.add("every", "0 0 1 1 *", () => {
+      everyRuns++;
+      return Promise.resolve();
+    });
+    await scheduler.start();
+    await scheduler.runNow("leader");
+    await scheduler.runNow("every");
+    expect([leaderRuns, everyRuns]).toEqual([0, 1]);
+
+    await scheduler.setLeading(true);
+    await fired.promise; // its timer runs now
+    await scheduler.setLeading(false);
+    const afterStepDown = leaderRuns;
+    fired = deferred();
+    await scheduler.runNow("leader");
+    await new Promise((resolve) => setTimeout(resolve, 1_100)); // a whole tick of its cron expression
+    expect(leaderRuns).toBe(afterStepDown);
+
+    await scheduler.setLeading(true); // a second term starts the same timer again
+    await fired.promise;
+    expect(leaderRuns).toBeGreaterThan(afterStepDown);
+    await scheduler.stop();
+  });
+
   it("rejects an invalid cron expression", () => {
     const scheduler = new Scheduler(silentLogger());
     expect(() => scheduler.add("bad", "every minute", () => Promise.resolve())).toThrow(/invalid cron expression for bad/);
