@@ -176,7 +176,7 @@ describe("value syntax", () => {
       ...x,
       X_APP_KEY: " app-key ",
     });
-    expect(config.database).toEqual({ url: "postgresql://h/db", dataDir: "/srv/data" });
+    expect(config.database).toEqual({ url: "postgresql://h/db", dataDir: "/srv/data", leaderTakeoverSeconds: 10 });
     expect(config.http.host).toBe("0.0.0.0");
     expect(config.openai).toEqual({ apiKey: "sk-test-123456", model: "model-a", baseUrl: "http://127.0.0.1:2/v1" });
     expect(config.timeZone).toBe("Europe/Berlin");
@@ -204,7 +204,8 @@ describe("where each variable lands", () => {
       ],
       "anonymousAdmins": false,
       "database": {
-        "dataDir": "./data"
+        "dataDir": "./data",
+        "leaderTakeoverSeconds": 10
       },
       "http": {
         "host": "127.0.0.1",
@@ -325,6 +326,7 @@ describe("where each variable lands", () => {
       TELEGRAM_DOWNLOAD_LIMIT_MB: "50",
       DATABASE_URL: "postgres://u:p@127.0.0.1/db",
       DATA_DIR: "/var/lib/rgb",
+      LEADER_TAKEOVER_SECONDS: "25",
       HTTP_HOST: "0.0.0.0",
       HTTP_PORT: "9090",
       METRICS_TOKEN: "metrics-token-0123456789",
@@ -406,7 +408,7 @@ describe("where each variable lands", () => {
       adminChatId: -100,
       adminUserIds: [7, 8],
       anonymousAdmins: true,
-      database: { url: "postgres://u:p@127.0.0.1/db", dataDir: "/var/lib/rgb" },
+      database: { url: "postgres://u:p@127.0.0.1/db", dataDir: "/var/lib/rgb", leaderTakeoverSeconds: 25 },
       http: { host: "0.0.0.0", port: 9090, metricsToken: "metrics-token-0123456789" },
       logLevel: "debug",
       openai: { apiKey: "sk-test-abcdef", baseUrl: "http://127.0.0.1:2/v1", model: "model-a" },
