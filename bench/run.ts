@@ -6,6 +6,7 @@ import { benchHealth } from "./health.js";
 import { benchLatency } from "./latency.js";
 import { benchLeader } from "./leader.js";
 import { benchUpdates } from "./updates.js";
+import { benchWake } from "./wake.js";
 
 /** Every benchmark; `npm run bench -- NAME…` runs some. Figures are printed, never asserted. */
 const benches: Record<string, () => Promise<void>> = {
@@ -17,6 +18,7 @@ const benches: Record<string, () => Promise<void>> = {
   failover: benchFailover,
   bulk: benchBulk,
   leader: benchLeader,
+  wake: benchWake,
 };
 
 // Names only: options such as `--accounts 3` are read by the bench itself.

@@ -16,6 +16,7 @@ import { HttpServer } from "./http/server.js";
 import { registerHealthRoutes } from "./http/health-routes.js";
 import { Scheduler } from "./lifecycle/scheduler.js";
 import { startLeaderDuties } from "./lifecycle/leader-duties.js";
+import { wakeupsFromConfig } from "./lifecycle/wakeups.js";
 import type { Leadership } from "./lifecycle/leader.js";
 import { createPollingSwitch, leadershipFromConfig, recoverAsLeader } from "./replica.js";
 import type { Logger } from "./logger.js";
@@ -169,6 +170,7 @@ export async function startApp(
       timeZone: config.timeZone,
     });
     const scheduler = new Scheduler(logger);
+    const wakeups = wakeupsFromConfig(config, scheduler, JOBS.publish, logger);
     const workflow = await createWorkflow({
       config,
       database,
@@ -177,7 +179,7 @@ export async function startApp(
       drafter: drafterFromConfig(config, registry, aiActivity),
       cardSink: createTelegramCardSink(createTelegramApi(config.telegram, telegramActivity), config.adminChatId),
       batchSink: createTelegramBatchSink(createTelegramApi(config.telegram, telegramActivity), config.timeZone),
-      publishNow: () => scheduler.runNow(JOBS.publish),
+      publishNow: () => wakeups.publishNow(),
       onDeadLetterExhausted: (entry) => void alerting.raise(alertFromDeadLetter(entry)),
       notify,
       isXAvailable: (label) => registry.policy(xPolicyName(label), "x").isAvailable(),
@@ -189,6 +191,7 @@ export async function startApp(
       }),
       mediaLimits: { downloadLimitBytes: telegramDownloadLimitBytes(config.telegram) },
       isLeader: () => leadership.isLeader(),
+      announce: (change) => wakeups.announce(change),
     });
     const accountStore = createAccountStore({
       db: database.db,
@@ -199,7 +202,7 @@ export async function startApp(
     });
     // An account back in (or out of) the pool changes who may publish what: wake the publisher, redraw the cards.
     const onPoolChanged = () => {
-      scheduler.runNow(JOBS.publish).catch((error: unknown) => logger.warn({ err: error }, "publish after an account change failed"));
+      void wakeups.publishNow();
       workflow.cards.sync().catch((error: unknown) => logger.warn({ err: error }, "card sync failed; the next one retries"));
     };
     const oauth2Connect = createOAuth2Connect({
@@ -326,6 +329,8 @@ export async function startApp(
     // Reversed at cleanup: polling stops before the lock goes, so two replicas never poll at once.
     cleanups.push(() => leadership.stop());
     cleanups.push(() => duties.stop(Date.now() + 2_000));
+    await wakeups.start({ syncCards: () => workflow.cards.sync(), dropSettings: () => workflow.settings.invalidate(), isLeader: () => leadership.isLeader() });
+    cleanups.push(() => wakeups.stop());
     await leadership.start();
     await duties.settled();
     await scheduler.start();

@@ -15,6 +15,8 @@ interface Job {
   /** Runs only on the replica that leads (see lifecycle/leader.ts). */
   readonly leaderOnly: boolean;
   running: Promise<void> | undefined;
+  /** The one run queued behind the current one by a wake-up (see {@link Scheduler.runNow}'s `rerun`). */
+  rerun: Promise<void> | undefined;
   lastRun: JobRun | undefined;
 }
 
@@ -35,7 +37,7 @@ export class Scheduler {
   add(name: string, expression: string, work: () => Promise<void>, options: { timezone?: string; leaderOnly?: boolean } = {}): void {
     if (!cron.validate(expression)) throw new Error(`invalid cron expression for ${name}: "${expression}"`);
     const task = cron.createTask(expression, () => this.runNow(name), { name, timezone: options.timezone });
-    this.jobs.set(name, { name, task, work, leaderOnly: options.leaderOnly ?? false, running: undefined, lastRun: undefined });
+    this.jobs.set(name, { name, task, work, leaderOnly: options.leaderOnly ?? false, running: undefined, rerun: undefined, lastRun: undefined });
   }
 
   /** Starts the timers of every job that may run here (the leader-only ones only while leading). */
@@ -56,11 +58,22 @@ export class Scheduler {
     if (!leading) await Promise.all(leaderJobs.flatMap((job) => (job.running ? [job.running] : [])));
   }
 
-  /** Runs a job now unless it is already running (then joins that run). */
-  runNow(name: string): Promise<void> {
+  /**
+   * Runs a job now unless it is already running: then a cron tick joins that run, while a wake-up (`rerun`) queues
+   * exactly one more run after it — the run in progress may have read the queue before the change that woke it —
+   * however many wake-ups come during the run.
+   */
+  runNow(name: string, options: { rerun?: boolean } = {}): Promise<void> {
     const job = this.jobs.get(name);
     if (!job) return Promise.reject(new Error(`unknown job ${name}`));
-    if (job.running) return job.running;
+    if (job.running) {
+      if (!options.rerun) return job.running;
+      job.rerun ??= job.running.then(() => {
+        job.rerun = undefined;
+        return this.runNow(name);
+      });
+      return job.rerun;
+    }
     if (this.stopped || (job.leaderOnly && !this.leading)) return Promise.resolve();
     const startedAt = new Date();
     job.lastRun = { startedAt, finishedAt: undefined, error: undefined };

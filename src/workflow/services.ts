@@ -66,10 +66,12 @@ export async function createWorkflow(deps: {
   mediaLimits?: MediaLimits;
   /** Whether this replica leads (draws the cards); default always. */
   isLeader?: () => boolean;
+  /** Tells the other replicas, after the commit, that replies changed here (the leader redraws) or settings did. */
+  announce?: (change: "cards" | "settings") => void;
 }) {
   const { config, logger } = deps;
   const db = deps.database.db;
-  const settings = new SettingsStore(db, config.defaults);
+  const settings = new SettingsStore(db, config.defaults, { onChange: () => deps.announce?.("settings") });
   const watchlist = new Watchlist(db, { redrawCards: () => redrawCards() });
   // After a committed change that matters to a card, the workflow wakes the publisher first (it
   // must not wait on Telegram), then redraws the cards in the background; the buttons only answer.
@@ -89,8 +91,14 @@ export async function createWorkflow(deps: {
     notify: deps.notify,
   });
   // Only the leader draws cards: two replicas syncing at once could both send a card never sent (two cards for one
-  // post). A change a stand-by makes (it publishes too) is drawn by the leader's next maintenance sync.
-  const cards = { sync: () => (deps.isLeader?.() === false ? Promise.resolve(0) : cardSync.sync()) };
+  // post). A change a stand-by makes (it publishes too) is announced, and the leader draws it at once.
+  const cards = {
+    sync(): Promise<number> {
+      if (deps.isLeader?.() !== false) return cardSync.sync();
+      deps.announce?.("cards");
+      return Promise.resolve(0);
+    },
+  };
   const review = createReview({
     db,
     settings,

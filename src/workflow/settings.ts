@@ -254,14 +254,24 @@ export type SettingUpdateResult =
 /** Serialises changes across replicas (key of a transaction-scoped advisory lock). */
 const SETTINGS_LOCK_KEY = 0x5e77_1265;
 
-/** Reads and changes the runtime settings; one instance per process (it caches what it read). */
+/**
+ * Reads and changes the runtime settings; one instance per process (it caches what it read; a change another
+ * replica makes reaches it through {@link SettingsStore.invalidate}).
+ */
 export class SettingsStore {
   private cache: Promise<RuntimeSettings> | undefined;
 
   constructor(
     private readonly db: Database,
     private readonly defaults: RuntimeSettingsDefaults,
+    /** `onChange`: called after a change committed (other replicas must drop their cache). */
+    private readonly hooks: { readonly onChange?: () => void } = {},
   ) {}
+
+  /** Forgets what was read: another replica changed the settings, the next {@link current} reads them again. */
+  invalidate(): void {
+    this.cache = undefined;
+  }
 
   /** The settings in force; read from the database once, then from memory (a change made here refreshes it). */
   current(): Promise<RuntimeSettings> {
@@ -344,7 +354,10 @@ export class SettingsStore {
       await tx.insert(settingsAudit).values({ key, oldValue: before[definition.field], newValue: value, changedBy });
       return { ok: true as const, value: after };
     });
-    if (result.ok) this.cache = Promise.resolve(result.value);
+    if (result.ok) {
+      this.cache = Promise.resolve(result.value);
+      this.hooks.onChange?.();
+    }
     return result;
   }
 }

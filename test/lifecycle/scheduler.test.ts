@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { Scheduler } from "../../src/lifecycle/scheduler.js";
 import { silentLogger } from "../support/logger.js";
 
@@ -25,6 +25,45 @@ describe("scheduler", () => {
     await scheduler.runNow("job");
     expect(runs).toBe(2);
     await scheduler.stop();
+  });
+
+  it("a wake-up (rerun) during a run makes exactly one more run after it, however many come; a plain call only joins", async () => {
+    const scheduler = new Scheduler(silentLogger());
+    const gates = [deferred(), deferred(), deferred()];
+    let runs = 0;
+    scheduler.add("job", "0 0 1 1 *", async () => {
+      await gates[runs++]!.promise;
+    });
+    const first = scheduler.runNow("job");
+    const joined = scheduler.runNow("job");
+    const wakes = [scheduler.runNow("job", { rerun: true }), scheduler.runNow("job", { rerun: true }), scheduler.runNow("job", { rerun: true })];
+    gates[0]!.resolve();
+    await Promise.all([first, joined]);
+    await vi.waitFor(() => expect(runs).toBe(2));
+    // A wake-up during the rerun queues one more again.
+    const late = scheduler.runNow("job", { rerun: true });
+    gates[1]!.resolve();
+    await Promise.all(wakes);
+    gates[2]!.resolve();
+    await late;
+    expect(runs).toBe(3);
+    await scheduler.stop();
+  });
+
+  it("a wake-up queued behind a run does nothing once the scheduler stopped", async () => {
+    const scheduler = new Scheduler(silentLogger());
+    const gate = deferred();
+    let runs = 0;
+    scheduler.add("job", "0 0 1 1 *", async () => {
+      runs++;
+      await gate.promise;
+    });
+    void scheduler.runNow("job");
+    const wake = scheduler.runNow("job", { rerun: true });
+    const stopped = scheduler.stop();
+    gate.resolve();
+    await Promise.all([stopped, wake]);
+    expect(runs).toBe(1);
   });
 
   it("records failures without throwing and waits for runs in flight on stop", async () => {

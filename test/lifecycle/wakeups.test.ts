@@ -1,0 +1,92 @@
+import { describe, expect, it } from "vitest";
+import { soloNotifications, parseWake, type Notifications, type WakeHandlers, type WakeTopic } from "../../src/db/notifications.js";
+import { Scheduler } from "../../src/lifecycle/scheduler.js";
+import { createWakeups } from "../../src/lifecycle/wakeups.js";
+import { silentLogger } from "../support/logger.js";
+
+/** Notifications that record what is sent and hand the test the listener's handlers. */
+function recordingNotifications(): Notifications & { sent: WakeTopic[]; handlers: () => WakeHandlers } {
+  const sent: WakeTopic[] = [];
+  let handlers: WakeHandlers | undefined;
+  return {
+    shared: true,
+    sent,
+    handlers: () => handlers!,
+    send(topic) {
+      sent.push(topic);
+      return Promise.resolve();
+    },
+    listen(h) {
+      handlers = h;
+      return Promise.resolve();
+    },
+    close: () => Promise.resolve(),
+  };
+}
+
+function rig(notifications: Notifications, leader = true) {
+  const scheduler = new Scheduler(silentLogger());
+  const counts = { publish: 0, cards: 0, settingsDropped: 0 };
+  scheduler.add("publish", "0 0 1 1 *", () => {
+    counts.publish++;
+    return Promise.resolve();
+  });
+  const wakeups = createWakeups({ notifications, scheduler, publishJob: "publish", logger: silentLogger() });
+  const targets = {
+    syncCards: () => Promise.resolve(++counts.cards),
+    dropSettings: () => void counts.settingsDropped++,
+    isLeader: () => leader,
+  };
+  return { scheduler, wakeups, counts, targets };
+}
+
+describe("wake-ups between replicas", () => {
+  it("PGlite (solo): a publish wake-up runs the local publisher once and sends nothing", async () => {
+    const { wakeups, counts, targets, scheduler } = rig(soloNotifications);
+    await wakeups.start(targets);
+    await wakeups.publishNow();
+    wakeups.announce("cards");
+    expect(counts).toEqual({ publish: 1, cards: 0, settingsDropped: 0 });
+    await wakeups.stop();
+    await scheduler.stop();
+  });
+
+  it("sends publish after a local wake; acts on the others' topics (cards only while leading); catches up after a re-listen", async () => {
+    const notifications = recordingNotifications();
+    const { wakeups, counts, targets, scheduler } = rig(notifications);
+    await wakeups.start(targets);
+    await wakeups.publishNow();
+    wakeups.announce("settings");
+    expect(notifications.sent).toEqual(["publish", "settings"]);
+    expect(counts.publish).toBe(1);
+
+    const handlers = notifications.handlers();
+    handlers.onWake("publish");
+    handlers.onWake("cards");
+    handlers.onWake("settings");
+    // The job starts synchronously, so its count is there at once.
+    expect(counts).toEqual({ publish: 2, cards: 1, settingsDropped: 1 });
+    expect(notifications.sent).toHaveLength(2);
+    // Joins the run the wake-up started and waits it out, so the catch-up below starts one of its own.
+    await scheduler.runNow("publish");
+    handlers.onResubscribed();
+    expect(counts).toEqual({ publish: 3, cards: 2, settingsDropped: 2 });
+    await scheduler.stop();
+  });
+
+  it("a stand-by ignores the cards topic (only the leader draws)", async () => {
+    const notifications = recordingNotifications();
+    const { wakeups, counts, targets, scheduler } = rig(notifications, false);
+    await wakeups.start(targets);
+    notifications.handlers().onWake("cards");
+    expect(counts.cards).toBe(0);
+    await scheduler.stop();
+  });
+
+  it("parses topic:sender and refuses anything else", () => {
+    expect(parseWake("publish:abc:1")).toEqual({ topic: "publish", sender: "abc:1" });
+    expect(parseWake("cards:")).toEqual({ topic: "cards", sender: "" });
+    expect(parseWake("publish")).toBeUndefined();
+    expect(parseWake("reboot:abc")).toBeUndefined();
+  });
+});
