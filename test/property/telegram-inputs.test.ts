@@ -6,6 +6,7 @@
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startApp, type App } from "../../src/app.js";
+import { bulkCallbacks } from "../../src/bot/callback-data/bulk.js";
 import { healthCallbacks } from "../../src/bot/callback-data/health.js";
 import { reviewCallbacks } from "../../src/bot/callback-data/review.js";
 import { loadConfig } from "../../src/config.js";
@@ -115,8 +116,13 @@ describe("random Telegram input to the running app (property)", () => {
     process.off("unhandledRejection", onUnhandled);
   });
 
-  /** Whether pressing `data` would act on the real card or a real breaker (a legitimate change, tested elsewhere). */
+  /**
+   * Whether pressing `data` would act on the real card or a real breaker, or is one of /queue's bulk buttons, which
+   * store the plan of a batch for its confirmation (legitimate changes, tested elsewhere).
+   */
   function actsOnSomethingReal(data: string): boolean {
+    const { approveAll, rejectAll, select } = bulkCallbacks;
+    if ([approveAll, rejectAll, select].some((button) => button.filter.test(data))) return true;
     for (const kind of Object.values(reviewCallbacks)) {
       if (kind.filter.test(data) && kind.unpack(data).replyId === seededReplyId) return true;
     }
