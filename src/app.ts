@@ -18,7 +18,8 @@ import { Scheduler } from "./lifecycle/scheduler.js";
 import { startLeaderDuties } from "./lifecycle/leader-duties.js";
 import { wakeupsFromConfig } from "./lifecycle/wakeups.js";
 import type { Leadership } from "./lifecycle/leader.js";
-import { createPollingSwitch, leadershipFromConfig, recoverAsLeader } from "./replica.js";
+import { leadershipFromConfig, recoverAsLeader } from "./replica.js";
+import { createUpdateIntake } from "./update-intake.js";
 import type { Logger } from "./logger.js";
 import { registerAlertRoutes } from "./http/alerts-routes.js";
 import { registerOAuthRoutes } from "./http/oauth-routes.js";
@@ -291,7 +292,9 @@ export async function startApp(
         { timezone: config.timeZone, leaderOnly: true },
       );
     }
-    const polling = createPollingSwitch(bot, logger, overrides.runnerOptions ?? runnerOptions(config.telegram.pollTimeoutSeconds), onFatal);
+    const pollOptions = overrides.runnerOptions ?? runnerOptions(config.telegram.pollTimeoutSeconds);
+    const intake = createUpdateIntake({ config, bot, database, logger, runnerOptions: pollOptions, onFatal });
+    const polling = intake.leaderSwitch;
     let sessionRecovery: SessionRecovery | undefined;
     const duties = startLeaderDuties({
       leadership,
@@ -323,6 +326,7 @@ export async function startApp(
     });
     registerAlertRoutes(http, alerting, config.alerts.adminApiToken);
     registerOAuthRoutes(http, oauth2Connect, logger);
+    intake.registerRoutes(http);
 
     const httpAddress = await http.listen(config.http.host, config.http.port);
     cleanups.push(() => http.close());
@@ -363,6 +367,8 @@ export async function startApp(
       httpAddress,
       async stop() {
         const deadline = Date.now() + config.gracefulShutdownTimeoutMs - 500;
+        // Webhook updates first: new ones get 503 (Telegram delivers them to another replica or after the restart).
+        await intake.stop(deadline);
         await sessionRecovery?.stop();
         await duties.stop(deadline);
         // Drains the running jobs: a publish in flight finishes (or its claim is released for reconciliation at the next boot).

@@ -11,6 +11,7 @@ import { resilienceConfig } from "./config/resilience.js";
 import { runtimeDefaultsConfig } from "./config/runtime-defaults.js";
 import { sessionsConfig } from "./config/sessions.js";
 import { telegramConfig } from "./config/telegram.js";
+import { webhookConfig } from "./config/webhook.js";
 import { workflowConfig } from "./config/workflow.js";
 import { xConfig } from "./config/x.js";
 import { xOAuth2Config } from "./config/x-oauth2.js";
@@ -24,6 +25,7 @@ export { PRIMARY_ACCOUNT_LABEL } from "./config/x.js";
  */
 const GROUPS = [
   telegramConfig,
+  webhookConfig,
   adminConfig,
   databaseConfig,
   httpConfig,
@@ -115,6 +117,7 @@ function urlPasswords(url: string | undefined): string[] {
 export function secretsOf(config: Config): string[] {
   return [
     config.telegram.token,
+    config.botMode.mode === "webhook" ? config.botMode.secret : undefined,
     config.openai.apiKey,
     config.alerts.adminApiToken,
     config.http.metricsToken,

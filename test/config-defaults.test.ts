@@ -8,6 +8,7 @@ const minimal = { TELEGRAM_BOT_TOKEN: "123456:ABC-def_ghi", ADMIN_CHAT_ID: "4242
 /** Every default of the schema, written out: changing one (a breaker threshold 5 → 6, say) fails this file. */
 const DEFAULTS = {
   telegram: { token: minimal.TELEGRAM_BOT_TOKEN, apiRoot: "https://api.telegram.org", pollTimeoutSeconds: 30, downloadLimitMb: undefined },
+  botMode: { mode: "polling" },
   adminChatId: 4242,
   adminUserIds: [4242],
   anonymousAdmins: false,

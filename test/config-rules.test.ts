@@ -3,7 +3,7 @@
  * transforms, and where every variable lands in the Config: all defaults, then every variable set.
  */
 import { describe, expect, it } from "vitest";
-import { loadConfig } from "../src/config.js";
+import { loadConfig, secretsOf } from "../src/config.js";
 import { telegramDownloadLimitBytes } from "../src/config/telegram.js";
 import { MINIMAL_ENV, problemsOf, X_CREDENTIALS_ENV } from "./support/config-env.js";
 
@@ -32,6 +32,8 @@ describe("config cross-field checks", () => {
     [{ SCHEDULE_MIN_DELAY_MINUTES: "30", SCHEDULE_MAX_DELAY_MINUTES: "29" }, "SCHEDULE_MAX_DELAY_MINUTES must be at least SCHEDULE_MIN_DELAY_MINUTES"],
     [{ ADMIN_CHAT_ID: "-100" }, "ADMIN_USER_IDS is required when ADMIN_CHAT_ID is a group (negative id)"],
     [{ PUBLISH_GAP_SECONDS: "90-30" }, "PUBLISH_GAP_SECONDS must be a range with min ≤ max"],
+    [{ BOT_MODE: "webhook", WEBHOOK_SECRET: "s" }, "WEBHOOK_URL is required when BOT_MODE=webhook (the https URL Telegram posts updates to)"],
+    [{ BOT_MODE: "webhook", WEBHOOK_URL: "https://bot.example.com/tg" }, "WEBHOOK_SECRET is required when BOT_MODE=webhook"],
   ])("rejects %o naming the variable", (override, expected) => {
     expect(problemsOf({ ...minimal, ...override })).toEqual([expect.stringContaining(expected)]);
   });
@@ -41,10 +43,28 @@ describe("config cross-field checks", () => {
     [{ SCHEDULE_MIN_DELAY_MINUTES: "30", SCHEDULE_MAX_DELAY_MINUTES: "30" }],
     [{ PUBLISH_GAP_SECONDS: "45-45" }],
     [{ ADMIN_CHAT_ID: "-100", ADMIN_USER_IDS: "7" }],
+    [{ WEBHOOK_URL: "https://bot.example.com/tg", WEBHOOK_SECRET: "s" }],
+    [{ BOT_MODE: "webhook", WEBHOOK_URL: "https://h/", WEBHOOK_SECRET: "x".repeat(256) }],
     [{ ...x, X_EXTRA_ACCOUNTS: "b:tok:sec,c:tok2:sec2" }],
     [{ SMTP_URL: "smtp://mail.local", ALERT_EMAIL_TO: "ops@localhost" }],
   ])("accepts the boundary %o", (override) => {
     expect(() => loadConfig({ ...minimal, ...override })).not.toThrow();
+  });
+
+  it("BOT_MODE=webhook without WEBHOOK_URL and WEBHOOK_SECRET names both", () => {
+    expect(problemsOf({ ...minimal, BOT_MODE: "webhook" }).map((p) => p.split(" ")[0])).toEqual(["WEBHOOK_URL", "WEBHOOK_SECRET"]);
+  });
+
+  it("webhook mode serves the path of WEBHOOK_URL; polling mode ignores the WEBHOOK_* values", () => {
+    const env = { ...minimal, WEBHOOK_URL: " https://bot.example.com/telegram/webhook?x=1 ", WEBHOOK_SECRET: " A-z_09 " };
+    expect(loadConfig({ ...env, BOT_MODE: "webhook" }).botMode).toEqual({
+      mode: "webhook",
+      url: "https://bot.example.com/telegram/webhook?x=1",
+      path: "/telegram/webhook",
+      secret: "A-z_09",
+    });
+    expect(loadConfig(env).botMode).toEqual({ mode: "polling" });
+    expect(secretsOf(loadConfig({ ...env, BOT_MODE: "webhook" }))).toContain("A-z_09");
   });
 
   it("reports every problem at once", () => {
@@ -149,6 +169,12 @@ describe("value syntax", () => {
     [{ DISCOVERY_CRON: "often" }, "DISCOVERY_CRON must be a cron expression (5 fields, or 6 with seconds first)"],
     [{ OPENAI_BASE_URL: "nowhere" }, "OPENAI_BASE_URL must be a URL like https://host/path"],
     [{ TELEGRAM_DOWNLOAD_LIMIT_MB: "0" }, "TELEGRAM_DOWNLOAD_LIMIT_MB must be at least 1"],
+    [{ BOT_MODE: "webhooks" }, "BOT_MODE must be polling or webhook"],
+    [{ WEBHOOK_URL: "http://bot.example.com/tg" }, "WEBHOOK_URL must be an https URL like https://bot.example.com/telegram/webhook"],
+    [{ WEBHOOK_URL: "bot.example.com/tg" }, "WEBHOOK_URL must be an https URL like https://bot.example.com/telegram/webhook"],
+    [{ WEBHOOK_SECRET: "has space" }, "WEBHOOK_SECRET must be 1-256 characters of A-Z, a-z, 0-9, _ and -"],
+    [{ WEBHOOK_SECRET: "dot.ted" }, "WEBHOOK_SECRET must be 1-256 characters of A-Z, a-z, 0-9, _ and -"],
+    [{ WEBHOOK_SECRET: "x".repeat(257) }, "WEBHOOK_SECRET must be 1-256 characters of A-Z, a-z, 0-9, _ and -"],
     [{ TELEGRAM_DOWNLOAD_LIMIT_MB: "20.5" }, "TELEGRAM_DOWNLOAD_LIMIT_MB must be a whole number"],
     [{ TELEGRAM_DOWNLOAD_LIMIT_MB: "lots" }, "TELEGRAM_DOWNLOAD_LIMIT_MB must be a whole number"],
   ])("%o → %s", (override, expected) => {
@@ -198,6 +224,7 @@ describe("where each variable lands", () => {
         "apiRoot": "https://api.telegram.org",
         "pollTimeoutSeconds": 30
       },
+      "botMode": { "mode": "polling" },
       "adminChatId": 4242,
       "adminUserIds": [
         4242
@@ -324,6 +351,9 @@ describe("where each variable lands", () => {
       TELEGRAM_API_ROOT: "http://127.0.0.1:1/",
       TELEGRAM_POLL_TIMEOUT_SECONDS: "0",
       TELEGRAM_DOWNLOAD_LIMIT_MB: "50",
+      BOT_MODE: "webhook",
+      WEBHOOK_URL: "https://bot.example.com/telegram/webhook",
+      WEBHOOK_SECRET: "webhook-secret_1",
       DATABASE_URL: "postgres://u:p@127.0.0.1/db",
       DATA_DIR: "/var/lib/rgb",
       LEADER_TAKEOVER_SECONDS: "25",
@@ -405,6 +435,7 @@ describe("where each variable lands", () => {
     });
     expect(config).toEqual({
       telegram: { token: "123456:ABC-def_ghi", apiRoot: "http://127.0.0.1:1", pollTimeoutSeconds: 0, downloadLimitMb: 50 },
+      botMode: { mode: "webhook", url: "https://bot.example.com/telegram/webhook", path: "/telegram/webhook", secret: "webhook-secret_1" },
       adminChatId: -100,
       adminUserIds: [7, 8],
       anonymousAdmins: true,

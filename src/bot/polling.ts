@@ -17,12 +17,15 @@ export class BotTokenRejectedError extends Error {
   }
 }
 
+/** The update kinds the bot handles, asked of getUpdates and of setWebhook alike. */
+export const ALLOWED_UPDATES = ["message", "edited_message", "callback_query"] as const;
+
 /** Runner settings for a given long-polling timeout; short polling (0) is throttled so it cannot spin. */
 export function runnerOptions(pollTimeoutSeconds: number): RunOptions<Update> {
   const throttle = pollTimeoutSeconds === 0 ? { speedTrafficBalance: 0.5, maxDelayMilliseconds: 100 } : {};
   return {
     runner: {
-      fetch: { timeout: pollTimeoutSeconds, allowed_updates: ["message", "edited_message", "callback_query"] },
+      fetch: { timeout: pollTimeoutSeconds, allowed_updates: [...ALLOWED_UPDATES] },
       silent: true,
       retryInterval: "exponential",
     },

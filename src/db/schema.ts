@@ -386,3 +386,13 @@ export const alertState = pgTable("alert_state", {
 });
 
 export * from "./schema-batches.js";
+
+/**
+ * Telegram updates taken by webhook, one row per `update_id`, so a redelivered or concurrently delivered update is
+ * handled once across replicas. Pruned after 24 h (Telegram keeps an update no longer); no index on `received_at`:
+ * a day of one admin chat's updates is small enough to scan.
+ */
+export const telegramUpdates = pgTable("telegram_updates", {
+  updateId: bigint("update_id", { mode: "number" }).primaryKey(),
+  receivedAt: timestamp("received_at", { withTimezone: true }).notNull().default(sql`now()`),
+});

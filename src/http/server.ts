@@ -24,6 +24,9 @@ export interface RouteContext {
 /** A route handler. */
 export type RouteHandler = (request: FastifyRequest, context: RouteContext) => Promise<RouteResult>;
 
+/** Checks a request before its body is read; a result refuses it (e.g. a wrong secret header answers 401). */
+export type RouteGuard = (request: FastifyRequest) => RouteResult | undefined;
+
 /** Thrown by a handler to answer with this status and JSON body instead of a 500. */
 export class HttpError extends Error {
   constructor(
@@ -125,8 +128,12 @@ export class HttpServer {
     });
   }
 
-  /** Registers a handler for `METHOD /path` (`:name` segments are params); a schema's refusals reach it as `invalidField`. */
-  route(method: string, path: string, handler: RouteHandler, schema?: FastifySchema): void {
+  /**
+   * Registers a handler for `METHOD /path` (`:name` segments are params); a schema's refusals reach it as
+   * `invalidField`. A `guard` runs before the body is read or parsed, so a refused request gets its answer whatever
+   * its body holds.
+   */
+  route(method: string, path: string, handler: RouteHandler, schema?: FastifySchema, guard?: RouteGuard): void {
     const upper = method.toUpperCase();
     const known = this.methods.get(path) ?? new Set<string>();
     known.add(upper);
@@ -137,6 +144,14 @@ export class HttpServer {
       schema,
       attachValidation: schema !== undefined,
       exposeHeadRoute: false,
+      ...(guard
+        ? {
+            onRequest: async (request: FastifyRequest, reply: FastifyReply) => {
+              const refusal = guard(request);
+              if (refusal) return send(reply, refusal);
+            },
+          }
+        : {}),
       handler: async (request, reply) => {
         const context: RouteContext = {
           params: request.params as Record<string, string>,
