@@ -17,6 +17,7 @@ import { registerHealthRoutes } from "./http/health-routes.js";
 import { Scheduler } from "./lifecycle/scheduler.js";
 import { startLeaderDuties } from "./lifecycle/leader-duties.js";
 import { wakeupsFromConfig } from "./lifecycle/wakeups.js";
+import { underDatabasePolicy } from "./lifecycle/guarded-job.js";
 import type { Leadership } from "./lifecycle/leader.js";
 import { leadershipFromConfig, recoverAsLeader } from "./replica.js";
 import { createUpdateIntake } from "./update-intake.js";
@@ -38,7 +39,6 @@ import { createMetrics } from "./http/metrics.js";
 import { AiActivity } from "./resilience/ai-guard.js";
 import { databaseBreakerStore } from "./resilience/breaker-store.js";
 import { xPolicyName } from "./resilience/policy-names.js";
-import { classifyFailure } from "./resilience/failure.js";
 import { ResilienceRegistry } from "./resilience/registry.js";
 import { policySettingsFromConfig } from "./resilience/settings.js";
 import { createTelegramBatchSink } from "./bot/cards/batch-sink.js";
@@ -262,16 +262,7 @@ export async function startApp(
       scheduler,
       leadership,
     });
-    // Jobs run under the database policy: a lost database opens its breaker and the jobs pause
-    // (skip quietly) until the half-open probe finds it back.
-    const guarded = (name: string, job: () => Promise<unknown>) => async () => {
-      try {
-        await dbPolicy.execute(() => job());
-      } catch (error) {
-        if (classifyFailure(error).reason !== "circuit_open") throw error;
-        logger.debug({ job: name }, "database breaker open; job skipped");
-      }
-    };
+    const guarded = underDatabasePolicy(dbPolicy, logger);
     // Leader-only: what must happen once per database (see ARCHITECTURE.md, "Replicas"). Every replica publishes
     // and works the DLQ: both claim with FOR UPDATE SKIP LOCKED.
     const leaderOnly = { leaderOnly: true };
