@@ -91,4 +91,19 @@ describe.runIf(serverUrl)("webhook mode, two replicas on one PostgreSQL database
     const [row] = await leader.database.handle.db.select().from(replies).where(eq(replies.postTweetId, mention.id));
     expect(row?.draft).toBe("Locked per chat, across replicas.");
   });
+
+  it("a card button handled by a stand-by redraws the card at once: the stand-by announces it and the leader draws", async () => {
+    const [leader, standby] = await startReplicas();
+    rig.x.addTweet({ authorId: rig.alice.id, text: "@replyguy approved on a stand-by?" });
+    await leader.app.scheduler.runNow(JOBS.discovery);
+    const card = await rig.tg.waitForBotMessage((m) => m.chatId === ADMIN_CHAT.id && m.text.includes("approved on a stand-by") && m.inlineKeyboard.length > 0);
+    const editsBefore = rig.tg.calls("editMessageText").length;
+    await rig.tg.pressButton({ from: ADMIN, chat: ADMIN_CHAT, messageId: card.messageId, data: buttonData(card, "Approve"), force: true });
+
+    expect((await postWebhook(standby.httpUrl, await takeUpdate(rig.tg))).status).toBe(200);
+
+    // Far sooner than the leader's next maintenance run (every minute): the NOTIFY 'cards' woke its card sync.
+    await rig.tg.waitForBotMessage((m) => m.messageId === card.messageId && /Scheduled for|Publishing|Published/.test(m.text), 5_000);
+    expect(rig.tg.calls("editMessageText").length).toBeGreaterThan(editsBefore);
+  });
 });
