@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { sql } from "drizzle-orm";
 import { afterEach, describe, expect, it } from "vitest";
 import { acquireDataDirLock, DataDirLockedError } from "../../src/db/data-dir-lock.js";
-import { openPglite } from "../../src/db/pglite.js";
+import { openPglite, PGLITE_SHARED_BUFFERS } from "../../src/db/pglite.js";
 import { openPostgres } from "../../src/db/postgres.js";
 import { appState } from "../../src/db/schema.js";
 import { databaseTargets, type TestDatabase } from "../support/database.js";
@@ -55,6 +55,9 @@ describe("embedded database in DATA_DIR", () => {
     const second = await openPglite(dataDir);
     await second.migrate();
     expect(await second.db.select({ value: appState.value }).from(appState)).toEqual([{ value: { n: 1 } }]);
+    // Small shared buffers (PGlite holds them resident), set on every open, not only when the database was created.
+    const shown: unknown = await second.db.execute(sql`show shared_buffers`);
+    expect(shown).toMatchObject({ rows: [{ shared_buffers: PGLITE_SHARED_BUFFERS }] });
     await second.close();
   });
 
