@@ -1,4 +1,4 @@
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 import { sql } from "drizzle-orm";
@@ -36,9 +36,13 @@ export const PGLITE_SHARED_BUFFERS = "16MB";
 export async function openPglite(dataDir: string): Promise<DatabaseHandle> {
   const directory = join(dataDir, "pglite");
   mkdirSync(directory, { recursive: true, mode: 0o700 });
-  const client = await PGlite.create(directory, {
-    startParams: [...PGlite.defaultStartParams, "-c", `shared_buffers=${PGLITE_SHARED_BUFFERS}`],
-  });
+  const options = { startParams: [...PGlite.defaultStartParams, "-c", `shared_buffers=${PGLITE_SHARED_BUFFERS}`] };
+  if (!existsSync(join(directory, "PG_VERSION"))) {
+    // Creating the database runs initdb inside this instance, whose heap then stays as large as initdb needed
+    // (~830 MB): create, close, and open afresh so the process idles as on any later start.
+    await (await PGlite.create(directory, options)).close();
+  }
+  const client = await PGlite.create(directory, options);
   await restrictToOwner(directory);
   return pgliteHandle(client);
 }
