@@ -169,6 +169,7 @@ export async function startApp(
       version: readVersion(),
       startedAt: new Date(),
       timeZone: config.timeZone,
+      isLeader: () => leadership.isLeader(),
     });
     const scheduler = new Scheduler(logger);
     const wakeups = wakeupsFromConfig(config, scheduler, JOBS.publish, logger);

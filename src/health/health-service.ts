@@ -58,6 +58,8 @@ export function createHealthService(deps: {
   startedAt: Date;
   /** The admins' zone, for the times in the human-readable details. */
   timeZone: string;
+  /** Whether this replica leads; a stand-by neither polls nor draws cards, so it may not have called Telegram yet. */
+  isLeader?: () => boolean;
   now?: () => Date;
 }) {
   const now = deps.now ?? (() => new Date());
@@ -69,9 +71,9 @@ export function createHealthService(deps: {
   });
   probes.set("telegram", () => {
     const last = deps.telegram.lastSuccess;
-    return last
-      ? { state: "ok", detail: `last API success ${formatLocalClock(last, deps.timeZone, now())}` }
-      : { state: "down", detail: "no successful API call yet" };
+    if (last) return { state: "ok", detail: `last API success ${formatLocalClock(last, deps.timeZone, now())}` };
+    if (deps.isLeader?.() === false) return { state: "ok", detail: "stand-by: the leader talks to Telegram" };
+    return { state: "down", detail: "no successful API call yet" };
   });
 
   const run = async (name: string, probe: HealthProbe): Promise<[string, ComponentHealth]> => {

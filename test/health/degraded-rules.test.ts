@@ -333,6 +333,22 @@ describe("/health component rules", () => {
       expect(await component("x:main")).toBeDefined();
     });
 
+    it("telegram before any API call: down on the leader, ok on a stand-by (the leader talks to Telegram)", async () => {
+      let leading = true;
+      const service = createHealthService({
+        database: database.handle,
+        telegram: new TelegramActivity(),
+        version: "test",
+        startedAt: NOW,
+        timeZone: "UTC",
+        isLeader: () => leading,
+        now: () => NOW,
+      });
+      expect((await service.report()).components.telegram).toEqual({ state: "down", detail: "no successful API call yet" });
+      leading = false;
+      expect((await service.report()).components.telegram).toEqual({ state: "ok", detail: "stand-by: the leader talks to Telegram" });
+    });
+
     it("breakers: how many are closed, else each open one", async () => {
       expect(await component("breakers")).toEqual({ state: "ok", detail: expect.stringMatching(/^[1-9]\d* closed$/) });
       await openBreaker("ai:model-a", "ai");

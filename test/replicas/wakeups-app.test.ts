@@ -47,6 +47,8 @@ describe.runIf(serverUrl)("wake-ups between two apps on one PostgreSQL database"
     apps.push(await startTestApp(tg, { env, database: { handle: second, url: database.url, dispose: () => second.close() } }));
     const [leader, standby] = apps.map((app) => app.app);
     expect([leader!.leadership.isLeader(), standby!.leadership.isLeader()]).toEqual([true, false]);
+    // A stand-by that has not called Telegram is not "down" for it: the leader talks to Telegram.
+    expect((await standby!.health.report()).components.telegram).toEqual({ state: "ok", detail: "stand-by: the leader talks to Telegram" });
 
     expect(standby!.scheduler.lastRuns().get(JOBS.publish)).toBeUndefined();
     await leader!.workflow.pause.pause(1);
