@@ -4,11 +4,11 @@
  */
 import type { Message } from "grammy/types";
 import { describe, expect, it } from "vitest";
-import { mediaCandidateOf, receivedMediaOf } from "../../src/bot/media/candidate.js";
+import { receivedMediaOf } from "../../src/bot/media/candidate.js";
 
 const file = (id: string, size?: number) => ({ file_id: id, file_unique_id: `u-${id}`, ...(size === undefined ? {} : { file_size: size }) });
 
-describe("mediaCandidateOf", () => {
+describe("receivedMediaOf: the candidate the workflow checks", () => {
   it.each([
     [
       "a photo: the largest size (the last), a JPEG",
@@ -45,13 +45,13 @@ describe("mediaCandidateOf", () => {
     ],
   ])("%s", (_what, fields, as, candidate) => {
     const message = fields as Partial<Message>;
-    expect(mediaCandidateOf(message)).toEqual(candidate);
+    expect(receivedMediaOf(message)?.candidate).toEqual(candidate);
     expect(receivedMediaOf(message)).toEqual({ as, candidate });
   });
 
   it("is undefined for a message without an attachment (text, a sticker, an empty photo list)", () => {
-    expect(mediaCandidateOf({ text: "hello" } as Partial<Message>)).toBeUndefined();
-    expect(mediaCandidateOf({ sticker: { ...file("st"), type: "regular", width: 512, height: 512, is_animated: false, is_video: false } } as Partial<Message>)).toBeUndefined();
-    expect(mediaCandidateOf({ photo: [] })).toBeUndefined();
+    expect(receivedMediaOf({ text: "hello" } as Partial<Message>)).toBeUndefined();
+    expect(receivedMediaOf({ sticker: { ...file("st"), type: "regular", width: 512, height: 512, is_animated: false, is_video: false } } as Partial<Message>)).toBeUndefined();
+    expect(receivedMediaOf({ photo: [] })).toBeUndefined();
   });
 });

@@ -38,8 +38,3 @@ export function receivedMediaOf(message: MediaMessage): ReceivedMedia | undefine
   }
   return undefined;
 }
-
-/** The attachment of a message as the workflow checks it (see {@link receivedMediaOf}); undefined when it has none. */
-export function mediaCandidateOf(message: MediaMessage): MediaCandidate | undefined {
-  return receivedMediaOf(message)?.candidate;
-}
