@@ -2,6 +2,7 @@ import { run, type RunnerHandle, type RunOptions } from "@grammyjs/runner";
 import { GrammyError, type Bot } from "grammy";
 import type { Update } from "grammy/types";
 import type { Logger } from "../logger.js";
+import { settleBy } from "../resilience/deadline.js";
 import type { BotContext } from "./context.js";
 import { BOT_COMMANDS } from "./commands.js";
 
@@ -121,6 +122,6 @@ export class PollingSupervisor {
       }
       if (handle.size() > 0) this.logger.warn({ inFlight: handle.size() }, "shutdown deadline hit with updates in flight");
     }
-    await Promise.race([this.loop, new Promise((resolve) => setTimeout(resolve, Math.max(0, deadline - Date.now())))]);
+    if (this.loop) await settleBy(this.loop, deadline);
   }
 }

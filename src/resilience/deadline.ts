@@ -34,3 +34,23 @@ export async function withTimeout<T>(work: Promise<T>, ms: number, what: string)
     throw error;
   }
 }
+
+/**
+ * Waits for `work` to settle, but not past `deadline` (epoch ms): resolves true when it settled in time, false when
+ * the deadline came first. Never rejects: for shutdown steps that drain what is in flight and then move on.
+ */
+export async function settleBy(work: Promise<unknown>, deadline: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), Math.max(0, deadline - Date.now()));
+  });
+  const settled = work.then(
+    () => true as const,
+    () => true as const,
+  );
+  try {
+    return await Promise.race([settled, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

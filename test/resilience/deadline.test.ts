@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isDeadlineExceeded, TimeoutError, withDeadline, withTimeout } from "../../src/resilience/deadline.js";
+import { isDeadlineExceeded, settleBy, TimeoutError, withDeadline, withTimeout } from "../../src/resilience/deadline.js";
 
 describe("withDeadline", () => {
   it("settles with the work when it answers in time", async () => {
@@ -34,5 +34,20 @@ describe("withTimeout", () => {
     const error = await withTimeout(new Promise<never>(() => undefined), 30, "database").catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(TimeoutError);
     expect(error).toMatchObject({ what: "database", ms: 30, message: "database did not answer within 30 ms" });
+  });
+});
+
+describe("settleBy", () => {
+  it("is true when the work settles before the deadline, resolved or rejected", async () => {
+    await expect(settleBy(Promise.resolve("done"), Date.now() + 1_000)).resolves.toBe(true);
+    await expect(settleBy(Promise.reject(new Error("failed")), Date.now() + 1_000)).resolves.toBe(true);
+  });
+
+  it("is false once the deadline passes with the work still running, and a deadline already past does not wait", async () => {
+    const never = new Promise<never>(() => undefined);
+    const started = Date.now();
+    await expect(settleBy(never, started + 50)).resolves.toBe(false);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(45);
+    await expect(settleBy(never, started - 1_000)).resolves.toBe(false);
   });
 });

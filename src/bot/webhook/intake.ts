@@ -2,6 +2,7 @@ import { Context, type Bot } from "grammy";
 import type { Update } from "grammy/types";
 import type { UpdateLedger } from "../../db/update-ledger.js";
 import type { Logger } from "../../logger.js";
+import { settleBy } from "../../resilience/deadline.js";
 import type { BotContext } from "../context.js";
 import { updateOrderKey } from "../index.js";
 
@@ -135,14 +136,8 @@ export function createWebhookIntake(deps: WebhookIntakeDeps): WebhookIntake {
     },
     async stop(deadline) {
       stopping = true;
-      const drained = Promise.allSettled([...inFlight]);
-      let timer: NodeJS.Timeout | undefined;
-      const expired = new Promise<"expired">((resolve) => {
-        timer = setTimeout(() => resolve("expired"), Math.max(0, deadline - Date.now()));
-      });
-      const result = await Promise.race([drained, expired]);
-      clearTimeout(timer);
-      if (result === "expired") logger.warn({ inFlight: inFlight.size }, "shutdown deadline hit with webhook updates in flight");
+      const drained = await settleBy(Promise.allSettled([...inFlight]), deadline);
+      if (!drained) logger.warn({ inFlight: inFlight.size }, "shutdown deadline hit with webhook updates in flight");
       await ledger.close();
     },
   };

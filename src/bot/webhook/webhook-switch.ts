@@ -1,5 +1,6 @@
 import { GrammyError, type Bot } from "grammy";
 import type { Logger } from "../../logger.js";
+import { settleBy } from "../../resilience/deadline.js";
 import { BOT_COMMANDS } from "../commands.js";
 import type { BotContext } from "../context.js";
 import { ALLOWED_UPDATES, BotTokenRejectedError } from "../polling.js";
@@ -70,7 +71,7 @@ export function createWebhookSwitch(bot: Bot<BotContext>, logger: Logger, target
       if (!current) return;
       current.stopped = true;
       current.wake();
-      await Promise.race([current.done, new Promise((resolve) => setTimeout(resolve, Math.max(0, deadline - Date.now())))]);
+      await settleBy(current.done, deadline);
     },
     isPolling: () => set,
   };
