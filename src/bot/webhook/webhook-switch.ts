@@ -1,5 +1,6 @@
 import { GrammyError, type Bot } from "grammy";
 import type { Logger } from "../../logger.js";
+import { exponentialBackoffMs } from "../../resilience/backoff.js";
 import { settleBy } from "../../resilience/deadline.js";
 import { BOT_COMMANDS } from "../commands.js";
 import type { BotContext } from "../context.js";
@@ -32,8 +33,8 @@ export function createWebhookSwitch(bot: Bot<BotContext>, logger: Logger, target
   let set = false;
 
   async function ensure(current: NonNullable<typeof term>): Promise<void> {
-    let delay = FIRST_RETRY_MS;
-    while (!current.stopped) {
+    for (let failures = 1; !current.stopped; failures++) {
+      const delay = exponentialBackoffMs(failures, FIRST_RETRY_MS, MAX_RETRY_MS);
       try {
         await bot.api.setWebhook(target.url, { secret_token: target.secret, allowed_updates: [...ALLOWED_UPDATES], drop_pending_updates: false });
         set = true;
@@ -50,7 +51,6 @@ export function createWebhookSwitch(bot: Bot<BotContext>, logger: Logger, target
           resolve();
         };
       });
-      delay = Math.min(delay * 2, MAX_RETRY_MS);
     }
     if (current.stopped) return;
     await bot.api.setMyCommands(BOT_COMMANDS).catch((error: unknown) => {
