@@ -5,6 +5,7 @@ import type { AccountAdmin } from "../../workflow/account-admin.js";
 import { ACCOUNT_LABEL_RE } from "../../workflow/account-store.js";
 import type { AccountsView } from "../../workflow/accounts-view.js";
 import type { BotContext } from "../context.js";
+import { isCommand } from "./command-text.js";
 
 /** Name under which the add-account conversation is registered and entered. */
 export const ADD_ACCOUNT_CONVERSATION = "addAccount";
@@ -29,7 +30,7 @@ export function createAddAccountConversation(deps: { readonly admin: AccountAdmi
       for (;;) {
         const answer = await conversation.waitFor("message:text").andFrom(adminId);
         const text = stripInvisible(answer.message.text).trim();
-        if (/^\/cancel(@\w+)?$/i.test(text)) {
+        if (isCommand(text, "cancel")) {
           await answer.reply("Adding the account cancelled; nothing was stored.");
           return undefined;
         }

@@ -5,6 +5,7 @@ import { stripInvisible } from "../../text/invisible.js";
 import { describeMedia, replyMediaOf } from "../../workflow/media/validate.js";
 import type { Review } from "../../workflow/review.js";
 import type { BotContext } from "../context.js";
+import { isCommand } from "./command-text.js";
 import { receivedMediaOf, type ReceivedAs, type ReceivedMedia } from "../media/candidate.js";
 
 /** Name under which the edit conversation is registered and entered. */
@@ -37,11 +38,6 @@ const SEND_PREVIEW: Readonly<Record<ReceivedAs, (ctx: Context, fileId: string, o
   video: (ctx, fileId, other) => ctx.replyWithVideo(fileId, other),
   document: (ctx, fileId, other) => ctx.replyWithDocument(fileId, other),
 };
-
-/** Whether `text` is the command `name` (with or without @botname). */
-function isCommand(text: string, name: string): boolean {
-  return new RegExp(`^/${name}(@\\w+)?$`, "i").test(text);
-}
 
 /**
  * The Edit conversation: asks the admin who pressed Edit for the new text or an attachment and waits for their next
