@@ -1,4 +1,4 @@
-import postgres from "postgres";
+import { openSessionClient } from "./postgres.js";
 
 /** Session-level advisory lock key of the replicas' leader ("rgb-leader" as a number; the migration lock is 7_261_990_133). */
 export const LEADER_LOCK_KEY = 7_261_990_134;
@@ -20,18 +20,9 @@ export interface LeaderLockConnection {
  */
 export function connectLeaderLock(url: string, onLost: () => void, key = LEADER_LOCK_KEY): LeaderLockConnection {
   let closing = false;
-  const client = postgres(url, {
-    max: 1,
-    connect_timeout: 5,
-    // The lock lives as long as the connection: postgres.js must not retire it after its default 30-60 min.
-    max_lifetime: 0,
-    idle_timeout: 0,
-    fetch_types: false,
-    onnotice: () => undefined,
-    onclose: () => {
-      if (!closing) onLost();
-    },
-    connection: { application_name: "reply-guy-bot leader lock" },
+  // The lock lives as long as the session, so its client is never retired by postgres.js's idle or lifetime limits.
+  const client = openSessionClient(url, "leader lock", () => {
+    if (!closing) onLost();
   });
   // postgres.js reconnects on its own: a later query on a new session would succeed without the lock, so the
   // session is recognised by its backend pid.

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import postgres from "postgres";
+import { openSessionClient } from "./postgres.js";
 
 /** The channel every replica of one database listens on. */
 export const WAKE_CHANNEL = "rgb_wake";
@@ -57,15 +57,7 @@ export function parseWake(payload: string): { topic: WakeTopic; sender: string }
 export function connectNotifications(url: string, options: { channel?: string; id?: string } = {}): Notifications {
   const channel = options.channel ?? WAKE_CHANNEL;
   const id = options.id ?? randomUUID();
-  const client = postgres(url, {
-    max: 1,
-    connect_timeout: 5,
-    idle_timeout: 0,
-    max_lifetime: 0,
-    fetch_types: false,
-    onnotice: () => undefined,
-    connection: { application_name: "reply-guy-bot wake-ups" },
-  });
+  const client = openSessionClient(url, "wake-ups");
   return {
     shared: true,
     async send(topic) {

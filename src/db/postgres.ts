@@ -10,6 +10,23 @@ import * as schema from "./schema.js";
 /** Advisory lock key that serialises migrations across replicas ("rgb-migrate" as a number). */
 const MIGRATION_LOCK_KEY = 7_261_990_133;
 
+/**
+ * A single-connection client for one long-lived session (the leader lock, the wake-up LISTEN): never retired by an
+ * idle or lifetime limit, since what it holds dies with the session. `onclose` is told when the connection closes.
+ */
+export function openSessionClient(url: string, purpose: string, onclose?: () => void): postgres.Sql {
+  return postgres(url, {
+    max: 1,
+    connect_timeout: 5,
+    idle_timeout: 0,
+    max_lifetime: 0,
+    fetch_types: false,
+    onnotice: () => undefined,
+    ...(onclose ? { onclose } : {}),
+    connection: { application_name: `reply-guy-bot ${purpose}` },
+  });
+}
+
 /** Connects to a PostgreSQL server through postgres-js (a pool that reconnects on its own). */
 export function openPostgres(url: string, logger: Logger): DatabaseHandle {
   const client = postgres(url, {
