@@ -34,6 +34,7 @@ const DEFAULTS = {
   draftTtlHours: 24,
   drafting: { maxAttempts: 3, maxPerAuthorPerDay: 3, maxPerDay: 200 },
   publishLeaseSeconds: 120,
+  publishConcurrency: 1,
   publishRetryBaseSeconds: 30,
   timeZone: "UTC",
   defaults: {

@@ -288,6 +288,7 @@ describe("where each variable lands", () => {
         "maxPerDay": 200
       },
       "publishLeaseSeconds": 120,
+      "publishConcurrency": 1,
       "publishRetryBaseSeconds": 30,
       "timeZone": "UTC",
       "resilience": {
@@ -404,6 +405,7 @@ describe("where each variable lands", () => {
       QUIET_HOURS: "22:00-06:00",
       BOT_TIMEZONE: "Europe/Berlin",
       PUBLISH_LEASE_SECONDS: "60",
+      PUBLISH_CONCURRENCY: "4",
       PUBLISH_RETRY_BASE_SECONDS: "5",
       PUBLISH_GAP_SECONDS: "5-6",
       X_REQUEST_TIMEOUT_MS: "1000",
@@ -477,6 +479,7 @@ describe("where each variable lands", () => {
       draftTtlHours: 2,
       drafting: { maxAttempts: 5, maxPerAuthorPerDay: 6, maxPerDay: 70 },
       publishLeaseSeconds: 60,
+      publishConcurrency: 4,
       publishRetryBaseSeconds: 5,
       timeZone: "Europe/Berlin",
       resilience: {

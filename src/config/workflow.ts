@@ -29,6 +29,7 @@ export const workflowConfig = group({
     maxPerDay: setting("MAX_DRAFTS_PER_DAY", integer(200, 1, 100_000)),
   },
   publishLeaseSeconds: setting("PUBLISH_LEASE_SECONDS", integer(120, 10, 3600)),
+  publishConcurrency: setting("PUBLISH_CONCURRENCY", integer(1, 1, 32)),
   publishRetryBaseSeconds: setting("PUBLISH_RETRY_BASE_SECONDS", integer(30, 1, 3600)),
   timeZone: setting(
     "BOT_TIMEZONE",

@@ -57,6 +57,11 @@ export const xAccounts = pgTable(
     rateLimitedUntil: timestamp("rate_limited_until", { withTimezone: true }),
     /** The account's next POST waits until this instant (the random pause between two posts). */
     nextPostAt: timestamp("next_post_at", { withTimezone: true }),
+    /**
+     * Bumped by every claim for the account, under its row lock: a claim that waited for that lock sees the bump
+     * and knows its snapshot's counts of recent posts are stale (replicas claim for one account one at a time).
+     */
+    pacingVersion: integer("pacing_version").notNull().default(0),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().default(sql`now()`),
   },
   (table) => [uniqueIndex("x_accounts_label_key").on(table.label)],
@@ -230,18 +235,23 @@ export type ReplyStatus =
   | "cancelled";
 
 /** Every POST attempt, recorded before X is called (the attempt id makes outcomes traceable). */
-export const publishAttempts = pgTable("publish_attempts", {
-  id: uuid("id").primaryKey(),
-  replyId: integer("reply_id")
-    .notNull()
-    .references(() => replies.id),
-  accountId: integer("account_id").notNull(),
-  startedAt: timestamp("started_at", { withTimezone: true }).notNull().default(sql`now()`),
-  finishedAt: timestamp("finished_at", { withTimezone: true }),
-  outcome: text("outcome"),
-  tweetId: text("tweet_id"),
-  error: text("error"),
-});
+export const publishAttempts = pgTable(
+  "publish_attempts",
+  {
+    id: uuid("id").primaryKey(),
+    replyId: integer("reply_id")
+      .notNull()
+      .references(() => replies.id),
+    accountId: integer("account_id").notNull(),
+    startedAt: timestamp("started_at", { withTimezone: true }).notNull().default(sql`now()`),
+    finishedAt: timestamp("finished_at", { withTimezone: true }),
+    outcome: text("outcome"),
+    tweetId: text("tweet_id"),
+    error: text("error"),
+  },
+  // The pacing counts read an account's last hour and day: a range of this index, whatever the history's size.
+  (table) => [index("publish_attempts_account_started_idx").on(table.accountId, table.startedAt)],
+);
 
 /** What happened to posts and replies, one row per event: the source of /stats. */
 export const workflowEvents = pgTable(

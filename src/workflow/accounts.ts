@@ -177,9 +177,4 @@ export class XAccounts {
       .set({ rateLimitedUntil: sql`greatest(coalesce(${xAccounts.rateLimitedUntil}, ${at}), ${at})` })
       .where(eq(xAccounts.id, accountId));
   }
-
-  /** Sets when the account may post next (the pause between two posts). */
-  async setNextPostAt(accountId: number, at: Date): Promise<void> {
-    await this.db.update(xAccounts).set({ nextPostAt: at }).where(eq(xAccounts.id, accountId));
-  }
 }

@@ -6,7 +6,7 @@ import type { Post } from "./drafting.js";
 import type { PauseSwitch } from "./pause.js";
 import type { NoticeSink } from "./notices.js";
 import { markCardDrawn, markCardFailed } from "./replies/card-state.js";
-import { requiredAccount } from "./replies/claim-reply.js";
+import { requiredAccount } from "./replies/claim-replies.js";
 import type { Reply } from "./reply-states.js";
 import { rootMessage } from "../kit/error-chain.js";
 import { singleFlight } from "../kit/single-flight.js";

@@ -7,15 +7,16 @@ import type { DeadLetterRecorder } from "./dead-letters.js";
 import type { ReplyPolicy } from "./discovery.js";
 import type { NoticeSink } from "./notices.js";
 import type { PauseSwitch } from "./pause.js";
+import { KeyedQueue } from "../kit/keyed-queue.js";
 import { createAccountChooser, type AccountStrategy } from "./publish/account-choice.js";
 import { DEFAULT_MAX_ATTEMPTS, DEFAULT_RETRY_BASE_MS } from "./publish/decide-outcome.js";
-import { createPacing } from "./publish/pacing.js";
-import { createAttempt } from "./publish/publish-claimed.js";
+import { accountLoads, createPacing } from "./publish/pacing.js";
+import { createAttempt, type AttemptResult } from "./publish/publish-claimed.js";
 import { createOutcomeRecorder } from "./publish/record-outcome.js";
 import { createMediaPrep } from "./publish/prepare-media.js";
 import type { MediaSource } from "./media/types.js";
 import { markHeldCardsStale } from "./replies/card-state.js";
-import { claimReply } from "./replies/claim-reply.js";
+import { claimReplies, type Claim } from "./replies/claim-replies.js";
 import { deferReply } from "./replies/defer-reply.js";
 import { releaseClaims } from "./replies/release-claims.js";
 import { quietHoursEnd } from "./schedule.js";
@@ -54,10 +55,14 @@ export interface PublisherDeps {
   readonly onAttemptDone?: () => void;
   /** Where replies' attachments are downloaded from (the admin chat); without it a reply with media fails. */
   readonly mediaSource?: MediaSource;
+  /** Replies published at once by this process (PUBLISH_CONCURRENCY; default 1): each lane claims for itself. */
+  readonly concurrency?: number;
 }
 
 /** Replies moved past quiet hours per run (a backlog moves over a few runs). */
 const DEFER_BATCH = 500;
+/** Claims in a row that found the account's row taken by another claim before it counts as idle for the run. */
+const BUSY_RETRIES = 3;
 
 /** Counts of one publisher run. */
 export interface PublishRunResult {
@@ -87,14 +92,8 @@ export function createPublisher(deps: PublisherDeps) {
   const now = deps.now ?? (() => new Date());
   const random = deps.random ?? Math.random;
   const timeZone = deps.timeZone ?? "UTC";
-  const pacing = createPacing({
-    db,
-    accounts: deps.accounts,
-    now,
-    random,
-    isAccountAvailable: deps.isAccountAvailable,
-  });
-  const chooser = createAccountChooser(deps.strategy ?? "round_robin", (id) => pacing.load(id));
+  const pacing = createPacing({ db, now, random, isAccountAvailable: deps.isAccountAvailable });
+  const chooser = createAccountChooser(deps.strategy ?? "round_robin", () => accountLoads(db, now()));
   let down = new Set<number>();
   const retryBaseMs = deps.retryBaseMs ?? DEFAULT_RETRY_BASE_MS;
   const outcomes = createOutcomeRecorder({ db, logger, now, retryBaseMs, deadLetters: deps.deadLetters, notify: deps.notify });
@@ -145,42 +144,85 @@ export function createPublisher(deps: PublisherDeps) {
   }
 
   /**
-   * Publishes due replies while any account may post, one claim at a time for the account the
-   * strategy picks. An account that found nothing to claim sits out until a reply goes back to
-   * approved (another account's hand-back may be free for it); one that is down, rate limited or
-   * failed at the database sits out the rest of the run.
+   * Publishes due replies while any account may post, in `concurrency` lanes. Each lane takes a claim for the
+   * account the strategy picks (one reply, or a batch when no gap separates the account's posts) and publishes
+   * it. An account that found nothing to claim sits out until a reply goes back to approved (another account's
+   * hand-back may be free for it); one that may not post now (its gap, a limit), is down, rate limited or failed
+   * at the database sits out the rest of the run. Pause and quiet hours are checked before every claim.
    */
   async function drain(settings: RuntimeSettings, result: PublishRunResult): Promise<boolean> {
+    const rows = await deps.accounts.rows();
     const stopped = new Set<number>();
     const idle = new Set<number>();
+    const picking = new KeyedQueue();
     let changed = false;
-    for (;;) {
-      if (await holding(settings)) break;
-      const ready = [];
-      for (const row of await deps.accounts.rows()) {
-        if (stopped.has(row.id) || idle.has(row.id)) continue;
-        if (await pacing.mayPost(row, settings)) ready.push(row);
+    let claimsAsked = 0;
+
+    /** The next claim of the run, or undefined when no account may claim any more (claims are made one at a time). */
+    async function nextClaims() {
+      for (let busy = 0; ; ) {
+        // runOnce read the pause just before the first claim.
+        if (claimsAsked++ > 0 && (await holding(settings))) return undefined;
+        const ready = rows.filter((row) => !stopped.has(row.id) && !idle.has(row.id) && pacing.looksReady(row));
+        const row = await chooser.choose(ready);
+        const account = row && deps.accounts.get(row.id);
+        if (!account) return undefined;
+        const request = pacing.request(account.id, settings, { leaseSeconds: deps.leaseSeconds, alone: ready.length === 1 });
+        const batch = await claimReplies(db, request);
+        if (batch.kind === "claimed") {
+          changed = true;
+          return { account, batch };
+        }
+        if (batch.kind === "busy" && ++busy < BUSY_RETRIES) continue;
+        busy = 0;
+        (batch.kind === "none" ? idle : stopped).add(account.id);
       }
-      const row = await chooser.choose(ready);
-      const account = row && deps.accounts.get(row.id);
-      if (!account) break;
-      const claim = await claimReply(db, { accountId: account.id, now: now(), leaseSeconds: deps.leaseSeconds });
-      if (!claim) {
-        idle.add(account.id);
-        continue;
-      }
-      changed = true;
-      const next = await publishClaimed(account, claim, settings);
-      const [after] = await db.select({ status: replies.status }).from(replies).where(eq(replies.id, claim.reply.id));
-      if (after?.status === "published") result.published++;
-      else if (after?.status === "failed") result.failed++;
+    }
+
+    /**
+     * Counts one attempt; true when its account is out for the run: stopped, or its POST went out and the gap
+     * its claim reserved is now running (a claim for it would only be told so).
+     */
+    function tally(attempt: AttemptResult, claim: Claim): boolean {
+      if (attempt.end === "published") result.published++;
+      else if (attempt.end === "failed") result.failed++;
       else {
         result.retrying++;
         idle.clear();
       }
-      if (next === "stop_account") stopped.add(account.id);
       deps.onAttemptDone?.();
+      const out = attempt.next === "stop_account" || (attempt.sent && (claim.hold?.gapMs ?? 0) > 0);
+      if (out) stopped.add(claim.accountId);
+      return out;
     }
+
+    /** Claims of a batch the account can no longer try in this run go back at once, uncounted (never attempted). */
+    async function handBack(claims: readonly Claim[]): Promise<void> {
+      for (const claim of claims) {
+        await outcomes.retryLater(claim, "handed back unattempted: its account stopped for this run", {
+          ambiguous: false,
+          at: now(),
+          uncounted: true,
+        });
+      }
+      if (claims.length > 0) idle.clear();
+    }
+
+    async function lane(): Promise<void> {
+      for (;;) {
+        const next = await picking.run("claim", nextClaims);
+        if (!next) return;
+        const { account, batch } = next;
+        for (const [index, claim] of batch.claims.entries()) {
+          if (tally(await publishClaimed(account, claim, batch.identity), claim)) {
+            await handBack(batch.claims.slice(index + 1));
+            break;
+          }
+        }
+      }
+    }
+
+    await Promise.all(Array.from({ length: Math.max(1, deps.concurrency ?? 1) }, lane));
     return changed;
   }
 

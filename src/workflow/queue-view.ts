@@ -1,7 +1,7 @@
 import { and, asc, count, eq, inArray } from "drizzle-orm";
 import type { Database } from "../db/database.js";
 import { posts, replies, xAccounts } from "../db/schema.js";
-import { requiredAccount } from "./replies/claim-reply.js";
+import { requiredAccount } from "./replies/claim-replies.js";
 
 /** The reply statuses /queue lists: drafts awaiting approval and replies on their way to X. */
 export const QUEUE_STATUSES = ["awaiting_approval", "approved", "publishing"] as const;

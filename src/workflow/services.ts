@@ -137,6 +137,7 @@ export async function createWorkflow(deps: {
     settings,
     logger,
     leaseSeconds: config.publishLeaseSeconds,
+    concurrency: config.publishConcurrency,
     replyPolicy: () => config.replyPolicy,
     onChange: () => {
       batchProgress.poke();

@@ -12,6 +12,7 @@ import type { NoticeSink } from "../../src/workflow/notices.js";
 import { PauseSwitch } from "../../src/workflow/pause.js";
 import type { AccountStrategy } from "../../src/workflow/publish/account-choice.js";
 import { createPublisher, type Publisher } from "../../src/workflow/publisher.js";
+import { claimReplies, type Claim, type ClaimRequest } from "../../src/workflow/replies/claim-replies.js";
 import { REPLY_PRIORITY } from "../../src/workflow/replies/create-reply.js";
 import { findReply } from "../../src/workflow/replies/find-reply.js";
 import type { Reply } from "../../src/workflow/reply-states.js";
@@ -49,6 +50,8 @@ export interface PublisherOptions {
   notify?: NoticeSink;
   /** Where attachments are downloaded from. */
   mediaSource?: MediaSource;
+  /** Lanes of the publisher (PUBLISH_CONCURRENCY; default 1). */
+  concurrency?: number;
 }
 
 /** How a publisher with its dead-letter queue is built. */
@@ -170,6 +173,7 @@ export function createPublishFixture(env: PublishFixtureEnv) {
       strategy: opts.strategy,
       notify: opts.notify,
       mediaSource: opts.mediaSource,
+      concurrency: opts.concurrency,
       deadLetters: queue?.reportToQueue === false ? undefined : deadLetters,
     });
     return { publisher, accounts, account, client, pause, deadLetters, exhausted, changes: () => changes };
@@ -250,4 +254,10 @@ export function createPublishFixture(env: PublishFixtureEnv) {
         .where(eq(replies.id, id));
     },
   };
+}
+
+/** The first reply one claim takes for `request`'s account, or undefined when it got none (nothing due, held, busy). */
+export async function claimOne(db: Database, request: ClaimRequest): Promise<Claim | undefined> {
+  const batch = await claimReplies(db, request);
+  return batch.kind === "claimed" ? batch.claims[0] : undefined;
 }

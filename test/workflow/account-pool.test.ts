@@ -15,13 +15,14 @@ import { createCardSync, type CardView } from "../../src/workflow/card-sync.js";
 import { PauseSwitch } from "../../src/workflow/pause.js";
 import { createReview } from "../../src/workflow/review.js";
 import { SettingsStore } from "../../src/workflow/settings.js";
-import { claimReply, nextClaimable } from "../../src/workflow/replies/claim-reply.js";
+import { claimStatement } from "../../src/workflow/replies/claim-replies.js";
 import type { XAccountClient } from "../../src/x/types.js";
 import { addPoolUsers, createPoolFixture, createTestMonitor, useOwnDatabaseAndFakeX, type PoolUsers } from "../support/account-pool-fixture.js";
 import { databaseTargets } from "../support/database.js";
 import type { FakeXUser } from "../support/fake-x/index.js";
 import { silentLogger } from "../support/logger.js";
 import type { SeedOptions, SeededReply } from "../support/publish-fixture.js";
+import { claimOne } from "../support/publish-fixture.js";
 import { clearWorkflowTables, WORKFLOW_TEST_DEFAULTS } from "../support/workflow-fixtures.js";
 
 const MINUTE = 60_000;
@@ -356,7 +357,7 @@ describe.each(databaseTargets())("account pool on $name", (target) => {
           // On a few rows a sequential scan is cheapest; forbid it so the plan shows which order the index serves.
           await tx.execute(sql`set local enable_seqscan = off`);
           if (!withIndex) await tx.execute(sql`drop index replies_claim_order_idx`);
-          const lines = planLines(await tx.execute(sql`explain ${nextClaimable(tx, h.ids.a, clock)}`));
+          const lines = planLines(await tx.execute(sql`explain ${claimStatement({ accountId: h.ids.a, now: clock, leaseSeconds: 120 })}`));
           throw new PlanResult(lines);
         })
         .catch((result: unknown) => {
@@ -380,8 +381,8 @@ describe.each(databaseTargets())("account pool on $name", (target) => {
       const claimed: number[] = [];
       for (;;) {
         const [one, two] = await Promise.all([
-          claimReply(db(), { accountId: h.ids.b, now: clock, leaseSeconds: 120 }),
-          claimReply(second.db, { accountId: h.ids.c, now: clock, leaseSeconds: 120 }),
+          claimOne(db(), { accountId: h.ids.b, now: clock, leaseSeconds: 120 }),
+          claimOne(second.db, { accountId: h.ids.c, now: clock, leaseSeconds: 120 }),
         ]);
         if (!one && !two) break;
         for (const claim of [one, two]) if (claim) claimed.push(claim.reply.id);
@@ -395,14 +396,14 @@ describe.each(databaseTargets())("account pool on $name", (target) => {
       // While b's claim holds the first free reply locked, c skips it (never waits) and takes the next.
       const [first, next] = [await seed(h.ids.a, 5), await seed(h.ids.a, 4)];
       const taken = await second.db.transaction(async (tx) => {
-        const [locked] = await nextClaimable(tx, h.ids.b, clock);
-        expect(locked?.id).toBe(first.s.reply.id);
+        const locked = await claimOne(tx, { accountId: h.ids.b, now: clock, leaseSeconds: 120 });
+        expect(locked?.reply.id).toBe(first.s.reply.id);
         let timer: NodeJS.Timeout | undefined;
         const deadline = new Promise<never>((_, reject) => {
           timer = setTimeout(() => reject(new Error("the claim waited on a row another claimer had locked")), 5_000);
         });
         try {
-          return await Promise.race([claimReply(db(), { accountId: h.ids.c, now: clock, leaseSeconds: 120 }), deadline]);
+          return await Promise.race([claimOne(db(), { accountId: h.ids.c, now: clock, leaseSeconds: 120 }), deadline]);
         } finally {
           clearTimeout(timer);
         }

@@ -10,7 +10,6 @@ import { createBulkApproval } from "../../src/workflow/bulk/batches.js";
 import { createBatchProgress, type BatchView } from "../../src/workflow/bulk/progress.js";
 import { countOf, type BatchTally } from "../../src/workflow/bulk/tally.js";
 import type { PostSource } from "../../src/workflow/discovery.js";
-import { claimReply } from "../../src/workflow/replies/claim-reply.js";
 import { createReview } from "../../src/workflow/review.js";
 import { SettingsStore } from "../../src/workflow/settings.js";
 import type { XAccountClient } from "../../src/x/types.js";
@@ -18,7 +17,7 @@ import { addPoolUsers, POOL_TOKENS, useOwnDatabaseAndFakeX, type PoolUsers } fro
 import { databaseTargets } from "../support/database.js";
 import type { FakeXUser } from "../support/fake-x/index.js";
 import { silentLogger } from "../support/logger.js";
-import { createPublishFixture, type PublisherOptions, type SeededReply } from "../support/publish-fixture.js";
+import { createPublishFixture, type PublisherOptions, type SeededReply, claimOne } from "../support/publish-fixture.js";
 import { WORKFLOW_TEST_DEFAULTS } from "../support/workflow-fixtures.js";
 
 const ADMIN = 4242;
@@ -207,7 +206,7 @@ describe.each(databaseTargets())("bulk approve on $name", (target) => {
     await h.bulk.confirm(plan.batchId, ADMIN, MESSAGE);
     expect(await h.publisher.runOnce()).toMatchObject({ published: 3 });
     // A worker holds the next reply (claimed, its POST not made yet): Cancel leaves it to that attempt.
-    const held = await claimReply(db(), { accountId: h.ids.a, now: new Date(clock.getTime() + 3_600_000), leaseSeconds: 120 });
+    const held = await claimOne(db(), { accountId: h.ids.a, now: new Date(clock.getTime() + 3_600_000), leaseSeconds: 120 });
 
     const outside = await fixture.seedReply(h.ids.b, alice);
     expect(await h.bulk.cancel(plan.batchId)).toEqual({ ok: true, unapproved: 6 });

@@ -130,14 +130,16 @@ describe.each(databaseTargets())("publisher on $name", (target) => {
   });
 
   it("X took the POST but writing published failed (database) → flagged for a reconcile, never posted twice", async () => {
-    // The database fails the transaction that records the success, right after X answered 201.
+    // The database fails the statement that records the success, right after X answered 201.
     let failNextRecord = false;
     const real = db();
     const flaky = new Proxy(real, {
       get(targetDb, property, receiver) {
-        if (property === "transaction" && failNextRecord) {
+        if (property === "with" && failNextRecord) {
           failNextRecord = false;
-          return () => Promise.reject(new Error("connection terminated while recording"));
+          return () => {
+            throw new Error("connection terminated while recording");
+          };
         }
         return Reflect.get(targetDb, property, receiver) as unknown;
       },
@@ -166,7 +168,8 @@ describe.each(databaseTargets())("publisher on $name", (target) => {
   });
 
   it("the database fails right after the claim, before the POST → the claim is handed back at once, due now, nothing posted", async () => {
-    // The first transaction of the run is the claim; the select after it (reading the post) fails.
+    // The claim is the run's one raw statement; the select after it (the opt-out check, the account's identity
+    // being known) fails.
     let claimed = false;
     let failNextSelect = false;
     const real = db();
@@ -175,13 +178,13 @@ describe.each(databaseTargets())("publisher on $name", (target) => {
         if (property === "select" && failNextSelect) {
           failNextSelect = false;
           return () => {
-            throw new Error("connection terminated before the post was read");
+            throw new Error("connection terminated before the opt-out check");
           };
         }
-        if (property === "transaction" && !claimed) {
+        if (property === "execute" && !claimed) {
           claimed = true;
-          return async (...args: Parameters<Database["transaction"]>) => {
-            const result: unknown = await real.transaction(...args);
+          return async (...args: Parameters<Database["execute"]>) => {
+            const result: unknown = await real.execute(...args);
             failNextSelect = true;
             return result;
           };
@@ -191,6 +194,7 @@ describe.each(databaseTargets())("publisher on $name", (target) => {
     });
     const h = await build({ db: flaky });
     const { post, reply: seeded } = await seedReply(h.account.id);
+    await h.accounts.identity(h.account);
 
     await h.publisher.runOnce();
     let row = await reply(seeded.id);

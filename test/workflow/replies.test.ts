@@ -2,13 +2,13 @@
  * The reply moves of workflow/replies/: each one is a guarded UPDATE that checks REPLY_TRANSITIONS,
  * applies once, and is the only place in src/ that writes the replies table.
  */
+import { claimOne } from "../support/publish-fixture.js";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { posts, publishAttempts, replies, xAccounts, type ReplyStatus } from "../../src/db/schema.js";
 import { markCardDrawn } from "../../src/workflow/replies/card-state.js";
-import { claimReply } from "../../src/workflow/replies/claim-reply.js";
 import { explainFailure } from "../../src/workflow/replies/explain-failure.js";
 import { findReply } from "../../src/workflow/replies/find-reply.js";
 import { releaseClaims } from "../../src/workflow/replies/release-claims.js";
@@ -97,7 +97,7 @@ describe("reply moves", () => {
     const target = await seed("approved", { ...due, priority: 1, decidedAt: minute(-20) });
     await seed("approved", { scheduledAt: minute(1), priority: 0, decidedAt: minute(-60) });
 
-    const claim = await claimReply(db(), { accountId, now: NOW, leaseSeconds: 120 });
+    const claim = await claimOne(db(), { accountId, now: NOW, leaseSeconds: 120 });
     expect(claim).toMatchObject({ accountId });
     expect(claim?.reply).toMatchObject({
       id: mentionEarlier.id,
@@ -110,9 +110,9 @@ describe("reply moves", () => {
     });
     const attempts = await db().select().from(publishAttempts).where(eq(publishAttempts.replyId, mentionEarlier.id));
     expect(attempts).toMatchObject([{ id: claim?.attemptId, accountId, startedAt: NOW, outcome: null }]);
-    const next = async () => (await claimReply(db(), { accountId, now: NOW, leaseSeconds: 120 }))?.reply.id;
+    const next = async () => (await claimOne(db(), { accountId, now: NOW, leaseSeconds: 120 }))?.reply.id;
     expect([await next(), await next(), await next()]).toEqual([mentionLater.id, target.id, searchFirstApproved.id]);
-    expect(await claimReply(db(), { accountId, now: NOW, leaseSeconds: 120 })).toBeUndefined();
+    expect(await claimOne(db(), { accountId, now: NOW, leaseSeconds: 120 })).toBeUndefined();
   });
 
   it("claim skips replies bound to another account and ambiguous ones pinned to another account", async () => {
@@ -124,13 +124,13 @@ describe("reply moves", () => {
     const boundHere = await seed("approved", { ...due, boundAccountId: accountId });
 
     const ids = [];
-    for (let claim = await claimReply(db(), { accountId, now: NOW, leaseSeconds: 120 }); claim; ) {
+    for (let claim = await claimOne(db(), { accountId, now: NOW, leaseSeconds: 120 }); claim; ) {
       ids.push(claim.reply.id);
-      claim = await claimReply(db(), { accountId, now: NOW, leaseSeconds: 120 });
+      claim = await claimOne(db(), { accountId, now: NOW, leaseSeconds: 120 });
     }
     expect(ids).toEqual([wasOthersFree.id, boundHere.id]);
-    expect((await claimReply(db(), { accountId: other!.id, now: NOW, leaseSeconds: 120 }))?.reply.id).toBe(boundElsewhere.id);
-    expect((await claimReply(db(), { accountId: other!.id, now: NOW, leaseSeconds: 120 }))?.reply.id).toBe(pinnedElsewhere.id);
+    expect((await claimOne(db(), { accountId: other!.id, now: NOW, leaseSeconds: 120 }))?.reply.id).toBe(boundElsewhere.id);
+    expect((await claimOne(db(), { accountId: other!.id, now: NOW, leaseSeconds: 120 }))?.reply.id).toBe(pinnedElsewhere.id);
   });
 
   it("release frees expired leases only, or every claim at boot, each to be reconciled", async () => {

@@ -1,7 +1,7 @@
 import { eq } from "drizzle-orm";
 import type { Database } from "../../db/database.js";
 import { approvalBatchItems, replies, xAccounts } from "../../db/schema.js";
-import { requiredAccount } from "../replies/claim-reply.js";
+import { requiredAccount } from "../replies/claim-replies.js";
 import { BATCH_SKIP_WORDS, type BatchSkipReason } from "./validate.js";
 
 /** Where one draft of a batch ended up (or is: `waiting` while it is approved or being published). */

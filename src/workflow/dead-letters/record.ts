@@ -17,8 +17,8 @@ export interface RecorderDeps {
 
 /**
  * The publisher's side of the queue: `record` a failed reply (a new entry, or one more failed retry
- * of its open entry), `resolve` a published one, `afterCommit` to raise "exhausted" once the
- * caller's transaction is committed.
+ * of its open entry), `afterCommit` to raise "exhausted" once the caller's transaction is committed.
+ * (A published reply settles its entry in its own statement: replies/complete-reply.ts.)
  */
 export function createRecorder(deps: RecorderDeps) {
   const { db, logger, settings, now } = deps;
@@ -73,18 +73,7 @@ export function createRecorder(deps: RecorderDeps) {
     return entry;
   }
 
-  /** The reply was published: its open entry (if any) is `retried_successfully`. */
-  async function resolve(replyId: number, tx: Database = db): Promise<number> {
-    const resolved = await tx
-      .update(deadLetters)
-      .set({ status: "retried_successfully", nextRetryAt: null, updatedAt: now() })
-      .where(and(eq(deadLetters.replyId, replyId), inArray(deadLetters.status, OPEN_STATUSES)))
-      .returning({ id: deadLetters.id });
-    if (resolved.length > 0) logger.info({ replyId }, "dead-lettered reply published on retry");
-    return resolved.length;
-  }
-
-  return { record, afterCommit, resolve };
+  return { record, afterCommit };
 }
 
 /** What the publisher needs of the queue. */

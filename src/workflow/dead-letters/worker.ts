@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, lte } from "drizzle-orm";
+import { and, asc, eq, lte } from "drizzle-orm";
 import type { Database } from "../../db/database.js";
 import { deadLetters, replies, type DeadLetterStatus } from "../../db/schema.js";
 import type { Logger } from "../../logger.js";
@@ -86,23 +86,19 @@ export function createWorker(deps: WorkerDeps): { readonly runDue: () => Promise
   }
 
   /**
-   * Settles `retrying` entries whose reply already finished without the publisher reporting it
-   * (a publisher wired without this queue): published → success, failed → one more failed retry.
+   * Settles `retrying` entries whose reply already failed without the publisher reporting it (a publisher wired
+   * without this queue): one more failed retry. A publish settles its entry itself (see completeReply).
    */
   async function settleStale(): Promise<{ settled: number; exhausted: DeadLetter[] }> {
     const stale = await db
-      .select({ entry: deadLetters, reply: { status: replies.status, failureReason: replies.failureReason } })
+      .select({ entry: deadLetters, reply: { failureReason: replies.failureReason } })
       .from(deadLetters)
       .innerJoin(replies, eq(replies.id, deadLetters.replyId))
-      .where(and(eq(deadLetters.status, "retrying"), inArray(replies.status, ["published", "failed"])))
+      .where(and(eq(deadLetters.status, "retrying"), eq(replies.status, "failed")))
       .limit(BATCH_SIZE);
     const exhausted: DeadLetter[] = [];
     for (const { entry, reply } of stale) {
       try {
-        if (reply.status === "published") {
-          await recorder.resolve(entry.replyId);
-          continue;
-        }
         const written = await db.transaction((tx) =>
           recorder.record(
             {

@@ -6,9 +6,9 @@ export type AccountStrategy = "round_robin" | "least_loaded";
 /**
  * Picks the account that claims the next reply among those whose pacing allows a post now.
  * `round_robin`: the next account after the last one picked (by id, wrapping). `least_loaded`: the
- * lowest `load` (posts in the last hour plus claimed work), ties broken in round-robin order.
+ * lowest load (posts in the last hour plus claimed work, read once per choice), ties broken in round-robin order.
  */
-export function createAccountChooser(strategy: AccountStrategy, load: (accountId: number) => Promise<number>) {
+export function createAccountChooser(strategy: AccountStrategy, loads: () => Promise<ReadonlyMap<number, number>>) {
   let lastId: number | undefined;
 
   /** The candidates in rotation order: those after the last pick first, then the rest. */
@@ -22,11 +22,10 @@ export function createAccountChooser(strategy: AccountStrategy, load: (accountId
     /** The account to claim for, or undefined when none may post. */
     async choose(candidates: readonly XAccountRow[]): Promise<XAccountRow | undefined> {
       let order = rotation(candidates);
-      if (strategy === "least_loaded") {
-        const loads = new Map<number, number>();
-        for (const row of order) loads.set(row.id, await load(row.id));
-        // A stable sort keeps the rotation order among equal loads.
-        order = order.sort((a, b) => loads.get(a.id)! - loads.get(b.id)!);
+      if (strategy === "least_loaded" && order.length > 1) {
+        const load = await loads();
+        // A stable sort keeps the rotation order among equal loads (an account with none is absent: 0).
+        order = order.sort((a, b) => (load.get(a.id) ?? 0) - (load.get(b.id) ?? 0));
       }
       const [chosen] = order;
       if (chosen) lastId = chosen.id;

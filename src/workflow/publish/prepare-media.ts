@@ -3,7 +3,7 @@ import { classifyFailure, type Failure } from "../../resilience/failure.js";
 import type { XAccount } from "../accounts.js";
 import { MediaUnavailableError, type MediaSource } from "../media/types.js";
 import { checkDownloadedSize, replyMediaOf, X_CATEGORY } from "../media/validate.js";
-import type { Claim } from "../replies/claim-reply.js";
+import type { Claim } from "../replies/claim-replies.js";
 import { extendLease, recordMediaUpload } from "../replies/media-upload.js";
 
 /**

@@ -1,21 +1,28 @@
-import { eq } from "drizzle-orm";
 import type { Database } from "../../db/database.js";
-import { posts } from "../../db/schema.js";
 import { classifyFailure, type Failure } from "../../resilience/failure.js";
 import { findExistingReply } from "../../x/reconcile.js";
 import type { XPostVersion } from "../../x/types.js";
 import type { XAccount, XAccounts } from "../accounts.js";
 import type { ReplyPolicy } from "../discovery.js";
-import { requiredAccount, type Claim } from "../replies/claim-reply.js";
-import type { RuntimeSettings } from "../settings.js";
+import { requiredAccount, type Claim, type StoredIdentity } from "../replies/claim-replies.js";
 import { anyOptedOut } from "../watchlist.js";
-import { decidePublishOutcome } from "./decide-outcome.js";
+import { decidePublishOutcome, type DeadLetterNote } from "./decide-outcome.js";
 import type { OutcomeRecorder } from "./record-outcome.js";
 import type { Pacing } from "./pacing.js";
 import type { MediaPrepare } from "./prepare-media.js";
 
 /** After one reply: go on with the account, or claim nothing more for it in this run (account down, 429). */
 export type AccountNext = "continue" | "stop_account";
+
+/** How one attempt ended for the run's counts: published, failed, or anything else (a retry, back to review…). */
+export type AttemptEnd = "published" | "failed" | "other";
+
+/** What one attempt did: what next for its account, how the reply ended, and whether a POST went out. */
+export interface AttemptResult {
+  readonly next: AccountNext;
+  readonly end: AttemptEnd;
+  readonly sent: boolean;
+}
 
 /** What one publish attempt needs. */
 export interface AttemptDeps {
@@ -43,21 +50,21 @@ export function createAttempt(deps: AttemptDeps) {
   const { db, outcomes } = deps;
 
   /** X refused the POST as duplicate content: most likely our own earlier attempt went through. */
-  async function reconcileDuplicate(account: XAccount, claim: Claim, postId: string, userId: string): Promise<void> {
+  async function reconcileDuplicate(out: OutcomeRecorder, account: XAccount, claim: Claim, postId: string, userId: string): Promise<void> {
     let existing: Awaited<ReturnType<typeof findExistingReply>>;
     try {
       existing = await findExistingReply(account.client, userId, postId, { text: claim.reply.draft });
     } catch (readError) {
       // Could not look: release the claim now (not at lease expiry) and look first next time.
       const message = classifyFailure(readError).message;
-      await outcomes.retryLater(claim, `X refused it as duplicate content, and checking X failed: ${message}`, { ambiguous: true });
+      await out.retryLater(claim, `X refused it as duplicate content, and checking X failed: ${message}`, { ambiguous: true });
       return;
     }
     if (existing) {
-      await outcomes.published(claim, existing.id, "reconciled");
+      await out.published(claim, existing.id, "reconciled");
       return;
     }
-    await outcomes.failed(claim, "X refused it as duplicate content, and no reply of ours to that post exists", {
+    await out.failed(claim, "X refused it as duplicate content, and no reply of ours to that post exists", {
       errorType: "duplicate_content",
       retryable: false,
     });
@@ -65,6 +72,7 @@ export function createAttempt(deps: AttemptDeps) {
 
   /** One failed call: decided by the rules, then written. */
   async function handleFailure(
+    out: OutcomeRecorder,
     account: XAccount,
     claim: Claim,
     failure: Failure,
@@ -80,25 +88,25 @@ export function createAttempt(deps: AttemptDeps) {
     switch (next.kind) {
       case "check_duplicate":
         // Only a POST is refused as duplicate content, and a POST always comes with what to look for.
-        if (duplicate) await reconcileDuplicate(account, claim, duplicate.postId, duplicate.userId);
+        if (duplicate) await reconcileDuplicate(out, account, claim, duplicate.postId, duplicate.userId);
         return "continue";
       case "retry":
-        await outcomes.retryLater(claim, next.error, { ambiguous: next.ambiguous, at: next.at });
+        await out.retryLater(claim, next.error, { ambiguous: next.ambiguous, at: next.at });
         return "continue";
       case "account_down":
         if (next.credentialsRejected) await deps.accounts.setStatus(account.id, "failed", next.error);
-        await outcomes.retryLater(claim, next.error, { ambiguous: false, at: deps.now(), uncounted: true });
+        await out.retryLater(claim, next.error, { ambiguous: false, at: deps.now(), uncounted: true });
         return "stop_account";
       case "rate_limit_wait":
         await deps.accounts.rateLimitUntil(account.id, next.until);
         // A reply free to move is due now, for another account; one held to this account waits for its reset.
-        await outcomes.retryLater(claim, next.error, {
+        await out.retryLater(claim, next.error, {
           ambiguous: false,
           at: requiredAccount(claim.reply) === null ? deps.now() : next.until,
         });
         return "stop_account";
       case "fail":
-        await outcomes.failed(claim, next.reason, next.deadLetter);
+        await out.failed(claim, next.reason, next.deadLetter);
         return "continue";
     }
   }
@@ -107,61 +115,62 @@ export function createAttempt(deps: AttemptDeps) {
    * The database failed before anything went to X: hand the claim back at once, due now, rather than
    * leave it held until its lease ends. If even that write fails, the lease's release covers it.
    */
-  async function releaseUnposted(claim: Claim, error: unknown): Promise<AccountNext> {
+  async function releaseUnposted(out: OutcomeRecorder, claim: Claim, error: unknown): Promise<AccountNext> {
     const message = `nothing was posted: the database failed before the POST (${classifyFailure(error).message})`;
-    await outcomes.retryLater(claim, message, { ambiguous: false, at: deps.now() }).catch(() => false);
+    await out.retryLater(claim, message, { ambiguous: false, at: deps.now() }).catch(() => false);
     return "stop_account";
   }
 
-  return async function publishClaimed(account: XAccount, claim: Claim, settings: RuntimeSettings): Promise<AccountNext> {
-    const { reply } = claim;
-    let post: typeof posts.$inferSelect | undefined;
-    try {
-      [post] = await db.select().from(posts).where(eq(posts.tweetId, reply.postTweetId));
-    } catch (error) {
-      return releaseUnposted(claim, error);
-    }
-    if (!post) {
-      await outcomes.failed(claim, "the post this reply answers is missing", { errorType: "post_missing", retryable: false });
+  /** The attempt itself, its outcomes written through `out`; `sent` is set once the POST went out (whatever came back). */
+  async function attempt(
+    out: OutcomeRecorder,
+    account: XAccount,
+    claim: Claim,
+    identity: StoredIdentity,
+    sent: { value: boolean },
+  ): Promise<AccountNext> {
+    const { reply, post } = claim;
+    const failed = async (reason: string, note: DeadLetterNote): Promise<AccountNext> => {
+      await out.failed(claim, reason, note);
       return "continue";
-    }
+    };
+    const published = async (tweetId: string, how: "posted" | "reconciled"): Promise<AccountNext> => {
+      await out.published(claim, tweetId, how);
+      return "continue";
+    };
+    if (!post) return failed("the post this reply answers is missing", { errorType: "post_missing", retryable: false });
     if (deps.replyPolicy() === "summoned" && !post.answerable) {
-      await outcomes.failed(claim, "not answerable: the author did not mention or quote this account (REPLY_POLICY=summoned)", {
+      return failed("not answerable: the author did not mention or quote this account (REPLY_POLICY=summoned)", {
         errorType: "not_answerable",
         retryable: false,
       });
-      return "continue";
     }
     let userId: string;
     let live: XPostVersion | undefined;
     let latest: XPostVersion | undefined;
     try {
-      userId = (await deps.accounts.identity(account)).userId;
+      userId = identity.userId ?? (await deps.accounts.identity(account)).userId;
       if (reply.needsReconcile) {
         const existing = await findExistingReply(account.client, userId, post.tweetId, { text: reply.draft });
-        if (existing) {
-          await outcomes.published(claim, existing.id, "reconciled");
-          return "continue";
-        }
+        if (existing) return published(existing.id, "reconciled");
       }
       // The post is read again: replies wait up to hours, and X allows edits for an hour.
       live = await account.client.getPost(post.tweetId);
       latest = live && live.latestVersionId !== post.tweetId ? await account.client.getPost(live.latestVersionId) : live;
     } catch (error) {
-      // Nothing was posted: reading X failed. The reconcile flag stays for the next attempt.
-      return handleFailure(account, claim, classifyFailure(error), "check", undefined);
+      // Nothing was posted: reading X (or the database, for a first users/me) failed. The reconcile flag stays.
+      return handleFailure(out, account, claim, classifyFailure(error), "check", undefined);
     }
     if (!live || !latest) {
-      await outcomes.failed(claim, "the post was deleted or not visible on X any more, so nothing was posted", {
+      return failed("the post was deleted or not visible on X any more, so nothing was posted", {
         errorType: "deleted_post",
         retryable: false,
       });
-      return "continue";
     }
     // Edited since the draft: X has a newer version whose text we have not stored yet (once stored and
     // approved again, the same newer version no longer counts as an edit).
     if (latest !== live && latest.post.text !== post.text) {
-      await outcomes.postEdited(claim, {
+      await out.postEdited(claim, {
         newText: latest.post.text,
         reason: "the post was edited on X after this draft: check the draft against its new text",
       });
@@ -172,39 +181,67 @@ export function createAttempt(deps: AttemptDeps) {
       // Before the opt-out check: an upload can take minutes, and the check belongs right before the POST.
       const media = await deps.prepareMedia(account, claim);
       if (media.kind === "lost") return "continue";
-      if (media.kind === "failed") return await handleFailure(account, claim, media.failure, "media", undefined);
+      if (media.kind === "failed") return await handleFailure(out, account, claim, media.failure, "media", undefined);
       mediaIds = media.mediaIds;
     } catch (error) {
-      return releaseUnposted(claim, error);
+      return releaseUnposted(out, claim, error);
     }
     let optedOut: boolean;
     try {
       // Last check before the POST: an /optout that came after the claim still stops it.
       optedOut = await anyOptedOut(db, [post.authorUsername, live.post.authorUsername]);
     } catch (error) {
-      return releaseUnposted(claim, error);
+      return releaseUnposted(out, claim, error);
     }
     if (optedOut) {
-      await outcomes.cancelled(claim, `@${post.authorUsername ?? live.post.authorUsername ?? post.authorId} opted out`);
+      await out.cancelled(claim, `@${post.authorUsername ?? live.post.authorUsername ?? post.authorId} opted out`);
       return "continue";
     }
     let posted: { id: string };
     try {
+      sent.value = true;
       posted = await account.client.postReply(reply.draft, post.tweetId, undefined, mediaIds);
     } catch (error) {
-      return await handleFailure(account, claim, classifyFailure(error), "post", { postId: post.tweetId, userId });
-    } finally {
-      await deps.pacing.holdAccount(account.id, settings);
+      return await handleFailure(out, account, claim, classifyFailure(error), "post", { postId: post.tweetId, userId });
     }
     // X took the reply: a failure from here on is the database's, never a reason to post again.
     try {
-      await outcomes.published(claim, posted.id, "posted");
+      return await published(posted.id, "posted");
     } catch (recordError) {
       // Flag it for a reconcile at once; if even that cannot be written, the claim's lease runs
       // out and its release flags it the same way.
       const message = `X took the reply (${posted.id}) but recording it failed: ${classifyFailure(recordError).message}`;
-      await outcomes.retryLater(claim, message, { ambiguous: true });
+      await out.retryLater(claim, message, { ambiguous: true });
+      return "continue";
     }
-    return "continue";
   }
+
+  /**
+   * One claimed reply, start to end. The account's gap, reserved by the claim, runs from the POST once one
+   * went out, and is given back when none did.
+   */
+  return async function publishClaimed(account: XAccount, claim: Claim, identity: StoredIdentity): Promise<AttemptResult> {
+    const sent = { value: false };
+    let end: AttemptEnd = "other";
+    // The run counts what was written for this attempt: a published or failed outcome that lost its claim is not.
+    const out: OutcomeRecorder = {
+      ...outcomes,
+      async published(...args) {
+        const written = await outcomes.published(...args);
+        if (written) end = "published";
+        return written;
+      },
+      async failed(...args) {
+        const written = await outcomes.failed(...args);
+        if (written) end = "failed";
+        return written;
+      },
+    };
+    try {
+      const next = await attempt(out, account, claim, identity, sent);
+      return { next, end, sent: sent.value };
+    } finally {
+      await (sent.value ? deps.pacing.afterPost(claim) : deps.pacing.unused(claim)).catch(() => undefined);
+    }
+  };
 }

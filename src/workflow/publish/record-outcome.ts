@@ -2,7 +2,7 @@ import type { Database } from "../../db/database.js";
 import type { Logger } from "../../logger.js";
 import type { DeadLetter, DeadLetterRecorder } from "../dead-letters.js";
 import type { NoticeSink } from "../notices.js";
-import type { Claim } from "../replies/claim-reply.js";
+import type { Claim } from "../replies/claim-replies.js";
 import { eq } from "drizzle-orm";
 import { posts } from "../../db/schema.js";
 import { discardDeadLetters } from "../dead-letters/cancel.js";
@@ -25,9 +25,9 @@ export interface OutcomeRecorderDeps {
 }
 
 /**
- * Writes a claimed reply's outcome together with what goes with it, in one transaction: its
- * `published` or `failed` event, and its dead-letter change (a publish settles the open entry, a
- * failure records one). Each resolves false when the attempt had lost its claim (nothing written).
+ * Writes a claimed reply's outcome together with what goes with it, atomically (one statement on the hot path,
+ * a transaction elsewhere): its `published` or `failed` event, and its dead-letter change (a publish settles the
+ * open entry, a failure records one). Each resolves false when the attempt had lost its claim (nothing written).
  */
 export function createOutcomeRecorder(deps: OutcomeRecorderDeps) {
   const { db, logger, now } = deps;
@@ -38,15 +38,12 @@ export function createOutcomeRecorder(deps: OutcomeRecorderDeps) {
   }
 
   return {
-    /** The reply is on X: posted now, or found there by a reconcile. */
+    /** The reply is on X: posted now, or found there by a reconcile (one statement: see completeReply). */
     async published(claim: Claim, tweetId: string, how: "posted" | "reconciled"): Promise<boolean> {
-      const written = await db.transaction(async (tx) => {
-        if (!(await completeReply(tx, claim, { tweetId, how, now: now() }))) return false;
-        await recordEvent(tx, { kind: "published", replyId: claim.reply.id });
-        await deps.deadLetters?.resolve(claim.reply.id, tx);
-        return true;
-      });
-      return written || lost(claim);
+      const done = await completeReply(db, claim, { tweetId, how, now: now() });
+      if (!done.completed) return lost(claim);
+      if (done.deadLettersSettled > 0) logger.info({ replyId: claim.reply.id }, "dead-lettered reply published on retry");
+      return true;
     },
 
     /** Failed: dead-lettered as `deadLetter` says, counted once in /stats, reported to `notify`. */
@@ -116,8 +113,7 @@ export function createOutcomeRecorder(deps: OutcomeRecorderDeps) {
       const current = now();
       const at = opts.at ?? new Date(current.getTime() + publishRetryDelayMs(claim.reply.attemptCount, deps.retryBaseMs));
       const retry = { at, ambiguous: opts.ambiguous, error, now: current, uncounted: opts.uncounted ?? false };
-      const written = await db.transaction((tx) => retryReply(tx, claim, retry));
-      return written || lost(claim);
+      return (await retryReply(db, claim, retry)) || lost(claim);
     },
   };
 }

@@ -1,6 +1,6 @@
 import type { Database } from "../../db/database.js";
 import { clip } from "../../text/clip.js";
-import type { Claim } from "./claim-reply.js";
+import type { Claim } from "./claim-replies.js";
 import { finishAttempt } from "./finish-attempt.js";
 import { FAILURE_REASON_MAX } from "./transition.js";
 

@@ -1,8 +1,8 @@
-import { eq } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import type { Database } from "../../db/database.js";
 import { publishAttempts, replies, type ReplyStatus } from "../../db/schema.js";
-import type { Claim } from "./claim-reply.js";
-import { transitionReply, type ReplyPatch } from "./transition.js";
+import type { Claim } from "./claim-replies.js";
+import { assertTransition, type ReplyPatch } from "./transition.js";
 
 /** How the attempt ended, as `publish_attempts` records it. */
 export interface AttemptRecord {
@@ -12,29 +12,46 @@ export interface AttemptRecord {
   readonly error?: string;
 }
 
+/** What a finishing move is to. */
+export type FinishedStatus = Extract<ReplyStatus, "published" | "approved" | "failed" | "cancelled" | "awaiting_approval">;
+
 /**
- * publishing → `to`, only while this attempt still holds the claim (the attempt id guard): a
- * worker whose lease was taken over cannot overwrite a newer attempt. The attempt row is closed
- * either way, so a late answer still leaves its trace. Run it inside the outcome's transaction.
+ * The parts of finishing an attempt, as CTEs of one statement: `moved` (publishing → `to`, only while this attempt
+ * still holds the claim: the attempt id guard, so a worker whose lease was taken over cannot overwrite a newer
+ * attempt) and `closed` (the attempt row, closed either way, so a late answer still leaves its trace). A caller
+ * adds what goes with the move by reading `moved` in its own CTEs.
+ */
+export function finishingParts(db: Database, claim: Claim, to: FinishedStatus, patch: ReplyPatch, attempt: AttemptRecord) {
+  assertTransition("publishing", to);
+  const moved = db.$with("moved").as(
+    db
+      .update(replies)
+      .set({ ...patch, leaseUntil: null, status: to, version: sql`${replies.version} + 1`, updatedAt: sql`now()` })
+      .where(and(eq(replies.id, claim.reply.id), eq(replies.status, "publishing"), eq(replies.attemptId, claim.attemptId)))
+      .returning(),
+  );
+  const closed = db.$with("closed").as(
+    db
+      .update(publishAttempts)
+      .set({ outcome: attempt.outcome, finishedAt: attempt.finishedAt, tweetId: attempt.tweetId ?? null, error: attempt.error ?? null })
+      .where(eq(publishAttempts.id, claim.attemptId))
+      .returning({ id: publishAttempts.id }),
+  );
+  return { moved, closed };
+}
+
+/**
+ * publishing → `to` for this attempt and its attempt row closed, in one statement (see {@link finishingParts}).
+ * Resolves whether the reply moved.
  */
 export async function finishAttempt(
-  tx: Database,
+  db: Database,
   claim: Claim,
-  to: Extract<ReplyStatus, "published" | "approved" | "failed" | "cancelled" | "awaiting_approval">,
+  to: FinishedStatus,
   patch: ReplyPatch,
   attempt: AttemptRecord,
 ): Promise<boolean> {
-  const row = await transitionReply(
-    tx,
-    claim.reply.id,
-    "publishing",
-    to,
-    { ...patch, leaseUntil: null },
-    eq(replies.attemptId, claim.attemptId),
-  );
-  await tx
-    .update(publishAttempts)
-    .set({ outcome: attempt.outcome, finishedAt: attempt.finishedAt, tweetId: attempt.tweetId ?? null, error: attempt.error ?? null })
-    .where(eq(publishAttempts.id, claim.attemptId));
-  return row !== undefined;
+  const { moved, closed } = finishingParts(db, claim, to, patch, attempt);
+  const rows = await db.with(moved, closed).select({ id: moved.id }).from(moved);
+  return rows.length > 0;
 }

@@ -1,7 +1,7 @@
 import { and, eq } from "drizzle-orm";
 import type { Database } from "../../db/database.js";
 import { replies } from "../../db/schema.js";
-import type { Claim } from "./claim-reply.js";
+import type { Claim } from "./claim-replies.js";
 
 /** Only while this attempt still holds the claim: a worker whose lease was taken over writes nothing. */
 function heldBy(claim: Claim) {

@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import type { Database } from "../../db/database.js";
 import { replies } from "../../db/schema.js";
-import type { Claim } from "./claim-reply.js";
+import type { Claim } from "./claim-replies.js";
 import { finishAttempt } from "./finish-attempt.js";
 import { clip } from "../../text/clip.js";
 import { FAILURE_REASON_MAX } from "./transition.js";

@@ -1,0 +1,2 @@
+ALTER TABLE "x_accounts" ADD COLUMN "pacing_version" integer DEFAULT 0 NOT NULL;--> statement-breakpoint
+CREATE INDEX "publish_attempts_account_started_idx" ON "publish_attempts" USING btree ("account_id","started_at");

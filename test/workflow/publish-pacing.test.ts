@@ -1,0 +1,256 @@
+/**
+ * Pacing held by the claim itself (one statement under the account's row lock): the gap reserved at the claim,
+ * moved to after the POST, given back when nothing was posted; the hourly limit bounding a batch; a batch handed
+ * back when its account stops; lanes publishing at once; the statements a published reply costs; and, on a
+ * PostgreSQL server, two publishers on two pools sharing one account's gap and limits.
+ */
+import { eq } from "drizzle-orm";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type { Database } from "../../src/db/database.js";
+import { openPostgres } from "../../src/db/postgres.js";
+import { xAccounts } from "../../src/db/schema.js";
+import { claimReplies } from "../../src/workflow/replies/claim-replies.js";
+import type { XAccountClient } from "../../src/x/types.js";
+import { databaseTargets, type TestDatabase } from "../support/database.js";
+import { startFakeX, type FakeX, type FakeXUser } from "../support/fake-x/index.js";
+import { silentLogger } from "../support/logger.js";
+import { createPublishFixture } from "../support/publish-fixture.js";
+import { createCountedDatabase, type CountedDatabase } from "../support/statement-counter.js";
+import { clearWorkflowTables } from "../support/workflow-fixtures.js";
+
+const TOKEN = "pacing-test-token";
+const OTHER_TOKEN = "pacing-test-token-b";
+const SECOND = 1_000;
+
+/** A client whose POST first runs `before` (the test's hook into the moment of the POST). */
+function beforePost(client: XAccountClient, before: () => Promise<void> | void): XAccountClient {
+  const postReply: XAccountClient["postReply"] = async (...args) => {
+    await before();
+    return client.postReply(...args);
+  };
+  return { ...client, postReply };
+}
+
+describe.each(databaseTargets())("publish pacing on $name", (target) => {
+  let database: TestDatabase;
+  let x: FakeX;
+  let alice: FakeXUser;
+  let clock: Date;
+  const db = () => database.handle.db;
+  const advance = (ms: number) => {
+    clock = new Date(clock.getTime() + ms);
+  };
+  const posts = () => x.requests({ method: "POST", path: "/2/tweets" });
+  const fixture = createPublishFixture({ db, x: () => x, now: () => clock, token: TOKEN });
+  /** The first account's id, once a publisher was built (its row is made then). */
+  let main = 0;
+  const build: typeof fixture.build = async (opts) => {
+    const rig = await fixture.build(opts);
+    main = rig.account.id;
+    return rig;
+  };
+  const seed = () => fixture.seedReply(main, alice);
+  const account = async (id: number) => (await db().select().from(xAccounts).where(eq(xAccounts.id, id)))[0]!;
+
+  beforeAll(async () => {
+    database = await target.create();
+    x = await startFakeX();
+  });
+  afterAll(async () => {
+    await x.close();
+    await database.dispose();
+  });
+  beforeEach(async () => {
+    await clearWorkflowTables(db());
+    x.reset();
+    x.addUser({ id: "720001", username: "replyguy", accessToken: TOKEN });
+    x.addUser({ id: "720003", username: "replyguy_b", accessToken: OTHER_TOKEN });
+    alice = x.addUser({ id: "720002", username: "alice" });
+    clock = new Date();
+  });
+
+  it("the claim reserves the account's gap: a second claim is held until it passes, another account's is not", async () => {
+    const h = await build({ pool: [{ label: "b", token: OTHER_TOKEN }] });
+    const [a, b] = h.accounts.all().map((one) => one.id);
+    for (let i = 0; i < 3; i++) await fixture.seedReply(a!, alice);
+    const request = (accountId: number) => ({ accountId, now: clock, leaseSeconds: 120, holdUntil: new Date(clock.getTime() + 60 * SECOND) });
+
+    const first = await claimReplies(db(), request(a!));
+    expect(first.kind).toBe("claimed");
+    expect((await account(a!)).nextPostAt).toEqual(new Date(clock.getTime() + 60 * SECOND));
+    expect((await claimReplies(db(), request(a!))).kind).toBe("held");
+    expect((await claimReplies(db(), request(b!))).kind).toBe("claimed");
+    advance(60 * SECOND);
+    expect((await claimReplies(db(), request(a!))).kind).toBe("claimed");
+  });
+
+  it("a batch stops at the room under the hourly limit, counting attempts in flight; at the limit the account is held", async () => {
+    const h = await build();
+    for (let i = 0; i < 5; i++) await seed();
+    const request = { accountId: h.account.id, now: clock, leaseSeconds: 120, batch: 25, limits: { perHour: 3, perDay: 100 } };
+
+    const batch = await claimReplies(db(), request);
+    expect(batch.kind === "claimed" && batch.claims.length).toBe(3);
+    expect((await claimReplies(db(), request)).kind).toBe("held");
+    // An account's own limit wins over the settings'.
+    await db().update(xAccounts).set({ maxPostsPerHour: 4 }).where(eq(xAccounts.id, h.account.id));
+    const more = await claimReplies(db(), request);
+    expect(more.kind === "claimed" && more.claims.length).toBe(1);
+  });
+
+  it("a reply that ends before its POST gives the gap back: the next due reply goes out in the same run", async () => {
+    const h = await build({ settings: { gapSeconds: { min: 60, max: 60 } } });
+    const gone = await seed();
+    const next = await seed();
+    x.deleteTweet(gone.post.id);
+
+    expect(await h.publisher.runOnce()).toEqual({ published: 1, failed: 1, retrying: 0 });
+    expect((await fixture.reply(next.reply.id)).status).toBe("published");
+    expect((await account(h.account.id)).nextPostAt).toEqual(new Date(clock.getTime() + 60 * SECOND));
+  });
+
+  it("the gap runs from the POST, not the claim: a slow step before the POST cannot bring two posts closer", async () => {
+    const claimedAt = clock;
+    const h = await build({
+      settings: { gapSeconds: { min: 60, max: 60 } },
+      wrap: (client) => beforePost(client, () => advance(45 * SECOND)),
+    });
+    await seed();
+    await h.publisher.runOnce();
+    expect((await account(h.account.id)).nextPostAt).toEqual(new Date(claimedAt.getTime() + 105 * SECOND));
+  });
+
+  it("a batch whose account stops (429) hands the rest back at once, uncounted, for the next run", async () => {
+    const h = await build();
+    const seeded = [await seed(), await seed(), await seed()];
+    x.enqueueFault({ method: "POST", path: "/2/tweets" }, { kind: "rateLimited", resetInSeconds: 600 });
+
+    expect(await h.publisher.runOnce()).toEqual({ published: 0, failed: 0, retrying: 1 });
+    const rows = await Promise.all(seeded.map(({ reply }) => fixture.reply(reply.id)));
+    expect(rows.map((row) => row.status)).toEqual(["approved", "approved", "approved"]);
+    // The refused one used an attempt; the two handed back did not, and are due at once.
+    expect(rows.map((row) => row.attemptCount)).toEqual([1, 0, 0]);
+    expect(rows[1]!.scheduledAt!.getTime()).toBeLessThanOrEqual(clock.getTime());
+    expect(posts()).toHaveLength(1);
+  });
+
+  it("PUBLISH_CONCURRENCY=2: two accounts' POSTs are in flight at the same time", async () => {
+    let inFlight = 0;
+    let most = 0;
+    let release: () => void = () => undefined;
+    const bothIn = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    // Each POST waits for the other to start (or 2 s, so one lane alone fails the test instead of hanging it).
+    const meet = async () => {
+      inFlight++;
+      most = Math.max(most, inFlight);
+      if (inFlight === 2) release();
+      await Promise.race([bothIn, new Promise((resolve) => setTimeout(resolve, 2_000))]);
+      inFlight--;
+    };
+    const h = await build({
+      concurrency: 2,
+      wrap: (client) => beforePost(client, meet),
+      pool: [{ label: "b", token: OTHER_TOKEN, wrap: (client) => beforePost(client, meet) }],
+    });
+    await seed();
+    await seed();
+
+    expect(await h.publisher.runOnce()).toEqual({ published: 2, failed: 0, retrying: 0 });
+    expect(most).toBe(2);
+    expect(new Set(posts().map((request) => request.callerUserId))).toEqual(new Set(["720001", "720003"]));
+  });
+
+  it.runIf(target.name === "postgres")("two publishers on two pools share one account's gap and its hourly limit", async () => {
+    const second = openPostgres(database.url!, silentLogger());
+    try {
+      const gap = { gapSeconds: { min: 60, max: 60 } };
+      const one = await build({ settings: gap });
+      const two = await build({ settings: gap, db: second.db });
+      for (let i = 0; i < 4; i++) await seed();
+      const runs = await Promise.all([one.publisher.runOnce(), two.publisher.runOnce()]);
+      expect(runs.reduce((sum, run) => sum + run.published, 0)).toBe(1);
+      expect(posts()).toHaveLength(1);
+
+      // No gap, a limit of 2 an hour: however the two interleave, two posts in all.
+      const limited = { gapSeconds: { min: 0, max: 0 }, maxPostsPerHour: 2 };
+      advance(61 * SECOND);
+      const three = await build({ settings: limited });
+      const four = await build({ settings: limited, db: second.db });
+      await Promise.all([three.publisher.runOnce(), four.publisher.runOnce()]);
+      expect(posts()).toHaveLength(2);
+    } finally {
+      await second.close();
+    }
+  });
+
+  it.runIf(target.name === "postgres")("a claim that waited for the account's row behind another claim is told busy (its counts were stale)", async () => {
+    const second = openPostgres(database.url!, silentLogger());
+    try {
+      const h = await build();
+      await seed();
+      let claim: ReturnType<typeof claimReplies> | undefined;
+      await second.db.transaction(async (tx: Database) => {
+        // Another claim holds the row and has bumped its version; ours starts now and waits for the row.
+        await tx.update(xAccounts).set({ pacingVersion: 41 }).where(eq(xAccounts.id, h.account.id));
+        claim = claimReplies(db(), { accountId: h.account.id, now: clock, leaseSeconds: 120 });
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      });
+      expect((await claim!).kind).toBe("busy");
+      expect((await claimReplies(db(), { accountId: h.account.id, now: clock, leaseSeconds: 120 })).kind).toBe("claimed");
+    } finally {
+      await second.close();
+    }
+  });
+});
+
+describe("statements per published reply", () => {
+  let counted: CountedDatabase;
+  let x: FakeX;
+  let alice: FakeXUser;
+  const clock = new Date();
+  const fixture = createPublishFixture({ db: () => counted.handle.db, x: () => x, now: () => clock, token: TOKEN });
+
+  beforeAll(async () => {
+    counted = await createCountedDatabase();
+    x = await startFakeX();
+  });
+  afterAll(async () => {
+    await x.close();
+    await counted.dispose();
+  });
+  beforeEach(async () => {
+    await clearWorkflowTables(counted.handle.db);
+    x.reset();
+    x.addUser({ id: "730001", username: "replyguy", accessToken: TOKEN });
+    alice = x.addUser({ id: "730002", username: "alice" });
+  });
+
+  /** Statements of one run that publishes `n` seeded replies, per reply (the run's fixed reads included). */
+  async function perReply(n: number, settings: { gapSeconds: { min: number; max: number } }, runs: number): Promise<number> {
+    const h = await fixture.build({ settings });
+    for (let i = 0; i < n; i++) await fixture.seedReply(h.account.id, alice);
+    await h.accounts.identity(h.account);
+    counted.reset();
+    let published = 0;
+    for (let i = 0; i < runs; i++) {
+      published += (await h.publisher.runOnce()).published;
+      await counted.handle.db.update(xAccounts).set({ nextPostAt: null });
+    }
+    const statements = counted.count() - runs; // minus the test's own reset of the gap after each run
+    expect(published).toBe(n);
+    return statements / n;
+  }
+
+  it("no gap (batches of claims): at most 5, however many replies", async () => {
+    expect(await perReply(60, { gapSeconds: { min: 0, max: 0 } }, 1)).toBeLessThanOrEqual(5);
+  });
+
+  it("with a gap (one reply per claim, so one per run): the reply's 4 plus the run's own reads, at most 10", async () => {
+    // Each run's own reads (the pause, claims released, the settings, the accounts, their state at the end) come on
+    // top of the reply's claim, opt-out, outcome and gap moved past the POST.
+    const cost = await perReply(5, { gapSeconds: { min: 30, max: 30 } }, 5);
+    expect(cost).toBeLessThanOrEqual(10);
+  });
+});
