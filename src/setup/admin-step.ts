@@ -42,8 +42,8 @@ async function clearWebhook(prompter: Prompter, bot: CheckedBot): Promise<boolea
 }
 
 /**
- * Waits for a /start message and returns its chat and sender once the operator confirms them. Each update read is
- * confirmed to Telegram (offset), so the bot does not answer this /start again when it starts.
+ * Waits for a /start message and returns its chat and sender once the operator confirms them. The updates read up to
+ * that /start are confirmed to Telegram (offset), so the bot does not answer this /start again when it starts.
  */
 async function waitForStart(prompter: Prompter, bot: CheckedBot): Promise<Found> {
   const username = bot.me.username;
@@ -68,6 +68,8 @@ async function waitForStart(prompter: Prompter, bot: CheckedBot): Promise<Found>
       if (!isStartFor(message, username)) continue;
       const description = describe(message);
       if (await prompter.confirm(`Got /start from ${description}. Use this chat for cards and alerts?`, true)) {
+        // Confirms the updates up to this one to Telegram (a getUpdates with a later offset), and none after it.
+        await bot.api.getUpdates({ offset, timeout: 0, limit: 1 });
         return { chatId: message.chat.id, userId: message.from.id, description };
       }
       prompter.say("Waiting for another /start…");
