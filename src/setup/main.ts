@@ -1,9 +1,5 @@
-import { fileURLToPath } from "node:url";
 import { inquirerPrompter } from "./prompter.js";
 import { runWizard } from "./wizard.js";
-
-/** .env.example of this checkout: the documented template a new .env starts from. */
-const TEMPLATE = fileURLToPath(new URL("../../.env.example", import.meta.url));
 
 async function main(): Promise<number> {
   if (!process.stdin.isTTY || !process.stdout.isTTY) {
@@ -11,7 +7,7 @@ async function main(): Promise<number> {
     return 1;
   }
   try {
-    const result = await runWizard(inquirerPrompter(), { env: process.env, templatePath: TEMPLATE });
+    const result = await runWizard(inquirerPrompter(), { env: process.env });
     return result.problem === undefined ? 0 : 1;
   } catch (error) {
     // Ctrl+C in a prompt: inquirer's ExitPromptError. Nothing has been written then: the file is written last.

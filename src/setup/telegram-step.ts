@@ -25,7 +25,8 @@ function explain(error: unknown, apiRoot: string, token: string): string {
  * TELEGRAM_API_ROOT, and records both.
  */
 export async function telegramStep(prompter: Prompter, state: SetupState): Promise<CheckedBot> {
-  const apiRoot = (state.get("TELEGRAM_API_ROOT") ?? defaultOf("TELEGRAM_API_ROOT")).replace(/\/+$/, "");
+  const givenRoot = state.get("TELEGRAM_API_ROOT");
+  const apiRoot = (givenRoot ?? defaultOf("TELEGRAM_API_ROOT")).replace(/\/+$/, "");
   prompter.say("Telegram: create a bot with @BotFather (/newbot) and paste its token; nothing you type is shown.");
   for (;;) {
     const current = state.get("TELEGRAM_BOT_TOKEN");
@@ -45,7 +46,8 @@ export async function telegramStep(prompter: Prompter, state: SetupState): Promi
       const me = await api.getMe();
       prompter.say(`✔ Token accepted: this is @${me.username} (${me.first_name}).`);
       state.set("TELEGRAM_BOT_TOKEN", token);
-      state.set("TELEGRAM_API_ROOT", apiRoot);
+      // Written only when given (environment or file): a root from the environment is the one the token works at.
+      if (givenRoot !== undefined) state.set("TELEGRAM_API_ROOT", apiRoot);
       return { api, me };
     } catch (error) {
       prompter.say(explain(error, apiRoot, token));

@@ -19,9 +19,13 @@ import { xStep } from "./x-step.js";
 export interface WizardOptions {
   /** The process environment; its ENV_FILE (default .env) is the file written, as the bot reads it. */
   readonly env: NodeJS.ProcessEnv;
-  /** The documented template a new file starts from (.env.example), when there is one. */
-  readonly templatePath: string;
 }
+
+/**
+ * The start of a new file. Only the answers follow it: a default written into the file would override the image's
+ * own (the Dockerfile's DATA_DIR=/data and HTTP_HOST=0.0.0.0 lose to a `--env-file` that repeats .env.example).
+ */
+const NEW_FILE_HEADER = "# Written by `npm run setup`. Every other variable, with its default, is in .env.example.\n";
 
 /** What the run ended with: the file written and, if the bot would refuse it, the first bad variable. */
 export interface WizardResult {
@@ -55,8 +59,7 @@ export async function runWizard(terminal: Prompter, options: WizardOptions): Pro
     throw error;
   }
 
-  const base = existing ?? (existsSync(options.templatePath) ? readFileSync(options.templatePath, "utf8") : "");
-  writeEnvFileAtomically(path, applyUpdates(base, state.updates));
+  writeEnvFileAtomically(path, applyUpdates(existing ?? NEW_FILE_HEADER, state.updates));
   prompter.say(`✔ Wrote ${path} (mode 0600).`);
   try {
     loadConfig(readEnvironment(options.env, path));

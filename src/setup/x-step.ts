@@ -61,7 +61,13 @@ function forget(state: SetupState): void {
  * X_API_ROOT, which shows the handle. X is optional: without it the bot starts but discovers and posts nothing.
  */
 export async function xStep(prompter: Prompter, state: SetupState): Promise<void> {
-  const apiRoot = state.get("X_API_ROOT") ?? defaultOf("X_API_ROOT");
+  const givenRoot = state.get("X_API_ROOT");
+  const apiRoot = givenRoot ?? defaultOf("X_API_ROOT");
+  /** Records the credentials, and the root they were checked at when it was given (environment or file). */
+  const keep = (credentials: Record<Credential, string>): void => {
+    for (const [variable, value] of Object.entries(credentials)) state.set(variable, value);
+    if (givenRoot !== undefined) state.set("X_API_ROOT", apiRoot);
+  };
   const configured = CREDENTIALS.every(({ variable }) => state.get(variable) !== undefined);
   prompter.say("X: the account the replies go out from (more accounts later with /accounts in the bot).");
   type Way = "set" | "skip" | "remove";
@@ -91,8 +97,7 @@ export async function xStep(prompter: Prompter, state: SetupState): Promise<void
         prompter.say(`✖ ${account}`);
       } else {
         prompter.say(`✔ X account: @${account.username} (${account.name}).`);
-        for (const [variable, value] of Object.entries(credentials)) state.set(variable, value);
-        state.set("X_API_ROOT", apiRoot);
+        keep(credentials);
         return;
       }
     }
@@ -102,10 +107,7 @@ export async function xStep(prompter: Prompter, state: SetupState): Promise<void
       ...(credentials === undefined ? [] : [{ name: "Keep them anyway (X may be unreachable from here)", value: "keep" as const }]),
       { name: "Leave X out of the .env for now", value: "skip" },
     ]);
-    if (next === "keep" && credentials !== undefined) {
-      for (const [variable, value] of Object.entries(credentials)) state.set(variable, value);
-      state.set("X_API_ROOT", apiRoot);
-    }
+    if (next === "keep" && credentials !== undefined) keep(credentials);
     if (next === "skip") forget(state);
     if (next !== "again") return;
   }

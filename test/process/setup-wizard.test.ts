@@ -122,6 +122,8 @@ describe("npm run setup (the wizard in a terminal)", () => {
       MAX_POSTS_PER_DAY: "20",
     });
     expect(tg.calls("sendMessage").at(-1)?.payload).toMatchObject({ chat_id: ADMIN.id });
+    // Only the answers: a default in the file would override a Docker image's own (DATA_DIR=/data, HTTP_HOST=0.0.0.0).
+    expect(Object.keys(written).filter((variable) => ["DATA_DIR", "HTTP_HOST", "HTTP_PORT"].includes(variable))).toEqual([]);
 
     // The bot starts with exactly that file (DATA_DIR and the port are the test's) and obeys the admin it found.
     const bot = spawnBot({ ENV_FILE: envFile, DATA_DIR: migratedDataDir("rgb-setup-data-"), HTTP_PORT: "0", LOG_LEVEL: "info", SESSION_RECOVERY_ENABLED: "false" });

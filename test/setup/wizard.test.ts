@@ -25,7 +25,6 @@ const KEEP_ALL: ScriptedAnswer[] = [
 describe("setup: the written file and the bot's check of it", () => {
   let tg: TelegramEmulator;
   let dir: string;
-  const template = () => join(dir, "missing.env.example");
   beforeAll(async () => {
     tg = await startTelegramEmulator();
     dir = mkdtempSync(join(tmpdir(), "rgb-wizard-"));
@@ -39,7 +38,7 @@ describe("setup: the written file and the bot's check of it", () => {
     const path = join(dir, "bad.env");
     writeFileSync(path, `TELEGRAM_BOT_TOKEN=${tg.token}\nTELEGRAM_API_ROOT=${tg.apiRoot}\nADMIN_CHAT_ID=1001\nLOG_LEVEL=loud\n`);
     const prompter = scriptedPrompter(KEEP_ALL);
-    const result = await runWizard(prompter, { env: { ENV_FILE: path }, templatePath: template() });
+    const result = await runWizard(prompter, { env: { ENV_FILE: path } });
     expect(result.problem).toMatch(/^LOG_LEVEL /);
     expect(prompter.transcript.at(-1)).toBe(`✖ The bot would refuse this configuration: ${result.problem}`);
     expect(statSync(path).mode & 0o777).toBe(0o600);
@@ -49,7 +48,7 @@ describe("setup: the written file and the bot's check of it", () => {
     const path = join(dir, "good.env");
     writeFileSync(path, `TELEGRAM_BOT_TOKEN=${tg.token}\nADMIN_CHAT_ID=1001\n`);
     const prompter = scriptedPrompter(KEEP_ALL);
-    const result = await runWizard(prompter, { env: { ENV_FILE: path, TELEGRAM_API_ROOT: tg.apiRoot }, templatePath: template() });
+    const result = await runWizard(prompter, { env: { ENV_FILE: path, TELEGRAM_API_ROOT: tg.apiRoot } });
     expect(result.problem).toBeUndefined();
     expect(prompter.transcript.at(-1)).toContain("configuration check passes");
     expect(parseEnv(readFileSync(path, "utf8"))).toMatchObject({ TELEGRAM_API_ROOT: tg.apiRoot, QUIET_HOURS: "00:00-07:00", BOT_TIMEZONE: "UTC" });
@@ -61,7 +60,7 @@ describe("setup: the written file and the bot's check of it", () => {
       throw Object.assign(new Error("User force closed the prompt"), { name: "ExitPromptError" });
     };
     const prompter = scriptedPrompter([{ asks: "Bot token", answer: stop }]);
-    await expect(runWizard(prompter, { env: { ENV_FILE: path, TELEGRAM_API_ROOT: tg.apiRoot }, templatePath: template() })).rejects.toThrow(
+    await expect(runWizard(prompter, { env: { ENV_FILE: path, TELEGRAM_API_ROOT: tg.apiRoot } })).rejects.toThrow(
       "User force closed the prompt",
     );
     expect(existsSync(path)).toBe(false);
