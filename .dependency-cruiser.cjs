@@ -1,6 +1,6 @@
 // The architecture check (`npm run lint`): the layers of ARCHITECTURE.md, dependencies pointing inward
 // only, and no import cycle. Top to bottom:
-//   composition  src/main.ts, src/app.ts, src/integrations.ts
+//   composition  src/main.ts, src/app.ts, src/integrations.ts; src/setup (the `npm run setup` wizard, its own entry)
 //   surfaces     src/bot, src/http           (Telegram and HTTP; call the layers below)
 //   reporting    src/health, src/alerts      (observe the workflow, never drive a surface)
 //   workflow     src/workflow                (the reply pipeline; knows no surface)
@@ -23,6 +23,13 @@ module.exports = {
       comment: "Only src/main.ts may import the composition root (app, integrations); main is imported by nobody.",
       from: { path: "^src/", pathNot: "^src/(main|app)\\.ts$" },
       to: { path: "^src/(main|app|integrations)\\.ts$" },
+    },
+    {
+      name: "setup-is-a-tool",
+      severity: "error",
+      comment: "src/setup is the `npm run setup` wizard, an entry point of its own at the composition level: nothing imports it.",
+      from: { path: "^src/", pathNot: "^src/setup/" },
+      to: { path: "^src/setup/" },
     },
     {
       name: "surfaces-stay-apart",

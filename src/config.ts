@@ -139,3 +139,12 @@ export function secretsOf(config: Config): string[] {
 
 /** Names of every environment variable the configuration reads. */
 export const CONFIG_VARIABLES: readonly string[] = GROUPS.flatMap((group) => Object.keys(group.in.shape));
+
+/** The schema of one variable on its own (without the checks between variables), or undefined for an unknown one. */
+export function variableSchema(variable: string): z.ZodType | undefined {
+  for (const group of GROUPS) {
+    const shape: Record<string, z.ZodType> = group.in.shape;
+    if (Object.hasOwn(shape, variable)) return shape[variable];
+  }
+  return undefined;
+}

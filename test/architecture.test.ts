@@ -50,6 +50,8 @@ describe("architecture check (the rule in npm run lint)", () => {
       "src/text/html.ts": 'import { client } from "../x/client.js";\nexport const html = client;\n',
       "src/config/x.ts": 'import { client } from "../x/client.js";\nexport const xConfig = client;\n',
       "src/ok/leaf.ts": exportOne,
+      "src/setup/wizard.ts": 'import { client } from "../x/client.js";\nexport const wizard = client;\n',
+      "src/bot/help.ts": 'import { wizard } from "../setup/wizard.js";\nexport const help = wizard;\n',
     });
   }, 30_000);
 
@@ -79,8 +81,14 @@ describe("architecture check (the rule in npm run lint)", () => {
     expect(brokenRule("foundation-is-a-leaf", "src/config/x.ts", "src/x/client.ts")).toBe(true);
   });
 
+  it("fails when anything imports the setup wizard (a tool of its own, at the composition level)", () => {
+    expect(brokenRule("setup-is-a-tool", "src/bot/help.ts", "src/setup/wizard.ts")).toBe(true);
+    expect(broken.some((v) => v.from === "src/setup/wizard.ts")).toBe(false);
+  });
+
   it("passes a tree that keeps the layers", async () => {
     const clean = await violations({
+      "src/setup/main.ts": 'import { card } from "../bot/card.js";\nimport { schema } from "../db/schema.js";\nexport const main = [card, schema];\n',
       "src/bot/card.ts": 'import { publish } from "../workflow/publish.js";\nexport const card = publish;\n',
       "src/workflow/publish.ts": 'import { schema } from "../db/schema.js";\nexport const publish = schema;\n',
       "src/db/schema.ts": 'import { html } from "../text/html.js";\nexport const schema = html;\n',
