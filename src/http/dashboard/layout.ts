@@ -72,13 +72,14 @@ th,td{text-align:left;padding:.3rem .4rem;border-top:1px solid var(--line);verti
 th{color:var(--mute);font-weight:600;border-top:0}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 .detail{color:var(--mute);overflow-wrap:anywhere}
+.nowrap{white-space:nowrap}
 .badge{display:inline-block;padding:0 .45rem;border-radius:999px;font-size:.8rem;font-weight:600;color:#fff;white-space:nowrap}
 .badge.good{background:var(--good)}.badge.warn{background:var(--warn)}.badge.bad{background:var(--bad)}.badge.idle{background:var(--idle)}
 .tiles{display:flex;flex-wrap:wrap;gap:.5rem}
 .tile{flex:1 1 6rem;border:1px solid var(--line);border-radius:6px;padding:.4rem .6rem}
 .tile b{display:block;font-size:1.5rem;font-variant-numeric:tabular-nums}
 .tile span{color:var(--mute);font-size:.8rem}
-.charts{display:grid;gap:1rem;grid-template-columns:repeat(auto-fit,minmax(18rem,1fr))}
+.charts{display:grid;gap:1rem;grid-template-columns:repeat(auto-fit,minmax(14rem,1fr))}
 figure{margin:0}
 figcaption{display:flex;justify-content:space-between;font-weight:600}
 figcaption span{color:var(--mute);font-weight:400}

@@ -153,17 +153,17 @@ function alerts(snapshot: DashboardSnapshot): string {
   const rows = snapshot.alerts.map((alert) => {
     const message = clipFlat(redactSecrets(alert.message, snapshot.secrets), ALERT_MESSAGE_CHARS);
     return (
-      `<tr data-alert="${alert.id}"><td class="detail">${escapeHtml(formatLocalTime(alert.occurredAt, snapshot.timeZone, snapshot.at))}</td>` +
+      `<tr data-alert="${alert.id}"><td class="detail nowrap">${escapeHtml(formatLocalTime(alert.occurredAt, snapshot.timeZone, snapshot.at))}</td>` +
       `<td>${badge(alert.level)}</td><td>${escapeHtml(alert.type)}</td><td>${escapeHtml(message)}</td><td>${badge(alert.status)}</td></tr>`
     );
   });
-  return `<section id="alerts"><h2>Latest alerts</h2>${table(["time", "level", "type", "message", "status"], rows, "No alerts yet.")}</section>`;
+  return `<section class="wide" id="alerts"><h2>Latest alerts</h2>${table(["time", "level", "type", "message", "status"], rows, "No alerts yet.")}</section>`;
 }
 
 /** The whole dashboard page. */
 export function renderDashboardPage(snapshot: DashboardSnapshot): string {
   const body =
     header(snapshot) +
-    `<main>${queues(snapshot)}${charts(snapshot)}${components(snapshot)}${accounts(snapshot)}${breakers(snapshot)}${alerts(snapshot)}</main>`;
+    `<main>${queues(snapshot)}${breakers(snapshot)}${charts(snapshot)}${components(snapshot)}${accounts(snapshot)}${alerts(snapshot)}</main>`;
   return htmlDocument(`reply-guy-bot · ${snapshot.health.status}`, body, REFRESH_SECONDS);
 }
