@@ -14,6 +14,7 @@ import { xAccounts } from "../../src/db/schema.js";
 import { localHourStart } from "../../src/workflow/stats-hourly.js";
 import { startTestApp, type TestApp } from "../support/app-harness.js";
 import { seedDashboard, type DashboardSeed } from "../support/dashboard-seed.js";
+import { capturingLogger } from "../support/logger.js";
 import { startWorkflowRig, type WorkflowRig } from "../support/workflow-rig.js";
 
 /** Debian's chromium (`apt-get install chromium`; `.ci/run` installs it when missing). */
@@ -90,10 +91,12 @@ describe.runIf(existsSync(CHROMIUM))(`dashboard in headless chromium (runs only 
   let context: BrowserContext;
   let page: Page;
   const problems: string[] = [];
+  // Without the secret list: the redaction must not be what keeps the token out of the log.
+  const log = capturingLogger();
 
   beforeAll(async () => {
     rig = await startWorkflowRig();
-    app = await startTestApp(rig.tg, { env: rig.env({ DASHBOARD_TOKEN: TOKEN, BOT_TIMEZONE: ZONE }) });
+    app = await startTestApp(rig.tg, { env: rig.env({ DASHBOARD_TOKEN: TOKEN, BOT_TIMEZONE: ZONE }), logger: log.logger });
     const db = app.database.handle.db;
     const main = app.app.workflow.accounts.all()[0]!;
     seed = await seedDashboard(db, { accountId: main.id, hourStart: localHourStart(new Date(), ZONE), secret: TOKEN });
@@ -185,5 +188,10 @@ describe.runIf(existsSync(CHROMIUM))(`dashboard in headless chromium (runs only 
     expect(page.url()).toBe(`${app.httpUrl}/dashboard/login`);
     expect(await context.cookies()).toEqual([]);
     expect((await page.goto(`${app.httpUrl}/dashboard`))?.status()).toBe(401);
+  });
+
+  it("the token never reached the app's log", () => {
+    expect(log.lines.join("")).toContain("reply-guy-bot started");
+    expect(log.lines.filter((line) => line.includes(TOKEN))).toEqual([]);
   });
 });

@@ -14,7 +14,7 @@ import { hourlyCounts, localHourStart } from "../../src/workflow/stats-hourly.js
 import { alertingFor, fakeClock } from "../alerts/support.js";
 import { startTestApp, type TestApp } from "../support/app-harness.js";
 import { seedDashboard, type DashboardSeed } from "../support/dashboard-seed.js";
-import { silentLogger } from "../support/logger.js";
+import { capturingLogger, silentLogger } from "../support/logger.js";
 import { startWorkflowRig, type WorkflowRig } from "../support/workflow-rig.js";
 
 const TOKEN = "dashboard-token-0123456789";
@@ -86,6 +86,18 @@ describe("health dashboard", () => {
     });
   /** `name=value` of a Set-Cookie header, for a Cookie header. */
   const cookieOf = (setCookie: string) => setCookie.split(";")[0]!;
+
+  it("logs neither the token nor the session when it fails", async () => {
+    const { logger, lines } = capturingLogger();
+    const failing = new HttpServer(logger);
+    const broken = { report: () => Promise.reject(new Error("health probes broke")) };
+    registerDashboardRoutes(failing, TOKEN, { ...sources, health: broken });
+    const session = cookieOf(String((await failing.inject({ method: "POST", url: "/dashboard/login", payload: { token: TOKEN } })).headers["set-cookie"]));
+    expect((await failing.inject({ method: "GET", url: "/dashboard", headers: { cookie: session } })).statusCode).toBe(500);
+    expect((await failing.inject({ method: "GET", url: "/dashboard", headers: { authorization: `Bearer ${TOKEN}` } })).statusCode).toBe(500);
+    expect(lines.join("")).toContain("health probes broke");
+    expect(lines.filter((line) => line.includes(TOKEN) || line.includes(session.split("=")[1]!))).toEqual([]);
+  });
 
   it("is not there at all without DASHBOARD_TOKEN: 404", async () => {
     const bare = new HttpServer(silentLogger());
