@@ -2,7 +2,7 @@
 import { escapeAttribute, escapeHtml } from "../../text/html.js";
 
 /** One bar: its axis label (may be empty), the value and the tooltip it shows on hover. */
-export interface Bar {
+interface Bar {
   readonly label: string;
   readonly value: number;
   readonly tooltip: string;
@@ -25,7 +25,7 @@ const PLOT_HEIGHT = 80;
 const BOTTOM = 16;
 
 /** A round top for the axis: the smallest of 1, 2, 5 × 10ⁿ at least `max` (1 for an empty chart). */
-export function axisTop(max: number): number {
+function axisTop(max: number): number {
   if (max <= 1) return 1;
   const power = 10 ** Math.floor(Math.log10(max));
   return [1, 2, 5, 10].map((step) => step * power).find((top) => top >= max) ?? 10 * power;

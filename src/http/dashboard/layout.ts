@@ -17,7 +17,7 @@ export const PAGE_HEADERS = {
 export const HTML_TYPE = "text/html; charset=utf-8";
 
 /** How a state reads at a glance: good (green), warn (amber), bad (red) or idle (grey). */
-export type Tone = "good" | "warn" | "bad" | "idle";
+type Tone = "good" | "warn" | "bad" | "idle";
 
 const TONES: Readonly<Record<string, Tone>> = {
   healthy: "good",
@@ -44,7 +44,7 @@ const TONES: Readonly<Record<string, Tone>> = {
 };
 
 /** The tone of a state word; unknown words are idle. */
-export function toneOf(state: string): Tone {
+function toneOf(state: string): Tone {
   return TONES[state] ?? "idle";
 }
 

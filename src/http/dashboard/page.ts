@@ -2,7 +2,7 @@
 import { redactSecrets } from "../../logger.js";
 import { clipFlat } from "../../text/clip.js";
 import { escapeAttribute, escapeHtml } from "../../text/html.js";
-import { formatLocalClock, formatLocalTime, wallClock } from "../../text/time.js";
+import { formatLocalClock, formatLocalTime, formatUptime, wallClock } from "../../text/time.js";
 import type { AccountLine } from "../../workflow/accounts-view.js";
 import { HOURLY_KINDS, type HourlyKind } from "../../workflow/stats-hourly.js";
 import { renderBarChart } from "./chart.js";
@@ -10,7 +10,7 @@ import { badge, htmlDocument } from "./layout.js";
 import type { DashboardSnapshot } from "./snapshot.js";
 
 /** How often the page reloads itself. */
-export const REFRESH_SECONDS = 15;
+const REFRESH_SECONDS = 15;
 
 /** How much of an alert's message the table shows. */
 const ALERT_MESSAGE_CHARS = 160;
@@ -35,16 +35,6 @@ const DEAD_LETTERS = [
   ["retried_successfully", "retried OK"],
   ["discarded", "discarded"],
 ] as const;
-
-/** "3 d 4 h", "2 h 5 min", "42 s". */
-export function formatUptime(seconds: number): string {
-  const days = Math.floor(seconds / 86_400);
-  const hours = Math.floor((seconds % 86_400) / 3_600);
-  const minutes = Math.floor((seconds % 3_600) / 60);
-  if (days > 0) return `${days} d ${hours} h`;
-  if (hours > 0) return `${hours} h ${minutes} min`;
-  return minutes > 0 ? `${minutes} min` : `${seconds} s`;
-}
 
 function tile(attribute: string, key: string, value: number, label: string): string {
   return `<div class="tile" ${attribute}="${escapeAttribute(key)}"><b>${value}</b><span>${escapeHtml(label)}</span></div>`;

@@ -18,7 +18,7 @@ import { clearedSessionCookie, isSignedIn, sessionCookie } from "./session.js";
 import { readDashboard, type DashboardSources } from "./snapshot.js";
 
 /** Where the dashboard lives. */
-export const DASHBOARD_PATH = "/dashboard";
+const DASHBOARD_PATH = "/dashboard";
 
 const LOGIN_PATH = `${DASHBOARD_PATH}/login`;
 

@@ -8,7 +8,7 @@ import type { IncomingHttpHeaders } from "node:http";
 import { hasBearerToken, sameSecret } from "../bearer.js";
 
 /** Name of the session cookie. */
-export const SESSION_COOKIE = "rgb_dashboard";
+const SESSION_COOKIE = "rgb_dashboard";
 
 /** How long a login lasts. */
 export const SESSION_TTL_MS = 12 * 3_600_000;
@@ -28,12 +28,12 @@ function signature(token: string, expiresAt: number): string {
 }
 
 /** The cookie value of a session that ends at `expiresAt` (milliseconds since the epoch). */
-export function sessionValue(token: string, expiresAt: number): string {
+function sessionValue(token: string, expiresAt: number): string {
   return `${expiresAt}.${signature(token, expiresAt)}`;
 }
 
 /** True when `value` is a session signed with `token` that has not ended at `now`. */
-export function isValidSession(value: string, token: string, now: number): boolean {
+function isValidSession(value: string, token: string, now: number): boolean {
   const match = /^(\d{1,15})\.([\w-]{43})$/.exec(value);
   if (!match) return false;
   const expiresAt = Number(match[1]);
@@ -41,7 +41,7 @@ export function isValidSession(value: string, token: string, now: number): boole
 }
 
 /** The value of cookie `name` in a `Cookie` header, if present. */
-export function cookieValue(headers: IncomingHttpHeaders, name: string): string | undefined {
+function cookieValue(headers: IncomingHttpHeaders, name: string): string | undefined {
   for (const pair of (headers.cookie ?? "").split(";")) {
     const [key, ...rest] = pair.split("=");
     if (key?.trim() === name) return rest.join("=").trim();
@@ -53,7 +53,7 @@ export function cookieValue(headers: IncomingHttpHeaders, name: string): string 
  * Whether the browser reached us over HTTPS: the connection itself, or the first proxy's `X-Forwarded-Proto`. Only
  * the cookie's `Secure` flag follows it, so a forged header can at worst keep the cookie off a plain-HTTP link.
  */
-export function isHttps(request: SessionRequest): boolean {
+function isHttps(request: SessionRequest): boolean {
   const forwarded = request.headers["x-forwarded-proto"];
   const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(",")[0]?.trim().toLowerCase();
   return request.protocol === "https" || first === "https";

@@ -11,7 +11,7 @@ import type { QueueStatus } from "../../workflow/queue-view.js";
 import { hourlyCounts, type HourBucket } from "../../workflow/stats-hourly.js";
 
 /** How many of the latest alerts the dashboard lists. */
-export const DASHBOARD_ALERTS = 10;
+const DASHBOARD_ALERTS = 10;
 
 /** What the dashboard reads, each from the service the rest of the bot reads it from. */
 export interface DashboardSources {
