@@ -24,6 +24,7 @@ import { createUpdateIntake } from "./update-intake.js";
 import type { Logger } from "./logger.js";
 import { registerAlertRoutes } from "./http/alerts-routes.js";
 import { registerOAuthRoutes } from "./http/oauth-routes.js";
+import { registerDashboardRoutes } from "./http/dashboard/routes.js";
 import {
   alertFromBreaker,
   alertFromDeadLetter,
@@ -219,6 +220,7 @@ export async function startApp(
         await bot.api.sendMessage(config.adminChatId, html, { parse_mode: "HTML" });
       },
     });
+    const accountsView = createAccountsView({ db: database.db, accounts: workflow.accounts, settings: workflow.settings });
     const bot = createBot({
       config,
       logger,
@@ -241,7 +243,7 @@ export async function startApp(
         health,
         breakers: registry,
         alerts: alerting,
-        accounts: createAccountsView({ db: database.db, accounts: workflow.accounts, settings: workflow.settings }),
+        accounts: accountsView,
         accountAdmin: createAccountAdmin({
           db: database.db,
           store: accountStore,
@@ -318,6 +320,8 @@ export async function startApp(
     });
     registerAlertRoutes(http, alerting, config.alerts.adminApiToken);
     registerOAuthRoutes(http, oauth2Connect, logger);
+    const dashboard = { db: database.db, timeZone: config.timeZone, health, breakers: registry, accounts: accountsView, alerts: alerting };
+    registerDashboardRoutes(http, config.http.dashboardToken, { ...dashboard, deadLetters: workflow.deadLetters, polling, leadership });
     intake.registerRoutes(http);
 
     const httpAddress = await http.listen(config.http.host, config.http.port);

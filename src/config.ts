@@ -121,6 +121,7 @@ export function secretsOf(config: Config): string[] {
     config.openai.apiKey,
     config.alerts.adminApiToken,
     config.http.metricsToken,
+    config.http.dashboardToken,
     // A Slack or Discord webhook URL is itself a credential.
     config.alerts.webhookUrl,
     config.sessions.encryptionKey,

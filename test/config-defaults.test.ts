@@ -13,7 +13,7 @@ const DEFAULTS = {
   adminUserIds: [4242],
   anonymousAdmins: false,
   database: { url: undefined, dataDir: "./data", leaderTakeoverSeconds: 10 },
-  http: { host: "127.0.0.1", port: 8080, metricsToken: undefined },
+  http: { host: "127.0.0.1", port: 8080, metricsToken: undefined, dashboardToken: undefined },
   logLevel: "info",
   gracefulShutdownTimeoutMs: 10_000,
   openai: { apiKey: undefined, baseUrl: "https://api.openai.com/v1", model: "gpt-4o-mini" },

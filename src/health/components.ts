@@ -1,7 +1,5 @@
-import { count, inArray } from "drizzle-orm";
 import type { Config } from "../config.js";
 import type { Database } from "../db/database.js";
-import { replies } from "../db/schema.js";
 import type { Leadership } from "../lifecycle/leader.js";
 import type { Scheduler } from "../lifecycle/scheduler.js";
 import type { AiActivity } from "../resilience/ai-guard.js";
@@ -9,6 +7,7 @@ import { aiPolicyName, xPolicyName } from "../resilience/policy-names.js";
 import type { ResilienceRegistry } from "../resilience/registry.js";
 import type { XAccountRow, XAccounts } from "../workflow/accounts.js";
 import type { DeadLetters } from "../workflow/dead-letters.js";
+import { queueCounts } from "../workflow/queue-counts.js";
 import { formatLocalTime } from "../text/time.js";
 import type { PauseSwitch } from "../workflow/pause.js";
 import type { ComponentHealth, HealthService } from "./health-service.js";
@@ -91,15 +90,10 @@ export function registerHealthComponents(health: HealthService, sources: HealthS
   });
 
   health.addComponent("queues", async () => {
-    const rows = await sources.db
-      .select({ status: replies.status, n: count() })
-      .from(replies)
-      .where(inArray(replies.status, ["awaiting_approval", "approved", "publishing"]))
-      .groupBy(replies.status);
-    const by = Object.fromEntries(rows.map((row) => [row.status, row.n]));
+    const by = await queueCounts(sources.db);
     const dlq = await sources.deadLetters.summary();
     const detail =
-      `awaiting approval ${by.awaiting_approval ?? 0}, scheduled ${by.approved ?? 0}, publishing ${by.publishing ?? 0}; ` +
+      `awaiting approval ${by.awaiting_approval}, scheduled ${by.approved}, publishing ${by.publishing}; ` +
       `DLQ pending ${dlq.pending}, retrying ${dlq.retrying}, exhausted ${dlq.exhausted}`;
     return { state: dlq.exhausted > 0 ? "degraded" : "ok", detail };
   });

@@ -1,5 +1,13 @@
 import type { AddressInfo } from "node:net";
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifySchema } from "fastify";
+import Fastify, {
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  type FastifySchema,
+  type InjectOptions,
+  type LightMyRequestResponse,
+} from "fastify";
 import type { Logger } from "../logger.js";
 
 /** What a handler answers: a status and a body — JSON-serialised unless a `contentType` is given (then a string). */
@@ -70,6 +78,11 @@ function parseJson(_request: FastifyRequest, text: string | Buffer, done: (error
   }
 }
 
+/** An HTML form's fields (`application/x-www-form-urlencoded`, the dashboard's login) as a plain object. */
+function parseForm(_request: FastifyRequest, text: string | Buffer, done: (error: Error | null, body?: unknown) => void): void {
+  done(null, Object.fromEntries(new URLSearchParams(text.toString())));
+}
+
 /** What Fastify attaches to a request its schema refused (typed `any` by Fastify). */
 interface ValidationFailure {
   readonly validationContext?: string;
@@ -111,6 +124,7 @@ export class HttpServer {
     });
     this.app.removeAllContentTypeParsers();
     this.app.addContentTypeParser("*", { parseAs: "string" }, parseJson);
+    this.app.addContentTypeParser("application/x-www-form-urlencoded", { parseAs: "string" }, parseForm);
     // Unknown paths come from scanners and garbled clients: no reason to keep their connection.
     this.app.setNotFoundHandler((_request, reply) => send(reply, { status: 404, body: { error: "not found" }, headers: CLOSE }));
     this.app.setErrorHandler((error: FastifyError, request, reply) => {
@@ -177,6 +191,11 @@ export class HttpServer {
     }
     await this.app.listen({ host, port });
     return this.app.server.address() as AddressInfo;
+  }
+
+  /** Answers one request in-process, without a socket (tests; the 405 routes exist only once listening). */
+  inject(options: InjectOptions): Promise<LightMyRequestResponse> {
+    return this.app.inject(options);
   }
 
   /** Stops accepting connections, closes idle keep-alive ones and waits for requests in flight. */

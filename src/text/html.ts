@@ -13,3 +13,8 @@ export const TELEGRAM_TEXT_MAX = 4_096;
 export function htmlTextLength(html: string): number {
   return html.replace(/<[^>]*>/g, "").replace(/&(?:#\d+|#x[0-9a-f]+|[a-z]+);/gi, "&").length;
 }
+
+/** Escapes text for an HTML attribute value in quotes (web pages): {@link escapeHtml} plus both quote marks. */
+export function escapeAttribute(text: string): string {
+  return escapeHtml(text).replaceAll('"', "&quot;").replaceAll("'", "&#39;");
+}

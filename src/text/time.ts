@@ -101,3 +101,11 @@ export function formatDay(at: Date, timeZone: string): string {
   const wall = wallClock(at.getTime(), timeZone);
   return `${wall.weekday} ${wall.day} ${wall.monthName}`;
 }
+
+/** "3d 4h", "2h 5m" or "5m 12s": how long something has been running (the uptime on /health and the dashboard). */
+export function formatUptime(seconds: number): string {
+  const days = Math.floor(seconds / 86_400);
+  const hours = Math.floor((seconds % 86_400) / 3_600);
+  const minutes = Math.floor((seconds % 3_600) / 60);
+  return days > 0 ? `${days}d ${hours}h` : hours > 0 ? `${hours}h ${minutes}m` : `${minutes}m ${seconds % 60}s`;
+}

@@ -5,6 +5,7 @@ import {
   formatLocalClock,
   formatLocalTime,
   formatTimestamp,
+  formatUptime,
   wallClock,
 } from "../../src/text/time.js";
 
@@ -65,5 +66,13 @@ describe("wallClock", () => {
   it("follows daylight saving time", () => {
     expect(wallClock(Date.parse("2024-07-01T12:00:00Z"), "Europe/Berlin")).toMatchObject({ hour: 14, month: 7 });
     expect(wallClock(Date.parse("2024-12-01T12:00:00Z"), "Europe/Berlin")).toMatchObject({ hour: 13, weekday: "Sun" });
+  });
+});
+
+describe("formatUptime", () => {
+  it("shows the two largest units", () => {
+    expect(formatUptime(61)).toBe("1m 1s");
+    expect(formatUptime(2 * 3_600 + 5 * 60 + 9)).toBe("2h 5m");
+    expect(formatUptime(3 * 86_400 + 4 * 3_600 + 59)).toBe("3d 4h");
   });
 });

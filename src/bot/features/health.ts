@@ -4,19 +4,12 @@ import type { HealthReport } from "../../health/health-service.js";
 import { healthCallbacks } from "../callback-data/health.js";
 import type { BotContext } from "../context.js";
 import { escapeHtml } from "../../text/html.js";
-import { formatLocalClock } from "../../text/time.js";
+import { formatLocalClock, formatUptime } from "../../text/time.js";
 import { actorOf } from "../filters/actor.js";
 import type { BreakerAdmin, FeatureServices } from "./services.js";
 
 const STATUS_ICON = { healthy: "🟢", degraded: "🟡", error: "🔴" } as const;
 const COMPONENT_ICON = { ok: "✅", degraded: "⚠️", down: "❌", not_configured: "⚪️" } as const;
-
-function formatUptime(seconds: number): string {
-  const days = Math.floor(seconds / 86_400);
-  const hours = Math.floor((seconds % 86_400) / 3_600);
-  const minutes = Math.floor((seconds % 3_600) / 60);
-  return days > 0 ? `${days}d ${hours}h` : hours > 0 ? `${hours}h ${minutes}m` : `${minutes}m ${seconds % 60}s`;
-}
 
 /** Renders a health report as an HTML message, with the check time in `timeZone`. */
 export function formatHealthReport(report: HealthReport, timeZone: string): string {
