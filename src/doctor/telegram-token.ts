@@ -1,4 +1,5 @@
-import { ok, type DoctorCheck } from "./check.js";
+import { GrammyError } from "grammy";
+import { fail, ok, type DoctorCheck } from "./check.js";
 import { telegramFailure, type TelegramProbe } from "./telegram.js";
 
 const NAME = "Telegram bot token";
@@ -13,11 +14,10 @@ export function telegramTokenCheck(telegram: TelegramProbe): DoctorCheck {
         const me = await telegram.me();
         return ok(NAME, `@${me.username} (id ${me.id}) at ${telegram.host}`);
       } catch (error) {
-        return telegramFailure(NAME, error, telegram.host, (code) =>
-          code === 401 || code === 404
-            ? "check TELEGRAM_BOT_TOKEN (the token @BotFather gave you; /revoke there makes a new one)"
-            : "check TELEGRAM_BOT_TOKEN and TELEGRAM_API_ROOT",
-        );
+        if (error instanceof GrammyError && (error.error_code === 401 || error.error_code === 404)) {
+          return fail(NAME, `rejected (${error.error_code}: ${error.description})`, "check TELEGRAM_BOT_TOKEN (the token @BotFather gave you; /revoke there makes a new one)");
+        }
+        return telegramFailure(NAME, error, telegram.host, () => "check TELEGRAM_BOT_TOKEN and TELEGRAM_API_ROOT");
       }
     },
   };
