@@ -16,10 +16,10 @@ export interface CheckLine {
 export interface DoctorCheck {
   readonly name: string;
   /**
-   * How many timeouts the check may take in all (default 1): a check that must open the database before it calls
-   * X gets two. Each outside call inside a check has its own timeout as well.
+   * How long the check may take in all, when it is not the run's timeout: a check that opens the database and then
+   * calls X needs the time of both. Each outside call inside a check has its own timeout as well.
    */
-  readonly budget?: number;
+  readonly timeLimitMs?: number;
   /** What to look at when the check did not finish in time. */
   readonly onTimeout: string;
   /** Runs the check; `signal` aborts when its time is up. Throwing counts as a failure (the message is shown). */

@@ -32,7 +32,7 @@ export function createDoctor(config: Config, options: { readonly timeoutMs: numb
   return {
     checks: [
       dataDirCheck(config),
-      databaseCheck(database, config.database.url !== undefined),
+      databaseCheck(database, config.database.url !== undefined, timeoutMs),
       telegramTokenCheck(telegram),
       adminChatCheck(telegram, config.adminChatId),
       xAccountsCheck(config, database, timeoutMs, options.secrets),

@@ -19,9 +19,17 @@ export type DatabaseAccess =
 
 /** The configured database, opened once for every check that reads it, and closed at the end of the run. */
 export interface DatabaseProbe {
+  /** How long {@link open} may take. */
+  readonly openLimitMs: number;
   open(): Promise<DatabaseAccess>;
   close(): Promise<void>;
 }
+
+/**
+ * Opening the embedded database is local work, not a peer that may be dead: 1.5–4 s cold, more on a busy machine.
+ * It gets at least this long; the run's (shorter) timeout is for servers that do not answer.
+ */
+export const PGLITE_OPEN_TIMEOUT_MS = 30_000;
 
 /** Where a PostgreSQL URL points, without its user and password. */
 function postgresWhere(url: string): string {
@@ -36,9 +44,10 @@ function postgresWhere(url: string): string {
 /**
  * Opens the database the way the bot does: PostgreSQL at DATABASE_URL, else PGlite in DATA_DIR under the bot's
  * data-dir lock (taken for the doctor's few seconds, so a bot starting meanwhile waits for nothing worse than a
- * refusal). Never creates a database that does not exist yet. Gives up after `timeoutMs`.
+ * refusal). Never creates a database that does not exist yet. Gives up after `timeoutMs` (PGlite: {@link PGLITE_OPEN_TIMEOUT_MS}).
  */
 export function databaseProbe(config: Config, logger: Logger, timeoutMs: number): DatabaseProbe {
+  const openLimitMs = config.database.url === undefined ? Math.max(timeoutMs, PGLITE_OPEN_TIMEOUT_MS) : timeoutMs;
   let opened: Promise<DatabaseAccess> | undefined;
   let release: (() => void) | undefined;
   let handle: DatabaseHandle | undefined;
@@ -65,7 +74,7 @@ export function databaseProbe(config: Config, logger: Logger, timeoutMs: number)
       return { kind: "failed", where, error };
     }
     try {
-      handle = await withDeadline(timeoutMs, () => openPglite(dataDir));
+      handle = await withDeadline(openLimitMs, () => openPglite(dataDir));
       return { kind: "open", handle, where };
     } catch (error) {
       return { kind: "failed", where, error };
@@ -73,6 +82,7 @@ export function databaseProbe(config: Config, logger: Logger, timeoutMs: number)
   }
 
   return {
+    openLimitMs,
     open() {
       opened ??= config.database.url !== undefined ? openPostgresAccess(config.database.url) : openPgliteAccess(config.database.dataDir);
       return opened;

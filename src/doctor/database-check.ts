@@ -16,10 +16,12 @@ function migrationsText(status: MigrationStatus): string {
  * Connects to the configured database and reads its migrations: applied, pending, or unknown to this code. A PGlite
  * directory held by a running bot is a warning (the bot is using it), not a failure.
  */
-export function databaseCheck(probe: DatabaseProbe, postgres: boolean): DoctorCheck {
+export function databaseCheck(probe: DatabaseProbe, postgres: boolean, timeoutMs: number): DoctorCheck {
   const fix = postgres ? "check DATABASE_URL and that PostgreSQL is running and reachable from here" : "check DATA_DIR and its permissions";
   return {
     name: NAME,
+    // Opening, then two short reads.
+    timeLimitMs: probe.openLimitMs + timeoutMs,
     onTimeout: fix,
     async run(): Promise<CheckLine> {
       const access = await probe.open();

@@ -27,7 +27,7 @@ export function modelCheck(config: Config, timeoutMs: number): DoctorCheck {
   return {
     name: NAME,
     // The listing, then at most one completion per model (all at once).
-    budget: 2,
+    timeLimitMs: 2 * timeoutMs,
     onTimeout: "check OPENAI_BASE_URL and this machine's network",
     async run(signal) {
       const { apiKey, baseUrl, model } = config.openai;
@@ -49,7 +49,7 @@ export function modelCheck(config: Config, timeoutMs: number): DoctorCheck {
           await client.chat.completions.create({ model: name, messages: [{ role: "user", content: "ping" }], max_tokens: 1 }, { signal });
           return undefined;
         } catch (error) {
-          return providerFailure(error, where) ?? (error instanceof APIError ? `${error.status ?? "error"}: ${error.message}` : reasonOf(error));
+          return providerFailure(error, where) ?? (error instanceof APIError ? error.message : reasonOf(error));
         }
       };
       const models = [model, ...config.ai.fallbackModels];

@@ -3,7 +3,7 @@ import { fail, reasonOf, type CheckLine, type DoctorCheck } from "./check.js";
 
 /** Runs one check under its time limit; a check that throws or runs out of time is one failed line. */
 async function runOne(check: DoctorCheck, timeoutMs: number): Promise<readonly CheckLine[]> {
-  const limit = timeoutMs * (check.budget ?? 1);
+  const limit = check.timeLimitMs ?? timeoutMs;
   try {
     const result = await withDeadline(limit, (signal) => check.run(signal));
     return Array.isArray(result) ? result : [result as CheckLine];

@@ -119,8 +119,8 @@ export function xAccountsCheck(config: Config, database: DatabaseProbe, timeoutM
 
   return {
     name: NAME,
-    // Opening the database, then the users/me calls (all at once).
-    budget: 2,
+    // Opening the database, reading the accounts, then the users/me calls (all at once).
+    timeLimitMs: database.openLimitMs + 2 * timeoutMs,
     onTimeout: "check X_API_ROOT, this machine's network, and the database",
     async run() {
       const env: Candidate[] = config.x.accounts.map(({ label, credentials }) => ({ label, origin: "env", secrets: { authKind: "oauth1", credentials } }));
