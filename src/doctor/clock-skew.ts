@@ -19,9 +19,11 @@ async function offsetAgainst(root: string, signal: AbortSignal): Promise<number>
   return (sent + received) / 2 - (server + 500);
 }
 
-function signedSeconds(ms: number): string {
-  const seconds = Math.round(ms / 1000);
-  return `${seconds > 0 ? "+" : seconds < 0 ? "−" : "±"}${Math.abs(seconds)} s`;
+/** How this clock stands against a peer's, in whole seconds ("in step" within a second, the header's resolution). */
+function describeOffset(ms: number, peer: string): string {
+  const seconds = Math.round(Math.abs(ms) / 1000);
+  if (seconds <= 1) return `in step with ${peer}`;
+  return `${seconds} s ${ms > 0 ? "ahead of" : "behind"} ${peer}`;
 }
 
 /**
@@ -50,7 +52,7 @@ export function clockSkewCheck(config: Config, timeoutMs: number): DoctorCheck {
         }),
       );
       const known = measured.flatMap((peer) => (peer.offset === undefined ? [] : [peer.offset]));
-      const detail = measured.map((peer) => (peer.offset !== undefined ? `${signedSeconds(peer.offset)} against ${peer.name}` : `${peer.name} not measured (${peer.error})`)).join(", ");
+      const detail = measured.map((peer) => (peer.offset !== undefined ? describeOffset(peer.offset, peer.name) : `${peer.name} not measured (${peer.error})`)).join(", ");
       if (known.length === 0) return warn(NAME, `not measured: ${detail}`, "the X and Telegram checks say why");
       const worst = Math.max(...known.map(Math.abs));
       const why = "X refuses OAuth 1.0a signatures from a clock minutes off, and compares post times and rate-limit resets with it";

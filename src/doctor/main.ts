@@ -42,11 +42,12 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const secrets = secretsOf(config);
-  print(formatLine(ok("Configuration", `valid (${existsSync(envFile) ? `${envFile} and ` : ""}the environment)`), secrets));
+  const configured = ok("Configuration", `valid (${existsSync(envFile) ? `${envFile} and ` : ""}the environment)`);
+  print(formatLine(configured, secrets));
   const doctor = createDoctor(config, { timeoutMs, secrets, logger: createLogger({ level: "silent", secrets }) });
   const lines = await runChecks(doctor.checks, { timeoutMs, print: (line) => print(formatLine(line, secrets)) });
   await doctor.close();
-  print(formatSummary(lines));
+  print(formatSummary([configured, ...lines]));
   // Exit at once: a dependency that never answered may still hold a socket open.
   process.exit(exitCodeOf(lines));
 }

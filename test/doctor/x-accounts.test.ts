@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { eq } from "drizzle-orm";
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -35,7 +36,16 @@ describe("doctor: X accounts (env and stored)", () => {
     const database = databaseProbe(config, silentLogger(), DOCTOR_TEST_TIMEOUT_MS);
     return { check: xAccountsCheck(config, database, DOCTOR_TEST_TIMEOUT_MS, []), database };
   };
-  const lines = async (extra: Record<string, string> = {}) => {
+  const storedCredentials = async () => {
+    const reading = await openPglite(dataDir);
+    try {
+      const [row] = await reading.db.select({ credentials: xAccounts.credentials }).from(xAccounts).where(eq(xAccounts.label, "second"));
+      return row?.credentials;
+    } finally {
+      await reading.close();
+    }
+  };
+  const linesOf = async (extra: Record<string, string> = {}) => {
     const { check: xCheck, database } = check(extra);
     try {
       return await printedLines(xCheck);
@@ -75,13 +85,13 @@ describe("doctor: X accounts (env and stored)", () => {
 
   it("shows the handle of the env account and of the stored one (opened with the key in DATA_DIR)", async () => {
     addUsers();
-    expect(await lines()).toEqual(["✓ X account main: @replyguy (env, OAuth 1.0a)", "✓ X account second: @second_user (stored, OAuth 1.0a)"]);
+    expect(await linesOf()).toEqual(["✓ X account main: @replyguy (env, OAuth 1.0a)", "✓ X account second: @second_user (stored, OAuth 1.0a)"]);
   });
 
   it("says a revoked env account is rejected (401) and which variables to check", async () => {
     addUsers();
     x.setUserAccess("replyguy", "revoked");
-    expect(await lines()).toEqual([
+    expect(await linesOf()).toEqual([
       "✗ X account main: rejected (401) — check X_APP_KEY, X_APP_SECRET, X_ACCESS_TOKEN and X_ACCESS_SECRET",
       "✓ X account second: @second_user (stored, OAuth 1.0a)",
     ]);
@@ -90,19 +100,28 @@ describe("doctor: X accounts (env and stored)", () => {
   it("says a revoked stored account must be connected again with /accounts", async () => {
     addUsers();
     x.setUserAccess("second_user", "revoked");
-    expect((await lines())[1]).toBe("✗ X account second: rejected (401) — connect it again with /accounts (the stored tokens were revoked or expired)");
+    expect((await linesOf())[1]).toBe("✗ X account second: rejected (401) — connect it again with /accounts (the stored tokens were revoked or expired)");
   });
 
   it("fails the stored accounts when ENCRYPTION_KEY is not the key they were sealed with", async () => {
     addUsers();
-    const [, stored] = await lines({ ENCRYPTION_KEY: randomBytes(32).toString("base64") });
+    const [, stored] = await linesOf({ ENCRYPTION_KEY: randomBytes(32).toString("base64") });
     expect(stored).toMatch(/^✗ X stored accounts: the credentials of X account second cannot be opened .* — set ENCRYPTION_KEY/);
+  });
+
+  it("opens accounts sealed with ENCRYPTION_KEY_PREVIOUS without sealing them again (the doctor writes nothing)", async () => {
+    addUsers();
+    const sealedBefore = await storedCredentials();
+    const key = readOrCreateKeyFile(dataDir).key;
+    const lines = await linesOf({ ENCRYPTION_KEY: randomBytes(32).toString("base64"), ENCRYPTION_KEY_PREVIOUS: key });
+    expect(lines[1]).toBe("✓ X account second: @second_user (stored, OAuth 1.0a)");
+    expect(await storedCredentials()).toBe(sealedBefore);
   });
 
   it("checks the env accounts but not the stored ones while a running bot holds DATA_DIR", async () => {
     addUsers();
     writeFileSync(join(dataDir, "bot.lock"), String(process.ppid));
-    expect(await lines()).toEqual([
+    expect(await linesOf()).toEqual([
       "✓ X account main: @replyguy (env, OAuth 1.0a)",
       "- X stored accounts: not read: the database is in use by a running bot",
     ]);
