@@ -40,5 +40,6 @@ export async function readMigrationStatus(db: Database, migrationsFolder = MIGRA
 /** The server's PostgreSQL version as it reports it (e.g. "16.4"; PGlite's embedded one too). */
 export async function serverVersion(db: Database): Promise<string> {
   const [row] = await rows(db, sql`show server_version`);
-  return String(row?.server_version ?? "unknown").split(" ")[0] ?? "unknown";
+  const version = typeof row?.server_version === "string" ? row.server_version : "unknown";
+  return version.split(" ")[0] ?? version;
 }

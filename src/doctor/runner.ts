@@ -1,12 +1,16 @@
 import { isDeadlineExceeded, withDeadline } from "../resilience/deadline.js";
 import { fail, reasonOf, type CheckLine, type DoctorCheck } from "./check.js";
 
+function isLineList(result: CheckLine | readonly CheckLine[]): result is readonly CheckLine[] {
+  return Array.isArray(result);
+}
+
 /** Runs one check under its time limit; a check that throws or runs out of time is one failed line. */
 async function runOne(check: DoctorCheck, timeoutMs: number): Promise<readonly CheckLine[]> {
   const limit = check.timeLimitMs ?? timeoutMs;
   try {
     const result = await withDeadline(limit, (signal) => check.run(signal));
-    return Array.isArray(result) ? result : [result as CheckLine];
+    return isLineList(result) ? result : [result];
   } catch (error) {
     if (isDeadlineExceeded(error)) return [fail(check.name, `no answer within ${formatSeconds(limit)}`, check.onTimeout)];
     return [fail(check.name, reasonOf(error), check.onTimeout)];

@@ -72,7 +72,7 @@ function expiredLine(candidate: Candidate, config: Config): CheckLine | undefine
 function secretValues(secrets: AccountSecrets): string[] {
   const values =
     secrets.authKind === "oauth1"
-      ? Object.values(secrets.credentials)
+      ? [secrets.credentials.appKey, secrets.credentials.appSecret, secrets.credentials.accessToken, secrets.credentials.accessSecret]
       : [secrets.credentials.accessToken, secrets.credentials.refreshToken ?? ""];
   return values.filter((value) => value.length >= 6);
 }
@@ -128,7 +128,7 @@ export function xAccountsCheck(config: Config, database: DatabaseProbe, timeoutM
       const candidates = [...env, ...(Array.isArray(stored) ? stored : [])];
       for (const candidate of candidates) secrets.push(...secretValues(candidate.secrets));
       const lines = await Promise.all(candidates.map(verify));
-      if (!Array.isArray(stored)) lines.push(stored as CheckLine);
+      if (!Array.isArray(stored)) lines.push(stored);
       if (lines.length === 0) return skip(NAME, "none configured (X_APP_KEY … X_ACCESS_SECRET, or /accounts add): discovery and publishing are idle");
       return lines;
     },

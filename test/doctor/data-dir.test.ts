@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -18,7 +18,6 @@ function unwritableDir(root: string): string {
 describe("doctor: DATA_DIR", () => {
   const root = mkdtempSync(join(tmpdir(), "rgb-doctor-dir-"));
   afterAll(() => {
-    chmodSync(root, 0o700);
     rmSync(join(root, "read-only"), { recursive: true, force: true });
     rmSync(root, { recursive: true, force: true });
   });
