@@ -1,14 +1,14 @@
 import type { Config } from "../config.js";
-import { fail, ok, reasonOf, skip, type DoctorCheck } from "./check.js";
+import { fail, ok, reasonOf, skip, warn, type DoctorCheck } from "./check.js";
 
 const NAME = "Alert webhook";
 
 /**
- * The webhook alert channel, when ALERT_WEBHOOK_URL is set. A HEAD request, not a test alert: it proves the name
- * resolves, TLS holds and something answers at that address, and it posts nothing into the channel (a POST would
- * show a message to everyone there at every check). A 404, 410, 401 or 403 means the URL was deleted or refused
- * (Discord answers 404 for a deleted webhook); 405 or 400 means the endpoint is there and takes only POST with a
- * body (Slack). Only the host is shown: the URL itself is a credential.
+ * The webhook alert channel, when ALERT_WEBHOOK_URL is set: a POST, as the channel sends, of an empty JSON object.
+ * Slack and Discord refuse a message with no text (400 "no_text", "Cannot send an empty message") and post nothing,
+ * yet answer only after they have found the webhook: a deleted, revoked or archived one answers 401, 403, 404 or
+ * 410 instead. A HEAD would post nothing either, but cannot tell a live hook from a deleted one. A receiver of
+ * your own sees one `{}` with no alert fields. Only the host is shown: the URL itself is a credential.
  */
 export function alertWebhookCheck(config: Config, timeoutMs: number): DoctorCheck {
   return {
@@ -20,16 +20,25 @@ export function alertWebhookCheck(config: Config, timeoutMs: number): DoctorChec
       const host = new URL(url).host;
       let response: Response;
       try {
-        response = await fetch(url, { method: "HEAD", redirect: "manual", signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]) });
+        response = await fetch(url, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: "{}",
+          redirect: "manual",
+          signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]),
+        });
       } catch (error) {
         return fail(NAME, `${host} unreachable (${reasonOf(error)})`, "check ALERT_WEBHOOK_URL and this machine's network");
       }
       const status = response.status;
+      await response.body?.cancel();
       if ([401, 403, 404, 410].includes(status)) {
         return fail(NAME, `${host} answered ${status}: the webhook is gone or refused`, "check ALERT_WEBHOOK_URL (make a new webhook if it was deleted)");
       }
+      if (status === 429) return warn(NAME, `${host} is rate limiting (429)`, "alerts wait and retry; nothing to do unless it lasts");
       if (status >= 500) return fail(NAME, `${host} answered ${status}`, "the receiver is failing: check it, or change ALERT_WEBHOOK_URL");
-      return ok(NAME, `${host} answers (HEAD ${status}; nothing was posted)`);
+      if (status === 400 || (status >= 200 && status < 300)) return ok(NAME, `${host} takes POSTs (${status} to an empty message: nothing was posted)`);
+      return fail(NAME, `${host} answered ${status} to a POST`, "check ALERT_WEBHOOK_URL: it must take a JSON POST");
     },
   };
 }

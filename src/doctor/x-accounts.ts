@@ -88,9 +88,15 @@ async function storedCandidates(config: Config, database: DatabaseProbe): Promis
   if (migrations.applied === 0) return [];
   if (migrations.pending > 0) return skip(STORED, `not read: ${migrations.pending} migrations pending (the next start applies them)`);
   const keyFile = config.database.url === undefined ? { dataDir: config.database.dataDir, mode: "read" as const } : undefined;
+  let box;
+  try {
+    box = accountsSecretBox(config.sessions, keyFile)?.box;
+  } catch (error) {
+    return fail(STORED, reasonOf(error), "restore DATA_DIR/encryption.key from the backup of DATA_DIR, or set ENCRYPTION_KEY");
+  }
   let accounts: StoredAccount[];
   try {
-    accounts = (await loadStoredAccounts(access.handle.db, accountsSecretBox(config.sessions, keyFile)?.box, { readOnly: true })).accounts;
+    accounts = (await loadStoredAccounts(access.handle.db, box, { readOnly: true })).accounts;
   } catch (error) {
     if (!(error instanceof EncryptionKeyError)) return fail(STORED, `cannot be read (${reasonOf(error)})`, "check the database (see the Database line)");
     return fail(STORED, reasonOf(error), "set ENCRYPTION_KEY (and ENCRYPTION_KEY_PREVIOUS during a rotation) to the keys they were stored with");

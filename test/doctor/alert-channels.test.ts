@@ -62,24 +62,31 @@ describe("doctor: SMTP", () => {
 describe("doctor: alert webhook", () => {
   let server: http.Server;
   let root: string;
-  const methods: string[] = [];
+  const received: { method: string; body: string }[] = [];
   const line = (url: string) => printedLine(alertWebhookCheck(doctorConfig({ ...BASE_ENV, ALERT_WEBHOOK_URL: url }), DOCTOR_TEST_TIMEOUT_MS), [url]);
 
   beforeAll(async () => {
-    // A Slack-like receiver: a live hook takes only POST (405 to anything else); a deleted one is 404.
+    // A Slack-like receiver: a live hook refuses a message without text (400, nothing posted); a deleted one is 404.
     server = http.createServer((req, res) => {
-      methods.push(req.method ?? "");
-      res.writeHead(req.url?.startsWith("/hooks/live-") ? 405 : 404).end();
+      let body = "";
+      req.on("data", (chunk: Buffer) => (body += chunk.toString()));
+      req.on("end", () => {
+        received.push({ method: req.method ?? "", body });
+        if (!req.url?.startsWith("/hooks/live-")) res.writeHead(404).end("no_service");
+        else res.writeHead(400).end("no_text");
+      });
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     root = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
   });
   afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
-  it("reaches a live webhook with HEAD and posts nothing into the channel; shows only the host", async () => {
-    methods.length = 0;
-    expect(await line(`${root}/hooks/live-T000/B000/secret-path`)).toBe(`✓ Alert webhook: ${new URL(root).host} answers (HEAD 405; nothing was posted)`);
-    expect(methods).toEqual(["HEAD"]);
+  it("finds a live webhook with an empty message it refuses to post; shows only the host", async () => {
+    received.length = 0;
+    expect(await line(`${root}/hooks/live-T000/B000/secret-path`)).toBe(
+      `✓ Alert webhook: ${new URL(root).host} takes POSTs (400 to an empty message: nothing was posted)`,
+    );
+    expect(received).toEqual([{ method: "POST", body: "{}" }]);
   });
 
   it("says a deleted webhook (404) is gone, and to check ALERT_WEBHOOK_URL", async () => {

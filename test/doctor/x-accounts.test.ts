@@ -118,6 +118,25 @@ describe("doctor: X accounts (env and stored)", () => {
     expect(await storedCredentials()).toBe(sealedBefore);
   });
 
+  it("fails an OAuth 2.0 account whose access token expired when the bot cannot renew it (no X_CLIENT_ID)", async () => {
+    addUsers();
+    const seeding = await openPglite(dataDir);
+    const key = readOrCreateKeyFile(dataDir).key;
+    const session = { accessToken: "oauth2-access-1234", refreshToken: "oauth2-refresh-1234", expiresAt: "2026-01-01T00:00:00.000Z" };
+    const sealed = new SecretBox(Buffer.from(key, "base64")).seal(JSON.stringify(session));
+    await seeding.db.insert(xAccounts).values({ label: "third", origin: "stored", authKind: "oauth2", credentials: sealed });
+    await seeding.close();
+    try {
+      expect((await linesOf())[2]).toBe(
+        "✗ X account third: OAuth 2.0 access token expired at 2026-01-01T00:00:00.000Z and cannot be renewed — set X_CLIENT_ID and PUBLIC_URL, or connect the account again with /accounts",
+      );
+    } finally {
+      const cleaning = await openPglite(dataDir);
+      await cleaning.db.delete(xAccounts).where(eq(xAccounts.label, "third"));
+      await cleaning.close();
+    }
+  });
+
   it("checks the env accounts but not the stored ones while a running bot holds DATA_DIR", async () => {
     addUsers();
     writeFileSync(join(dataDir, "bot.lock"), String(process.ppid));

@@ -49,7 +49,7 @@ describe("npm run doctor (a real process)", () => {
     smtp = new SMTPServer({ disabledCommands: ["STARTTLS", "AUTH"] });
     await new Promise<void>((resolve) => smtp.listen(0, "127.0.0.1", resolve));
     smtpPort = (smtp.server.address() as { port: number }).port;
-    webhook = http.createServer((_req, res) => res.writeHead(405).end());
+    webhook = http.createServer((_req, res) => res.writeHead(400).end("no_text"));
     await new Promise<void>((resolve) => webhook.listen(0, "127.0.0.1", resolve));
     webhookRoot = `http://127.0.0.1:${(webhook.address() as { port: number }).port}`;
     dataDir = migratedDataDir("rgb-doctor-proc-");
@@ -59,6 +59,12 @@ describe("npm run doctor (a real process)", () => {
     await new Promise<void>((resolve) => smtp.close(resolve));
     await new Promise<void>((resolve) => webhook.close(() => resolve()));
     rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it("prints the configuration's problems as one failed line and exits 1", { timeout: 60_000 }, async () => {
+    const { code, output } = await runDoctor({ ADMIN_CHAT_ID: "not-a-number" });
+    expect(output.split("\n")[0]).toMatch(/^✗ Configuration: TELEGRAM_BOT_TOKEN is required.*; ADMIN_CHAT_ID .* — see \.env\.example for every variable and its default$/);
+    expect(code).toBe(1);
   });
 
   it("prints ✓ for every dependency and exits 0 when all of them work", { timeout: 90_000 }, async () => {
