@@ -48,7 +48,9 @@ async function main(): Promise<void> {
   const lines = await runChecks(doctor.checks, { timeoutMs, print: (line) => print(formatLine(line, secrets)) });
   await doctor.close();
   print(formatSummary([configured, ...lines]));
-  // Exit at once: a dependency that never answered may still hold a socket open.
+  // Exit at once, once the output is out (a pipe may be asynchronous): a dependency that never answered may still
+  // hold a socket open.
+  await new Promise<void>((resolve) => process.stdout.write("", () => resolve()));
   process.exit(exitCodeOf(lines));
 }
 

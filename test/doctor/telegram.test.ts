@@ -38,6 +38,13 @@ describe("doctor: Telegram bot token and admin chat", () => {
     expect(line).toMatch(/^✗ Telegram bot token: .*\(502\) — check TELEGRAM_BOT_TOKEN and TELEGRAM_API_ROOT$/);
   });
 
+  it("gives up on a Bot API that does not answer after the timeout", async () => {
+    tg.injectFault("getMe", { delayMs: 5_000 });
+    const config = doctorConfig({ TELEGRAM_BOT_TOKEN: tg.token, TELEGRAM_API_ROOT: tg.apiRoot, ADMIN_CHAT_ID: "4242", ADMIN_USER_IDS: "4242" });
+    const line = await printedLine(telegramTokenCheck(telegramProbe(config, 1_000)), [], 1_000);
+    expect(line).toBe("✗ Telegram bot token: no answer within 1 s — check TELEGRAM_API_ROOT and this machine's network");
+  });
+
   it("accepts a private admin chat, a group the bot is in, and a channel where it is an admin", async () => {
     expect(await printedLine(adminChatCheck(probe(), 4242))).toBe("✓ Admin chat: private chat with User4242");
     expect(await printedLine(adminChatCheck(probe(), GROUP))).toBe(`✓ Admin chat: group "Group ${GROUP}", the bot is a member`);
