@@ -1,5 +1,4 @@
-import type { Config } from "../config.js";
-import { PRIMARY_ACCOUNT_LABEL } from "../config.js";
+import { PRIMARY_ACCOUNT_LABEL, type Config } from "../config.js";
 import { accountsSecretBox } from "../db/key-file.js";
 import { readMigrationStatus } from "../db/migration-status.js";
 import { withDeadline } from "../resilience/deadline.js";
