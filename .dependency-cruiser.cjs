@@ -7,6 +7,8 @@
 //   mechanisms   src/resilience, src/lifecycle
 //   adapters     src/x, src/ai, src/db       (outside services behind small ports)
 //   foundation   src/text, src/kit, src/config.ts + src/config/, src/logger.ts, src/env-file.ts
+// Beside them, src/doctor (`npm run doctor`): a tool at the composition level that checks the dependencies through
+// the config, the adapters and the stored-account reader, never through a bot feature; nothing imports it.
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
   forbidden: [
@@ -79,6 +81,24 @@ module.exports = {
       comment: "text/, kit/, config (config.ts and config/), logger and env-file import nothing of ours but each other.",
       from: { path: "^src/(text/|kit/|config/|config\\.ts|logger\\.ts|env-file\\.ts)" },
       to: { path: "^src/", pathNot: "^src/(text/|kit/|config/|config\\.ts|logger\\.ts|env-file\\.ts)" },
+    },
+    {
+      name: "doctor-checks-dependencies-only",
+      severity: "error",
+      comment:
+        "The doctor reads the config and calls the adapters (and the stored-account reader) the way the bot would; it never imports a surface, reporting, the scheduler, the composition root or the rest of the workflow.",
+      from: { path: "^src/doctor/" },
+      to: {
+        path: "^src/((bot|http|alerts|health|lifecycle)/|(main|app|integrations|replica|update-intake)\\.ts$|workflow/)",
+        pathNot: "^src/workflow/account-store\\.ts$",
+      },
+    },
+    {
+      name: "doctor-is-a-tool",
+      severity: "error",
+      comment: "The doctor is an entry point of its own (npm run doctor): nothing in the bot imports it.",
+      from: { path: "^src/", pathNot: "^src/doctor/" },
+      to: { path: "^src/doctor/" },
     },
     {
       name: "not-to-test",

@@ -28,5 +28,7 @@ EXPOSE 8080
 # Liveness (/health): a restart cannot fix a database or Telegram outage, which /ready reports to the orchestrator.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
   CMD node -e "fetch('http://127.0.0.1:'+(process.env.HTTP_PORT||8080)+'/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+# Pre-start check of every dependency (exit 1 on a failure): `docker run --rm --env-file .env -v <volume>:/data <image>
+# node dist/doctor/main.js`, or `docker exec <container> node dist/doctor/main.js` beside the running bot.
 # node directly (not npm start) so SIGTERM reaches the app.
 CMD ["node", "dist/main.js"]

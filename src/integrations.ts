@@ -1,8 +1,8 @@
 import { createOpenAiDrafter } from "./ai/drafter.js";
 import type { Drafter } from "./ai/types.js";
 import type { Config } from "./config.js";
-import { readOrCreateKeyFile } from "./db/key-file.js";
-import { parseSecretKey, SecretBox } from "./kit/secret-box.js";
+import { accountsSecretBox } from "./db/key-file.js";
+import type { SecretBox } from "./kit/secret-box.js";
 import type { Logger } from "./logger.js";
 import { createAiGuard, type AiActivity } from "./resilience/ai-guard.js";
 import type { ResilienceRegistry } from "./resilience/registry.js";
@@ -58,18 +58,16 @@ export function xClientsFromConfig(
  * without it, on the embedded database the app opened itself, a key generated once into DATA_DIR; else none.
  */
 export function secretBoxFromConfig(config: Config, logger: Logger, options: { keyFileAllowed: boolean }): SecretBox | undefined {
-  const { encryptionKey, previousEncryptionKey } = config.sessions;
-  const previous = previousEncryptionKey === undefined ? undefined : parseSecretKey(previousEncryptionKey, "ENCRYPTION_KEY_PREVIOUS");
-  if (encryptionKey !== undefined) return new SecretBox(parseSecretKey(encryptionKey, "ENCRYPTION_KEY"), previous);
-  if (!options.keyFileAllowed) return undefined;
-  const file = readOrCreateKeyFile(config.database.dataDir);
-  logger.info(
-    { path: file.path },
-    file.created
-      ? "ENCRYPTION_KEY not set: generated an encryption key for stored X credentials into DATA_DIR (mode 0600); back it up with the data"
-      : "ENCRYPTION_KEY not set: using the encryption key generated earlier in DATA_DIR",
-  );
-  return new SecretBox(parseSecretKey(file.key, file.path), previous);
+  const opened = accountsSecretBox(config.sessions, options.keyFileAllowed ? { dataDir: config.database.dataDir, mode: "create" } : undefined);
+  if (opened?.file) {
+    logger.info(
+      { path: opened.file.path },
+      opened.file.created
+        ? "ENCRYPTION_KEY not set: generated an encryption key for stored X credentials into DATA_DIR (mode 0600); back it up with the data"
+        : "ENCRYPTION_KEY not set: using the encryption key generated earlier in DATA_DIR",
+    );
+  }
+  return opened?.box;
 }
 
 /** The AI drafter (each model under its own policy), or undefined when no API key is configured. */

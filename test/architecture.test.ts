@@ -49,6 +49,8 @@ describe("architecture check (the rule in npm run lint)", () => {
       "src/x/client.ts": 'import { schema } from "../db/schema.js";\nexport const client = schema;\n',
       "src/text/html.ts": 'import { client } from "../x/client.js";\nexport const html = client;\n',
       "src/config/x.ts": 'import { client } from "../x/client.js";\nexport const xConfig = client;\n',
+      "src/doctor/checks.ts": 'import { card } from "../bot/card.js";\nimport { publish } from "../workflow/publish.js";\nexport const checks = [card, publish];\n',
+      "src/lifecycle/jobs.ts": 'import { checks } from "../doctor/checks.js";\nexport const jobs = checks;\n',
       "src/ok/leaf.ts": exportOne,
       "src/setup/wizard.ts": 'import { client } from "../x/client.js";\nexport const wizard = client;\n',
       "src/bot/help.ts": 'import { wizard } from "../setup/wizard.js";\nexport const help = wizard;\n',
@@ -86,9 +88,18 @@ describe("architecture check (the rule in npm run lint)", () => {
     expect(broken.some((v) => v.from === "src/setup/wizard.ts")).toBe(false);
   });
 
+  it("fails when the doctor imports a bot feature or the workflow, or when anything imports the doctor", () => {
+    expect(brokenRule("doctor-checks-dependencies-only", "src/doctor/checks.ts", "src/bot/card.ts")).toBe(true);
+    expect(brokenRule("doctor-checks-dependencies-only", "src/doctor/checks.ts", "src/workflow/publish.ts")).toBe(true);
+    expect(brokenRule("doctor-is-a-tool", "src/lifecycle/jobs.ts", "src/doctor/checks.ts")).toBe(true);
+  });
+
   it("passes a tree that keeps the layers", async () => {
     const clean = await violations({
       "src/setup/main.ts": 'import { card } from "../bot/card.js";\nimport { schema } from "../db/schema.js";\nexport const main = [card, schema];\n',
+      "src/doctor/checks.ts":
+        'import { store } from "../workflow/account-store.js";\nimport { schema } from "../db/schema.js";\nexport const checks = [store, schema];\n',
+      "src/workflow/account-store.ts": 'import { schema } from "../db/schema.js";\nexport const store = schema;\n',
       "src/bot/card.ts": 'import { publish } from "../workflow/publish.js";\nexport const card = publish;\n',
       "src/workflow/publish.ts": 'import { schema } from "../db/schema.js";\nexport const publish = schema;\n',
       "src/db/schema.ts": 'import { html } from "../text/html.js";\nexport const schema = html;\n',

@@ -67,9 +67,13 @@ function storedRows(db: Database) {
  * Opens every stored account's credentials for the pool; those sealed with ENCRYPTION_KEY_PREVIOUS are sealed again
  * with ENCRYPTION_KEY (a key rotation completes at the first boot with both keys). Throws
  * {@link EncryptionKeyError} when accounts are stored and there is no key, or one was sealed with a key that is
- * neither.
+ * neither. `readOnly` (the doctor, beside a running bot) opens them and writes nothing.
  */
-export async function loadStoredAccounts(db: Database, box: SecretBox | undefined): Promise<{ accounts: StoredAccount[]; resealed: number }> {
+export async function loadStoredAccounts(
+  db: Database,
+  box: SecretBox | undefined,
+  options: { readonly readOnly?: boolean } = {},
+): Promise<{ accounts: StoredAccount[]; resealed: number }> {
   const rows = await storedRows(db);
   if (rows.length === 0) return { accounts: [], resealed: 0 };
   if (!box) {
@@ -90,7 +94,7 @@ export async function loadStoredAccounts(db: Database, box: SecretBox | undefine
           "set ENCRYPTION_KEY (and ENCRYPTION_KEY_PREVIOUS during a rotation) to the keys they were sealed with",
       );
     }
-    if (opened.stale) {
+    if (opened.stale && options.readOnly !== true) {
       await db.update(xAccounts).set({ credentials: box.seal(opened.plaintext) }).where(eq(xAccounts.id, row.id));
       resealed++;
     }

@@ -1,8 +1,9 @@
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { KEY_FILE_NAME, readOrCreateKeyFile } from "../../src/db/key-file.js";
+import { accountsSecretBox, KEY_FILE_NAME, readOrCreateKeyFile } from "../../src/db/key-file.js";
 
 describe("the generated encryption key of the embedded database", () => {
   const dirs: string[] = [];
@@ -37,5 +38,21 @@ describe("the generated encryption key of the embedded database", () => {
     const text = readFileSync(path, "utf8");
     writeFileSync(path, text.slice(0, 10));
     expect(() => readOrCreateKeyFile(dir)).toThrow(/does not hold a 32-byte base64 key; restore it, or set ENCRYPTION_KEY/);
+  });
+
+  it("opens the accounts' box from ENCRYPTION_KEY first, else from the key file: created (the bot) or only read (the doctor)", () => {
+    const dir = dataDir();
+    expect(accountsSecretBox({}, { dataDir: dir, mode: "read" })).toBeUndefined();
+    expect(existsSync(dir)).toBe(false);
+    const created = accountsSecretBox({}, { dataDir: dir, mode: "create" });
+    expect(created?.file).toMatchObject({ created: true });
+    const sealed = created!.box.seal("secret");
+    expect(accountsSecretBox({}, { dataDir: dir, mode: "read" })?.box.open(sealed).plaintext).toBe("secret");
+    const key = randomBytes(32).toString("base64");
+    const fromEnv = accountsSecretBox({ encryptionKey: key }, { dataDir: dir, mode: "read" });
+    expect(fromEnv?.file).toBeUndefined();
+    expect(() => fromEnv!.box.open(sealed)).toThrow();
+    expect(accountsSecretBox({ encryptionKey: key })).toBeDefined();
+    expect(accountsSecretBox({})).toBeUndefined();
   });
 });

@@ -162,4 +162,11 @@ describe("fake OpenAI with the openai SDK", () => {
     expect(completion.choices[0]?.message.content).toBe("Reply #1: hi");
     expect(fake.chatRequests()[0]?.path).toBe("/chat/completions");
   });
+
+  it("stops serving GET /models on request (404), as some compatible servers do", async () => {
+    fake.setModelsListed(false);
+    await expect(client.models.list()).rejects.toMatchObject({ status: 404 });
+    fake.setModelsListed(true);
+    expect((await client.models.list()).data.map((model) => model.id)).toContain("gpt-4o-mini");
+  });
 });

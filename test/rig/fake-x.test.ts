@@ -310,4 +310,13 @@ describe("fake X with twitter-api-v2", () => {
     fake.setDown(null);
     await botClient.v2.me();
   });
+
+  it("skews its Date header on request", async () => {
+    fake.setClockOffset(300_000);
+    const skewed = Date.parse((await fetch(`${fake.baseUrl}/2/users/me`)).headers.get("date")!);
+    expect(Math.round((skewed - Date.now()) / 60_000)).toBe(5);
+    fake.setClockOffset(0);
+    const plain = Date.parse((await fetch(`${fake.baseUrl}/2/users/me`)).headers.get("date")!);
+    expect(Math.abs(plain - Date.now())).toBeLessThan(60_000);
+  });
 });

@@ -352,4 +352,12 @@ describe("telegram emulator + grammY runner", () => {
     expect(handledAt).toBeGreaterThan(0);
     expect(tg.botMessages().map((m) => m.text)).toEqual(["pong", "pong", "pong", "pong", "pong"]);
   });
+
+  it("answers getChatMember (the bot a member) and can skew its Date header", async () => {
+    const member = await fetch(`${tg.apiRoot}/bot${tg.token}/getChatMember?chat_id=-1001&user_id=${tg.botInfo.id}`);
+    expect(await member.json()).toMatchObject({ ok: true, result: { status: "member", user: { id: tg.botInfo.id } } });
+    tg.setClockOffset(-120_000);
+    const skewed = Date.parse((await fetch(`${tg.apiRoot}/`)).headers.get("date")!);
+    expect(Math.round((Date.now() - skewed) / 60_000)).toBe(2);
+  });
 });

@@ -85,13 +85,15 @@ export interface FakeOpenAI {
   pendingFaults(): number;
   /** While non-null, every request is answered with this status. */
   setDown(status: number | null): void;
+  /** Whether GET /models is served (default true); false answers it 404, as some OpenAI-compatible servers do. */
+  setModelsListed(listed: boolean): void;
   /** Recorded requests (live records), oldest first. */
   requests(): readonly Readonly<FakeOpenAIRequest>[];
   /** Recorded chat completion requests only. */
   chatRequests(): readonly Readonly<FakeOpenAIRequest>[];
   /** Destroy the sockets of all hung requests; returns how many there were. */
   releaseHangs(): number;
-  /** Forget requests, queues, responder, down state and the completion counter. */
+  /** Forget requests, queues, responder, down state, the models listing and the completion counter. */
   reset(): void;
   /** Stop the server, destroying any open connection. */
   close(): Promise<void>;
@@ -233,6 +235,7 @@ class FakeOpenAIServer implements FakeOpenAI {
   private faults: { fault: FakeOpenAIFault; remaining: number }[] = [];
   private recorded: FakeOpenAIRequest[] = [];
   private down: number | null = null;
+  private modelsListed = true;
   private completions = 0;
   private hung = new Set<http.ServerResponse>();
   private waiters = new Set<() => void>();
@@ -283,6 +286,10 @@ class FakeOpenAIServer implements FakeOpenAI {
     this.down = status;
   }
 
+  setModelsListed(listed: boolean): void {
+    this.modelsListed = listed;
+  }
+
   requests(): readonly Readonly<FakeOpenAIRequest>[] {
     return [...this.recorded];
   }
@@ -305,6 +312,7 @@ class FakeOpenAIServer implements FakeOpenAI {
     this.faults = [];
     this.recorded = [];
     this.down = null;
+    this.modelsListed = true;
     this.completions = 0;
   }
 
@@ -447,7 +455,7 @@ class FakeOpenAIServer implements FakeOpenAI {
       return;
     }
 
-    if (method === "GET" && route === "/models") {
+    if (method === "GET" && route === "/models" && this.modelsListed) {
       this.send(res, record, { status: 200, body: { object: "list", data: MODELS.map((id) => modelObject(id)) } });
       return;
     }

@@ -39,6 +39,7 @@ class FakeXServer implements FakeX {
   private readonly limits: RateLimits;
   private recorded: FakeXRequest[] = [];
   private down: number | null = null;
+  private clockOffsetMs = 0;
   /** Users whose next POST /2/tweets revokes them, with what to call then. */
   private readonly revokeOnPost = new Map<string, () => void>();
   private hung = new Set<http.ServerResponse>();
@@ -51,6 +52,8 @@ class FakeXServer implements FakeX {
     this.limits = new RateLimits(options.rateLimits);
     this.oauth2 = new FakeOAuth2(options.oauth2);
     this.server = http.createServer((req, res) => {
+      // Node writes Date itself unless one is set: a skewed one shows a server whose clock differs from ours.
+      if (this.clockOffsetMs !== 0) res.setHeader("date", new Date(Date.now() + this.clockOffsetMs).toUTCString());
       this.onRequest(req, res).catch((error: unknown) => {
         console.error("fake-x: handler crashed", error);
         if (!res.headersSent && !res.destroyed) {
@@ -191,6 +194,10 @@ class FakeXServer implements FakeX {
     this.down = status;
   }
 
+  setClockOffset(ms: number): void {
+    this.clockOffsetMs = ms;
+  }
+
   setRateLimit(endpointKey: FakeXUserEndpointKey, limit: number, windowSeconds: number): void {
     this.limits.set(endpointKey, limit, windowSeconds);
   }
@@ -211,6 +218,7 @@ class FakeXServer implements FakeX {
     this.revokeOnPost.clear();
     this.limits.reset();
     this.down = null;
+    this.clockOffsetMs = 0;
     this.summonedRuleEnforced = this.options.summonedRuleEnforced ?? false;
   }
 

@@ -294,6 +294,8 @@ export interface FakeX {
   pendingFaults(): number;
   /** While non-null, every request is answered with this status (v2 problem body) and nothing is done. */
   setDown(status: number | null): void;
+  /** Every answer's `Date` header runs this many ms ahead of this machine's clock (negative: behind); `reset()` clears it. */
+  setClockOffset(ms: number): void;
   /** Change a rate limit; resets that endpoint's counters. */
   setRateLimit(endpointKey: FakeXUserEndpointKey, limit: number, windowSeconds: number): void;
   /** Destroy the sockets of all hung requests; returns how many there were. */

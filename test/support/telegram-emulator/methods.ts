@@ -41,6 +41,11 @@ const TRUE_METHODS = new Set(
 
 const commandsKey = (p: Json): string => JSON.stringify([parseMaybeJson(p.scope) ?? null, p.language_code ?? ""]);
 
+/** Everyone, the bot included, is a plain member of every chat; stub getChatMember to show another status. */
+function chatMember(userId: number): Json {
+  return { status: "member", user: userId === BOT_INFO.id ? BOT_INFO : { id: userId, is_bot: false, first_name: `User${userId}` } };
+}
+
 /** Answers one Bot API call (`lower` is the lower-cased method); throws {@link BotApiError} for Telegram errors. */
 export async function dispatch(s: EmulatorState, method: string, lower: string, p: Json, res: ServerResponse): Promise<Answer | null> {
   const stub = s.stubs.get(lower);
@@ -83,6 +88,9 @@ export async function dispatch(s: EmulatorState, method: string, lower: string, 
       return { ok: true, result: getFile(s, p) };
     case "getchat":
       return { ok: true, result: { ...s.chatObject(requireChatId(p)), accent_color_id: 0, max_reaction_count: 11 } };
+    case "getchatmember":
+      requireChatId(p);
+      return { ok: true, result: chatMember(Number(p.user_id)) };
     default:
       if (TRUE_METHODS.has(lower)) return { ok: true, result: true };
       throw new BotApiError(404, `Not Found: method ${method} is not emulated (use stubMethod)`);

@@ -106,6 +106,8 @@ export async function startTelegramEmulator(options: TelegramEmulatorOptions = {
   const s = new EmulatorState(raw as unknown as TestApiCore, options.fileDownloadLimitBytes ?? CLOUD_BOT_API_DOWNLOAD_LIMIT);
 
   const server = createServer((req, res) => {
+    // Node writes Date itself unless one is set: a skewed one shows a server whose clock differs from ours.
+    if (s.clockOffsetMs !== 0) res.setHeader("date", new Date(Date.now() + s.clockOffsetMs).toUTCString());
     handle(s, req, res).catch((e: unknown) => {
       if (!res.headersSent && !res.destroyed) {
         res.writeHead(500, { "content-type": "application/json" });
@@ -205,6 +207,10 @@ export async function startTelegramEmulator(options: TelegramEmulatorOptions = {
     stubMethod(method, stub) {
       if (stub === undefined) s.stubs.delete(method.toLowerCase());
       else s.stubs.set(method.toLowerCase(), stub);
+    },
+
+    setClockOffset(ms) {
+      s.clockOffsetMs = ms;
     },
 
     setDown(value) {

@@ -86,6 +86,8 @@ export function describeView(m: BotMessageView): string {
 /** The emulator's state, shared by the method handlers, the user actions and the test API. */
 export class EmulatorState {
   down = false;
+  /** How far the `Date` header of every answer runs ahead of this machine's clock. */
+  clockOffsetMs = 0;
   closed = false;
   calls: RecordedCall[] = [];
   records: BotMessageRecord[] = [];
@@ -225,9 +227,10 @@ export class EmulatorState {
     }
   }
 
-  /** Forget messages, files, downloads, calls, callback answers, faults, stubs, chats and queued updates; clears `down`. */
+  /** Forget messages, files, downloads, calls, callback answers, faults, stubs, chats and queued updates; clears `down` and the clock offset. */
   reset(): void {
     this.down = false;
+    this.clockOffsetMs = 0;
     this.calls = [];
     this.records = [];
     this.userMessages = new Map();

@@ -166,9 +166,11 @@ export interface TelegramEmulator {
   injectFault(method: string, fault: EmulatorFault, times?: number): void;
   /** Override (or add) a method's answer; `undefined` removes the stub. */
   stubMethod(method: string, stub: MethodStub | undefined): void;
+  /** Every answer's `Date` header runs this many ms ahead of this machine's clock (negative: behind); `reset()` clears it. */
+  setClockOffset(ms: number): void;
   /** While down every method answers HTTP 502 {ok:false,error_code:502}; pending long polls are cut with 502. */
   setDown(down: boolean): void;
-  /** Forget messages, files, downloads, calls, callback answers, faults, stubs, chats and queued updates; clears `down`. */
+  /** Forget messages, files, downloads, calls, callback answers, faults, stubs, chats and queued updates; clears `down` and the clock offset. */
   reset(): void;
   /** Answers pending long polls with [], closes all connections and the server. Stop bots first. */
   close(): Promise<void>;
