@@ -8,7 +8,9 @@ COPY scripts/patch-postgres.mjs ./scripts/
 RUN npm ci
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
-RUN npm run build && npm prune --omit=dev
+# The empty PGlite cluster a first start loads instead of running initdb (a ~350 MB peak instead of ~820 MB).
+COPY scripts/make-pglite-template.ts ./scripts/
+RUN npm run build && npm run db:template && npm prune --omit=dev
 
 # Runtime stage: production dependencies, compiled code and migrations only; runs as non-root.
 FROM node:24-bookworm-slim
@@ -19,6 +21,7 @@ ENV NODE_ENV=production \
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+COPY --from=build /app/build ./build
 COPY package.json ./
 COPY drizzle ./drizzle
 RUN mkdir -p /data && chown node:node /data

@@ -7,6 +7,7 @@ import { migrate } from "drizzle-orm/pglite/migrator";
 import type { DatabaseHandle } from "./database.js";
 import { MIGRATIONS_FOLDER } from "./migrations-folder.js";
 import { restrictToOwner } from "./owner-only.js";
+import { PGLITE_TEMPLATE_FILE, usableTemplate } from "./pglite-template.js";
 import * as schema from "./schema.js";
 
 /** Wraps an already open PGlite instance (file-backed or in memory) as a {@link DatabaseHandle}. */
@@ -32,15 +33,25 @@ export function pgliteHandle(client: PGlite): DatabaseHandle {
  */
 export const PGLITE_SHARED_BUFFERS = "16MB";
 
-/** Opens (creating if needed) the embedded PostgreSQL that lives in `<dataDir>/pglite`. */
-export async function openPglite(dataDir: string): Promise<DatabaseHandle> {
+/** How every PGlite of the bot starts (its shared buffers: see {@link PGLITE_SHARED_BUFFERS}). */
+export function pgliteOptions() {
+  return { startParams: [...PGlite.defaultStartParams, "-c", `shared_buffers=${PGLITE_SHARED_BUFFERS}`] };
+}
+
+/**
+ * Opens (creating if needed) the embedded PostgreSQL that lives in `<dataDir>/pglite`; a new one is loaded from
+ * `template` when it suits this PGlite release (see pglite-template.ts).
+ */
+export async function openPglite(dataDir: string, template: string = PGLITE_TEMPLATE_FILE): Promise<DatabaseHandle> {
   const directory = join(dataDir, "pglite");
   mkdirSync(directory, { recursive: true, mode: 0o700 });
-  const options = { startParams: [...PGlite.defaultStartParams, "-c", `shared_buffers=${PGLITE_SHARED_BUFFERS}`] };
+  const options = pgliteOptions();
   if (!existsSync(join(directory, "PG_VERSION"))) {
-    // Creating the database runs initdb inside this instance, whose heap then stays as large as initdb needed
-    // (~830 MB): create, close, and open afresh so the process idles as on any later start.
-    await (await PGlite.create(directory, options)).close();
+    // A first start: the pre-made cluster is loaded if there is one for this release (~350 MB at the peak);
+    // else initdb runs in this instance (~820 MB), whose heap then stays that large: either way the instance is
+    // closed and the database opened afresh, so the process idles as on any later start.
+    const cluster = await usableTemplate(template);
+    await (await PGlite.create(directory, { ...options, ...(cluster ? { loadDataDir: cluster } : {}) })).close();
   }
   const client = await PGlite.create(directory, options);
   await restrictToOwner(directory);
