@@ -7,7 +7,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 import { afterAll, describe, expect, it } from "vitest";
+import { sql } from "drizzle-orm";
 import { openPglite, pgliteOptions } from "../../src/db/pglite.js";
+import { rawRows } from "../../src/db/raw-rows.js";
 import { makeTemplate, pgliteRelease, usableTemplate } from "../../src/db/pglite-template.js";
 
 describe("PGlite template for a first start", () => {
@@ -28,8 +30,8 @@ describe("PGlite template for a first start", () => {
   const hasMarker = async (dataDir: string, template: string) => {
     const handle = await openPglite(dataDir, template);
     try {
-      const rows = (await handle.db.execute("select to_regclass('template_marker') as marker")) as unknown as { rows: { marker: string | null }[] };
-      return rows.rows[0]?.marker === "template_marker";
+      const [row] = await rawRows(handle.db, sql`select to_regclass('template_marker')::text as marker`);
+      return row?.marker === "template_marker";
     } finally {
       await handle.close();
     }
