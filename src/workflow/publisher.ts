@@ -208,6 +208,7 @@ export function createPublisher(deps: PublisherDeps) {
       if (claims.length > 0) idle.clear();
     }
 
+    /** One lane: takes the run's next claim and publishes it, until no account may claim any more. */
     async function lane(): Promise<void> {
       for (;;) {
         const next = await picking.run("claim", nextClaims);
