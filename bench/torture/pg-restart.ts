@@ -5,6 +5,7 @@ import { openPostgres } from "../../src/db/postgres.js";
 import { posts, replies, xAccounts } from "../../src/db/schema.js";
 import { REPLY_PRIORITY } from "../../src/workflow/replies/create-reply.js";
 import { silentLogger } from "../../test/support/logger.js";
+import { parseLogLine } from "../../test/support/spawn-bot.js";
 import { printTally, startPoolRig, tally, violates, type Mention, type PoolRig } from "./pool.js";
 import { startReplicaSet } from "./replica-set.js";
 import { createScratchDatabase } from "./scratch-database.js";
@@ -136,9 +137,12 @@ async function restartDuringBacklog(pool: PoolRig): Promise<string[]> {
   }
   const crashes = set.replicas.flatMap((replica) => replica.crashes);
   const counts = tally(pool, mentions);
-  const dbErrors = set.replicas.map((replica) => `${replica.name} ${replica.bot.lines.filter((line) => /"level":(40|50|60)/.test(line)).length}`);
+  const warnings = set.replicas.map((replica) => replica.bot.lines.map(parseLogLine).filter((entry) => Number(entry?.level) >= 40));
+  const dbErrors = set.replicas.map((replica, index) => `${replica.name} ${warnings[index]!.length}`);
+  const kinds = [...new Set(warnings.flat().map((entry) => String(entry?.msg)))];
   for (const line of figures) console.log(line);
   console.log(`  processes that exited by themselves: ${crashes.length}; warn/error log lines per replica: ${dbErrors.join(", ")}`);
+  if (kinds.length > 0) console.log(`    their messages: ${kinds.slice(0, 6).join(" | ")}`);
   printTally(mentions.length, counts);
   for (const crash of crashes.slice(0, 5)) console.log(`    ${crash}`);
   return [...(failure ? [failure] : []), ...(violates(counts) ? counts.problems : []), ...crashes];
