@@ -2,7 +2,7 @@ import postgres from "postgres";
 import { connectLeaderLock } from "../src/db/leader-lock.js";
 import { LeaderElection, leaderIntervalMs } from "../src/lifecycle/leader.js";
 import { silentLogger } from "../test/support/logger.js";
-import { formatMs } from "./stats.js";
+import { measureTakeovers, printTakeovers } from "./takeover.js";
 
 const RUNS = 10;
 /** LEADER_TAKEOVER_SECONDS of the bench: `--takeover N`, else the default 10; the stand-bys try every third of it. */
@@ -12,15 +12,15 @@ function takeoverSeconds(): number {
   return Number.isInteger(value) && value > 0 ? value : 10;
 }
 
-/** Resolves with the first of the elections to lead (its index), or rejects after `ms`. */
+/** Resolves with when (performance.now) the first of the elections leads, or rejects after `ms`. */
 function firstToLead(elections: readonly LeaderElection[], ms: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no replica took over within ${ms} ms`)), ms);
-    elections.forEach((election, index) =>
+    elections.forEach((election) =>
       election.onChange((leader) => {
         if (!leader) return;
         clearTimeout(timer);
-        resolve(index);
+        resolve(performance.now());
       }),
     );
   });
@@ -42,27 +42,27 @@ export async function benchLeader(): Promise<void> {
   const elections = ["a", "b"].map(
     (id) => new LeaderElection({ connect: (onLost) => connectLeaderLock(url, onLost, key), intervalMs, logger: silentLogger(), id }),
   );
-  const takeovers: number[] = [];
+  let takeovers: number[] = [];
   try {
     for (const election of elections) await election.start();
-    for (let run = 0; run < RUNS; run++) {
+    takeovers = await measureTakeovers(RUNS, intervalMs, async () => {
       const leader = elections.findIndex((election) => election.isLeader());
-      // Killed at a random point of the stand-by's retry cycle, as a real crash would be.
-      await new Promise((resolve) => setTimeout(resolve, Math.random() * intervalMs));
       const [holder] = await admin<{ pid: number }[]>`
         select pid from pg_locks where locktype = 'advisory' and granted and classid = ${Math.floor(key / 2 ** 32)} and objid = ${key % 2 ** 32}`;
       if (!holder) throw new Error("no session holds the leader lock");
       const next = firstToLead(elections.filter((_, index) => index !== leader), takeover * 2_000);
-      const killedAt = performance.now();
-      await admin`select pg_terminate_backend(${holder.pid})`;
-      await next;
-      takeovers.push(performance.now() - killedAt);
-    }
+      return {
+        kill: async () => {
+          const killedAt = performance.now();
+          await admin`select pg_terminate_backend(${holder.pid})`;
+          return killedAt;
+        },
+        nextLeader: () => next,
+      };
+    });
   } finally {
     await Promise.all(elections.map((election) => election.stop()));
     await admin.end({ timeout: 5 });
   }
-  console.log(`leader takeover after the leader's connection died (LEADER_TAKEOVER_SECONDS=${takeover}, tries every ${intervalMs} ms):`);
-  console.log(`  ${formatMs(takeovers)}`);
-  console.log(`  runs (ms): ${takeovers.map((ms) => ms.toFixed(0)).join(", ")}`);
+  printTakeovers(`leader takeover after the leader's connection died (LEADER_TAKEOVER_SECONDS=${takeover}, tries every ${intervalMs} ms):`, takeovers);
 }
