@@ -101,6 +101,7 @@ export async function createWorkflow(deps: {
   };
   const review = createReview({
     db,
+    logger,
     settings,
     drafter: deps.drafter,
     timeZone: config.timeZone,
