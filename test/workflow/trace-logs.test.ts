@@ -13,9 +13,10 @@ interface LogLine {
   readonly tweetId?: string;
 }
 
-describe("trace of one item in the logs", () => {
+describe("trace of one item: its log lines and /trace", () => {
   let rig: WorkflowRig;
   let app: TestApp;
+  let postId: string | undefined;
   const captured = capturingLogger();
 
   beforeAll(async () => {
@@ -29,6 +30,7 @@ describe("trace of one item in the logs", () => {
 
   it("every line about a discovered → drafted → approved → published post carries trace = the post id", async () => {
     const mention = rig.x.addTweet({ authorId: rig.alice.id, text: "@replyguy is tracing worth it?" });
+    postId = mention.id;
     await app.app.scheduler.runNow(JOBS.discovery);
     const card = await rig.tg.waitForBotMessage((m) => m.chatId === ADMIN_CHAT.id && m.text.includes("tracing worth") && m.inlineKeyboard.length > 0);
     const pressed = await rig.tg.pressButton({ from: ADMIN, chat: ADMIN_CHAT, messageId: card.messageId, data: buttonData(card, "Approve"), force: true });
@@ -45,5 +47,18 @@ describe("trace of one item in the logs", () => {
       expect.arrayContaining(["post discovered", "reply drafted", "card sent", "reply approved", "reply published"]),
     );
     for (const line of about) expect(line, line.msg).toMatchObject({ trace: mention.id });
+  });
+
+  it("/trace in the admin chat shows the same item, from discovery to its link on X", async () => {
+    expect(postId).toBeDefined();
+    const [reply] = await app.database.handle.db.select().from(replies).where(eq(replies.postTweetId, postId!));
+    await rig.tg.sendText({ from: ADMIN, chat: ADMIN_CHAT, text: `/trace https://x.com/alice/status/${postId}?s=20` });
+    const answer = await rig.tg.waitForBotMessage((m) => m.chatId === ADMIN_CHAT.id && m.text.includes("Trace of post"));
+    expect(answer.text).toContain(`Trace of post ${postId}`);
+    expect(answer.text).toContain("discovered via mention (@replyguy)");
+    expect(answer.text).toContain(`approved by ${ADMIN.id}`);
+    expect(answer.text).toContain(`Card: message ${reply!.cardMessageId}`);
+    expect(answer.text).toMatch(/publish attempt from \S+: posted/);
+    expect(answer.text).toContain(`https://x.com/i/web/status/${reply!.replyTweetId}`);
   });
 });
