@@ -56,7 +56,6 @@ import { createQueueView } from "./workflow/queue-view.js";
 import { createAccountAdmin } from "./workflow/account-admin.js";
 import { createAccountsView } from "./workflow/accounts-view.js";
 import { ACCOUNT_HEALTH_CRON, createWorkflow, JOBS, MAINTENANCE_CRON, type Workflow } from "./workflow/services.js";
-import { createStatsView } from "./workflow/stats.js";
 
 /** Name of the daily health digest job. */
 export const HEALTH_DIGEST_JOB = "health_digest";
@@ -235,7 +234,7 @@ export async function startApp(
         review: workflow.review,
         queue: createQueueView(database.db),
         bulk: workflow.bulk,
-        stats: createStatsView(database.db),
+        ...workflow.views,
         deadLetters: workflow.deadLetters,
         watchlist: workflow.watchlist,
         pause: workflow.pause,

@@ -6,6 +6,7 @@ import { PAUSE_COMMANDS } from "./features/pause.js";
 import { QUEUE_COMMANDS } from "./features/queue.js";
 import { SETTINGS_COMMANDS } from "./features/settings.js";
 import { STATS_COMMANDS } from "./features/stats.js";
+import { TRACE_COMMANDS } from "./features/trace.js";
 import { WATCHLIST_COMMANDS } from "./features/watchlist.js";
 
 /** Every command the bot understands, in the order /help and the Telegram menu show them. */
@@ -14,6 +15,7 @@ export const BOT_COMMANDS = [
   ...QUEUE_COMMANDS,
   ...DLQ_COMMANDS,
   ...STATS_COMMANDS,
+  ...TRACE_COMMANDS,
   ...WATCHLIST_COMMANDS,
   ...PAUSE_COMMANDS,
   ...SETTINGS_COMMANDS,

@@ -21,6 +21,7 @@ import { createReviewFeature } from "./features/review.js";
 import type { FeatureFactory, FeatureServices } from "./features/services.js";
 import { createSettingsFeature } from "./features/settings.js";
 import { createStatsFeature } from "./features/stats.js";
+import { createTraceFeature } from "./features/trace.js";
 import { createUnhandledFeature } from "./features/unhandled.js";
 import { createWatchlistFeature } from "./features/watchlist.js";
 import { createAdminGuard } from "./middlewares/admin-guard.js";
@@ -40,6 +41,7 @@ export const FEATURES = [
   createBulkFeature,
   createDlqFeature,
   createStatsFeature,
+  createTraceFeature,
   createWatchlistFeature,
   createPauseFeature,
   createSettingsFeature,

@@ -144,17 +144,18 @@ export function createCardSync(deps: CardSyncDeps): { sync(): Promise<number> } 
         if (reply.cardMessageId !== null) await deps.sink.update(reply.cardMessageId, view);
       } catch (error) {
         if (error instanceof CardSinkUnavailableError) {
-          deps.logger.warn({ err: error, replyId: reply.id }, "Telegram unavailable for cards; the next sync retries");
+          deps.logger.warn({ err: error, trace: reply.postTweetId, replyId: reply.id }, "Telegram unavailable for cards; the next sync retries");
           return { handled, drawn };
         }
         const reason = clip(error instanceof CardRefusedError ? error.message : rootMessage(error), REFUSAL_REASON_MAX);
-        deps.logger.error({ err: error, replyId: reply.id }, "card refused; marked failed, the next cards go on");
+        deps.logger.error({ err: error, trace: reply.postTweetId, replyId: reply.id }, "card refused; marked failed, the next cards go on");
         await markCardFailed(deps.db, reply.id, reply.version, reason, now());
         deps.notify?.({ kind: "card_failed", replyId: reply.id, reason });
         handled++;
         continue;
       }
       await markCardDrawn(deps.db, reply.id, messageId, reply.version);
+      if (reply.cardMessageId === null) deps.logger.info({ trace: reply.postTweetId, replyId: reply.id, messageId }, "card sent");
       handled++;
       drawn++;
     }

@@ -126,6 +126,7 @@ export async function runDiscovery(deps: DiscoveryDeps): Promise<DiscoveryResult
       if (inserted.length === 0) continue;
       result.inserted++;
       await recordEvent(deps.db, { kind: "discovered", postTweetId: post.id });
+      deps.logger.info({ trace: post.id, source, account: account.label, skipReason }, skipReason ? "post discovered; skipped" : "post discovered");
       if (skipReason) {
         result.skipped++;
         await recordEvent(deps.db, { kind: "skipped", postTweetId: post.id });

@@ -115,14 +115,16 @@ export async function runDrafting(deps: DraftingDeps): Promise<number[]> {
   };
 
   for (const post of due) {
+    // Every line about this post carries its id as the trace (see /trace).
+    const log = logger.child({ trace: post.tweetId });
     // An author may opt out while their post waits (e.g. for the AI to come back): never draft it then.
     if (post.authorUsername && (await deps.watchlist.isOptedOut(post.authorUsername))) {
-      await skipPost(db, post.tweetId, "opted_out");
+      if (await skipPost(db, post.tweetId, "opted_out")) log.info({ tweetId: post.tweetId }, "post skipped: the author opted out");
       continue;
     }
     const cap = await capReached(db, post.authorId, caps);
     if (cap) {
-      if (await skipPost(db, post.tweetId, cap)) logger.info({ tweetId: post.tweetId, author: post.authorId, cap }, "post skipped: drafting cap reached");
+      if (await skipPost(db, post.tweetId, cap)) log.info({ tweetId: post.tweetId, author: post.authorId, cap }, "post skipped: drafting cap reached");
       continue;
     }
     const settings = await deps.settings.current();
@@ -135,8 +137,13 @@ export async function runDrafting(deps: DraftingDeps): Promise<number[]> {
         if (outcome.tooLong) failure = tooLongFailure(outcome);
         else {
           const replyId = await storeDraft(deps, post, outcome, now());
-          if (replyId !== undefined) created.push(replyId);
+          if (replyId !== undefined) {
+            created.push(replyId);
+            log.info({ replyId, model: outcome.model }, "reply drafted");
+          }
         }
+      } else {
+        log.info({ tweetId: post.tweetId }, "post skipped by the gatekeeper");
       }
     } catch (error) {
       failure = classifyDraftFailure(error);
@@ -151,14 +158,14 @@ export async function runDrafting(deps: DraftingDeps): Promise<number[]> {
       if (await startAiOutage(db, now())) {
         deps.notify?.({ kind: "ai_outage", waiting: await waitingPosts(db), reason: failure.reason });
       }
-      logger.warn({ tweetId: post.tweetId, reason: failure.reason }, "AI unavailable; drafting waits for it");
+      log.warn({ tweetId: post.tweetId, reason: failure.reason }, "AI unavailable; drafting waits for it");
       await db.update(posts).set({ nextDraftAt: now() }).where(eq(posts.tweetId, post.tweetId));
       break;
     }
     answered = true;
     // The AI answered (even an unusable answer): any outage is over.
     outageSince = (await endAiOutage(db)) ?? outageSince;
-    if (failure) await recordFailure(deps, post, failure, maxAttempts, now());
+    if (failure) await recordFailure({ ...deps, logger: log }, post, failure, maxAttempts, now());
   }
   await reportRecovery();
   return created;

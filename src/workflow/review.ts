@@ -2,6 +2,7 @@ import { eq } from "drizzle-orm";
 import type { Drafter } from "../ai/types.js";
 import type { Database } from "../db/database.js";
 import { posts, replies } from "../db/schema.js";
+import type { Logger } from "../logger.js";
 import { stripInvisible } from "../text/invisible.js";
 import { weightedLength, X_MAX_WEIGHTED_LENGTH } from "../text/weighted-length.js";
 import { postForDraft } from "./drafting.js";
@@ -38,6 +39,8 @@ export interface ReviewDeps {
   readonly isAccountDown?: (accountId: number) => boolean;
   /** What an attachment may weigh besides X's own limits (the chat's download limit). */
   readonly mediaLimits?: MediaLimits;
+  /** Where each decision is logged, traced by the post's id. */
+  readonly logger?: Logger;
 }
 
 /** Telegram's cloud Bot API download limit, the default when none is given. */
@@ -62,7 +65,8 @@ async function refusal(db: Database, id: number, now: Date, version?: number): P
 export function createReview(deps: ReviewDeps) {
   const { db } = deps;
   const now = deps.now ?? (() => new Date());
-  const changed = (reply: Reply): ReviewResult => {
+  const changed = (reply: Reply, action: string, by: number): ReviewResult => {
+    deps.logger?.info({ trace: reply.postTweetId, replyId: reply.id, actor: by }, `reply ${action}`);
     deps.redrawCards?.();
     return { ok: true, reply };
   };
@@ -96,7 +100,7 @@ export function createReview(deps: ReviewDeps) {
       await recordEvent(db, { kind: "approved", replyId: id, actor: by });
       // Committed: the publisher may start before Telegram is asked to redraw anything.
       deps.wakePublisher?.();
-      return changed(reply);
+      return changed(reply, "approved", by);
     },
 
     /** Rejects the draft; the post is never answered. */
@@ -104,7 +108,7 @@ export function createReview(deps: ReviewDeps) {
       const reply = await rejectReply(db, { id, version, by, decidedAt: now() });
       if (!reply) return refusal(db, id, now(), version);
       await recordEvent(db, { kind: "rejected", replyId: id, actor: by });
-      return changed(reply);
+      return changed(reply, "rejected", by);
     },
 
     /**
@@ -124,7 +128,7 @@ export function createReview(deps: ReviewDeps) {
       const reply = await redraftReply(db, id, { draft, weightedLength: length, tooLong: false }, { now: now() });
       if (!reply) return refusal(db, id, now());
       await recordEvent(db, { kind: "edited", replyId: id, actor: by });
-      return changed(reply);
+      return changed(reply, "edited", by);
     },
 
     /**
@@ -137,7 +141,7 @@ export function createReview(deps: ReviewDeps) {
       const reply = await setReplyMedia(db, id, check.media, now());
       if (!reply) return refusal(db, id, now());
       await recordEvent(db, { kind: "media_attached", replyId: id, actor: by });
-      return changed(reply);
+      return changed(reply, "media attached", by);
     },
 
     /** Removes the draft's attachment: it is published as text only. */
@@ -149,7 +153,7 @@ export function createReview(deps: ReviewDeps) {
       const reply = await setReplyMedia(db, id, undefined, now());
       if (!reply) return refusal(db, id, now());
       await recordEvent(db, { kind: "media_removed", replyId: id, actor: by });
-      return changed(reply);
+      return changed(reply, "media removed", by);
     },
 
     /** Asks the model for a new draft of the same post. */
@@ -173,7 +177,7 @@ export function createReview(deps: ReviewDeps) {
       );
       if (!reply) return refusal(db, id, now(), version);
       await recordEvent(db, { kind: "regenerated", replyId: id, actor: by });
-      return changed(reply);
+      return changed(reply, "regenerated", by);
     },
 
     /**
@@ -193,7 +197,7 @@ export function createReview(deps: ReviewDeps) {
       if (!reply) return { ok: false, message: "The reply changed meanwhile; look at the updated card." };
       await recordEvent(db, { kind: "released_unconfirmed", replyId: id, actor: by });
       deps.wakePublisher?.();
-      return changed(reply);
+      return changed(reply, "released to another account", by);
     },
 
     /** Expires drafts nobody decided on within their time to live. Returns their ids. */

@@ -20,6 +20,8 @@ import { createReview } from "./review.js";
 import type { MediaSource } from "./media/types.js";
 import type { MediaLimits } from "./media/validate.js";
 import { SettingsStore } from "./settings.js";
+import { createStatsView } from "./stats.js";
+import { createTraceView } from "./trace.js";
 import { Watchlist } from "./watchlist.js";
 
 /** Names of the scheduled jobs of the reply workflow. */
@@ -101,6 +103,7 @@ export async function createWorkflow(deps: {
   };
   const review = createReview({
     db,
+    logger,
     settings,
     drafter: deps.drafter,
     timeZone: config.timeZone,
@@ -194,6 +197,8 @@ export async function createWorkflow(deps: {
     publisher,
     deadLetters,
     monitor,
+    /** The read services of /stats and /trace, for the Telegram features. */
+    views: { stats: createStatsView(db), trace: createTraceView(db) },
     /**
      * Boot recovery: count what a crash left half-done, release claims of a dead process (they
      * are reconciled with X before any new POST). Database work only, so it is quick; the cards

@@ -12,6 +12,7 @@ describe("the bot's feature list", () => {
       "createBulkFeature",
       "createDlqFeature",
       "createStatsFeature",
+      "createTraceFeature",
       "createWatchlistFeature",
       "createPauseFeature",
       "createSettingsFeature",

@@ -22,7 +22,7 @@ type Outcome = { readonly ok: true } | { readonly ok: false; readonly message: s
  * refusal whether the draft can still be edited (a refused file: send another; an expired draft: the edit is over).
  */
 type AttachOutcome =
-  | { readonly ok: true; readonly description: string; readonly cardMessageId: number | null }
+  | { readonly ok: true; readonly description: string; readonly cardMessageId: number | null; readonly trace?: string }
   | { readonly ok: false; readonly message: string; readonly editable: boolean };
 
 /** What a preview is sent with: its caption, and the card it answers (when the card was drawn). */
@@ -72,7 +72,7 @@ export function createEditDraftConversation(review: Review) {
           return { ok: false, message: result.message, editable };
         }
         const media = replyMediaOf(result.reply);
-        return { ok: true, description: media ? describeMedia(media) : "attachment", cardMessageId: result.reply.cardMessageId };
+        return { ok: true, description: media ? describeMedia(media) : "attachment", cardMessageId: result.reply.cardMessageId, trace: result.reply.postTweetId };
       });
       if (!outcome.ok) {
         await answer.reply(outcome.message);
@@ -84,7 +84,7 @@ export function createEditDraftConversation(review: Review) {
       if (textOutcome === undefined) await answer.reply(`${attached}. Approve it on its card.`);
       else if (textOutcome.ok) await answer.reply(`${attached}, and its caption is now the text. Approve it on its card.`);
       else await answer.reply(`${attached}. The caption did not become the text: ${textOutcome.message}`);
-      await sendPreview(answer, received, outcome.cardMessageId);
+      await sendPreview(answer, received, outcome.cardMessageId, outcome.trace);
       if (textOutcome?.ok === false && textOutcome.message.startsWith("Too long")) {
         attachedOnly = true;
         return false;
@@ -93,7 +93,7 @@ export function createEditDraftConversation(review: Review) {
     }
 
     /** Sends the attachment back under the card; a preview that fails is logged and changes nothing. */
-    async function sendPreview(answer: Context, received: ReceivedMedia, cardMessageId: number | null): Promise<void> {
+    async function sendPreview(answer: Context, received: ReceivedMedia, cardMessageId: number | null, trace?: string): Promise<void> {
       const options: PreviewOptions = {
         caption: `📎 Attachment of reply #${replyId}`,
         ...(cardMessageId === null ? {} : { reply_parameters: { message_id: cardMessageId, allow_sending_without_reply: true } }),
@@ -103,7 +103,7 @@ export function createEditDraftConversation(review: Review) {
       } catch (error) {
         // grammY's errors name the method, never the URL with the token.
         const reason = error instanceof Error ? error.message : String(error);
-        await conversation.external((outside) => outside.logger.warn({ replyId, reason }, "attachment preview not sent"));
+        await conversation.external((outside) => outside.logger.warn({ trace, replyId, reason }, "attachment preview not sent"));
       }
     }
 

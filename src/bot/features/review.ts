@@ -60,7 +60,9 @@ export function createReviewFeature(deps: ReviewFeatureDeps): Composer<BotContex
       const result = await deps.review.regenerate(replyId, version, actorOf(ctx));
       if (!result.ok) await ctx.reply(`Regenerate #${replyId}: ${result.message}`);
     } catch (error) {
-      ctx.logger.warn({ err: error, replyId }, "regenerate failed");
+      // Only the reply's id is at hand: its row names the post, the trace of its lines.
+      const trace = (await deps.review.find(replyId).catch(() => undefined))?.postTweetId;
+      ctx.logger.warn({ err: error, trace, replyId }, "regenerate failed");
       // An answer that came back unusable (refused for a new link, empty…) says why; anything else is an outage.
       const why = error instanceof AiError && error.kind === "bad_response" ? clip(error.message, 300) : "the AI provider did not answer";
       await ctx.reply(`Regenerate #${replyId} failed: ${why}. The draft is unchanged.`);

@@ -12,6 +12,7 @@ import type { QueueView } from "../../workflow/queue-view.js";
 import type { Review } from "../../workflow/review.js";
 import type { SettingsStore } from "../../workflow/settings.js";
 import type { StatsView } from "../../workflow/stats.js";
+import type { TraceView } from "../../workflow/trace.js";
 import type { Watchlist } from "../../workflow/watchlist.js";
 import type { BotContext } from "../context.js";
 
@@ -25,6 +26,8 @@ export interface FeatureServices {
   /** Bulk approve / reject from /queue, and the last batches. */
   readonly bulk: BulkApproval;
   readonly stats: StatsView;
+  /** One item's timeline by its post id, for /trace. */
+  readonly trace: TraceView;
   readonly deadLetters: DeadLetters;
   readonly watchlist: Watchlist;
   readonly pause: PauseSwitch;

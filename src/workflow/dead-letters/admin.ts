@@ -1,4 +1,5 @@
 import { and, asc, count, desc, eq, inArray, sql } from "drizzle-orm";
+import { traceOfReply } from "./trace.js";
 import type { Database } from "../../db/database.js";
 import { errorCode, findInChain } from "../../kit/error-chain.js";
 import { deadLetters, xAccounts, type DeadLetterStatus } from "../../db/schema.js";
@@ -67,9 +68,10 @@ export function createDeadLetterAdmin(deps: AdminDeps) {
         return { ok: false, message: `Reply of #${id} already has an open dead letter.` };
       }
       if (!entry) return refusal(id, "retry");
-      logger.info({ deadLetter: id, replyId: entry.replyId }, "dead letter retried by an admin");
+      const log = logger.child({ trace: await traceOfReply(db, entry.replyId) });
+      log.info({ deadLetter: id, replyId: entry.replyId }, "dead letter retried by an admin");
       const done = deps.runDue();
-      done.catch((error: unknown) => logger.warn({ err: error, deadLetter: id }, "dead-letter retry run failed"));
+      done.catch((error: unknown) => log.warn({ err: error, deadLetter: id }, "dead-letter retry run failed"));
       return { ok: true, entry, done };
     },
 
@@ -81,8 +83,9 @@ export function createDeadLetterAdmin(deps: AdminDeps) {
         .where(and(eq(deadLetters.id, id), inArray(deadLetters.status, ACTIONABLE)))
         .returning();
       if (!entry) return refusal(id, "discard");
-      logger.info({ deadLetter: id, replyId: entry.replyId }, "dead letter discarded by an admin");
-      deps.onChange().catch((error: unknown) => logger.warn({ err: error, deadLetter: id }, "cards not redrawn after a discard"));
+      const log = logger.child({ trace: await traceOfReply(db, entry.replyId) });
+      log.info({ deadLetter: id, replyId: entry.replyId }, "dead letter discarded by an admin");
+      deps.onChange().catch((error: unknown) => log.warn({ err: error, deadLetter: id }, "cards not redrawn after a discard"));
       return { ok: true, entry };
     },
 

@@ -1,4 +1,5 @@
 import { and, eq, inArray } from "drizzle-orm";
+import { traceOfReply } from "./trace.js";
 import type { Database } from "../../db/database.js";
 import { deadLetters, type DeadLetterStatus } from "../../db/schema.js";
 import type { Logger } from "../../logger.js";
@@ -66,7 +67,7 @@ export function createRecorder(deps: RecorderDeps) {
       await explainFailure(tx, input.replyId, `gave up after ${retryCount} ${times}: ${input.error}`);
     }
     logger.info(
-      { deadLetter: entry.id, replyId: entry.replyId, status: entry.status, retryCount, errorType: entry.errorType },
+      { trace: await traceOfReply(tx, entry.replyId), deadLetter: entry.id, replyId: entry.replyId, status: entry.status, retryCount, errorType: entry.errorType },
       exhausted ? "publish dead letter exhausted" : "publish dead-lettered for a later retry",
     );
     if (tx === db) afterCommit(entry);

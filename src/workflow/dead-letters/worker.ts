@@ -1,4 +1,5 @@
 import { and, asc, eq, lte } from "drizzle-orm";
+import { traceOfReply } from "./trace.js";
 import type { Database } from "../../db/database.js";
 import { deadLetters, replies, type DeadLetterStatus } from "../../db/schema.js";
 import type { Logger } from "../../logger.js";
@@ -53,7 +54,8 @@ export function createWorker(deps: WorkerDeps): { readonly runDue: () => Promise
         try {
           if (await tx.transaction((savepoint) => handBack(savepoint, entry, current))) retried++;
         } catch (error) {
-          logger.error({ err: error, deadLetter: entry.id, replyId: entry.replyId }, "dead letter could not be retried; given up, the others go on");
+          const trace = await traceOfReply(tx, entry.replyId);
+          logger.error({ err: error, trace, deadLetter: entry.id, replyId: entry.replyId }, "dead letter could not be retried; given up, the others go on");
           const [given] = await tx
             .update(deadLetters)
             .set({
@@ -81,7 +83,9 @@ export function createWorker(deps: WorkerDeps): { readonly runDue: () => Promise
     }
     // A reply already approved or publishing is on its way: the publisher settles the entry.
     await tx.update(deadLetters).set({ status, nextRetryAt: null, updatedAt: current }).where(eq(deadLetters.id, entry.id));
-    if (status !== "retrying") logger.warn({ deadLetter: entry.id, replyId: entry.replyId, reply: reply?.status }, "dead letter settled without a retry");
+    const trace = reply?.postTweetId;
+    if (status !== "retrying") logger.warn({ trace, deadLetter: entry.id, replyId: entry.replyId, reply: reply?.status }, "dead letter settled without a retry");
+    else logger.info({ trace, deadLetter: entry.id, replyId: entry.replyId }, "dead letter handed back to the publisher");
     return status === "retrying";
   }
 
@@ -91,7 +95,7 @@ export function createWorker(deps: WorkerDeps): { readonly runDue: () => Promise
    */
   async function settleStale(): Promise<{ settled: number; exhausted: DeadLetter[] }> {
     const stale = await db
-      .select({ entry: deadLetters, reply: { failureReason: replies.failureReason } })
+      .select({ entry: deadLetters, reply: { failureReason: replies.failureReason, postTweetId: replies.postTweetId } })
       .from(deadLetters)
       .innerJoin(replies, eq(replies.id, deadLetters.replyId))
       .where(and(eq(deadLetters.status, "retrying"), eq(replies.status, "failed")))
@@ -114,7 +118,7 @@ export function createWorker(deps: WorkerDeps): { readonly runDue: () => Promise
         if (written.status === "exhausted") exhausted.push(written);
       } catch (error) {
         // One entry that cannot be settled must not hold up the others: it is tried again next run.
-        logger.error({ err: error, deadLetter: entry.id, replyId: entry.replyId }, "dead letter could not be settled; the others go on");
+        logger.error({ err: error, trace: reply.postTweetId, deadLetter: entry.id, replyId: entry.replyId }, "dead letter could not be settled; the others go on");
       }
     }
     return { settled: stale.length, exhausted };

@@ -33,7 +33,7 @@ export function createOutcomeRecorder(deps: OutcomeRecorderDeps) {
   const { db, logger, now } = deps;
 
   function lost(claim: Claim): false {
-    logger.warn({ replyId: claim.reply.id, attemptId: claim.attemptId }, "publish outcome arrived after the claim was lost; ignored");
+    logger.warn({ trace: claim.reply.postTweetId, replyId: claim.reply.id, attemptId: claim.attemptId }, "publish outcome arrived after the claim was lost; ignored");
     return false;
   }
 
@@ -42,7 +42,9 @@ export function createOutcomeRecorder(deps: OutcomeRecorderDeps) {
     async published(claim: Claim, tweetId: string, how: "posted" | "reconciled"): Promise<boolean> {
       const done = await completeReply(db, claim, { tweetId, how, now: now() });
       if (!done.completed) return lost(claim);
-      if (done.deadLettersSettled > 0) logger.info({ replyId: claim.reply.id }, "dead-lettered reply published on retry");
+      const log = logger.child({ trace: claim.reply.postTweetId });
+      log.info({ replyId: claim.reply.id, tweetId, how, accountId: claim.accountId }, "reply published");
+      if (done.deadLettersSettled > 0) log.info({ replyId: claim.reply.id }, "dead-lettered reply published on retry");
       return true;
     },
 
@@ -70,6 +72,7 @@ export function createOutcomeRecorder(deps: OutcomeRecorderDeps) {
       });
       if (!written) return lost(claim);
       if (written.entry) deps.deadLetters?.afterCommit(written.entry);
+      logger.warn({ trace: reply.postTweetId, replyId: reply.id, reason, retryable: deadLetter.retryable }, "reply publish failed");
       deps.notify?.({ kind: "publication_failed", replyId: reply.id, reason, retryable: deadLetter.retryable });
       return true;
     },
@@ -82,6 +85,7 @@ export function createOutcomeRecorder(deps: OutcomeRecorderDeps) {
         await discardDeadLetters(tx, [claim.reply.id], current);
         return true;
       });
+      if (written) logger.info({ trace: claim.reply.postTweetId, replyId: claim.reply.id, reason }, "reply cancelled before posting");
       return written || lost(claim);
     },
 
@@ -97,6 +101,7 @@ export function createOutcomeRecorder(deps: OutcomeRecorderDeps) {
         await discardDeadLetters(tx, [claim.reply.id], current);
         return true;
       });
+      if (written) logger.info({ trace: claim.reply.postTweetId, replyId: claim.reply.id }, "post edited on X; reply back for review");
       return written || lost(claim);
     },
 
@@ -113,7 +118,9 @@ export function createOutcomeRecorder(deps: OutcomeRecorderDeps) {
       const current = now();
       const at = opts.at ?? new Date(current.getTime() + publishRetryDelayMs(claim.reply.attemptCount, deps.retryBaseMs));
       const retry = { at, ambiguous: opts.ambiguous, error, now: current, uncounted: opts.uncounted ?? false };
-      return (await retryReply(db, claim, retry)) || lost(claim);
+      if (!(await retryReply(db, claim, retry))) return lost(claim);
+      logger.info({ trace: claim.reply.postTweetId, replyId: claim.reply.id, at, ambiguous: opts.ambiguous, error }, "reply publish retried later");
+      return true;
     },
   };
 }

@@ -1,0 +1,125 @@
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { deadLetters, posts, publishAttempts, replies, xAccounts } from "../../src/db/schema.js";
+import { recordEvent, type WorkflowEventKind } from "../../src/workflow/stats.js";
+import { createTraceView, type TraceView } from "../../src/workflow/trace.js";
+import { databaseTargets, type TestDatabase } from "../support/database.js";
+import { clearWorkflowTables } from "../support/workflow-fixtures.js";
+
+const POST = "1800000000000000001";
+const OTHER = "1800000000000000002";
+const PUBLISHED = "1800000000000000099";
+const ADMIN = 1001;
+/** Minute `m` after the start of the story. */
+const at = (m: number): Date => new Date(Date.UTC(2025, 2, 10, 14, m, 0));
+
+describe.each(databaseTargets())("the timeline of one post on $name", (target) => {
+  let database: TestDatabase;
+  let view: TraceView;
+
+  beforeAll(async () => {
+    database = await target.create();
+    view = createTraceView(database.handle.db);
+  });
+  afterAll(async () => {
+    await database.dispose();
+  });
+
+  beforeEach(async () => {
+    const db = database.handle.db;
+    await clearWorkflowTables(db);
+    const [main] = await db.insert(xAccounts).values({ label: "main" }).returning();
+    const [second] = await db.insert(xAccounts).values({ label: "second" }).returning();
+    const post = { authorId: "42", authorUsername: "alice", text: "what about traces?", accountId: main!.id, answerable: true };
+    await db.insert(posts).values([
+      { ...post, tweetId: POST, source: "mention", sourceDetail: "@replyguy", state: "drafted", discoveredAt: at(0), gateCheckedAt: at(1), gateScore: 0.8, gateReason: "on topic" },
+      { ...post, tweetId: OTHER, source: "search", sourceDetail: "traces", state: "skipped", skipReason: "off_topic", discoveredAt: at(0) },
+    ]);
+    const [reply] = await db
+      .insert(replies)
+      .values({
+        postTweetId: POST,
+        status: "published",
+        draft: "They help.",
+        weightedLength: 10,
+        model: "gpt-4o-mini",
+        cardMessageId: 77,
+        decidedBy: ADMIN,
+        decidedAt: at(4),
+        scheduledAt: at(5),
+        replyTweetId: PUBLISHED,
+        publishedAt: at(9),
+        accountId: second!.id,
+        expiresAt: at(600),
+        createdAt: at(2),
+      })
+      .returning();
+    const replyId = reply!.id;
+    const events: [WorkflowEventKind, Date, { replyId?: number; postTweetId?: string; actor?: number }][] = [
+      ["published", at(9), { replyId }],
+      ["discovered", at(0), { postTweetId: POST }],
+      ["drafted", at(2), { replyId, postTweetId: POST }],
+      ["regenerated", at(3), { replyId, actor: ADMIN }],
+      ["approved", at(4), { replyId, actor: ADMIN }],
+      ["failed", at(6), { replyId }],
+      // Another post's story must not leak in.
+      ["discovered", at(0), { postTweetId: OTHER }],
+      ["skipped", at(0), { postTweetId: OTHER }],
+    ];
+    for (const [kind, when, ids] of events) await recordEvent(db, { kind, at: when, ...ids });
+    await db.insert(publishAttempts).values([
+      { id: randomUUID(), replyId, accountId: second!.id, startedAt: at(8), finishedAt: at(9), outcome: "posted", tweetId: PUBLISHED },
+      { id: randomUUID(), replyId, accountId: main!.id, startedAt: at(5), finishedAt: at(6), outcome: "failed", error: "X answered 503" },
+    ]);
+    await db.insert(deadLetters).values({
+      replyId,
+      accountId: main!.id,
+      error: "X answered 503",
+      errorType: "server_error",
+      retryable: true,
+      status: "retried_successfully",
+      retryCount: 1,
+      nextRetryAt: null,
+      createdAt: at(7),
+      updatedAt: at(9),
+    });
+  });
+
+  it("reads the post, its reply and every step, oldest first", async () => {
+    const timeline = await view.timeline(POST);
+    expect(timeline?.post).toMatchObject({ tweetId: POST, authorUsername: "alice", source: "mention", sourceDetail: "@replyguy", accountLabel: "main" });
+    expect(timeline?.reply).toMatchObject({
+      status: "published",
+      model: "gpt-4o-mini",
+      createdAt: at(2),
+      cardMessageId: 77,
+      decidedBy: ADMIN,
+      decidedAt: at(4),
+      scheduledAt: at(5),
+      url: `https://x.com/i/web/status/${PUBLISHED}`,
+    });
+    expect(timeline?.steps).toEqual([
+      { kind: "event", at: at(0), event: "discovered", actor: null },
+      { kind: "gate", at: at(1), score: 0.8, reason: "on topic" },
+      { kind: "event", at: at(2), event: "drafted", actor: null },
+      { kind: "event", at: at(3), event: "regenerated", actor: ADMIN },
+      { kind: "event", at: at(4), event: "approved", actor: ADMIN },
+      { kind: "attempt", at: at(5), accountLabel: "main", finishedAt: at(6), outcome: "failed", error: "X answered 503" },
+      { kind: "event", at: at(6), event: "failed", actor: null },
+      expect.objectContaining({ kind: "dead_letter", at: at(7), status: "retried_successfully", retryCount: 1, nextRetryAt: null, errorType: "server_error" }),
+      { kind: "attempt", at: at(8), accountLabel: "second", finishedAt: at(9), outcome: "posted", error: null },
+      { kind: "event", at: at(9), event: "published", actor: null },
+    ]);
+  });
+
+  it("reads a skipped post without a reply: only its own steps", async () => {
+    const timeline = await view.timeline(OTHER);
+    expect(timeline?.reply).toBeUndefined();
+    expect(timeline?.post).toMatchObject({ state: "skipped", skipReason: "off_topic", source: "search" });
+    expect(timeline?.steps.map((step) => (step.kind === "event" ? step.event : step.kind))).toEqual(["discovered", "skipped"]);
+  });
+
+  it("knows no post by an unknown id", async () => {
+    expect(await view.timeline("1800000000000000404")).toBeUndefined();
+  });
+});
