@@ -4,7 +4,8 @@ import { join } from "node:path";
 import { ADMIN, ADMIN_CHAT, testEnvironment } from "../test/support/app-harness.js";
 import type { FakeXFault, FakeXUser } from "../test/support/fake-x/index.js";
 import { parseLogLine, spawnBot, type SpawnedBot } from "../test/support/spawn-bot.js";
-import { buttonData, startWorkflowRig } from "../test/support/workflow-rig.js";
+import { startWorkflowRig } from "../test/support/workflow-rig.js";
+import { startApprover } from "./torture/pool.js";
 import { reportSoak, type SoakPost } from "./crash-soak-report.js";
 
 /** Posts to answer and X accounts answering them, unless `--posts N` / `--accounts N` (or CRASH_SOAK_POSTS / CRASH_SOAK_ACCOUNTS) say otherwise. */
@@ -154,7 +155,6 @@ export async function benchCrashSoak(): Promise<void> {
   let bootKills = 0;
   let restarts = 0;
   let unexpectedExits = 0;
-  let presses = 0;
   let faultCount = 0;
   const faults: Record<string, number> = {};
   const processes: SpawnedBot[] = [];
@@ -215,31 +215,7 @@ export async function benchCrashSoak(): Promise<void> {
 
   // The admin: presses Approve on every card that awaits approval (again after a few seconds, in
   // case the press died with a killed process before it was handled).
-  let approving = true;
-  const pressedAt = new Map<string, number>();
-  const approver = (async () => {
-    while (approving) {
-      for (const card of rig.tg.botMessages(ADMIN_CHAT.id)) {
-        if (!card.text.includes("Awaiting approval")) continue;
-        let data: string;
-        try {
-          data = buttonData(card, "Approve");
-        } catch {
-          continue;
-        }
-        const key = `${card.messageId}:${data}`;
-        if (Date.now() - (pressedAt.get(key) ?? 0) < 3_000) continue;
-        pressedAt.set(key, Date.now());
-        try {
-          await rig.tg.pressButton({ from: ADMIN, chat: ADMIN_CHAT, messageId: card.messageId, data });
-          presses++;
-        } catch {
-          // the card changed meanwhile
-        }
-      }
-      await sleep(200);
-    }
-  })();
+  const approver = startApprover(rig);
 
   /** Waits up to `ms` (or forever), returning early once everything settled, the deadline passed or `stop()`. */
   const wait = async (ms: number, stop: () => boolean = () => false) => {
@@ -313,8 +289,7 @@ export async function benchCrashSoak(): Promise<void> {
       await last.closed;
     }
   } finally {
-    approving = false;
-    await approver;
+    await approver.stop();
   }
   const wallMs = performance.now() - started;
   for (const timer of revocationTimers) clearTimeout(timer);
@@ -326,7 +301,7 @@ export async function benchCrashSoak(): Promise<void> {
     bootKills,
     restarts,
     unexpectedExits,
-    presses,
+    presses: approver.presses(),
     faults,
     revocations,
     failure,
