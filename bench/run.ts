@@ -5,6 +5,7 @@ import { benchFailover } from "./failover.js";
 import { benchHealth } from "./health.js";
 import { benchLatency } from "./latency.js";
 import { benchLeader } from "./leader.js";
+import { benchQueue } from "./queue.js";
 import { benchUpdates } from "./updates.js";
 import { benchWake } from "./wake.js";
 
@@ -19,6 +20,7 @@ const benches: Record<string, () => Promise<void>> = {
   bulk: benchBulk,
   leader: benchLeader,
   wake: benchWake,
+  queue: benchQueue,
 };
 
 // Names only: options such as `--accounts 3` are read by the bench itself.
