@@ -293,6 +293,9 @@ export const BENCH_FAKE_X_LIMITS = {
   "GET /2/users/me": { limit: 10_000_000, windowSeconds: 900 },
 } as const;
 
+/** A cron that never fires within a bench: the publisher runs on wake-ups alone. */
+export const NEVER_CRON = "0 0 1 1 *";
+
 /** Samples of one pick-up measurement, in ms from the approval's commit. */
 export interface PickupSamples {
   /** To the publishing replica's first X call for the reply (its claim committed just before). */
@@ -333,7 +336,7 @@ export async function pickupOurs(opts: {
     };
     // Replica A publishes nothing (its cron never fires); B publishes on its wake-ups and its poll.
     let wakeA: Wakeups | undefined;
-    for (const [publish, cron] of [[() => Promise.resolve(), "0 0 1 1 *"], [publishOnB, opts.pollCron]] as const) {
+    for (const [publish, cron] of [[() => Promise.resolve(), NEVER_CRON], [publishOnB, opts.pollCron]] as const) {
       const scheduler = new Scheduler(silentLogger());
       scheduler.add(JOBS.publish, cron, publish);
       const wakeups = createWakeups({

@@ -3,6 +3,7 @@ import { countOption } from "./options.js";
 import { drainGraphile, pickupGraphile } from "./queue-graphile.js";
 import {
   BENCH_FAKE_X_LIMITS,
+  NEVER_CRON,
   drainOurs,
   openCountedPglite,
   openCountedPostgres,
@@ -16,8 +17,6 @@ import { withScratchDatabase } from "./scratch-db.js";
 import { summarize } from "./stats.js";
 
 const PICKUPS = 50;
-/** A cron that never fires within a bench: pick-up runs on LISTEN/NOTIFY alone. */
-const NEVER = "0 0 1 1 *";
 const WORKER_COUNTS = [1, 4] as const;
 /** Replies drained before and after the history is added. */
 const HISTORY_DRAIN = 1_000;
@@ -104,7 +103,7 @@ export async function benchQueue(): Promise<void> {
 
   console.log(`pick-up: ${PICKUPS} single jobs each…`);
   const ours = await withScratchDatabase("queue_pickup", (url) =>
-    pickupOurs({ url, approvals: PICKUPS, notify: true, pollCron: NEVER, timeoutMs: 5_000 }),
+    pickupOurs({ url, approvals: PICKUPS, notify: true, pollCron: NEVER_CRON, timeoutMs: 5_000 }),
   );
   const graphile = await withScratchDatabase("queue_graphile", (url) => pickupGraphile(url, PICKUPS));
   const pgBoss = await withScratchDatabase("queue_pgboss", (url) => pickupPgBoss(url, PICKUPS));

@@ -1,4 +1,4 @@
-import { pickupOurs } from "./queue-ours.js";
+import { NEVER_CRON, pickupOurs } from "./queue-ours.js";
 import { withScratchDatabase } from "./scratch-db.js";
 import { formatMs } from "./stats.js";
 
@@ -7,8 +7,6 @@ const APPROVALS = 50;
 const POLL_APPROVALS = 4;
 /** The product's default PUBLISH_CRON. */
 const POLL_CRON = "*/10 * * * * *";
-/** A cron that never fires within a bench. */
-const NEVER = "0 0 1 1 *";
 
 /**
  * Approve → claim across two replicas on the local PostgreSQL (BENCH_DATABASE_URL, else TEST_DATABASE_URL, else the
@@ -18,7 +16,7 @@ const NEVER = "0 0 1 1 *";
  */
 export async function benchWake(): Promise<void> {
   await withScratchDatabase("wake", async (url) => {
-    const notified = await pickupOurs({ url, approvals: APPROVALS, notify: true, pollCron: NEVER, timeoutMs: 5_000 });
+    const notified = await pickupOurs({ url, approvals: APPROVALS, notify: true, pollCron: NEVER_CRON, timeoutMs: 5_000 });
     const polled = await pickupOurs({ url, approvals: POLL_APPROVALS, notify: false, pollCron: POLL_CRON, timeoutMs: 15_000, spreadMs: 10_000 });
     console.log("approve (commit) on replica A → replica B, local PostgreSQL:");
     console.log(`  LISTEN/NOTIFY, B's publish run starts: ${formatMs(notified.wake)}`);
