@@ -148,14 +148,16 @@ function timed(client: XAccountClient, spent: { ms: number }): XAccountClient {
 }
 
 /** Fresh tweet ids for replies answered by the instant X (ids only have to be unique within the database). */
-let instantTweetIds = 1_000_000_000;
+let instantTweetIds = 1_000_000_000n;
 
 /**
  * `n` drafted posts by `authorId` (tweet ids `firstTweetId`…`firstTweetId + n - 1`) with their replies approved and
  * due, free for any account, in two INSERT … SELECT generate_series statements.
  */
-export async function seedBacklog(db: Database, opts: { n: number; accountId: number; authorId: string; firstTweetId: number }): Promise<void> {
-  const { n, accountId, authorId, firstTweetId } = opts;
+export async function seedBacklog(db: Database, opts: { n: number; accountId: number; authorId: string; firstTweetId: bigint }): Promise<void> {
+  const { n, accountId, authorId } = opts;
+  // X's ids outgrow a JS number: sent as text, added as bigint.
+  const firstTweetId = opts.firstTweetId.toString();
   await db.execute(sql`
     insert into posts (tweet_id, author_id, author_username, text, source, source_detail, account_id, answerable, state)
     select (${firstTweetId}::bigint + i)::text, ${authorId}, 'alice', 'Bench post ' || i, 'mention', ${`mentions:${accountId}`},
@@ -173,8 +175,8 @@ export async function seedBacklog(db: Database, opts: { n: number; accountId: nu
  * post and its posted attempt in `publish_attempts`: the history a long-running bot carries.
  */
 export async function prefillHistory(db: Database, opts: { n: number; accountId: number }): Promise<void> {
-  const first = instantTweetIds;
-  instantTweetIds += opts.n;
+  const first = instantTweetIds.toString();
+  instantTweetIds += BigInt(opts.n);
   await db.execute(sql`
     insert into posts (tweet_id, author_id, author_username, text, source, source_detail, account_id, answerable, state, discovered_at)
     select (${first}::bigint + i)::text, '1', 'alice', 'Old post ' || i, 'mention', ${`mentions:${opts.accountId}`},
@@ -254,18 +256,18 @@ export async function drainOurs(opts: { database: CountedDatabase; n: number; wo
     accountId = accounts.all()[0]!.id;
     built.push(publisher);
   }
-  let firstTweetId: number;
+  let firstTweetId: bigint;
   let authorId = "1";
   if (x) {
     const author = x.user("alice") ?? x.addUser({ username: "alice" });
     authorId = author.id;
     const first = x.addTweet({ authorId, text: "@replyguy0 bench question 0" });
     for (let i = 1; i < n; i++) x.addTweet({ authorId, text: `@replyguy0 bench question ${i}` });
-    firstTweetId = Number(first.id);
-    if (!x.tweet(String(firstTweetId + n - 1))) throw new Error("the fake X's tweet ids are not consecutive");
+    firstTweetId = BigInt(first.id);
+    if (!x.tweet((firstTweetId + BigInt(n - 1)).toString())) throw new Error("the fake X's tweet ids are not consecutive");
   } else {
     firstTweetId = instantTweetIds;
-    instantTweetIds += n;
+    instantTweetIds += BigInt(n);
   }
   await seedBacklog(db, { n, accountId, authorId, firstTweetId });
   const statementsBefore = database.statements();
