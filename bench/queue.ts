@@ -100,6 +100,13 @@ export async function benchQueue(): Promise<void> {
   const fakeXBacklog = countOption("n", "BENCH_QUEUE_N", 2_000, 1_000_000);
   const history = countOption("history", "BENCH_QUEUE_HISTORY", 100_000, 10_000_000);
   const rows: Row[] = [];
+  // Each row is printed as soon as it is measured too: a long run cut short (the shared server restarted) keeps them.
+  const add = (...measured: Row[]) => {
+    for (const row of measured) {
+      rows.push(row);
+      console.log(`  ${row.label.trim()}: ours ${figure(row.ours)}, graphile-worker ${figure(row.graphile)}, pg-boss ${figure(row.pgBoss)} ${row.unit}`);
+    }
+  };
 
   console.log(`pick-up: ${PICKUPS} single jobs each…`);
   const ours = await withScratchDatabase("queue_pickup", (url) =>
@@ -108,7 +115,7 @@ export async function benchQueue(): Promise<void> {
   const graphile = await withScratchDatabase("queue_graphile", (url) => pickupGraphile(url, PICKUPS));
   const pgBoss = await withScratchDatabase("queue_pgboss", (url) => pickupPgBoss(url, PICKUPS));
   for (const [label, key] of [["pick-up p50", "median"], ["pick-up p95", "p95"]] as const) {
-    rows.push({
+    add({
       label,
       unit: "ms",
       better: "lower",
@@ -125,7 +132,7 @@ export async function benchQueue(): Promise<void> {
     if (workers === 1) statementsPerReply = drained.statements / backlog;
     const graphileSeconds = await withScratchDatabase("queue_graphile", (url) => drainGraphile(url, backlog, workers));
     const pgBossSeconds = await withScratchDatabase("queue_pgboss", (url) => drainPgBoss(url, backlog, workers));
-    rows.push({
+    add({
       label: `drain ${backlog}, ${workers} worker${workers > 1 ? "s" : ""}`,
       unit: "jobs/s",
       better: "higher",
@@ -137,9 +144,9 @@ export async function benchQueue(): Promise<void> {
 
   console.log(`drain on PGlite: ${backlog} replies…`);
   const onPglite = await using(openCountedPglite(), (database) => drainOurs({ database, n: backlog, workers: 1, accounts: 1 }));
-  rows.push({ label: `drain ${backlog} on PGlite, 1 worker`, unit: "jobs/s", better: "higher", ours: backlog / onPglite.seconds });
-  rows.push({ label: "SQL statements per reply", unit: "stmts", better: "lower", ours: statementsPerReply });
-  rows.push({ label: "  same, on PGlite", unit: "stmts", better: "lower", ours: onPglite.statements / backlog });
+  add({ label: `drain ${backlog} on PGlite, 1 worker`, unit: "jobs/s", better: "higher", ours: backlog / onPglite.seconds });
+  add({ label: "SQL statements per reply", unit: "stmts", better: "lower", ours: statementsPerReply });
+  add({ label: "  same, on PGlite", unit: "stmts", better: "lower", ours: onPglite.statements / backlog });
 
   console.log(`fake X: ${fakeXBacklog} replies over 3 accounts…`);
   const x = await startFakeX({ rateLimits: BENCH_FAKE_X_LIMITS });
@@ -147,9 +154,9 @@ export async function benchQueue(): Promise<void> {
     const run = await withScratchDatabase("queue_fakex", (url) =>
       using(openCountedPostgres(url), (database) => drainOurs({ database, n: fakeXBacklog, workers: 1, accounts: 3, x })),
     );
-    rows.push({ label: `fake X, N=${fakeXBacklog}, 3 accounts: wall`, unit: "s", better: "lower", ours: run.seconds });
-    rows.push({ label: "  time inside X calls", unit: "s", better: "", ours: run.xSeconds });
-    rows.push({ label: "  our overhead (wall − X) / wall", unit: "%", better: "lower", ours: (100 * (run.seconds - run.xSeconds)) / run.seconds });
+    add({ label: `fake X, N=${fakeXBacklog}, 3 accounts: wall`, unit: "s", better: "lower", ours: run.seconds });
+    add({ label: "  time inside X calls", unit: "s", better: "", ours: run.xSeconds });
+    add({ label: "  our overhead (wall − X) / wall", unit: "%", better: "lower", ours: (100 * (run.seconds - run.xSeconds)) / run.seconds });
   } finally {
     await x.close();
   }
@@ -165,8 +172,8 @@ export async function benchQueue(): Promise<void> {
       return { fresh, old };
     }),
   );
-  rows.push({ label: "per reply, empty history", unit: "ms", better: "lower", ours: (aged.fresh.seconds * 1000) / HISTORY_DRAIN });
-  rows.push({ label: `per reply, after ${history} in history`, unit: "ms", better: "lower", ours: (aged.old.seconds * 1000) / HISTORY_DRAIN });
+  add({ label: "per reply, empty history", unit: "ms", better: "lower", ours: (aged.fresh.seconds * 1000) / HISTORY_DRAIN });
+  add({ label: `per reply, after ${history} in history`, unit: "ms", better: "lower", ours: (aged.old.seconds * 1000) / HISTORY_DRAIN });
 
   console.log(
     `\nour publish queue vs graphile-worker and pg-boss, local PostgreSQL (pick-up: LISTEN/NOTIFY for ours and graphile-worker; ` +
