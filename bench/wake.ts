@@ -15,12 +15,15 @@ const POLL_CRON = "*/10 * * * * *";
  * commit. Then the same with wake-ups off, B left to its cron poll (PUBLISH_CRON default). Figures printed, never asserted.
  */
 export async function benchWake(): Promise<void> {
-  await withScratchDatabase("wake", async (url) => {
-    const notified = await pickupOurs({ url, approvals: APPROVALS, notify: true, pollCron: NEVER_CRON, timeoutMs: 5_000 });
-    const polled = await pickupOurs({ url, approvals: POLL_APPROVALS, notify: false, pollCron: POLL_CRON, timeoutMs: 15_000, spreadMs: 10_000 });
-    console.log("approve (commit) on replica A → replica B, local PostgreSQL:");
-    console.log(`  LISTEN/NOTIFY, B's publish run starts: ${formatMs(notified.wake)}`);
-    console.log(`  LISTEN/NOTIFY, B claims (its first X call after the claim): ${formatMs(notified.claim)}`);
-    console.log(`  cron poll only (${POLL_CRON}), B claims: ${formatMs(polled.claim)}`);
-  });
+  // A scratch database each: each measurement has its own fake X, whose post ids start over.
+  const notified = await withScratchDatabase("wake", (url) =>
+    pickupOurs({ url, approvals: APPROVALS, notify: true, pollCron: NEVER_CRON, timeoutMs: 5_000 }),
+  );
+  const polled = await withScratchDatabase("wake", (url) =>
+    pickupOurs({ url, approvals: POLL_APPROVALS, notify: false, pollCron: POLL_CRON, timeoutMs: 15_000, spreadMs: 10_000 }),
+  );
+  console.log("approve (commit) on replica A → replica B, local PostgreSQL:");
+  console.log(`  LISTEN/NOTIFY, B's publish run starts: ${formatMs(notified.wake)}`);
+  console.log(`  LISTEN/NOTIFY, B claims (its first X call after the claim): ${formatMs(notified.claim)}`);
+  console.log(`  cron poll only (${POLL_CRON}), B claims: ${formatMs(polled.claim)}`);
 }
