@@ -7,6 +7,7 @@ import { parseLogLine, spawnBot, type SpawnedBot } from "../test/support/spawn-b
 import { startWorkflowRig } from "../test/support/workflow-rig.js";
 import { startApprover } from "./torture/pool.js";
 import { reportSoak, type SoakPost } from "./crash-soak-report.js";
+import { countOption } from "./options.js";
 
 /** Posts to answer and X accounts answering them, unless `--posts N` / `--accounts N` (or CRASH_SOAK_POSTS / CRASH_SOAK_ACCOUNTS) say otherwise. */
 const DEFAULT_POSTS = 50;
@@ -52,16 +53,6 @@ function prng(seed: number): () => number {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** `--name N` from the arguments, else the environment variable, else the default; a bad value stops the bench. */
-function countOption(name: string, variable: string, fallback: number, max: number): number {
-  const at = process.argv.indexOf(`--${name}`);
-  const raw = at >= 0 ? process.argv[at + 1] : process.env[variable];
-  if (raw === undefined) return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1 || value > max) throw new Error(`--${name} / ${variable} must be an integer from 1 to ${max}, got ${raw}`);
-  return value;
-}
 
 /** The soak's X accounts: ours from the rig first, then the extra ones (their X_EXTRA_ACCOUNTS entries). */
 function soakAccounts(x: { addUser(input: { id: string; username: string; accessToken: string }): FakeXUser }, us: FakeXUser, count: number) {

@@ -6,6 +6,7 @@ import { benchHealth } from "./health.js";
 import { benchLatency } from "./latency.js";
 import { benchLeader } from "./leader.js";
 import { benchTorture } from "./torture.js";
+import { benchQueue } from "./queue.js";
 import { benchUpdates } from "./updates.js";
 import { benchWake } from "./wake.js";
 
@@ -21,6 +22,7 @@ const benches: Record<string, () => Promise<void>> = {
   leader: benchLeader,
   wake: benchWake,
   torture: benchTorture,
+  queue: benchQueue,
 };
 
 // Names only: options such as `--accounts 3` are read by the bench itself.
