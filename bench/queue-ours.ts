@@ -197,10 +197,15 @@ export async function prefillHistory(db: Database, opts: { n: number; accountId:
 }
 
 /** Our publisher on `db` with every account of `clients`, pacing off (no gap, no delay, limits out of reach). */
-async function buildPublisher(db: Database, clients: ReadonlyMap<string, XAccountClient>): Promise<{ publisher: Publisher; accounts: XAccounts }> {
+async function buildPublisher(
+  db: Database,
+  clients: ReadonlyMap<string, XAccountClient>,
+  concurrency = 1,
+): Promise<{ publisher: Publisher; accounts: XAccounts }> {
   const accounts = await XAccounts.register(db, clients);
   const publisher = createPublisher({
     db,
+    concurrency,
     accounts,
     pause: new PauseSwitch(db),
     settings: new SettingsStore(db, { ...WORKFLOW_TEST_DEFAULTS, maxPostsPerHour: 10_000_000, maxPostsPerDay: 100_000_000 }),
@@ -223,9 +228,8 @@ export interface DrainResult {
 }
 
 /**
- * Seeds `n` approved, due, free replies and publishes them with `workers` publishers on `database` over `accounts`
- * accounts, each publisher calling `runOnce` until a run finds nothing (claims are FOR UPDATE SKIP LOCKED, so
- * they share the backlog). X is the instant client, or the fake X over loopback HTTP when `x` is given (its rate
+ * Seeds `n` approved, due, free replies and publishes them with one publisher of `workers` lanes
+ * (PUBLISH_CONCURRENCY) on `database` over `accounts` accounts, calling `runOnce` until a run finds nothing. X is the instant client, or the fake X over loopback HTTP when `x` is given (its rate
  * limits must be out of the way). Throws unless every reply ends published.
  */
 export async function drainOurs(opts: { database: CountedDatabase; n: number; workers: number; accounts: number; x?: FakeX }): Promise<DrainResult> {
@@ -248,14 +252,9 @@ export async function drainOurs(opts: { database: CountedDatabase; n: number; wo
     });
     clients.set(`bench${i}`, timed(raw, spent));
   }
-  // One registry per worker, as each replica has its own; registration is idempotent, so run it one at a time.
-  const built: Publisher[] = [];
-  let accountId = 0;
-  for (let w = 0; w < opts.workers; w++) {
-    const { publisher, accounts } = await buildPublisher(db, clients);
-    accountId = accounts.all()[0]!.id;
-    built.push(publisher);
-  }
+  // One publisher with `workers` lanes (PUBLISH_CONCURRENCY), as one replica runs it.
+  const { publisher, accounts } = await buildPublisher(db, clients, opts.workers);
+  const accountId = accounts.all()[0]!.id;
   let firstTweetId: bigint;
   let authorId = "1";
   if (x) {
@@ -272,14 +271,10 @@ export async function drainOurs(opts: { database: CountedDatabase; n: number; wo
   await seedBacklog(db, { n, accountId, authorId, firstTweetId });
   const statementsBefore = database.statements();
   const started = performance.now();
-  await Promise.all(
-    built.map(async (publisher) => {
-      for (;;) {
-        const run = await publisher.runOnce();
-        if (run.published + run.failed + run.retrying === 0) return;
-      }
-    }),
-  );
+  for (;;) {
+    const run = await publisher.runOnce();
+    if (run.published + run.failed + run.retrying === 0) break;
+  }
   const seconds = (performance.now() - started) / 1000;
   const statements = database.statements() - statementsBefore;
   const [left] = await db.select({ n: count() }).from(replies).where(ne(replies.status, "published"));
