@@ -61,8 +61,14 @@ export interface PublisherDeps {
 
 /** Replies moved past quiet hours per run (a backlog moves over a few runs). */
 const DEFER_BATCH = 500;
-/** Claims in a row that found the account's row taken by another claim before it counts as idle for the run. */
+/** Claims in a row that found the account's row taken by another claim before it sits out the run. */
 const BUSY_RETRIES = 3;
+/**
+ * Looks again when every due reply was locked (a card redraw's write on the row an approval just made due, or another
+ * replica's claim): a few short waits, then the account counts as idle (the poll or a wake-up comes back for it).
+ */
+const LOCKED_RETRIES = 4;
+const LOCKED_RETRY_MS = 25;
 
 /** Counts of one publisher run. */
 export interface PublishRunResult {
@@ -160,7 +166,7 @@ export function createPublisher(deps: PublisherDeps) {
 
     /** The next claim of the run, or undefined when no account may claim any more (claims are made one at a time). */
     async function nextClaims() {
-      for (let busy = 0; ; ) {
+      for (let busy = 0, locked = 0; ; ) {
         // runOnce read the pause just before the first claim.
         if (claimsAsked++ > 0 && (await holding(settings))) return undefined;
         const ready = rows.filter((row) => !stopped.has(row.id) && !idle.has(row.id) && pacing.looksReady(row));
@@ -174,8 +180,13 @@ export function createPublisher(deps: PublisherDeps) {
           return { account, batch };
         }
         if (batch.kind === "busy" && ++busy < BUSY_RETRIES) continue;
+        if (batch.kind === "locked" && ++locked <= LOCKED_RETRIES) {
+          await new Promise((resolve) => setTimeout(resolve, LOCKED_RETRY_MS));
+          continue;
+        }
         busy = 0;
-        (batch.kind === "none" ? idle : stopped).add(account.id);
+        locked = 0;
+        (batch.kind === "held" || batch.kind === "busy" ? stopped : idle).add(account.id);
       }
     }
 

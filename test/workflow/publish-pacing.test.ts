@@ -8,7 +8,7 @@ import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Database } from "../../src/db/database.js";
 import { openPostgres } from "../../src/db/postgres.js";
-import { xAccounts } from "../../src/db/schema.js";
+import { replies, xAccounts } from "../../src/db/schema.js";
 import { claimReplies } from "../../src/workflow/replies/claim-replies.js";
 import type { XAccountClient } from "../../src/x/types.js";
 import { databaseTargets, type TestDatabase } from "../support/database.js";
@@ -180,6 +180,25 @@ describe.each(databaseTargets())("publish pacing on $name", (target) => {
       const four = await build({ settings: limited, db: second.db });
       await Promise.all([three.publisher.runOnce(), four.publisher.runOnce()]);
       expect(posts()).toHaveLength(2);
+    } finally {
+      await second.close();
+    }
+  });
+
+  it.runIf(target.name === "postgres")("a due reply locked for a moment by another write (a card redraw) is published in the same run, not at the next poll", async () => {
+    const second = openPostgres(database.url!, silentLogger());
+    try {
+      const h = await build();
+      const { reply } = await seed();
+      let run: ReturnType<typeof h.publisher.runOnce> | undefined;
+      await second.db.transaction(async (tx: Database) => {
+        // A write on the row the approval just made due, still in flight when the run's claim comes.
+        await tx.update(replies).set({ cardVersion: 1 }).where(eq(replies.id, reply.id));
+        run = h.publisher.runOnce();
+        await new Promise((resolve) => setTimeout(resolve, 30));
+      });
+      expect(await run!).toEqual({ published: 1, failed: 0, retrying: 0 });
+      expect(posts()).toHaveLength(1);
     } finally {
       await second.close();
     }

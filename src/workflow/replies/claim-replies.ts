@@ -48,13 +48,14 @@ export interface StoredIdentity {
 }
 
 /**
- * What a claim got: replies; `none` due for the account; `held` (it may not post now: inactive, rate limited,
- * inside its gap, or at its hourly or daily limit); or `busy` (another claim for the account committed while this
- * one waited for its row: ask again).
+ * What a claim got: replies; `none` due for the account; `locked` (due replies exist but each was locked by
+ * another transaction: look again in a moment); `held` (it may not post now: inactive, rate limited, inside its gap,
+ * or at its hourly or daily limit); or `busy` (another claim for the account committed while this one waited for
+ * its row: ask again).
  */
 export type ClaimBatch =
   | { readonly kind: "claimed"; readonly claims: readonly Claim[]; readonly identity: StoredIdentity }
-  | { readonly kind: "none" | "held" | "busy" };
+  | { readonly kind: "none" | "locked" | "held" | "busy" };
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
@@ -91,6 +92,9 @@ export function claimStatement(request: ClaimRequest): SQL {
   const leaseUntil = new Date(now.getTime() + request.leaseSeconds * 1000);
   const from: ReplyStatus = "approved";
   const to: ReplyStatus = "publishing";
+  const claimable = sql`r.status = ${from} and r.scheduled_at <= ${instant(now)}
+        and (r.bound_account_id is null or r.bound_account_id = ${accountId})
+        and (not r.needs_reconcile or r.account_id = ${accountId})`;
   return sql`
     with snapshot as (
       select pacing_version from x_accounts where id = ${accountId}
@@ -112,9 +116,7 @@ export function claimStatement(request: ClaimRequest): SQL {
       from account a cross join snapshot s
     ), due as (
       select r.id from replies r
-      where r.status = ${from} and r.scheduled_at <= ${instant(now)}
-        and (r.bound_account_id is null or r.bound_account_id = ${accountId})
-        and (not r.needs_reconcile or r.account_id = ${accountId})
+      where ${claimable}
       order by r.status, r.priority, r.decided_at, r.id
       limit coalesce((select room from verdict where kind = 'open'), 0)
       for update skip locked
@@ -130,7 +132,8 @@ export function claimStatement(request: ClaimRequest): SQL {
       update x_accounts set pacing_version = pacing_version + 1, next_post_at = ${instant(request.holdUntil ?? now)}
       where id = ${accountId} and exists (select 1 from claimed)
     )
-    select v.kind, v.x_user_id, v.username, v.next_post_at as previous_hold, to_jsonb(c) as reply, to_jsonb(p) as post
+    select v.kind, v.x_user_id, v.username, v.next_post_at as previous_hold, to_jsonb(c) as reply, to_jsonb(p) as post,
+      c.id is null and exists (select 1 from replies r where ${claimable}) as skipped
     from verdict v
       left join claimed c on true
       left join posts p on p.tweet_id = c.post_tweet_id`;
@@ -160,7 +163,9 @@ export async function claimReplies(db: Database, request: ClaimRequest): Promise
       hold: { previous, until, gapMs: until.getTime() - request.now.getTime() },
     };
   });
-  if (claims.length === 0) return { kind: "none" };
+  // None taken although some is due: all of it was locked (another claim in flight, or a short write such as a card
+  // redraw's); told apart from "none" so the publisher looks again in a moment instead of at its next poll.
+  if (claims.length === 0) return { kind: first.skipped === true ? "locked" : "none" };
   // RETURNING keeps no order: a batch is published in claim order (sorting here keeps the statement's plan sort-free).
   claims.sort(
     (a, b) =>
