@@ -6,21 +6,39 @@ export function benchServerUrl(): string {
   return process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 }
 
-/**
- * Runs `use` with the URL of a new, empty database on the bench server (named `rgb_bench_<label>_<random>`), and
- * drops it afterwards (with force: a pool `use` forgot to close does not keep it alive).
- */
-export async function withScratchDatabase<T>(label: string, use: (url: string) => Promise<T>): Promise<T> {
+/** A new, empty database on the bench server, and how to drop it. */
+export interface ScratchDatabase {
+  readonly url: string;
+  /** Drops it with force: a pool left open (or a replica killed or left behind) does not keep it alive. */
+  drop(): Promise<void>;
+}
+
+/** Creates `rgb_bench_<label>_<random>` on the bench server. */
+export async function createScratchDatabase(label: string): Promise<ScratchDatabase> {
   const serverUrl = benchServerUrl();
   const name = `rgb_bench_${label}_${randomBytes(4).toString("hex")}`;
   const admin = postgres(serverUrl, { max: 1, onnotice: () => undefined });
-  try {
-    await admin.unsafe(`create database ${name}`);
-    const url = new URL(serverUrl);
-    url.pathname = `/${name}`;
-    return await use(url.toString());
-  } finally {
+  const drop = async () => {
     await admin.unsafe(`drop database if exists ${name} with (force)`);
     await admin.end({ timeout: 5 });
+  };
+  try {
+    await admin.unsafe(`create database ${name}`);
+  } catch (error) {
+    await drop();
+    throw error;
+  }
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return { url: url.toString(), drop };
+}
+
+/** Runs `use` with the URL of a new, empty database on the bench server (see {@link createScratchDatabase}), dropped afterwards. */
+export async function withScratchDatabase<T>(label: string, use: (url: string) => Promise<T>): Promise<T> {
+  const scratch = await createScratchDatabase(label);
+  try {
+    return await use(scratch.url);
+  } finally {
+    await scratch.drop();
   }
 }

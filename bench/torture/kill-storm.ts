@@ -1,6 +1,6 @@
 import { cardsOf, printTally, startApprover, startPoolRig, tally, violates, type Mention, type PoolRig } from "./pool.js";
 import { startReplicaSet, type Replica } from "./replica-set.js";
-import { createScratchDatabase } from "./scratch-database.js";
+import { createMigratedScratchDatabase } from "./scratch-database.js";
 
 const REPLICAS = 3;
 const MENTIONS = 100;
@@ -64,7 +64,7 @@ export async function tortureKillStorm(): Promise<string[]> {
 
 async function killStorm(pool: PoolRig): Promise<string[]> {
   console.log(`-- 1. ${REPLICAS} replicas, ${MENTIONS} mentions over 3 accounts, a replica SIGKILLed every ${KILL_EVERY_SECONDS.min}–${KILL_EVERY_SECONDS.max} s --`);
-  const database = await createScratchDatabase("torture_kill");
+  const database = await createMigratedScratchDatabase("torture_kill");
   const set = startReplicaSet(
     "r",
     REPLICAS,

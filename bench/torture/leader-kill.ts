@@ -6,7 +6,7 @@ import { postWebhook, takeUpdate, WEBHOOK_ENV } from "../../test/support/webhook
 import { measureTakeovers, printTakeovers } from "../takeover.js";
 import { startPoolRig, type PoolRig } from "./pool.js";
 import { startReplicaSet, type Replica } from "./replica-set.js";
-import { createScratchDatabase } from "./scratch-database.js";
+import { createMigratedScratchDatabase } from "./scratch-database.js";
 
 const REPLICAS = 3;
 const RUNS = 10;
@@ -42,7 +42,7 @@ export async function tortureLeaderKill(): Promise<string[]> {
 async function leaderKills(pool: PoolRig): Promise<string[]> {
   console.log(`-- 3. ${REPLICAS} replicas in webhook mode, the leader SIGKILLed ${RUNS} times (LEADER_TAKEOVER_SECONDS=${TAKEOVER_SECONDS}) --`);
   const { tg } = pool.rig;
-  const database = await createScratchDatabase("torture_leader");
+  const database = await createMigratedScratchDatabase("torture_leader");
   const set = startReplicaSet("w", REPLICAS, pool.env({ DATABASE_URL: database.url, ...WEBHOOK_ENV }));
   const http = new Map<SpawnedBot, string>();
   const upNow = async (replica: Replica) => {

@@ -8,7 +8,7 @@ import { silentLogger } from "../../test/support/logger.js";
 import { parseLogLine } from "../../test/support/spawn-bot.js";
 import { printTally, startPoolRig, tally, violates, type Mention, type PoolRig } from "./pool.js";
 import { startReplicaSet } from "./replica-set.js";
-import { createScratchDatabase } from "./scratch-database.js";
+import { createMigratedScratchDatabase } from "./scratch-database.js";
 
 const REPLICAS = 2;
 const BACKLOG = 300;
@@ -90,7 +90,7 @@ export async function torturePostgresRestart(): Promise<string[]> {
 
 async function restartDuringBacklog(pool: PoolRig): Promise<string[]> {
   console.log(`-- 2. ${REPLICAS} replicas publishing a backlog of ${BACKLOG}; PostgreSQL restarted once after ${RESTART_AT} --`);
-  const database = await createScratchDatabase("torture_pg");
+  const database = await createMigratedScratchDatabase("torture_pg");
   const set = startReplicaSet(
     "p",
     REPLICAS,
