@@ -3,7 +3,7 @@ import type { Database } from "../../db/database.js";
 import { instant } from "../../db/raw-rows.js";
 import { xAccounts } from "../../db/schema.js";
 import type { XAccountRow } from "../accounts.js";
-import { MAY_HAVE_POSTED, type Claim, type ClaimRequest } from "../replies/claim-replies.js";
+import { postedSince, type Claim, type ClaimRequest } from "../replies/claim-replies.js";
 import type { RuntimeSettings } from "../settings.js";
 
 const HOUR_MS = 3_600_000;
@@ -11,10 +11,8 @@ const HOUR_MS = 3_600_000;
 /** Replies one claim takes at most when no gap separates the account's posts. */
 export const CLAIM_BATCH = 25;
 
-/** Attempts of account `a` started after `since` that may have posted (see MAY_HAVE_POSTED), from its index range. */
-const recentPosts = (since: Date) =>
-  sql<number>`(select count(*) from publish_attempts p
-    where p.account_id = a.id and p.started_at > ${instant(since)} and ${MAY_HAVE_POSTED})`.mapWith(Number);
+/** How many attempts of account `a` started after `since` may have posted (see postedSince). */
+const recentPosts = (since: Date) => sql<number>`(select count(*) from publish_attempts p where ${postedSince(since)})`.mapWith(Number);
 
 /**
  * Every account's load as `least_loaded` sees it (attempts that may have posted in the last hour, in-flight

@@ -62,8 +62,14 @@ const DAY_MS = 24 * HOUR_MS;
 /** Far above any limit: "no limit" without a second form of the statement. */
 const NO_LIMIT = 2_147_483_647;
 
-/** Attempts that may have posted (in flight, posted, ambiguous, reconciled): what the limits and the load count. */
-export const MAY_HAVE_POSTED = sql.raw(`coalesce(p.outcome, 'in_flight') in ('in_flight', 'posted', 'ambiguous', 'reconciled')`);
+/**
+ * The attempts `p` of account `a` started after `since` that may have posted (in flight, posted, ambiguous,
+ * reconciled): what the limits and the load count, read from a range of `publish_attempts_account_started_idx`.
+ */
+export function postedSince(since: Date): SQL {
+  return sql`p.account_id = a.id and p.started_at > ${instant(since)}
+    and coalesce(p.outcome, 'in_flight') in ('in_flight', 'posted', 'ambiguous', 'reconciled')`;
+}
 
 /**
  * How many more posts the account `a` may make under `limit` in the window since `since`: the count stops at the
@@ -72,8 +78,7 @@ export const MAY_HAVE_POSTED = sql.raw(`coalesce(p.outcome, 'in_flight') in ('in
  */
 function roomUnder(limit: SQL, since: Date): SQL {
   return sql`${limit} - (select count(*) from (
-      select 1 from publish_attempts p
-      where p.account_id = a.id and p.started_at > ${instant(since)} and ${MAY_HAVE_POSTED}
+      select 1 from publish_attempts p where ${postedSince(since)}
       limit greatest(${limit}, 0)) recent)`;
 }
 

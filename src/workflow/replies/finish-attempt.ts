@@ -1,8 +1,8 @@
-import { and, eq, sql } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import type { Database } from "../../db/database.js";
 import { publishAttempts, replies, type ReplyStatus } from "../../db/schema.js";
 import type { Claim } from "./claim-replies.js";
-import { assertTransition, type ReplyPatch } from "./transition.js";
+import { moveStatement, type ReplyPatch } from "./transition.js";
 
 /** How the attempt ended, as `publish_attempts` records it. */
 export interface AttemptRecord {
@@ -22,13 +22,11 @@ export type FinishedStatus = Extract<ReplyStatus, "published" | "approved" | "fa
  * adds what goes with the move by reading `moved` in its own CTEs.
  */
 export function finishingParts(db: Database, claim: Claim, to: FinishedStatus, patch: ReplyPatch, attempt: AttemptRecord) {
-  assertTransition("publishing", to);
   const moved = db.$with("moved").as(
-    db
-      .update(replies)
-      .set({ ...patch, leaseUntil: null, status: to, version: sql`${replies.version} + 1`, updatedAt: sql`now()` })
-      .where(and(eq(replies.id, claim.reply.id), eq(replies.status, "publishing"), eq(replies.attemptId, claim.attemptId)))
-      .returning(),
+    moveStatement(db, "publishing", to, and(eq(replies.id, claim.reply.id), eq(replies.attemptId, claim.attemptId)), {
+      ...patch,
+      leaseUntil: null,
+    }),
   );
   const closed = db.$with("closed").as(
     db

@@ -31,6 +31,14 @@ export async function moveReplies(
   where: SQL | undefined,
   patch: ReplyPatch = {},
 ): Promise<Reply[]> {
+  return moveStatement(db, from, to, where, patch);
+}
+
+/**
+ * The guarded UPDATE of {@link moveReplies}, not yet run, for a caller that makes it part of a larger statement
+ * (a CTE beside what goes with the move).
+ */
+export function moveStatement(db: Database, from: ReplyStatus, to: ReplyStatus, where: SQL | undefined, patch: ReplyPatch = {}) {
   assertTransition(from, to);
   return db
     .update(replies)
