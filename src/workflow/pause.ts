@@ -1,4 +1,4 @@
-import { eq, sql } from "drizzle-orm";
+import { eq, sql, type SQL } from "drizzle-orm";
 import type { Database } from "../db/database.js";
 import { appState } from "../db/schema.js";
 import { markOpenCardsStale } from "./replies/card-state.js";
@@ -13,6 +13,13 @@ export interface PauseState {
   readonly by?: number;
   readonly at?: Date;
 }
+
+/**
+ * True while the bot is paused, as SQL: a statement that must not act while paused (the publish claim) checks it in
+ * the same snapshot it acts on, without a round trip of its own. Reads what {@link parseStored} reads.
+ */
+export const PAUSED_SQL: SQL = sql`exists (select 1 from app_state s where s.key = ${PAUSE_KEY}
+  and (s.value = 'true'::jsonb or s.value->'paused' = 'true'::jsonb))`;
 
 /** What a /pause or /resume did: `changed: false` means the bot was already in that state. */
 export interface PauseChange {

@@ -2,7 +2,7 @@ import { and, asc, eq, lte } from "drizzle-orm";
 import type { Database } from "../db/database.js";
 import { replies } from "../db/schema.js";
 import type { Logger } from "../logger.js";
-import type { XAccounts } from "./accounts.js";
+import type { XAccountRow, XAccounts } from "./accounts.js";
 import type { DeadLetterRecorder } from "./dead-letters.js";
 import type { ReplyPolicy } from "./discovery.js";
 import type { NoticeSink } from "./notices.js";
@@ -144,9 +144,9 @@ export function createPublisher(deps: PublisherDeps) {
     return moved;
   }
 
-  /** Nothing is claimed while paused or inside quiet hours (checked before every claim). */
-  async function holding(settings: RuntimeSettings): Promise<boolean> {
-    return quietHoursEnd(now(), settings.quietHours, timeZone) !== undefined || (await deps.pause.isPaused());
+  /** Nothing is claimed inside quiet hours (checked before every claim; the claim itself checks the pause). */
+  function inQuietHours(settings: RuntimeSettings): boolean {
+    return quietHoursEnd(now(), settings.quietHours, timeZone) !== undefined;
   }
 
   /**
@@ -154,27 +154,25 @@ export function createPublisher(deps: PublisherDeps) {
    * account the strategy picks (one reply, or a batch when no gap separates the account's posts) and publishes
    * it. An account that found nothing to claim sits out until a reply goes back to approved (another account's
    * hand-back may be free for it); one that may not post now (its gap, a limit), is down, rate limited or failed
-   * at the database sits out the rest of the run. Pause and quiet hours are checked before every claim.
+   * at the database sits out the rest of the run. Pause and quiet hours are checked at every claim.
    */
-  async function drain(settings: RuntimeSettings, result: PublishRunResult): Promise<boolean> {
-    const rows = await deps.accounts.rows();
+  async function drain(rows: readonly XAccountRow[], settings: RuntimeSettings, result: PublishRunResult): Promise<boolean> {
     const stopped = new Set<number>();
     const idle = new Set<number>();
     const picking = new KeyedQueue();
     let changed = false;
-    let claimsAsked = 0;
 
     /** The next claim of the run, or undefined when no account may claim any more (claims are made one at a time). */
     async function nextClaims() {
       for (let busy = 0, locked = 0; ; ) {
-        // runOnce read the pause just before the first claim.
-        if (claimsAsked++ > 0 && (await holding(settings))) return undefined;
+        if (inQuietHours(settings)) return undefined;
         const ready = rows.filter((row) => !stopped.has(row.id) && !idle.has(row.id) && pacing.looksReady(row));
         const row = await chooser.choose(ready);
         const account = row && deps.accounts.get(row.id);
         if (!account) return undefined;
         const request = pacing.request(account.id, settings, { leaseSeconds: deps.leaseSeconds, alone: ready.length === 1 });
         const batch = await claimReplies(db, request);
+        if (batch.kind === "paused") return undefined;
         if (batch.kind === "claimed") {
           changed = true;
           return { account, batch };
@@ -265,18 +263,25 @@ export function createPublisher(deps: PublisherDeps) {
       return down.has(accountId);
     },
 
-    /** One pass: release dead claims, then publish due replies over the pool of accounts, within limits. */
+    /**
+     * One pass: publish due replies over the pool of accounts, within limits, then release dead claims (and publish
+     * what they gave back). The pause and the accounts are read at once, so a wake-up reaches its first claim
+     * after one round trip.
+     */
     async runOnce(): Promise<PublishRunResult> {
       const result: PublishRunResult = { published: 0, failed: 0, retrying: 0 };
       let changed = false;
-      if (!(await deps.pause.isPaused())) {
-        changed = (await release(false)) > 0;
-        const settings = await deps.settings.current();
+      const [paused, rows, settings] = await Promise.all([deps.pause.isPaused(), deps.accounts.rows(), deps.settings.current()]);
+      if (!paused) {
         const quietEnd = quietHoursEnd(now(), settings.quietHours, timeZone);
         if (quietEnd) {
           if ((await deferDue(quietEnd, settings)) > 0) changed = true;
-        } else if (await drain(settings, result)) {
+        } else if (await drain(rows, settings, result)) {
           changed = true;
+        }
+        if ((await release(false)) > 0) {
+          changed = true;
+          if (!quietEnd) await drain(await deps.accounts.rows(), settings, result);
         }
       }
       if (await noticeDownAccounts()) changed = true;

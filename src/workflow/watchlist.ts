@@ -1,5 +1,6 @@
 import { and, asc, eq, inArray, sql } from "drizzle-orm";
 import type { Database } from "../db/database.js";
+import { preparedPerDatabase } from "../db/prepared.js";
 import { optOuts, watchItems } from "../db/schema.js";
 import { discardDeadLetters } from "./dead-letters/cancel.js";
 import { cancelRepliesToAuthor } from "./replies/cancel-replies.js";
@@ -82,12 +83,24 @@ function optOutKeys(usernames: readonly (string | null | undefined)[]): string[]
   return [...new Set(usernames.filter((name): name is string => !!name).map((name) => name.toLowerCase()))];
 }
 
-/** Whether any of `usernames` (stored spellings, any case; null for unknown) has opted out. */
-export async function anyOptedOut(db: Database, usernames: readonly (string | null | undefined)[]): Promise<boolean> {
-  const lower = optOutKeys(usernames);
-  if (lower.length === 0) return false;
-  const rows = await db.select({ username: optOuts.username }).from(optOuts).where(inArray(optOuts.username, lower)).limit(1);
-  return rows.length > 0;
+/** Whether `a` or `b` (lower-case; null matches nothing) opted out: prepared, since every publish asks it. */
+const optOutOfTwo = preparedPerDatabase((db) =>
+  db
+    .select({ username: optOuts.username })
+    .from(optOuts)
+    .where(sql`${optOuts.username} in (${sql.placeholder("a")}::text, ${sql.placeholder("b")}::text)`)
+    .limit(1)
+    .prepare("opted_out_of_two"),
+);
+
+/** A username as stored on a post: any case, null or undefined when unknown. */
+type KnownName = string | null | undefined;
+
+/** Whether either of `usernames` (a post's author as stored and as X shows it now) has opted out. */
+export async function anyOptedOut(db: Database, usernames: readonly [KnownName, KnownName?]): Promise<boolean> {
+  const [a, b] = optOutKeys(usernames);
+  if (a === undefined) return false;
+  return (await optOutOfTwo(db).execute({ a, b: b ?? null })).length > 0;
 }
 
 /** Which of `usernames` (any case; null for unknown) have opted out, lower-cased. */

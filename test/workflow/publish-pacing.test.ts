@@ -9,6 +9,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Database } from "../../src/db/database.js";
 import { openPostgres } from "../../src/db/postgres.js";
 import { replies, xAccounts } from "../../src/db/schema.js";
+import type { PauseSwitch } from "../../src/workflow/pause.js";
 import { claimReplies } from "../../src/workflow/replies/claim-replies.js";
 import type { XAccountClient } from "../../src/x/types.js";
 import { databaseTargets, type TestDatabase } from "../support/database.js";
@@ -118,6 +119,27 @@ describe.each(databaseTargets())("publish pacing on $name", (target) => {
     await seed();
     await h.publisher.runOnce();
     expect((await account(h.account.id)).nextPostAt).toEqual(new Date(claimedAt.getTime() + 105 * SECOND));
+  });
+
+  it("a /pause that lands during a run stops the next claim: the claim reads the pause itself", async () => {
+    const pausing: { switch?: PauseSwitch } = {};
+    // Two accounts, no gap: one reply per claim; the first POST brings the pause.
+    const h = await build({
+      pool: [{ label: "b", token: OTHER_TOKEN }],
+      wrap: (client) =>
+        beforePost(client, async () => {
+          await pausing.switch?.pause(1, clock);
+        }),
+    });
+    pausing.switch = h.pause;
+    const seeded = [await seed(), await seed()];
+    const run = await h.publisher.runOnce();
+
+    expect(run.published).toBe(1);
+    expect(posts()).toHaveLength(1);
+    expect((await fixture.reply(seeded[1]!.reply.id)).status).toBe("approved");
+    const claimWhilePaused = await claimReplies(db(), { accountId: h.accounts.all()[1]!.id, now: clock, leaseSeconds: 120 });
+    expect(claimWhilePaused.kind).toBe("paused");
   });
 
   it("a batch whose account stops (429) hands the rest back at once, uncounted, for the next run", async () => {

@@ -3,6 +3,7 @@ import type { Database } from "../../db/database.js";
 import { instant, rawRows, rowFromJson } from "../../db/raw-rows.js";
 import { posts, replies, xAccounts, type ReplyStatus } from "../../db/schema.js";
 import type { Reply } from "../reply-states.js";
+import { PAUSED_SQL } from "../pause.js";
 import { assertTransition } from "./transition.js";
 
 /** The post a reply answers, as stored. */
@@ -50,12 +51,12 @@ export interface StoredIdentity {
 /**
  * What a claim got: replies; `none` due for the account; `locked` (due replies exist but each was locked by
  * another transaction: look again in a moment); `held` (it may not post now: inactive, rate limited, inside its gap,
- * or at its hourly or daily limit); or `busy` (another claim for the account committed while this one waited for
- * its row: ask again).
+ * or at its hourly or daily limit); `busy` (another claim for the account committed while this one waited for
+ * its row: ask again); or `paused` (the bot is paused: nothing is claimed for any account).
  */
 export type ClaimBatch =
   | { readonly kind: "claimed"; readonly claims: readonly Claim[]; readonly identity: StoredIdentity }
-  | { readonly kind: "none" | "locked" | "held" | "busy" };
+  | { readonly kind: "none" | "locked" | "held" | "busy" | "paused" };
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
@@ -83,7 +84,8 @@ function roomUnder(limit: SQL, since: Date): SQL {
 }
 
 /**
- * The claim as one statement: the account's row is locked (claims for one account queue there, across replicas)
+ * The claim as one statement: nothing while the bot is paused (read in the statement's own snapshot, so a claim never
+ * needs a pause read of its own); the account's row is locked (claims for one account queue there, across replicas)
  * and checked (active, not rate limited, its gap over, room under its limits); up to `batch` due replies it may
  * publish (bound to it or free, not pinned to another account by an unknown outcome) are taken in claim order —
  * priority, approval time, id: the order of `replies_claim_order_idx`, so SKIP LOCKED walks the index instead of
@@ -114,6 +116,7 @@ export function claimStatement(request: ClaimRequest): SQL {
       for update
     ), verdict as (
       select case
+          when ${PAUSED_SQL} then 'paused'
           when a.pacing_version <> s.pacing_version then 'busy'
           when not a.may_post or a.room <= 0 then 'held'
           else 'open' end as kind,
@@ -154,7 +157,7 @@ export async function claimReplies(db: Database, request: ClaimRequest): Promise
   const rows = await rawRows(db, claimStatement(request));
   const [first] = rows;
   if (!first) return { kind: "held" };
-  const kind = first.kind as "open" | "held" | "busy";
+  const kind = first.kind as "open" | "held" | "busy" | "paused";
   if (kind !== "open") return { kind };
   const until = request.holdUntil ?? request.now;
   const claims = rows.filter((row) => row.reply !== null).map((row): Claim => {
