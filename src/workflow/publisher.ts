@@ -11,7 +11,7 @@ import { KeyedQueue } from "../kit/keyed-queue.js";
 import { createAccountChooser, type AccountStrategy } from "./publish/account-choice.js";
 import { DEFAULT_MAX_ATTEMPTS, DEFAULT_RETRY_BASE_MS } from "./publish/decide-outcome.js";
 import { accountLoads, createPacing } from "./publish/pacing.js";
-import { createAttempt, type AttemptResult } from "./publish/publish-claimed.js";
+import { createAttempt, type AttemptEnd, type AttemptResult } from "./publish/publish-claimed.js";
 import { createOutcomeRecorder } from "./publish/record-outcome.js";
 import { createMediaPrep } from "./publish/prepare-media.js";
 import type { MediaSource } from "./media/types.js";
@@ -57,6 +57,8 @@ export interface PublisherDeps {
   readonly mediaSource?: MediaSource;
   /** Replies published at once by this process (PUBLISH_CONCURRENCY; default 1): each lane claims for itself. */
   readonly concurrency?: number;
+  /** How long a publish's completion waits for others to join its statement at most (default 20 ms). */
+  readonly completionLingerMs?: number;
 }
 
 /** Replies moved past quiet hours per run (a backlog moves over a few runs). */
@@ -102,7 +104,15 @@ export function createPublisher(deps: PublisherDeps) {
   const chooser = createAccountChooser(deps.strategy ?? "round_robin", () => accountLoads(db, now()));
   let down = new Set<number>();
   const retryBaseMs = deps.retryBaseMs ?? DEFAULT_RETRY_BASE_MS;
-  const outcomes = createOutcomeRecorder({ db, logger, now, retryBaseMs, deadLetters: deps.deadLetters, notify: deps.notify });
+  const outcomes = createOutcomeRecorder({
+    db,
+    logger,
+    now,
+    retryBaseMs,
+    deadLetters: deps.deadLetters,
+    notify: deps.notify,
+    completionLingerMs: deps.completionLingerMs,
+  });
   const publishClaimed = createAttempt({
     db,
     accounts: deps.accounts,
@@ -188,18 +198,22 @@ export function createPublisher(deps: PublisherDeps) {
       }
     }
 
-    /**
-     * Counts one attempt; true when its account is out for the run: stopped, or its POST went out and the gap
-     * its claim reserved is now running (a claim for it would only be told so).
-     */
-    function tally(attempt: AttemptResult, claim: Claim): boolean {
-      if (attempt.end === "published") result.published++;
-      else if (attempt.end === "failed") result.failed++;
+    /** Counts one attempt's outcome, once written. */
+    function tally(end: AttemptEnd): void {
+      if (end === "published") result.published++;
+      else if (end === "failed") result.failed++;
       else {
         result.retrying++;
         idle.clear();
       }
       deps.onAttemptDone?.();
+    }
+
+    /**
+     * True (and the account stopped) when the attempt's account is out for the run: stopped, or its POST went out
+     * and the gap its claim reserved is now running (a claim for it would only be told so).
+     */
+    function accountOut(attempt: AttemptResult, claim: Claim): boolean {
       const out = attempt.next === "stop_account" || (attempt.sent && (claim.hold?.gapMs ?? 0) > 0);
       if (out) stopped.add(claim.accountId);
       return out;
@@ -223,12 +237,18 @@ export function createPublisher(deps: PublisherDeps) {
         const next = await picking.run("claim", nextClaims);
         if (!next) return;
         const { account, batch } = next;
+        const ends: Promise<void>[] = [];
         for (const [index, claim] of batch.claims.entries()) {
-          if (tally(await publishClaimed(account, claim, batch.identity), claim)) {
+          const attempt = await publishClaimed(account, claim, batch.identity);
+          ends.push(attempt.end.then(tally));
+          if (accountOut(attempt, claim)) {
             await handBack(batch.claims.slice(index + 1));
             break;
           }
         }
+        // The batch's outcomes are written before the lane claims again: a lane never has more than a batch unwritten.
+        outcomes.flushCompletions();
+        await Promise.all(ends);
       }
     }
 

@@ -52,6 +52,8 @@ export interface PublisherOptions {
   mediaSource?: MediaSource;
   /** Lanes of the publisher (PUBLISH_CONCURRENCY; default 1). */
   concurrency?: number;
+  /** How long a completion waits for its group at most (default the publisher's). */
+  completionLingerMs?: number;
 }
 
 /** How a publisher with its dead-letter queue is built. */
@@ -174,6 +176,7 @@ export function createPublishFixture(env: PublishFixtureEnv) {
       notify: opts.notify,
       mediaSource: opts.mediaSource,
       concurrency: opts.concurrency,
+      completionLingerMs: opts.completionLingerMs,
       deadLetters: queue?.reportToQueue === false ? undefined : deadLetters,
     });
     return { publisher, accounts, account, client, pause, deadLetters, exhausted, changes: () => changes };

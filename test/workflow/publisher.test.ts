@@ -135,7 +135,7 @@ describe.each(databaseTargets())("publisher on $name", (target) => {
     const real = db();
     const flaky = new Proxy(real, {
       get(targetDb, property, receiver) {
-        if (property === "with" && failNextRecord) {
+        if (property === "execute" && failNextRecord) {
           failNextRecord = false;
           return () => {
             throw new Error("connection terminated while recording");

@@ -19,7 +19,7 @@ export interface RecorderDeps {
 /**
  * The publisher's side of the queue: `record` a failed reply (a new entry, or one more failed retry
  * of its open entry), `afterCommit` to raise "exhausted" once the caller's transaction is committed.
- * (A published reply settles its entry in its own statement: replies/complete-reply.ts.)
+ * (A published reply settles its entry in its own statement: replies/complete-replies.ts.)
  */
 export function createRecorder(deps: RecorderDeps) {
   const { db, logger, settings, now } = deps;

@@ -91,7 +91,7 @@ export function createWorker(deps: WorkerDeps): { readonly runDue: () => Promise
 
   /**
    * Settles `retrying` entries whose reply already failed without the publisher reporting it (a publisher wired
-   * without this queue): one more failed retry. A publish settles its entry itself (see completeReply).
+   * without this queue): one more failed retry. A publish settles its entry itself (see completeReplies).
    */
   async function settleStale(): Promise<{ settled: number; exhausted: DeadLetter[] }> {
     const stale = await db

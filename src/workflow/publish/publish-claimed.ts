@@ -17,11 +17,14 @@ export type AccountNext = "continue" | "stop_account";
 /** How one attempt ended for the run's counts: published, failed, or anything else (a retry, back to review…). */
 export type AttemptEnd = "published" | "failed" | "other";
 
-/** What one attempt did: what next for its account, how the reply ended, and whether a POST went out. */
+/**
+ * What one attempt did: what next for its account, whether a POST went out, and how the reply ended — known once
+ * its outcome is written (a publish is written in the background, so the account posts on meanwhile).
+ */
 export interface AttemptResult {
   readonly next: AccountNext;
-  readonly end: AttemptEnd;
   readonly sent: boolean;
+  readonly end: Promise<AttemptEnd>;
 }
 
 /** What one publish attempt needs. */
@@ -204,16 +207,7 @@ export function createAttempt(deps: AttemptDeps) {
     } catch (error) {
       return await handleFailure(out, account, claim, classifyFailure(error), "post", { postId: post.tweetId, userId });
     }
-    // X took the reply: a failure from here on is the database's, never a reason to post again.
-    try {
-      return await published(posted.id, "posted");
-    } catch (recordError) {
-      // Flag it for a reconcile at once; if even that cannot be written, the claim's lease runs
-      // out and its release flags it the same way.
-      const message = `X took the reply (${posted.id}) but recording it failed: ${classifyFailure(recordError).message}`;
-      await out.retryLater(claim, message, { ambiguous: true });
-      return "continue";
-    }
+    return published(posted.id, "posted");
   }
 
   /**
@@ -223,13 +217,25 @@ export function createAttempt(deps: AttemptDeps) {
   return async function publishClaimed(account: XAccount, claim: Claim, identity: StoredIdentity): Promise<AttemptResult> {
     const sent = { value: false };
     let end: AttemptEnd = "other";
+    let recording: Promise<void> = Promise.resolve();
     // The run counts what was written for this attempt: a published or failed outcome that lost its claim is not.
     const out: OutcomeRecorder = {
       ...outcomes,
-      async published(...args) {
-        const written = await outcomes.published(...args);
-        if (written) end = "published";
-        return written;
+      // The reply is on X: its completion is written while the account goes on to its next reply (it joins the
+      // next group of completions). A failure from here on is the database's, never a reason to post again.
+      published(claim, tweetId, how) {
+        recording = outcomes.published(claim, tweetId, how).then(
+          (written) => {
+            if (written) end = "published";
+          },
+          async (recordError: unknown) => {
+            // Flagged for a reconcile at once; if even that cannot be written, the claim's lease runs out and its
+            // release flags it the same way.
+            const message = `X took the reply (${tweetId}) but recording it failed: ${classifyFailure(recordError).message}`;
+            await outcomes.retryLater(claim, message, { ambiguous: true }).catch(() => false);
+          },
+        );
+        return Promise.resolve(true);
       },
       async failed(...args) {
         const written = await outcomes.failed(...args);
@@ -239,7 +245,7 @@ export function createAttempt(deps: AttemptDeps) {
     };
     try {
       const next = await attempt(out, account, claim, identity, sent);
-      return { next, end, sent: sent.value };
+      return { next, sent: sent.value, end: recording.then(() => end) };
     } finally {
       await (sent.value ? deps.pacing.afterPost(claim) : deps.pacing.unused(claim)).catch(() => undefined);
     }

@@ -7,11 +7,11 @@ import { eq } from "drizzle-orm";
 import { posts } from "../../db/schema.js";
 import { discardDeadLetters } from "../dead-letters/cancel.js";
 import { cancelClaimedReply } from "../replies/cancel-claimed-reply.js";
-import { completeReply } from "../replies/complete-reply.js";
 import { returnForReview } from "../replies/return-for-review.js";
 import { failReply } from "../replies/fail-reply.js";
 import { retryReply } from "../replies/retry-reply.js";
 import { recordEvent } from "../stats.js";
+import { createCompletionQueue } from "./completion-queue.js";
 import { publishRetryDelayMs, type DeadLetterNote } from "./decide-outcome.js";
 
 /** What writing an outcome needs. */
@@ -22,6 +22,8 @@ export interface OutcomeRecorderDeps {
   readonly retryBaseMs: number;
   readonly deadLetters?: DeadLetterRecorder;
   readonly notify?: NoticeSink;
+  /** How long a completion waits for others to join its group at most (default COMPLETION_LINGER_MS). */
+  readonly completionLingerMs?: number;
 }
 
 /**
@@ -31,6 +33,7 @@ export interface OutcomeRecorderDeps {
  */
 export function createOutcomeRecorder(deps: OutcomeRecorderDeps) {
   const { db, logger, now } = deps;
+  const completions = createCompletionQueue(db, deps.completionLingerMs);
 
   function lost(claim: Claim): false {
     logger.warn({ trace: claim.reply.postTweetId, replyId: claim.reply.id, attemptId: claim.attemptId }, "publish outcome arrived after the claim was lost; ignored");
@@ -38,9 +41,17 @@ export function createOutcomeRecorder(deps: OutcomeRecorderDeps) {
   }
 
   return {
-    /** The reply is on X: posted now, or found there by a reconcile (one statement: see completeReply). */
+    /** Writes the completions waiting for their group now (a lane's batch has ended: nothing more joins them). */
+    flushCompletions(): void {
+      completions.flush();
+    },
+
+    /**
+     * The reply is on X: posted now, or found there by a reconcile (one statement shared with the completions that
+     * join its group: see the completion queue).
+     */
     async published(claim: Claim, tweetId: string, how: "posted" | "reconciled"): Promise<boolean> {
-      const done = await completeReply(db, claim, { tweetId, how, now: now() });
+      const done = await completions.complete({ claim, tweetId, how, at: now() });
       if (!done.completed) return lost(claim);
       const log = logger.child({ trace: claim.reply.postTweetId });
       log.info({ replyId: claim.reply.id, tweetId, how, accountId: claim.accountId }, "reply published");
