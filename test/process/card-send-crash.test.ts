@@ -63,7 +63,7 @@ describe("kill -9 between a card's sendMessage and storing its id (bot process, 
     const second = await start();
     const again = await peers.tg.waitForBotMessage((m) => isCard(m) && m.messageId !== copy.messageId, 20_000);
     expect(again.text).toContain(RESENT_LINE);
-    const warning = (await second.waitForLine((line) => parseLogLine(line)?.msg?.toString().startsWith("card sent again") ?? false)) as string;
+    const warning = (await second.waitForLine((line) => parseLogLine(line)?.msg?.toString().startsWith("card sent again") ?? false));
     expect(parseLogLine(warning)).toMatchObject({ level: 40, trace: mention.id, sends: 2 });
 
     expect(await press(copy)).toBe("This card was replaced by the one below.");
