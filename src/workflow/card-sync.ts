@@ -153,11 +153,11 @@ export function createCardSync(deps: CardSyncDeps): { sync(): Promise<number> } 
           // (no id stored yet) or marks it superseded (review's cardPress).
           const sends = await markCardSending(deps.db, reply.id);
           if (sends === undefined) {
-            handled++; // a press adopted a card meanwhile: the next pass redraws that one
+            handled++; // a press adopted a card meanwhile: a later pass redraws it if it is stale
             continue;
           }
           if (sends > 1) {
-            deps.logger.warn({ trace: reply.postTweetId, replyId: reply.id, sends }, "card sent again: an earlier send may have reached the chat before a restart");
+            deps.logger.warn({ trace: reply.postTweetId, replyId: reply.id, sends }, "card sent again: an earlier send may have reached the chat (a restart or a lost answer)");
           }
           view = { ...view, reply: { ...reply, cardSends: sends } };
           messageId = await deps.sink.send(view);
