@@ -174,6 +174,11 @@ export const replies = pgTable(
     /** Bumped on every change; the card is in sync when `cardVersion = version`. */
     version: integer("version").notNull().default(1),
     cardMessageId: integer("card_message_id"),
+    /**
+     * Card sends begun (counted before each sendMessage): more than one without a stored message id means a send
+     * may have reached the chat before the process died, so an earlier copy of the card may be there.
+     */
+    cardSends: integer("card_sends").notNull().default(0),
     cardVersion: integer("card_version").notNull().default(0),
     /** The version whose card Telegram refused (card sync skips it until the reply changes again), and why. */
     cardFailedVersion: integer("card_failed_version"),

@@ -5,7 +5,7 @@ import type { Logger } from "../logger.js";
 import type { Post } from "./drafting.js";
 import type { PauseSwitch } from "./pause.js";
 import type { NoticeSink } from "./notices.js";
-import { markCardDrawn, markCardFailed } from "./replies/card-state.js";
+import { forgetCardSend, markCardDrawn, markCardFailed, markCardSending } from "./replies/card-state.js";
 import { requiredAccount } from "./replies/claim-replies.js";
 import type { Reply } from "./reply-states.js";
 import { rootMessage } from "../kit/error-chain.js";
@@ -41,11 +41,17 @@ export interface CardSink {
   update(messageId: number, view: CardView): Promise<void>;
 }
 
-/** The sink cannot deliver any card now: card sync stops this pass and the next one retries. */
+/**
+ * The sink cannot deliver any card now: card sync stops this pass and the next one retries. `mayHaveSent` is set
+ * when the request may still have reached Telegram (no answer came back), so a send may have delivered the card.
+ */
 export class CardSinkUnavailableError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
+  /** The request got no answer: Telegram may have delivered it all the same. */
+  readonly mayHaveSent: boolean;
+  constructor(message: string, options?: { cause?: unknown; mayHaveSent?: boolean }) {
     super(message, options);
     this.name = "CardSinkUnavailableError";
+    this.mayHaveSent = options?.mayHaveSent ?? false;
   }
 }
 
@@ -96,6 +102,9 @@ interface PassResult {
  * One card never holds up the others: a card Telegram refuses is marked failed with the reason
  * (`card_failed_version`, skipped until the reply changes again), reported through `notify`, and
  * the pass goes on. Only an unavailable sink (Telegram down for every card) stops the pass.
+ *
+ * A send that may have reached the chat without its id being stored (a crash, or no answer) is counted on the
+ * reply (`card_sends`), so the card sent again says an earlier copy may be above, and a warning is logged.
  */
 export function createCardSync(deps: CardSyncDeps): { sync(): Promise<number> } {
   const now = deps.now ?? (() => new Date());
@@ -126,7 +135,7 @@ export function createCardSync(deps: CardSyncDeps): { sync(): Promise<number> } 
     let handled = 0;
     let drawn = 0;
     for (const { reply, post } of stale) {
-      const view: CardView = {
+      let view: CardView = {
         reply,
         post,
         paused,
@@ -137,12 +146,28 @@ export function createCardSync(deps: CardSyncDeps): { sync(): Promise<number> } 
       };
       let messageId: number;
       try {
-        // Known gap: a crash between this send and the UPDATE below sends the card again on the
-        // next sync (Telegram cannot list a chat's messages to find it). The stale copy's buttons
-        // still answer correctly ("Already published"), since every press checks the database.
-        messageId = reply.cardMessageId ?? (await deps.sink.send(view));
-        if (reply.cardMessageId !== null) await deps.sink.update(reply.cardMessageId, view);
+        if (reply.cardMessageId === null) {
+          // Telegram has no idempotent send and cannot list a chat's messages: a crash between this send and
+          // markCardDrawn below leaves a card in the chat whose id is lost. The send is counted first, so the
+          // next sync knows and its card says an earlier copy may be above; a press on that copy adopts it
+          // (no id stored yet) or marks it superseded (review's cardPress).
+          const sends = await markCardSending(deps.db, reply.id);
+          if (sends === undefined) {
+            handled++; // a press adopted a card meanwhile: a later pass redraws it if it is stale
+            continue;
+          }
+          if (sends > 1) {
+            deps.logger.warn({ trace: reply.postTweetId, replyId: reply.id, sends }, "card sent again: an earlier send may have reached the chat (a restart or a lost answer)");
+          }
+          view = { ...view, reply: { ...reply, cardSends: sends } };
+          messageId = await deps.sink.send(view);
+        } else {
+          messageId = reply.cardMessageId;
+          await deps.sink.update(messageId, view);
+        }
       } catch (error) {
+        const undelivered = error instanceof CardRefusedError || (error instanceof CardSinkUnavailableError && !error.mayHaveSent);
+        if (reply.cardMessageId === null && undelivered) await forgetCardSend(deps.db, reply.id);
         if (error instanceof CardSinkUnavailableError) {
           deps.logger.warn({ err: error, trace: reply.postTweetId, replyId: reply.id }, "Telegram unavailable for cards; the next sync retries");
           return { handled, drawn };

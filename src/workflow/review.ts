@@ -7,6 +7,7 @@ import { stripInvisible } from "../text/invisible.js";
 import { weightedLength, X_MAX_WEIGHTED_LENGTH } from "../text/weighted-length.js";
 import { postForDraft } from "./drafting.js";
 import { approveReply } from "./replies/approve-reply.js";
+import { adoptCard } from "./replies/card-state.js";
 import { expireReplies } from "./replies/expire-replies.js";
 import { findReply } from "./replies/find-reply.js";
 import { redraftReply } from "./replies/redraft-reply.js";
@@ -43,6 +44,12 @@ export interface ReviewDeps {
   readonly logger?: Logger;
 }
 
+/**
+ * Which card a button press came from: the reply's stored card (or no reply at all: the action explains), a card
+ * whose id was never stored and is now `adopted` as the reply's card, or a `superseded` earlier copy.
+ */
+export type CardPress = "current" | "adopted" | "superseded";
+
 /** Telegram's cloud Bot API download limit, the default when none is given. */
 const CLOUD_DOWNLOAD_LIMIT_BYTES = 20 * 1024 * 1024;
 
@@ -72,6 +79,27 @@ export function createReview(deps: ReviewDeps) {
   };
 
   return {
+    /**
+     * Sorts a press on message `messageId` (a card drawn for `version`) before its action runs. A card sent just
+     * before a crash, whose id was never stored, is adopted as the reply's card (the next sync then redraws it
+     * instead of sending another); a press on any other message than the stored card is on a superseded copy, and
+     * nothing about the reply changes.
+     */
+    async cardPress(id: number, messageId: number, version: number): Promise<CardPress> {
+      const reply = await findReply(db, id);
+      if (!reply || reply.cardMessageId === messageId) return "current";
+      const log = { trace: reply.postTweetId, replyId: id, messageId, cardMessageId: reply.cardMessageId };
+      if (reply.cardMessageId === null && (await adoptCard(db, id, messageId, version))) {
+        deps.logger?.warn(log, "card adopted: a press came on a card whose send was never recorded");
+        return "adopted";
+      }
+      // Adoption loses to a card stored meanwhile (read which one won) or to a version the reply never had.
+      const stored = (await findReply(db, id))?.cardMessageId ?? null;
+      if (stored === null || stored === messageId) return "current";
+      deps.logger?.warn(log, "press on a superseded copy of a card; nothing changed");
+      return "superseded";
+    },
+
     /** The reply as it is now (the Edit button checks it still awaits approval); undefined when gone. */
     find: (id: number): Promise<Reply | undefined> => findReply(db, id),
 

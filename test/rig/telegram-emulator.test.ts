@@ -239,6 +239,27 @@ describe("telegram emulator + grammY runner", () => {
     expect(performance.now() - t0).toBeGreaterThanOrEqual(140);
   });
 
+  it("injectFault hangAfterDelivery carries the call out and withholds the answer until the caller gives up", async () => {
+    const bot = newBot();
+    tg.injectFault("sendMessage", { hangAfterDelivery: true });
+    const abort = new AbortController();
+    const pending = fetch(`${tg.apiRoot}/bot${tg.token}/sendMessage`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ chat_id: alice.id, text: "delivered, never answered" }),
+      signal: abort.signal,
+    }).then(
+      () => "answered",
+      () => "gave up",
+    );
+    await tg.waitForBotMessage((m) => m.text === "delivered, never answered");
+    expect(tg.calls("sendMessage")[0]?.ok).toBeUndefined();
+    abort.abort();
+    expect(await pending).toBe("gave up");
+    await tg.waitForCall("sendMessage", (c) => c.ok === false);
+    expect((await bot.api.sendMessage(alice.id, "next")).text).toBe("next");
+  });
+
   it("setDown makes every call fail with 502 and the runner recovers afterwards", async () => {
     const bot = newBot();
     bot.command("ping", (ctx) => ctx.reply("pong"));

@@ -15,3 +15,12 @@ export const reviewCallbacks = {
 
 /** The review actions a card offers. */
 export type ReviewAction = keyof typeof reviewCallbacks;
+
+/** Matches a press on any card button. */
+export const anyReviewFilter: readonly RegExp[] = Object.values(reviewCallbacks).map((data) => data.filter);
+
+/** The reply and version of a press on any card button; undefined for other data. */
+export function unpackReviewPress(data: string): { readonly replyId: number; readonly version: number } | undefined {
+  const kind = Object.values(reviewCallbacks).find((candidate) => candidate.filter.test(data));
+  return kind?.unpack(data);
+}

@@ -20,7 +20,8 @@ const CHAT_REFUSALS = /chat not found|not enough rights|have no rights|need admi
  * refused this card ({@link CardRefusedError}: it is marked failed and the next cards go out).
  */
 function classify(error: unknown): unknown {
-  if (error instanceof HttpError) return new CardSinkUnavailableError(`Telegram unreachable: ${error.message}`, { cause: error });
+  // No answer came back: the request may have reached Telegram all the same.
+  if (error instanceof HttpError) return new CardSinkUnavailableError(`Telegram unreachable: ${error.message}`, { cause: error, mayHaveSent: true });
   if (!(error instanceof GrammyError)) return error;
   const code = error.error_code;
   if (code === 429 || code >= 500 || code === 401 || code === 403 || (code === 400 && CHAT_REFUSALS.test(error.description))) {

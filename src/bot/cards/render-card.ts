@@ -23,6 +23,14 @@ const FLAG_LINE: Record<ReplyFlag, string> = {
   new_mention: "⚠️ <b>Mentions someone the post did not</b> (REPLY_ALLOW_MENTIONS): check before approving",
 };
 
+/** On a card sent again after a send whose message id was lost (a crash between sendMessage and storing it). */
+export const RESENT_LINE = "♻️ Sent again after an interrupted send (a restart or a lost answer): an earlier copy may be above; use the buttons here.";
+
+/** What an earlier copy of a card becomes when pressed (its buttons are removed): the card below replaced it. */
+export function supersededCardText(replyId: number): string {
+  return `♻️ Superseded: reply #${replyId}'s card was sent again below; use that one.`;
+}
+
 /** Link to a post on X. */
 export function postUrl(tweetId: string, username?: string | null): string {
   return username ? `https://x.com/${encodeURIComponent(username)}/status/${tweetId}` : `https://x.com/i/web/status/${tweetId}`;
@@ -92,6 +100,7 @@ function cardHtml(view: CardView, postText: string, draftText: string, note: str
     `<blockquote>${escapeHtml(draftText)}</blockquote>`,
     media ? `📎 ${escapeHtml(describeMedia(media))}` : undefined,
     ...reply.flags.map((flag) => FLAG_LINE[flag]),
+    reply.cardSends > 1 ? RESENT_LINE : undefined,
     note,
   ];
   return lines.filter((line) => line !== undefined).join("\n");

@@ -1,7 +1,8 @@
 import { createConversation } from "@grammyjs/conversations";
 import { Composer, type Context } from "grammy";
 import { formatLocalTime } from "../../text/time.js";
-import { reviewCallbacks } from "../callback-data/review.js";
+import { anyReviewFilter, reviewCallbacks, unpackReviewPress } from "../callback-data/review.js";
+import { supersededCardText } from "../cards/render-card.js";
 import type { BotContext } from "../context.js";
 import { createEditDraftConversation, EDIT_DRAFT_CONVERSATION } from "../conversations/edit-draft.js";
 import { actorOf } from "../filters/actor.js";
@@ -20,6 +21,19 @@ export function createReviewFeature(deps: ReviewFeatureDeps): Composer<BotContex
   );
 
   const answer = (ctx: BotContext, text: string) => ctx.answerCallbackQuery({ text: clipAnswer(text) });
+
+  // Before any action: a press on an earlier copy of a card (sent again after a lost send) changes nothing and
+  // strips that copy; a press on a card whose id was never stored adopts it, then the action runs as usual.
+  feature.callbackQuery([...anyReviewFilter], async (ctx, next) => {
+    const press = unpackReviewPress(ctx.callbackQuery.data);
+    const messageId = ctx.callbackQuery.message?.message_id;
+    if (!press || messageId === undefined) return next();
+    if ((await deps.review.cardPress(press.replyId, messageId, press.version)) !== "superseded") return next();
+    await answer(ctx, "This card was replaced by the one below.");
+    await ctx.editMessageText(supersededCardText(press.replyId), { reply_markup: { inline_keyboard: [] } }).catch((error: unknown) => {
+      ctx.logger.warn({ err: error, replyId: press.replyId, messageId }, "could not mark a superseded card copy");
+    });
+  });
 
   feature.callbackQuery(reviewCallbacks.approve.filter, async (ctx) => {
     const { replyId, version } = reviewCallbacks.approve.unpack(ctx.callbackQuery.data);

@@ -1,4 +1,4 @@
-import { and, eq, inArray, or, sql } from "drizzle-orm";
+import { and, eq, gt, gte, inArray, isNull, or, sql } from "drizzle-orm";
 import type { Database } from "../../db/database.js";
 import { replies } from "../../db/schema.js";
 
@@ -60,4 +60,40 @@ export async function markCardFailed(db: Database, id: number, version: number, 
     .update(replies)
     .set({ cardFailedVersion: version, cardFailedAt: at, cardFailureReason: reason })
     .where(eq(replies.id, id));
+}
+
+/**
+ * Records that a send of the reply's card is about to begin (before sendMessage), while it has no stored card:
+ * resolves with the sends begun so far including this one (more than one: an earlier send may have reached the
+ * chat before a crash), or undefined when a card was stored meanwhile (adopted by a press) and nothing is to be sent.
+ */
+export async function markCardSending(db: Database, id: number): Promise<number | undefined> {
+  const [row] = await db
+    .update(replies)
+    .set({ cardSends: sql`${replies.cardSends} + 1` })
+    .where(and(eq(replies.id, id), isNull(replies.cardMessageId)))
+    .returning({ cardSends: replies.cardSends });
+  return row?.cardSends;
+}
+
+/** Takes back a begun send Telegram certainly did not deliver (it answered with an error), so no later card says "sent again". */
+export async function forgetCardSend(db: Database, id: number): Promise<void> {
+  await db
+    .update(replies)
+    .set({ cardSends: sql`${replies.cardSends} - 1` })
+    .where(and(eq(replies.id, id), isNull(replies.cardMessageId), gt(replies.cardSends, 0)));
+}
+
+/**
+ * Adopts message `messageId`, drawn for `version`, as the reply's card: a press came on a card whose send
+ * finished but whose id was never stored (the process died in between). Only while no card is stored, and only
+ * for a version the reply has reached. Resolves with whether it was adopted.
+ */
+export async function adoptCard(db: Database, id: number, messageId: number, version: number): Promise<boolean> {
+  const adopted = await db
+    .update(replies)
+    .set({ cardMessageId: messageId, cardVersion: sql`greatest(${replies.cardVersion}, ${version})` })
+    .where(and(eq(replies.id, id), isNull(replies.cardMessageId), gte(replies.version, version)))
+    .returning({ id: replies.id });
+  return adopted.length > 0;
 }

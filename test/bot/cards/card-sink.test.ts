@@ -36,14 +36,18 @@ describe("Telegram card sink", () => {
     ["a 429", { status: 429 as const, retryAfter: 3 }],
     ["a 403 from the chat", { status: 403 as const, description: "Forbidden: bot was kicked from the supergroup chat" }],
     ["a 400 about the chat", { status: 400 as const, description: "Bad Request: chat not found" }],
-  ])("%s means no card can go out now", async (_name, fault) => {
+  ])("%s means no card can go out now (Telegram answered: nothing was sent)", async (_name, fault) => {
     tg.injectFault("sendMessage", fault);
-    expect(await sink.send(cardView("hello")).catch((error: unknown) => error)).toBeInstanceOf(CardSinkUnavailableError);
+    const error = await sink.send(cardView("hello")).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(CardSinkUnavailableError);
+    expect((error as CardSinkUnavailableError).mayHaveSent).toBe(false);
   });
 
-  it("an unreachable Telegram means no card can go out now", async () => {
+  it("an unreachable Telegram means no card can go out now, and a send without an answer may have been delivered", async () => {
     const offline = createTelegramCardSink(new Api(tg.token, { apiRoot: "http://127.0.0.1:1" }), ADMIN_CHAT.id);
-    expect(await offline.send(cardView("hello")).catch((error: unknown) => error)).toBeInstanceOf(CardSinkUnavailableError);
+    const error = await offline.send(cardView("hello")).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(CardSinkUnavailableError);
+    expect((error as CardSinkUnavailableError).mayHaveSent).toBe(true);
   });
 
   it("a card with a 4,000-character URL draft is accepted by the emulator's 4096 check", async () => {

@@ -4,7 +4,7 @@
  * grapheme boundary, the HTML stays valid, and the card says it was shortened.
  */
 import { describe, expect, it } from "vitest";
-import { renderCard, renderCardKeyboard } from "../../../src/bot/cards/render-card.js";
+import { renderCard, renderCardKeyboard, RESENT_LINE } from "../../../src/bot/cards/render-card.js";
 import { reviewCallbacks } from "../../../src/bot/callback-data/review.js";
 import { htmlTextLength, TELEGRAM_TEXT_MAX } from "../../../src/text/html.js";
 import { cardView } from "../../support/card-view.js";
@@ -135,5 +135,13 @@ describe("renderCard with an attachment", () => {
     const html = renderCard(view(`Read this: ${LONG_URL}`, "p".repeat(3_000), attached({ mediaKind: "image", mediaMimeType: "image/png", mediaBytes: MB })));
     expectAcceptedByTelegram(html);
     expect(html).toContain("📎 Image · PNG · 1 MB");
+  });
+
+  it("a card sent again after an interrupted send says an earlier copy may be above, and still fits", () => {
+    expect(renderCard(view("hello", "hi", { cardSends: 1 }))).not.toContain(RESENT_LINE);
+    expect(renderCard(view("hello", "hi", { cardSends: 2 }))).toContain(RESENT_LINE);
+    const long = renderCard(view(`Read this: ${LONG_URL}`, "p".repeat(3_000), { cardSends: 2 }));
+    expectAcceptedByTelegram(long);
+    expect(long).toContain(RESENT_LINE);
   });
 });

@@ -75,7 +75,14 @@ async function handle(s: EmulatorState, req: IncomingMessage, res: ServerRespons
   }
   const fault = takeFault(s, lower);
   if (fault && "delayMs" in fault) await sleep(fault.delayMs);
-  else if (fault) {
+  else if (fault && "hangAfterDelivery" in fault) {
+    await dispatch(s, method, lower, payload, res);
+    if (!res.destroyed) await new Promise((resolve) => res.once("close", resolve));
+    call.ok = false;
+    call.description = "answer withheld after delivery (hangAfterDelivery)";
+    s.notify();
+    return;
+  } else if (fault) {
     write(s, res, call, faultAnswer(fault));
     return;
   }

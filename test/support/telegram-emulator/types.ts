@@ -49,11 +49,16 @@ export interface RecordedCall {
   result?: unknown;
 }
 
-/** A fault for {@link TelegramEmulator.injectFault}: an error answer, or an extra delay before the normal answer. */
+/**
+ * A fault for {@link TelegramEmulator.injectFault}: an error answer, an extra delay before the normal answer, or
+ * `hangAfterDelivery`: the call is carried out (a sent message is in the chat) but no answer ever comes, until the
+ * caller gives up the connection (e.g. its process is killed) — the window between sendMessage and its answer.
+ */
 export type EmulatorFault =
   | { status: 429; retryAfter: number; description?: string }
   | { status: 500 | 502 | 400 | 403; description?: string }
-  | { delayMs: number };
+  | { delayMs: number }
+  | { hangAfterDelivery: true };
 
 /** File content of {@link EmulatorMedia}: real `bytes`, or only a declared `size` (generated on download, never held in memory). */
 export type EmulatorFileContent = { bytes: Uint8Array; size?: never } | { size: number; bytes?: never };

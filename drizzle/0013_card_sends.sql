@@ -1,0 +1,1 @@
+ALTER TABLE "replies" ADD COLUMN "card_sends" integer DEFAULT 0 NOT NULL;
