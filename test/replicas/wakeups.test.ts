@@ -41,7 +41,7 @@ describe.runIf(serverUrl)("wake-ups across replicas (LISTEN/NOTIFY)", () => {
     });
     const notifications = connectNotifications(database.url!);
     const wakeups = createWakeups({ notifications, scheduler, publishJob: JOBS.publish, logger: silentLogger() });
-    await wakeups.start({ syncCards: () => Promise.resolve(0), dropSettings: () => undefined, isLeader: () => true, ...targets });
+    await wakeups.start({ syncCards: () => Promise.resolve(0), dropSettings: () => undefined, reloadAccounts: () => Promise.resolve(), isLeader: () => true, ...targets });
     closers.push(() => scheduler.stop(), () => wakeups.stop());
     return { wakeups, scheduler, notifications };
   }
