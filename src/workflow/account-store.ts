@@ -127,7 +127,8 @@ export interface ConnectedAccount {
 
 /**
  * Stores, disables, enables and removes X accounts (for `/accounts`). An account is verified with X (users/me)
- * before it is saved or enabled; its credentials are sealed (secret box) and it joins the pool at once.
+ * before it is saved or enabled; its credentials are sealed (secret box) and it joins the pool at once. Every
+ * committed change is reported to `onChange` (the other replicas reload their pools).
  */
 export function createAccountStore(deps: {
   readonly db: Database;
