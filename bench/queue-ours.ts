@@ -342,7 +342,7 @@ export async function pickupOurs(opts: {
         publishJob: JOBS.publish,
         logger: silentLogger(),
       });
-      await wakeups.start({ syncCards: () => Promise.resolve(0), dropSettings: () => undefined, isLeader: () => true });
+      await wakeups.start({ syncCards: () => Promise.resolve(0), dropSettings: () => undefined, reloadAccounts: () => Promise.resolve(), isLeader: () => true });
       await scheduler.start();
       stops.push(() => scheduler.stop(), () => wakeups.stop());
       wakeA ??= wakeups;

@@ -48,7 +48,8 @@ import { createTelegramApi } from "./bot/api.js";
 import { createTelegramMediaSource } from "./bot/media/telegram-media-source.js";
 import { createConversationStorage } from "./bot/conversations/storage.js";
 import { drafterFromConfig, secretBoxFromConfig, xClientFactory, xClientsFromConfig, xOAuth2AppFromConfig } from "./integrations.js";
-import { createAccountStore, loadStoredAccounts, type AccountStore } from "./workflow/account-store.js";
+import { loadStoredAccounts, type AccountStore } from "./workflow/account-store.js";
+import { wireAccountPool } from "./account-pool.js";
 import { startSessionRecovery, type SessionRecovery } from "./workflow/session-recovery.js";
 import type { WorkflowNotice } from "./workflow/notices.js";
 import { createOAuth2Connect } from "./workflow/oauth2-connect.js";
@@ -195,18 +196,10 @@ export async function startApp(
       isLeader: () => leadership.isLeader(),
       announce: (change) => wakeups.announce(change),
     });
-    const accountStore = createAccountStore({
-      db: database.db,
-      accounts: workflow.accounts,
-      box: secretBox,
-      makeClient: xClientFactory(config, registry, oauth2Sessions),
-      resetBreaker: (label) => registry.reset(xPolicyName(label)),
+    const { store: accountStore, sync: accountSync, onPoolChanged } = wireAccountPool({
+      db: database.db, accounts: workflow.accounts, box: secretBox, makeClient: xClientFactory(config, registry, oauth2Sessions),
+      resetBreaker: (label) => registry.reset(xPolicyName(label)), wakeups, cards: workflow.cards, logger, opened: stored.accounts,
     });
-    // An account back in (or out of) the pool changes who may publish what: wake the publisher, redraw the cards.
-    const onPoolChanged = () => {
-      void wakeups.publishNow();
-      workflow.cards.sync().catch((error: unknown) => logger.warn({ err: error }, "card sync failed; the next one retries"));
-    };
     const oauth2Connect = createOAuth2Connect({
       db: database.db,
       app: oauth2App,
@@ -269,7 +262,8 @@ export async function startApp(
     // and works the DLQ: both claim with FOR UPDATE SKIP LOCKED.
     const leaderOnly = { leaderOnly: true };
     scheduler.add(JOBS.discovery, config.discovery.cron, guarded(JOBS.discovery, () => workflow.discoverAndDraft()), leaderOnly);
-    scheduler.add(JOBS.publish, config.publishCron, guarded(JOBS.publish, () => workflow.publisher.runOnce()));
+    // The poll also retries an account reload that failed (the wake-up that asked for it is gone).
+    scheduler.add(JOBS.publish, config.publishCron, guarded(JOBS.publish, () => accountSync.catchUp().then(() => workflow.publisher.runOnce())));
     scheduler.add(JOBS.maintenance, MAINTENANCE_CRON, guarded(JOBS.maintenance, () => workflow.maintain()), leaderOnly);
     scheduler.add(JOBS.accountHealth, ACCOUNT_HEALTH_CRON, guarded(JOBS.accountHealth, () => workflow.monitor.runOnce()), leaderOnly);
     scheduler.add(JOBS.deadLetters, config.deadLetters.cron, guarded(JOBS.deadLetters, () => workflow.deadLetters.runDue()));
@@ -328,7 +322,10 @@ export async function startApp(
     // Reversed at cleanup: polling stops before the lock goes, so two replicas never poll at once.
     cleanups.push(() => leadership.stop());
     cleanups.push(() => duties.stop(Date.now() + 2_000));
-    await wakeups.start({ syncCards: () => workflow.cards.sync(), dropSettings: () => workflow.settings.invalidate(), isLeader: () => leadership.isLeader() });
+    await wakeups.start({
+      syncCards: () => workflow.cards.sync(), dropSettings: () => workflow.settings.invalidate(),
+      reloadAccounts: () => accountSync.reload(), isLeader: () => leadership.isLeader(),
+    });
     cleanups.push(() => wakeups.stop());
     await leadership.start();
     await duties.settled();

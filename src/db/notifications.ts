@@ -6,9 +6,11 @@ export const WAKE_CHANNEL = "rgb_wake";
 
 /**
  * What a replica tells the others: `publish` (a reply became due: run the publisher), `cards` (a stand-by changed
- * replies: the leader redraws the cards), `settings` (runtime settings changed: drop the cached ones).
+ * replies: the leader redraws the cards), `settings` (runtime settings changed: drop the cached ones), `accounts`
+ * (a stored X account was added, connected, disabled, enabled or removed: reload the pool from the database, then
+ * redraw the cards if leading and run the publisher).
  */
-export const WAKE_TOPICS = ["publish", "cards", "settings"] as const;
+export const WAKE_TOPICS = ["publish", "cards", "settings", "accounts"] as const;
 
 /** One of {@link WAKE_TOPICS}. */
 export type WakeTopic = (typeof WAKE_TOPICS)[number];

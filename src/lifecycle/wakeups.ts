@@ -9,14 +9,16 @@ export interface WakeTargets {
   syncCards(): Promise<unknown>;
   /** Drops the cached runtime settings, so the next read sees another replica's change. */
   dropSettings(): void;
+  /** Reloads the X account pool from the database (another replica added, changed or removed an account). */
+  reloadAccounts(): Promise<unknown>;
   isLeader(): boolean;
 }
 
-/** Wake-ups of the publisher, the cards and the settings cache, in this replica and across the replicas. */
+/** Wake-ups of the publisher, the cards, the settings cache and the account pool, in this replica and across the replicas. */
 export interface Wakeups {
   /** Runs the publisher here (once more after a run in progress) and wakes the other replicas' publishers. */
   publishNow(): Promise<void>;
-  /** Tells the other replicas that cards or settings changed here (sent after the caller's commit). */
+  /** Tells the other replicas that cards, settings or the account pool changed here (sent after the caller's commit). */
   announce(topic: Exclude<WakeTopic, "publish">): void;
   /** Starts listening for the other replicas' wake-ups. */
   start(targets: WakeTargets): Promise<void>;
@@ -54,6 +56,16 @@ export function createWakeups(deps: {
     if (!targets?.isLeader()) return;
     targets.syncCards().catch((error: unknown) => logger.warn({ err: error }, "card sync failed; the next one retries"));
   };
+  // The pool first: the cards say which account a reply waits for, and the publisher claims for the accounts it has.
+  const reloadAccountsThenCatchUp = (wakeTargets: WakeTargets) => {
+    void wakeTargets
+      .reloadAccounts()
+      .catch((error: unknown) => logger.warn({ err: error }, "X account pool not reloaded; the next wake-up or publish poll retries"))
+      .then(() => {
+        syncCards();
+        return runPublish();
+      });
+  };
 
   return {
     publishNow() {
@@ -68,13 +80,13 @@ export function createWakeups(deps: {
         onWake(topic) {
           if (topic === "publish") void runPublish();
           else if (topic === "cards") syncCards();
-          else wakeTargets.dropSettings();
+          else if (topic === "settings") wakeTargets.dropSettings();
+          else reloadAccountsThenCatchUp(wakeTargets);
         },
         onResubscribed() {
           logger.info("wake-up listener back; catching up on what it missed");
           wakeTargets.dropSettings();
-          void runPublish();
-          syncCards();
+          reloadAccountsThenCatchUp(wakeTargets);
         },
       }).catch((error: unknown) => logger.warn({ err: error }, "could not listen for wake-ups; relying on the polls"));
     },

@@ -63,6 +63,13 @@ function storedRows(db: Database) {
     .orderBy(xAccounts.id);
 }
 
+/** A stored row's credentials opened with the box (throws when the box's keys are not theirs); whether sealed with the previous key. */
+export function openSecrets(box: SecretBox, sealed: string, authKind: AccountSecrets["authKind"]): { secrets: AccountSecrets; stale: boolean } {
+  const opened = box.open(sealed);
+  const credentials = JSON.parse(opened.plaintext) as AccountSecrets["credentials"];
+  return { secrets: { authKind, credentials } as AccountSecrets, stale: opened.stale };
+}
+
 /**
  * Opens every stored account's credentials for the pool; those sealed with ENCRYPTION_KEY_PREVIOUS are sealed again
  * with ENCRYPTION_KEY (a key rotation completes at the first boot with both keys). Throws
@@ -87,7 +94,7 @@ export async function loadStoredAccounts(
   for (const row of rows) {
     let opened;
     try {
-      opened = box.open(row.credentials!);
+      opened = openSecrets(box, row.credentials!, row.authKind);
     } catch (error) {
       throw new EncryptionKeyError(
         `the credentials of X account ${row.label} cannot be opened (${(error as Error).message}): ` +
@@ -95,11 +102,10 @@ export async function loadStoredAccounts(
       );
     }
     if (opened.stale && options.readOnly !== true) {
-      await db.update(xAccounts).set({ credentials: box.seal(opened.plaintext) }).where(eq(xAccounts.id, row.id));
+      await db.update(xAccounts).set({ credentials: box.seal(JSON.stringify(opened.secrets.credentials)) }).where(eq(xAccounts.id, row.id));
       resealed++;
     }
-    const credentials = JSON.parse(opened.plaintext) as AccountSecrets["credentials"];
-    accounts.push({ label: row.label, secrets: { authKind: row.authKind, credentials } as AccountSecrets });
+    accounts.push({ label: row.label, secrets: opened.secrets });
   }
   return { accounts, resealed };
 }
@@ -121,7 +127,8 @@ export interface ConnectedAccount {
 
 /**
  * Stores, disables, enables and removes X accounts (for `/accounts`). An account is verified with X (users/me)
- * before it is saved or enabled; its credentials are sealed (secret box) and it joins the pool at once.
+ * before it is saved or enabled; its credentials are sealed (secret box) and it joins the pool at once. Every
+ * committed change is reported to `onChange` (the other replicas reload their pools).
  */
 export function createAccountStore(deps: {
   readonly db: Database;
@@ -131,8 +138,11 @@ export function createAccountStore(deps: {
   readonly makeClient: XClientFactory;
   /** Closes the breaker of an account's X calls: new credentials make the old ones' failures moot. */
   readonly resetBreaker: (label: string) => void;
+  /** Called after a change to the stored accounts committed (the other replicas reload their pools). */
+  readonly onChange?: () => void;
 }) {
   const { db, accounts } = deps;
+  const changed = () => deps.onChange?.();
 
   async function rowByLabel(label: string): Promise<XAccountRow> {
     const [row] = await db.select().from(xAccounts).where(eq(xAccounts.label, label));
@@ -185,6 +195,7 @@ export function createAccountStore(deps: {
       ? await db.update(xAccounts).set(values).where(eq(xAccounts.id, removed.id)).returning()
       : await db.insert(xAccounts).values(values).returning();
     accounts.add({ id: row!.id, label, client });
+    changed();
     return summary(row!);
   }
 
@@ -234,6 +245,7 @@ export function createAccountStore(deps: {
         if (own.label !== label) deps.resetBreaker(own.label);
         accounts.add({ id: own.id, label: own.label, client: own.label === label ? client : deps.makeClient(own.label, secrets) });
         await accounts.markVerified(own.id, me, { quiet: false });
+        changed();
         return { account: summary(await rowByLabel(own.label)), reconnected: true };
       }
       if (named) {
@@ -247,6 +259,7 @@ export function createAccountStore(deps: {
     async disable(label: string): Promise<AccountSummary> {
       const row = await rowByLabel(label);
       const [updated] = await db.update(xAccounts).set({ status: "disabled" }).where(eq(xAccounts.id, row.id)).returning();
+      changed();
       return summary(updated!);
     },
 
@@ -262,6 +275,7 @@ export function createAccountStore(deps: {
       } catch (error) {
         await db.update(xAccounts).set({ failureReason: (error as Error).message, failedAt: new Date() }).where(eq(xAccounts.id, row.id));
       }
+      changed();
       return summary(await rowByLabel(label));
     },
 
@@ -282,6 +296,7 @@ export function createAccountStore(deps: {
           .where(eq(xAccounts.id, row.id));
       }
       accounts.forget(row.id);
+      changed();
     },
   };
 }

@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { soloNotifications, parseWake, type Notifications, type WakeHandlers, type WakeTopic } from "../../src/db/notifications.js";
 import { Scheduler } from "../../src/lifecycle/scheduler.js";
 import { createWakeups } from "../../src/lifecycle/wakeups.js";
@@ -24,9 +24,9 @@ function recordingNotifications(): Notifications & { sent: WakeTopic[]; handlers
   };
 }
 
-function rig(notifications: Notifications, leader = true) {
+function rig(notifications: Notifications, leader = true, reload: () => Promise<unknown> = () => Promise.resolve()) {
   const scheduler = new Scheduler(silentLogger());
-  const counts = { publish: 0, cards: 0, settingsDropped: 0 };
+  const counts = { publish: 0, cards: 0, settingsDropped: 0, reloads: 0 };
   scheduler.add("publish", "0 0 1 1 *", () => {
     counts.publish++;
     return Promise.resolve();
@@ -35,6 +35,10 @@ function rig(notifications: Notifications, leader = true) {
   const targets = {
     syncCards: () => Promise.resolve(++counts.cards),
     dropSettings: () => void counts.settingsDropped++,
+    reloadAccounts: () => {
+      counts.reloads++;
+      return reload();
+    },
     isLeader: () => leader,
   };
   return { scheduler, wakeups, counts, targets };
@@ -46,7 +50,7 @@ describe("wake-ups between replicas", () => {
     await wakeups.start(targets);
     await wakeups.publishNow();
     wakeups.announce("cards");
-    expect(counts).toEqual({ publish: 1, cards: 0, settingsDropped: 0 });
+    expect(counts).toEqual({ publish: 1, cards: 0, settingsDropped: 0, reloads: 0 });
     await wakeups.stop();
     await scheduler.stop();
   });
@@ -65,12 +69,14 @@ describe("wake-ups between replicas", () => {
     handlers.onWake("cards");
     handlers.onWake("settings");
     // The job starts synchronously, so its count is there at once.
-    expect(counts).toEqual({ publish: 2, cards: 1, settingsDropped: 1 });
+    expect(counts).toEqual({ publish: 2, cards: 1, settingsDropped: 1, reloads: 0 });
     expect(notifications.sent).toHaveLength(2);
     // Joins the run the wake-up started and waits it out, so the catch-up below starts one of its own.
     await scheduler.runNow("publish");
     handlers.onResubscribed();
-    expect(counts).toEqual({ publish: 3, cards: 2, settingsDropped: 2 });
+    // The account pool is reloaded first (another replica may have changed it meanwhile), then the catch-up runs.
+    expect(counts).toMatchObject({ settingsDropped: 2, reloads: 1 });
+    await vi.waitFor(() => expect(counts).toEqual({ publish: 3, cards: 2, settingsDropped: 2, reloads: 1 }));
     await scheduler.stop();
   });
 
@@ -83,9 +89,35 @@ describe("wake-ups between replicas", () => {
     await scheduler.stop();
   });
 
+  it("accounts: the pool is reloaded before the cards are redrawn and the publisher runs", async () => {
+    const notifications = recordingNotifications();
+    let finishReload: () => void = () => undefined;
+    const { wakeups, counts, targets, scheduler } = rig(notifications, true, () => new Promise<void>((resolve) => (finishReload = resolve)));
+    await wakeups.start(targets);
+    wakeups.announce("accounts");
+    expect(notifications.sent).toEqual(["accounts"]);
+    expect(counts.reloads).toBe(0);
+
+    notifications.handlers().onWake("accounts");
+    expect(counts).toEqual({ publish: 0, cards: 0, settingsDropped: 0, reloads: 1 });
+    finishReload();
+    await vi.waitFor(() => expect(counts).toEqual({ publish: 1, cards: 1, settingsDropped: 0, reloads: 1 }));
+    await scheduler.stop();
+  });
+
+  it("a reload that fails is logged, and the cards and the publisher still catch up; the process goes on", async () => {
+    const notifications = recordingNotifications();
+    const { wakeups, counts, targets, scheduler } = rig(notifications, true, () => Promise.reject(new Error("database gone")));
+    await wakeups.start(targets);
+    notifications.handlers().onWake("accounts");
+    await vi.waitFor(() => expect(counts).toEqual({ publish: 1, cards: 1, settingsDropped: 0, reloads: 1 }));
+    await scheduler.stop();
+  });
+
   it("parses topic:sender and refuses anything else", () => {
     expect(parseWake("publish:abc:1")).toEqual({ topic: "publish", sender: "abc:1" });
     expect(parseWake("cards:")).toEqual({ topic: "cards", sender: "" });
+    expect(parseWake("accounts:replica-2")).toEqual({ topic: "accounts", sender: "replica-2" });
     expect(parseWake("publish")).toBeUndefined();
     expect(parseWake("reboot:abc")).toBeUndefined();
   });

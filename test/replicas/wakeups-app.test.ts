@@ -3,9 +3,11 @@
  * under plain `npm test`), the first leads, the second stands by; PUBLISH_CRON is far away, so only a wake-up runs a
  * publish within the test.
  */
+import { randomBytes } from "node:crypto";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import type { DatabaseHandle } from "../../src/db/database.js";
 import { openPostgres } from "../../src/db/postgres.js";
+import { xPolicyName } from "../../src/resilience/policy-names.js";
 import { JOBS } from "../../src/workflow/services.js";
 import { ADMIN_CHAT, startTestApp, type TestApp } from "../support/app-harness.js";
 import { createPostgresTestDatabase, type TestDatabase } from "../support/database.js";
@@ -66,5 +68,42 @@ describe.runIf(serverUrl)("wake-ups between two apps on one PostgreSQL database"
     expect((await leader!.workflow.settings.current()).minDelayMinutes).not.toBe(9);
     expect(await standby!.workflow.settings.set("min_delay", "9", 1)).toMatchObject({ ok: true });
     await vi.waitFor(async () => expect((await leader!.workflow.settings.current()).minDelayMinutes).toBe(9), FAST);
+  });
+
+  it("an account stored on the leader (/accounts add) joins the stand-by's pool and publishes from it; removed, it leaves", { timeout: 60_000 }, async () => {
+    database = await createPostgresTestDatabase(serverUrl!);
+    const env = {
+      DATABASE_URL: database.url!,
+      PUBLISH_CRON: "0 0 1 1 *",
+      DISCOVERY_CRON: "0 0 1 1 *",
+      ENCRYPTION_KEY: randomBytes(32).toString("base64"),
+      X_API_ROOT: x.baseUrl,
+    };
+    apps.push(await startTestApp(tg, { env, database }));
+    second = openPostgres(database.url!, silentLogger());
+    apps.push(await startTestApp(tg, { env, database: { handle: second, url: database.url, dispose: () => second.close() } }));
+    const [leader, standby] = apps.map((app) => app.app);
+    const added = x.addUser({ id: "930011", username: "added_acct", name: "Added", accessToken: "added-token" });
+    const bob = x.addUser({ id: "930012", username: "bob_asks", name: "Bob" });
+    const labels = () => standby!.workflow.accounts.all().map((account) => account.label);
+    expect(labels()).toEqual([]);
+
+    const saved = await leader!.accountStore.store("added", {
+      authKind: "oauth1",
+      credentials: { appKey: "app-key", appSecret: "app-secret", accessToken: "added-token", accessSecret: "access-secret" },
+    });
+    await vi.waitFor(() => expect(labels()).toEqual(["added"]), FAST);
+    expect((await standby!.health.report()).components[xPolicyName("added")]).toBeDefined();
+
+    // A reply only this account may publish goes out from the stand-by's own publish run.
+    const fixture = createPublishFixture({ db: () => database.handle.db, x: () => x, now: () => new Date(), token: "added-token" });
+    const { post } = await fixture.seedReply(saved.id, bob, { bound: true });
+    await standby!.scheduler.runNow(JOBS.publish);
+    expect(x.repliesTo(post.id)).toHaveLength(1);
+    expect(x.requests({ method: "POST", path: "/2/tweets" }).map((request) => request.callerUserId)).toEqual([added.id]);
+
+    await leader!.accountStore.remove("added");
+    await vi.waitFor(() => expect(labels()).toEqual([]), FAST);
+    expect((await standby!.health.report()).components[xPolicyName("added")]).toBeUndefined();
   });
 });

@@ -3,15 +3,22 @@
  * TEST_DATABASE_URL; skipped under plain `npm test`, whose PGlite has nobody else to wake — see
  * test/lifecycle/wakeups.test.ts). Two replicas in one process: each its own pool, scheduler and listener.
  */
+import { randomBytes } from "node:crypto";
+import { eq } from "drizzle-orm";
 import postgres from "postgres";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { loadConfig } from "../../src/config.js";
 import type { DatabaseHandle } from "../../src/db/database.js";
 import { connectNotifications, type Notifications, type WakeTopic } from "../../src/db/notifications.js";
 import { openPostgres } from "../../src/db/postgres.js";
+import { xAccounts } from "../../src/db/schema.js";
+import { SecretBox } from "../../src/kit/secret-box.js";
 import { Scheduler } from "../../src/lifecycle/scheduler.js";
 import { createWakeups, type WakeTargets, type Wakeups } from "../../src/lifecycle/wakeups.js";
+import { clientCredentialsOf, createAccountStore, type XClientFactory } from "../../src/workflow/account-store.js";
+import { createAccountSync } from "../../src/workflow/account-sync.js";
 import type { CardView } from "../../src/workflow/card-sync.js";
+import { createXAccountClient } from "../../src/x/twitter-client.js";
 import { createWorkflow, JOBS, type Workflow } from "../../src/workflow/services.js";
 import { MINIMAL_ENV } from "../support/config-env.js";
 import { createPostgresTestDatabase, type TestDatabase } from "../support/database.js";
@@ -41,7 +48,7 @@ describe.runIf(serverUrl)("wake-ups across replicas (LISTEN/NOTIFY)", () => {
     });
     const notifications = connectNotifications(database.url!);
     const wakeups = createWakeups({ notifications, scheduler, publishJob: JOBS.publish, logger: silentLogger() });
-    await wakeups.start({ syncCards: () => Promise.resolve(0), dropSettings: () => undefined, isLeader: () => true, ...targets });
+    await wakeups.start({ syncCards: () => Promise.resolve(0), dropSettings: () => undefined, reloadAccounts: () => Promise.resolve(), isLeader: () => true, ...targets });
     closers.push(() => scheduler.stop(), () => wakeups.stop());
     return { wakeups, scheduler, notifications };
   }
@@ -86,8 +93,8 @@ describe.runIf(serverUrl)("wake-ups across replicas (LISTEN/NOTIFY)", () => {
     closers.push(() => a.close(), () => b.close());
     await a.listen({ onWake: (topic) => heard.a.push(topic), onResubscribed: () => undefined });
     await b.listen({ onWake: (topic) => heard.b.push(topic), onResubscribed: () => undefined });
-    for (const topic of ["publish", "cards", "settings"] as const) await a.send(topic);
-    await vi.waitFor(() => expect(heard.b).toEqual(["publish", "cards", "settings"]), FAST);
+    for (const topic of ["publish", "cards", "settings", "accounts"] as const) await a.send(topic);
+    await vi.waitFor(() => expect(heard.b).toEqual(["publish", "cards", "settings", "accounts"]), FAST);
     expect(heard.a).toEqual([]);
   });
 
@@ -176,5 +183,56 @@ describe.runIf(serverUrl)("wake-ups across replicas (LISTEN/NOTIFY)", () => {
     expect(await leader.pause.isPaused()).toBe(false);
     await standby.pause.pause(1);
     expect(await leader.pause.isPaused()).toBe(true);
+  });
+
+  it("an account stored on replica A publishes from replica B without a restart; disabled or removed on A, B stops using it", { timeout: 30_000 }, async () => {
+    await setUp();
+    const added = x.addUser({ id: "910003", username: "second_acct", name: "Second", accessToken: "second-token" });
+    const box = new SecretBox(randomBytes(32));
+    const makeClient: XClientFactory = (_label, secrets) =>
+      createXAccountClient({ apiRoot: x.baseUrl, credentials: clientCredentialsOf(secrets), requestTimeoutMs: 5_000 });
+    // Both replicas start with the env account "main"; it is disabled, so only an account added later can publish.
+    const a = await fixture.build();
+    const b = await fixture.build({ db: second.db });
+    await database.handle.db.update(xAccounts).set({ status: "disabled" }).where(eq(xAccounts.label, "main"));
+    let runsOfB = 0;
+    const replicaA = await replica(() => Promise.resolve());
+    const syncB = createAccountSync({ db: second.db, accounts: b.accounts, box, makeClient, logger: silentLogger() });
+    await replica(
+      () => {
+        runsOfB++;
+        return b.publisher.runOnce();
+      },
+      { reloadAccounts: () => syncB.reload() },
+    );
+    const store = createAccountStore({
+      db: database.handle.db,
+      accounts: a.accounts,
+      box,
+      makeClient,
+      resetBreaker: () => undefined,
+      onChange: () => replicaA.wakeups.announce("accounts"),
+    });
+    const postsBy = (user: FakeXUser) => x.requests({ method: "POST", path: "/2/tweets", callerUserId: user.id }).length;
+
+    // Added on A: B opens it, and the publish run after its reload posts the waiting reply with it.
+    await fixture.seedReply(a.account.id, alice);
+    await store.store("second", { authKind: "oauth1", credentials: { appKey: "k", appSecret: "s", accessToken: "second-token", accessSecret: "t" } });
+    await vi.waitFor(() => expect(postsBy(added)).toBe(1), FAST);
+    expect(b.accounts.all().map((account) => account.label)).toEqual(["main", "second"]);
+
+    // Disabled on A: B's publisher, woken, leaves the reply waiting.
+    await store.disable("second");
+    await fixture.seedReply(a.account.id, alice);
+    const runsBefore = runsOfB;
+    await replicaA.wakeups.publishNow();
+    await vi.waitFor(() => expect(runsOfB).toBeGreaterThan(runsBefore), FAST);
+    await b.publisher.runOnce();
+    expect(postsBy(added)).toBe(1);
+
+    // Removed on A: gone from B's pool (its list, its health), not only from its claims.
+    await store.remove("second");
+    await vi.waitFor(() => expect(b.accounts.all().map((account) => account.label)).toEqual(["main"]), FAST);
+    expect(postsToX()).toBe(1);
   });
 });

@@ -39,9 +39,9 @@ describe.each(databaseTargets())("account store on $name", (target) => {
   const makeClient: XClientFactory = (_label, secrets) =>
     createXAccountClient({ apiRoot: x().baseUrl, credentials: clientCredentialsOf(secrets), requestTimeoutMs: 5_000 });
 
-  async function build(box: SecretBox | undefined) {
+  async function build(box: SecretBox | undefined, onChange?: () => void) {
     const accounts = await XAccounts.register(db(), new Map());
-    return { accounts, store: createAccountStore({ db: db(), accounts, box, makeClient, resetBreaker: () => undefined }) };
+    return { accounts, store: createAccountStore({ db: db(), accounts, box, makeClient, resetBreaker: () => undefined, onChange }) };
   }
 
   /** Every column of the account's row as the database holds it, as one string. */
@@ -148,5 +148,24 @@ describe.each(databaseTargets())("account store on $name", (target) => {
     const { store } = await build(new SecretBox(keyA));
     await XAccounts.register(db(), new Map([["main", makeClient("main", oauth1())]]));
     await expect(store.remove("main")).rejects.toThrow(/comes from the environment/);
+  });
+
+  it("tells the other replicas after every committed change (store, connect, disable, enable, remove), never after a refusal", async () => {
+    const told: string[] = [];
+    let step = "";
+    const { store } = await build(new SecretBox(keyA), () => told.push(step));
+    const act = async (name: string, action: () => Promise<unknown>) => {
+      step = name;
+      await action().catch(() => undefined);
+    };
+    await act("store", () => store.store("second", oauth1()));
+    await act("store taken", () => store.store("second", oauth1()));
+    await act("connect new", () => store.connect("two", { accessToken: OAUTH2_TOKEN }));
+    await act("connect again", () => store.connect("two", { accessToken: OAUTH2_TOKEN }));
+    await act("disable", () => store.disable("second"));
+    await act("enable", () => store.enable("second"));
+    await act("remove", () => store.remove("second"));
+    await act("remove unknown", () => store.remove("second"));
+    expect(told).toEqual(["store", "connect new", "connect again", "disable", "enable", "remove"]);
   });
 });
