@@ -5,6 +5,7 @@ import { usableTemplate } from "../src/db/pglite-template.js";
 import { testEnvironment } from "../test/support/app-harness.js";
 import { parseLogLine, spawnBot } from "../test/support/spawn-bot.js";
 import { startTelegramEmulator } from "../test/support/telegram-emulator/index.js";
+import { withScratchDatabase } from "./scratch-db.js";
 
 /** A process's resident memory now and at its peak (Linux `/proc/<pid>/status`), in MB. */
 function memoryOf(pid: number | undefined): string {
@@ -60,7 +61,33 @@ function childPeakOf(pid: number | undefined, seen: Map<number, number>): void {
 /** Idle time before the memory is read: the boot's transient allocations settle. */
 const IDLE_MS = 3_000;
 
-/** Cold boot to healthy on PGlite: process start → GET /health 200, first run and second run, and the memory it holds. */
+/** How the bot is started: from the TypeScript sources (tsx), or with `--dist` as the Docker image runs it (`npm run build` first). */
+const BOT_COMMAND = process.argv.includes("--dist") ? ["node", "dist/main.js"] : ["node", "--import", "tsx", "src/main.ts"];
+
+/** Boots the bot once with `env` and prints how long it took to be healthy and the memory it holds once idle. */
+async function bootOnce(run: string, env: Record<string, string>): Promise<void> {
+  const started = performance.now();
+  const bot = spawnBot(env, BOT_COMMAND);
+  const children = new Map<number, number>();
+  const watch = setInterval(() => childPeakOf(bot.child.pid, children), 20);
+  const line = await bot.waitForLine((l) => parseLogLine(l)?.msg === "reply-guy-bot started", 60_000).finally(() => clearInterval(watch));
+  const port = String(parseLogLine(line)?.http).split(":").at(-1) ?? "";
+  while ((await fetch(`http://127.0.0.1:${port}/health`).catch(() => undefined))?.status !== 200) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  const healthyMs = performance.now() - started;
+  await new Promise((resolve) => setTimeout(resolve, IDLE_MS));
+  const memory = memoryOf(bot.child.pid) + breakdownOf(bot.child.pid) + (await heapOf(port));
+  bot.signal("SIGTERM");
+  await bot.closed;
+  const childPeak = children.size > 0 ? `; child process peak ${Math.max(...children.values())} MB` : "";
+  console.log(`boot to healthy, ${run}: ${healthyMs.toFixed(0)} ms; ${memory}${childPeak}`);
+}
+
+/**
+ * Cold boot to healthy on PGlite: process start → GET /health 200, first run and second run, and the memory it
+ * holds; then the same bot on the bench's PostgreSQL server (when it answers) as the reference.
+ */
 export async function benchBoot(): Promise<void> {
   const tg = await startTelegramEmulator();
   const dataDir = mkdtempSync(join(tmpdir(), "rgb-bench-boot-"));
@@ -68,23 +95,11 @@ export async function benchBoot(): Promise<void> {
     // A first run unpacks build/pglite-template.tar.gz when it suits this PGlite (npm run db:template), else runs initdb.
     const first = (await usableTemplate()) ? "first run (unpacks the pre-made cluster)" : "first run (initdb in a child process: no template)";
     for (const run of [first, "second run (reopens it)"]) {
-      const started = performance.now();
-      const bot = spawnBot(testEnvironment(tg, { DATA_DIR: dataDir, LOG_LEVEL: "info" }), ["node", "--import", "tsx", "src/main.ts"]);
-      const children = new Map<number, number>();
-      const watch = setInterval(() => childPeakOf(bot.child.pid, children), 20);
-      const line = await bot.waitForLine((l) => parseLogLine(l)?.msg === "reply-guy-bot started", 60_000).finally(() => clearInterval(watch));
-      const port = String(parseLogLine(line)?.http).split(":").at(-1) ?? "";
-      while ((await fetch(`http://127.0.0.1:${port}/health`).catch(() => undefined))?.status !== 200) {
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      }
-      const healthyMs = performance.now() - started;
-      await new Promise((resolve) => setTimeout(resolve, IDLE_MS));
-      const memory = memoryOf(bot.child.pid) + breakdownOf(bot.child.pid) + (await heapOf(port));
-      bot.signal("SIGTERM");
-      await bot.closed;
-      const childPeak = children.size > 0 ? `; child process peak ${Math.max(...children.values())} MB` : "";
-      console.log(`boot to healthy, ${run}: ${healthyMs.toFixed(0)} ms; ${memory}${childPeak}`);
+      await bootOnce(run, testEnvironment(tg, { DATA_DIR: dataDir, LOG_LEVEL: "info" }));
     }
+    await withScratchDatabase("boot", (url) =>
+      bootOnce("reference on PostgreSQL", testEnvironment(tg, { DATA_DIR: dataDir, DATABASE_URL: url, LOG_LEVEL: "info" })),
+    ).catch((error: unknown) => console.log(`reference on PostgreSQL skipped: ${String(error)}`));
   } finally {
     await tg.close();
     rmSync(dataDir, { recursive: true, force: true });

@@ -21,7 +21,7 @@ export class ClusterCreationError extends Error {
  */
 export async function initdbInChild(target: string, script: string = INITDB_SCRIPT): Promise<void> {
   const loader = script.endsWith(".ts") ? ["--import", "tsx"] : [];
-  const child = spawn(process.execPath, ["--liftoff-only", ...loader, script, target], { stdio: ["ignore", "ignore", "pipe"] });
+  const child = spawn(process.execPath, [...loader, script, target], { stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
   child.stderr.setEncoding("utf8");
   child.stderr.on("data", (chunk: string) => {

@@ -3,8 +3,9 @@
  * (initdb) and exits, taking initdb's memory with it (see pglite-cluster.ts).
  */
 import { PGlite } from "@electric-sql/pglite";
-import { pgliteOptions } from "./pglite.js";
+import { keepWasmOnBaselineCompiler, pgliteOptions } from "./pglite.js";
 
 const directory = process.argv[2];
 if (directory === undefined) throw new Error("usage: pglite-initdb-main <directory>");
+keepWasmOnBaselineCompiler();
 await (await PGlite.create(directory, pgliteOptions())).close();
