@@ -46,10 +46,11 @@ export const BASELINE_WASM_FLAG = "--liftoff-only";
 
 /**
  * V8 compiles PGlite's 9 MB of WebAssembly with Liftoff, then recompiles hot functions with TurboFan in the
- * background: measured, that tier-up holds 45–110 MB more resident memory (code and compiler zones) for no gain a
- * bot can see (3,000 insert+select round trips ran 7.5 s on Liftoff alone vs 9.4 s with tier-up, on 2 busy cores).
- * The flag is read when a module is compiled, so it is set before the first PGlite of the process; it affects
- * only WebAssembly code.
+ * background: measured, that tier-up holds 45–110 MB more resident memory (code and compiler zones). Liftoff code
+ * is slower on long CPU-bound queries, which a bot's few statements a minute are not (3,000 short round trips:
+ * 7.5 s on Liftoff alone vs 9.4 s with tier-up, on 2 busy cores). The flag is read when a module is compiled, so
+ * it is set before the first PGlite of the process (at run time: on a command line an unknown flag stops node);
+ * it affects only WebAssembly code.
  */
 export function keepWasmOnBaselineCompiler(): void {
   setFlagsFromString(BASELINE_WASM_FLAG);
