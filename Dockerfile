@@ -8,7 +8,7 @@ COPY scripts/patch-postgres.mjs ./scripts/
 RUN npm ci
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
-# The empty PGlite cluster a first start loads instead of running initdb (a ~350 MB peak instead of ~820 MB).
+# The empty PGlite cluster a first start unpacks instead of running initdb (which needs ~700 MB in a child process).
 COPY scripts/make-pglite-template.ts ./scripts/
 RUN npm run build && npm run db:template && npm prune --omit=dev
 

@@ -1,5 +1,5 @@
-// Makes build/pglite-template.tar.gz: an empty PGlite cluster a first start loads instead of running initdb
-// (~350 MB at the peak instead of ~820 MB). The Docker build runs it; run it before a first start on a small machine.
+// Makes build/pglite-template.tar.gz: an empty PGlite cluster a first start unpacks instead of running initdb (which
+// needs ~700 MB in a child process). The Docker build runs it; run it before a first start on a small machine.
 import { pgliteOptions } from "../src/db/pglite.js";
 import { makeTemplate, PGLITE_TEMPLATE_FILE, pgliteRelease } from "../src/db/pglite-template.js";
 

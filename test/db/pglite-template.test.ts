@@ -41,7 +41,7 @@ describe("PGlite template for a first start", () => {
     const file = join(root, "made", "pglite-template.tar.gz");
     await makeTemplate(pgliteOptions(), file);
     const blob = await usableTemplate(file);
-    expect(blob?.size).toBeGreaterThan(1_000_000);
+    expect(blob?.length).toBeGreaterThan(1_000_000);
   }, 60_000);
 
   it("a new data dir is loaded from a template of this release, and keeps its data on the next start", async () => {
