@@ -5,7 +5,7 @@ import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import postgres from "postgres";
 import type { Database } from "../src/db/database.js";
 import { connectNotifications, soloNotifications } from "../src/db/notifications.js";
-import { pgliteHandle } from "../src/db/pglite.js";
+import { keepWasmOnBaselineCompiler, pgliteHandle, pgliteOptions } from "../src/db/pglite.js";
 import { openPostgres } from "../src/db/postgres.js";
 import * as schema from "../src/db/schema.js";
 import { replies } from "../src/db/schema.js";
@@ -69,9 +69,10 @@ export async function openCountedPostgres(url: string): Promise<CountedDatabase>
   };
 }
 
-/** Our schema, migrated, in an in-memory PGlite. */
+/** Our schema, migrated, in an in-memory PGlite started as the bot starts its own (its options, Liftoff only). */
 export async function openCountedPglite(): Promise<CountedDatabase> {
-  const client = await PGlite.create();
+  keepWasmOnBaselineCompiler();
+  const client = await PGlite.create(pgliteOptions());
   await pgliteHandle(client).migrate();
   const counter = statementCounter();
   countCalls(client, "transaction", counter.transaction);
