@@ -12,6 +12,7 @@ import { createAccountChooser, type AccountStrategy } from "./publish/account-ch
 import { DEFAULT_MAX_ATTEMPTS, DEFAULT_RETRY_BASE_MS } from "./publish/decide-outcome.js";
 import { accountLoads, createPacing } from "./publish/pacing.js";
 import { createAttempt, type AttemptEnd, type AttemptResult } from "./publish/publish-claimed.js";
+import type { CompletionRetries } from "./publish/completion-queue.js";
 import { createOutcomeRecorder } from "./publish/record-outcome.js";
 import { createMediaPrep } from "./publish/prepare-media.js";
 import type { MediaSource } from "./media/types.js";
@@ -59,6 +60,8 @@ export interface PublisherDeps {
   readonly concurrency?: number;
   /** How long a publish's completion waits for others to join its statement at most (default 20 ms). */
   readonly completionLingerMs?: number;
+  /** How a completion's failed statement is tried again (default 4 times, 0.5 s doubling). */
+  readonly completionRetries?: CompletionRetries;
 }
 
 /** Replies moved past quiet hours per run (a backlog moves over a few runs). */
@@ -112,6 +115,7 @@ export function createPublisher(deps: PublisherDeps) {
     deadLetters: deps.deadLetters,
     notify: deps.notify,
     completionLingerMs: deps.completionLingerMs,
+    completionRetries: deps.completionRetries,
   });
   const publishClaimed = createAttempt({
     db,

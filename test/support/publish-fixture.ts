@@ -5,6 +5,7 @@ import { posts, replies } from "../../src/db/schema.js";
 import type { ResiliencePolicy } from "../../src/resilience/policy.js";
 import { resilientXClient } from "../../src/resilience/resilient-x-client.js";
 import { XAccounts, type XAccount } from "../../src/workflow/accounts.js";
+import type { CompletionRetries } from "../../src/workflow/publish/completion-queue.js";
 import { createDeadLetters, type DeadLetter, type DeadLetters, type DeadLetterSettings } from "../../src/workflow/dead-letters.js";
 import type { PostSource, ReplyPolicy } from "../../src/workflow/discovery.js";
 import type { MediaSource } from "../../src/workflow/media/types.js";
@@ -54,6 +55,8 @@ export interface PublisherOptions {
   concurrency?: number;
   /** How long a completion waits for its group at most (default the publisher's). */
   completionLingerMs?: number;
+  /** How a completion's failed statement is tried again (default the publisher's). */
+  completionRetries?: CompletionRetries;
 }
 
 /** How a publisher with its dead-letter queue is built. */
@@ -177,6 +180,7 @@ export function createPublishFixture(env: PublishFixtureEnv) {
       mediaSource: opts.mediaSource,
       concurrency: opts.concurrency,
       completionLingerMs: opts.completionLingerMs,
+      completionRetries: opts.completionRetries,
       deadLetters: queue?.reportToQueue === false ? undefined : deadLetters,
     });
     return { publisher, accounts, account, client, pause, deadLetters, exhausted, changes: () => changes };

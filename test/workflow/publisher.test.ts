@@ -129,29 +129,32 @@ describe.each(databaseTargets())("publisher on $name", (target) => {
     expect(x.repliesTo(post.id)).toHaveLength(1);
   });
 
-  it("X took the POST but writing published failed (database) → flagged for a reconcile, never posted twice", async () => {
-    // The database fails the statement that records the success, right after X answered 201.
-    let failNextRecord = false;
-    const real = db();
-    const flaky = new Proxy(real, {
+  /** A publisher whose database fails the next `failures` statements it runs with `execute` after each POST. */
+  async function failingAfterPost(failures: number) {
+    let left = 0;
+    const flaky = new Proxy(db(), {
       get(targetDb, property, receiver) {
-        if (property === "execute" && failNextRecord) {
-          failNextRecord = false;
-          return () => {
-            throw new Error("connection terminated while recording");
-          };
+        if (property === "execute" && left > 0) {
+          left--;
+          return () => Promise.reject(new Error("connection terminated while recording"));
         }
         return Reflect.get(targetDb, property, receiver) as unknown;
       },
     });
-    const h = await build({ db: flaky });
-    const { post, reply: seeded } = await seedReply(h.account.id);
+    const h = await build({ db: flaky, completionRetries: { count: 2, baseMs: 1, maxMs: 1 } });
     const realPost = h.client.postReply.bind(h.client);
     h.client.postReply = async (text, inReplyTo) => {
       const result = await realPost(text, inReplyTo);
-      failNextRecord = true;
+      left = failures;
       return result;
     };
+    return h;
+  }
+
+  it("X took the POST but writing published failed (database) → flagged for a reconcile, never posted twice", async () => {
+    // The statement that records the success fails on every try (the first and 2 more), right after X answered 201.
+    const h = await failingAfterPost(3);
+    const { post, reply: seeded } = await seedReply(h.account.id);
 
     await h.publisher.runOnce();
     let row = await reply(seeded.id);
@@ -165,6 +168,15 @@ describe.each(databaseTargets())("publisher on $name", (target) => {
     row = await reply(seeded.id);
     expect(row).toMatchObject({ status: "published", replyTweetId: x.repliesTo(post.id)[0]!.id });
     expect(postRequests()).toHaveLength(1);
+  });
+
+  it("writing published fails once (a database restart) → tried again: published in the same run, no reconcile needed", async () => {
+    const h = await failingAfterPost(1);
+    const { post, reply: seeded } = await seedReply(h.account.id);
+
+    expect(await h.publisher.runOnce()).toEqual({ published: 1, failed: 0, retrying: 0 });
+    expect(await reply(seeded.id)).toMatchObject({ status: "published", needsReconcile: false, replyTweetId: x.repliesTo(post.id)[0]!.id });
+    expect((await attempts(seeded.id)).map((a) => a.outcome)).toEqual(["posted"]);
   });
 
   it("the database fails right after the claim, before the POST → the claim is handed back at once, due now, nothing posted", async () => {

@@ -11,7 +11,7 @@ import { returnForReview } from "../replies/return-for-review.js";
 import { failReply } from "../replies/fail-reply.js";
 import { retryReply } from "../replies/retry-reply.js";
 import { recordEvent } from "../stats.js";
-import { createCompletionQueue } from "./completion-queue.js";
+import { createCompletionQueue, type CompletionRetries } from "./completion-queue.js";
 import { publishRetryDelayMs, type DeadLetterNote } from "./decide-outcome.js";
 
 /** What writing an outcome needs. */
@@ -24,6 +24,8 @@ export interface OutcomeRecorderDeps {
   readonly notify?: NoticeSink;
   /** How long a completion waits for others to join its group at most (default COMPLETION_LINGER_MS). */
   readonly completionLingerMs?: number;
+  /** How a completion's failed statement is tried again (default COMPLETION_RETRIES). */
+  readonly completionRetries?: CompletionRetries;
 }
 
 /**
@@ -33,7 +35,7 @@ export interface OutcomeRecorderDeps {
  */
 export function createOutcomeRecorder(deps: OutcomeRecorderDeps) {
   const { db, logger, now } = deps;
-  const completions = createCompletionQueue(db, deps.completionLingerMs);
+  const completions = createCompletionQueue(db, deps.completionLingerMs, deps.completionRetries);
 
   function lost(claim: Claim): false {
     logger.warn({ trace: claim.reply.postTweetId, replyId: claim.reply.id, attemptId: claim.attemptId }, "publish outcome arrived after the claim was lost; ignored");
