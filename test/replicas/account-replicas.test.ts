@@ -7,7 +7,7 @@ import { randomBytes } from "node:crypto";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { ADMIN, ADMIN_CHAT, testEnvironment } from "../support/app-harness.js";
 import { createPostgresTestDatabase, type TestDatabase } from "../support/database.js";
-import { parseLogLine, spawnBot, type SpawnedBot } from "../support/spawn-bot.js";
+import { spawnBot, startedReplica, type SpawnedBot } from "../support/spawn-bot.js";
 import { startWorkflowRig, type WorkflowRig } from "../support/workflow-rig.js";
 
 const serverUrl = process.env.TEST_DATABASE_URL;
@@ -30,8 +30,7 @@ describe.runIf(serverUrl)("the account pool across replica processes", () => {
     });
     const bot = spawnBot(env, BOT_COMMAND);
     bots.push(bot);
-    const entry = parseLogLine(await bot.waitForLine((l) => parseLogLine(l)?.msg === "reply-guy-bot started", 60_000));
-    return { role: String(entry?.role), http: `http://127.0.0.1:${String(entry?.http).split(":").at(-1)}` };
+    return startedReplica(bot);
   }
 
   /** The names of the replica's /health components. */

@@ -7,7 +7,7 @@ import { hostname } from "node:os";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ADMIN, ADMIN_CHAT, testEnvironment } from "../support/app-harness.js";
 import { createPostgresTestDatabase, type TestDatabase } from "../support/database.js";
-import { parseLogLine, spawnBot, type SpawnedBot } from "../support/spawn-bot.js";
+import { parseLogLine, spawnBot, startedReplica, type SpawnedBot } from "../support/spawn-bot.js";
 import { startWorkflowRig, type WorkflowRig } from "../support/workflow-rig.js";
 
 const serverUrl = process.env.TEST_DATABASE_URL;
@@ -31,9 +31,7 @@ describe.runIf(serverUrl)("replicas on one PostgreSQL database", () => {
     });
     const bot = spawnBot(env, BOT_COMMAND);
     bots.push(bot);
-    const line = await bot.waitForLine((l) => parseLogLine(l)?.msg === "reply-guy-bot started", 60_000);
-    const entry = parseLogLine(line);
-    return { bot, role: String(entry?.role), http: `http://127.0.0.1:${String(entry?.http).split(":").at(-1)}` };
+    return { bot, ...(await startedReplica(bot)) };
   }
 
   /** The replica as its HTTP surface shows it: /health's replica block, /ready's status, the rgb_leader gauge. */

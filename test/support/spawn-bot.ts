@@ -86,3 +86,9 @@ export function parseLogLine(line: string): Record<string, unknown> | undefined 
     return undefined;
   }
 }
+
+/** Where a started bot serves HTTP and whether it leads, from its "reply-guy-bot started" line (waited for). */
+export async function startedReplica(bot: SpawnedBot, timeoutMs = 60_000): Promise<{ role: string; http: string }> {
+  const entry = parseLogLine(await bot.waitForLine((l) => parseLogLine(l)?.msg === "reply-guy-bot started", timeoutMs));
+  return { role: String(entry?.role), http: `http://127.0.0.1:${String(entry?.http).split(":").at(-1)}` };
+}
