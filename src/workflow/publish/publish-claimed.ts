@@ -222,7 +222,8 @@ export function createAttempt(deps: AttemptDeps) {
     const out: OutcomeRecorder = {
       ...outcomes,
       // The reply is on X: its completion is written while the account goes on to its next reply (it joins the
-      // next group of completions). A failure from here on is the database's, never a reason to post again.
+      // next group of completions), so this answers at once and the run counts the outcome from `end`. A failure
+      // from here on is the database's, never a reason to post again.
       published(claim, tweetId, how) {
         recording = outcomes.published(claim, tweetId, how).then(
           (written) => {
