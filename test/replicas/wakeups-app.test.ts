@@ -95,7 +95,11 @@ describe.runIf(serverUrl)("wake-ups between two apps on one PostgreSQL database"
     await vi.waitFor(() => expect(labels()).toEqual(["added"]), FAST);
     expect((await standby!.health.report()).components[xPolicyName("added")]).toBeDefined();
 
-    // A reply only this account may publish goes out from the stand-by's own publish run.
+    // A reply only this account may publish goes out from the stand-by's own publish run. The runs the change woke
+    // (the leader's own, the stand-by's after its reload) finish first: seeded after them, only the stand-by's run
+    // below can take it.
+    await leader!.scheduler.runNow(JOBS.publish);
+    await standby!.scheduler.runNow(JOBS.publish);
     const fixture = createPublishFixture({ db: () => database.handle.db, x: () => x, now: () => new Date(), token: "added-token" });
     const { post } = await fixture.seedReply(saved.id, bob, { bound: true });
     await standby!.scheduler.runNow(JOBS.publish);
