@@ -16,12 +16,18 @@ export interface AttemptRecord {
 export type FinishedStatus = Extract<ReplyStatus, "published" | "approved" | "failed" | "cancelled" | "awaiting_approval">;
 
 /**
- * The parts of finishing an attempt, as CTEs of one statement: `moved` (publishing → `to`, only while this attempt
- * still holds the claim: the attempt id guard, so a worker whose lease was taken over cannot overwrite a newer
- * attempt) and `closed` (the attempt row, closed either way, so a late answer still leaves its trace). A caller
- * adds what goes with the move by reading `moved` in its own CTEs.
+ * publishing → `to` for this attempt, in one statement with its attempt row closed: the reply moves only while this
+ * attempt still holds the claim (the attempt id guard, so a worker whose lease was taken over cannot overwrite a
+ * newer attempt), and the attempt row is closed either way, so a late answer still leaves its trace. Resolves
+ * whether the reply moved.
  */
-export function finishingParts(db: Database, claim: Claim, to: FinishedStatus, patch: ReplyPatch, attempt: AttemptRecord) {
+export async function finishAttempt(
+  db: Database,
+  claim: Claim,
+  to: FinishedStatus,
+  patch: ReplyPatch,
+  attempt: AttemptRecord,
+): Promise<boolean> {
   const moved = db.$with("moved").as(
     moveStatement(db, "publishing", to, and(eq(replies.id, claim.reply.id), eq(replies.attemptId, claim.attemptId)), {
       ...patch,
@@ -35,21 +41,6 @@ export function finishingParts(db: Database, claim: Claim, to: FinishedStatus, p
       .where(eq(publishAttempts.id, claim.attemptId))
       .returning({ id: publishAttempts.id }),
   );
-  return { moved, closed };
-}
-
-/**
- * publishing → `to` for this attempt and its attempt row closed, in one statement (see {@link finishingParts}).
- * Resolves whether the reply moved.
- */
-export async function finishAttempt(
-  db: Database,
-  claim: Claim,
-  to: FinishedStatus,
-  patch: ReplyPatch,
-  attempt: AttemptRecord,
-): Promise<boolean> {
-  const { moved, closed } = finishingParts(db, claim, to, patch, attempt);
   const rows = await db.with(moved, closed).select({ id: moved.id }).from(moved);
   return rows.length > 0;
 }

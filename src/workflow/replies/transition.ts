@@ -20,9 +20,10 @@ export function assertTransition(from: ReplyStatus, to: ReplyStatus): void {
 }
 
 /**
- * The one guarded UPDATE every status move goes through: replies still in `from` (and matching
- * `where`) move to `to`, their version bumped, so a double tap, a stale card or a second replica
- * cannot apply a move twice. Resolves with the rows that moved.
+ * The guarded UPDATE status moves go through: replies still in `from` (and matching `where`) move to `to`, their
+ * version bumped, so a double tap, a stale card or a second replica cannot apply a move twice. Resolves with the
+ * rows that moved. The two publish hot-path moves (claim-replies.ts, complete-replies.ts) are hand-written
+ * statements with the same guard, version bump and `assertTransition`.
  */
 export async function moveReplies(
   db: Database,
