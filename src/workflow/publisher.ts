@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { and, asc, eq, lte } from "drizzle-orm";
 import type { Database } from "../db/database.js";
 import { replies } from "../db/schema.js";
@@ -15,6 +16,7 @@ import { createAttempt, type AttemptEnd, type AttemptResult } from "./publish/pu
 import type { CompletionRetries } from "./publish/completion-queue.js";
 import { createOutcomeRecorder } from "./publish/record-outcome.js";
 import { createMediaPrep } from "./publish/prepare-media.js";
+import { createStrandedClaims } from "./publish/stranded-claims.js";
 import type { MediaSource } from "./media/types.js";
 import { markHeldCardsStale } from "./replies/card-state.js";
 import { claimReplies, type Claim } from "./replies/claim-replies.js";
@@ -117,6 +119,7 @@ export function createPublisher(deps: PublisherDeps) {
     completionLingerMs: deps.completionLingerMs,
     completionRetries: deps.completionRetries,
   });
+  const stranded = createStrandedClaims({ db, outcomes, now, logger });
   const publishClaimed = createAttempt({
     db,
     accounts: deps.accounts,
@@ -127,6 +130,7 @@ export function createPublisher(deps: PublisherDeps) {
     maxAttempts: deps.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
     retryBaseMs,
     prepareMedia: createMediaPrep({ db, mediaSource: deps.mediaSource, now }),
+    stranded,
   });
 
   /** Returns claims whose holder died to `approved`, to be reconciled first. */
@@ -184,8 +188,12 @@ export function createPublisher(deps: PublisherDeps) {
         const row = await chooser.choose(ready);
         const account = row && deps.accounts.get(row.id);
         if (!account) return undefined;
-        const request = pacing.request(account.id, settings, { leaseSeconds: deps.leaseSeconds, alone: ready.length === 1 });
-        const batch = await claimReplies(db, request);
+        const request = { ...pacing.request(account.id, settings, { leaseSeconds: deps.leaseSeconds, alone: ready.length === 1 }), token: randomUUID() };
+        const batch = await claimReplies(db, request).catch((error: unknown) => {
+          // It may have committed with only its answer lost: what it took goes back at the next run, not at its lease's end.
+          stranded.holdUnanswered({ accountId: account.id, token: request.token });
+          throw error;
+        });
         if (batch.kind === "paused") return undefined;
         if (batch.kind === "claimed") {
           changed = true;
@@ -223,14 +231,19 @@ export function createPublisher(deps: PublisherDeps) {
       return out;
     }
 
-    /** Claims of a batch the account can no longer try in this run go back at once, uncounted (never attempted). */
+    /**
+     * Claims of a batch the account can no longer try in this run go back at once, uncounted (never attempted); when
+     * the database fails that, they are kept to hand back at the next run.
+     */
     async function handBack(claims: readonly Claim[]): Promise<void> {
-      for (const claim of claims) {
-        await outcomes.retryLater(claim, "handed back unattempted: its account stopped for this run", {
-          ambiguous: false,
-          at: now(),
-          uncounted: true,
-        });
+      const reason = "handed back unattempted: its account stopped for this run";
+      for (const [index, claim] of claims.entries()) {
+        try {
+          await outcomes.retryLater(claim, reason, { ambiguous: false, at: now(), uncounted: true });
+        } catch {
+          for (const kept of claims.slice(index)) stranded.hold({ claim: kept, reason, ambiguous: false, uncounted: true });
+          return;
+        }
       }
       if (claims.length > 0) idle.clear();
     }
@@ -289,13 +302,20 @@ export function createPublisher(deps: PublisherDeps) {
 
     /**
      * One pass: publish due replies over the pool of accounts, within limits, then release dead claims (and publish
-     * what they gave back). The pause and the accounts are read at once, so a wake-up reaches its first claim
+     * what they gave back). The pause, the accounts and the settings are read, and the claims a database failure kept
+     * in this process are handed back, at once, so a wake-up reaches its first claim
      * after one round trip.
      */
     async runOnce(): Promise<PublishRunResult> {
       const result: PublishRunResult = { published: 0, failed: 0, retrying: 0 };
       let changed = false;
-      const [paused, rows, settings] = await Promise.all([deps.pause.isPaused(), deps.accounts.rows(), deps.settings.current()]);
+      const [paused, rows, settings, handedBack] = await Promise.all([
+        deps.pause.isPaused(),
+        deps.accounts.rows(),
+        deps.settings.current(),
+        stranded.handBackAll(),
+      ]);
+      if (handedBack > 0) changed = true;
       if (!paused) {
         const quietEnd = quietHoursEnd(now(), settings.quietHours, timeZone);
         if (quietEnd) {

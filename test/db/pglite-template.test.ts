@@ -9,7 +9,7 @@ import { PGlite } from "@electric-sql/pglite";
 import { afterAll, describe, expect, it } from "vitest";
 import { sql } from "drizzle-orm";
 import { openPglite, pgliteOptions } from "../../src/db/pglite.js";
-import { rawRows } from "../../src/db/raw-rows.js";
+import { preparedRows } from "../../src/db/raw-rows.js";
 import { makeTemplate, pgliteRelease, usableTemplate } from "../../src/db/pglite-template.js";
 
 describe("PGlite template for a first start", () => {
@@ -30,7 +30,7 @@ describe("PGlite template for a first start", () => {
   const hasMarker = async (dataDir: string, template: string) => {
     const handle = await openPglite(dataDir, template);
     try {
-      const [row] = await rawRows(handle.db, sql`select to_regclass('template_marker')::text as marker`);
+      const [row] = await preparedRows(handle.db, "template_marker", sql`select to_regclass('template_marker')::text as marker`);
       return row?.marker === "template_marker";
     } finally {
       await handle.close();

@@ -63,8 +63,8 @@ describe("database outages", () => {
     try {
       app = await startTestApp(rig.tg, {
         database,
-        // A claim whose COMMIT went through but whose answer died with the connection is held
-        // until its lease ends: the shortest lease (and a 1 s retry base) keeps that inside the test's window.
+        // A claim whose answer died with the connection goes back at the next run; a short lease (and a 1 s retry
+        // base) keeps anything held by a write that never came back inside the test's window.
         env: rig.env({
           DB_BREAKER_HALF_OPEN_SECONDS: "1",
           RETRY_BASE_DELAY_MS: "50",

@@ -32,6 +32,25 @@ async function withDeadline<T>(promise: Promise<T>, ms: number, what: string): P
   }
 }
 
+/**
+ * `real` with its hand-written hot-path statements (the claim, the grouped completion: `preparedRows`) run through
+ * `around`, which is given how to run each one.
+ */
+function aroundPrepared(real: Database, around: (run: () => Promise<unknown>) => Promise<unknown>): Database {
+  const session = new Proxy(real._.session, {
+    get(target, property, receiver) {
+      if (property !== "prepareQuery") return Reflect.get(target, property, receiver) as unknown;
+      return (...args: Parameters<typeof target.prepareQuery>) => {
+        const prepared = target.prepareQuery(...args);
+        return { execute: () => around(() => prepared.execute()) };
+      };
+    },
+  });
+  return new Proxy(real, {
+    get: (target, property, receiver) => (property === "_" ? { ...real._, session } : (Reflect.get(target, property, receiver) as unknown)),
+  });
+}
+
 describe.each(databaseTargets())("publisher on $name", (target) => {
   let database: TestDatabase;
   let x: FakeX;
@@ -129,14 +148,25 @@ describe.each(databaseTargets())("publisher on $name", (target) => {
     expect(x.repliesTo(post.id)).toHaveLength(1);
   });
 
-  /** A publisher whose database fails the next `failures` statements it runs with `execute` after each POST. */
-  async function failingAfterPost(failures: number) {
+  /**
+   * A publisher whose database fails the next `failures` statements it runs with `execute` (the completion) after each
+   * POST, and with `fallbackFails` the next statement built with `with` too (the fallback's retry).
+   */
+  async function failingAfterPost(failures: number, fallbackFails = false) {
     let left = 0;
-    const flaky = new Proxy(db(), {
+    let failWith = false;
+    const recording = aroundPrepared(db(), (run) => {
+      if (left === 0) return run();
+      left--;
+      return Promise.reject(new Error("connection terminated while recording"));
+    });
+    const flaky = new Proxy(recording, {
       get(targetDb, property, receiver) {
-        if (property === "execute" && left > 0) {
-          left--;
-          return () => Promise.reject(new Error("connection terminated while recording"));
+        if (property === "with" && failWith) {
+          failWith = false;
+          return () => {
+            throw new Error("connection terminated while handing back");
+          };
         }
         return Reflect.get(targetDb, property, receiver) as unknown;
       },
@@ -146,6 +176,7 @@ describe.each(databaseTargets())("publisher on $name", (target) => {
     h.client.postReply = async (text, inReplyTo) => {
       const result = await realPost(text, inReplyTo);
       left = failures;
+      failWith = fallbackFails;
       return result;
     };
     return h;
@@ -184,21 +215,18 @@ describe.each(databaseTargets())("publisher on $name", (target) => {
     // being known) fails.
     let claimed = false;
     let failNextSelect = false;
-    const real = db();
+    const real = aroundPrepared(db(), async (run) => {
+      const result = await run();
+      if (!claimed) failNextSelect = true;
+      claimed = true;
+      return result;
+    });
     const flaky = new Proxy(real, {
       get(targetDb, property, receiver) {
         if (property === "select" && failNextSelect) {
           failNextSelect = false;
           return () => {
             throw new Error("connection terminated before the opt-out check");
-          };
-        }
-        if (property === "execute" && !claimed) {
-          claimed = true;
-          return async (...args: Parameters<Database["execute"]>) => {
-            const result: unknown = await real.execute(...args);
-            failNextSelect = true;
-            return result;
           };
         }
         return Reflect.get(targetDb, property, receiver) as unknown;
@@ -218,6 +246,91 @@ describe.each(databaseTargets())("publisher on $name", (target) => {
     await h.publisher.runOnce();
     row = await reply(seeded.id);
     expect(row.status).toBe("published");
+    expect(x.repliesTo(post.id)).toHaveLength(1);
+  });
+
+  it("writing published and its fallback both fail (the database is down) → the claim is handed back at the next run, not at its lease's end", async () => {
+    // The completion's statement fails on every try (the first and 2 more), then so does the fallback's retry.
+    const h = await failingAfterPost(3, true);
+    const { post, reply: seeded } = await seedReply(h.account.id);
+
+    await h.publisher.runOnce();
+    expect(await reply(seeded.id)).toMatchObject({ status: "publishing", attemptCount: 1 });
+    expect(x.repliesTo(post.id)).toHaveLength(1);
+
+    // The next run, long before the lease would end: handed back flagged, found at X by the reconcile.
+    expect(await h.publisher.runOnce()).toEqual({ published: 1, failed: 0, retrying: 0 });
+    expect(await reply(seeded.id)).toMatchObject({ status: "published", replyTweetId: x.repliesTo(post.id)[0]!.id });
+    expect((await attempts(seeded.id)).map((a) => a.outcome)).toEqual(["ambiguous", "reconciled"]);
+    expect(postRequests()).toHaveLength(1);
+  });
+
+  it("the database fails before the POST and again for the hand-backs → the batch goes back at the next run, the unattempted uncounted", async () => {
+    // After the claim (the run's first raw statement), the first reply's opt-out check fails, then its hand-back and
+    // the hand-back of the rest of the batch.
+    let claimed = false;
+    let failSelect = false;
+    let failHandBacks = 0;
+    const real = aroundPrepared(db(), async (run) => {
+      const result = await run();
+      if (!claimed) failSelect = true;
+      claimed = true;
+      return result;
+    });
+    const flaky = new Proxy(real, {
+      get(targetDb, property, receiver) {
+        if (property === "select" && failSelect) {
+          failSelect = false;
+          failHandBacks = 2;
+          return () => {
+            throw new Error("connection terminated before the opt-out check");
+          };
+        }
+        if (property === "with" && failHandBacks > 0) {
+          failHandBacks--;
+          return () => {
+            throw new Error("connection terminated while handing back");
+          };
+        }
+        return Reflect.get(targetDb, property, receiver) as unknown;
+      },
+    });
+    const h = await build({ db: flaky });
+    const seeded = [await seedReply(h.account.id), await seedReply(h.account.id), await seedReply(h.account.id)];
+    await h.accounts.identity(h.account);
+
+    await h.publisher.runOnce();
+    for (const { reply: r } of seeded) expect((await reply(r.id)).status).toBe("publishing");
+    expect(postRequests()).toHaveLength(0);
+
+    expect(await h.publisher.runOnce()).toEqual({ published: 3, failed: 0, retrying: 0 });
+    const rows = await Promise.all(seeded.map(({ reply: r }) => reply(r.id)));
+    expect(rows.map((row) => [row.status, row.needsReconcile, row.attemptCount])).toEqual([
+      ["published", false, 2],
+      ["published", false, 1],
+      ["published", false, 1],
+    ]);
+    expect(postRequests()).toHaveLength(3);
+    for (const { post } of seeded) expect(x.repliesTo(post.id)).toHaveLength(1);
+  });
+
+  it("a claim that committed but whose answer was lost → what it took goes back at the next run, uncounted, posted once", async () => {
+    let answered = false;
+    const flaky = aroundPrepared(db(), async (run) => {
+      const result = await run();
+      if (answered) return result;
+      answered = true;
+      throw new Error("connection terminated after the claim committed");
+    });
+    const h = await build({ db: flaky });
+    const { post, reply: seeded } = await seedReply(h.account.id);
+
+    await expect(h.publisher.runOnce()).rejects.toThrow(/after the claim committed/);
+    expect(await reply(seeded.id)).toMatchObject({ status: "publishing", attemptCount: 1 });
+
+    expect(await h.publisher.runOnce()).toEqual({ published: 1, failed: 0, retrying: 0 });
+    expect(await reply(seeded.id)).toMatchObject({ status: "published", attemptCount: 1, needsReconcile: false });
+    expect((await attempts(seeded.id)).map((a) => a.outcome)).toEqual(["retry", "posted"]);
     expect(x.repliesTo(post.id)).toHaveLength(1);
   });
 

@@ -10,6 +10,7 @@ import { decidePublishOutcome, type DeadLetterNote } from "./decide-outcome.js";
 import type { OutcomeRecorder } from "./record-outcome.js";
 import type { Pacing } from "./pacing.js";
 import type { MediaPrepare } from "./prepare-media.js";
+import type { StrandedClaims } from "./stranded-claims.js";
 
 /** After one reply: go on with the account, or claim nothing more for it in this run (account down, 429). */
 export type AccountNext = "continue" | "stop_account";
@@ -39,6 +40,13 @@ export interface AttemptDeps {
   readonly retryBaseMs: number;
   /** Turns a reply's attachment into a media id of the claiming account (uploading it when needed). */
   readonly prepareMedia: MediaPrepare;
+  /** Where a claim goes whose outcome the database failed to take, to be handed back at the next run. */
+  readonly stranded: StrandedClaims;
+}
+
+/** Why a claim goes back when the database failed before anything went to X. */
+function unpostedReason(error: unknown): string {
+  return `nothing was posted: the database failed before the POST (${classifyFailure(error).message})`;
 }
 
 /**
@@ -116,11 +124,10 @@ export function createAttempt(deps: AttemptDeps) {
 
   /**
    * The database failed before anything went to X: hand the claim back at once, due now, rather than
-   * leave it held until its lease ends. If even that write fails, the lease's release covers it.
+   * leave it held until its lease ends. If even that write fails, the claim is kept to hand back at the next run.
    */
   async function releaseUnposted(out: OutcomeRecorder, claim: Claim, error: unknown): Promise<AccountNext> {
-    const message = `nothing was posted: the database failed before the POST (${classifyFailure(error).message})`;
-    await out.retryLater(claim, message, { ambiguous: false, at: deps.now() }).catch(() => false);
+    await out.retryLater(claim, unpostedReason(error), { ambiguous: false, at: deps.now() });
     return "stop_account";
   }
 
@@ -233,7 +240,9 @@ export function createAttempt(deps: AttemptDeps) {
             // Flagged for a reconcile at once; if even that cannot be written, the claim's lease runs out and its
             // release flags it the same way.
             const message = `X took the reply (${tweetId}) but recording it failed: ${classifyFailure(recordError).message}`;
-            await outcomes.retryLater(claim, message, { ambiguous: true }).catch(() => false);
+            await outcomes.retryLater(claim, message, { ambiguous: true }).catch(() => {
+              deps.stranded.hold({ claim, reason: message, ambiguous: true, uncounted: false });
+            });
           },
         );
         return Promise.resolve(true);
@@ -247,6 +256,11 @@ export function createAttempt(deps: AttemptDeps) {
     try {
       const next = await attempt(out, account, claim, identity, sent);
       return { next, sent: sent.value, end: recording.then(() => end) };
+    } catch (error) {
+      // Only a write can throw here (every call to X is caught above): the database failed to take the outcome.
+      const reason = sent.value ? `the database failed after the POST, before its outcome was recorded (${classifyFailure(error).message})` : unpostedReason(error);
+      deps.stranded.hold({ claim, reason, ambiguous: sent.value, uncounted: false });
+      return { next: "stop_account", sent: sent.value, end: recording.then(() => end) };
     } finally {
       await (sent.value ? deps.pacing.afterPost(claim) : deps.pacing.unused(claim)).catch(() => undefined);
     }

@@ -1,6 +1,7 @@
+import { randomUUID } from "node:crypto";
 import { sql, type SQL } from "drizzle-orm";
 import type { Database } from "../../db/database.js";
-import { instant, rawRows, rowFromJson } from "../../db/raw-rows.js";
+import { instant, preparedRows, rowFromJson } from "../../db/raw-rows.js";
 import { posts, replies, xAccounts, type ReplyStatus } from "../../db/schema.js";
 import type { Reply } from "../reply-states.js";
 import { PAUSED_SQL } from "../pause.js";
@@ -40,6 +41,16 @@ export interface ClaimRequest {
   readonly holdUntil?: Date;
   /** The hourly and daily limits of an account whose row sets none; default none. */
   readonly limits?: { readonly perHour: number; readonly perDay: number };
+  /**
+   * A fresh random UUID naming this claim (default: one made here): each attempt id it records is
+   * {@link claimAttemptId}, so a caller whose claim failed without an answer can find what it took.
+   */
+  readonly token?: string;
+}
+
+/** The attempt id a claim named `token` gives reply `replyId` (SQL over a reply's id column): md5 of both, as a UUID. */
+export function claimAttemptId(token: string, replyId: SQL): SQL {
+  return sql`md5(${token}::text || ${replyId}::text)::uuid`;
 }
 
 /** The account's X identity as stored (null until users/me was read once). */
@@ -130,7 +141,7 @@ export function claimStatement(request: ClaimRequest): SQL {
       for update skip locked
     ), claimed as (
       update replies r set status = ${to}, account_id = ${accountId}, lease_until = ${instant(leaseUntil)},
-        attempt_id = gen_random_uuid(), attempt_count = r.attempt_count + 1, version = r.version + 1, updated_at = now()
+        attempt_id = ${claimAttemptId(request.token ?? randomUUID(), sql`r.id`)}, attempt_count = r.attempt_count + 1, version = r.version + 1, updated_at = now()
       from due where r.id = due.id and r.status = ${from}
       returning r.*
     ), attempts as (
@@ -154,7 +165,7 @@ export function claimStatement(request: ClaimRequest): SQL {
  */
 export async function claimReplies(db: Database, request: ClaimRequest): Promise<ClaimBatch> {
   assertTransition("approved", "publishing");
-  const rows = await rawRows(db, claimStatement(request));
+  const rows = await preparedRows(db, "claim_replies", claimStatement(request));
   const [first] = rows;
   if (!first) return { kind: "held" };
   const kind = first.kind as "open" | "held" | "busy" | "paused";

@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import type { Database } from "../../db/database.js";
-import { rawRows } from "../../db/raw-rows.js";
+import { preparedRows } from "../../db/raw-rows.js";
 import type { ReplyStatus } from "../../db/schema.js";
 import { OPEN_STATUSES } from "../dead-letters/entries.js";
 import type { Claim } from "./claim-replies.js";
@@ -72,7 +72,7 @@ export async function completeReplies(db: Database, items: readonly CompletionIt
   assertTransition(FROM, TO);
   const done = new Map<number, Completion>(items.map(({ claim }) => [claim.reply.id, { completed: false, deadLettersSettled: 0 }]));
   if (items.length === 0) return done;
-  for (const row of await rawRows(db, completionStatement(items))) {
+  for (const row of await preparedRows(db, "complete_replies", completionStatement(items))) {
     done.set(Number(row.id), { completed: true, deadLettersSettled: Number(row.settled) });
   }
   return done;
