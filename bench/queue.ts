@@ -151,8 +151,8 @@ export async function benchQueue(): Promise<void> {
 
   const x = await startFakeX({ rateLimits: BENCH_FAKE_X_LIMITS });
   try {
-    // One lane, then one lane per account (PUBLISH_CONCURRENCY=3): X is kept busy by whichever lane is at X.
-    for (const workers of [1, 3]) {
+    // One lane, one lane per account (PUBLISH_CONCURRENCY=3) and two (6): X is kept busy by whichever lane is at X.
+    for (const workers of [1, 3, 6]) {
       console.log(`fake X: ${fakeXBacklog} replies over 3 accounts, ${workers} lane(s)…`);
       const run = await withScratchDatabase("queue_fakex", (url) =>
         using(openCountedPostgres(url), (database) => drainOurs({ database, n: fakeXBacklog, workers, accounts: 3, x })),

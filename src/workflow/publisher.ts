@@ -180,16 +180,26 @@ export function createPublisher(deps: PublisherDeps) {
     const picking = new KeyedQueue();
     let changed = false;
 
-    /** The next claim of the run, or undefined when no account may claim any more (claims are made one at a time). */
+    /** The account the strategy picks for the next claim and whether it is the only one ready, or undefined: none is. */
+    async function chooseAccount() {
+      const ready = rows.filter((row) => !stopped.has(row.id) && !idle.has(row.id) && pacing.looksReady(row));
+      const row = await chooser.choose(ready);
+      const account = row && deps.accounts.get(row.id);
+      return account && { account, alone: ready.length === 1 };
+    }
+
+    /**
+     * The next claim of the run, or undefined when no account may claim any more. Accounts are chosen one at a time
+     * (the strategy's turns); claims for different accounts run at once, for one account one after another.
+     */
     async function nextClaims() {
       for (let busy = 0, locked = 0; ; ) {
         if (inQuietHours(settings)) return undefined;
-        const ready = rows.filter((row) => !stopped.has(row.id) && !idle.has(row.id) && pacing.looksReady(row));
-        const row = await chooser.choose(ready);
-        const account = row && deps.accounts.get(row.id);
-        if (!account) return undefined;
-        const request = { ...pacing.request(account.id, settings, { leaseSeconds: deps.leaseSeconds, alone: ready.length === 1 }), token: randomUUID() };
-        const batch = await claimReplies(db, request).catch((error: unknown) => {
+        const chosen = await picking.run("choice", chooseAccount);
+        if (!chosen) return undefined;
+        const { account } = chosen;
+        const request = { ...pacing.request(account.id, settings, { leaseSeconds: deps.leaseSeconds, alone: chosen.alone }), token: randomUUID() };
+        const batch = await picking.run(`claim:${account.id}`, () => claimReplies(db, request)).catch((error: unknown) => {
           // It may have committed with only its answer lost: what it took goes back at the next run, not at its lease's end.
           stranded.holdUnanswered({ accountId: account.id, token: request.token });
           throw error;
@@ -251,7 +261,7 @@ export function createPublisher(deps: PublisherDeps) {
     /** One lane: takes the run's next claim and publishes it, until no account may claim any more. */
     async function lane(): Promise<void> {
       for (;;) {
-        const next = await picking.run("claim", nextClaims);
+        const next = await nextClaims();
         if (!next) return;
         const { account, batch } = next;
         const ends: Promise<void>[] = [];

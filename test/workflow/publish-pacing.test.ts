@@ -16,6 +16,7 @@ import type { XAccountClient } from "../../src/x/types.js";
 import { databaseTargets, type TestDatabase } from "../support/database.js";
 import { startFakeX, type FakeX, type FakeXUser } from "../support/fake-x/index.js";
 import { silentLogger } from "../support/logger.js";
+import { aroundPrepared } from "../support/around-prepared.js";
 import { createPublishFixture } from "../support/publish-fixture.js";
 import { createCountedDatabase, type CountedDatabase } from "../support/statement-counter.js";
 import { clearWorkflowTables } from "../support/workflow-fixtures.js";
@@ -195,6 +196,32 @@ describe.each(databaseTargets())("publish pacing on $name", (target) => {
       wrap: (client) => beforePost(client, meet),
       pool: [{ label: "b", token: OTHER_TOKEN, wrap: (client) => beforePost(client, meet) }],
     });
+    await seed();
+    await seed();
+
+    expect(await h.publisher.runOnce()).toEqual({ published: 2, failed: 0, retrying: 0 });
+    expect(most).toBe(2);
+    expect(new Set(posts().map((request) => request.callerUserId))).toEqual(new Set(["720001", "720003"]));
+  });
+
+  it("PUBLISH_CONCURRENCY=2: two accounts' claims are made at the same time (one account's slow claim does not hold the other's)", async () => {
+    let inFlight = 0;
+    let most = 0;
+    let release: () => void = () => undefined;
+    const bothIn = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    // Each claim waits for the other to start (or 2 s, so claims made one at a time fail the test instead of hanging it).
+    const meetingClaims = aroundPrepared(db(), async (run, name) => {
+      if (name !== "claim_replies") return run();
+      inFlight++;
+      most = Math.max(most, inFlight);
+      if (inFlight === 2) release();
+      await Promise.race([bothIn, new Promise((resolve) => setTimeout(resolve, 2_000))]);
+      inFlight--;
+      return run();
+    });
+    const h = await build({ db: meetingClaims, concurrency: 2, pool: [{ label: "b", token: OTHER_TOKEN }] });
     await seed();
     await seed();
 

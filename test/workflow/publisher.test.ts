@@ -13,6 +13,7 @@ import { clearWorkflowTables } from "../support/workflow-fixtures.js";
 import { databaseTargets, type TestDatabase } from "../support/database.js";
 import { startFakeX, type FakeX, type FakeXUser } from "../support/fake-x/index.js";
 import { silentLogger } from "../support/logger.js";
+import { aroundPrepared } from "../support/around-prepared.js";
 import { createPublishFixture, type SeedOptions } from "../support/publish-fixture.js";
 
 const OUR_TOKEN = "publisher-test-token";
@@ -30,25 +31,6 @@ async function withDeadline<T>(promise: Promise<T>, ms: number, what: string): P
   } finally {
     clearTimeout(timer);
   }
-}
-
-/**
- * `real` with its hand-written hot-path statements (the claim, the grouped completion: `preparedRows`) run through
- * `around`, which is given how to run each one.
- */
-function aroundPrepared(real: Database, around: (run: () => Promise<unknown>) => Promise<unknown>): Database {
-  const session = new Proxy(real._.session, {
-    get(target, property, receiver) {
-      if (property !== "prepareQuery") return Reflect.get(target, property, receiver) as unknown;
-      return (...args: Parameters<typeof target.prepareQuery>) => {
-        const prepared = target.prepareQuery(...args);
-        return { execute: () => around(() => prepared.execute()) };
-      };
-    },
-  });
-  return new Proxy(real, {
-    get: (target, property, receiver) => (property === "_" ? { ...real._, session } : (Reflect.get(target, property, receiver) as unknown)),
-  });
 }
 
 describe.each(databaseTargets())("publisher on $name", (target) => {
