@@ -312,31 +312,25 @@ export function createPublisher(deps: PublisherDeps) {
 
     /**
      * One pass: publish due replies over the pool of accounts, within limits, then release dead claims (and publish
-     * what they gave back). The pause, the accounts and the settings are read, and the claims a database failure kept
-     * in this process are handed back, at once, so a wake-up reaches its first claim
+     * what they gave back). The accounts and the settings are read, and the claims a database failure kept in this
+     * process are handed back, at once; the pause is read by each claim itself, so a wake-up reaches its first claim
      * after one round trip.
      */
     async runOnce(): Promise<PublishRunResult> {
       const result: PublishRunResult = { published: 0, failed: 0, retrying: 0 };
       let changed = false;
-      const [paused, rows, settings, handedBack] = await Promise.all([
-        deps.pause.isPaused(),
-        deps.accounts.rows(),
-        deps.settings.current(),
-        stranded.handBackAll(),
-      ]);
+      const [rows, settings, handedBack] = await Promise.all([deps.accounts.rows(), deps.settings.current(), stranded.handBackAll()]);
       if (handedBack > 0) changed = true;
-      if (!paused) {
-        const quietEnd = quietHoursEnd(now(), settings.quietHours, timeZone);
-        if (quietEnd) {
-          if ((await deferDue(quietEnd, settings)) > 0) changed = true;
-        } else if (await drain(rows, settings, result)) {
-          changed = true;
-        }
-        if ((await release(false)) > 0) {
-          changed = true;
-          if (!quietEnd) await drain(await deps.accounts.rows(), settings, result);
-        }
+      const quietEnd = quietHoursEnd(now(), settings.quietHours, timeZone);
+      if (quietEnd) {
+        if (!(await deps.pause.isPaused()) && (await deferDue(quietEnd, settings)) > 0) changed = true;
+      } else if (await drain(rows, settings, result)) {
+        changed = true;
+      }
+      // A dead claim is released even while paused: it goes back to approved, where the pause holds it.
+      if ((await release(false)) > 0) {
+        changed = true;
+        if (!quietEnd) await drain(await deps.accounts.rows(), settings, result);
       }
       if (await noticeDownAccounts()) changed = true;
       if (changed) await deps.onChange();

@@ -187,6 +187,22 @@ describe.each(databaseTargets())("publish rules on $name", (target) => {
       expect(postRequests().length).toBeGreaterThan(posted);
     });
 
+    it("paused inside quiet hours: a due reply keeps its time (nothing is moved while paused); after /resume it moves to the window's end", async () => {
+      const quiet = quietAroundNow();
+      const h = await fixture.build({ settings: { gapSeconds: { min: 0, max: 0 }, quietHours: quiet.spec, jitterSeconds: 0 } });
+      const { reply: seeded } = await fixture.seedReply(h.account.id, alice);
+      const due = (await reply(seeded.id)).scheduledAt;
+      await h.pause.pause(1, clock);
+
+      await h.publisher.runOnce();
+      expect(await reply(seeded.id)).toMatchObject({ status: "approved", scheduledAt: due });
+
+      await h.pause.resume(1, clock);
+      await h.publisher.runOnce();
+      expect(await reply(seeded.id)).toMatchObject({ status: "approved", scheduledAt: quiet.end });
+      expect(postRequests()).toHaveLength(0);
+    });
+
     it("while paused the dead-letter worker hands nothing back; after /resume it does", async () => {
       const h = await fixture.buildWithQueue(DLQ, { maxAttempts: 1 });
       const { reply: seeded } = await fixture.seedReply(h.account.id, alice);
