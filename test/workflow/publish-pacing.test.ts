@@ -25,6 +25,27 @@ const TOKEN = "pacing-test-token";
 const OTHER_TOKEN = "pacing-test-token-b";
 const SECOND = 1_000;
 
+/**
+ * A meeting point for two calls: `meet` waits until a second call is waiting too (or 2 s, so calls made one at a time
+ * fail the test instead of hanging it); `most` is the most calls that were waiting at once.
+ */
+function meetingOfTwo() {
+  let waiting = 0;
+  let most = 0;
+  let release: () => void = () => undefined;
+  const bothIn = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const meet = async (): Promise<void> => {
+    waiting++;
+    most = Math.max(most, waiting);
+    if (waiting === 2) release();
+    await Promise.race([bothIn, new Promise((resolve) => setTimeout(resolve, 2_000))]);
+    waiting--;
+  };
+  return { meet, most: () => most };
+}
+
 /** A client whose POST first runs `before` (the test's hook into the moment of the POST). */
 function beforePost(client: XAccountClient, before: () => Promise<void> | void): XAccountClient {
   const postReply: XAccountClient["postReply"] = async (...args) => {
@@ -177,48 +198,26 @@ describe.each(databaseTargets())("publish pacing on $name", (target) => {
   });
 
   it("PUBLISH_CONCURRENCY=2: two accounts' POSTs are in flight at the same time", async () => {
-    let inFlight = 0;
-    let most = 0;
-    let release: () => void = () => undefined;
-    const bothIn = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    // Each POST waits for the other to start (or 2 s, so one lane alone fails the test instead of hanging it).
-    const meet = async () => {
-      inFlight++;
-      most = Math.max(most, inFlight);
-      if (inFlight === 2) release();
-      await Promise.race([bothIn, new Promise((resolve) => setTimeout(resolve, 2_000))]);
-      inFlight--;
-    };
+    // Each POST waits for the other to start.
+    const posting = meetingOfTwo();
     const h = await build({
       concurrency: 2,
-      wrap: (client) => beforePost(client, meet),
-      pool: [{ label: "b", token: OTHER_TOKEN, wrap: (client) => beforePost(client, meet) }],
+      wrap: (client) => beforePost(client, posting.meet),
+      pool: [{ label: "b", token: OTHER_TOKEN, wrap: (client) => beforePost(client, posting.meet) }],
     });
     await seed();
     await seed();
 
     expect(await h.publisher.runOnce()).toEqual({ published: 2, failed: 0, retrying: 0 });
-    expect(most).toBe(2);
+    expect(posting.most()).toBe(2);
     expect(new Set(posts().map((request) => request.callerUserId))).toEqual(new Set(["720001", "720003"]));
   });
 
   it("PUBLISH_CONCURRENCY=2: two accounts' claims are made at the same time (one account's slow claim does not hold the other's)", async () => {
-    let inFlight = 0;
-    let most = 0;
-    let release: () => void = () => undefined;
-    const bothIn = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    // Each claim waits for the other to start (or 2 s, so claims made one at a time fail the test instead of hanging it).
+    // Each claim waits for the other to start.
+    const claiming = meetingOfTwo();
     const meetingClaims = aroundPrepared(db(), async (run, name) => {
-      if (name !== "claim_replies") return run();
-      inFlight++;
-      most = Math.max(most, inFlight);
-      if (inFlight === 2) release();
-      await Promise.race([bothIn, new Promise((resolve) => setTimeout(resolve, 2_000))]);
-      inFlight--;
+      if (name === "claim_replies") await claiming.meet();
       return run();
     });
     const h = await build({ db: meetingClaims, concurrency: 2, pool: [{ label: "b", token: OTHER_TOKEN }] });
@@ -226,7 +225,7 @@ describe.each(databaseTargets())("publish pacing on $name", (target) => {
     await seed();
 
     expect(await h.publisher.runOnce()).toEqual({ published: 2, failed: 0, retrying: 0 });
-    expect(most).toBe(2);
+    expect(claiming.most()).toBe(2);
     expect(new Set(posts().map((request) => request.callerUserId))).toEqual(new Set(["720001", "720003"]));
   });
 
