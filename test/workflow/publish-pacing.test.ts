@@ -11,6 +11,7 @@ import { openPostgres } from "../../src/db/postgres.js";
 import { replies, xAccounts } from "../../src/db/schema.js";
 import type { PauseSwitch } from "../../src/workflow/pause.js";
 import { COMPLETION_LINGER_MS } from "../../src/workflow/publish/completion-queue.js";
+import { CLAIM_BATCH, createPacing } from "../../src/workflow/publish/pacing.js";
 import { claimReplies } from "../../src/workflow/replies/claim-replies.js";
 import type { XAccountClient } from "../../src/x/types.js";
 import { databaseTargets, type TestDatabase } from "../support/database.js";
@@ -19,7 +20,7 @@ import { silentLogger } from "../support/logger.js";
 import { aroundPrepared } from "../support/around-prepared.js";
 import { createPublishFixture } from "../support/publish-fixture.js";
 import { createCountedDatabase, type CountedDatabase } from "../support/statement-counter.js";
-import { clearWorkflowTables } from "../support/workflow-fixtures.js";
+import { clearWorkflowTables, WORKFLOW_TEST_DEFAULTS } from "../support/workflow-fixtures.js";
 
 const TOKEN = "pacing-test-token";
 const OTHER_TOKEN = "pacing-test-token-b";
@@ -228,6 +229,41 @@ describe.each(databaseTargets())("publish pacing on $name", (target) => {
     expect(await h.publisher.runOnce()).toEqual({ published: 2, failed: 0, retrying: 0 });
     expect(most).toBe(2);
     expect(new Set(posts().map((request) => request.callerUserId))).toEqual(new Set(["720001", "720003"]));
+  });
+
+  it("an account looks ready once its rate-limit wait and its gap have run out, to the millisecond, and only while up", async () => {
+    const h = await build();
+    const row = await account(h.account.id);
+    let available = true;
+    const pacing = createPacing({ db: db(), now: () => clock, random: () => 0, isAccountAvailable: () => available });
+    const later = new Date(clock.getTime() + 1);
+
+    expect(pacing.looksReady(row)).toBe(true);
+    expect(pacing.looksReady({ ...row, rateLimitedUntil: clock, nextPostAt: clock })).toBe(true);
+    expect(pacing.looksReady({ ...row, rateLimitedUntil: later })).toBe(false);
+    expect(pacing.looksReady({ ...row, nextPostAt: later })).toBe(false);
+    expect(pacing.looksReady({ ...row, status: "failed" })).toBe(false);
+    expect(createPacing({ db: db(), now: () => clock, random: () => 0 }).isUp(row)).toBe(true);
+    available = false;
+    expect(pacing.looksReady(row)).toBe(false);
+  });
+
+  it("a claim asks for a gap drawn within the range, and for a batch only with no gap and one account ready", async () => {
+    const h = await build();
+    const pacing = createPacing({ db: db(), now: () => clock, random: () => 0.25 });
+    const settings = { ...WORKFLOW_TEST_DEFAULTS, gapSeconds: { min: 30, max: 90 }, maxPostsPerHour: 7, maxPostsPerDay: 40 };
+
+    expect(pacing.request(h.account.id, settings, { leaseSeconds: 90, alone: true })).toEqual({
+      accountId: h.account.id,
+      now: clock,
+      leaseSeconds: 90,
+      batch: 1,
+      holdUntil: new Date(clock.getTime() + 45 * SECOND),
+      limits: { perHour: 7, perDay: 40 },
+    });
+    const noGap = { ...settings, gapSeconds: { min: 0, max: 0 } };
+    expect(pacing.request(h.account.id, noGap, { leaseSeconds: 90, alone: true })).toMatchObject({ batch: CLAIM_BATCH, holdUntil: clock });
+    expect(pacing.request(h.account.id, noGap, { leaseSeconds: 90, alone: false }).batch).toBe(1);
   });
 
   it.runIf(target.name === "postgres")("two publishers on two pools share one account's gap and its hourly limit", async () => {
