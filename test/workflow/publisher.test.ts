@@ -15,6 +15,7 @@ import { startFakeX, type FakeX, type FakeXUser } from "../support/fake-x/index.
 import { silentLogger } from "../support/logger.js";
 import { aroundPrepared } from "../support/around-prepared.js";
 import { createPublishFixture, type SeedOptions } from "../support/publish-fixture.js";
+import { UNANSWERED_CLAIM_REASON } from "../../src/workflow/replies/release-unanswered-claim.js";
 
 const OUR_TOKEN = "publisher-test-token";
 const MINUTE = 60_000;
@@ -314,6 +315,48 @@ describe.each(databaseTargets())("publisher on $name", (target) => {
     expect(await reply(seeded.id)).toMatchObject({ status: "published", attemptCount: 1, needsReconcile: false });
     expect((await attempts(seeded.id)).map((a) => a.outcome)).toEqual(["retry", "posted"]);
     expect(x.repliesTo(post.id)).toHaveLength(1);
+  });
+
+  it("while paused, what an unanswered claim took still goes back at the next run, due then, uncounted, and the cards are told", async () => {
+    let answered = false;
+    const flaky = aroundPrepared(db(), async (run) => {
+      const result = await run();
+      if (answered) return result;
+      answered = true;
+      throw new Error("connection terminated after the claim committed");
+    });
+    const h = await build({ db: flaky });
+    const { reply: seeded } = await seedReply(h.account.id);
+    await expect(h.publisher.runOnce()).rejects.toThrow(/after the claim committed/);
+    await h.pause.pause(1, clock);
+    advance(MINUTE);
+    const changesBefore = h.changes();
+
+    expect(await h.publisher.runOnce()).toEqual({ published: 0, failed: 0, retrying: 0 });
+    expect(h.changes()).toBe(changesBefore + 1);
+    expect(await reply(seeded.id)).toMatchObject({
+      status: "approved",
+      leaseUntil: null,
+      scheduledAt: clock,
+      attemptCount: 0,
+      needsReconcile: false,
+      failureReason: UNANSWERED_CLAIM_REASON,
+    });
+    expect(await attempts(seeded.id)).toMatchObject([{ outcome: "retry", finishedAt: clock, error: UNANSWERED_CLAIM_REASON }]);
+  });
+
+  it("while paused, a claim kept after its outcome failed to write still goes back at the next run, and the cards are told", async () => {
+    const h = await failingAfterPost(3, true);
+    const { reply: seeded } = await seedReply(h.account.id);
+    await h.publisher.runOnce();
+    expect((await reply(seeded.id)).status).toBe("publishing");
+    await h.pause.pause(1, clock);
+    advance(MINUTE);
+    const changesBefore = h.changes();
+
+    expect(await h.publisher.runOnce()).toEqual({ published: 0, failed: 0, retrying: 0 });
+    expect(h.changes()).toBe(changesBefore + 1);
+    expect(await reply(seeded.id)).toMatchObject({ status: "approved", needsReconcile: true, scheduledAt: clock, attemptCount: 1 });
   });
 
   it("a POST that times out after X committed it is reconciled: one tweet at X", async () => {
