@@ -88,6 +88,38 @@ describe.each(databaseTargets())("publish pacing on $name", (target) => {
     expect((await claimReplies(db(), request(a!))).kind).toBe("claimed");
   });
 
+  it("a batch comes in claim order (priority, approval time, id) with its lease, attempt ids, identity and the hold it replaced", async () => {
+    const h = await build();
+    await h.accounts.identity(h.account);
+    const minutesAgo = (n: number) => new Date(clock.getTime() - n * 60 * SECOND);
+    const searched = await fixture.seedReply(main, alice, { source: "search", decidedAt: minutesAgo(5) });
+    const recent = await fixture.seedReply(main, alice, { decidedAt: minutesAgo(1) });
+    const older = await fixture.seedReply(main, alice, { decidedAt: minutesAgo(4) });
+    const sameTime = await fixture.seedReply(main, alice, { decidedAt: minutesAgo(3) });
+    // Rewritten last, the row stored after its twin: only its id puts it first (the claim's RETURNING keeps no order).
+    await db().update(replies).set({ decidedAt: minutesAgo(3) }).where(eq(replies.id, older.reply.id));
+    const earlierHold = new Date(clock.getTime() - 5 * SECOND);
+    await db().update(xAccounts).set({ nextPostAt: earlierHold }).where(eq(xAccounts.id, main));
+
+    const batch = await claimReplies(db(), { accountId: main, now: clock, leaseSeconds: 90, batch: 25 });
+    if (batch.kind !== "claimed") throw new Error(`expected a claim, got ${batch.kind}`);
+    expect(batch.claims.map((claim) => claim.reply.id)).toEqual([older, sameTime, recent, searched].map((seeded) => seeded.reply.id));
+    expect(batch.identity).toEqual({ userId: "720001", username: "replyguy" });
+    for (const claim of batch.claims) {
+      expect(claim).toMatchObject({ accountId: main, attemptId: claim.reply.attemptId, hold: { previous: earlierHold, until: clock, gapMs: 0 } });
+      expect(claim.reply).toMatchObject({ status: "publishing", leaseUntil: new Date(clock.getTime() + 90 * SECOND), attemptCount: 1 });
+      expect(claim.post?.tweetId).toBe(claim.reply.postTweetId);
+    }
+    expect((await account(main)).nextPostAt).toEqual(clock);
+  });
+
+  it("a claim for an account that is not there is held, and takes nothing", async () => {
+    await build();
+    const { reply } = await seed();
+    expect(await claimReplies(db(), { accountId: main + 1000, now: clock, leaseSeconds: 90 })).toEqual({ kind: "held" });
+    expect((await fixture.reply(reply.id)).status).toBe("approved");
+  });
+
   it("a batch stops at the room under the hourly limit, counting attempts in flight; at the limit the account is held", async () => {
     const h = await build();
     for (let i = 0; i < 5; i++) await seed();
