@@ -4,14 +4,15 @@
  * back when its account stops; lanes publishing at once; the statements a published reply costs; and, on a
  * PostgreSQL server, two publishers on two pools sharing one account's gap and limits.
  */
+import { randomUUID } from "node:crypto";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Database } from "../../src/db/database.js";
 import { openPostgres } from "../../src/db/postgres.js";
-import { replies, xAccounts } from "../../src/db/schema.js";
+import { publishAttempts, replies, xAccounts } from "../../src/db/schema.js";
 import type { PauseSwitch } from "../../src/workflow/pause.js";
 import { COMPLETION_LINGER_MS } from "../../src/workflow/publish/completion-queue.js";
-import { CLAIM_BATCH, createPacing } from "../../src/workflow/publish/pacing.js";
+import { accountLoads, CLAIM_BATCH, createPacing, postsSince } from "../../src/workflow/publish/pacing.js";
 import { claimReplies } from "../../src/workflow/replies/claim-replies.js";
 import type { XAccountClient } from "../../src/x/types.js";
 import { databaseTargets, type TestDatabase } from "../support/database.js";
@@ -118,6 +119,33 @@ describe.each(databaseTargets())("publish pacing on $name", (target) => {
     const { reply } = await seed();
     expect(await claimReplies(db(), { accountId: main + 1000, now: clock, leaseSeconds: 90 })).toEqual({ kind: "held" });
     expect((await fixture.reply(reply.id)).status).toBe("approved");
+  });
+
+  it("an account's load counts its attempts since the instant asked that may have posted, in flight included", async () => {
+    const h = await build({ pool: [{ label: "b", token: OTHER_TOKEN }] });
+    const [a, b] = h.accounts.all().map((one) => one.id);
+    const { reply } = await seed();
+    const minutesAgo = (n: number) => new Date(clock.getTime() - n * 60 * SECOND);
+    const attempt = (accountId: number, startedAt: Date, outcome: string | null) => ({ id: randomUUID(), replyId: reply.id, accountId, startedAt, outcome });
+    await db()
+      .insert(publishAttempts)
+      .values([
+        attempt(a!, minutesAgo(1), null),
+        attempt(a!, minutesAgo(2), "posted"),
+        attempt(a!, minutesAgo(3), "ambiguous"),
+        attempt(a!, minutesAgo(4), "reconciled"),
+        attempt(a!, minutesAgo(5), "failed"),
+        attempt(a!, minutesAgo(6), "retry"),
+        attempt(a!, minutesAgo(90), "posted"),
+        attempt(b!, minutesAgo(7), "posted"),
+      ]);
+
+    expect(await postsSince(db(), a!, minutesAgo(60))).toBe(4);
+    expect(await postsSince(db(), a!, minutesAgo(120))).toBe(5);
+    expect(await postsSince(db(), a! + b! + 1, minutesAgo(60))).toBe(0);
+    expect(await accountLoads(db(), clock)).toEqual(new Map([[a!, 4], [b!, 1]]));
+    await db().delete(publishAttempts).where(eq(publishAttempts.accountId, b!));
+    expect(await accountLoads(db(), clock)).toEqual(new Map([[a!, 4]]));
   });
 
   it("a batch stops at the room under the hourly limit, counting attempts in flight; at the limit the account is held", async () => {
