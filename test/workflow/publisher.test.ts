@@ -17,7 +17,8 @@ import { capturingLogger, silentLogger } from "../support/logger.js";
 import { aroundPrepared } from "../support/around-prepared.js";
 import { claimOne, createPublishFixture, type SeedOptions } from "../support/publish-fixture.js";
 import { createStrandedClaims } from "../../src/workflow/publish/stranded-claims.js";
-import { UNANSWERED_CLAIM_REASON } from "../../src/workflow/replies/release-unanswered-claim.js";
+import { claimReplies } from "../../src/workflow/replies/claim-replies.js";
+import { releaseUnansweredClaim, UNANSWERED_CLAIM_REASON } from "../../src/workflow/replies/release-unanswered-claim.js";
 
 const OUR_TOKEN = "publisher-test-token";
 const MINUTE = 60_000;
@@ -342,9 +343,22 @@ describe.each(databaseTargets())("publisher on $name", (target) => {
       scheduledAt: clock,
       attemptCount: 0,
       needsReconcile: false,
-      failureReason: UNANSWERED_CLAIM_REASON,
+      failureReason: expect.stringMatching(/^handed back unattempted: the database failed before the claim's answer arrived$/) as unknown,
     });
     expect(await attempts(seeded.id)).toMatchObject([{ outcome: "retry", finishedAt: clock, error: UNANSWERED_CLAIM_REASON }]);
+  });
+
+  it("an unanswered claim's hand-back moves only what that claim took, for its account, and says which replies", async () => {
+    const h = await build();
+    const seeded = [await seedReply(h.account.id), await seedReply(h.account.id)];
+    const token = randomUUID();
+    await claimReplies(db(), { accountId: h.account.id, now: clock, leaseSeconds: 120, batch: 25, token });
+
+    expect(await releaseUnansweredClaim(db(), { accountId: h.account.id, token: randomUUID() }, clock)).toEqual([]);
+    expect(await releaseUnansweredClaim(db(), { accountId: h.account.id + 1, token }, clock)).toEqual([]);
+    const moved = await releaseUnansweredClaim(db(), { accountId: h.account.id, token }, clock);
+    expect(moved.toSorted((a, b) => a - b)).toEqual(seeded.map(({ reply: r }) => r.id));
+    expect(await releaseUnansweredClaim(db(), { accountId: h.account.id, token }, clock)).toEqual([]);
   });
 
   it("while paused, a claim kept after its outcome failed to write still goes back at the next run, and the cards are told", async () => {
