@@ -4,13 +4,15 @@
  * back when its account stops; lanes publishing at once; the statements a published reply costs; and, on a
  * PostgreSQL server, two publishers on two pools sharing one account's gap and limits.
  */
-import { eq } from "drizzle-orm";
+import { randomUUID } from "node:crypto";
+import { eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Database } from "../../src/db/database.js";
 import { openPostgres } from "../../src/db/postgres.js";
-import { replies, xAccounts } from "../../src/db/schema.js";
+import { publishAttempts, replies, xAccounts } from "../../src/db/schema.js";
 import type { PauseSwitch } from "../../src/workflow/pause.js";
 import { COMPLETION_LINGER_MS } from "../../src/workflow/publish/completion-queue.js";
+import { accountLoads, CLAIM_BATCH, createPacing, postsSince } from "../../src/workflow/publish/pacing.js";
 import { claimReplies } from "../../src/workflow/replies/claim-replies.js";
 import type { XAccountClient } from "../../src/x/types.js";
 import { databaseTargets, type TestDatabase } from "../support/database.js";
@@ -19,7 +21,7 @@ import { silentLogger } from "../support/logger.js";
 import { aroundPrepared } from "../support/around-prepared.js";
 import { createPublishFixture } from "../support/publish-fixture.js";
 import { createCountedDatabase, type CountedDatabase } from "../support/statement-counter.js";
-import { clearWorkflowTables } from "../support/workflow-fixtures.js";
+import { clearWorkflowTables, WORKFLOW_TEST_DEFAULTS } from "../support/workflow-fixtures.js";
 
 const TOKEN = "pacing-test-token";
 const OTHER_TOKEN = "pacing-test-token-b";
@@ -100,12 +102,77 @@ describe.each(databaseTargets())("publish pacing on $name", (target) => {
     const request = (accountId: number) => ({ accountId, now: clock, leaseSeconds: 120, holdUntil: new Date(clock.getTime() + 60 * SECOND) });
 
     const first = await claimReplies(db(), request(a!));
-    expect(first.kind).toBe("claimed");
+    expect(first.kind === "claimed" && first.claims[0]!.hold).toEqual({ previous: null, until: new Date(clock.getTime() + 60 * SECOND), gapMs: 60 * SECOND });
     expect((await account(a!)).nextPostAt).toEqual(new Date(clock.getTime() + 60 * SECOND));
     expect((await claimReplies(db(), request(a!))).kind).toBe("held");
     expect((await claimReplies(db(), request(b!))).kind).toBe("claimed");
     advance(60 * SECOND);
     expect((await claimReplies(db(), request(a!))).kind).toBe("claimed");
+  });
+
+  it("a batch comes in claim order (priority, approval time, id) with its lease, attempt ids, identity and the hold it replaced", async () => {
+    const h = await build();
+    await h.accounts.identity(h.account);
+    const minutesAgo = (n: number) => new Date(clock.getTime() - n * 60 * SECOND);
+    const searched = await fixture.seedReply(main, alice, { source: "search", decidedAt: minutesAgo(5) });
+    const recent = await fixture.seedReply(main, alice, { decidedAt: minutesAgo(1) });
+    const older = await fixture.seedReply(main, alice, { decidedAt: minutesAgo(4) });
+    const sameTime = await fixture.seedReply(main, alice, { decidedAt: minutesAgo(3) });
+    // Rewritten last, the row stored after its twin: only its id puts it first (the claim's RETURNING keeps no order).
+    await db().update(replies).set({ decidedAt: minutesAgo(3) }).where(eq(replies.id, older.reply.id));
+    const earlierHold = new Date(clock.getTime() - 5 * SECOND);
+    await db().update(xAccounts).set({ nextPostAt: earlierHold }).where(eq(xAccounts.id, main));
+
+    // With a hash join the claim's update returns its rows in table order, not the claim's: the batch is sorted anyway.
+    const batch = await db().transaction(async (tx) => {
+      await tx.execute(sql`set local enable_nestloop = off`);
+      await tx.execute(sql`set local enable_mergejoin = off`);
+      return claimReplies(tx, { accountId: main, now: clock, leaseSeconds: 90, batch: 25 });
+    });
+    if (batch.kind !== "claimed") throw new Error(`expected a claim, got ${batch.kind}`);
+    expect(batch.claims.map((claim) => claim.reply.id)).toEqual([older, sameTime, recent, searched].map((seeded) => seeded.reply.id));
+    expect(batch.identity).toEqual({ userId: "720001", username: "replyguy" });
+    for (const claim of batch.claims) {
+      expect(claim).toMatchObject({ accountId: main, attemptId: claim.reply.attemptId, hold: { previous: earlierHold, until: clock, gapMs: 0 } });
+      expect(claim.reply).toMatchObject({ status: "publishing", leaseUntil: new Date(clock.getTime() + 90 * SECOND), attemptCount: 1 });
+      expect(claim.post?.tweetId).toBe(claim.reply.postTweetId);
+    }
+    expect((await account(main)).nextPostAt).toEqual(clock);
+  });
+
+  it("a claim with nothing due gets none; one for an account that is not there is held, and takes nothing", async () => {
+    await build();
+    expect(await claimReplies(db(), { accountId: main, now: clock, leaseSeconds: 90 })).toEqual({ kind: "none" });
+    const { reply } = await seed();
+    expect(await claimReplies(db(), { accountId: main + 1000, now: clock, leaseSeconds: 90 })).toEqual({ kind: "held" });
+    expect((await fixture.reply(reply.id)).status).toBe("approved");
+  });
+
+  it("an account's load counts its attempts since the instant asked that may have posted, in flight included", async () => {
+    const h = await build({ pool: [{ label: "b", token: OTHER_TOKEN }] });
+    const [a, b] = h.accounts.all().map((one) => one.id);
+    const { reply } = await seed();
+    const minutesAgo = (n: number) => new Date(clock.getTime() - n * 60 * SECOND);
+    const attempt = (accountId: number, startedAt: Date, outcome: string | null) => ({ id: randomUUID(), replyId: reply.id, accountId, startedAt, outcome });
+    await db()
+      .insert(publishAttempts)
+      .values([
+        attempt(a!, minutesAgo(1), null),
+        attempt(a!, minutesAgo(2), "posted"),
+        attempt(a!, minutesAgo(3), "ambiguous"),
+        attempt(a!, minutesAgo(4), "reconciled"),
+        attempt(a!, minutesAgo(5), "failed"),
+        attempt(a!, minutesAgo(6), "retry"),
+        attempt(a!, minutesAgo(90), "posted"),
+        attempt(b!, minutesAgo(7), "posted"),
+      ]);
+
+    expect(await postsSince(db(), a!, minutesAgo(60))).toBe(4);
+    expect(await postsSince(db(), a!, minutesAgo(120))).toBe(5);
+    expect(await postsSince(db(), a! + b! + 1, minutesAgo(60))).toBe(0);
+    expect(await accountLoads(db(), clock)).toEqual(new Map([[a!, 4], [b!, 1]]));
+    await db().delete(publishAttempts).where(eq(publishAttempts.accountId, b!));
+    expect(await accountLoads(db(), clock)).toEqual(new Map([[a!, 4]]));
   });
 
   it("a batch stops at the room under the hourly limit, counting attempts in flight; at the limit the account is held", async () => {
@@ -227,6 +294,41 @@ describe.each(databaseTargets())("publish pacing on $name", (target) => {
     expect(await h.publisher.runOnce()).toEqual({ published: 2, failed: 0, retrying: 0 });
     expect(claiming.most()).toBe(2);
     expect(new Set(posts().map((request) => request.callerUserId))).toEqual(new Set(["720001", "720003"]));
+  });
+
+  it("an account looks ready once its rate-limit wait and its gap have run out, to the millisecond, and only while up", async () => {
+    const h = await build();
+    const row = await account(h.account.id);
+    let available = true;
+    const pacing = createPacing({ db: db(), now: () => clock, random: () => 0, isAccountAvailable: () => available });
+    const later = new Date(clock.getTime() + 1);
+
+    expect(pacing.looksReady(row)).toBe(true);
+    expect(pacing.looksReady({ ...row, rateLimitedUntil: clock, nextPostAt: clock })).toBe(true);
+    expect(pacing.looksReady({ ...row, rateLimitedUntil: later })).toBe(false);
+    expect(pacing.looksReady({ ...row, nextPostAt: later })).toBe(false);
+    expect(pacing.looksReady({ ...row, status: "failed" })).toBe(false);
+    expect(createPacing({ db: db(), now: () => clock, random: () => 0 }).isUp(row)).toBe(true);
+    available = false;
+    expect(pacing.looksReady(row)).toBe(false);
+  });
+
+  it("a claim asks for a gap drawn within the range, and for a batch only with no gap and one account ready", async () => {
+    const h = await build();
+    const pacing = createPacing({ db: db(), now: () => clock, random: () => 0.25 });
+    const settings = { ...WORKFLOW_TEST_DEFAULTS, gapSeconds: { min: 30, max: 90 }, maxPostsPerHour: 7, maxPostsPerDay: 40 };
+
+    expect(pacing.request(h.account.id, settings, { leaseSeconds: 90, alone: true })).toEqual({
+      accountId: h.account.id,
+      now: clock,
+      leaseSeconds: 90,
+      batch: 1,
+      holdUntil: new Date(clock.getTime() + 45 * SECOND),
+      limits: { perHour: 7, perDay: 40 },
+    });
+    const noGap = { ...settings, gapSeconds: { min: 0, max: 0 } };
+    expect(pacing.request(h.account.id, noGap, { leaseSeconds: 90, alone: true })).toMatchObject({ batch: CLAIM_BATCH, holdUntil: clock });
+    expect(pacing.request(h.account.id, noGap, { leaseSeconds: 90, alone: false }).batch).toBe(1);
   });
 
   it.runIf(target.name === "postgres")("two publishers on two pools share one account's gap and its hourly limit", async () => {

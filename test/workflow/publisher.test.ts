@@ -4,6 +4,7 @@
  * (backdated or advanced, never slept on); it starts at the real time so X's rate-limit reset
  * headers (real epoch seconds) line up with it.
  */
+import { randomUUID } from "node:crypto";
 import { asc, eq, inArray } from "drizzle-orm";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import type { Database } from "../../src/db/database.js";
@@ -12,9 +13,12 @@ import { publishAttempts, replies, xAccounts } from "../../src/db/schema.js";
 import { clearWorkflowTables } from "../support/workflow-fixtures.js";
 import { databaseTargets, type TestDatabase } from "../support/database.js";
 import { startFakeX, type FakeX, type FakeXUser } from "../support/fake-x/index.js";
-import { silentLogger } from "../support/logger.js";
+import { capturingLogger, silentLogger } from "../support/logger.js";
 import { aroundPrepared } from "../support/around-prepared.js";
-import { createPublishFixture, type SeedOptions } from "../support/publish-fixture.js";
+import { claimOne, createPublishFixture, type SeedOptions } from "../support/publish-fixture.js";
+import { createStrandedClaims } from "../../src/workflow/publish/stranded-claims.js";
+import { claimReplies } from "../../src/workflow/replies/claim-replies.js";
+import { releaseUnansweredClaim, UNANSWERED_CLAIM_REASON } from "../../src/workflow/replies/release-unanswered-claim.js";
 
 const OUR_TOKEN = "publisher-test-token";
 const MINUTE = 60_000;
@@ -301,6 +305,94 @@ describe.each(databaseTargets())("publisher on $name", (target) => {
     expect(await reply(seeded.id)).toMatchObject({ status: "published", attemptCount: 1, needsReconcile: false });
     expect((await attempts(seeded.id)).map((a) => a.outcome)).toEqual(["retry", "posted"]);
     expect(x.repliesTo(post.id)).toHaveLength(1);
+  });
+
+  it("while paused, what an unanswered claim took still goes back at the next run, due then, uncounted, and the cards are told", async () => {
+    let answered = false;
+    const flaky = aroundPrepared(db(), async (run) => {
+      const result = await run();
+      if (answered) return result;
+      answered = true;
+      throw new Error("connection terminated after the claim committed");
+    });
+    const h = await build({ db: flaky });
+    const { reply: seeded } = await seedReply(h.account.id);
+    await expect(h.publisher.runOnce()).rejects.toThrow(/after the claim committed/);
+    await h.pause.pause(1, clock);
+    advance(MINUTE);
+    const changesBefore = h.changes();
+
+    expect(await h.publisher.runOnce()).toEqual({ published: 0, failed: 0, retrying: 0 });
+    expect(h.changes()).toBe(changesBefore + 1);
+    expect(await reply(seeded.id)).toMatchObject({
+      status: "approved",
+      leaseUntil: null,
+      scheduledAt: clock,
+      attemptCount: 0,
+      needsReconcile: false,
+      failureReason: expect.stringMatching(/^handed back unattempted: the database failed before the claim's answer arrived$/) as unknown,
+    });
+    expect(await attempts(seeded.id)).toMatchObject([{ outcome: "retry", finishedAt: clock, error: UNANSWERED_CLAIM_REASON }]);
+  });
+
+  it("an unanswered claim's hand-back moves only what that claim took, for its account, and says which replies", async () => {
+    const h = await build();
+    const seeded = [await seedReply(h.account.id), await seedReply(h.account.id)];
+    const token = randomUUID();
+    await claimReplies(db(), { accountId: h.account.id, now: clock, leaseSeconds: 120, batch: 25, token });
+
+    expect(await releaseUnansweredClaim(db(), { accountId: h.account.id, token: randomUUID() }, clock)).toEqual([]);
+    expect(await releaseUnansweredClaim(db(), { accountId: h.account.id + 1, token }, clock)).toEqual([]);
+    const moved = await releaseUnansweredClaim(db(), { accountId: h.account.id, token }, clock);
+    expect(moved.toSorted((a, b) => a - b)).toEqual(seeded.map(({ reply: r }) => r.id));
+    expect(await releaseUnansweredClaim(db(), { accountId: h.account.id, token }, clock)).toEqual([]);
+  });
+
+  it("while paused, a claim kept after its outcome failed to write still goes back at the next run, and the cards are told", async () => {
+    const h = await failingAfterPost(3, true);
+    const { reply: seeded } = await seedReply(h.account.id);
+    await h.publisher.runOnce();
+    expect((await reply(seeded.id)).status).toBe("publishing");
+    await h.pause.pause(1, clock);
+    advance(MINUTE);
+    const changesBefore = h.changes();
+
+    expect(await h.publisher.runOnce()).toEqual({ published: 0, failed: 0, retrying: 0 });
+    expect(h.changes()).toBe(changesBefore + 1);
+    expect(await reply(seeded.id)).toMatchObject({ status: "approved", needsReconcile: true, scheduledAt: clock, attemptCount: 1 });
+    // Handed back once: the next run has nothing kept, so nothing to tell.
+    await h.publisher.runOnce();
+    expect(h.changes()).toBe(changesBefore + 1);
+  });
+
+  it("a kept claim is logged with its trace and whether a POST may have gone out; an unanswered claim with its account", async () => {
+    const { logger, lines } = capturingLogger();
+    const h = await build();
+    const { post, reply: seeded } = await seedReply(h.account.id);
+    const claim = await claimOne(db(), { accountId: h.account.id, now: clock, leaseSeconds: 120 });
+    const handedBack: unknown[] = [];
+    const stranded = createStrandedClaims({
+      db: db(),
+      now: () => clock,
+      logger,
+      outcomes: {
+        retryLater: (kept, reason, opts) => {
+          handedBack.push({ replyId: kept.reply.id, reason, ...opts });
+          return Promise.resolve(true);
+        },
+      },
+    });
+
+    stranded.hold({ claim: claim!, reason: "the database failed", ambiguous: true, uncounted: false });
+    stranded.holdUnanswered({ accountId: h.account.id, token: randomUUID() });
+    const logged = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(logged).toMatchObject([
+      { level: 40, trace: post.id, replyId: seeded.id, ambiguous: true, msg: expect.stringMatching(/kept to hand back/) as unknown },
+      { level: 40, accountId: h.account.id, msg: expect.stringMatching(/without an answer/) as unknown },
+    ]);
+    expect(await stranded.handBackAll()).toBe(1);
+    expect(handedBack).toEqual([{ replyId: seeded.id, reason: "the database failed", ambiguous: true, at: clock, uncounted: false }]);
+    expect(await stranded.handBackAll()).toBe(0);
   });
 
   it("a POST that times out after X committed it is reconciled: one tweet at X", async () => {
