@@ -4,7 +4,7 @@
  * latest repeat's time; a reprocessed alert is never folded, nor folded into; an alert with no
  * repeats is left as it was.
  */
-import { asc, eq } from "drizzle-orm";
+import { asc } from "drizzle-orm";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createDedup, type Dedup } from "../../src/alerts/dedup.js";
 import type { AlertRecord } from "../../src/alerts/records.js";
@@ -73,9 +73,19 @@ describe.each(databaseTargets())("dedup folding ($name)", (target) => {
   it("never folds a reprocessed alert into a delivered one", async () => {
     await stored(0, "delivered");
     const forced = await stored(1_000, "pending", { forcedChannels: ["webhook"] });
+    await stored(2_000); // a plain repeat behind it: folded when its own turn comes, not on the reprocessed one's
     expect(await dedup.foldIntoDelivered(forced)).toBe(0);
-    const [row] = await database.handle.db.select().from(alerts).where(eq(alerts.id, forced.id));
-    expect(row!.status).toBe("pending");
+    expect((await rowsById()).map((row) => row.status)).toEqual(["delivered", "pending", "pending"]);
+  });
+
+  it("folds nothing when the window is 0, not even a later row stamped earlier by a replica with a slower clock", async () => {
+    const noWindow = createDedup({ db: database.handle.db, windowMs: 0, now: clock.now });
+    await stored(1_000, "delivered");
+    const pendingHead = await stored(1_000);
+    const skewed = await stored(0);
+    expect(await noWindow.foldIntoDelivered(skewed)).toBe(0);
+    expect(await noWindow.absorbRepeats(pendingHead)).toEqual({ head: pendingHead, merged: 0 });
+    expect((await rowsById()).map((row) => row.status)).toEqual(["delivered", "pending", "pending"]);
   });
 
   it("takes the latest of the folded repeats' times", async () => {
