@@ -75,16 +75,17 @@ describe.each(databaseTargets())("showing repeats ($name)", (target) => {
   });
 
   /** A delivered alert on `channel` with `repeats` repeats not shown yet, the last one `ago` ms before now. */
-  async function delivered(channel: string | null, repeats = 2, ago = 1_000): Promise<number> {
+  async function delivered(channel: string | null, repeats = 2, ago = 1_000, occurredAgo = ago): Promise<number> {
     const at = new Date(clock.now().getTime() - ago);
+    const occurredAt = new Date(clock.now().getTime() - occurredAgo);
     const [row] = await database.handle.db
       .insert(alerts)
       .values({
         type: "rate_limit_exceeded",
         level: "warning",
         message: "X answered 429",
-        occurredAt: at,
-        nextAttemptAt: at,
+        occurredAt,
+        nextAttemptAt: occurredAt,
         status: "delivered",
         deliveredChannel: channel,
         telegramMessageId: channel === "telegram" ? 500 : null,
@@ -117,9 +118,15 @@ describe.each(databaseTargets())("showing repeats ($name)", (target) => {
     await delivered("email"); // e-mail is not configured any more
     await delivered("telegram", 2, 24 * HOUR + 1);
     await delivered("telegram", 4, 24 * HOUR);
-    expect(await show(routing)).toBe(1);
-    expect(telegram.updates.map((update) => update.repeatCount)).toEqual([4]);
-    expect((await shownOf()).map(([shown]) => shown)).toEqual([2, 2, 2, 2, 4]);
+    await delivered("telegram", 5, HOUR, 30 * HOUR); // first seen 30 h ago, but still repeating
+    expect(await show(routing)).toBe(2);
+    expect(telegram.updates.map((update) => update.repeatCount)).toEqual([4, 5]);
+    expect((await shownOf()).map(([shown]) => shown)).toEqual([2, 2, 2, 2, 4, 5]);
+    const tries = await database.handle.db.select({ kind: alertDeliveries.kind, channel: alertDeliveries.channel }).from(alertDeliveries);
+    expect(tries).toEqual([
+      { kind: "update", channel: "telegram" },
+      { kind: "update", channel: "telegram" },
+    ]);
   });
 
   it("waits while the channel rests, and tries again on the next run after a failed try", async () => {
