@@ -92,6 +92,19 @@ describe.each(databaseTargets())("alert routing ($name)", (target) => {
     ]);
   });
 
+  it("round robin over three channels moves one on for each alert", async () => {
+    const three = createRouter({ db: database.handle.db, state, configured: ["telegram", "webhook", "email"] });
+    await state.setRule("critical", { primary: "telegram", fallbacks: ["webhook", "email"], strategy: "round_robin" });
+    const routing = await three.load();
+    const turns = [0, 1, 2, 3].map(() => three.choose(record(), "critical", routing, AT).channels);
+    expect(turns).toEqual([
+      ["telegram", "webhook", "email"],
+      ["webhook", "email", "telegram"],
+      ["email", "telegram", "webhook"],
+      ["telegram", "webhook", "email"],
+    ]);
+  });
+
   it("health based: waits for the first usable breaker to reopen when all are open, and is simply empty with no usable channel", async () => {
     await state.setRule("error", { primary: "telegram", fallbacks: ["webhook"], strategy: "health_based" });
     const routing = await router.load();

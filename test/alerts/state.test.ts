@@ -60,6 +60,16 @@ describe.each(databaseTargets())("alert state ($name)", (target) => {
     expect(await state.enabledChannels()).toBeUndefined();
   });
 
+  it("reads the enabled channels and the lease from the rows as they are stored", async () => {
+    await database.handle.db.insert(alertState).values([
+      { key: "channels", value: ["webhook"] },
+      { key: "worker_lease", value: { owner: "earlier-process", until: AT + 1_000 } },
+    ]);
+    expect(await state.enabledChannels()).toEqual(["webhook"]);
+    expect(await state.acquireLease("a", AT, AT + 5_000)).toBe(false);
+    expect(await state.acquireLease("a", AT + 1_001, AT + 5_000)).toBe(true);
+  });
+
   it("lets one owner hold the lease, renew it, and give it back; another takes it once it ran out", async () => {
     expect(await state.acquireLease("a", AT, AT + 1_000)).toBe(true);
     expect(await state.acquireLease("b", AT + 500, AT + 1_500)).toBe(false);
