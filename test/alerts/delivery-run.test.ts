@@ -43,6 +43,26 @@ describe.each(databaseTargets())("a delivery run ($name)", (target) => {
     expect(numbers).toEqual(Array.from({ length: 51 }, (_, i) => i + 1));
   });
 
+  it("holds the lease for 120 s while it runs, and gives it back when done", async () => {
+    const other = createAlertState(database.handle.db);
+    const real = createTelegramAlertSender(new Api(tg.token, { apiRoot: tg.apiRoot }), ADMIN_CHAT.id);
+    const takenMidRun: boolean[] = [];
+    const telegram: TelegramAlertSender = {
+      edit: (messageId, html) => real.edit(messageId, html),
+      async send(html) {
+        clock.advance(119_000); // a slow send, still within the lease
+        takenMidRun.push(await other.acquireLease("another-replica", clock.now().getTime(), clock.now().getTime() + 60_000));
+        return real.send(html);
+      },
+    };
+    const { alerting } = alertingFor(tg, database.handle.db, clock, {}, { telegram });
+    await alerting.raise({ type: "crash_recovered", level: "warning", key: "1", message: "number 1" });
+    await alerting.raise({ type: "crash_recovered", level: "warning", key: "2", message: "number 2" });
+    expect(await alerting.deliverDue()).toMatchObject({ delivered: 2 });
+    expect(takenMidRun).toEqual([false, false]); // renewed before the second alert
+    expect(await other.acquireLease("another-replica", clock.now().getTime(), clock.now().getTime() + 60_000)).toBe(true);
+  });
+
   it("stops when another replica took the lease after it ran out", async () => {
     const other = createAlertState(database.handle.db);
     const real = createTelegramAlertSender(new Api(tg.token, { apiRoot: tg.apiRoot }), ADMIN_CHAT.id);

@@ -85,6 +85,11 @@ describe.each(databaseTargets())("sending one alert ($name)", (target) => {
     expect(row.failedAttempts).toBe(1);
     expect(row.nextAttemptAt.getTime()).toBe(clock.now().getTime() + ALERT_RETRY_BASE_MS);
     expect(row.lastError).toMatch(/^telegram 429: .*; webhook answered 500: webhook down$/);
+    const tries = await database.handle.db.select({ channel: alertDeliveries.channel, kind: alertDeliveries.kind }).from(alertDeliveries);
+    expect(tries).toEqual([
+      { channel: "telegram", kind: "send" },
+      { channel: "webhook", kind: "send" },
+    ]);
   });
 
   it("counts a failed round, and says why, when no channel is enabled", async () => {
