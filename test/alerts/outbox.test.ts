@@ -11,6 +11,7 @@ import type { Database } from "../../src/db/database.js";
 import { alertDeliveries, alerts, alertState } from "../../src/db/schema.js";
 import { ADMIN_CHAT } from "../support/app-harness.js";
 import { databaseTargets, type TestDatabase } from "../support/database.js";
+import { capturingLogger } from "../support/logger.js";
 import { startTelegramEmulator, type TelegramEmulator } from "../support/telegram-emulator/index.js";
 import { alertingFor, fakeClock, type FakeClock } from "./support.js";
 
@@ -118,6 +119,25 @@ describe.each(databaseTargets())("alert outbox ($name)", (target) => {
     );
     expect(rows[1]!.message).toBe("n7");
     expect(rows.at(-1)!.message).toBe("after");
+  });
+
+  it("logs an outage once when it starts and once when the buffered alerts are stored", async () => {
+    const { db, setBroken } = flaky(database.handle.db);
+    const { logger, lines } = capturingLogger();
+    const { alerting } = alertingFor(tg, db, clock, {}, { logger });
+    const count = (text: string) => lines.filter((line) => line.includes(text)).length;
+    const raise = (message: string) => alerting.raise({ type: "crash_recovered", level: "warning", key: message, message });
+    await raise("before");
+    setBroken(true);
+    for (const message of ["a", "b", "c"]) await raise(message);
+    expect(count("could not store an alert; keeping it in memory")).toBe(1);
+    setBroken(false);
+    await raise("back");
+    await raise("normal");
+    expect(count("stored alerts kept in memory while the database was away")).toBe(1);
+    setBroken(true);
+    await raise("again");
+    expect(count("could not store an alert; keeping it in memory")).toBe(2);
   });
 
   it("holds exactly as many alerts as the buffer's limit without losing one", async () => {
