@@ -3,7 +3,7 @@
  * bounded in-memory buffer, in order, and the next delivery run stores and sends it. Failures of
  * one kind add up to a single multiple_failures alert.
  */
-import { asc } from "drizzle-orm";
+import { asc, eq } from "drizzle-orm";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { FailureCounter, MULTIPLE_FAILURES_THRESHOLD, MULTIPLE_FAILURES_WINDOW_MS } from "../../src/alerts/failure-counter.js";
 import { ALERT_BUFFER_LIMIT } from "../../src/alerts/outbox.js";
@@ -11,6 +11,7 @@ import type { Database } from "../../src/db/database.js";
 import { alertDeliveries, alerts, alertState } from "../../src/db/schema.js";
 import { ADMIN_CHAT } from "../support/app-harness.js";
 import { databaseTargets, type TestDatabase } from "../support/database.js";
+import { capturingLogger } from "../support/logger.js";
 import { startTelegramEmulator, type TelegramEmulator } from "../support/telegram-emulator/index.js";
 import { alertingFor, fakeClock, type FakeClock } from "./support.js";
 
@@ -112,10 +113,63 @@ describe.each(databaseTargets())("alert outbox ($name)", (target) => {
     const rows = await database.handle.db.select().from(alerts).orderBy(asc(alerts.id));
     expect(rows).toHaveLength(ALERT_BUFFER_LIMIT + 1); // the note and 499 alerts, then "after"
     // The note takes the place of the lost ones, at the front.
-    expect(rows[0]).toMatchObject({ type: "multiple_failures", dedupKey: "alert_buffer_overflow" });
-    expect(rows[0]!.message).toContain("6 alerts were lost");
+    expect(rows[0]).toMatchObject({ type: "multiple_failures", level: "error", dedupKey: "alert_buffer_overflow", details: { lost: 6 } });
+    expect(rows[0]!.message).toBe(
+      `6 alerts were lost: the database was unavailable and the in-memory buffer (${ALERT_BUFFER_LIMIT}) was full.`,
+    );
     expect(rows[1]!.message).toBe("n7");
     expect(rows.at(-1)!.message).toBe("after");
+  });
+
+  it("logs an outage once when it starts and once when the buffered alerts are stored", async () => {
+    const { db, setBroken } = flaky(database.handle.db);
+    const { logger, lines } = capturingLogger();
+    const { alerting } = alertingFor(tg, db, clock, {}, { logger });
+    const count = (text: string) => lines.filter((line) => line.includes(text)).length;
+    const raise = (message: string) => alerting.raise({ type: "crash_recovered", level: "warning", key: message, message });
+    await raise("before");
+    setBroken(true);
+    for (const message of ["a", "b", "c"]) await raise(message);
+    expect(count("could not store an alert; keeping it in memory")).toBe(1);
+    setBroken(false);
+    await raise("back");
+    await raise("normal");
+    expect(count("stored alerts kept in memory while the database was away")).toBe(1);
+    setBroken(true);
+    await raise("again");
+    expect(count("could not store an alert; keeping it in memory")).toBe(2);
+  });
+
+  it("holds exactly as many alerts as the buffer's limit without losing one", async () => {
+    const { db, setBroken } = flaky(database.handle.db);
+    const { alerting } = alertingFor(tg, db, clock);
+    setBroken(true);
+    for (let i = 1; i <= ALERT_BUFFER_LIMIT; i++) {
+      await alerting.raise({ type: "crash_recovered", level: "warning", key: String(i), message: `n${i}` });
+    }
+    setBroken(false);
+    await alerting.raise({ type: "bot_stopped", level: "warning", message: "after" });
+    const rows = await database.handle.db.select().from(alerts).orderBy(asc(alerts.id));
+    expect(rows).toHaveLength(ALERT_BUFFER_LIMIT + 1);
+    expect(rows[0]!.message).toBe("n1");
+    expect(rows.filter((row) => row.dedupKey === "alert_buffer_overflow")).toEqual([]);
+  });
+
+  it("a second overflow, after the database came back in between, gets a note of its own", async () => {
+    const { db, setBroken } = flaky(database.handle.db);
+    const { alerting } = alertingFor(tg, db, clock);
+    const overflow = async (round: number, extra: number) => {
+      setBroken(true);
+      for (let i = 1; i <= ALERT_BUFFER_LIMIT + extra; i++) {
+        await alerting.raise({ type: "crash_recovered", level: "warning", key: `${round}:${i}`, message: `r${round} n${i}` });
+      }
+      setBroken(false);
+      await alerting.raise({ type: "bot_stopped", level: "warning", key: String(round), message: `after ${round}` });
+    };
+    await overflow(1, 2);
+    await overflow(2, 4);
+    const notes = await database.handle.db.select().from(alerts).where(eq(alerts.dedupKey, "alert_buffer_overflow")).orderBy(asc(alerts.id));
+    expect(notes.map((note) => note.details)).toEqual([{ lost: 3 }, { lost: 5 }]);
   });
 
   it("turns 5 failures of one kind within 10 minutes into one multiple_failures alert, even below the minimum level", async () => {
