@@ -5,11 +5,11 @@
  */
 import { Api } from "grammy";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { alertDeliveries, alerts, alertState } from "../../src/db/schema.js";
+import { alerts } from "../../src/db/schema.js";
 import { ADMIN_CHAT } from "../support/app-harness.js";
 import { databaseTargets, type TestDatabase } from "../support/database.js";
 import { startTelegramEmulator, type TelegramEmulator } from "../support/telegram-emulator/index.js";
-import { alertingFor, fakeClock, startWebhookReceiver, type FakeClock, type WebhookReceiver } from "./support.js";
+import { alertingFor, clearAlertTables, fakeClock, startWebhookReceiver, type FakeClock, type WebhookReceiver } from "./support.js";
 
 const SECOND = 1_000;
 
@@ -30,9 +30,7 @@ describe.each(databaseTargets())("alert deduplication ($name)", (target) => {
     tg.reset();
     clock = fakeClock();
     const db = database.handle.db;
-    await db.delete(alerts);
-    await db.delete(alertDeliveries);
-    await db.delete(alertState);
+    await clearAlertTables(db);
   });
 
   const messages = () => tg.botMessages(ADMIN_CHAT.id);

@@ -5,11 +5,11 @@
  */
 import { eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { alertDeliveries, alerts, alertState } from "../../src/db/schema.js";
+import { alerts } from "../../src/db/schema.js";
 import { ADMIN_CHAT } from "../support/app-harness.js";
 import { databaseTargets, type TestDatabase } from "../support/database.js";
 import { startTelegramEmulator, type TelegramEmulator } from "../support/telegram-emulator/index.js";
-import { alertingFor, fakeClock, startWebhookReceiver } from "./support.js";
+import { alertingFor, clearAlertTables, fakeClock, startWebhookReceiver } from "./support.js";
 
 describe.each(databaseTargets())("alert delivery isolation ($name)", (target) => {
   let tg: TelegramEmulator;
@@ -27,9 +27,7 @@ describe.each(databaseTargets())("alert delivery isolation ($name)", (target) =>
   beforeEach(async () => {
     tg.reset();
     await db().execute(sql`alter table alerts drop constraint if exists poisoned_alert`);
-    await db().delete(alertDeliveries);
-    await db().delete(alerts);
-    await db().delete(alertState);
+    await clearAlertTables(db());
   });
 
   it("a pending alert whose handling throws is given up with the reason; the alerts after it are delivered", async () => {

@@ -6,11 +6,10 @@ import { Api } from "grammy";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createTelegramAlertSender, type TelegramAlertSender } from "../../src/alerts/channels.js";
 import { createAlertState } from "../../src/alerts/state.js";
-import { alertDeliveries, alerts, alertState } from "../../src/db/schema.js";
 import { ADMIN_CHAT } from "../support/app-harness.js";
 import { databaseTargets, type TestDatabase } from "../support/database.js";
 import { startTelegramEmulator, type TelegramEmulator } from "../support/telegram-emulator/index.js";
-import { alertingFor, fakeClock, type FakeClock } from "./support.js";
+import { alertingFor, clearAlertTables, fakeClock, type FakeClock } from "./support.js";
 
 describe.each(databaseTargets())("a delivery run ($name)", (target) => {
   let tg: TelegramEmulator;
@@ -29,9 +28,7 @@ describe.each(databaseTargets())("a delivery run ($name)", (target) => {
     tg.reset();
     clock = fakeClock();
     const { db } = database.handle;
-    await db.delete(alerts);
-    await db.delete(alertDeliveries);
-    await db.delete(alertState);
+    await clearAlertTables(db);
   });
 
   it("delivers at most 50 alerts, in order; the next run takes the rest", async () => {

@@ -10,7 +10,7 @@ import type { Alerting } from "../../src/alerts/alerting.js";
 import { CHANNEL_BREAKER_COOLDOWN_MS } from "../../src/alerts/channel-health.js";
 import { alertRetryDelayMs, ALERT_MAX_RETRIES } from "../../src/alerts/send-alert.js";
 import { createAlertState } from "../../src/alerts/state.js";
-import { alertDeliveries, alerts, alertState } from "../../src/db/schema.js";
+import { alertDeliveries, alerts } from "../../src/db/schema.js";
 import { registerAlertRoutes } from "../../src/http/alerts-routes.js";
 import { HttpServer } from "../../src/http/server.js";
 import { ADMIN_CHAT } from "../support/app-harness.js";
@@ -19,6 +19,7 @@ import { silentLogger } from "../support/logger.js";
 import { startTelegramEmulator, type TelegramEmulator } from "../support/telegram-emulator/index.js";
 import {
   alertingFor,
+  clearAlertTables,
   fakeClock,
   startSmtpReceiver,
   startWebhookReceiver,
@@ -56,9 +57,7 @@ describe.each(databaseTargets())("alert delivery ($name)", (target) => {
     hook.status = 200;
     smtp.mails.length = 0;
     const db = database.handle.db;
-    await db.delete(alerts);
-    await db.delete(alertDeliveries);
-    await db.delete(alertState);
+    await clearAlertTables(db);
   });
 
   const texts = () => tg.botMessages(ADMIN_CHAT.id).map((m) => m.text);

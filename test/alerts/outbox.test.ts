@@ -8,12 +8,12 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { FailureCounter, MULTIPLE_FAILURES_THRESHOLD, MULTIPLE_FAILURES_WINDOW_MS } from "../../src/alerts/failure-counter.js";
 import { ALERT_BUFFER_LIMIT } from "../../src/alerts/outbox.js";
 import type { Database } from "../../src/db/database.js";
-import { alertDeliveries, alerts, alertState } from "../../src/db/schema.js";
+import { alerts } from "../../src/db/schema.js";
 import { ADMIN_CHAT } from "../support/app-harness.js";
 import { databaseTargets, type TestDatabase } from "../support/database.js";
 import { capturingLogger } from "../support/logger.js";
 import { startTelegramEmulator, type TelegramEmulator } from "../support/telegram-emulator/index.js";
-import { alertingFor, fakeClock, type FakeClock } from "./support.js";
+import { alertingFor, clearAlertTables, fakeClock, type FakeClock } from "./support.js";
 
 /** The database, except that inserts fail while `broken` is set. */
 function flaky(db: Database): { db: Database; setBroken: (value: boolean) => void } {
@@ -68,9 +68,7 @@ describe.each(databaseTargets())("alert outbox ($name)", (target) => {
     tg.reset();
     clock = fakeClock();
     const db = database.handle.db;
-    await db.delete(alerts);
-    await db.delete(alertDeliveries);
-    await db.delete(alertState);
+    await clearAlertTables(db);
   });
 
   it("keeps alerts in memory while the database is away and stores and sends them, in order, afterwards", async () => {

@@ -12,10 +12,10 @@ import { createRepeatShower, type ShowRepeats } from "../../src/alerts/repeats.j
 import { createRouter, type Routing } from "../../src/alerts/routing.js";
 import { createAlertState } from "../../src/alerts/state.js";
 import type { AlertChannel } from "../../src/alerts/types.js";
-import { alertDeliveries, alerts, alertState } from "../../src/db/schema.js";
+import { alertDeliveries, alerts } from "../../src/db/schema.js";
 import { databaseTargets, type TestDatabase } from "../support/database.js";
 import { capturingLogger } from "../support/logger.js";
-import { fakeClock, type FakeClock } from "./support.js";
+import { clearAlertTables, fakeClock, type FakeClock } from "./support.js";
 
 const HOUR = 3_600_000;
 
@@ -60,9 +60,7 @@ describe.each(databaseTargets())("showing repeats ($name)", (target) => {
   });
   beforeEach(async () => {
     const { db } = database.handle;
-    await db.delete(alerts);
-    await db.delete(alertDeliveries);
-    await db.delete(alertState);
+    await clearAlertTables(db);
     clock = fakeClock();
     gate = createChannelGate(1_000);
     telegram = recordingDriver("telegram");

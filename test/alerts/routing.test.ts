@@ -9,9 +9,8 @@ import { CHANNEL_BREAKER_COOLDOWN_MS } from "../../src/alerts/channel-health.js"
 import type { AlertRecord } from "../../src/alerts/records.js";
 import { createRouter, type Router } from "../../src/alerts/routing.js";
 import { createAlertState, type AlertState } from "../../src/alerts/state.js";
-import { alertDeliveries, alerts, alertState } from "../../src/db/schema.js";
 import { databaseTargets, type TestDatabase } from "../support/database.js";
-import { T0 } from "./support.js";
+import { clearAlertTables, T0 } from "./support.js";
 
 const AT = T0.getTime();
 
@@ -53,9 +52,7 @@ describe.each(databaseTargets())("alert routing ($name)", (target) => {
   });
   beforeEach(async () => {
     const { db } = database.handle;
-    await db.delete(alertState);
-    await db.delete(alertDeliveries);
-    await db.delete(alerts);
+    await clearAlertTables(db);
     state = createAlertState(db);
     router = createRouter({ db, state, configured: ["telegram", "webhook"] });
   });

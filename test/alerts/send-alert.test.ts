@@ -7,10 +7,10 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { ALERT_RETRY_BASE_MS } from "../../src/alerts/send-alert.js";
 import { createAlertState } from "../../src/alerts/state.js";
-import { alertDeliveries, alerts, alertState } from "../../src/db/schema.js";
+import { alertDeliveries, alerts } from "../../src/db/schema.js";
 import { databaseTargets, type TestDatabase } from "../support/database.js";
 import { startTelegramEmulator, type TelegramEmulator } from "../support/telegram-emulator/index.js";
-import { alertingFor, fakeClock, startWebhookReceiver, type FakeClock, type WebhookReceiver } from "./support.js";
+import { alertingFor, clearAlertTables, fakeClock, startWebhookReceiver, type FakeClock, type WebhookReceiver } from "./support.js";
 
 const SECOND = 1_000;
 
@@ -36,9 +36,7 @@ describe.each(databaseTargets())("sending one alert ($name)", (target) => {
     hook.received.length = 0;
     clock = fakeClock();
     const { db } = database.handle;
-    await db.delete(alerts);
-    await db.delete(alertDeliveries);
-    await db.delete(alertState);
+    await clearAlertTables(db);
   });
 
   const pending = async () => {

@@ -7,9 +7,15 @@ import { createAlerting, type Alerting, type AlertingDeps } from "../../src/aler
 import { createTelegramAlertSender } from "../../src/alerts/channels.js";
 import { loadConfig, type Config } from "../../src/config.js";
 import type { Database } from "../../src/db/database.js";
+import { alertDeliveries, alerts, alertState } from "../../src/db/schema.js";
 import { ADMIN_CHAT, testEnvironment } from "../support/app-harness.js";
 import { silentLogger } from "../support/logger.js";
 import type { TelegramEmulator } from "../support/telegram-emulator/index.js";
+
+/** Empties the alerting tables (alerts, their deliveries, the alerting state), so one database serves a whole file. */
+export async function clearAlertTables(db: Database): Promise<void> {
+  for (const table of [alertDeliveries, alerts, alertState]) await db.delete(table);
+}
 
 /** A clock the test moves by hand. */
 export interface FakeClock {

@@ -5,13 +5,13 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Alerting } from "../../src/alerts/alerting.js";
-import { alertDeliveries, alerts, alertState } from "../../src/db/schema.js";
+import { alerts } from "../../src/db/schema.js";
 import { registerAlertRoutes } from "../../src/http/alerts-routes.js";
 import { HttpServer } from "../../src/http/server.js";
 import { databaseTargets, type TestDatabase } from "../support/database.js";
 import { silentLogger } from "../support/logger.js";
 import { startTelegramEmulator, type TelegramEmulator } from "../support/telegram-emulator/index.js";
-import { alertingFor, fakeClock, startWebhookReceiver, type WebhookReceiver } from "../alerts/support.js";
+import { alertingFor, clearAlertTables, fakeClock, startWebhookReceiver, type WebhookReceiver } from "../alerts/support.js";
 
 const TOKEN = "admin-token-0123456789abcdef";
 
@@ -36,9 +36,7 @@ describe.each(databaseTargets())("alerts admin API ($name)", (target) => {
   beforeEach(async (context) => {
     tg.reset();
     const db = database.handle.db;
-    await db.delete(alerts);
-    await db.delete(alertDeliveries);
-    await db.delete(alertState);
+    await clearAlertTables(db);
     const wired = alertingFor(tg, db, fakeClock(), { ADMIN_API_TOKEN: TOKEN, ALERT_WEBHOOK_URL: hook.url });
     alerting = wired.alerting;
     http = new HttpServer(silentLogger());
