@@ -287,14 +287,19 @@ describe.each(databaseTargets())("publisher on $name", (target) => {
     for (const { post } of seeded) expect(x.repliesTo(post.id)).toHaveLength(1);
   });
 
-  it("a claim that committed but whose answer was lost → what it took goes back at the next run, uncounted, posted once", async () => {
+  /** The test's database losing the answer of its first hand-written statement (the claim) after it committed. */
+  function losingFirstAnswer(): Database {
     let answered = false;
-    const flaky = aroundPrepared(db(), async (run) => {
+    return aroundPrepared(db(), async (run) => {
       const result = await run();
       if (answered) return result;
       answered = true;
       throw new Error("connection terminated after the claim committed");
     });
+  }
+
+  it("a claim that committed but whose answer was lost → what it took goes back at the next run, uncounted, posted once", async () => {
+    const flaky = losingFirstAnswer();
     const h = await build({ db: flaky });
     const { post, reply: seeded } = await seedReply(h.account.id);
 
@@ -308,13 +313,7 @@ describe.each(databaseTargets())("publisher on $name", (target) => {
   });
 
   it("while paused, what an unanswered claim took still goes back at the next run, due then, uncounted, and the cards are told", async () => {
-    let answered = false;
-    const flaky = aroundPrepared(db(), async (run) => {
-      const result = await run();
-      if (answered) return result;
-      answered = true;
-      throw new Error("connection terminated after the claim committed");
-    });
+    const flaky = losingFirstAnswer();
     const h = await build({ db: flaky });
     const { reply: seeded } = await seedReply(h.account.id);
     await expect(h.publisher.runOnce()).rejects.toThrow(/after the claim committed/);

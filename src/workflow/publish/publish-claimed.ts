@@ -237,8 +237,8 @@ export function createAttempt(deps: AttemptDeps) {
             if (written) end = "published";
           },
           async (recordError: unknown) => {
-            // Flagged for a reconcile at once; if even that cannot be written, the claim's lease runs out and its
-            // release flags it the same way.
+            // Flagged for a reconcile at once; if even that cannot be written, the claim is kept and handed back,
+            // flagged the same way, at the next run.
             const message = `X took the reply (${tweetId}) but recording it failed: ${classifyFailure(recordError).message}`;
             await outcomes.retryLater(claim, message, { ambiguous: true }).catch(() => {
               deps.stranded.hold({ claim, reason: message, ambiguous: true, uncounted: false });
