@@ -17,6 +17,7 @@ import type { CompletionRetries } from "./publish/completion-queue.js";
 import { createOutcomeRecorder } from "./publish/record-outcome.js";
 import { createMediaPrep } from "./publish/prepare-media.js";
 import { createStrandedClaims } from "./publish/stranded-claims.js";
+import { fixedRows, runRows, type RunRows } from "./publish/run-rows.js";
 import type { MediaSource } from "./media/types.js";
 import { markHeldCardsStale } from "./replies/card-state.js";
 import { claimReplies, type Claim } from "./replies/claim-replies.js";
@@ -108,6 +109,8 @@ export function createPublisher(deps: PublisherDeps) {
   const pacing = createPacing({ db, now, random, isAccountAvailable: deps.isAccountAvailable });
   const chooser = createAccountChooser(deps.strategy ?? "round_robin", () => accountLoads(db, now()));
   let down = new Set<number>();
+  /** The rows read at the end of the last run: the next run starts on them (see run-rows.ts). */
+  let lastRows: readonly XAccountRow[] | undefined;
   const retryBaseMs = deps.retryBaseMs ?? DEFAULT_RETRY_BASE_MS;
   const outcomes = createOutcomeRecorder({
     db,
@@ -174,7 +177,7 @@ export function createPublisher(deps: PublisherDeps) {
    * hand-back may be free for it); one that may not post now (its gap, a limit), is down, rate limited or failed
    * at the database sits out the rest of the run. Pause and quiet hours are checked at every claim.
    */
-  async function drain(rows: readonly XAccountRow[], settings: RuntimeSettings, result: PublishRunResult): Promise<boolean> {
+  async function drain(rows: RunRows, settings: RuntimeSettings, result: PublishRunResult): Promise<boolean> {
     const stopped = new Set<number>();
     const idle = new Set<number>();
     const picking = new KeyedQueue();
@@ -182,10 +185,19 @@ export function createPublisher(deps: PublisherDeps) {
 
     /** The account the strategy picks for the next claim and whether it is the only one ready, or undefined: none is. */
     async function chooseAccount() {
-      const ready = rows.filter((row) => !stopped.has(row.id) && !idle.has(row.id) && pacing.looksReady(row));
-      const row = await chooser.choose(ready);
-      const account = row && deps.accounts.get(row.id);
-      return account && { account, alone: ready.length === 1 };
+      for (;;) {
+        const ready = rows
+          .current()
+          .filter((row) => deps.accounts.get(row.id) && !stopped.has(row.id) && !idle.has(row.id) && pacing.looksReady(row));
+        // The run ends only on its own read: the last run's rows may miss an account that became ready since.
+        if (ready.length === 0 && !rows.settled) {
+          await rows.settle();
+          continue;
+        }
+        const row = await chooser.choose(ready);
+        const account = row && deps.accounts.get(row.id);
+        return account && { account, alone: ready.length === 1 };
+      }
     }
 
     /**
@@ -290,6 +302,7 @@ export function createPublisher(deps: PublisherDeps) {
    */
   async function noticeDownAccounts(): Promise<boolean> {
     const rows = await deps.accounts.rows();
+    lastRows = rows;
     const nowDown = new Set(rows.filter((row) => !pacing.isUp(row)).map((row) => row.id));
     const flipped = rows.map((row) => row.id).filter((id) => nowDown.has(id) !== down.has(id));
     down = nowDown;
@@ -312,14 +325,14 @@ export function createPublisher(deps: PublisherDeps) {
 
     /**
      * One pass: publish due replies over the pool of accounts, within limits, then release dead claims (and publish
-     * what they gave back). The accounts and the settings are read, and the claims a database failure kept in this
-     * process are handed back, at once; the pause is read by each claim itself, so a wake-up reaches its first claim
-     * after one round trip.
+     * what they gave back). The run starts on the account rows the last run read at its end while its own read is
+     * in flight (run-rows.ts), the settings are cached, and the pause is read by each claim itself: a wake-up's first
+     * claim is its first statement, unless claims a database failure kept in this process are handed back first.
      */
     async runOnce(): Promise<PublishRunResult> {
       const result: PublishRunResult = { published: 0, failed: 0, retrying: 0 };
       let changed = false;
-      const [rows, settings, handedBack] = await Promise.all([deps.accounts.rows(), deps.settings.current(), stranded.handBackAll()]);
+      const [rows, settings, handedBack] = await Promise.all([runRows(lastRows, deps.accounts.rows()), deps.settings.current(), stranded.handBackAll()]);
       if (handedBack > 0) changed = true;
       const quietEnd = quietHoursEnd(now(), settings.quietHours, timeZone);
       if (quietEnd) {
@@ -330,7 +343,7 @@ export function createPublisher(deps: PublisherDeps) {
       // A dead claim is released even while paused: it goes back to approved, where the pause holds it.
       if ((await release(false)) > 0) {
         changed = true;
-        if (!quietEnd) await drain(await deps.accounts.rows(), settings, result);
+        if (!quietEnd) await drain(fixedRows(await deps.accounts.rows()), settings, result);
       }
       if (await noticeDownAccounts()) changed = true;
       if (changed) await deps.onChange();

@@ -1,0 +1,99 @@
+/**
+ * Which account rows a publish run chooses from (publish/run-rows.ts): a run starts on the rows the last run read at
+ * its end, so its first claim does not wait for its own read, yet it never ends on those older rows.
+ */
+import { eq } from "drizzle-orm";
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { xAccounts } from "../../src/db/schema.js";
+import type { XAccountRow } from "../../src/workflow/accounts.js";
+import { databaseTargets, type TestDatabase } from "../support/database.js";
+import { startFakeX, type FakeX, type FakeXUser } from "../support/fake-x/index.js";
+import { createPublishFixture } from "../support/publish-fixture.js";
+import { clearWorkflowTables } from "../support/workflow-fixtures.js";
+
+const OUR_TOKEN = "run-rows-token";
+const OTHER_TOKEN = "run-rows-other-token";
+
+/** A promise and the function that settles it. */
+function gate(): { opened: Promise<void>; open: () => void } {
+  let open = () => undefined as void;
+  const opened = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  return { opened, open };
+}
+
+describe.each(databaseTargets())("a publish run's account rows on $name", (target) => {
+  let database: TestDatabase;
+  let x: FakeX;
+  let alice: FakeXUser;
+
+  const db = () => database.handle.db;
+  const posts = () => x.requests({ method: "POST", path: "/2/tweets" });
+
+  beforeAll(async () => {
+    database = await target.create();
+    x = await startFakeX();
+  });
+  afterAll(async () => {
+    await x.close();
+    await database.dispose();
+  });
+  beforeEach(async () => {
+    await clearWorkflowTables(db());
+    x.reset();
+    x.addUser({ id: "710001", username: "replyguy", accessToken: OUR_TOKEN });
+    x.addUser({ id: "710003", username: "replyguy2", accessToken: OTHER_TOKEN });
+    alice = x.addUser({ id: "710002", username: "alice" });
+  });
+
+  const fixture = createPublishFixture({ db, x: () => x, now: () => new Date(), token: OUR_TOKEN });
+
+  it("a run's first claim does not wait for the run's own read of the accounts", async () => {
+    const h = await fixture.build();
+    await fixture.seedReply(h.account.id, alice);
+    expect((await h.publisher.runOnce()).published).toBe(1);
+
+    const read = gate();
+    const rows = h.accounts.rows.bind(h.accounts);
+    vi.spyOn(h.accounts, "rows").mockImplementationOnce(() => read.opened.then(rows));
+    await fixture.seedReply(h.account.id, alice);
+    const run = h.publisher.runOnce();
+    // Published while the run's read of the accounts is still held back.
+    await vi.waitFor(() => expect(posts()).toHaveLength(2), { timeout: 5_000, interval: 10 });
+    read.open();
+    expect((await run).published).toBe(1);
+  });
+
+  it("a run whose older rows show no account ready waits for its own read: an account back in the pool publishes", async () => {
+    const h = await fixture.build();
+    // The last run saw the account out of the pool (failed) …
+    await db().update(xAccounts).set({ status: "failed" }).where(eq(xAccounts.id, h.account.id));
+    await fixture.seedReply(h.account.id, alice);
+    expect((await h.publisher.runOnce()).published).toBe(0);
+    // … and another replica's health check has put it back since.
+    await db().update(xAccounts).set({ status: "active" }).where(eq(xAccounts.id, h.account.id));
+
+    expect((await h.publisher.runOnce()).published).toBe(1);
+    expect(posts()).toHaveLength(1);
+  });
+
+  it("an account that left the pool since the last run is not chosen from the older rows", async () => {
+    const h = await fixture.build({ pool: [{ label: "second", token: OTHER_TOKEN }] });
+    const second = h.accounts.all()[1]!;
+    // Round robin: the first account publishes this one, so the second has the next turn.
+    await fixture.seedReply(h.account.id, alice, { bound: true });
+    expect((await h.publisher.runOnce()).published).toBe(1);
+
+    h.accounts.forget(second.id);
+    const read = gate();
+    const rows = h.accounts.rows.bind(h.accounts);
+    vi.spyOn(h.accounts, "rows").mockImplementationOnce((): Promise<XAccountRow[]> => read.opened.then(rows));
+    await fixture.seedReply(h.account.id, alice);
+    const run = h.publisher.runOnce();
+    await vi.waitFor(() => expect(posts()).toHaveLength(2), { timeout: 5_000, interval: 10 });
+    read.open();
+    expect((await run).published).toBe(1);
+    expect(posts().map((request) => request.callerUserId)).toEqual(["710001", "710001"]);
+  });
+});
