@@ -3,13 +3,13 @@
  * its end, so its first claim does not wait for its own read, yet it never ends on those older rows.
  */
 import { eq } from "drizzle-orm";
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { beforeEach, describe, expect, it, vi } from "vitest";
 import { xAccounts } from "../../src/db/schema.js";
 import type { XAccountRow } from "../../src/workflow/accounts.js";
-import { databaseTargets, type TestDatabase } from "../support/database.js";
-import { startFakeX, type FakeX, type FakeXUser } from "../support/fake-x/index.js";
+import { useOwnDatabaseAndFakeX } from "../support/account-pool-fixture.js";
+import { databaseTargets } from "../support/database.js";
+import type { FakeXUser } from "../support/fake-x/index.js";
 import { createPublishFixture } from "../support/publish-fixture.js";
-import { clearWorkflowTables } from "../support/workflow-fixtures.js";
 
 const OUR_TOKEN = "run-rows-token";
 const OTHER_TOKEN = "run-rows-other-token";
@@ -24,30 +24,18 @@ function gate(): { opened: Promise<void>; open: () => void } {
 }
 
 describe.each(databaseTargets())("a publish run's account rows on $name", (target) => {
-  let database: TestDatabase;
-  let x: FakeX;
+  const world = useOwnDatabaseAndFakeX(() => target.create());
+  const { db } = world;
   let alice: FakeXUser;
+  const posts = () => world.x().requests({ method: "POST", path: "/2/tweets" });
 
-  const db = () => database.handle.db;
-  const posts = () => x.requests({ method: "POST", path: "/2/tweets" });
-
-  beforeAll(async () => {
-    database = await target.create();
-    x = await startFakeX();
-  });
-  afterAll(async () => {
-    await x.close();
-    await database.dispose();
-  });
-  beforeEach(async () => {
-    await clearWorkflowTables(db());
-    x.reset();
-    x.addUser({ id: "710001", username: "replyguy", accessToken: OUR_TOKEN });
-    x.addUser({ id: "710003", username: "replyguy2", accessToken: OTHER_TOKEN });
-    alice = x.addUser({ id: "710002", username: "alice" });
+  beforeEach(() => {
+    world.x().addUser({ id: "710001", username: "replyguy", accessToken: OUR_TOKEN });
+    world.x().addUser({ id: "710003", username: "replyguy2", accessToken: OTHER_TOKEN });
+    alice = world.x().addUser({ id: "710002", username: "alice" });
   });
 
-  const fixture = createPublishFixture({ db, x: () => x, now: () => new Date(), token: OUR_TOKEN });
+  const fixture = createPublishFixture({ db, x: world.x, now: () => new Date(), token: OUR_TOKEN });
 
   it("a run's first claim does not wait for the run's own read of the accounts", async () => {
     const h = await fixture.build();
