@@ -312,7 +312,8 @@ export interface PickupSamples {
 /**
  * Approve → claim across two replicas on the PostgreSQL database at `url` (migrated here): replica A commits an approved,
  * due reply and wakes (NOTIFY when `notify`); replica B, with its own pool and wake-up listener, publishes it to the
- * fake X. B also polls on `pollCron`. Each approval comes after a random pause of up to `spreadMs`.
+ * fake X. B also polls on `pollCron`. Each approval comes after a random pause of up to `spreadMs`. With `local`, B
+ * approves and wakes itself instead (the approving replica's own run, no NOTIFY on the way), as a single replica does.
  */
 export async function pickupOurs(opts: {
   url: string;
@@ -321,6 +322,7 @@ export async function pickupOurs(opts: {
   pollCron: string;
   timeoutMs: number;
   spreadMs?: number;
+  local?: boolean;
 }): Promise<PickupSamples> {
   const token = "bench-wake-token";
   const a = openPostgres(opts.url, silentLogger());
@@ -340,7 +342,7 @@ export async function pickupOurs(opts: {
       await replicaB.publisher.runOnce();
     };
     // Replica A publishes nothing (its cron never fires); B publishes on its wake-ups and its poll.
-    let wakeA: Wakeups | undefined;
+    const wakes: Wakeups[] = [];
     for (const [publish, cron] of [[() => Promise.resolve(), NEVER_CRON], [publishOnB, opts.pollCron]] as const) {
       const scheduler = new Scheduler(silentLogger());
       scheduler.add(JOBS.publish, cron, publish);
@@ -353,7 +355,7 @@ export async function pickupOurs(opts: {
       await wakeups.start({ syncCards: () => Promise.resolve(0), dropSettings: () => undefined, reloadAccounts: () => Promise.resolve(), isLeader: () => true });
       await scheduler.start();
       stops.push(() => scheduler.stop(), () => wakeups.stop());
-      wakeA ??= wakeups;
+      wakes.push(wakeups);
     }
     const samples: PickupSamples = { claim: [], wake: [] };
     for (let i = 0; i < opts.approvals; i++) {
@@ -362,10 +364,12 @@ export async function pickupOurs(opts: {
       wokeAt = undefined;
       await fixture.seedReply(replicaB.account.id, alice);
       const approvedAt = performance.now();
-      await wakeA!.publishNow();
+      // A's publishNow resolves once its own (empty) run is over; B's, with `local`, once B's run published the reply.
+      const woken = wakes[opts.local ? 1 : 0]!.publishNow();
       const deadline = approvedAt + opts.timeoutMs;
       while (calledAt === undefined && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 0.2));
       if (calledAt === undefined) throw new Error(`replica B did not pick the reply up within ${opts.timeoutMs} ms`);
+      await woken;
       samples.claim.push(calledAt - approvedAt);
       // The run that claimed started at or after the approval (an earlier one is left by the 20 ms pause below).
       if (wokeAt !== undefined && wokeAt >= approvedAt) samples.wake.push(wokeAt - approvedAt);
