@@ -69,7 +69,7 @@ describe.each(databaseTargets())("pause switch on $name", (target) => {
 
   it("records an anonymous admin's pause without a user", async () => {
     const at = new Date("2025-03-01T10:00:00Z");
-    await new PauseSwitch(database.handle.db).pause(null, at);
+    expect((await new PauseSwitch(database.handle.db).pause(null, at)).after).toEqual({ paused: true, at });
     expect(await new PauseSwitch(database.handle.db).state()).toEqual({ paused: true, at });
   });
 
