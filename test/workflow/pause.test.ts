@@ -74,7 +74,8 @@ describe.each(databaseTargets())("pause switch on $name", (target) => {
   });
 
   it("reads a bare boolean stored by an older build", async () => {
-    await database.handle.db.insert(appState).values({ key: PAUSE_KEY, value: true });
+    // The key as older builds wrote it: it is stored data, not a name to change.
+    await database.handle.db.insert(appState).values({ key: "paused", value: true });
     expect(await new PauseSwitch(database.handle.db).state()).toEqual({ paused: true });
   });
 
