@@ -182,4 +182,54 @@ describe.each(databaseTargets())("card sync isolation ($name)", (target) => {
     expect(sent).toEqual(["last"]);
     expect(notices).toHaveLength(30);
   });
+  it("a card shows the pause, the publishing account's name, and whom an approved reply held by a down account waits for", async () => {
+    const [, unclaimed, unconfirmed, bound] = await seedDrafts(["plain", "unclaimed", "unconfirmed", "bound"]);
+    await db().update(replies).set({ accountId: null }).where(eq(replies.id, unclaimed!));
+    await db().update(replies).set({ status: "approved", scheduledAt: NOW, needsReconcile: true }).where(eq(replies.id, unconfirmed!));
+    await db().update(replies).set({ status: "approved", scheduledAt: NOW, boundAccountId: accountId }).where(eq(replies.id, bound!));
+    await new PauseSwitch(db()).pause(null, NOW);
+    const views = new Map<string, CardView>();
+    let down = true;
+    const sync = createCardSync({
+      db: db(),
+      sink: {
+        send(view) {
+          views.set(view.reply.draft, view);
+          return Promise.resolve(views.size);
+        },
+        update(_, view) {
+          views.set(view.reply.draft, view);
+          return Promise.resolve();
+        },
+      },
+      pause: new PauseSwitch(db()),
+      logger: silentLogger(),
+      timeZone: "UTC",
+      accountUsername: (id) => (id === accountId && !down ? "replyguy" : undefined),
+      isAccountDown: () => down,
+      now: () => NOW,
+    });
+
+    expect(await sync.sync()).toBe(4);
+    expect(views.get("plain")).toMatchObject({ paused: true, timeZone: "UTC", now: NOW, waitingFor: undefined });
+    expect(views.get("unclaimed")?.accountUsername).toBeUndefined();
+    expect(views.get("unconfirmed")?.waitingFor).toEqual({ account: `account #${accountId}`, why: "unconfirmed" });
+    expect(views.get("bound")?.waitingFor).toEqual({ account: `account #${accountId}`, why: "bound" });
+
+    down = false;
+    await new PauseSwitch(db()).resume(null, NOW);
+    expect(await sync.sync()).toBe(4);
+    expect(views.get("plain")).toMatchObject({ paused: false, accountUsername: "replyguy", waitingFor: undefined });
+    expect(views.get("bound")?.waitingFor).toBeUndefined();
+  });
+
+  it("keeps at most 300 characters of a refusal's reason", async () => {
+    const [id] = await seedDrafts(["long"]);
+    const { sink } = scriptedSink(() => new CardRefusedError(`Telegram 400: ${"x".repeat(400)}`));
+    await cardSync(sink).sync();
+    const reason = `Telegram 400: ${"x".repeat(285)}…`;
+    expect(reason).toHaveLength(300);
+    expect(notices).toEqual([{ kind: "card_failed", replyId: id, reason }]);
+    expect((await row(id!)).cardFailureReason).toBe(reason);
+  });
 });

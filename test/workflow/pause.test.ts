@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { eq } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import { appState } from "../../src/db/schema.js";
 import { PAUSE_KEY, PauseSwitch } from "../../src/workflow/pause.js";
 import { databaseTargets, type TestDatabase } from "../support/database.js";
@@ -69,12 +69,26 @@ describe.each(databaseTargets())("pause switch on $name", (target) => {
 
   it("records an anonymous admin's pause without a user", async () => {
     const at = new Date("2025-03-01T10:00:00Z");
-    await new PauseSwitch(database.handle.db).pause(null, at);
+    expect((await new PauseSwitch(database.handle.db).pause(null, at)).after).toEqual({ paused: true, at });
     expect(await new PauseSwitch(database.handle.db).state()).toEqual({ paused: true, at });
   });
 
   it("reads a bare boolean stored by an older build", async () => {
-    await database.handle.db.insert(appState).values({ key: PAUSE_KEY, value: true });
+    // The key as older builds wrote it: it is stored data, not a name to change.
+    await database.handle.db.insert(appState).values({ key: "paused", value: true });
     expect(await new PauseSwitch(database.handle.db).state()).toEqual({ paused: true });
+  });
+
+  it("reads any other stored JSON as not paused, keeping only a numeric user and a valid time", async () => {
+    const read = async (value: unknown) => {
+      await database.handle.db.delete(appState).where(eq(appState.key, PAUSE_KEY));
+      await database.handle.db.insert(appState).values({ key: PAUSE_KEY, value });
+      return new PauseSwitch(database.handle.db).state();
+    };
+    expect(await read(1)).toEqual({ paused: false });
+    expect(await read(sql`'null'::jsonb`)).toEqual({ paused: false });
+    expect(await read({ paused: "true", by: "1001", at: 1 })).toEqual({ paused: false });
+    expect(await read({ paused: true, by: ADA, at: "not a time" })).toEqual({ paused: true, by: ADA });
+    expect(await read({ paused: true, at: "2025-03-01T10:00:00.000Z" })).toEqual({ paused: true, at: new Date("2025-03-01T10:00:00Z") });
   });
 });

@@ -3,6 +3,7 @@ import {
   computePublishTime,
   localDayStart,
   parseQuietHours,
+  quietHoursEnd,
   type PublishTimeInput,
 } from "../../src/workflow/schedule.js";
 
@@ -31,9 +32,16 @@ describe("parseQuietHours", () => {
     expect(parseQuietHours("08:00-08:00")).toBeUndefined();
   });
 
+  it("ignores surrounding blanks", () => {
+    expect(parseQuietHours(" 22:00-07:00\n")).toEqual({ startMinute: 1320, endMinute: 420 });
+    expect(parseQuietHours("   ")).toBeUndefined();
+  });
+
   it("rejects malformed text", () => {
     expect(() => parseQuietHours("25:00-07:00")).toThrow(RangeError);
-    expect(() => parseQuietHours("22-07")).toThrow(RangeError);
+    expect(() => parseQuietHours("22-07")).toThrow(new RangeError('quiet hours must be HH:MM-HH:MM or empty, got "22-07"'));
+    expect(() => parseQuietHours("122:00-07:00")).toThrow(RangeError);
+    expect(() => parseQuietHours("22:00-07:001")).toThrow(RangeError);
   });
 });
 
@@ -93,11 +101,18 @@ describe("computePublishTime", () => {
     );
     const end = new Date("2024-06-12T23:00:00Z");
     expect(publishAt({ now: end, quietHours: "22:00-23:00" })).toEqual(end);
+    const duringEndMinute = new Date("2024-06-12T23:00:30Z");
+    expect(publishAt({ now: duringEndMinute, quietHours: "22:00-23:00" })).toEqual(duringEndMinute);
+    const beforeStart = new Date("2024-06-12T21:59:00Z");
+    expect(publishAt({ now: beforeStart, quietHours: "22:00-23:00" })).toEqual(beforeStart);
   });
 
   it("handles a window wrapping midnight, before and after midnight", () => {
     const quiet = { quietHours: "22:00-07:00" };
+    expect(publishAt({ now: new Date("2024-06-12T22:00:00Z"), ...quiet })).toEqual(new Date("2024-06-13T07:00:00Z"));
     expect(publishAt({ now: new Date("2024-06-12T23:15:00Z"), ...quiet })).toEqual(new Date("2024-06-13T07:00:00Z"));
+    const duringEndMinute = new Date("2024-06-13T07:00:30Z");
+    expect(publishAt({ now: duringEndMinute, ...quiet })).toEqual(duringEndMinute);
     expect(publishAt({ now: new Date("2024-06-13T03:00:00Z"), ...quiet })).toEqual(new Date("2024-06-13T07:00:00Z"));
     expect(publishAt({ now: new Date("2024-06-30T22:30:00Z"), ...quiet })).toEqual(new Date("2024-07-01T07:00:00Z"));
     expect(publishAt({ now: new Date("2024-12-31T22:30:00Z"), ...quiet })).toEqual(new Date("2025-01-01T07:00:00Z"));
@@ -144,6 +159,23 @@ describe("computePublishTime", () => {
       expect(publishAt({ now: new Date("2024-10-27T00:10:00Z"), ...quiet })).toEqual(new Date("2024-10-27T00:30:00Z"));
       expect(publishAt({ now: new Date("2024-10-27T01:10:00Z"), ...quiet })).toEqual(new Date("2024-10-27T01:30:00Z"));
     });
+  });
+
+  it("ends a window in New York at 03:30 EDT on the March change day (07:30 UTC)", () => {
+    // 2024-03-10: clocks go 02:00 EST → 03:00 EDT (07:00 UTC); 01:00 EST is 06:00 UTC. West of UTC, the
+    // offset that holds at the window's end is the one after the change.
+    const at = publishAt({ now: new Date("2024-03-10T06:00:00Z"), quietHours: "00:00-03:30", timeZone: "America/New_York" });
+    expect(at).toEqual(new Date("2024-03-10T07:30:00Z"));
+  });
+});
+
+describe("quietHoursEnd", () => {
+  it("is the end of the window an instant lies in, and undefined outside it or with no window", () => {
+    const night = new Date("2024-06-12T23:15:00Z");
+    expect(quietHoursEnd(night, "22:00-07:00", "UTC")).toEqual(new Date("2024-06-13T07:00:00Z"));
+    expect(quietHoursEnd(night, "22:00-07:00", "Europe/Berlin")).toEqual(new Date("2024-06-13T05:00:00Z"));
+    expect(quietHoursEnd(new Date("2024-06-12T12:00:00Z"), "22:00-07:00", "UTC")).toBeUndefined();
+    expect(quietHoursEnd(night, "", "UTC")).toBeUndefined();
   });
 });
 
