@@ -22,6 +22,7 @@ import {
   formatRepeatText,
   type AlertView,
 } from "../../src/alerts/format.js";
+import { startSmtpReceiver } from "./support.js";
 
 const SECRET = "sk-secret-123456";
 const FORMAT = { timeZone: "UTC", secrets: [SECRET] };
@@ -273,6 +274,16 @@ describe("the e-mail channel", () => {
       { from: "bot@localhost", to: "ops@localhost", subject, text: formatAlertText(ALERT, FORMAT) },
       { from: "bot@localhost", to: "ops@localhost", subject: `${subject} — repeated`, text: formatRepeatText(ALERT, FORMAT) },
     ]);
+  });
+
+  it("mails over SMTP_URL itself when no transport is given", async () => {
+    const smtp = await startSmtpReceiver();
+    try {
+      await emailChannel({ ...SETTINGS, smtpUrl: smtp.url }, FORMAT).send(ALERT);
+      expect(smtp.mails).toEqual([expect.objectContaining({ from: "bot@localhost", to: ["ops@localhost"], subject: formatAlertSubject(ALERT, FORMAT) })]);
+    } finally {
+      await smtp.close();
+    }
   });
 
   it.each([
