@@ -69,6 +69,19 @@ describe.each(databaseTargets())("alert admin ($name)", (target) => {
     });
   });
 
+  it("count a channel configured once its settings are present, and render with the time zone and every secret masked", async () => {
+    const hookUrl = "https://hooks.example/T0001/B0001/xyzsecret";
+    const { alerting: full, config } = alertingFor(tg, database.handle.db, clock, {
+      ALERT_WEBHOOK_URL: hookUrl,
+      SMTP_URL: "smtp://127.0.0.1:9",
+      ALERT_EMAIL_TO: "ops@localhost",
+    });
+    expect(full.configuredChannels).toEqual(["telegram", "webhook", "email"]);
+    const stats = await full.statistics();
+    expect([stats.channels.webhook.configured, stats.channels.email.configured]).toEqual([true, true]);
+    expect(full.format).toEqual({ timeZone: "Europe/Berlin", secrets: expect.arrayContaining([config.telegram.token, hookUrl]) as unknown });
+  });
+
   it("count deliveries per channel, with the mean latency rounded, and alerts per status", async () => {
     const [id] = await stored(1, "delivered");
     await stored(2, "merged");
