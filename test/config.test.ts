@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
 import { parseEnv } from "node:util";
-import { CONFIG_VARIABLES, loadConfig, secretsOf } from "../src/config.js";
+import { CONFIG_VARIABLES, ConfigError, loadConfig, secretsOf } from "../src/config.js";
 import { MINIMAL_ENV, problemsOf } from "./support/config-env.js";
 
 const minimal = MINIMAL_ENV;
@@ -97,6 +97,29 @@ describe("config", () => {
     expect(secretsOf(config)).toEqual(["123456:ABC-def_ghi", "sk-test-123456"]);
     const key = Buffer.alloc(32, 9).toString("base64");
     expect(secretsOf(loadConfig({ ...minimal, ENCRYPTION_KEY: key }))).toContain(key);
+  });
+});
+
+describe("config errors and enumerations", () => {
+  it("say what is wrong as one line per problem under a heading, as the process prints it before exiting", () => {
+    const error = new ConfigError(["TELEGRAM_BOT_TOKEN is required", "HTTP_PORT must be a whole number"]);
+    expect(error.name).toBe("ConfigError");
+    expect(error.message).toBe("Invalid configuration:\n  - TELEGRAM_BOT_TOKEN is required\n  - HTTP_PORT must be a whole number");
+  });
+
+  it.each([
+    ["LOG_LEVEL", ["fatal", "error", "warn", "info", "debug", "trace", "silent"], (c: ReturnType<typeof loadConfig>) => c.logLevel],
+    ["MIN_ALERT_LEVEL", ["debug", "info", "warning", "error", "critical"], (c: ReturnType<typeof loadConfig>) => c.alerts.minLevel],
+  ] as const)("accept every documented %s", (name, values, read) => {
+    for (const value of values) expect(read(loadConfig({ ...minimal, [name]: value }))).toBe(value);
+  });
+
+  it.each([
+    ["MIN_ALERT_LEVEL", "loud", "MIN_ALERT_LEVEL must be debug, info, warning, error or critical"],
+    ["BOT_MODE", "push", "BOT_MODE must be polling or webhook"],
+    ["TELEGRAM_DOWNLOAD_LIMIT_MB", "1.5", "TELEGRAM_DOWNLOAD_LIMIT_MB must be a whole number"],
+  ])("name a bad %s with what it may be", (name, value, problem) => {
+    expect(problemsOf({ ...minimal, [name]: value })).toEqual([problem]);
   });
 });
 

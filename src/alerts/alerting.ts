@@ -54,8 +54,8 @@ export function createAlerting(deps: AlertingDeps): Alerting {
   const { db, config, logger } = deps;
   const now = deps.now ?? (() => new Date());
   const windowMs = config.alerts.dedupWindowSeconds * 1000;
-  // A Slack or Discord webhook URL is itself a credential: mask it like the configured secrets.
-  const secrets = [...secretsOf(config), ...(config.alerts.webhookUrl ? [config.alerts.webhookUrl] : [])];
+  // secretsOf counts the webhook URL among them: a Slack or Discord webhook URL is itself a credential.
+  const secrets = secretsOf(config);
   const format: FormatOptions = { timeZone: config.timeZone, secrets };
 
   const drivers: Partial<Record<AlertChannel, ChannelDriver>> = { telegram: telegramChannel(deps.telegram, format) };

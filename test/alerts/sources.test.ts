@@ -99,3 +99,149 @@ describe("alert sources", () => {
     expect(alert.message).toContain("after 5 retries");
   });
 });
+
+describe("alert sources, each alert in full (what the admin reads, and what dedup folds on)", () => {
+  it("a rate limit, keyed like the account's breaker, until when in the bot's time zone", () => {
+    const until = new Date("2025-07-01T12:15:00Z");
+    expect(alertFromNotice({ kind: "rate_limited", account: "second", until }, "Europe/Berlin")).toStrictEqual({
+      type: "rate_limit_exceeded",
+      level: "warning",
+      key: "x:second",
+      message: "X rate-limited account second: nothing goes out from it until 2025-07-01 14:15:00 (Europe/Berlin).",
+      details: { account: "second", until: "2025-07-01T12:15:00.000Z" },
+    });
+  });
+
+  it("a failed and a recovered session say what happens to the account's replies", () => {
+    expect(alertFromNotice({ kind: "session_failed", account: "second", reason: "HTTP 401" }, "UTC")).toStrictEqual({
+      type: "session_failed",
+      level: "critical",
+      key: "second",
+      message:
+        "X account second failed and left the pool: HTTP 401. Its free replies go out from the other accounts; those bound " +
+        "to it wait. It is checked again every health interval and rejoins when X answers.",
+      details: { account: "second", reason: "HTTP 401" },
+    });
+    expect(alertFromNotice({ kind: "session_recovered", account: "second" }, "UTC")).toStrictEqual({
+      type: "session_recovered",
+      level: "warning",
+      key: "second",
+      message: "X account second answers again: it is back in the pool and takes new work.",
+      details: { account: "second" },
+    });
+  });
+
+  it("a boot that restored nothing and lost every account lists the failures, separated, with no empty parentheses", () => {
+    const report = alertFromNotice(
+      { kind: "sessions_verified", restored: [], failed: [{ account: "a", reason: "401" }, { account: "b", reason: "403" }], tookMs: 2_049 },
+      "UTC",
+    );
+    expect(report).toStrictEqual({
+      type: "sessions_verified",
+      level: "critical",
+      key: "restored:;failed:a,b",
+      message:
+        "X sessions checked at boot in 2.0 s: restored 0 / failed 2 (a: 401; b: 403). " +
+        "Failed accounts publish nothing until X accepts them again (checked every health interval).",
+      details: { restored: 0, failed: 2, took_ms: 2_049 },
+    });
+    expect(alertFromNotice({ kind: "sessions_verified", restored: ["a", "b"], failed: [], tookMs: 0 }, "UTC").key).toBe("restored:a,b;failed:");
+  });
+
+  it("a failed publish says whether it will be retried", () => {
+    expect(alertFromNotice({ kind: "publication_failed", replyId: 7, reason: "X answered 503", retryable: true }, "UTC")).toStrictEqual({
+      type: "publication_failed",
+      level: "error",
+      key: "reply:7",
+      message: "Reply #7 could not be published (it will be retried).",
+      details: { reply: 7, reason: "X answered 503", retryable: true },
+    });
+    expect(alertFromNotice({ kind: "publication_failed", replyId: 8, reason: "403", retryable: false }, "UTC").message).toBe(
+      "Reply #8 could not be published.",
+    );
+  });
+
+  it("a post given up names the attempts, and its skip reason only when there is one", () => {
+    expect(alertFromNotice({ kind: "draft_failed", tweetId: "99", reason: "AI down", attempts: 3 }, "UTC")).toStrictEqual({
+      type: "tweet_processing_failed",
+      level: "warning",
+      key: "tweet:99",
+      message: "No draft could be written for post 99 after 3 attempts: skipped.",
+      details: { tweet: "99", reason: "AI down", attempts: 3, skip_reason: undefined },
+    });
+    expect(
+      alertFromNotice({ kind: "draft_failed", tweetId: "98", reason: "refused", attempts: 2, skipReason: "draft_refused" }, "UTC").message,
+    ).toBe("No draft could be written for post 98 after 2 attempts: skipped (draft_refused).");
+  });
+
+  it("the AI outage and its end count posts and drafts in the singular too, and are not keyed (one provider)", () => {
+    expect(alertFromNotice({ kind: "ai_outage", waiting: 1, reason: "AI API 503" }, "UTC")).toStrictEqual({
+      type: "ai_outage",
+      level: "error",
+      message: "The AI provider is not answering: drafting waits, 1 post waiting.",
+      details: { waiting: 1, reason: "AI API 503" },
+    });
+    expect(
+      alertFromNotice({ kind: "ai_recovered", since: new Date("2025-07-01T12:00:00Z"), drafted: 1, waiting: 0 }, "UTC"),
+    ).toStrictEqual({
+      type: "ai_recovered",
+      level: "warning",
+      message: "AI back (down since 2025-07-01 12:00:00 (UTC)): 1 draft made, 0 still waiting.",
+      details: { drafted: 1, waiting: 0, since: "2025-07-01T12:00:00.000Z" },
+    });
+  });
+
+  it("a refused card tells where it is listed and when it is tried again", () => {
+    expect(alertFromNotice({ kind: "card_failed", replyId: 7, reason: "too long" }, "UTC")).toStrictEqual({
+      type: "card_failed",
+      level: "error",
+      key: "reply:7",
+      message:
+        "Telegram refused the card of reply #7; the cards after it went out. It is tried again when the reply changes; /queue lists it.",
+      details: { reply: 7, reason: "too long" },
+    });
+  });
+
+  it("a breaker opened or isolated is an error naming the breaker and its dependency; its closing says it answers again", () => {
+    for (const state of ["open", "isolated"] as const) {
+      expect(alertFromBreaker({ name: "db", kind: "db", state })).toStrictEqual({
+        type: "circuit_breaker_open",
+        level: "error",
+        key: "db",
+        message: "Circuit breaker db opened: calls to it are paused and retried later.",
+        details: { breaker: "db", dependency: "db", state },
+      });
+    }
+    expect(alertFromBreaker({ name: "x:main", kind: "x", state: "closed" })).toStrictEqual({
+      type: "circuit_breaker_closed",
+      level: "warning",
+      key: "x:main",
+      message: "Circuit breaker x:main closed: x:main answers again.",
+      details: { breaker: "x:main", dependency: "x" },
+    });
+  });
+
+  it("an exhausted dead letter after one retry, in full", () => {
+    const at = new Date("2025-07-01T12:00:00Z");
+    const letter = {
+      id: 4,
+      replyId: 13,
+      accountId: 1,
+      error: "X answered 503",
+      errorType: "server_error",
+      retryable: true,
+      status: "exhausted",
+      retryCount: 1,
+      nextRetryAt: null,
+      createdAt: at,
+      updatedAt: at,
+    } as const;
+    expect(alertFromDeadLetter(letter)).toStrictEqual({
+      type: "dlq_exhausted",
+      level: "error",
+      key: "reply:13",
+      message: "Gave up publishing reply #13 after 1 retry: retry or discard it with /dlq.",
+      details: { dead_letter: 4, reply: 13, error: "X answered 503", error_type: "server_error", retries: 1 },
+    });
+  });
+});

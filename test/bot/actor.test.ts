@@ -33,6 +33,21 @@ describe("actorOf", () => {
     expect(actorOf(ctx)).toBe(42);
   });
 
+  it("is the presser for a button press on a card in a channel, which carries the channel as sender_chat", () => {
+    const channel = { id: -1_002, type: "channel" as const, title: "Cards" };
+    const message = { message_id: 5, date: 0, chat: channel, sender_chat: channel, text: "card" };
+    const ctx = contextOf({
+      update_id: 1,
+      callback_query: { id: "q", from: admin, chat_instance: "c", data: "x", message },
+    });
+    expect(actorOf(ctx)).toBe(42);
+  });
+
+  it("is the user for an update without a message (an inline query)", () => {
+    const ctx = contextOf({ update_id: 1, inline_query: { id: "iq", from: admin, query: "x", offset: "" } });
+    expect(actorOf(ctx)).toBe(42);
+  });
+
   it("is null when the update names nobody", () => {
     const ctx = contextOf({ update_id: 1, channel_post: { message_id: 1, date: 0, chat: { id: -5, type: "channel", title: "c" } } });
     expect(actorOf(ctx)).toBeNull();

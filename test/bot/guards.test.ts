@@ -122,6 +122,7 @@ describe("isAdminUpdate", () => {
     ["an anonymous admin of the admin chat", message(ANONYMOUS_ADMIN_BOT_ID, adminGroup, "hi", adminGroup), true],
     ["the admin chat's identity posted into another chat", message(ANONYMOUS_ADMIN_BOT_ID, otherGroup, "hi", adminGroup), false],
     ["another chat's identity in the admin chat", message(ANONYMOUS_ADMIN_BOT_ID, adminGroup, "hi", otherGroup), false],
+    ["the admin chat's identity in a private chat", message(ANONYMOUS_ADMIN_BOT_ID, privateChat(ADMIN_ID), "hi", adminGroup), false],
     ["a stranger pressing a button in the admin chat", press(STRANGER_ID, adminGroup), false],
   ] as const)("with ANONYMOUS_ADMINS=true: %s → %s", (_name, update, expected) => {
     expect(isAdminUpdate(contextFor(update).ctx, trustingAnonymous)).toBe(expected);
@@ -134,6 +135,13 @@ describe("isAdminUpdate", () => {
     ["an admin in private", message(ADMIN_ID, privateChat(ADMIN_ID), "/help"), true],
   ] as const)("with a channel as ADMIN_CHAT_ID: %s → %s", (_name, update, expected) => {
     expect(isAdminUpdate(contextFor(update).ctx, channelConfig)).toBe(expected);
+  });
+
+  it("the anonymous-admin placeholder is never an admin by its id alone, even listed in ADMIN_USER_IDS", () => {
+    const listing = loadConfig({ ...baseEnv, ADMIN_USER_IDS: `${ADMIN_ID},${ANONYMOUS_ADMIN_BOT_ID}` });
+    const update = message(ANONYMOUS_ADMIN_BOT_ID, privateChat(ANONYMOUS_ADMIN_BOT_ID), "/help");
+    (update.message as { from: { is_bot: boolean } }).from.is_bot = false;
+    expect(isAdminUpdate(contextFor(update).ctx, listing)).toBe(false);
   });
 
   it("a bot account is never an admin, even with an admin's id", () => {
@@ -180,6 +188,22 @@ describe("admin guard", () => {
     now = start + REFUSAL_INTERVAL_MS;
     expect(await run(hourly, message(STRANGER_ID, privateChat(STRANGER_ID), "/start"))).toEqual({ passed: false, calls: [["sendMessage", REFUSAL_TEXT]] });
     expect(await run(hourly, press(STRANGER_ID + 1, adminGroup))).toEqual({ passed: false, calls: [["answerCallbackQuery", REFUSAL_TEXT]] });
+  });
+
+  it("keeps a stranger waiting a full hour by default before refusing aloud again", async () => {
+    const start = Date.parse("2026-11-30T08:00:00Z");
+    let now = start;
+    const hourly = createAdminGuard({ limiter: new RefusalLimiter(undefined, undefined, () => now) });
+    const command = message(STRANGER_ID, privateChat(STRANGER_ID), "/start");
+    expect((await run(hourly, command)).calls).toEqual([["sendMessage", REFUSAL_TEXT]]);
+    now = start + 59 * 60_000 + 59_999;
+    expect((await run(hourly, command)).calls).toEqual([]);
+    now = start + 60 * 60_000;
+    expect((await run(hourly, command)).calls).toEqual([["sendMessage", REFUSAL_TEXT]]);
+  });
+
+  it("the refusal says the bot is private (Telegram refuses an empty text)", () => {
+    expect(REFUSAL_TEXT).toBe("Sorry, this bot is private.");
   });
 
   it("lets an admin through and says nothing", async () => {

@@ -1,4 +1,5 @@
 import type { Context } from "grammy";
+import type { Chat } from "grammy/types";
 import { ANONYMOUS_ADMIN_BOT_ID } from "../../config.js";
 
 /** Who may use the bot: the configured admin users, and (when allowed) anonymous admins of the admin group. */
@@ -10,9 +11,8 @@ export interface AdminPolicy {
 }
 
 /** Admin commands and buttons work in the admin chat and in private chats only, never in some other group. */
-function inAdminPlace(ctx: Context, policy: AdminPolicy): boolean {
-  const chat = ctx.chat;
-  return chat !== undefined && (chat.id === policy.adminChatId || chat.type === "private");
+function inAdminPlace(chat: Chat, policy: AdminPolicy): boolean {
+  return chat.id === policy.adminChatId || chat.type === "private";
 }
 
 /**
@@ -22,15 +22,13 @@ function inAdminPlace(ctx: Context, policy: AdminPolicy): boolean {
  * only with `anonymousAdmins`, from the admin group itself, and never in a channel (its posts are not commands).
  */
 export function isAdminUpdate(ctx: Context, policy: AdminPolicy): boolean {
-  if (!inAdminPlace(ctx, policy)) return false;
+  const chat = ctx.chat;
+  if (chat === undefined || !inAdminPlace(chat, policy)) return false;
   const query = ctx.callbackQuery;
   if (query !== undefined) return policy.adminUserIds.includes(query.from.id);
   const senderChat = ctx.msg?.sender_chat;
   if (senderChat !== undefined) {
-    const chat = ctx.chat;
-    return (
-      policy.anonymousAdmins && chat?.type !== "channel" && senderChat.id === policy.adminChatId && chat?.id === policy.adminChatId
-    );
+    return policy.anonymousAdmins && chat.type !== "channel" && senderChat.id === policy.adminChatId && chat.id === policy.adminChatId;
   }
   const from = ctx.from;
   if (from === undefined || from.is_bot || from.id === ANONYMOUS_ADMIN_BOT_ID) return false;

@@ -29,12 +29,12 @@ export function createAdminGuard(options: AdminGuardOptions = {}): MiddlewareFn<
     }
     ctx.logger.debug({ from: ctx.from?.id, chat: ctx.chat?.id }, "refused update from a non-admin");
     options.onRefused?.();
-    const stranger = ctx.from?.id ?? ctx.chat?.id;
     if (ctx.callbackQuery) {
-      const refuseAloud = stranger !== undefined && limiter.tryRefuse(stranger);
+      const refuseAloud = limiter.tryRefuse(ctx.callbackQuery.from.id);
       await ctx.answerCallbackQuery(refuseAloud ? { text: REFUSAL_TEXT } : {});
-    } else if (ctx.chat?.type === "private" && ctx.msg?.text?.startsWith("/") && stranger !== undefined) {
-      if (limiter.tryRefuse(stranger)) await ctx.reply(REFUSAL_TEXT);
+    } else if (ctx.chat?.type === "private" && ctx.msg?.text?.startsWith("/")) {
+      // A private chat's id is the id of the user in it.
+      if (limiter.tryRefuse(ctx.chat.id)) await ctx.reply(REFUSAL_TEXT);
     }
   };
 }
