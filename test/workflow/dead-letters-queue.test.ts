@@ -137,6 +137,17 @@ describe.each(databaseTargets())("dead-letter queue without a publisher on $name
       expect((await replyOf(replyId)).failureReason).toBe("gave up after 1 retry: X answered 502");
     });
 
+    it("after more than one retry the card's reason says retries", async () => {
+      const { replyId } = await seedReply();
+      const { q } = queue({ settings: { ...SETTINGS, maxRetries: 2 } });
+      for (let i = 0; i < 2; i++) {
+        const entry = await q.record(input(replyId));
+        await db().update(deadLetters).set({ status: "retrying" }).where(eq(deadLetters.id, entry.id));
+      }
+      expect(await q.record(input(replyId))).toMatchObject({ status: "exhausted", retryCount: 2 });
+      expect((await replyOf(replyId)).failureReason).toBe("gave up after 2 retries: X answered 503");
+    });
+
     it("afterCommit reports only exhausted entries, and an onExhausted that throws is logged, not thrown", async () => {
       const { replyId } = await seedReply();
       const { q, exhausted } = queue();
@@ -161,6 +172,8 @@ describe.each(databaseTargets())("dead-letter queue without a publisher on $name
       await queue({ logger }).q.record(input(replyId));
       const line = lines.find((l) => l.includes("publish dead-lettered for a later retry"));
       expect(line && JSON.parse(line)).toMatchObject({ trace: tweetId, replyId, status: "pending" });
+      await queue({ logger }).q.record(input((await seedReply()).replyId, { retryable: false }));
+      expect(lines.some((l) => l.includes("publish dead letter exhausted"))).toBe(true);
     });
   });
 
@@ -299,12 +312,17 @@ describe.each(databaseTargets())("dead-letter queue without a publisher on $name
     it("closes the open and exhausted entries of the given replies only, and nothing for no replies", async () => {
       const a = await seedReply();
       const b = await seedReply();
+      const c = await seedReply();
       const open = await seedEntry(a.replyId, "pending");
+      const given = await seedEntry(a.replyId, "exhausted", { nextRetryAt: null });
       const done = await seedEntry(a.replyId, "retried_successfully", { nextRetryAt: null });
+      const retrying = await seedEntry(c.replyId, "retrying");
       const other = await seedEntry(b.replyId, "pending");
       expect(await discardDeadLetters(db(), [], NOW)).toBe(0);
-      expect(await discardDeadLetters(db(), [a.replyId], at(SECOND))).toBe(1);
-      expect(await entryOf(open.id)).toMatchObject({ status: "discarded", nextRetryAt: null, updatedAt: at(SECOND) });
+      expect(await discardDeadLetters(db(), [a.replyId, c.replyId], at(SECOND))).toBe(3);
+      for (const closed of [open, given, retrying]) {
+        expect(await entryOf(closed.id)).toMatchObject({ status: "discarded", nextRetryAt: null, updatedAt: at(SECOND) });
+      }
       expect((await entryOf(done.id)).status).toBe("retried_successfully");
       expect((await entryOf(other.id)).status).toBe("pending");
     });
