@@ -293,6 +293,34 @@ describe.each(databaseTargets())("dead-letter queue without a publisher on $name
       expect(lines.some((line) => line.includes("cards not redrawn after a discard"))).toBe(true);
     });
 
+    it("refuses a missing entry and a finished one, by its status, for both buttons; an empty queue counts zeros", async () => {
+      const { replyId } = await seedReply("failed");
+      const entry = await seedEntry(replyId, "discarded", { nextRetryAt: null });
+      const { q } = queue();
+      expect(await q.summary()).toEqual({ pending: 0, retrying: 0, retried_successfully: 0, exhausted: 0, discarded: 1 });
+      await db().delete(deadLetters);
+      expect(await q.summary()).toEqual({ pending: 0, retrying: 0, retried_successfully: 0, exhausted: 0, discarded: 0 });
+      const again = await seedEntry(replyId, "discarded", { nextRetryAt: null });
+      expect(await q.discard(again.id)).toEqual({ ok: false, message: "Already discarded." });
+      expect(await q.retryNow(again.id)).toEqual({ ok: false, message: "Already discarded." });
+      expect(await q.discard(entry.id)).toEqual({ ok: false, message: `There is no dead letter #${entry.id}.` });
+      expect(await q.retryNow(entry.id)).toEqual({ ok: false, message: `There is no dead letter #${entry.id}.` });
+    });
+
+    it("logs an admin's retry and discard under the reply's trace", async () => {
+      const a = await seedReply("failed");
+      const b = await seedReply("failed");
+      const retried = await seedEntry(a.replyId, "exhausted", { nextRetryAt: null });
+      const discarded = await seedEntry(b.replyId, "pending", { nextRetryAt: at(60 * SECOND) });
+      const { logger, lines } = capturingLogger();
+      const { q } = queue({ logger });
+      await (await q.retryNow(retried.id)).done;
+      await q.discard(discarded.id);
+      const line = (message: string) => JSON.parse(lines.find((l) => l.includes(message)) ?? "{}") as Record<string, unknown>;
+      expect(line("dead letter retried by an admin")).toMatchObject({ trace: a.tweetId, deadLetter: retried.id, replyId: a.replyId });
+      expect(line("dead letter discarded by an admin")).toMatchObject({ trace: b.tweetId, deadLetter: discarded.id, replyId: b.replyId });
+    });
+
     it("lists retrying first, then pending by next retry, then exhausted newest first; never settled or discarded ones", async () => {
       const later = await seedEntry((await seedReply()).replyId, "pending", { nextRetryAt: at(2 * SECOND) });
       const sooner = await seedEntry((await seedReply()).replyId, "pending", { nextRetryAt: at(SECOND) });
