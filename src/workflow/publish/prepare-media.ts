@@ -24,7 +24,7 @@ export interface MediaPrepDeps {
 
 /** The attachment's media id for the POST, none (text only), the failure, or the claim was lost meanwhile. */
 export type MediaPrep =
-  | { readonly kind: "ready"; readonly mediaIds: readonly string[] | undefined; readonly uploaded: boolean }
+  | { readonly kind: "ready"; readonly mediaIds: readonly string[] | undefined }
   | { readonly kind: "failed"; readonly failure: Failure }
   | { readonly kind: "lost" };
 
@@ -58,10 +58,10 @@ export function createMediaPrep(deps: MediaPrepDeps) {
   return async function prepareMedia(account: XAccount, claim: Claim): Promise<MediaPrep> {
     const { reply } = claim;
     const media = replyMediaOf(reply);
-    if (!media) return { kind: "ready", mediaIds: undefined, uploaded: false };
+    if (!media) return { kind: "ready", mediaIds: undefined };
     const valid = reply.mediaXExpiresAt !== null && reply.mediaXExpiresAt.getTime() - now().getTime() > MEDIA_REUSE_MARGIN_MS;
     if (reply.mediaXId !== null && reply.mediaXAccountId === account.id && valid) {
-      return { kind: "ready", mediaIds: [reply.mediaXId], uploaded: false };
+      return { kind: "ready", mediaIds: [reply.mediaXId] };
     }
     if (!(await extendLease(db, claim, new Date(now().getTime() + MEDIA_LEASE_MS)))) return { kind: "lost" };
     const bytes = await download(claim);
@@ -75,7 +75,7 @@ export function createMediaPrep(deps: MediaPrepDeps) {
       return { kind: "failed", failure: classifyFailure(error) };
     }
     if (!(await recordMediaUpload(db, claim, uploaded))) return { kind: "lost" };
-    return { kind: "ready", mediaIds: [uploaded.mediaId], uploaded: true };
+    return { kind: "ready", mediaIds: [uploaded.mediaId] };
   };
 }
 
