@@ -327,7 +327,7 @@ export function createPublisher(deps: PublisherDeps) {
      * One pass: publish due replies over the pool of accounts, within limits, then release dead claims (and publish
      * what they gave back). The run starts on the account rows the last run read at its end while its own read is
      * in flight (run-rows.ts), the settings are cached, and the pause is read by each claim itself: a wake-up's first
-     * claim is its first statement, unless claims a database failure kept in this process are handed back first.
+     * claim waits for no read, only for the claims a database failure kept in this process, when there are any.
      */
     async runOnce(): Promise<PublishRunResult> {
       const result: PublishRunResult = { published: 0, failed: 0, retrying: 0 };
