@@ -2,8 +2,8 @@ import { readFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { PGlite } from "@electric-sql/pglite";
 import postgres from "postgres";
-import { inject } from "vitest";
-import type { DatabaseHandle } from "../../src/db/database.js";
+import { afterAll, beforeAll, beforeEach, inject } from "vitest";
+import type { Database, DatabaseHandle } from "../../src/db/database.js";
 import { pgliteHandle } from "../../src/db/pglite.js";
 import { openPostgres } from "../../src/db/postgres.js";
 import { silentLogger } from "./logger.js";
@@ -56,4 +56,27 @@ export function databaseTargets(): DatabaseTarget[] {
   const serverUrl = process.env.TEST_DATABASE_URL;
   if (serverUrl) targets.push({ name: "postgres", create: () => createPostgresTestDatabase(serverUrl) });
   return targets;
+}
+
+/**
+ * Gives the calling `describe` its own database of `target`: made once, emptied by `clear` before each test, disposed
+ * after the last. Call it before the file's own `beforeEach`, which then runs on the emptied database. Returns the
+ * database's handle (read at each call: it exists from `beforeAll` on).
+ */
+export function useTestDatabase(target: DatabaseTarget, clear: (db: Database) => Promise<unknown>): () => Database {
+  let database: TestDatabase | undefined;
+  const db = () => {
+    if (database === undefined) throw new Error("the test database is made in beforeAll");
+    return database.handle.db;
+  };
+  beforeAll(async () => {
+    database = await target.create();
+  });
+  afterAll(async () => {
+    await database?.dispose();
+  });
+  beforeEach(async () => {
+    await clear(db());
+  });
+  return db;
 }

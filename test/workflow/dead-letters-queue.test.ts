@@ -4,11 +4,11 @@
  * the pause switch, and the admin side's refusals and ordering.
  */
 import { eq } from "drizzle-orm";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { deadLetters, posts, replies, xAccounts, type DeadLetterStatus, type ReplyStatus } from "../../src/db/schema.js";
 import { createDeadLetters, type DeadLetter, type DeadLetterDeps } from "../../src/workflow/dead-letters.js";
 import { discardDeadLetters } from "../../src/workflow/dead-letters/cancel.js";
-import { databaseTargets, type TestDatabase } from "../support/database.js";
+import { databaseTargets, useTestDatabase } from "../support/database.js";
 import { capturingLogger, silentLogger } from "../support/logger.js";
 import { clearWorkflowTables } from "../support/workflow-fixtures.js";
 
@@ -18,19 +18,11 @@ const SETTINGS = { baseDelaySeconds: 60, backoffMultiplier: 2, maxRetries: 3 };
 const at = (ms: number) => new Date(NOW.getTime() + ms);
 
 describe.each(databaseTargets())("dead-letter queue without a publisher on $name", (target) => {
-  let database: TestDatabase;
+  const db = useTestDatabase(target, clearWorkflowTables);
   let accountId: number;
   let seq = 0;
-  const db = () => database.handle.db;
 
-  beforeAll(async () => {
-    database = await target.create();
-  });
-  afterAll(async () => {
-    await database.dispose();
-  });
   beforeEach(async () => {
-    await clearWorkflowTables(db());
     const [account] = await db().insert(xAccounts).values({ label: "main" }).returning();
     accountId = account!.id;
   });

@@ -3,30 +3,22 @@
  * author and in all, over the last 24 hours; the author's cap is named first when both are reached.
  */
 import { sql } from "drizzle-orm";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { posts, workflowEvents, xAccounts } from "../../src/db/schema.js";
 import { capReached } from "../../src/workflow/draft-caps.js";
 import type { SkipReason } from "../../src/workflow/skip-reasons.js";
-import { databaseTargets, type TestDatabase } from "../support/database.js";
+import { databaseTargets, useTestDatabase } from "../support/database.js";
 import { clearWorkflowTables } from "../support/workflow-fixtures.js";
 
 const ALICE = "100";
 const BOB = "200";
 
 describe.each(databaseTargets())("draft caps ($name)", (target) => {
-  let database: TestDatabase;
+  const db = useTestDatabase(target, clearWorkflowTables);
   let accountId: number;
   let nextTweet = 1;
-  const db = () => database.handle.db;
 
-  beforeAll(async () => {
-    database = await target.create();
-  });
-  afterAll(async () => {
-    await database.dispose();
-  });
   beforeEach(async () => {
-    await clearWorkflowTables(db());
     const [account] = await db().insert(xAccounts).values({ label: "main" }).returning();
     accountId = account!.id;
   });
