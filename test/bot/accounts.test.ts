@@ -72,7 +72,8 @@ describe("/accounts", () => {
   const fixture = () =>
     createPublishFixture({ db: () => running().database.handle.db, x: () => rig.x, now: () => new Date(), token: OUR_ACCESS_TOKEN });
   const idOf = (label: string) => running().app.workflow.accounts.all().find((account) => account.label === label)!.id;
-  const publishRun = () => running().app.scheduler.runNow(JOBS.publish);
+  // A run that starts after the call: one already in flight (a wake-up's, maybe still paused) is followed by another.
+  const publishRun = () => running().app.scheduler.runNow(JOBS.publish, { rerun: true });
   const postedBy = () => rig.x.requests({ method: "POST", path: "/2/tweets" }).map((request) => request.callerUserId);
   const replyStatus = async (id: number) =>
     (await running().database.handle.db.select().from(replies).where(eq(replies.id, id)))[0]!.status;
