@@ -13,6 +13,7 @@ import { Scheduler } from "../src/lifecycle/scheduler.js";
 import { createWakeups, type Wakeups } from "../src/lifecycle/wakeups.js";
 import { XAccounts } from "../src/workflow/accounts.js";
 import { PauseSwitch } from "../src/workflow/pause.js";
+import { approveReply } from "../src/workflow/replies/approve-reply.js";
 import { createPublisher, type Publisher } from "../src/workflow/publisher.js";
 import { JOBS } from "../src/workflow/services.js";
 import { SettingsStore } from "../src/workflow/settings.js";
@@ -310,10 +311,12 @@ export interface PickupSamples {
 }
 
 /**
- * Approve → claim across two replicas on the PostgreSQL database at `url` (migrated here): replica A commits an approved,
- * due reply and wakes (NOTIFY when `notify`); replica B, with its own pool and wake-up listener, publishes it to the
- * fake X. B also polls on `pollCron`. Each approval comes after a random pause of up to `spreadMs`. With `local`, B
- * approves and wakes itself instead (the approving replica's own run, no NOTIFY on the way), as a single replica does.
+ * Approve → claim across two replicas on the PostgreSQL database at `url` (migrated here): replica A approves a due
+ * reply with the review's approval statement, which wakes the others at its commit (NOTIFY when `notify`), and runs
+ * its own (empty) publisher; replica B, with its own pool and wake-up listener, publishes it to the fake X. B also
+ * polls on `pollCron`. Each approval comes after a random pause of up to `spreadMs`. With `local`, B approves and
+ * runs its own publisher instead (the approving replica's own run), as a single replica does. Measured from the
+ * approval statement's answer, as graphile-worker's from `addJob`'s.
  */
 export async function pickupOurs(opts: {
   url: string;
@@ -362,10 +365,15 @@ export async function pickupOurs(opts: {
       await new Promise((resolve) => setTimeout(resolve, Math.random() * (opts.spreadMs ?? 0)));
       calledAt = undefined;
       wokeAt = undefined;
-      await fixture.seedReply(replicaB.account.id, alice);
+      const { reply } = await fixture.seedReply(replicaB.account.id, alice, { awaiting: true });
+      // The approval as the review makes it: one statement that also wakes the other replica at its commit.
+      const approver = wakes[opts.local ? 1 : 0]!;
+      const decidedAt = new Date();
+      const approval = { id: reply.id, version: reply.version, by: 1, decidedAt, scheduledAt: new Date(decidedAt.getTime() - 1_000) };
+      if (!(await approveReply(opts.local ? b.db : a.db, approval, approver.publishSignal()))) throw new Error("the approval did not apply");
       const approvedAt = performance.now();
-      // A's publishNow resolves once its own (empty) run is over; B's, with `local`, once B's run published the reply.
-      const woken = wakes[opts.local ? 1 : 0]!.publishNow();
+      // A's run is empty; B's, with `local`, resolves once it published the reply.
+      const woken = approver.publishHere();
       const deadline = approvedAt + opts.timeoutMs;
       while (calledAt === undefined && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 0.2));
       if (calledAt === undefined) throw new Error(`replica B did not pick the reply up within ${opts.timeoutMs} ms`);

@@ -16,7 +16,7 @@ import { HttpServer } from "./http/server.js";
 import { registerHealthRoutes } from "./http/health-routes.js";
 import { Scheduler } from "./lifecycle/scheduler.js";
 import { startLeaderDuties } from "./lifecycle/leader-duties.js";
-import { wakeupsFromConfig } from "./lifecycle/wakeups.js";
+import { approvalWakeOf, wakeupsFromConfig } from "./lifecycle/wakeups.js";
 import { underDatabasePolicy } from "./lifecycle/guarded-job.js";
 import type { Leadership } from "./lifecycle/leader.js";
 import { leadershipFromConfig, recoverAsLeader } from "./replica.js";
@@ -183,6 +183,7 @@ export async function startApp(
       cardSink: createTelegramCardSink(createTelegramApi(config.telegram, telegramActivity), config.adminChatId),
       batchSink: createTelegramBatchSink(createTelegramApi(config.telegram, telegramActivity), config.timeZone),
       publishNow: () => wakeups.publishNow(),
+      approvalWake: approvalWakeOf(wakeups),
       onDeadLetterExhausted: (entry) => void alerting.raise(alertFromDeadLetter(entry)),
       notify,
       isXAvailable: (label) => registry.policy(xPolicyName(label), "x").isAvailable(),

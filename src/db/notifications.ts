@@ -23,10 +23,21 @@ export interface WakeHandlers {
   onResubscribed(): void;
 }
 
+/**
+ * A wake-up as a statement sends it, `pg_notify(channel, payload)`: delivered when that statement's transaction
+ * commits, so the other replicas wake at the commit itself, with no round trip of its own after it.
+ */
+export interface WakeSignal {
+  readonly channel: string;
+  readonly payload: string;
+}
+
 /** Wake-ups between the replicas of one database. */
 export interface Notifications {
   /** Whether other processes may share the database (PostgreSQL) or this one is alone (PGlite). */
   readonly shared: boolean;
+  /** What {@link send} sends, for a statement to send it itself (undefined when nobody else could hear it). */
+  signal(topic: WakeTopic): WakeSignal | undefined;
   /** Tells the other replicas; resolves once the server has it (delivered to them when no transaction holds it). */
   send(topic: WakeTopic): Promise<void>;
   /** Starts listening (resolves once the first LISTEN is in place). */
@@ -37,6 +48,7 @@ export interface Notifications {
 /** PGlite: one process per data directory, nobody else to wake; the local calls do the work. */
 export const soloNotifications: Notifications = {
   shared: false,
+  signal: () => undefined,
   send: () => Promise.resolve(),
   listen: () => Promise.resolve(),
   close: () => Promise.resolve(),
@@ -60,10 +72,13 @@ export function connectNotifications(url: string, options: { channel?: string; i
   const channel = options.channel ?? WAKE_CHANNEL;
   const id = options.id ?? randomUUID();
   const client = openSessionClient(url, "wake-ups");
+  const signal = (topic: WakeTopic): WakeSignal => ({ channel, payload: `${topic}:${id}` });
   return {
     shared: true,
+    signal,
     async send(topic) {
-      await client.notify(channel, `${topic}:${id}`);
+      const { payload } = signal(topic);
+      await client.notify(channel, payload);
     },
     async listen(handlers) {
       let listened = false;

@@ -1,5 +1,5 @@
 import type { Config } from "../config.js";
-import { connectNotifications, soloNotifications, type Notifications, type WakeTopic } from "../db/notifications.js";
+import { connectNotifications, soloNotifications, type Notifications, type WakeSignal, type WakeTopic } from "../db/notifications.js";
 import type { Logger } from "../logger.js";
 import type { Scheduler } from "./scheduler.js";
 
@@ -18,6 +18,10 @@ export interface WakeTargets {
 export interface Wakeups {
   /** Runs the publisher here (once more after a run in progress) and wakes the other replicas' publishers. */
   publishNow(): Promise<void>;
+  /** Runs the publisher here only: for a change whose statement woke the other replicas itself ({@link publishSignal}). */
+  publishHere(): Promise<void>;
+  /** The `publish` wake-up for a statement to send at its commit; undefined when no other replica could hear it. */
+  publishSignal(): WakeSignal | undefined;
   /** Tells the other replicas that cards, settings or the account pool changed here (sent after the caller's commit). */
   announce(topic: Exclude<WakeTopic, "publish">): void;
   /** Starts listening for the other replicas' wake-ups. */
@@ -72,6 +76,8 @@ export function createWakeups(deps: {
       send("publish");
       return runPublish();
     },
+    publishHere: runPublish,
+    publishSignal: () => notifications.signal("publish"),
     announce: send,
     async start(wakeTargets) {
       targets = wakeTargets;
@@ -92,4 +98,13 @@ export function createWakeups(deps: {
     },
     stop: () => notifications.close(),
   };
+}
+
+/**
+ * How an approval wakes the publishers when replicas share the database: the approval's statement sends the
+ * `publish` wake-up at its commit, then this replica's publisher runs alone. Undefined on PGlite (no one else to wake).
+ */
+export function approvalWakeOf(wakeups: Wakeups): { signal: WakeSignal; publishHere: () => Promise<void> } | undefined {
+  const signal = wakeups.publishSignal();
+  return signal && { signal, publishHere: () => wakeups.publishHere() };
 }

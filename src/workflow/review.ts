@@ -1,6 +1,7 @@
 import { eq } from "drizzle-orm";
 import type { Drafter } from "../ai/types.js";
 import type { Database } from "../db/database.js";
+import type { WakeSignal } from "../db/notifications.js";
 import { posts, replies } from "../db/schema.js";
 import type { Logger } from "../logger.js";
 import { stripInvisible } from "../text/invisible.js";
@@ -36,6 +37,12 @@ export interface ReviewDeps {
   readonly redrawCards?: () => void;
   /** Asks the publisher to run now (an approved reply may be due at once); must not wait for it. */
   readonly wakePublisher?: () => void;
+  /**
+   * An approval's wake-up when replicas share the database: `signal` goes out with the approval's own statement (the
+   * other replicas wake at its commit) and `wakeHere` then runs this replica's publisher alone. Without it,
+   * {@link wakePublisher} wakes them all after the commit.
+   */
+  readonly approvalWake?: { readonly signal: WakeSignal; readonly wakeHere: () => void };
   /** Whether an account is out of the pool now (it cannot check X for a reply it may have posted). */
   readonly isAccountDown?: (accountId: number) => boolean;
   /** What an attachment may weigh besides X's own limits (the chat's download limit). */
@@ -123,11 +130,11 @@ export function createReview(deps: ReviewDeps) {
         timeZone: deps.timeZone,
         random: deps.random,
       });
-      const reply = await approveReply(db, { id, version, by, decidedAt, scheduledAt });
+      const reply = await approveReply(db, { id, version, by, decidedAt, scheduledAt }, deps.approvalWake?.signal);
       if (!reply) return refusal(db, id, now(), version);
-      await recordEvent(db, { kind: "approved", replyId: id, actor: by });
       // Committed: the publisher may start before Telegram is asked to redraw anything.
-      deps.wakePublisher?.();
+      if (deps.approvalWake) deps.approvalWake.wakeHere();
+      else deps.wakePublisher?.();
       return changed(reply, "approved", by);
     },
 

@@ -1,6 +1,7 @@
 import type { Drafter } from "../ai/types.js";
 import type { Config } from "../config.js";
 import type { DatabaseHandle } from "../db/database.js";
+import type { WakeSignal } from "../db/notifications.js";
 import { singleFlight } from "../kit/single-flight.js";
 import type { Logger } from "../logger.js";
 import type { XAccountClient } from "../x/types.js";
@@ -54,6 +55,11 @@ export async function createWorkflow(deps: {
   batchSink?: BatchMessageSink;
   /** Runs the publish job now (one publish run at a time keeps the pacing). */
   publishNow: () => Promise<unknown>;
+  /**
+   * With replicas on one database: the `publish` wake-up an approval's statement sends at its commit, and how to run
+   * this replica's publisher alone after it (`publishNow` would wake the others a second time).
+   */
+  approvalWake?: { readonly signal: WakeSignal; readonly publishHere: () => Promise<unknown> };
   /** A dead letter gave up (the dlq_exhausted alert). */
   onDeadLetterExhausted: (entry: DeadLetter) => void;
   /** Whether the X account with this label may be called (its breaker is not resting). */
@@ -108,6 +114,7 @@ export async function createWorkflow(deps: {
     drafter: deps.drafter,
     timeZone: config.timeZone,
     wakePublisher,
+    approvalWake: deps.approvalWake && { signal: deps.approvalWake.signal, wakeHere: () => void deps.approvalWake?.publishHere() },
     redrawCards,
     // The publisher is created below; it is only asked when an admin presses the button.
     isAccountDown: (id) => publisher.isAccountDown(id),

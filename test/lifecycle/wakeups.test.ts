@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from "vitest";
 import { soloNotifications, parseWake, type Notifications, type WakeHandlers, type WakeTopic } from "../../src/db/notifications.js";
 import { Scheduler } from "../../src/lifecycle/scheduler.js";
-import { createWakeups } from "../../src/lifecycle/wakeups.js";
+import { approvalWakeOf, createWakeups } from "../../src/lifecycle/wakeups.js";
 import { silentLogger } from "../support/logger.js";
 
 /** Notifications that record what is sent and hand the test the listener's handlers. */
@@ -12,6 +12,7 @@ function recordingNotifications(): Notifications & { sent: WakeTopic[]; handlers
     shared: true,
     sent,
     handlers: () => handlers!,
+    signal: (topic) => ({ channel: "test_wake", payload: `${topic}:me` }),
     send(topic) {
       sent.push(topic);
       return Promise.resolve();
@@ -51,6 +52,20 @@ describe("wake-ups between replicas", () => {
     await wakeups.publishNow();
     wakeups.announce("cards");
     expect(counts).toEqual({ publish: 1, cards: 0, settingsDropped: 0, reloads: 0 });
+    await wakeups.stop();
+    await scheduler.stop();
+  });
+
+  it("an approval's wake-up: its statement carries the publish signal, then only the local publisher runs (nothing sent twice)", async () => {
+    const notifications = recordingNotifications();
+    const { wakeups, counts, targets, scheduler } = rig(notifications);
+    await wakeups.start(targets);
+    const wake = approvalWakeOf(wakeups);
+    expect(wake?.signal).toEqual({ channel: "test_wake", payload: "publish:me" });
+    await wake?.publishHere();
+    expect(counts.publish).toBe(1);
+    expect(notifications.sent).toEqual([]);
+    expect(approvalWakeOf(rig(soloNotifications).wakeups)).toBeUndefined();
     await wakeups.stop();
     await scheduler.stop();
   });

@@ -11,10 +11,10 @@ import { loadConfig } from "../../src/config.js";
 import type { DatabaseHandle } from "../../src/db/database.js";
 import { connectNotifications, type Notifications, type WakeTopic } from "../../src/db/notifications.js";
 import { openPostgres } from "../../src/db/postgres.js";
-import { xAccounts } from "../../src/db/schema.js";
+import { workflowEvents, xAccounts } from "../../src/db/schema.js";
 import { SecretBox } from "../../src/kit/secret-box.js";
 import { Scheduler } from "../../src/lifecycle/scheduler.js";
-import { createWakeups, type WakeTargets, type Wakeups } from "../../src/lifecycle/wakeups.js";
+import { approvalWakeOf, createWakeups, type WakeTargets, type Wakeups } from "../../src/lifecycle/wakeups.js";
 import { clientCredentialsOf, createAccountStore, type XClientFactory } from "../../src/workflow/account-store.js";
 import { createAccountSync } from "../../src/workflow/account-sync.js";
 import type { CardView } from "../../src/workflow/card-sync.js";
@@ -130,6 +130,36 @@ describe.runIf(serverUrl)("wake-ups across replicas (LISTEN/NOTIFY)", () => {
     await fixture.seedReply(b.account.id, alice);
     await replicaA.wakeups.publishNow();
     await vi.waitFor(() => expect(postsToX()).toBe(2), FAST);
+  });
+
+  it("an approval's own statement wakes replica B at its commit: the approving replica sends nothing after it and runs only its own publisher", { timeout: 30_000 }, async () => {
+    await setUp();
+    const b = await fixture.build({ db: second.db });
+    let runsOfA = 0;
+    const replicaA = await replica(() => Promise.resolve(void runsOfA++));
+    await replica(() => b.publisher.runOnce());
+    const sent = vi.spyOn(replicaA.notifications, "send");
+    const workflowA = await createWorkflow({
+      config: loadConfig({ ...MINIMAL_ENV, SCHEDULE_MIN_DELAY_MINUTES: "0", SCHEDULE_MAX_DELAY_MINUTES: "0", SCHEDULE_JITTER_SECONDS: "0" }),
+      database: database.handle,
+      logger: silentLogger(),
+      xClients: new Map(),
+      drafter: undefined,
+      cardSink: { send: () => Promise.resolve(1), update: () => Promise.resolve() },
+      publishNow: () => Promise.reject(new Error("an approval wakes through its own statement, not publishNow")),
+      approvalWake: approvalWakeOf(replicaA.wakeups),
+      onDeadLetterExhausted: () => undefined,
+      isXAvailable: () => true,
+    });
+    const { reply } = await fixture.seedReply(b.account.id, alice, { awaiting: true });
+
+    expect(await workflowA.review.approve(reply.id, reply.version, 7)).toMatchObject({ ok: true });
+    await vi.waitFor(() => expect(postsToX()).toBe(1), FAST);
+    expect(sent).not.toHaveBeenCalled();
+    expect(runsOfA).toBe(1);
+    // The statement recorded its event too.
+    const events = await database.handle.db.select().from(workflowEvents).where(eq(workflowEvents.replyId, reply.id));
+    expect(events.map((event) => [event.kind, event.actor])).toEqual([["approved", 7]]);
   });
 
   it("a stand-by's change to replies makes the leader redraw at once; settings and pause reach the other replica at once", { timeout: 30_000 }, async () => {

@@ -173,7 +173,8 @@ export function createBulkApproval(deps: BulkDeps) {
         });
         if (!moved) continue;
         decided++;
-        await recordEvent(db, { kind: batch.kind === "approve" ? "approved" : "rejected", replyId: reply.id, actor: by });
+        // An approval records its own event in its statement.
+        if (batch.kind === "reject") await recordEvent(db, { kind: "rejected", replyId: reply.id, actor: by });
       }
       // Committed: the publisher starts before Telegram is asked to redraw anything.
       if (decided > 0 && batch.kind === "approve") deps.wakePublisher?.();
