@@ -161,7 +161,7 @@ describe("connecting an X account with OAuth 2.0", () => {
     expect(breaker.state).toBe("open");
     const pressed = await rig.tg.pressButton({ from: ADMIN, chat: ADMIN_CHAT, messageId: card.messageId, data: buttonData(card, "Approve") });
     await rig.tg.waitForCallbackAnswer(pressed);
-    await running.app.scheduler.runNow(JOBS.publish);
+    await running.app.scheduler.runNow(JOBS.publish, { rerun: true });
     expect(rig.x.repliesTo(post.id)).toHaveLength(0);
 
     const page = await callback(running, rig.x.approveAuthorizationLink(await askLink("club"), user.id));

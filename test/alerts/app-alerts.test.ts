@@ -58,7 +58,7 @@ describe("alerts raised by the running bot", () => {
       const [reply] = (await app.database.handle.db.query.replies.findMany()).filter((r) => r.postTweetId === mention.id);
       await app.app.workflow.review.approve(reply!.id, reply!.version, 1001);
     }
-    await app.app.scheduler.runNow(JOBS.publish);
+    await app.app.scheduler.runNow(JOBS.publish, { rerun: true });
     await deliver();
     const rateLimited = alertsOfType("rate_limit_exceeded");
     expect(rateLimited).toHaveLength(1);
@@ -81,7 +81,7 @@ describe("alerts raised by the running bot", () => {
     await app.app.workflow.review.approve(reply!.id, reply!.version, 1001);
     // X refuses a reply to a deleted post for good: the dead letter is exhausted at once.
     rig.x.deleteTweet(mention.id);
-    await app.app.scheduler.runNow(JOBS.publish);
+    await app.app.scheduler.runNow(JOBS.publish, { rerun: true });
     expect(await app.app.workflow.deadLetters.summary()).toMatchObject({ exhausted: 1 });
     await deliver();
     const exhausted = alertsOfType("dlq_exhausted");

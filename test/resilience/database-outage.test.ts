@@ -88,7 +88,7 @@ describe("database outages", () => {
       try {
         for (const card of cards) {
           await rig.tg.pressButton({ from: ADMIN, chat: ADMIN_CHAT, messageId: card.messageId, data: buttonData(card, "Approve") });
-          await app.app.scheduler.runNow(JOBS.publish);
+          await app.app.scheduler.runNow(JOBS.publish, { rerun: true });
         }
       } finally {
         clearInterval(killer);
@@ -109,7 +109,7 @@ describe("database outages", () => {
             await rig.tg.pressButton({ from: ADMIN, chat: ADMIN_CHAT, messageId: card.messageId, data: buttonData(current, "Approve") });
           }
         }
-        await app.app.scheduler.runNow(JOBS.publish);
+        await app.app.scheduler.runNow(JOBS.publish, { rerun: true });
         await new Promise((resolve) => setTimeout(resolve, 200));
       }
       for (const mention of mentions) expect(rig.x.repliesTo(mention.id)).toHaveLength(1);

@@ -44,7 +44,7 @@ describe("a post edited after approval", () => {
     // Due now: the schedule is backdated rather than waited for.
     const db = app.database.handle.db;
     await db.update(replies).set({ scheduledAt: new Date(Date.now() - 1_000) }).where(eq(replies.postTweetId, mention.id));
-    await app.app.scheduler.runNow(JOBS.publish);
+    await app.app.scheduler.runNow(JOBS.publish, { rerun: true });
 
     const redrawn = await rig.tg.waitForBotMessage(
       (m) => m.messageId === card.messageId && m.text.includes("Awaiting approval") && m.text.includes("is Rust good for CLIs? (edited)"),

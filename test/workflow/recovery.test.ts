@@ -52,7 +52,7 @@ describe("crash recovery at boot", () => {
       expect(report.text).toContain("Dead-letter queue: empty");
       await rig.tg.waitForBotMessage((m) => m.text.includes("recovery case 2?") && m.inlineKeyboard.length > 0);
 
-      await second.app.scheduler.runNow(JOBS.publish);
+      await second.app.scheduler.runNow(JOBS.publish, { rerun: true });
       for (const mention of mentions.slice(0, 2)) expect(rig.x.repliesTo(mention.id)).toHaveLength(1);
       expect(rig.x.repliesTo(mentions[0]!.id)[0]!.id).toBe(tweet.id);
       const [reconciled] = await db.select().from(replies).where(eq(replies.id, published!.id));

@@ -72,7 +72,7 @@ describe("reply workflow end to end: discover → draft → approve in Telegram 
     await rig.tg.waitForBotMessage((m) => m.messageId === card.messageId && m.text.includes("Published"));
     const late = await press(card, data);
     expect(late.text).toBe("Already published.");
-    await app.app.scheduler.runNow(JOBS.publish);
+    await app.app.scheduler.runNow(JOBS.publish, { rerun: true });
     expect(rig.posts()).toHaveLength(1);
     expect(rig.posts()[0]?.inReplyTo).toBe(mention.id);
   });
@@ -84,7 +84,7 @@ describe("reply workflow end to end: discover → draft → approve in Telegram 
     const rejected = await rig.tg.waitForBotMessage((m) => m.messageId === card.messageId && m.text.includes("Rejected"));
     expect(rejected.inlineKeyboard).toEqual([]);
     expect((await press(card, buttonData(card, "Approve"))).text).toBe("Already rejected.");
-    await app.app.scheduler.runNow(JOBS.publish);
+    await app.app.scheduler.runNow(JOBS.publish, { rerun: true });
     expect(rig.posts()).toEqual([]);
     expect((await replyRow(mention.id)).status).toBe("rejected");
   });
@@ -163,7 +163,7 @@ describe("reply workflow end to end: discover → draft → approve in Telegram 
     const { mention, card } = await mentionCard();
     const answer = await press(card, buttonData(card, "Approve"), STRANGER);
     expect(answer.text).toBe("Sorry, this bot is private.");
-    await app.app.scheduler.runNow(JOBS.publish);
+    await app.app.scheduler.runNow(JOBS.publish, { rerun: true });
     expect((await replyRow(mention.id)).status).toBe("awaiting_approval");
     expect(rig.posts()).toEqual([]);
   });
@@ -200,7 +200,7 @@ describe("reply workflow end to end: discover → draft → approve in Telegram 
     await rig.tg.sendText({ from: ADMIN, chat: ADMIN_CHAT, text: "/pause" });
     await rig.tg.waitForBotMessage((m) => m.messageId === card.messageId && m.text.includes("Bot paused"));
     await press(card, buttonData(card, "Approve"));
-    await app.app.scheduler.runNow(JOBS.publish);
+    await app.app.scheduler.runNow(JOBS.publish, { rerun: true });
     expect(rig.posts()).toEqual([]);
     await rig.tg.sendText({ from: ADMIN, chat: ADMIN_CHAT, text: "/health" });
     const health = await rig.tg.waitForBotMessage((m) => m.text.includes("Health"));
