@@ -211,7 +211,11 @@ export function createPublisher(deps: PublisherDeps) {
         if (!chosen) return undefined;
         const { account } = chosen;
         const request = { ...pacing.request(account.id, settings, { leaseSeconds: deps.leaseSeconds, alone: chosen.alone }), token: randomUUID() };
-        const batch = await picking.run(`claim:${account.id}`, () => claimReplies(db, request)).catch((error: unknown) => {
+        const claiming = picking.run(`claim:${account.id}`, () => claimReplies(db, request));
+        // The run's own read of the accounts goes out once this claim is answered and what it took is on its way to X
+        // (see runRows).
+        void claiming.finally(() => setImmediate(() => rows.begin())).catch(() => undefined);
+        const batch = await claiming.catch((error: unknown) => {
           // It may have committed with only its answer lost: what it took goes back at the next run, not at its lease's end.
           stranded.holdUnanswered({ accountId: account.id, token: request.token });
           throw error;
@@ -332,7 +336,7 @@ export function createPublisher(deps: PublisherDeps) {
     async runOnce(): Promise<PublishRunResult> {
       const result: PublishRunResult = { published: 0, failed: 0, retrying: 0 };
       let changed = false;
-      const [rows, settings, handedBack] = await Promise.all([runRows(lastRows, deps.accounts.rows()), deps.settings.current(), stranded.handBackAll()]);
+      const [rows, settings, handedBack] = await Promise.all([runRows(lastRows, () => deps.accounts.rows()), deps.settings.current(), stranded.handBackAll()]);
       if (handedBack > 0) changed = true;
       const quietEnd = quietHoursEnd(now(), settings.quietHours, timeZone);
       if (quietEnd) {

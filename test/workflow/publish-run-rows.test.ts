@@ -53,6 +53,24 @@ describe.each(databaseTargets())("a publish run's account rows on $name", (targe
     expect((await run).published).toBe(1);
   });
 
+  it("a run asks for its own read of the accounts only once its first claim is answered and on its way to X", async () => {
+    const order: string[] = [];
+    const h = await fixture.build({
+      wrap: (client) => ({ ...client, getPost: (id) => (order.push("x"), client.getPost(id)) }),
+    });
+    await fixture.seedReply(h.account.id, alice);
+    expect((await h.publisher.runOnce()).published).toBe(1);
+
+    const rows = h.accounts.rows.bind(h.accounts);
+    vi.spyOn(h.accounts, "rows").mockImplementation(() => (order.push("rows"), rows()));
+    order.length = 0;
+    await fixture.seedReply(h.account.id, alice);
+    expect((await h.publisher.runOnce()).published).toBe(1);
+    // The claim's answer leads straight to X; the run's read (and the one at its end) only after.
+    expect(order[0]).toBe("x");
+    expect(order.filter((step) => step === "rows").length).toBeGreaterThanOrEqual(1);
+  });
+
   it("a run whose older rows show no account ready waits for its own read: an account back in the pool publishes", async () => {
     const h = await fixture.build();
     // The last run saw the account out of the pool (failed) …

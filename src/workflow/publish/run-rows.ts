@@ -11,38 +11,45 @@ export interface RunRows {
   current(): readonly XAccountRow[];
   /** Whether the run's own read has arrived (or failed: the older rows then stay). */
   readonly settled: boolean;
-  /** Resolves once {@link settled}. */
+  /** Sends the run's own read if it is not out yet, without waiting for it. */
+  begin(): void;
+  /** Sends the run's own read if need be, and resolves once {@link settled}. */
   settle(): Promise<void>;
 }
 
 /** Rows read for this run alone. */
 export function fixedRows(rows: readonly XAccountRow[]): RunRows {
-  return { current: () => rows, settled: true, settle: () => Promise.resolve() };
+  return { current: () => rows, settled: true, begin: () => undefined, settle: () => Promise.resolve() };
 }
 
 /**
- * The run's rows: `read` itself when there are no `earlier` rows (a failed read then fails the run, as before), else
- * `earlier` until `read` arrives. A failed read after earlier rows is dropped here: the run goes on with them, and
- * the read at its end reports the database's failure.
+ * The run's rows: `read()` itself when there are no `earlier` rows (a failed read then fails the run, as before), else
+ * `earlier` until the read, sent only at {@link RunRows.begin} or {@link RunRows.settle}, arrives: the publisher
+ * begins it once its first claim is answered and on its way to X, so neither the claim nor the X call is built or served
+ * behind it (postgres.js sends a statement from a setImmediate, after whatever the tick builds first). A failed read after earlier rows is dropped
+ * here: the run goes on with them, and the read at its end reports the database's failure.
  */
-export async function runRows(earlier: readonly XAccountRow[] | undefined, read: Promise<readonly XAccountRow[]>): Promise<RunRows> {
-  if (!earlier) return fixedRows(await read);
+export async function runRows(earlier: readonly XAccountRow[] | undefined, read: () => Promise<readonly XAccountRow[]>): Promise<RunRows> {
+  if (!earlier) return fixedRows(await read());
   let rows = earlier;
   let settled = false;
-  const settling = read.then(
-    (fresh) => {
-      rows = fresh;
-      settled = true;
-    },
-    () => {
-      settled = true;
-    },
-  );
+  let settling: Promise<void> | undefined;
+  const begin = () =>
+    (settling ??= read().then(
+      (fresh) => {
+        rows = fresh;
+        settled = true;
+      },
+      () => {
+        settled = true;
+      },
+    ));
   return {
     current: () => rows,
     get settled() {
       return settled;
     },
-    settle: () => settling,
+    begin: () => void begin(),
+    settle: begin,
   };
 }
