@@ -346,11 +346,12 @@ export async function pickupOurs(opts: {
     };
     // Replica A publishes nothing (its cron never fires); B publishes on its wake-ups and its poll.
     const wakes: Wakeups[] = [];
-    for (const [publish, cron] of [[() => Promise.resolve(), NEVER_CRON], [publishOnB, opts.pollCron]] as const) {
+    // With `local`, A takes no part (it does not even listen): B is a single replica, which hears only its own wake-ups.
+    for (const [publish, cron, listens] of [[() => Promise.resolve(), NEVER_CRON, !opts.local], [publishOnB, opts.pollCron, true]] as const) {
       const scheduler = new Scheduler(silentLogger());
       scheduler.add(JOBS.publish, cron, publish);
       const wakeups = createWakeups({
-        notifications: opts.notify ? connectNotifications(opts.url) : soloNotifications,
+        notifications: opts.notify && listens ? connectNotifications(opts.url) : soloNotifications,
         scheduler,
         publishJob: JOBS.publish,
         logger: silentLogger(),
