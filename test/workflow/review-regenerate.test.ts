@@ -4,13 +4,13 @@
  * send was never recorded (or on an older copy) is logged as a warning.
  */
 import { eq } from "drizzle-orm";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import type { Drafter, DraftOutcome, PostForDraft } from "../../src/ai/types.js";
 import { posts, replies, workflowEvents, xAccounts, type ReplyStatus } from "../../src/db/schema.js";
 import { findReply } from "../../src/workflow/replies/find-reply.js";
 import { createReview, type ReviewDeps } from "../../src/workflow/review.js";
 import { SettingsStore } from "../../src/workflow/settings.js";
-import { createPgliteTestDatabase, type TestDatabase } from "../support/database.js";
+import { databaseTargets, useTestDatabase } from "../support/database.js";
 import { capturingLogger } from "../support/logger.js";
 import { clearWorkflowTables, WORKFLOW_TEST_DEFAULTS } from "../support/workflow-fixtures.js";
 
@@ -41,14 +41,13 @@ interface LogLine {
   readonly cardMessageId?: number | null;
 }
 
-describe("regenerating a draft, and the review's log", () => {
-  let database: TestDatabase;
+describe.each(databaseTargets())("regenerating a draft, and the review's log ($name)", (target) => {
+  const db = useTestDatabase(target, clearWorkflowTables);
   let accountId: number;
   let seq = 0;
   let effects: string[];
   let captured: ReturnType<typeof capturingLogger>;
 
-  const db = () => database.handle.db;
   const review = (overrides: Partial<ReviewDeps> = {}) =>
     createReview({
       db: db(),
@@ -63,14 +62,7 @@ describe("regenerating a draft, and the review's log", () => {
     });
   const logLines = () => captured.lines.map((line) => JSON.parse(line) as LogLine);
 
-  beforeAll(async () => {
-    database = await createPgliteTestDatabase();
-  });
-  afterAll(async () => {
-    await database.dispose();
-  });
   beforeEach(async () => {
-    await clearWorkflowTables(db());
     const [account] = await db().insert(xAccounts).values({ label: "main", username: "replyguy", xUserId: "1" }).returning();
     accountId = account!.id;
     effects = [];
