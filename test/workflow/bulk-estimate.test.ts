@@ -31,6 +31,17 @@ describe("bulk publish window", () => {
     expect(quiet!.latest.toISOString()).toBe("2026-06-01T11:01:00.000Z");
   });
 
+  it("holds a post past the daily limit until a day after the one that filled it", () => {
+    const daily = estimatePublishWindow({ now: NOW, settings: { ...SETTINGS, maxPostsPerDay: 2 }, timeZone: "UTC", perAccount: [3] });
+    // Posts at 10:05 and 10:06; the third waits a day after the first.
+    expect(daily!.latest.toISOString()).toBe("2026-06-02T10:05:00.000Z");
+  });
+
+  it("latest is the busiest account's last post, whatever the order of the accounts", () => {
+    const window = estimatePublishWindow({ now: NOW, settings: SETTINGS, timeZone: "UTC", perAccount: [10, 3] });
+    expect(window!.latest.toISOString()).toBe("2026-06-01T10:14:00.000Z");
+  });
+
   it("says nothing for a batch with nothing to publish", () => {
     expect(estimatePublishWindow({ now: NOW, settings: SETTINGS, timeZone: "UTC", perAccount: [0, 0] })).toBeUndefined();
   });

@@ -58,4 +58,17 @@ describe.each(databaseTargets())("hourly workflow counts ($name)", (target) => {
     expect(utc[23]).toBe(2);
     expect(utc[0]).toBe(0);
   });
+  it("keeps each charted kind in its own count, and each bucket starts on its local hour", async () => {
+    await record("discovered", "2026-07-01T10:01:00Z");
+    await record("drafted", "2026-07-01T10:02:00Z");
+    await record("drafted", "2026-07-01T10:03:00Z");
+    await record("published", "2026-07-01T10:04:00Z");
+    await record("failed", "2026-07-01T09:04:00Z");
+    const buckets = await hourlyCounts(database.handle.db, NOW, "UTC", 3);
+    expect(buckets).toEqual([
+      { start: new Date("2026-07-01T08:00:00Z"), counts: { discovered: 0, drafted: 0, published: 0, failed: 0 } },
+      { start: new Date("2026-07-01T09:00:00Z"), counts: { discovered: 0, drafted: 0, published: 0, failed: 1 } },
+      { start: new Date("2026-07-01T10:00:00Z"), counts: { discovered: 1, drafted: 2, published: 1, failed: 0 } },
+    ]);
+  });
 });

@@ -87,8 +87,20 @@ describe.each(databaseTargets())("the timeline of one post on $name", (target) =
 
   it("reads the post, its reply and every step, oldest first", async () => {
     const timeline = await view.timeline(POST);
-    expect(timeline?.post).toMatchObject({ tweetId: POST, authorUsername: "alice", source: "mention", sourceDetail: "@replyguy", accountLabel: "main" });
-    expect(timeline?.reply).toMatchObject({
+    expect(timeline?.post).toEqual({
+      tweetId: POST,
+      authorUsername: "alice",
+      authorId: "42",
+      text: "what about traces?",
+      source: "mention",
+      sourceDetail: "@replyguy",
+      state: "drafted",
+      skipReason: null,
+      discoveredAt: at(0),
+      accountLabel: "main",
+    });
+    expect(timeline?.reply).toEqual({
+      id: expect.any(Number),
       status: "published",
       model: "gpt-4o-mini",
       createdAt: at(2),
@@ -96,6 +108,9 @@ describe.each(databaseTargets())("the timeline of one post on $name", (target) =
       decidedBy: ADMIN,
       decidedAt: at(4),
       scheduledAt: at(5),
+      publishedAt: at(9),
+      replyTweetId: PUBLISHED,
+      failureReason: null,
       url: `https://x.com/i/web/status/${PUBLISHED}`,
     });
     expect(timeline?.steps).toEqual([
@@ -106,7 +121,16 @@ describe.each(databaseTargets())("the timeline of one post on $name", (target) =
       { kind: "event", at: at(4), event: "approved", actor: ADMIN },
       { kind: "attempt", at: at(5), accountLabel: "main", finishedAt: at(6), outcome: "failed", error: "X answered 503" },
       { kind: "event", at: at(6), event: "failed", actor: null },
-      expect.objectContaining({ kind: "dead_letter", at: at(7), status: "retried_successfully", retryCount: 1, nextRetryAt: null, errorType: "server_error" }),
+      {
+        kind: "dead_letter",
+        at: at(7),
+        id: expect.any(Number),
+        status: "retried_successfully",
+        retryCount: 1,
+        nextRetryAt: null,
+        errorType: "server_error",
+        error: "X answered 503",
+      },
       { kind: "attempt", at: at(8), accountLabel: "second", finishedAt: at(9), outcome: "posted", error: null },
       { kind: "event", at: at(9), event: "published", actor: null },
     ]);
@@ -117,6 +141,34 @@ describe.each(databaseTargets())("the timeline of one post on $name", (target) =
     expect(timeline?.reply).toBeUndefined();
     expect(timeline?.post).toMatchObject({ state: "skipped", skipReason: "off_topic", source: "search" });
     expect(timeline?.steps.map((step) => (step.kind === "event" ? step.event : step.kind))).toEqual(["discovered", "skipped"]);
+  });
+
+  it("reads a reply not on X: no link, its failure reason, and steps at one instant in the order they were written", async () => {
+    const db = database.handle.db;
+    const [account] = await db.insert(xAccounts).values({ label: "third" }).returning();
+    const tweetId = "1800000000000000003";
+    await db.insert(posts).values({ tweetId, authorId: "43", text: "and failures?", accountId: account!.id, answerable: true, source: "mention", sourceDetail: "@replyguy", state: "drafted", discoveredAt: at(0) });
+    const [reply] = await db
+      .insert(replies)
+      .values({ postTweetId: tweetId, status: "failed", draft: "Hm.", weightedLength: 3, failureReason: "X refused the reply", expiresAt: at(600), createdAt: at(1) })
+      .returning();
+    const replyId = reply!.id;
+    // Written out of alphabetical order at one instant: the trace keeps the order they happened in.
+    for (const kind of ["drafted", "approved", "failed"] as const) await recordEvent(db, { kind, at: at(2), replyId });
+    for (const [errorType, status] of [["rate_limited", "retried_successfully"], ["server_error", "pending"]] as const) {
+      await db.insert(deadLetters).values({ replyId, accountId: account!.id, error: "X answered 503", errorType, retryable: true, status, retryCount: 0, createdAt: at(3), updatedAt: at(3) });
+    }
+
+    const timeline = await view.timeline(tweetId);
+    expect(timeline?.reply).toMatchObject({ status: "failed", replyTweetId: null, failureReason: "X refused the reply", url: null });
+    expect(timeline?.post.accountLabel).toBe("third");
+    expect(timeline?.steps.map((step) => (step.kind === "event" ? step.event : step.kind === "dead_letter" ? step.errorType : step.kind))).toEqual([
+      "drafted",
+      "approved",
+      "failed",
+      "rate_limited",
+      "server_error",
+    ]);
   });
 
   it("knows no post by an unknown id", async () => {
