@@ -280,6 +280,9 @@ describe.each(databaseTargets())("/accounts actions and list on $name", (target)
       expect((await view.list())[0]!.rateLimitedUntil).toEqual(new Date(NOW.getTime() + 60_000));
       await db().update(xAccounts).set({ rateLimitedUntil: new Date(NOW.getTime() - 60_000) }).where(eq(xAccounts.id, main.id));
       expect((await view.list())[0]!.rateLimitedUntil).toBeUndefined();
+      // A wait that ends now is over.
+      await db().update(xAccounts).set({ rateLimitedUntil: NOW }).where(eq(xAccounts.id, main.id));
+      expect((await view.list())[0]!.rateLimitedUntil).toBeUndefined();
 
       const windows = (resetAt: Date) => new Map([["POST /2/tweets", { limit: 100, remaining: 0, resetAt }], ["GET /2/users/me", { limit: 75, remaining: 0, resetAt }]]);
       const live = { limit: 100, remaining: 0, resetAt: new Date(NOW.getTime() + 1_000) };
@@ -289,6 +292,14 @@ describe.each(databaseTargets())("/accounts actions and list on $name", (target)
       expect((await view.list())[0]!.liveWindow).toBeUndefined();
       accounts.add({ ...main, client: { ...main.client, rateLimits: () => new Map() } });
       expect((await view.list())[0]!.liveWindow).toBeUndefined();
+    });
+
+    it("without a clock of its own, reads the real time", async () => {
+      const { accounts } = await build();
+      const view = createAccountsView({ db: db(), accounts, settings: new SettingsStore(db(), WORKFLOW_TEST_DEFAULTS) });
+      const inAnHour = new Date(Date.now() + HOUR);
+      await db().update(xAccounts).set({ rateLimitedUntil: inAnHour }).where(eq(xAccounts.label, "main"));
+      expect((await view.list())[0]!.rateLimitedUntil).toEqual(inAnHour);
     });
 
     it("leaves out an account whose row is gone", async () => {
