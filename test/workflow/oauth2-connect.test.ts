@@ -78,6 +78,7 @@ describe.each(databaseTargets())("OAuth 2.0 connect on $name", (target) => {
     it("refuses up front, naming what is missing: the settings, the key, a good label, a label the environment owns", async () => {
       const unconfigured = await build({ app: undefined, missing: ["X_CLIENT_ID", "PUBLIC_URL"] });
       await expect(unconfigured.start("two", 1)).rejects.toThrow("Connecting X accounts needs X_CLIENT_ID and PUBLIC_URL (see .env.example).");
+      await expect(unconfigured.start("two", 1)).rejects.toMatchObject({ name: "ConnectError" });
       const keyless = await build({ box: undefined });
       await expect(keyless.start("two", 1)).rejects.toThrow("Accounts cannot be stored without ENCRYPTION_KEY (DATABASE_URL is set).");
       const connect = await build();
