@@ -18,7 +18,8 @@ function refusal(error: unknown): string {
   const found = findInChain(error, (link) => link instanceof XApiError);
   const xError = found instanceof XApiError ? found : undefined;
   if (xError?.reason === "unauthorized") return "X refused these credentials (401): check the access token and secret, and that the app issued them.";
-  if (xError?.reason === "forbidden") return "X refused this account (403): it may be suspended or locked.";
+  // A suspended account is a 403 too (X's own word for it): it is refused, not worth trying again later.
+  if (xError?.reason === "forbidden" || xError?.reason === "account_suspended") return "X refused this account (403): it may be suspended or locked.";
   if (xError) return `X could not verify the account (${xError.reason.replace("_", " ")}); try again later.`;
   if (classifyFailure(error).reason === "circuit_open") return "X is resting after failures (circuit open); try again later.";
   throw error;

@@ -3,6 +3,7 @@
  * latency, a channel resting after a 429), the latest alerts without folded repeats, the dead letters and the retry
  * queue in their orders and default limits, and the answers of a reprocess.
  */
+import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Alerting } from "../../src/alerts/alerting.js";
 import { ALERT_RETENTION_DAYS } from "../../src/alerts/retention.js";
@@ -131,6 +132,31 @@ describe.each(databaseTargets())("alert admin ($name)", (target) => {
     expect(tg.calls("sendMessage")).toHaveLength(1);
     expect(await alerting.reprocess(dead!)).toEqual({ ok: false, status: 409, error: `alert ${dead} is delivered, not a dead letter` });
     expect(await alerting.reprocess(dead! + 1)).toEqual({ ok: false, status: 404, error: `no alert ${dead! + 1}` });
+  });
+
+  it("reprocess gives a dead letter its retries afresh: one failed round leaves it pending, not dead again", async () => {
+    const [dead] = await stored(1, "dead");
+    await database.handle.db.update(alerts).set({ failedAttempts: 5 }).where(eq(alerts.id, dead!));
+    tg.injectFault("sendMessage", { status: 500 });
+    const result = await alerting.reprocess(dead!);
+    expect(result).toMatchObject({ ok: true, alert: { id: dead, status: "pending", failedAttempts: 1 } });
+    expect((await alerting.statistics()).alerts).toMatchObject({ pending: 1, retrying: 1, dead: 0 });
+    expect((await alerting.retryQueue()).map((alert) => alert.id)).toEqual([dead]);
+  });
+
+  it("set and reset a level's rule and the enabled channels, as the statistics then show them", async () => {
+    const { alerting: full } = alertingFor(tg, database.handle.db, clock, { ALERT_WEBHOOK_URL: "http://127.0.0.1:9/hook" });
+    expect((await full.statistics()).rules.critical.custom).toBe(false);
+    await full.setRule("critical", { primary: "webhook", fallbacks: ["telegram"], strategy: "round_robin" });
+    expect((await full.statistics()).rules.critical).toEqual({ primary: "webhook", fallbacks: ["telegram"], strategy: "round_robin", custom: true });
+    expect(await full.resetRule("critical")).toBe(true);
+    expect(await full.resetRule("critical")).toBe(false);
+    expect((await full.statistics()).rules.critical.custom).toBe(false);
+
+    await full.setEnabledChannels(["webhook"]);
+    const stats = await full.statistics();
+    expect(stats.enabledChannels).toEqual(["webhook"]);
+    expect([stats.channels.telegram.enabled, stats.channels.webhook.enabled]).toEqual([false, true]);
   });
 
   it("reprocess a dead letter through the forced channels", async () => {

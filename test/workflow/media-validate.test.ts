@@ -3,7 +3,7 @@
  * and the chat's download limit; each refusal names the limit. Boundaries are tested on both sides.
  */
 import { describe, expect, it } from "vitest";
-import { checkDownloadedSize, describeMedia, validateMedia, X_MEDIA_LIMITS } from "../../src/workflow/media/validate.js";
+import { checkDownloadedSize, describeMedia, replyMediaOf, validateMedia, X_MEDIA_LIMITS } from "../../src/workflow/media/validate.js";
 import type { MediaCandidate } from "../../src/workflow/media/types.js";
 
 const MB = 1024 * 1024;
@@ -90,6 +90,46 @@ describe("checkDownloadedSize", () => {
       "the attachment is 5.0 MB, over X's 5 MB for its kind",
     );
     expect(checkDownloadedSize({ kind: "gif", mimeType: "image/gif" }, 15 * MB)).toBeUndefined();
+    expect(checkDownloadedSize({ kind: "gif", mimeType: "image/gif" }, 15 * MB + 1)).toBe("the attachment is 15 MB, over X's 15 MB for its kind");
+    expect(checkDownloadedSize({ kind: "video", mimeType: "video/mp4" }, 512 * MB)).toBeUndefined();
+    expect(checkDownloadedSize({ kind: "video", mimeType: "video/mp4" }, 600 * MB)).toBe("the attachment is 600 MB, over X's 512 MB for its kind");
+  });
+});
+
+describe("refusals name the format and the limit", () => {
+  it("a WEBP image too large, a video exactly 0.5 s long", () => {
+    expect(validateMedia(file("image/webp", 6 * MB), CLOUD)).toEqual({ ok: false, message: "This WEBP is 6 MB: X takes at most 5 MB for an image." });
+    expect(validateMedia(file("image/jpeg", 5.5 * MB), CLOUD)).toEqual({ ok: false, message: "This JPEG is 5.5 MB: X takes at most 5 MB for an image." });
+    expect(validateMedia(file("video/quicktime", 1 * MB, 0.5), CLOUD)).toMatchObject({ ok: true, media: { durationSeconds: 0.5 } });
+    expect(validateMedia(file("video/quicktime", 1 * MB, 0.4), CLOUD)).toMatchObject({ ok: false });
+  });
+
+  it("the chat's download limit is checked too, at its boundary", () => {
+    const small = { downloadLimitBytes: 2 * MB };
+    expect(validateMedia(file("image/png", 2 * MB), small).ok).toBe(true);
+    expect(validateMedia(file("image/png", 2 * MB + 1), small)).toEqual({
+      ok: false,
+      message: "This PNG is 2.0 MB: the bot can download at most 2 MB from Telegram (TELEGRAM_DOWNLOAD_LIMIT_MB; a local Bot API server lifts it).",
+    });
+  });
+});
+
+describe("replyMediaOf", () => {
+  const row = { mediaFileId: "f1", mediaKind: "video", mediaMimeType: "video/mp4", mediaBytes: 2_000, mediaDurationSeconds: 12 } as const;
+
+  it("reads the attachment stored on a reply row; sizes and lengths not stored are undefined", () => {
+    expect(replyMediaOf(row)).toEqual({ fileId: "f1", kind: "video", mimeType: "video/mp4", bytes: 2_000, durationSeconds: 12 });
+    expect(replyMediaOf({ ...row, mediaBytes: null, mediaDurationSeconds: null })).toStrictEqual({
+      fileId: "f1",
+      kind: "video",
+      mimeType: "video/mp4",
+      bytes: undefined,
+      durationSeconds: undefined,
+    });
+  });
+
+  it.each(["mediaFileId", "mediaKind", "mediaMimeType"] as const)("a row without %s has no attachment", (column) => {
+    expect(replyMediaOf({ ...row, [column]: null })).toBeUndefined();
   });
 });
 
@@ -101,6 +141,9 @@ describe("describeMedia", () => {
     [{ kind: "image", mimeType: "image/png", bytes: 100, durationSeconds: undefined }, "Image · PNG · 1 KB"],
     [{ kind: "gif", mimeType: "image/gif", bytes: 12 * MB, durationSeconds: undefined }, "GIF · 12 MB"],
     [{ kind: "video", mimeType: "video/quicktime", bytes: undefined, durationSeconds: undefined }, "Video · MOV"],
+    [{ kind: "image", mimeType: "image/webp", bytes: 2 * MB, durationSeconds: undefined }, "Image · WEBP · 2 MB"],
+    [{ kind: "video", mimeType: "video/mp4", bytes: 10 * MB + 1, durationSeconds: undefined }, "Video · MP4 · 10 MB"],
+    [{ kind: "image", mimeType: "image/heic", bytes: undefined, durationSeconds: undefined }, "Image · image/heic"],
   ] as const)("%o reads %s", (media, line) => {
     expect(describeMedia({ fileId: "f", ...media })).toBe(line);
   });
