@@ -108,4 +108,55 @@ describe("session recovery at boot", () => {
     expect(notices).toEqual([]);
     expect((await row("good")).lastVerifiedAt).toBeNull();
   });
+  it("takes its time from the clock it is given, rounded, and tells the account's own notices nothing (the report covers it)", async () => {
+    const own: WorkflowNotice[] = [];
+    const accounts = await registerFakeXAccounts(db(), x(), { good: "token-good", bad: "token-bad" }, (n) => own.push(n));
+    await accounts.setStatus(accounts.all()[0]!.id, "failed", "X rejected the credentials (401)", { quiet: true });
+    x().setUserAccess("bad_one", "revoked");
+    const ticks = [1_000, 2_234.6];
+    const report = await startSessionRecovery({ accounts, settings: FAST, notify: (n) => notices.push(n), now: () => ticks.shift() ?? 0 }).done;
+    expect(report).toEqual({ restored: ["good"], failed: [{ account: "bad", reason: expect.stringMatching(/401/) }], tookMs: 1_235 });
+    expect(own).toEqual([]);
+    expect(notices).toEqual([{ kind: "sessions_verified", ...report }]);
+  });
+
+  it("the first try goes out at once; only a retry waits retryDelayMs, and maxRetries 0 means one try", async () => {
+    const accounts = await registry("good");
+    const started = performance.now();
+    expect(await startSessionRecovery({ accounts, settings: { ...FAST, retryDelayMs: 60_000 }, notify: (n) => notices.push(n) }).done).toMatchObject({
+      restored: ["good"],
+    });
+    expect(performance.now() - started).toBeLessThan(10_000);
+
+    x().setDown(503);
+    const once = await startSessionRecovery({ accounts, settings: { ...FAST, maxRetries: 0 }, notify: (n) => notices.push(n) }).done;
+    expect(once?.failed).toEqual([{ account: "good", reason: expect.stringMatching(/^unreachable after 1 tries \(/) }]);
+    expect(meRequests()).toHaveLength(2);
+
+    const waited = performance.now();
+    await startSessionRecovery({ accounts, settings: { ...FAST, maxRetries: 1, retryDelayMs: 400 }, notify: (n) => notices.push(n) }).done;
+    expect(performance.now() - waited).toBeGreaterThanOrEqual(390);
+    expect(meRequests()).toHaveLength(4);
+  });
+
+  it("stop() while waiting to retry ends it: nothing more is asked, written or reported", async () => {
+    const accounts = await registry("good");
+    x().setDown(503);
+    const recovery = startSessionRecovery({ accounts, settings: { ...FAST, retryDelayMs: 60_000 }, notify: (n) => notices.push(n) });
+    await expect.poll(() => meRequests().length).toBe(1);
+    await recovery.stop();
+    expect(await recovery.done).toBeUndefined();
+    expect(meRequests()).toHaveLength(1);
+    expect(notices).toEqual([]);
+    expect((await row("good")).status).toBe("active");
+  });
+
+  it("a failure that is not a stop (the database, reading the accounts) rejects its outcome", async () => {
+    const accounts = await registry("good");
+    const broken = Object.create(accounts, { rows: { value: () => Promise.reject(new Error("database gone")) } }) as typeof accounts;
+    const recovery = startSessionRecovery({ accounts: broken, settings: FAST, notify: (n) => notices.push(n) });
+    await expect(recovery.done).rejects.toThrow("database gone");
+    await recovery.stop();
+    expect(notices).toEqual([]);
+  });
 });
