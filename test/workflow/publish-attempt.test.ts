@@ -4,47 +4,35 @@
  * handle, an edit that did not change the text, and a summoned post that may be answered.
  */
 import { eq } from "drizzle-orm";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { optOuts, posts, xAccounts } from "../../src/db/schema.js";
-import { databaseTargets, type TestDatabase } from "../support/database.js";
-import { startFakeX, type FakeX, type FakeXUser } from "../support/fake-x/index.js";
+import { useOwnDatabaseAndFakeX } from "../support/account-pool-fixture.js";
+import { databaseTargets } from "../support/database.js";
+import type { FakeXUser } from "../support/fake-x/index.js";
 import { createPublishFixture } from "../support/publish-fixture.js";
-import { clearWorkflowTables } from "../support/workflow-fixtures.js";
 
 const OUR_TOKEN = "publish-attempt-token";
 
 describe.each(databaseTargets())("one publish attempt on $name", (target) => {
-  let database: TestDatabase;
-  let x: FakeX;
+  const { db, x } = useOwnDatabaseAndFakeX(() => target.create());
   let alice: FakeXUser;
   let clock: Date;
 
-  const db = () => database.handle.db;
-  const postRequests = () => x.requests({ method: "POST", path: "/2/tweets" });
+  const postRequests = () => x().requests({ method: "POST", path: "/2/tweets" });
 
-  beforeAll(async () => {
-    database = await target.create();
-    x = await startFakeX();
-  });
-  afterAll(async () => {
-    await x.close();
-    await database.dispose();
-  });
   beforeEach(async () => {
-    await clearWorkflowTables(db());
     await db().delete(optOuts);
-    x.reset();
-    x.addUser({ id: "760001", username: "replyguy", accessToken: OUR_TOKEN });
-    alice = x.addUser({ id: "760002", username: "Alice" });
+    x().addUser({ id: "760001", username: "replyguy", accessToken: OUR_TOKEN });
+    alice = x().addUser({ id: "760002", username: "Alice" });
     clock = new Date();
   });
 
-  const fixture = createPublishFixture({ db, x: () => x, now: () => clock, token: OUR_TOKEN });
+  const fixture = createPublishFixture({ db, x, now: () => clock, token: OUR_TOKEN });
 
   it("429 on a free reply: the account waits for its reset, the reply is due now for another account, its attempt counted", async () => {
     const h = await fixture.build();
     const { reply: seeded } = await fixture.seedReply(h.account.id, alice);
-    x.enqueueFault({ method: "POST", path: "/2/tweets" }, { kind: "rateLimited", resetInSeconds: 300 });
+    x().enqueueFault({ method: "POST", path: "/2/tweets" }, { kind: "rateLimited", resetInSeconds: 300 });
 
     expect(await h.publisher.runOnce()).toEqual({ published: 0, failed: 0, retrying: 1 });
     const [account] = await db().select().from(xAccounts).where(eq(xAccounts.id, h.account.id));
@@ -77,7 +65,7 @@ describe.each(databaseTargets())("one publish attempt on $name", (target) => {
   it("a post edited on X without changing its text (a newer version, same words) is answered", async () => {
     const h = await fixture.build();
     const { post, reply: seeded } = await fixture.seedReply(h.account.id, alice);
-    x.editTweet(post.id, post.text);
+    x().editTweet(post.id, post.text);
 
     expect(await h.publisher.runOnce()).toEqual({ published: 1, failed: 0, retrying: 0 });
     expect(await fixture.reply(seeded.id)).toMatchObject({ status: "published" });

@@ -3,41 +3,29 @@
  * replies held to them, redrawn when that flips), when it tells the cards anything at all, and its lanes.
  */
 import { eq } from "drizzle-orm";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { replies } from "../../src/db/schema.js";
-import { databaseTargets, type TestDatabase } from "../support/database.js";
-import { startFakeX, type FakeX, type FakeXUser } from "../support/fake-x/index.js";
+import { useOwnDatabaseAndFakeX } from "../support/account-pool-fixture.js";
+import { databaseTargets } from "../support/database.js";
+import type { FakeXUser } from "../support/fake-x/index.js";
 import { createPublishFixture } from "../support/publish-fixture.js";
-import { clearWorkflowTables } from "../support/workflow-fixtures.js";
 
 const OUR_TOKEN = "publish-run-token";
 
 describe.each(databaseTargets())("one publisher run on $name", (target) => {
-  let database: TestDatabase;
-  let x: FakeX;
+  const { db, x } = useOwnDatabaseAndFakeX(() => target.create());
   let alice: FakeXUser;
   let clock: Date;
 
-  const db = () => database.handle.db;
-  const postRequests = () => x.requests({ method: "POST", path: "/2/tweets" });
+  const postRequests = () => x().requests({ method: "POST", path: "/2/tweets" });
 
-  beforeAll(async () => {
-    database = await target.create();
-    x = await startFakeX();
-  });
-  afterAll(async () => {
-    await x.close();
-    await database.dispose();
-  });
-  beforeEach(async () => {
-    await clearWorkflowTables(db());
-    x.reset();
-    x.addUser({ id: "770001", username: "replyguy", accessToken: OUR_TOKEN });
-    alice = x.addUser({ id: "770002", username: "alice" });
+  beforeEach(() => {
+    x().addUser({ id: "770001", username: "replyguy", accessToken: OUR_TOKEN });
+    alice = x().addUser({ id: "770002", username: "alice" });
     clock = new Date();
   });
 
-  const fixture = createPublishFixture({ db, x: () => x, now: () => clock, token: OUR_TOKEN });
+  const fixture = createPublishFixture({ db, x, now: () => clock, token: OUR_TOKEN });
   /** Marks the reply's card as drawn at its current version. */
   const drawCard = async (id: number) => {
     const row = await fixture.reply(id);
