@@ -157,9 +157,9 @@ describe.runIf(serverUrl)("wake-ups across replicas (LISTEN/NOTIFY)", () => {
     await vi.waitFor(() => expect(postsToX()).toBe(1), FAST);
     expect(sent).not.toHaveBeenCalled();
     expect(runsOfA).toBe(1);
-    // The statement recorded its event too.
+    // The statement recorded its event too (the publish records its own beside it).
     const events = await database.handle.db.select().from(workflowEvents).where(eq(workflowEvents.replyId, reply.id));
-    expect(events.map((event) => [event.kind, event.actor])).toEqual([["approved", 7]]);
+    expect(events.filter((event) => event.kind === "approved").map((event) => event.actor)).toEqual([7]);
   });
 
   it("a stand-by's change to replies makes the leader redraw at once; settings and pause reach the other replica at once", { timeout: 30_000 }, async () => {
