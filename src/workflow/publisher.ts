@@ -213,8 +213,8 @@ export function createPublisher(deps: PublisherDeps) {
         const request = { ...pacing.request(account.id, settings, { leaseSeconds: deps.leaseSeconds, alone: chosen.alone }), token: randomUUID() };
         const claiming = picking.run(`claim:${account.id}`, () => claimReplies(db, request));
         // The run's own read of the accounts goes out once this claim is answered and what it took is on its way to X
-        // (see runRows).
-        void claiming.finally(() => setImmediate(() => rows.begin())).catch(() => undefined);
+        // (see runRows); once it has arrived, later claims have nothing to start.
+        if (!rows.settled) void claiming.finally(() => setImmediate(() => rows.begin())).catch(() => undefined);
         const batch = await claiming.catch((error: unknown) => {
           // It may have committed with only its answer lost: what it took goes back at the next run, not at its lease's end.
           stranded.holdUnanswered({ accountId: account.id, token: request.token });
