@@ -1,8 +1,23 @@
-import { getTableColumns, sql, type InferSelectModel, type SQL, type Table } from "drizzle-orm";
+import { getTableColumns, sql, type InferSelectModel, type Query, type SQL, type Table } from "drizzle-orm";
 import { PgDialect } from "drizzle-orm/pg-core";
 import type { Database } from "./database.js";
 
 const dialect = new PgDialect();
+
+/**
+ * A hand-written hot-path statement turned into its text once, its values drizzle placeholders (`sql.placeholder`)
+ * filled at each run ({@link fixedRows}): building the statement and its text took a tenth of a millisecond a run.
+ */
+export interface FixedQuery {
+  /** The prepared statement's name. */
+  readonly name: string;
+  readonly query: Query;
+}
+
+/** `statement` (every value a placeholder or a constant) as a {@link FixedQuery} named `name`. */
+export function fixedQuery(name: string, statement: SQL): FixedQuery {
+  return { name, query: dialect.sqlToQuery(statement) };
+}
 
 /**
  * The rows of a hand-written hot-path statement, run as a named prepared statement: on PostgreSQL the server parses
@@ -10,10 +25,15 @@ const dialect = new PgDialect();
  * statement whose text is fixed (every value a parameter), or each variant is kept on every connection. Whichever
  * driver ran it: drizzle's postgres.js session answers with the rows themselves, its PGlite session with `{ rows }`.
  */
-export async function preparedRows(db: Database, name: string, statement: SQL): Promise<Record<string, unknown>[]> {
-  const result: unknown = await db._.session.prepareQuery(dialect.sqlToQuery(statement), undefined, name, false).execute();
+export async function fixedRows(db: Database, fixed: FixedQuery, values: Record<string, unknown> = {}): Promise<Record<string, unknown>[]> {
+  const result: unknown = await db._.session.prepareQuery(fixed.query, undefined, fixed.name, false).execute(values);
   if (Array.isArray(result)) return result as Record<string, unknown>[];
   return (result as { rows: Record<string, unknown>[] }).rows;
+}
+
+/** {@link fixedRows} of a statement built for this run (its values in place). */
+export function preparedRows(db: Database, name: string, statement: SQL): Promise<Record<string, unknown>[]> {
+  return fixedRows(db, fixedQuery(name, statement));
 }
 
 /**

@@ -10,7 +10,7 @@ export function aroundPrepared(real: Database, around: (run: () => Promise<unkno
       if (property !== "prepareQuery") return Reflect.get(target, property, receiver) as unknown;
       return (...args: Parameters<typeof target.prepareQuery>) => {
         const prepared = target.prepareQuery(...args);
-        return { execute: () => around(() => prepared.execute(), args[2]) };
+        return { execute: (values?: Record<string, unknown>) => around(() => prepared.execute(values), args[2]) };
       };
     },
   });

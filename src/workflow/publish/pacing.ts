@@ -12,7 +12,7 @@ const HOUR_MS = 3_600_000;
 export const CLAIM_BATCH = 25;
 
 /** How many attempts of account `a` started after `since` may have posted (see postedSince). */
-const recentPosts = (since: Date) => sql<number>`(select count(*) from publish_attempts p where ${postedSince(since)})`.mapWith(Number);
+const recentPosts = (since: Date) => sql<number>`(select count(*) from publish_attempts p where ${postedSince(instant(since))})`.mapWith(Number);
 
 /**
  * Every account's load as `least_loaded` sees it (attempts that may have posted in the last hour, in-flight

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
-import { sql, type SQL } from "drizzle-orm";
+import { sql, type Placeholder, type SQL } from "drizzle-orm";
 import type { Database } from "../../db/database.js";
-import { instant, preparedRows, rowFromJson } from "../../db/raw-rows.js";
+import { fixedQuery, fixedRows, rowFromJson } from "../../db/raw-rows.js";
 import { posts, replies, xAccounts, type ReplyStatus } from "../../db/schema.js";
 import type { Reply } from "../reply-states.js";
 import { PAUSED_SQL } from "../pause.js";
@@ -49,7 +49,7 @@ export interface ClaimRequest {
 }
 
 /** The attempt id a claim named `token` gives reply `replyId` (SQL over a reply's id column): md5 of both, as a UUID. */
-export function claimAttemptId(token: string, replyId: SQL): SQL {
+export function claimAttemptId(token: string | Placeholder, replyId: SQL): SQL {
   return sql`md5(${token}::text || ${replyId}::text)::uuid`;
 }
 
@@ -75,11 +75,12 @@ const DAY_MS = 24 * HOUR_MS;
 const NO_LIMIT = 2_147_483_647;
 
 /**
- * The attempts `p` of account `a` started after `since` that may have posted (in flight, posted, ambiguous,
- * reconciled): what the limits and the load count, read from a range of `publish_attempts_account_started_idx`.
+ * The attempts `p` of account `a` started after `since` (an instant: see `instant`) that may have posted (in flight,
+ * posted, ambiguous, reconciled): what the limits and the load count, read from a range of
+ * `publish_attempts_account_started_idx`.
  */
-export function postedSince(since: Date): SQL {
-  return sql`p.account_id = a.id and p.started_at > ${instant(since)}
+export function postedSince(since: SQL): SQL {
+  return sql`p.account_id = a.id and p.started_at > ${since}
     and coalesce(p.outcome, 'in_flight') in ('in_flight', 'posted', 'ambiguous', 'reconciled')`;
 }
 
@@ -88,10 +89,42 @@ export function postedSince(since: Date): SQL {
  * limit (the LIMIT inside), so it reads at most that many entries of `publish_attempts_account_started_idx`
  * however long the history is.
  */
-function roomUnder(limit: SQL, since: Date): SQL {
+function roomUnder(limit: SQL, since: SQL): SQL {
   return sql`${limit} - (select count(*) from (
       select 1 from publish_attempts p where ${postedSince(since)}
       limit greatest(${limit}, 0)) recent)`;
+}
+
+/** The values of one claim (see {@link claimValues}); instants as ISO text. */
+type ClaimValues = {
+  readonly accountId: number;
+  readonly now: string;
+  readonly leaseUntil: string;
+  readonly hourAgo: string;
+  readonly dayAgo: string;
+  readonly holdUntil: string;
+  readonly batch: number;
+  readonly perHour: number;
+  readonly perDay: number;
+  readonly token: string;
+};
+
+/** What one claim puts into {@link claimSql}. */
+function claimValues(request: ClaimRequest): ClaimValues {
+  const at = request.now.getTime();
+  const iso = (ms: number) => new Date(ms).toISOString();
+  return {
+    accountId: request.accountId,
+    now: iso(at),
+    leaseUntil: iso(at + request.leaseSeconds * 1000),
+    hourAgo: iso(at - HOUR_MS),
+    dayAgo: iso(at - DAY_MS),
+    holdUntil: (request.holdUntil ?? request.now).toISOString(),
+    batch: request.batch ?? 1,
+    perHour: request.limits?.perHour ?? NO_LIMIT,
+    perDay: request.limits?.perDay ?? NO_LIMIT,
+    token: request.token ?? randomUUID(),
+  };
 }
 
 /**
@@ -101,16 +134,16 @@ function roomUnder(limit: SQL, since: Date): SQL {
  * publish (bound to it or free, not pinned to another account by an unknown outcome) are taken in claim order —
  * priority, approval time, id: the order of `replies_claim_order_idx`, so SKIP LOCKED walks the index instead of
  * sorting — moved approved → publishing with a lease and a fresh attempt id, their attempts recorded, and the
- * account's gap reserved. Exported for the plan test.
+ * account's gap reserved. Each value is `value(key)`: a placeholder for {@link CLAIM}, the value itself for a plan.
  */
-export function claimStatement(request: ClaimRequest): SQL {
-  const { accountId, now } = request;
-  const perHour = sql`coalesce(a.max_posts_per_hour, ${request.limits?.perHour ?? NO_LIMIT}::int)`;
-  const perDay = sql`coalesce(a.max_posts_per_day, ${request.limits?.perDay ?? NO_LIMIT}::int)`;
-  const leaseUntil = new Date(now.getTime() + request.leaseSeconds * 1000);
+function claimSql(value: <K extends keyof ClaimValues>(key: K) => Placeholder | ClaimValues[K]): SQL {
+  const accountId = sql`${value("accountId")}::int`;
+  const now = sql`${value("now")}::timestamptz`;
+  const perHour = sql`coalesce(a.max_posts_per_hour, ${value("perHour")}::int)`;
+  const perDay = sql`coalesce(a.max_posts_per_day, ${value("perDay")}::int)`;
   const from: ReplyStatus = "approved";
   const to: ReplyStatus = "publishing";
-  const claimable = sql`r.status = ${from} and r.scheduled_at <= ${instant(now)}
+  const claimable = sql`r.status = ${from} and r.scheduled_at <= ${now}
         and (r.bound_account_id is null or r.bound_account_id = ${accountId})
         and (not r.needs_reconcile or r.account_id = ${accountId})`;
   return sql`
@@ -119,10 +152,10 @@ export function claimStatement(request: ClaimRequest): SQL {
     ), account as (
       select a.id, a.pacing_version, a.x_user_id, a.username, a.next_post_at,
         a.status = 'active'
-          and (a.rate_limited_until is null or a.rate_limited_until <= ${instant(now)})
-          and (a.next_post_at is null or a.next_post_at <= ${instant(now)}) as may_post,
-        least(${request.batch ?? 1}::int, ${roomUnder(perHour, new Date(now.getTime() - HOUR_MS))},
-          ${roomUnder(perDay, new Date(now.getTime() - DAY_MS))}) as room
+          and (a.rate_limited_until is null or a.rate_limited_until <= ${now})
+          and (a.next_post_at is null or a.next_post_at <= ${now}) as may_post,
+        least(${value("batch")}::int, ${roomUnder(perHour, sql`${value("hourAgo")}::timestamptz`)},
+          ${roomUnder(perDay, sql`${value("dayAgo")}::timestamptz`)}) as room
       from x_accounts a where a.id = ${accountId}
       for update
     ), verdict as (
@@ -140,15 +173,15 @@ export function claimStatement(request: ClaimRequest): SQL {
       limit coalesce((select room from verdict where kind = 'open'), 0)
       for update skip locked
     ), claimed as (
-      update replies r set status = ${to}, account_id = ${accountId}, lease_until = ${instant(leaseUntil)},
-        attempt_id = ${claimAttemptId(request.token ?? randomUUID(), sql`r.id`)}, attempt_count = r.attempt_count + 1, version = r.version + 1, updated_at = now()
+      update replies r set status = ${to}, account_id = ${accountId}, lease_until = ${value("leaseUntil")}::timestamptz,
+        attempt_id = ${claimAttemptId(value("token"), sql`r.id`)}, attempt_count = r.attempt_count + 1, version = r.version + 1, updated_at = now()
       from due where r.id = due.id and r.status = ${from}
       returning r.*
     ), attempts as (
       insert into publish_attempts (id, reply_id, account_id, started_at)
-      select attempt_id, id, ${accountId}, ${instant(now)} from claimed
+      select attempt_id, id, ${accountId}, ${now} from claimed
     ), paced as (
-      update x_accounts set pacing_version = pacing_version + 1, next_post_at = ${instant(request.holdUntil ?? now)}
+      update x_accounts set pacing_version = pacing_version + 1, next_post_at = ${value("holdUntil")}::timestamptz
       where id = ${accountId} and exists (select 1 from claimed)
     )
     select v.kind, v.x_user_id, v.username, v.next_post_at as previous_hold, to_jsonb(c) as reply, to_jsonb(p) as post,
@@ -158,6 +191,15 @@ export function claimStatement(request: ClaimRequest): SQL {
       left join posts p on p.tweet_id = c.post_tweet_id`;
 }
 
+/** {@link claimSql} with every value a placeholder, turned into its text once: each claim only fills it in. */
+const CLAIM = fixedQuery("claim_replies", claimSql((key) => sql.placeholder(key)));
+
+/** The claim statement of `request` with its values in place (for a plan). */
+export function claimStatement(request: ClaimRequest): SQL {
+  const values = claimValues(request);
+  return claimSql((key) => values[key]);
+}
+
 /**
  * Claims due replies for one account in one statement ({@link claimStatement}). A second worker skips locked
  * replies instead of waiting, so no reply is ever claimed twice; two claims for one account queue on its row,
@@ -165,7 +207,7 @@ export function claimStatement(request: ClaimRequest): SQL {
  */
 export async function claimReplies(db: Database, request: ClaimRequest): Promise<ClaimBatch> {
   assertTransition("approved", "publishing");
-  const rows = await preparedRows(db, "claim_replies", claimStatement(request));
+  const rows = await fixedRows(db, CLAIM, claimValues(request));
   const [first] = rows;
   if (!first) return { kind: "held" };
   const kind = first.kind as "open" | "held" | "busy" | "paused";
