@@ -21,6 +21,7 @@ import { createXAccountClient } from "../src/x/twitter-client.js";
 import type { XAccountClient, XPost } from "../src/x/types.js";
 import { startFakeX, type FakeX } from "../test/support/fake-x/index.js";
 import { silentLogger } from "../test/support/logger.js";
+import { aroundPrepared } from "../test/support/around-prepared.js";
 import { createPublishFixture } from "../test/support/publish-fixture.js";
 import { WORKFLOW_TEST_DEFAULTS } from "../test/support/workflow-fixtures.js";
 
@@ -299,6 +300,12 @@ export const BENCH_FAKE_X_LIMITS = {
   "GET /2/users/me": { limit: 10_000_000, windowSeconds: 900 },
 } as const;
 
+/** Whether a claim statement's rows (postgres.js: the rows; PGlite: `{ rows }`) hold a reply it took. */
+function tookAReply(result: unknown): boolean {
+  const rows = (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as { reply?: unknown }[];
+  return rows.some((row) => row.reply !== null && row.reply !== undefined);
+}
+
 /** A cron that never fires within a bench: the publisher runs on wake-ups alone. */
 export const NEVER_CRON = "0 0 1 1 *";
 
@@ -306,6 +313,8 @@ export const NEVER_CRON = "0 0 1 1 *";
 export interface PickupSamples {
   /** To the publishing replica's first X call for the reply (its claim committed just before). */
   readonly claim: number[];
+  /** To the answer of the claim that took the reply (committed): the moment the worker holds it. */
+  readonly claimed: number[];
   /** To the start of the publishing replica's publish run that claimed it. */
   readonly wake: number[];
 }
@@ -338,11 +347,24 @@ export async function pickupOurs(opts: {
     const alice = x.addUser({ id: "920002", username: "alice", name: "Alice" });
     const fixture = createPublishFixture({ db: () => a.db, x: () => x, now: () => new Date(), token });
     let calledAt: number | undefined;
+    let claimedAt: number | undefined;
     let wokeAt: number | undefined;
-    const replicaB = await fixture.build({ db: b.db, wrap: (client) => watched(client, () => (calledAt ??= performance.now())) });
+    // B's claims are stamped when one answers with a reply taken.
+    const claimsOfB = aroundPrepared(b.db, async (run, name) => {
+      const result = await run();
+      if (name === "claim_replies" && tookAReply(result)) claimedAt ??= performance.now();
+      return result;
+    });
+    const replicaB = await fixture.build({ db: claimsOfB, wrap: (client) => watched(client, () => (calledAt ??= performance.now())) });
+    let runsOfB = 0;
     const publishOnB = async () => {
       wokeAt ??= performance.now();
-      await replicaB.publisher.runOnce();
+      runsOfB++;
+      try {
+        await replicaB.publisher.runOnce();
+      } finally {
+        runsOfB--;
+      }
     };
     // Replica A publishes nothing (its cron never fires); B publishes on its wake-ups and its poll.
     const wakes: Wakeups[] = [];
@@ -361,10 +383,11 @@ export async function pickupOurs(opts: {
       stops.push(() => scheduler.stop(), () => wakeups.stop());
       wakes.push(wakeups);
     }
-    const samples: PickupSamples = { claim: [], wake: [] };
+    const samples: PickupSamples = { claim: [], claimed: [], wake: [] };
     for (let i = 0; i < opts.approvals; i++) {
       await new Promise((resolve) => setTimeout(resolve, Math.random() * (opts.spreadMs ?? 0)));
       calledAt = undefined;
+      claimedAt = undefined;
       wokeAt = undefined;
       const { reply } = await fixture.seedReply(replicaB.account.id, alice, { awaiting: true });
       // The approval as the review makes it: one statement that also wakes the other replica at its commit.
@@ -380,10 +403,13 @@ export async function pickupOurs(opts: {
       if (calledAt === undefined) throw new Error(`replica B did not pick the reply up within ${opts.timeoutMs} ms`);
       await woken;
       samples.claim.push(calledAt - approvedAt);
+      if (claimedAt !== undefined) samples.claimed.push(claimedAt - approvedAt);
       // The run that claimed started at or after the approval (an earlier one is left by the 20 ms pause below).
       if (wokeAt !== undefined && wokeAt >= approvedAt) samples.wake.push(wokeAt - approvedAt);
-      // Let B's run finish (post, mark published) before the next approval.
+      // Let B's run finish (post, mark published) before the next approval: a later X call of this run must not
+      // be taken for the next reply's.
       await new Promise((resolve) => setTimeout(resolve, 20));
+      while (runsOfB > 0) await new Promise((resolve) => setTimeout(resolve, 5));
     }
     return samples;
   } finally {

@@ -119,7 +119,12 @@ export async function benchQueue(): Promise<void> {
     pickupOurs({ url, approvals: PICKUPS, notify: true, pollCron: NEVER_CRON, timeoutMs: 5_000, local: true }),
   );
   // The anchors' pick-up always goes through their NOTIFY: the same figures stand beside both of ours.
-  for (const [label, samples] of [["pick-up", ours.claim], ["  on the approving replica (no NOTIFY)", local.claim]] as const) {
+  for (const [label, samples] of [
+    ["pick-up (approval → claim answered)", ours.claimed],
+    ["  → its first X call", ours.claim],
+    ["  on the approving replica (no NOTIFY), → claim answered", local.claimed],
+    ["  on the approving replica, → its first X call", local.claim],
+  ] as const) {
     for (const [stat, key] of [["p50", "median"], ["p95", "p95"]] as const) {
       add({
         label: `${label} ${stat}`,
