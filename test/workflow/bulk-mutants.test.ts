@@ -212,6 +212,8 @@ describe.each(databaseTargets())("bulk batch parts on $name", (target) => {
 
       await accounts.setStatus(ids.a, "failed", "401", { quiet: true });
       await db().update(xAccounts).set({ status: "disabled" }).where(eq(xAccounts.id, ids.c));
+      // Rewrite b's row last, so the rows are not read with the one active account first.
+      await db().update(xAccounts).set({ username: "bea" }).where(eq(xAccounts.id, ids.b));
       const lookedUp: number[] = [];
       for (const account of accounts.all()) {
         const original = account.client.lookupPosts.bind(account.client);
