@@ -49,6 +49,8 @@ describe.each(databaseTargets())("pause switch effects on $name", (target) => {
     const { pause, calls } = build();
     const open = await replyWithCard("awaiting_approval", 1);
     expect((await pause.resume(ADA, AT)).changed).toBe(false);
+    // The first change stores the row every reader (and the publish claim's SQL) understands as not paused.
+    expect((await db().select().from(appState).where(eq(appState.key, PAUSE_KEY)))[0]!.value).toEqual({ paused: false, by: null, at: null });
     await pause.pause(ADA, AT);
     await db().update(replies).set({ cardVersion: 1 });
     calls.length = 0;
