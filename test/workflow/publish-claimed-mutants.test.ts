@@ -158,4 +158,20 @@ describe.each(databaseTargets())("publish attempt paths on $name", (target) => {
     expect(secondRow).toMatchObject({ status: "approved", attemptCount: 0 });
     expect(secondRow.failureReason).toMatch(/^handed back unattempted/);
   });
+
+  it("a retry or a reconciled duplicate leaves the account posting: the rest of its batch goes out in the same run", async () => {
+    const h = await fixture.build();
+    await h.accounts.identity(h.account);
+    const retried = await fixture.seedReply(h.account.id, alice, { decidedAt: new Date(clock.getTime() - 300_000) });
+    const duplicate = await fixture.seedReply(h.account.id, alice, { decidedAt: new Date(clock.getTime() - 200_000) });
+    const plain = await fixture.seedReply(h.account.id, alice, { decidedAt: new Date(clock.getTime() - 100_000) });
+    const earlier = x().addTweet({ authorId: us.id, text: duplicate.reply.draft, inReplyToTweetId: duplicate.post.id });
+    x().enqueueFault({ method: "POST", path: "/2/tweets" }, { kind: "status", status: 503 });
+
+    expect(await h.publisher.runOnce()).toEqual({ published: 2, failed: 0, retrying: 1 });
+    expect(postRequests().map((request) => request.status)).toEqual([503, 403, 201]);
+    expect(await fixture.reply(retried.reply.id)).toMatchObject({ status: "approved", needsReconcile: true });
+    expect(await fixture.reply(duplicate.reply.id)).toMatchObject({ status: "published", replyTweetId: earlier.id });
+    expect((await fixture.reply(plain.reply.id)).status).toBe("published");
+  });
 });
