@@ -4,29 +4,27 @@
  * can never give the file, bytes over X's limit, an upload X refuses, and a claim lost during the upload.
  */
 import { eq } from "drizzle-orm";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { replies } from "../../src/db/schema.js";
 import { MediaUnavailableError, type MediaSource } from "../../src/workflow/media/types.js";
 import { createMediaPrep, MEDIA_LEASE_MS } from "../../src/workflow/publish/prepare-media.js";
 import type { Claim } from "../../src/workflow/replies/claim-replies.js";
 import { findReply } from "../../src/workflow/replies/find-reply.js";
-import { databaseTargets, type TestDatabase } from "../support/database.js";
-import { startFakeX, type FakeX, type FakeXUser } from "../support/fake-x/index.js";
+import { useOwnDatabaseAndFakeX } from "../support/account-pool-fixture.js";
+import { databaseTargets } from "../support/database.js";
+import type { FakeXUser } from "../support/fake-x/index.js";
 import { claimOne, createPublishFixture, type PublisherRig } from "../support/publish-fixture.js";
-import { clearWorkflowTables } from "../support/workflow-fixtures.js";
 
 const OUR_TOKEN = "prepare-media-mutants-token";
 const MB = 1024 * 1024;
 
 describe.each(databaseTargets())("preparing an attachment, paths of the preparer itself ($name)", (target) => {
-  let database: TestDatabase;
-  let x: FakeX;
+  const { db, x } = useOwnDatabaseAndFakeX(() => target.create());
   let alice: FakeXUser;
   let clock: Date;
   let downloads: string[];
 
-  const db = () => database.handle.db;
-  const fixture = createPublishFixture({ db, x: () => x, now: () => clock, token: OUR_TOKEN });
+  const fixture = createPublishFixture({ db, x, now: () => clock, token: OUR_TOKEN });
   /** A chat that answers every download with `answer` (bytes, or a rejection). */
   const chat = (answer: () => Promise<Uint8Array>): MediaSource => ({
     download(fileId) {
@@ -36,19 +34,9 @@ describe.each(databaseTargets())("preparing an attachment, paths of the preparer
   });
   const bytes = (length: number) => () => Promise.resolve(new Uint8Array(length));
 
-  beforeAll(async () => {
-    database = await target.create();
-    x = await startFakeX();
-  });
-  afterAll(async () => {
-    await x.close();
-    await database.dispose();
-  });
-  beforeEach(async () => {
-    await clearWorkflowTables(db());
-    x.reset();
-    x.addUser({ id: "750001", username: "replyguy", accessToken: OUR_TOKEN });
-    alice = x.addUser({ id: "750002", username: "alice" });
+  beforeEach(() => {
+    x().addUser({ id: "750001", username: "replyguy", accessToken: OUR_TOKEN });
+    alice = x().addUser({ id: "750002", username: "alice" });
     clock = new Date();
     downloads = [];
   });
@@ -74,7 +62,7 @@ describe.each(databaseTargets())("preparing an attachment, paths of the preparer
     const prepare = createMediaPrep({ db: db(), mediaSource: chat(bytes(1_000)), now: () => clock });
     expect(await prepare(h.account, claim)).toEqual({ kind: "ready", mediaIds: undefined });
     expect(downloads).toEqual([]);
-    expect(x.mediaUploads()).toEqual([]);
+    expect(x().mediaUploads()).toEqual([]);
     expect(await findReply(db(), claim.reply.id)).toEqual(before);
   });
 
@@ -91,7 +79,7 @@ describe.each(databaseTargets())("preparing an attachment, paths of the preparer
       now: () => clock,
     });
     const prep = await prepare(h.account, claim);
-    const [upload] = x.mediaUploads();
+    const [upload] = x().mediaUploads();
     expect(prep).toEqual({ kind: "ready", mediaIds: [upload!.mediaId] });
     expect(upload).toMatchObject({ ownerId: "750001" });
     expect(downloads).toEqual([`file-${claim.reply.id}`]);
@@ -127,7 +115,7 @@ describe.each(databaseTargets())("preparing an attachment, paths of the preparer
         retryAt: undefined,
       },
     });
-    expect(x.mediaUploads()).toEqual([]);
+    expect(x().mediaUploads()).toEqual([]);
   });
 
   it("bytes over X's limit for the kind fail for good before any upload", async () => {
@@ -145,14 +133,14 @@ describe.each(databaseTargets())("preparing an attachment, paths of the preparer
         retryAt: undefined,
       },
     });
-    expect(x.mediaUploads()).toEqual([]);
+    expect(x().mediaUploads()).toEqual([]);
     expect((await findReply(db(), claim.reply.id))?.mediaXId).toBeNull();
   });
 
   it("an upload X answers 503 to is a transient failure, and no media id is kept", async () => {
     const h = await fixture.build();
     const claim = await claimReply(h);
-    x.enqueueFault({ method: "POST", path: "/2/media/upload/initialize" }, { kind: "status", status: 503 }, 1);
+    x().enqueueFault({ method: "POST", path: "/2/media/upload/initialize" }, { kind: "status", status: 503 }, 1);
     const prepare = createMediaPrep({ db: db(), mediaSource: chat(bytes(1_000)), now: () => clock });
     expect(await prepare(h.account, claim)).toMatchObject({ kind: "failed", failure: { kind: "transient" } });
     expect((await findReply(db(), claim.reply.id))?.mediaXId).toBeNull();
