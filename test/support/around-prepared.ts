@@ -18,3 +18,37 @@ export function aroundPrepared(real: Database, around: (run: () => Promise<unkno
     get: (target, property, receiver) => (property === "_" ? { ...real._, session } : (Reflect.get(target, property, receiver) as unknown)),
   });
 }
+
+/**
+ * `real` failing right after a publish run's first claim: the select after it (the opt-out check, the account's
+ * identity being known) fails, then the next `handBackFailures` statements built with `with` (hand-backs).
+ */
+export function failingAfterClaim(real: Database, handBackFailures: number): Database {
+  let claimed = false;
+  let failSelect = false;
+  let failHandBacks = 0;
+  const afterClaims = aroundPrepared(real, async (run) => {
+    const result = await run();
+    if (!claimed) failSelect = true;
+    claimed = true;
+    return result;
+  });
+  return new Proxy(afterClaims, {
+    get(targetDb, property, receiver) {
+      if (property === "select" && failSelect) {
+        failSelect = false;
+        failHandBacks = handBackFailures;
+        return () => {
+          throw new Error("connection terminated before the opt-out check");
+        };
+      }
+      if (property === "with" && failHandBacks > 0) {
+        failHandBacks--;
+        return () => {
+          throw new Error("connection terminated while handing back");
+        };
+      }
+      return Reflect.get(targetDb, property, receiver) as unknown;
+    },
+  });
+}

@@ -7,11 +7,10 @@ import { BrokenCircuitError } from "cockatiel";
 import { eq } from "drizzle-orm";
 import { beforeEach, describe, expect, it } from "vitest";
 import { deadLetters, posts, xAccounts } from "../../src/db/schema.js";
-import type { Database } from "../../src/db/database.js";
 import { useOwnDatabaseAndFakeX } from "../support/account-pool-fixture.js";
 import { databaseTargets } from "../support/database.js";
 import type { FakeXUser } from "../support/fake-x/index.js";
-import { aroundPrepared } from "../support/around-prepared.js";
+import { failingAfterClaim } from "../support/around-prepared.js";
 import { createPublishFixture } from "../support/publish-fixture.js";
 
 const OUR_TOKEN = "publish-claimed-mutants-token";
@@ -120,31 +119,8 @@ describe.each(databaseTargets())("publish attempt paths on $name", (target) => {
     expect(postRequests()).toEqual([]);
   });
 
-  /** The test's database failing its first select after the run's first claim (the opt-out check), once. */
-  function failingOptOutCheck(): Database {
-    let claimed = false;
-    let failSelect = false;
-    const real = aroundPrepared(db(), async (run) => {
-      const result = await run();
-      if (!claimed) failSelect = true;
-      claimed = true;
-      return result;
-    });
-    return new Proxy(real, {
-      get(targetDb, property, receiver) {
-        if (property === "select" && failSelect) {
-          failSelect = false;
-          return () => {
-            throw new Error("connection terminated before the opt-out check");
-          };
-        }
-        return Reflect.get(targetDb, property, receiver) as unknown;
-      },
-    });
-  }
-
   it("the database fails before the POST: the account stops for the run, the rest of its batch goes back unattempted", async () => {
-    const h = await fixture.build({ db: failingOptOutCheck() });
+    const h = await fixture.build({ db: failingAfterClaim(db(), 0) });
     await h.accounts.identity(h.account);
     const first = await fixture.seedReply(h.account.id, alice);
     const second = await fixture.seedReply(h.account.id, alice);

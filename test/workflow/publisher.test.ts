@@ -14,7 +14,7 @@ import { clearWorkflowTables } from "../support/workflow-fixtures.js";
 import { databaseTargets, type TestDatabase } from "../support/database.js";
 import { startFakeX, type FakeX, type FakeXUser } from "../support/fake-x/index.js";
 import { capturingLogger, silentLogger } from "../support/logger.js";
-import { aroundPrepared } from "../support/around-prepared.js";
+import { aroundPrepared, failingAfterClaim } from "../support/around-prepared.js";
 import { claimOne, createPublishFixture, type SeedOptions } from "../support/publish-fixture.js";
 import { createStrandedClaims } from "../../src/workflow/publish/stranded-claims.js";
 import { claimReplies } from "../../src/workflow/replies/claim-replies.js";
@@ -196,42 +196,8 @@ describe.each(databaseTargets())("publisher on $name", (target) => {
     expect((await attempts(seeded.id)).map((a) => a.outcome)).toEqual(["posted"]);
   });
 
-  /**
-   * The test's database failing right after the run's first claim: the select after it (the opt-out check, the
-   * account's identity being known) fails, then the next `handBackFailures` statements built with `with` (hand-backs).
-   */
-  function failingAfterClaim(handBackFailures: number): Database {
-    let claimed = false;
-    let failSelect = false;
-    let failHandBacks = 0;
-    const real = aroundPrepared(db(), async (run) => {
-      const result = await run();
-      if (!claimed) failSelect = true;
-      claimed = true;
-      return result;
-    });
-    return new Proxy(real, {
-      get(targetDb, property, receiver) {
-        if (property === "select" && failSelect) {
-          failSelect = false;
-          failHandBacks = handBackFailures;
-          return () => {
-            throw new Error("connection terminated before the opt-out check");
-          };
-        }
-        if (property === "with" && failHandBacks > 0) {
-          failHandBacks--;
-          return () => {
-            throw new Error("connection terminated while handing back");
-          };
-        }
-        return Reflect.get(targetDb, property, receiver) as unknown;
-      },
-    });
-  }
-
   it("the database fails right after the claim, before the POST → the claim is handed back at once, due now, nothing posted", async () => {
-    const flaky = failingAfterClaim(0);
+    const flaky = failingAfterClaim(db(), 0);
     const h = await build({ db: flaky });
     const { post, reply: seeded } = await seedReply(h.account.id);
     await h.accounts.identity(h.account);
@@ -267,7 +233,7 @@ describe.each(databaseTargets())("publisher on $name", (target) => {
 
   it("the database fails before the POST and again for the hand-backs → the batch goes back at the next run, the unattempted uncounted", async () => {
     // The first reply's opt-out check fails, then its hand-back and the hand-back of the rest of the batch.
-    const flaky = failingAfterClaim(2);
+    const flaky = failingAfterClaim(db(), 2);
     const h = await build({ db: flaky });
     const seeded = [await seedReply(h.account.id), await seedReply(h.account.id), await seedReply(h.account.id)];
     await h.accounts.identity(h.account);
