@@ -7,6 +7,7 @@ import type { Database } from "../src/db/database.js";
 import { connectNotifications, soloNotifications } from "../src/db/notifications.js";
 import { keepWasmOnBaselineCompiler, pgliteHandle, pgliteOptions } from "../src/db/pglite.js";
 import { openPostgres } from "../src/db/postgres.js";
+import { resultRows } from "../src/db/raw-rows.js";
 import * as schema from "../src/db/schema.js";
 import { replies } from "../src/db/schema.js";
 import { Scheduler } from "../src/lifecycle/scheduler.js";
@@ -300,10 +301,9 @@ export const BENCH_FAKE_X_LIMITS = {
   "GET /2/users/me": { limit: 10_000_000, windowSeconds: 900 },
 } as const;
 
-/** Whether a claim statement's rows (postgres.js: the rows; PGlite: `{ rows }`) hold a reply it took. */
+/** Whether a claim statement's result holds a reply it took. */
 function tookAReply(result: unknown): boolean {
-  const rows = (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as { reply?: unknown }[];
-  return rows.some((row) => row.reply !== null && row.reply !== undefined);
+  return resultRows(result).some((row) => row.reply !== null && row.reply !== undefined);
 }
 
 /** A cron that never fires within a bench: the publisher runs on wake-ups alone. */

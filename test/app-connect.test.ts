@@ -7,6 +7,7 @@
 import { randomBytes } from "node:crypto";
 import { eq, sql } from "drizzle-orm";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { resultRows } from "../src/db/raw-rows.js";
 import { xAccounts, xOAuthRequests } from "../src/db/schema.js";
 import { SecretBox } from "../src/kit/secret-box.js";
 import { ALERTS_JOB } from "../src/app.js";
@@ -22,8 +23,7 @@ const KEY = randomBytes(32);
 /** Every row of a table as the database holds it, as one string. */
 async function rawTable(app: TestApp, table: string): Promise<string> {
   const result = await app.database.handle.db.execute(sql.raw(`select * from ${table}`));
-  const rows = Array.isArray(result) ? result : (result as { rows: unknown[] }).rows;
-  return JSON.stringify(rows);
+  return JSON.stringify(resultRows(result));
 }
 
 describe("connecting an X account with OAuth 2.0", () => {

@@ -2,6 +2,7 @@ import { sql, type SQL } from "drizzle-orm";
 import { readMigrationFiles } from "drizzle-orm/migrator";
 import type { Database } from "./database.js";
 import { MIGRATIONS_FOLDER } from "./migrations-folder.js";
+import { resultRows } from "./raw-rows.js";
 
 /** How the database stands against the committed migrations (drizzle's `drizzle.__drizzle_migrations` journal). */
 export interface MigrationStatus {
@@ -13,10 +14,9 @@ export interface MigrationStatus {
   readonly unknown: number;
 }
 
-/** PGlite answers `{ rows }`, postgres.js an array of rows. */
+/** The rows `query` answers, whichever driver runs it. */
 async function rows(db: Database, query: SQL): Promise<Record<string, unknown>[]> {
-  const result: unknown = await db.execute(query);
-  return (Array.isArray(result) ? result : (result as { rows: Record<string, unknown>[] }).rows) as Record<string, unknown>[];
+  return resultRows(await db.execute(query));
 }
 
 /**

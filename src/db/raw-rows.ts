@@ -22,11 +22,14 @@ export function fixedQuery(name: string, statement: SQL): FixedQuery {
 /**
  * The rows of a hand-written hot-path statement, run as a named prepared statement: on PostgreSQL the server parses
  * it once per connection (postgres.js keeps it by its text), which took the claim from 2.8 to 1.1 ms. Only for a
- * statement whose text is fixed (every value a parameter), or each variant is kept on every connection. Whichever
- * driver ran it: drizzle's postgres.js session answers with the rows themselves, its PGlite session with `{ rows }`.
+ * statement whose text is fixed (every value a parameter), or each variant is kept on every connection.
  */
 export async function fixedRows(db: Database, fixed: FixedQuery, values: Record<string, unknown> = {}): Promise<Record<string, unknown>[]> {
-  const result: unknown = await db._.session.prepareQuery(fixed.query, undefined, fixed.name, false).execute(values);
+  return resultRows(await db._.session.prepareQuery(fixed.query, undefined, fixed.name, false).execute(values));
+}
+
+/** The rows of a statement's result (`db.execute`, a prepared query), whichever driver ran it (postgres.js: the rows; PGlite: `{ rows }`). */
+export function resultRows(result: unknown): Record<string, unknown>[] {
   if (Array.isArray(result)) return result as Record<string, unknown>[];
   return (result as { rows: Record<string, unknown>[] }).rows;
 }

@@ -9,6 +9,7 @@ import { asc, eq, inArray, sql } from "drizzle-orm";
 import { beforeEach, describe, expect, it } from "vitest";
 import { renderCard } from "../../src/bot/cards/render-card.js";
 import { openPostgres } from "../../src/db/postgres.js";
+import { resultRows } from "../../src/db/raw-rows.js";
 import { deadLetters, publishAttempts, replies, xAccounts } from "../../src/db/schema.js";
 import type { XAccounts } from "../../src/workflow/accounts.js";
 import { createCardSync, type CardView } from "../../src/workflow/card-sync.js";
@@ -45,10 +46,9 @@ function claimOrder(planned: readonly Planned[]): string[] {
     .map(({ s }) => s.post.id);
 }
 
-/** The rows of an EXPLAIN, whichever driver ran it (PGlite answers `{ rows }`, postgres-js an array). */
+/** The lines of an EXPLAIN, whichever driver ran it. */
 function planLines(result: unknown): string[] {
-  const rows = (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as Record<string, string>[];
-  return rows.map((row) => row["QUERY PLAN"]!);
+  return resultRows(result).map((row) => row["QUERY PLAN"] as string);
 }
 
 describe.each(databaseTargets())("account pool on $name", (target) => {

@@ -6,6 +6,7 @@
 import { randomBytes } from "node:crypto";
 import { eq, sql } from "drizzle-orm";
 import { beforeEach, describe, expect, it } from "vitest";
+import { resultRows } from "../../src/db/raw-rows.js";
 import { posts, xAccounts } from "../../src/db/schema.js";
 import { SecretBox } from "../../src/kit/secret-box.js";
 import {
@@ -47,7 +48,7 @@ describe.each(databaseTargets())("account store on $name", (target) => {
   /** Every column of the account's row as the database holds it, as one string. */
   async function rawRow(label: string): Promise<string> {
     const result = await db().execute(sql`select * from x_accounts where label = ${label}`);
-    const rows = Array.isArray(result) ? result : (result as { rows: unknown[] }).rows;
+    const rows = resultRows(result);
     expect(rows).toHaveLength(1);
     return JSON.stringify(rows[0]);
   }
