@@ -140,7 +140,7 @@ describe.runIf(serverUrl)("wake-ups across replicas (LISTEN/NOTIFY)", () => {
     await replica(() => b.publisher.runOnce());
     const sent = vi.spyOn(replicaA.notifications, "send");
     const workflowA = await createWorkflow({
-      config: loadConfig({ ...MINIMAL_ENV, SCHEDULE_MIN_DELAY_MINUTES: "0", SCHEDULE_MAX_DELAY_MINUTES: "0", SCHEDULE_JITTER_SECONDS: "0" }),
+      config: loadConfig({ ...MINIMAL_ENV, QUIET_HOURS: "", SCHEDULE_MIN_DELAY_MINUTES: "0", SCHEDULE_MAX_DELAY_MINUTES: "0", SCHEDULE_JITTER_SECONDS: "0" }),
       database: database.handle,
       logger: silentLogger(),
       xClients: new Map(),
