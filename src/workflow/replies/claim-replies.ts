@@ -87,12 +87,22 @@ export function postedSince(since: SQL): SQL {
 /**
  * How many more posts the account `a` may make under `limit` in the window since `since`: the count stops at the
  * limit (the LIMIT inside), so it reads at most that many entries of `publish_attempts_account_started_idx`
- * however long the history is.
+ * however long the history is. The ORDER BY is the index's, newest first: without it the plan a prepared claim
+ * settles on (values unknown) scanned the whole table.
  */
 function roomUnder(limit: SQL, since: SQL): SQL {
   return sql`${limit} - (select count(*) from (
       select 1 from publish_attempts p where ${postedSince(since)}
+      order by p.started_at desc
       limit greatest(${limit}, 0)) recent)`;
+}
+
+/**
+ * A status as a literal, not a parameter: the plan a prepared claim settles on (its generic plan) then knows which
+ * rows it selects and reads them through the status indexes; with a parameter it scanned all of `replies`.
+ */
+function statusLiteral(status: ReplyStatus): SQL {
+  return sql.raw(`'${status}'`);
 }
 
 /** The values of one claim (see {@link claimValues}); instants as ISO text. */
@@ -141,8 +151,8 @@ function claimSql(value: <K extends keyof ClaimValues>(key: K) => Placeholder | 
   const now = sql`${value("now")}::timestamptz`;
   const perHour = sql`coalesce(a.max_posts_per_hour, ${value("perHour")}::int)`;
   const perDay = sql`coalesce(a.max_posts_per_day, ${value("perDay")}::int)`;
-  const from: ReplyStatus = "approved";
-  const to: ReplyStatus = "publishing";
+  const from = statusLiteral("approved");
+  const to = statusLiteral("publishing");
   const claimable = sql`r.status = ${from} and r.scheduled_at <= ${now}
         and (r.bound_account_id is null or r.bound_account_id = ${accountId})
         and (not r.needs_reconcile or r.account_id = ${accountId})`;
