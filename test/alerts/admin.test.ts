@@ -9,34 +9,31 @@ import type { Alerting } from "../../src/alerts/alerting.js";
 import { ALERT_RETENTION_DAYS } from "../../src/alerts/retention.js";
 import type { AlertStatus } from "../../src/db/schema-alerts.js";
 import { alertDeliveries, alerts } from "../../src/db/schema.js";
-import { databaseTargets, type TestDatabase } from "../support/database.js";
+import { databaseTargets, useTestDatabase } from "../support/database.js";
 import { startTelegramEmulator, type TelegramEmulator } from "../support/telegram-emulator/index.js";
 import { alertingFor, clearAlertTables, fakeClock, T0, type FakeClock } from "./support.js";
 
 describe.each(databaseTargets())("alert admin ($name)", (target) => {
+  const db = useTestDatabase(target, clearAlertTables);
   let tg: TelegramEmulator;
-  let database: TestDatabase;
   let clock: FakeClock;
   let alerting: Alerting;
 
   beforeAll(async () => {
     tg = await startTelegramEmulator();
-    database = await target.create();
   });
   afterAll(async () => {
     await tg.close();
-    await database.dispose();
   });
-  beforeEach(async () => {
+  beforeEach(() => {
     tg.reset();
-    await clearAlertTables(database.handle.db);
     clock = fakeClock();
-    alerting = alertingFor(tg, database.handle.db, clock).alerting;
+    alerting = alertingFor(tg, db(), clock).alerting;
   });
 
   /** Stores `count` alerts of `status` straight in the table; their ids, oldest first. */
   async function stored(count: number, status: AlertStatus): Promise<number[]> {
-    const rows = await database.handle.db
+    const rows = await db()
       .insert(alerts)
       .values(
         Array.from({ length: count }, (_, index) => ({
@@ -72,7 +69,7 @@ describe.each(databaseTargets())("alert admin ($name)", (target) => {
 
   it("count a channel configured once its settings are present, and render with the time zone and every secret masked", async () => {
     const hookUrl = "https://hooks.example/T0001/B0001/xyzsecret";
-    const { alerting: full, config } = alertingFor(tg, database.handle.db, clock, {
+    const { alerting: full, config } = alertingFor(tg, db(), clock, {
       ALERT_WEBHOOK_URL: hookUrl,
       SMTP_URL: "smtp://127.0.0.1:9",
       ALERT_EMAIL_TO: "ops@localhost",
@@ -88,7 +85,7 @@ describe.each(databaseTargets())("alert admin ($name)", (target) => {
     await stored(2, "merged");
     await stored(1, "dead");
     const delivery = { alertId: id!, channel: "telegram", kind: "send" as const, at: T0 };
-    await database.handle.db.insert(alertDeliveries).values([
+    await db().insert(alertDeliveries).values([
       { ...delivery, ok: true, latencyMs: 10 },
       { ...delivery, ok: false, latencyMs: 15 },
       { ...delivery, ok: true, latencyMs: 16 },
@@ -136,7 +133,7 @@ describe.each(databaseTargets())("alert admin ($name)", (target) => {
 
   it("reprocess gives a dead letter its retries afresh: one failed round leaves it pending, not dead again", async () => {
     const [dead] = await stored(1, "dead");
-    await database.handle.db.update(alerts).set({ failedAttempts: 5 }).where(eq(alerts.id, dead!));
+    await db().update(alerts).set({ failedAttempts: 5 }).where(eq(alerts.id, dead!));
     tg.injectFault("sendMessage", { status: 500 });
     const result = await alerting.reprocess(dead!);
     expect(result).toMatchObject({ ok: true, alert: { id: dead, status: "pending", failedAttempts: 1 } });
@@ -145,7 +142,7 @@ describe.each(databaseTargets())("alert admin ($name)", (target) => {
   });
 
   it("set and reset a level's rule and the enabled channels, as the statistics then show them", async () => {
-    const { alerting: full } = alertingFor(tg, database.handle.db, clock, { ALERT_WEBHOOK_URL: "http://127.0.0.1:9/hook" });
+    const { alerting: full } = alertingFor(tg, db(), clock, { ALERT_WEBHOOK_URL: "http://127.0.0.1:9/hook" });
     expect((await full.statistics()).rules.critical.custom).toBe(false);
     await full.setRule("critical", { primary: "webhook", fallbacks: ["telegram"], strategy: "round_robin" });
     expect((await full.statistics()).rules.critical).toEqual({ primary: "webhook", fallbacks: ["telegram"], strategy: "round_robin", custom: true });

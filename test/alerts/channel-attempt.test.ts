@@ -4,7 +4,7 @@
  * channel rest; whatever the driver throws comes out as a ChannelError, and neither a failed
  * record nor a failing hook changes the try's result.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { createChannelAttempt, type ChannelAttempt } from "../../src/alerts/channel-attempt.js";
 import { createChannelGate, type ChannelGate } from "../../src/alerts/channel-gate.js";
 import type { HealthMap } from "../../src/alerts/channel-health.js";
@@ -12,41 +12,34 @@ import { ChannelError, type ChannelDriver } from "../../src/alerts/channels.js";
 import type { AlertChannel, DeliveryOutcome } from "../../src/alerts/types.js";
 import type { Database } from "../../src/db/database.js";
 import { alertDeliveries } from "../../src/db/schema.js";
-import { databaseTargets, type TestDatabase } from "../support/database.js";
+import { databaseTargets, useTestDatabase } from "../support/database.js";
 import { capturingLogger } from "../support/logger.js";
-import { fakeClock, type FakeClock } from "./support.js";
+import { clearAlertTables, fakeClock, type FakeClock } from "./support.js";
 
 function driver(name: AlertChannel): ChannelDriver {
   return { name, editable: name === "telegram", send: () => Promise.resolve(undefined), update: () => Promise.resolve(undefined) };
 }
 
 describe.each(databaseTargets())("channel attempt ($name)", (target) => {
-  let database: TestDatabase;
+  const db = useTestDatabase(target, clearAlertTables);
   let clock: FakeClock;
   let gate: ChannelGate;
   let health: HealthMap;
   let reported: [AlertChannel, DeliveryOutcome][];
   let lines: string[];
 
-  beforeAll(async () => {
-    database = await target.create();
-  });
-  afterAll(async () => {
-    await database.dispose();
-  });
-  beforeEach(async () => {
-    await database.handle.db.delete(alertDeliveries);
+  beforeEach(() => {
     clock = fakeClock();
     gate = createChannelGate();
     health = new Map();
     reported = [];
   });
 
-  function attemptWith(db: Database = database.handle.db, onDelivery?: (channel: AlertChannel, outcome: DeliveryOutcome) => void): ChannelAttempt {
+  function attemptWith(database: Database = db(), onDelivery?: (channel: AlertChannel, outcome: DeliveryOutcome) => void): ChannelAttempt {
     const capture = capturingLogger();
     lines = capture.lines;
     return createChannelAttempt({
-      db,
+      db: database,
       logger: capture.logger,
       drivers: { telegram: driver("telegram"), webhook: driver("webhook") },
       gate,
@@ -55,7 +48,7 @@ describe.each(databaseTargets())("channel attempt ($name)", (target) => {
     });
   }
   const recorded = () =>
-    database.handle.db
+    db()
       .select({ alertId: alertDeliveries.alertId, channel: alertDeliveries.channel, kind: alertDeliveries.kind, ok: alertDeliveries.ok, error: alertDeliveries.error, at: alertDeliveries.at })
       .from(alertDeliveries);
 
@@ -63,7 +56,7 @@ describe.each(databaseTargets())("channel attempt ($name)", (target) => {
     const attempt = attemptWith();
     expect(await attempt("telegram", 4, "update", () => Promise.resolve(99), health)).toBe(99);
     expect(await recorded()).toEqual([{ alertId: 4, channel: "telegram", kind: "update", ok: true, error: null, at: clock.now() }]);
-    const [delivery] = await database.handle.db.select({ latencyMs: alertDeliveries.latencyMs }).from(alertDeliveries);
+    const [delivery] = await db().select({ latencyMs: alertDeliveries.latencyMs }).from(alertDeliveries);
     expect(delivery!.latencyMs).toBeGreaterThanOrEqual(0);
     expect(delivery!.latencyMs).toBeLessThan(1_000); // an instant driver
     expect(reported).toEqual([["telegram", "success"]]);
@@ -110,8 +103,8 @@ describe.each(databaseTargets())("channel attempt ($name)", (target) => {
   });
 
   it("a try that cannot be recorded, or whose hook throws, still counts as the try it was", async () => {
-    const { db } = database.handle;
-    const noInsert = new Proxy(db, {
+    const database = db();
+    const noInsert = new Proxy(database, {
       get: (target, property, receiver) =>
         property === "insert"
           ? () => ({ values: () => Promise.reject(new Error("the database is away")) })
@@ -121,7 +114,7 @@ describe.each(databaseTargets())("channel attempt ($name)", (target) => {
     expect(lines.join("")).toContain("could not record an alert delivery");
     expect(reported).toEqual([["telegram", "success"]]);
 
-    const hooked = attemptWith(db, () => {
+    const hooked = attemptWith(database, () => {
       throw new Error("metrics broke");
     });
     expect(await hooked("telegram", 3, "send", () => Promise.resolve(13), health)).toBe(13);

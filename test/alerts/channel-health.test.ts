@@ -3,7 +3,7 @@
  * 60 s after the last failure; the state is read back from the latest delivery rows, so it
  * survives a restart.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   CHANNEL_BREAKER_COOLDOWN_MS,
   CHANNEL_BREAKER_THRESHOLD,
@@ -15,8 +15,8 @@ import {
 } from "../../src/alerts/channel-health.js";
 import type { AlertChannel } from "../../src/alerts/types.js";
 import { alertDeliveries } from "../../src/db/schema.js";
-import { databaseTargets, type TestDatabase } from "../support/database.js";
-import { T0 } from "./support.js";
+import { databaseTargets, useTestDatabase } from "../support/database.js";
+import { clearAlertTables, T0 } from "./support.js";
 
 const AT = T0.getTime();
 
@@ -58,22 +58,12 @@ describe("channel breaker state", () => {
 });
 
 describe.each(databaseTargets())("channel health read back ($name)", (target) => {
-  let database: TestDatabase;
-
-  beforeAll(async () => {
-    database = await target.create();
-  });
-  afterAll(async () => {
-    await database.dispose();
-  });
-  beforeEach(async () => {
-    await database.handle.db.delete(alertDeliveries);
-  });
+  const db = useTestDatabase(target, clearAlertTables);
 
   /** Writes tries of `channel`, oldest first, one second apart from T0. */
   async function tries(channel: AlertChannel, outcomes: boolean[]): Promise<void> {
     for (const [index, ok] of outcomes.entries()) {
-      await database.handle.db
+      await db()
         .insert(alertDeliveries)
         .values({ alertId: 1, channel, kind: "send", ok, latencyMs: 3, error: ok ? null : "down", at: new Date(AT + index * 1_000) });
     }
@@ -83,7 +73,7 @@ describe.each(databaseTargets())("channel health read back ($name)", (target) =>
     await tries("telegram", [false, true, false, false]);
     await tries("webhook", [true, false, false, false, false]);
     await tries("email", [false, true]);
-    const health = await loadChannelHealth(database.handle.db, ["telegram", "webhook", "email"]);
+    const health = await loadChannelHealth(db(), ["telegram", "webhook", "email"]);
     expect(health.get("telegram")).toEqual({ consecutiveFailures: 2, lastFailureAt: AT + 3_000 });
     expect(health.get("webhook")).toEqual({ consecutiveFailures: 3, lastFailureAt: AT + 4_000 });
     expect(health.get("email")).toEqual({ consecutiveFailures: 0, lastFailureAt: 0 });
@@ -91,7 +81,7 @@ describe.each(databaseTargets())("channel health read back ($name)", (target) =>
 
   it("a channel never tried is healthy", async () => {
     await tries("webhook", [false, false, false]);
-    const health = await loadChannelHealth(database.handle.db, ["telegram"]);
+    const health = await loadChannelHealth(db(), ["telegram"]);
     expect([...health.keys()]).toEqual(["telegram"]);
     expect(health.get("telegram")).toEqual({ consecutiveFailures: 0, lastFailureAt: 0 });
   });

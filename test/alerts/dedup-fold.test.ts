@@ -5,30 +5,23 @@
  * repeats is left as it was.
  */
 import { asc } from "drizzle-orm";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { createDedup, type Dedup } from "../../src/alerts/dedup.js";
 import type { AlertRecord } from "../../src/alerts/records.js";
 import { alerts } from "../../src/db/schema.js";
-import { databaseTargets, type TestDatabase } from "../support/database.js";
-import { fakeClock, T0, type FakeClock } from "./support.js";
+import { databaseTargets, useTestDatabase } from "../support/database.js";
+import { clearAlertTables, fakeClock, T0, type FakeClock } from "./support.js";
 
 const WINDOW = 300_000;
 
 describe.each(databaseTargets())("dedup folding ($name)", (target) => {
-  let database: TestDatabase;
+  const db = useTestDatabase(target, clearAlertTables);
   let clock: FakeClock;
   let dedup: Dedup;
 
-  beforeAll(async () => {
-    database = await target.create();
-  });
-  afterAll(async () => {
-    await database.dispose();
-  });
-  beforeEach(async () => {
-    await database.handle.db.delete(alerts);
+  beforeEach(() => {
     clock = fakeClock();
-    dedup = createDedup({ db: database.handle.db, windowMs: WINDOW, now: clock.now });
+    dedup = createDedup({ db: db(), windowMs: WINDOW, now: clock.now });
   });
 
   /** Stores an alert `offset` ms after T0. */
@@ -38,13 +31,13 @@ describe.each(databaseTargets())("dedup folding ($name)", (target) => {
     extra: { forcedChannels?: string[]; lastRepeatAt?: Date; repeatCount?: number } = {},
   ): Promise<AlertRecord> {
     const at = new Date(T0.getTime() + offset);
-    const [row] = await database.handle.db
+    const [row] = await db()
       .insert(alerts)
       .values({ type: "session_failed", level: "critical", dedupKey: "main", message: "401", occurredAt: at, nextAttemptAt: at, status, ...extra })
       .returning();
     return row!;
   }
-  const rowsById = async () => database.handle.db.select().from(alerts).orderBy(asc(alerts.id));
+  const rowsById = async () => db().select().from(alerts).orderBy(asc(alerts.id));
 
   it("folds a repeat and its pending siblings into the newest delivered alert, counting them and keeping the latest time", async () => {
     const older = await stored(0, "delivered");
@@ -79,7 +72,7 @@ describe.each(databaseTargets())("dedup folding ($name)", (target) => {
   });
 
   it("folds nothing when the window is 0, not even a later row stamped earlier by a replica with a slower clock", async () => {
-    const noWindow = createDedup({ db: database.handle.db, windowMs: 0, now: clock.now });
+    const noWindow = createDedup({ db: db(), windowMs: 0, now: clock.now });
     await stored(1_000, "delivered");
     const pendingHead = await stored(1_000);
     const skewed = await stored(0);

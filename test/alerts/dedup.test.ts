@@ -7,36 +7,32 @@ import { Api } from "grammy";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { alerts } from "../../src/db/schema.js";
 import { ADMIN_CHAT } from "../support/app-harness.js";
-import { databaseTargets, type TestDatabase } from "../support/database.js";
+import { databaseTargets, useTestDatabase } from "../support/database.js";
 import { startTelegramEmulator, type TelegramEmulator } from "../support/telegram-emulator/index.js";
 import { alertingFor, clearAlertTables, fakeClock, startWebhookReceiver, type FakeClock, type WebhookReceiver } from "./support.js";
 
 const SECOND = 1_000;
 
 describe.each(databaseTargets())("alert deduplication ($name)", (target) => {
+  const db = useTestDatabase(target, clearAlertTables);
   let tg: TelegramEmulator;
-  let database: TestDatabase;
   let clock: FakeClock;
 
   beforeAll(async () => {
     tg = await startTelegramEmulator();
-    database = await target.create();
   });
   afterAll(async () => {
     await tg.close();
-    await database.dispose();
   });
-  beforeEach(async () => {
+  beforeEach(() => {
     tg.reset();
     clock = fakeClock();
-    const db = database.handle.db;
-    await clearAlertTables(db);
   });
 
   const messages = () => tg.botMessages(ADMIN_CHAT.id);
 
   it("folds 20 raises of one type and key into one message edited to ×19 more", async () => {
-    const { alerting } = alertingFor(tg, database.handle.db, clock);
+    const { alerting } = alertingFor(tg, db(), clock);
     const raise = () =>
       alerting.raise({ type: "rate_limit_exceeded", level: "warning", key: "x:main", message: "X answered 429", details: { status: 429 } });
     await raise();
@@ -69,13 +65,13 @@ describe.each(databaseTargets())("alert deduplication ($name)", (target) => {
     expect(messages()[2]!.text).not.toContain("more");
     expect(messages()[0]!.text).toContain("×19 more"); // the old one is left as it was
 
-    const rows = await database.handle.db.select().from(alerts);
+    const rows = await db().select().from(alerts);
     expect(rows.filter((row) => row.status === "merged")).toHaveLength(19);
     expect(rows.filter((row) => row.status === "delivered")).toHaveLength(3);
   });
 
   it("sends repeats raised before the first delivery as one message already counting them", async () => {
-    const { alerting } = alertingFor(tg, database.handle.db, clock);
+    const { alerting } = alertingFor(tg, db(), clock);
     for (let i = 0; i < 20; i++) {
       await alerting.raise({ type: "rate_limit_exceeded", level: "warning", key: "x:main", message: "429 from X" });
       clock.advance(SECOND);
@@ -87,7 +83,7 @@ describe.each(databaseTargets())("alert deduplication ($name)", (target) => {
   });
 
   it("reads a 503 storm as exactly one open and one closed message", async () => {
-    const { alerting } = alertingFor(tg, database.handle.db, clock);
+    const { alerting } = alertingFor(tg, db(), clock);
     const breaker = (type: "circuit_breaker_open" | "circuit_breaker_closed") =>
       alerting.raise({ type, level: type === "circuit_breaker_open" ? "error" : "warning", key: "x:main", message: `breaker x:main ${type}` });
     await breaker("circuit_breaker_open");
@@ -108,14 +104,14 @@ describe.each(databaseTargets())("alert deduplication ($name)", (target) => {
   });
 
   it("does not fold when the window is 0", async () => {
-    const { alerting } = alertingFor(tg, database.handle.db, clock, { ALERT_DEDUP_WINDOW_SECONDS: "0" });
+    const { alerting } = alertingFor(tg, db(), clock, { ALERT_DEDUP_WINDOW_SECONDS: "0" });
     for (let i = 0; i < 3; i++) await alerting.raise({ type: "publication_failed", level: "error", key: "k", message: `n${i}` });
     expect(await alerting.deliverDue()).toMatchObject({ delivered: 3, merged: 0 });
     expect(messages()).toHaveLength(3);
   });
 
   it("sends a follow-up when the message can no longer be edited, and edits that one afterwards", async () => {
-    const { alerting } = alertingFor(tg, database.handle.db, clock);
+    const { alerting } = alertingFor(tg, db(), clock);
     const raise = () => alerting.raise({ type: "session_failed", level: "critical", key: "main", message: "X rejected the token" });
     await raise();
     await alerting.deliverDue();
@@ -140,7 +136,7 @@ describe.each(databaseTargets())("alert deduplication ($name)", (target) => {
   });
 
   it("edits a message at most once per 15 s however often the alert repeats", async () => {
-    const { alerting } = alertingFor(tg, database.handle.db, clock);
+    const { alerting } = alertingFor(tg, db(), clock);
     const raise = () => alerting.raise({ type: "circuit_breaker_open", level: "error", key: "k", message: "again" });
     await raise();
     await alerting.deliverDue();
@@ -160,7 +156,7 @@ describe.each(databaseTargets())("alert deduplication ($name)", (target) => {
   it("gives channels that cannot edit one ×N more follow-up once the window is over", async () => {
     const hook: WebhookReceiver = await startWebhookReceiver();
     try {
-      const { alerting } = alertingFor(tg, database.handle.db, clock, { ALERT_WEBHOOK_URL: hook.url });
+      const { alerting } = alertingFor(tg, db(), clock, { ALERT_WEBHOOK_URL: hook.url });
       await alerting.setRule("error", { primary: "webhook", fallbacks: [], strategy: "priority_order" });
       const raise = () => alerting.raise({ type: "dlq_exhausted", level: "error", key: "reply:7", message: "gave up" });
       await raise();
@@ -189,7 +185,7 @@ describe.each(databaseTargets())("alert deduplication ($name)", (target) => {
     const env = { ALERT_DEDUP_WINDOW_SECONDS: "120" };
 
     it("folds a repeat of a delivered alert raised 1 ms inside the window and sends one raised at its end", async () => {
-      const { alerting } = alertingFor(tg, database.handle.db, clock, env);
+      const { alerting } = alertingFor(tg, db(), clock, env);
       const raise = () => alerting.raise({ type: "session_failed", level: "critical", key: "main", message: "X rejected the token" });
       await raise();
       expect(await alerting.deliverDue()).toMatchObject({ delivered: 1 });
@@ -205,7 +201,7 @@ describe.each(databaseTargets())("alert deduplication ($name)", (target) => {
     });
 
     it("folds pending repeats raised 1 ms inside the window into the first and sends one raised at its end on its own", async () => {
-      const { alerting } = alertingFor(tg, database.handle.db, clock, env);
+      const { alerting } = alertingFor(tg, db(), clock, env);
       const raise = () => alerting.raise({ type: "session_failed", level: "critical", key: "main", message: "X rejected the token" });
       await raise();
       clock.advance(WINDOW - 1);
@@ -221,7 +217,7 @@ describe.each(databaseTargets())("alert deduplication ($name)", (target) => {
     it("sends the webhook's ×N more follow-up at the end of the window, not 1 ms before", async () => {
       const hook: WebhookReceiver = await startWebhookReceiver();
       try {
-        const { alerting } = alertingFor(tg, database.handle.db, clock, { ...env, ALERT_WEBHOOK_URL: hook.url });
+        const { alerting } = alertingFor(tg, db(), clock, { ...env, ALERT_WEBHOOK_URL: hook.url });
         await alerting.setRule("error", { primary: "webhook", fallbacks: [], strategy: "priority_order" });
         const raise = () => alerting.raise({ type: "dlq_exhausted", level: "error", key: "reply:8", message: "gave up" });
         await raise();

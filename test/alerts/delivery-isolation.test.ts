@@ -7,27 +7,23 @@ import { eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { alerts } from "../../src/db/schema.js";
 import { ADMIN_CHAT } from "../support/app-harness.js";
-import { databaseTargets, type TestDatabase } from "../support/database.js";
+import { databaseTargets, useTestDatabase } from "../support/database.js";
 import { startTelegramEmulator, type TelegramEmulator } from "../support/telegram-emulator/index.js";
 import { alertingFor, clearAlertTables, fakeClock, startWebhookReceiver } from "./support.js";
 
 describe.each(databaseTargets())("alert delivery isolation ($name)", (target) => {
+  const db = useTestDatabase(target, clearAlertTables);
   let tg: TelegramEmulator;
-  let database: TestDatabase;
-  const db = () => database.handle.db;
 
   beforeAll(async () => {
     tg = await startTelegramEmulator();
-    database = await target.create();
   });
   afterAll(async () => {
     await tg.close();
-    await database.dispose();
   });
   beforeEach(async () => {
     tg.reset();
     await db().execute(sql`alter table alerts drop constraint if exists poisoned_alert`);
-    await clearAlertTables(db());
   });
 
   it("a pending alert whose handling throws is given up with the reason; the alerts after it are delivered", async () => {

@@ -7,32 +7,28 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createTelegramAlertSender, type TelegramAlertSender } from "../../src/alerts/channels.js";
 import { createAlertState } from "../../src/alerts/state.js";
 import { ADMIN_CHAT } from "../support/app-harness.js";
-import { databaseTargets, type TestDatabase } from "../support/database.js";
+import { databaseTargets, useTestDatabase } from "../support/database.js";
 import { startTelegramEmulator, type TelegramEmulator } from "../support/telegram-emulator/index.js";
 import { alertingFor, clearAlertTables, fakeClock, type FakeClock } from "./support.js";
 
 describe.each(databaseTargets())("a delivery run ($name)", (target) => {
+  const db = useTestDatabase(target, clearAlertTables);
   let tg: TelegramEmulator;
-  let database: TestDatabase;
   let clock: FakeClock;
 
   beforeAll(async () => {
     tg = await startTelegramEmulator();
-    database = await target.create();
   });
   afterAll(async () => {
     await tg.close();
-    await database.dispose();
   });
-  beforeEach(async () => {
+  beforeEach(() => {
     tg.reset();
     clock = fakeClock();
-    const { db } = database.handle;
-    await clearAlertTables(db);
   });
 
   it("delivers at most 50 alerts, in order; the next run takes the rest", async () => {
-    const { alerting } = alertingFor(tg, database.handle.db, clock, {}, { telegramPerMinute: 1_000 });
+    const { alerting } = alertingFor(tg, db(), clock, {}, { telegramPerMinute: 1_000 });
     for (let i = 1; i <= 51; i++) await alerting.raise({ type: "crash_recovered", level: "warning", key: String(i), message: `number ${i}` });
     expect(await alerting.deliverDue()).toMatchObject({ delivered: 50, blocked: false });
     expect(await alerting.deliverDue()).toMatchObject({ delivered: 1 });
@@ -41,7 +37,7 @@ describe.each(databaseTargets())("a delivery run ($name)", (target) => {
   });
 
   it("holds the lease for 120 s while it runs, and gives it back when done", async () => {
-    const other = createAlertState(database.handle.db);
+    const other = createAlertState(db());
     const real = createTelegramAlertSender(new Api(tg.token, { apiRoot: tg.apiRoot }), ADMIN_CHAT.id);
     const takenMidRun: boolean[] = [];
     const telegram: TelegramAlertSender = {
@@ -52,7 +48,7 @@ describe.each(databaseTargets())("a delivery run ($name)", (target) => {
         return real.send(html);
       },
     };
-    const { alerting } = alertingFor(tg, database.handle.db, clock, {}, { telegram });
+    const { alerting } = alertingFor(tg, db(), clock, {}, { telegram });
     await alerting.raise({ type: "crash_recovered", level: "warning", key: "1", message: "number 1" });
     await alerting.raise({ type: "crash_recovered", level: "warning", key: "2", message: "number 2" });
     expect(await alerting.deliverDue()).toMatchObject({ delivered: 2 });
@@ -61,7 +57,7 @@ describe.each(databaseTargets())("a delivery run ($name)", (target) => {
   });
 
   it("stops when another replica took the lease after it ran out", async () => {
-    const other = createAlertState(database.handle.db);
+    const other = createAlertState(db());
     const real = createTelegramAlertSender(new Api(tg.token, { apiRoot: tg.apiRoot }), ADMIN_CHAT.id);
     let stolen = false;
     const telegram: TelegramAlertSender = {
@@ -76,7 +72,7 @@ describe.each(databaseTargets())("a delivery run ($name)", (target) => {
         return messageId;
       },
     };
-    const { alerting } = alertingFor(tg, database.handle.db, clock, {}, { telegram });
+    const { alerting } = alertingFor(tg, db(), clock, {}, { telegram });
     for (let i = 1; i <= 3; i++) await alerting.raise({ type: "crash_recovered", level: "warning", key: String(i), message: `number ${i}` });
     expect(await alerting.deliverDue()).toMatchObject({ delivered: 1, skipped: false });
     expect(tg.botMessages(ADMIN_CHAT.id)).toHaveLength(1);

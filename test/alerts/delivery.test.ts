@@ -14,7 +14,7 @@ import { alertDeliveries, alerts } from "../../src/db/schema.js";
 import { registerAlertRoutes } from "../../src/http/alerts-routes.js";
 import { HttpServer } from "../../src/http/server.js";
 import { ADMIN_CHAT } from "../support/app-harness.js";
-import { databaseTargets, type TestDatabase } from "../support/database.js";
+import { databaseTargets, useTestDatabase } from "../support/database.js";
 import { silentLogger } from "../support/logger.js";
 import { startTelegramEmulator, type TelegramEmulator } from "../support/telegram-emulator/index.js";
 import {
@@ -32,15 +32,14 @@ const SECOND = 1_000;
 const TOKEN = "admin-token-0123456789abcdef";
 
 describe.each(databaseTargets())("alert delivery ($name)", (target) => {
+  const db = useTestDatabase(target, clearAlertTables);
   let tg: TelegramEmulator;
-  let database: TestDatabase;
   let clock: FakeClock;
   let hook: WebhookReceiver;
   let smtp: SmtpReceiver;
 
   beforeAll(async () => {
     tg = await startTelegramEmulator();
-    database = await target.create();
     hook = await startWebhookReceiver();
     smtp = await startSmtpReceiver();
   });
@@ -48,16 +47,13 @@ describe.each(databaseTargets())("alert delivery ($name)", (target) => {
     await tg.close();
     await hook.close();
     await smtp.close();
-    await database.dispose();
   });
-  beforeEach(async () => {
+  beforeEach(() => {
     tg.reset();
     clock = fakeClock();
     hook.received.length = 0;
     hook.status = 200;
     smtp.mails.length = 0;
-    const db = database.handle.db;
-    await clearAlertTables(db);
   });
 
   const texts = () => tg.botMessages(ADMIN_CHAT.id).map((m) => m.text);
@@ -71,7 +67,7 @@ describe.each(databaseTargets())("alert delivery ($name)", (target) => {
   const order = (prefix: string) => texts().filter((t) => t.includes(prefix)).map((t) => Number(/number (\d+)/.exec(t)![1]));
 
   it("delivers alerts raised during a 429 after retry_after, in order, without counting a failure", async () => {
-    const { alerting } = alertingFor(tg, database.handle.db, clock);
+    const { alerting } = alertingFor(tg, db(), clock);
     tg.injectFault("sendMessage", { status: 429, retryAfter: 1 }, 1);
     await raiseNumbered(alerting, 5, "A");
     expect(await alerting.deliverDue()).toMatchObject({ delivered: 0, failed: 0, blocked: true });
@@ -87,7 +83,7 @@ describe.each(databaseTargets())("alert delivery ($name)", (target) => {
   });
 
   it("keeps alerts pending while Telegram is down and delivers them in order once it is back", async () => {
-    const { alerting } = alertingFor(tg, database.handle.db, clock);
+    const { alerting } = alertingFor(tg, db(), clock);
     tg.setDown(true);
     await raiseNumbered(alerting, 3, "B");
     expect(await alerting.deliverDue()).toMatchObject({ delivered: 0, failed: 1, blocked: true });
@@ -108,7 +104,7 @@ describe.each(databaseTargets())("alert delivery ($name)", (target) => {
   });
 
   it("falls back to the webhook when Telegram fails, with Slack and Discord fields", async () => {
-    const { alerting } = alertingFor(tg, database.handle.db, clock, { ALERT_WEBHOOK_URL: hook.url });
+    const { alerting } = alertingFor(tg, db(), clock, { ALERT_WEBHOOK_URL: hook.url });
     tg.setDown(true);
     await alerting.raise({ type: "publication_failed", level: "error", key: "reply:9", message: "X answered 503", details: { reply: 9 } });
     expect(await alerting.deliverDue()).toMatchObject({ delivered: 1 });
@@ -117,7 +113,7 @@ describe.each(databaseTargets())("alert delivery ($name)", (target) => {
     expect(payload).toMatchObject({ type: "publication_failed", level: "error", key: "reply:9", details: { reply: 9 }, kind: "alert" });
     expect(payload.text).toContain("[ERROR] publication_failed (reply:9)");
     expect(payload.content).toBe(payload.text);
-    const [row] = await database.handle.db.select().from(alerts);
+    const [row] = await db().select().from(alerts);
     expect(row).toMatchObject({ status: "delivered", deliveredChannel: "webhook" });
     const stats = await alerting.statistics();
     expect(stats.channels.telegram).toMatchObject({ attempts: 1, successes: 0, failures: 1, successRate: 0 });
@@ -126,7 +122,7 @@ describe.each(databaseTargets())("alert delivery ($name)", (target) => {
   });
 
   it("falls back to e-mail when Telegram and the webhook fail", async () => {
-    const { alerting } = alertingFor(tg, database.handle.db, clock, {
+    const { alerting } = alertingFor(tg, db(), clock, {
       ALERT_WEBHOOK_URL: hook.url,
       SMTP_URL: smtp.url,
       ALERT_EMAIL_TO: "admins@example.test",
@@ -150,7 +146,7 @@ describe.each(databaseTargets())("alert delivery ($name)", (target) => {
     expect(mail.raw).toContain("[CRITICAL] session_failed (main)");
     expect(mail.raw).toContain("Time: 2025-07-01 14:00:00 (Europe/Berlin)");
     expect(mail.raw).toContain("account: main");
-    const [row] = await database.handle.db.select().from(alerts);
+    const [row] = await db().select().from(alerts);
     expect(row).toMatchObject({ status: "delivered", deliveredChannel: "email" });
     const stats = await alerting.statistics();
     expect(stats.channels.webhook).toMatchObject({ attempts: 1, failures: 1 });
@@ -158,7 +154,7 @@ describe.each(databaseTargets())("alert delivery ($name)", (target) => {
   });
 
   it("retries with backoff 60 s × 2^n, dead-letters after 5 retries, and reprocesses through the API", async () => {
-    const { alerting } = alertingFor(tg, database.handle.db, clock, { ALERT_WEBHOOK_URL: hook.url, ADMIN_API_TOKEN: TOKEN });
+    const { alerting } = alertingFor(tg, db(), clock, { ALERT_WEBHOOK_URL: hook.url, ADMIN_API_TOKEN: TOKEN });
     await alerting.setRule("error", { primary: "telegram", fallbacks: [], strategy: "priority_order" });
     tg.setDown(true);
     await alerting.raise({ type: "dlq_exhausted", level: "error", key: "reply:3", message: "gave up on reply 3" });
@@ -213,7 +209,7 @@ describe.each(databaseTargets())("alert delivery ($name)", (target) => {
   });
 
   it("round robin alternates the channels of a level", async () => {
-    const { alerting } = alertingFor(tg, database.handle.db, clock, { ALERT_WEBHOOK_URL: hook.url });
+    const { alerting } = alertingFor(tg, db(), clock, { ALERT_WEBHOOK_URL: hook.url });
     await alerting.setRule("warning", { primary: "telegram", fallbacks: ["webhook"], strategy: "round_robin" });
     await raiseNumbered(alerting, 4, "R");
     expect(await alerting.deliverDue()).toMatchObject({ delivered: 4 });
@@ -222,7 +218,7 @@ describe.each(databaseTargets())("alert delivery ($name)", (target) => {
   });
 
   it("health based skips a channel whose breaker opened after 3 failures, and probes it after 60 s", async () => {
-    const { alerting } = alertingFor(tg, database.handle.db, clock, { ALERT_WEBHOOK_URL: hook.url });
+    const { alerting } = alertingFor(tg, db(), clock, { ALERT_WEBHOOK_URL: hook.url });
     await alerting.setRule("warning", { primary: "telegram", fallbacks: ["webhook"], strategy: "health_based" });
     tg.setDown(true);
     await raiseNumbered(alerting, 5, "H");
@@ -241,12 +237,12 @@ describe.each(databaseTargets())("alert delivery ($name)", (target) => {
   });
 
   it("health based waits, without a failed round, while every channel's breaker is open, then probes the first to reopen", async () => {
-    const { alerting } = alertingFor(tg, database.handle.db, clock, { ALERT_WEBHOOK_URL: hook.url });
+    const { alerting } = alertingFor(tg, db(), clock, { ALERT_WEBHOOK_URL: hook.url });
     await alerting.setRule("warning", { primary: "telegram", fallbacks: ["webhook"], strategy: "health_based" });
     // Three failed tries in a row per channel, as a process before a restart recorded them.
     const telegramFailedAt = new Date(clock.now().getTime() - 10 * SECOND);
     const webhookFailedAt = new Date(clock.now().getTime() - 5 * SECOND);
-    await database.handle.db.insert(alertDeliveries).values(
+    await db().insert(alertDeliveries).values(
       (["telegram", "webhook"] as const).flatMap((channel) =>
         [1, 2, 3].map(() => ({
           alertId: 0,
@@ -280,7 +276,7 @@ describe.each(databaseTargets())("alert delivery ($name)", (target) => {
   });
 
   it("uses only the channels an admin enabled", async () => {
-    const { alerting } = alertingFor(tg, database.handle.db, clock, { ALERT_WEBHOOK_URL: hook.url });
+    const { alerting } = alertingFor(tg, db(), clock, { ALERT_WEBHOOK_URL: hook.url });
     await alerting.setEnabledChannels(["webhook"]);
     await raiseNumbered(alerting, 1, "E");
     await alerting.deliverDue();
@@ -289,10 +285,10 @@ describe.each(databaseTargets())("alert delivery ($name)", (target) => {
   });
 
   it("lets one worker deliver at a time (the lease), and drops alerts below the minimum level", async () => {
-    const { alerting } = alertingFor(tg, database.handle.db, clock, { MIN_ALERT_LEVEL: "warning" });
+    const { alerting } = alertingFor(tg, db(), clock, { MIN_ALERT_LEVEL: "warning" });
     await alerting.raise({ type: "bot_started", level: "info", message: "hello" });
     await raiseNumbered(alerting, 1, "L");
-    const other = createAlertState(database.handle.db);
+    const other = createAlertState(db());
     expect(await other.acquireLease("another-replica", clock.now().getTime(), clock.now().getTime() + 60 * SECOND)).toBe(true);
     expect(await alerting.deliverDue()).toMatchObject({ skipped: true, delivered: 0 });
     clock.advance(61 * SECOND); // the other replica died: its lease runs out

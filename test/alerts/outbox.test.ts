@@ -10,7 +10,7 @@ import { ALERT_BUFFER_LIMIT } from "../../src/alerts/outbox.js";
 import type { Database } from "../../src/db/database.js";
 import { alerts } from "../../src/db/schema.js";
 import { ADMIN_CHAT } from "../support/app-harness.js";
-import { databaseTargets, type TestDatabase } from "../support/database.js";
+import { databaseTargets, useTestDatabase } from "../support/database.js";
 import { capturingLogger } from "../support/logger.js";
 import { startTelegramEmulator, type TelegramEmulator } from "../support/telegram-emulator/index.js";
 import { alertingFor, clearAlertTables, fakeClock, type FakeClock } from "./support.js";
@@ -52,33 +52,29 @@ describe("FailureCounter", () => {
 });
 
 describe.each(databaseTargets())("alert outbox ($name)", (target) => {
+  const db = useTestDatabase(target, clearAlertTables);
   let tg: TelegramEmulator;
-  let database: TestDatabase;
   let clock: FakeClock;
 
   beforeAll(async () => {
     tg = await startTelegramEmulator();
-    database = await target.create();
   });
   afterAll(async () => {
     await tg.close();
-    await database.dispose();
   });
-  beforeEach(async () => {
+  beforeEach(() => {
     tg.reset();
     clock = fakeClock();
-    const db = database.handle.db;
-    await clearAlertTables(db);
   });
 
   it("keeps alerts in memory while the database is away and stores and sends them, in order, afterwards", async () => {
-    const { db, setBroken } = flaky(database.handle.db);
-    const { alerting } = alertingFor(tg, db, clock);
+    const { db: flakyDb, setBroken } = flaky(db());
+    const { alerting } = alertingFor(tg, flakyDb, clock);
     setBroken(true);
     await expect(alerting.raise({ type: "crash_recovered", level: "warning", key: "1", message: "first" })).resolves.toBeUndefined();
     await alerting.raise({ type: "crash_recovered", level: "warning", key: "2", message: "second" });
     expect(alerting.buffered).toBe(2);
-    expect(await database.handle.db.select().from(alerts)).toHaveLength(0);
+    expect(await db().select().from(alerts)).toHaveLength(0);
     expect((await alerting.statistics()).bufferedInMemory).toBe(2);
 
     setBroken(false);
@@ -88,19 +84,19 @@ describe.each(databaseTargets())("alert outbox ($name)", (target) => {
   });
 
   it("stores a new alert behind the buffered ones, never before them", async () => {
-    const { db, setBroken } = flaky(database.handle.db);
-    const { alerting } = alertingFor(tg, db, clock);
+    const { db: flakyDb, setBroken } = flaky(db());
+    const { alerting } = alertingFor(tg, flakyDb, clock);
     setBroken(true);
     await alerting.raise({ type: "crash_recovered", level: "warning", key: "1", message: "older" });
     setBroken(false);
     await alerting.raise({ type: "crash_recovered", level: "warning", key: "2", message: "newer" });
-    const rows = await database.handle.db.select().from(alerts).orderBy(asc(alerts.id));
+    const rows = await db().select().from(alerts).orderBy(asc(alerts.id));
     expect(rows.map((row) => row.message)).toEqual(["older", "newer"]);
   });
 
   it("bounds the buffer, dropping the oldest, and says how many were lost", async () => {
-    const { db, setBroken } = flaky(database.handle.db);
-    const { alerting } = alertingFor(tg, db, clock);
+    const { db: flakyDb, setBroken } = flaky(db());
+    const { alerting } = alertingFor(tg, flakyDb, clock);
     setBroken(true);
     for (let i = 1; i <= ALERT_BUFFER_LIMIT + 5; i++) {
       await alerting.raise({ type: "crash_recovered", level: "warning", key: String(i), message: `n${i}` });
@@ -108,7 +104,7 @@ describe.each(databaseTargets())("alert outbox ($name)", (target) => {
     expect(alerting.buffered).toBe(ALERT_BUFFER_LIMIT);
     setBroken(false);
     await alerting.raise({ type: "bot_stopped", level: "warning", message: "after" });
-    const rows = await database.handle.db.select().from(alerts).orderBy(asc(alerts.id));
+    const rows = await db().select().from(alerts).orderBy(asc(alerts.id));
     expect(rows).toHaveLength(ALERT_BUFFER_LIMIT + 1); // the note and 499 alerts, then "after"
     // The note takes the place of the lost ones, at the front.
     expect(rows[0]).toMatchObject({ type: "multiple_failures", level: "error", dedupKey: "alert_buffer_overflow", details: { lost: 6 } });
@@ -120,9 +116,9 @@ describe.each(databaseTargets())("alert outbox ($name)", (target) => {
   });
 
   it("logs an outage once when it starts and once when the buffered alerts are stored", async () => {
-    const { db, setBroken } = flaky(database.handle.db);
+    const { db: flakyDb, setBroken } = flaky(db());
     const { logger, lines } = capturingLogger();
-    const { alerting } = alertingFor(tg, db, clock, {}, { logger });
+    const { alerting } = alertingFor(tg, flakyDb, clock, {}, { logger });
     const count = (text: string) => lines.filter((line) => line.includes(text)).length;
     const raise = (message: string) => alerting.raise({ type: "crash_recovered", level: "warning", key: message, message });
     await raise("before");
@@ -139,23 +135,23 @@ describe.each(databaseTargets())("alert outbox ($name)", (target) => {
   });
 
   it("holds exactly as many alerts as the buffer's limit without losing one", async () => {
-    const { db, setBroken } = flaky(database.handle.db);
-    const { alerting } = alertingFor(tg, db, clock);
+    const { db: flakyDb, setBroken } = flaky(db());
+    const { alerting } = alertingFor(tg, flakyDb, clock);
     setBroken(true);
     for (let i = 1; i <= ALERT_BUFFER_LIMIT; i++) {
       await alerting.raise({ type: "crash_recovered", level: "warning", key: String(i), message: `n${i}` });
     }
     setBroken(false);
     await alerting.raise({ type: "bot_stopped", level: "warning", message: "after" });
-    const rows = await database.handle.db.select().from(alerts).orderBy(asc(alerts.id));
+    const rows = await db().select().from(alerts).orderBy(asc(alerts.id));
     expect(rows).toHaveLength(ALERT_BUFFER_LIMIT + 1);
     expect(rows[0]!.message).toBe("n1");
     expect(rows.filter((row) => row.dedupKey === "alert_buffer_overflow")).toEqual([]);
   });
 
   it("a second overflow, after the database came back in between, gets a note of its own", async () => {
-    const { db, setBroken } = flaky(database.handle.db);
-    const { alerting } = alertingFor(tg, db, clock);
+    const { db: flakyDb, setBroken } = flaky(db());
+    const { alerting } = alertingFor(tg, flakyDb, clock);
     const overflow = async (round: number, extra: number) => {
       setBroken(true);
       for (let i = 1; i <= ALERT_BUFFER_LIMIT + extra; i++) {
@@ -166,17 +162,17 @@ describe.each(databaseTargets())("alert outbox ($name)", (target) => {
     };
     await overflow(1, 2);
     await overflow(2, 4);
-    const notes = await database.handle.db.select().from(alerts).where(eq(alerts.dedupKey, "alert_buffer_overflow")).orderBy(asc(alerts.id));
+    const notes = await db().select().from(alerts).where(eq(alerts.dedupKey, "alert_buffer_overflow")).orderBy(asc(alerts.id));
     expect(notes.map((note) => note.details)).toEqual([{ lost: 3 }, { lost: 5 }]);
   });
 
   it("turns 5 failures of one kind within 10 minutes into one multiple_failures alert, even below the minimum level", async () => {
-    const { alerting } = alertingFor(tg, database.handle.db, clock, { MIN_ALERT_LEVEL: "warning" });
+    const { alerting } = alertingFor(tg, db(), clock, { MIN_ALERT_LEVEL: "warning" });
     for (let i = 0; i < 9; i++) {
       await alerting.raise({ type: "tweet_processing_failed", level: "debug", key: `tweet:${i}`, message: `could not draft ${i}` });
       clock.advance(30_000);
     }
-    const rows = await database.handle.db.select().from(alerts);
+    const rows = await db().select().from(alerts);
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ type: "multiple_failures", level: "error", dedupKey: "tweet_processing_failed" });
     expect(rows[0]!.message).toBe("5 tweet_processing_failed failures within 10 minutes.");
@@ -186,9 +182,9 @@ describe.each(databaseTargets())("alert outbox ($name)", (target) => {
   });
 
   it("counts failures the caller reports without an alert of their own", async () => {
-    const { alerting } = alertingFor(tg, database.handle.db, clock);
+    const { alerting } = alertingFor(tg, db(), clock);
     for (let i = 0; i < 5; i++) await alerting.recordFailure("x_timeout", "X did not answer in 15 s");
-    const rows = await database.handle.db.select().from(alerts);
+    const rows = await db().select().from(alerts);
     expect(rows).toEqual([expect.objectContaining({ type: "multiple_failures", dedupKey: "x_timeout" })]);
   });
 });

@@ -3,36 +3,29 @@
  * failure types feed multiple_failures, whose alert says how many, of what, within how long; and a
  * raise that cannot even build its row still resolves (it is logged).
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { createOutbox } from "../../src/alerts/outbox.js";
 import { createAlertRaiser, type AlertRaiser } from "../../src/alerts/raise.js";
 import type { AlertInput, AlertLevel, AlertType } from "../../src/alerts/types.js";
 import { alerts } from "../../src/db/schema.js";
-import { databaseTargets, type TestDatabase } from "../support/database.js";
+import { databaseTargets, useTestDatabase } from "../support/database.js";
 import { capturingLogger } from "../support/logger.js";
-import { fakeClock, type FakeClock } from "./support.js";
+import { clearAlertTables, fakeClock, type FakeClock } from "./support.js";
 
 describe.each(databaseTargets())("raising alerts ($name)", (target) => {
-  let database: TestDatabase;
+  const db = useTestDatabase(target, clearAlertTables);
   let clock: FakeClock;
 
-  beforeAll(async () => {
-    database = await target.create();
-  });
-  afterAll(async () => {
-    await database.dispose();
-  });
-  beforeEach(async () => {
+  beforeEach(() => {
     clock = fakeClock();
-    await database.handle.db.delete(alerts);
   });
 
   function raiser(minLevel: AlertLevel, secrets: readonly string[] = []): { raiser: AlertRaiser; lines: string[] } {
     const { logger, lines } = capturingLogger();
-    const outbox = createOutbox({ db: database.handle.db, logger, now: clock.now });
+    const outbox = createOutbox({ db: db(), logger, now: clock.now });
     return { raiser: createAlertRaiser({ outbox, logger, now: clock.now, minLevel, secrets }), lines };
   }
-  const stored = () => database.handle.db.select().from(alerts);
+  const stored = () => db().select().from(alerts);
 
   it("stores an alert at the minimum level, with the secrets masked, and drops one below it", async () => {
     const { raiser: r } = raiser("warning", ["hunter2"]);

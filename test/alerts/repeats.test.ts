@@ -4,7 +4,7 @@
  * or that are more than a day old are given up on without a try.
  */
 import { asc } from "drizzle-orm";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { createChannelAttempt } from "../../src/alerts/channel-attempt.js";
 import { createChannelGate, type ChannelGate } from "../../src/alerts/channel-gate.js";
 import { ChannelError, type ChannelDriver } from "../../src/alerts/channels.js";
@@ -13,7 +13,7 @@ import { createRouter, type Routing } from "../../src/alerts/routing.js";
 import { createAlertState } from "../../src/alerts/state.js";
 import type { AlertChannel } from "../../src/alerts/types.js";
 import { alertDeliveries, alerts } from "../../src/db/schema.js";
-import { databaseTargets, type TestDatabase } from "../support/database.js";
+import { databaseTargets, useTestDatabase } from "../support/database.js";
 import { capturingLogger } from "../support/logger.js";
 import { clearAlertTables, fakeClock, type FakeClock } from "./support.js";
 
@@ -44,7 +44,7 @@ function recordingDriver(name: AlertChannel): RecordingDriver {
 }
 
 describe.each(databaseTargets())("showing repeats ($name)", (target) => {
-  let database: TestDatabase;
+  const db = useTestDatabase(target, clearAlertTables);
   let clock: FakeClock;
   let gate: ChannelGate;
   let telegram: RecordingDriver;
@@ -52,31 +52,23 @@ describe.each(databaseTargets())("showing repeats ($name)", (target) => {
   let routing: Routing;
   let lines: string[];
 
-  beforeAll(async () => {
-    database = await target.create();
-  });
-  afterAll(async () => {
-    await database.dispose();
-  });
   beforeEach(async () => {
-    const { db } = database.handle;
-    await clearAlertTables(db);
     clock = fakeClock();
     gate = createChannelGate(1_000);
     telegram = recordingDriver("telegram");
     const capture = capturingLogger();
     lines = capture.lines;
     const drivers = { telegram };
-    const attempt = createChannelAttempt({ db, logger: capture.logger, drivers, gate, now: clock.now });
-    show = createRepeatShower({ db, logger: capture.logger, now: clock.now, windowMs: 300_000, drivers, gate, attempt });
-    routing = await createRouter({ db, state: createAlertState(db), configured: ["telegram"] }).load();
+    const attempt = createChannelAttempt({ db: db(), logger: capture.logger, drivers, gate, now: clock.now });
+    show = createRepeatShower({ db: db(), logger: capture.logger, now: clock.now, windowMs: 300_000, drivers, gate, attempt });
+    routing = await createRouter({ db: db(), state: createAlertState(db()), configured: ["telegram"] }).load();
   });
 
   /** A delivered alert on `channel` with `repeats` repeats not shown yet, the last one `ago` ms before now. */
   async function delivered(channel: string | null, repeats = 2, ago = 1_000, occurredAgo = ago): Promise<number> {
     const at = new Date(clock.now().getTime() - ago);
     const occurredAt = new Date(clock.now().getTime() - occurredAgo);
-    const [row] = await database.handle.db
+    const [row] = await db()
       .insert(alerts)
       .values({
         type: "rate_limit_exceeded",
@@ -94,7 +86,7 @@ describe.each(databaseTargets())("showing repeats ($name)", (target) => {
     return row!.id;
   }
   const shownOf = async () =>
-    (await database.handle.db.select().from(alerts).orderBy(asc(alerts.id))).map((row) => [row.repeatShown, row.telegramMessageId]);
+    (await db().select().from(alerts).orderBy(asc(alerts.id))).map((row) => [row.repeatShown, row.telegramMessageId]);
 
   it("edits the delivering channel's message and keeps its id, or takes the new one a follow-up got", async () => {
     const first = await delivered("telegram", 3);
@@ -120,7 +112,7 @@ describe.each(databaseTargets())("showing repeats ($name)", (target) => {
     expect(await show(routing)).toBe(2);
     expect(telegram.updates.map((update) => update.repeatCount)).toEqual([4, 5]);
     expect((await shownOf()).map(([shown]) => shown)).toEqual([2, 2, 2, 2, 4, 5]);
-    const tries = await database.handle.db.select({ kind: alertDeliveries.kind, channel: alertDeliveries.channel }).from(alertDeliveries);
+    const tries = await db().select({ kind: alertDeliveries.kind, channel: alertDeliveries.channel }).from(alertDeliveries);
     expect(tries).toEqual([
       { kind: "update", channel: "telegram" },
       { kind: "update", channel: "telegram" },

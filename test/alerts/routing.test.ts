@@ -4,12 +4,12 @@
  * robin keeps one turn per level; health based waits for the first breaker to reopen when every
  * usable channel's breaker is open.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { CHANNEL_BREAKER_COOLDOWN_MS } from "../../src/alerts/channel-health.js";
 import type { AlertRecord } from "../../src/alerts/records.js";
 import { createRouter, type Router } from "../../src/alerts/routing.js";
 import { createAlertState, type AlertState } from "../../src/alerts/state.js";
-import { databaseTargets, type TestDatabase } from "../support/database.js";
+import { databaseTargets, useTestDatabase } from "../support/database.js";
 import { clearAlertTables, T0 } from "./support.js";
 
 const AT = T0.getTime();
@@ -40,21 +40,13 @@ function record(forcedChannels: string[] | null = null): AlertRecord {
 }
 
 describe.each(databaseTargets())("alert routing ($name)", (target) => {
-  let database: TestDatabase;
+  const db = useTestDatabase(target, clearAlertTables);
   let state: AlertState;
   let router: Router;
 
-  beforeAll(async () => {
-    database = await target.create();
-  });
-  afterAll(async () => {
-    await database.dispose();
-  });
-  beforeEach(async () => {
-    const { db } = database.handle;
-    await clearAlertTables(db);
-    state = createAlertState(db);
-    router = createRouter({ db, state, configured: ["telegram", "webhook"] });
+  beforeEach(() => {
+    state = createAlertState(db());
+    router = createRouter({ db: db(), state, configured: ["telegram", "webhook"] });
   });
 
   it("loads the admin's rules marked custom, the default for the other levels, and the enabled configured channels", async () => {
@@ -90,7 +82,7 @@ describe.each(databaseTargets())("alert routing ($name)", (target) => {
   });
 
   it("round robin over three channels moves one on for each alert", async () => {
-    const three = createRouter({ db: database.handle.db, state, configured: ["telegram", "webhook", "email"] });
+    const three = createRouter({ db: db(), state, configured: ["telegram", "webhook", "email"] });
     await state.setRule("critical", { primary: "telegram", fallbacks: ["webhook", "email"], strategy: "round_robin" });
     const routing = await three.load();
     const turns = [0, 1, 2, 3].map(() => three.choose(record(), "critical", routing, AT).channels);

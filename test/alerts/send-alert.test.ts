@@ -8,43 +8,39 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { ALERT_RETRY_BASE_MS } from "../../src/alerts/send-alert.js";
 import { createAlertState } from "../../src/alerts/state.js";
 import { alertDeliveries, alerts } from "../../src/db/schema.js";
-import { databaseTargets, type TestDatabase } from "../support/database.js";
+import { databaseTargets, useTestDatabase } from "../support/database.js";
 import { startTelegramEmulator, type TelegramEmulator } from "../support/telegram-emulator/index.js";
 import { alertingFor, clearAlertTables, fakeClock, startWebhookReceiver, type FakeClock, type WebhookReceiver } from "./support.js";
 
 const SECOND = 1_000;
 
 describe.each(databaseTargets())("sending one alert ($name)", (target) => {
+  const db = useTestDatabase(target, clearAlertTables);
   let tg: TelegramEmulator;
-  let database: TestDatabase;
   let hook: WebhookReceiver;
   let clock: FakeClock;
 
   beforeAll(async () => {
     tg = await startTelegramEmulator();
-    database = await target.create();
     hook = await startWebhookReceiver();
   });
   afterAll(async () => {
     await tg.close();
     await hook.close();
-    await database.dispose();
   });
-  beforeEach(async () => {
+  beforeEach(() => {
     tg.reset();
     hook.status = 200;
     hook.received.length = 0;
     clock = fakeClock();
-    const { db } = database.handle;
-    await clearAlertTables(db);
   });
 
   const pending = async () => {
-    const [row] = await database.handle.db.select().from(alerts);
+    const [row] = await db().select().from(alerts);
     return row!;
   };
   const raiseOne = async () => {
-    const { alerting } = alertingFor(tg, database.handle.db, clock, { ALERT_WEBHOOK_URL: hook.url });
+    const { alerting } = alertingFor(tg, db(), clock, { ALERT_WEBHOOK_URL: hook.url });
     await alerting.raise({ type: "publication_failed", level: "error", key: "r", message: "X answered 503" });
     return alerting;
   };
@@ -83,7 +79,7 @@ describe.each(databaseTargets())("sending one alert ($name)", (target) => {
     expect(row.failedAttempts).toBe(1);
     expect(row.nextAttemptAt.getTime()).toBe(clock.now().getTime() + ALERT_RETRY_BASE_MS);
     expect(row.lastError).toMatch(/^telegram 429: .*; webhook answered 500: webhook down$/);
-    const tries = await database.handle.db.select({ channel: alertDeliveries.channel, kind: alertDeliveries.kind }).from(alertDeliveries);
+    const tries = await db().select({ channel: alertDeliveries.channel, kind: alertDeliveries.kind }).from(alertDeliveries);
     expect(tries).toEqual([
       { channel: "telegram", kind: "send" },
       { channel: "webhook", kind: "send" },
@@ -92,7 +88,7 @@ describe.each(databaseTargets())("sending one alert ($name)", (target) => {
 
   it("counts a failed round, and says why, when no channel is enabled", async () => {
     const alerting = await raiseOne();
-    await createAlertState(database.handle.db).setEnabledChannels([]);
+    await createAlertState(db()).setEnabledChannels([]);
     expect(await alerting.deliverDue()).toMatchObject({ delivered: 0, failed: 1 });
     expect(await pending()).toMatchObject({ failedAttempts: 1, lastError: "no configured and enabled channel for this alert" });
     expect(tg.calls("sendMessage")).toHaveLength(0);

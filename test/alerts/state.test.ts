@@ -3,26 +3,20 @@
  * are ignored), the enabled channels (unset until an admin sets them), and the worker lease that
  * one owner holds at a time until it runs out or is given back.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { createAlertState, type AlertState } from "../../src/alerts/state.js";
 import { alertState } from "../../src/db/schema.js";
-import { databaseTargets, type TestDatabase } from "../support/database.js";
+import { databaseTargets, useTestDatabase } from "../support/database.js";
+import { clearAlertTables } from "./support.js";
 
 const AT = 1_750_000_000_000;
 
 describe.each(databaseTargets())("alert state ($name)", (target) => {
-  let database: TestDatabase;
+  const db = useTestDatabase(target, clearAlertTables);
   let state: AlertState;
 
-  beforeAll(async () => {
-    database = await target.create();
-  });
-  afterAll(async () => {
-    await database.dispose();
-  });
-  beforeEach(async () => {
-    await database.handle.db.delete(alertState);
-    state = createAlertState(database.handle.db);
+  beforeEach(() => {
+    state = createAlertState(db());
   });
 
   it("keeps one rule per level, replaced by the next, and deleted back to none", async () => {
@@ -40,7 +34,7 @@ describe.each(databaseTargets())("alert state ($name)", (target) => {
   });
 
   it("ignores rule rows for an unknown level or with an unreadable rule, and rows that are not rules", async () => {
-    await database.handle.db.insert(alertState).values([
+    await db().insert(alertState).values([
       { key: "rule:loud", value: { primary: "telegram", fallbacks: [] } },
       { key: "rule:warning", value: { primary: "pigeon", fallbacks: [] } },
       { key: "rules:error", value: { primary: "telegram", fallbacks: [] } },
@@ -54,14 +48,14 @@ describe.each(databaseTargets())("alert state ($name)", (target) => {
     await state.setEnabledChannels(["webhook", "telegram"]);
     await state.setEnabledChannels(["email"]);
     expect(await state.enabledChannels()).toEqual(["email"]);
-    await database.handle.db.update(alertState).set({ value: ["telegram", "fax"] });
+    await db().update(alertState).set({ value: ["telegram", "fax"] });
     expect(await state.enabledChannels()).toEqual(["telegram"]);
-    await database.handle.db.update(alertState).set({ value: { telegram: true } });
+    await db().update(alertState).set({ value: { telegram: true } });
     expect(await state.enabledChannels()).toBeUndefined();
   });
 
   it("reads the enabled channels and the lease from the rows as they are stored", async () => {
-    await database.handle.db.insert(alertState).values([
+    await db().insert(alertState).values([
       { key: "channels", value: ["webhook"] },
       { key: "worker_lease", value: { owner: "earlier-process", until: AT + 1_000 } },
     ]);
