@@ -7,9 +7,10 @@
  */
 import { readFileSync } from "node:fs";
 import { asc, sql } from "drizzle-orm";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { posts, replies, xAccounts } from "../../src/db/schema.js";
-import { databaseTargets, type TestDatabase } from "../support/database.js";
+import { databaseTargets, useTestDatabase } from "../support/database.js";
+import { clearWorkflowTables } from "../support/workflow-fixtures.js";
 
 const MIGRATION = new URL("../../drizzle/0006_account_pool.sql", import.meta.url);
 
@@ -28,17 +29,10 @@ function dataStatements(): string[] {
 }
 
 describe.each(databaseTargets())("migration 0006_account_pool on $name", (target) => {
-  let database: TestDatabase;
-  beforeAll(async () => {
-    database = await target.create();
-  });
-  afterAll(async () => {
-    await database.dispose();
-  });
+  const db = useTestDatabase(target, clearWorkflowTables);
 
   it("binds replies to posts that summoned their account, frees the rest, and sets priorities", async () => {
-    const { db } = database.handle;
-    const [a] = await db.insert(xAccounts).values({ label: "a", username: "ReplyGuy", xUserId: "1" }).returning();
+    const [a] = await db().insert(xAccounts).values({ label: "a", username: "ReplyGuy", xUserId: "1" }).returning();
     const old = [
       { id: "1", source: "mention", text: "hi there", status: "approved", attempts: 0 },
       { id: "2", source: "target", text: "what does @replyguy think?", status: "approved", attempts: 0 },
@@ -48,7 +42,7 @@ describe.each(databaseTargets())("migration 0006_account_pool on $name", (target
       { id: "6", source: "search", text: "shipping today", status: "published", attempts: 1 },
     ] as const;
     for (const row of old) {
-      await db.insert(posts).values({
+      await db().insert(posts).values({
         tweetId: row.id,
         authorId: "9",
         text: row.text,
@@ -58,7 +52,7 @@ describe.each(databaseTargets())("migration 0006_account_pool on $name", (target
         answerable: true,
         state: "drafted",
       });
-      await db.insert(replies).values({
+      await db().insert(replies).values({
         postTweetId: row.id,
         accountId: a!.id,
         status: row.status,
@@ -68,9 +62,9 @@ describe.each(databaseTargets())("migration 0006_account_pool on $name", (target
         attemptCount: row.attempts,
       });
     }
-    for (const statement of dataStatements()) await db.execute(sql.raw(statement));
+    for (const statement of dataStatements()) await db().execute(sql.raw(statement));
 
-    const rows = await db.select().from(replies).orderBy(asc(replies.postTweetId));
+    const rows = await db().select().from(replies).orderBy(asc(replies.postTweetId));
     expect(rows.map((row) => [row.postTweetId, row.boundAccountId, row.accountId, row.priority])).toEqual([
       ["1", a!.id, a!.id, 0],
       ["2", a!.id, a!.id, 1],
@@ -79,7 +73,7 @@ describe.each(databaseTargets())("migration 0006_account_pool on $name", (target
       ["5", null, a!.id, 2],
       ["6", null, a!.id, 2],
     ]);
-    const boundPosts = await db.select({ id: posts.tweetId, bound: posts.boundAccountId }).from(posts).orderBy(asc(posts.tweetId));
+    const boundPosts = await db().select({ id: posts.tweetId, bound: posts.boundAccountId }).from(posts).orderBy(asc(posts.tweetId));
     expect(boundPosts.filter((post) => post.bound !== null).map((post) => post.id)).toEqual(["1", "2"]);
   });
 });

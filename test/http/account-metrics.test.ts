@@ -7,7 +7,7 @@ import { publishAttempts } from "../../src/db/schema.js";
 import { createMetrics } from "../../src/http/metrics.js";
 import type { PolicySettings } from "../../src/resilience/policy.js";
 import { ResilienceRegistry } from "../../src/resilience/registry.js";
-import { databaseTargets, type TestDatabase } from "../support/database.js";
+import { databaseTargets, useTestDatabase } from "../support/database.js";
 import { startFakeX, type FakeX } from "../support/fake-x/index.js";
 import { silentLogger } from "../support/logger.js";
 import { createPublishFixture } from "../support/publish-fixture.js";
@@ -17,21 +17,17 @@ const SETTINGS: PolicySettings = { timeoutMs: 1_000, retries: 0, baseDelayMs: 1,
 const HOUR = 3_600_000;
 
 describe.each(databaseTargets())("per-account metrics on $name", (target) => {
-  let database: TestDatabase;
+  const db = useTestDatabase(target, clearWorkflowTables);
   let x: FakeX;
-  const db = () => database.handle.db;
 
   beforeAll(async () => {
-    database = await target.create();
     x = await startFakeX();
   });
   afterAll(async () => {
     await x.close();
-    await database.dispose();
   });
 
   it("posts, failures and load per account", async () => {
-    await clearWorkflowTables(db());
     x.addUser({ id: "850001", username: "replyguy", accessToken: "metrics-a" });
     x.addUser({ id: "850002", username: "replygal", accessToken: "metrics-b" });
     const alice = x.addUser({ id: "850009", username: "alice" });

@@ -8,7 +8,7 @@ import type { Alerting } from "../../src/alerts/alerting.js";
 import { alerts } from "../../src/db/schema.js";
 import { registerAlertRoutes } from "../../src/http/alerts-routes.js";
 import { HttpServer } from "../../src/http/server.js";
-import { databaseTargets, type TestDatabase } from "../support/database.js";
+import { databaseTargets, useTestDatabase } from "../support/database.js";
 import { silentLogger } from "../support/logger.js";
 import { startTelegramEmulator, type TelegramEmulator } from "../support/telegram-emulator/index.js";
 import { alertingFor, clearAlertTables, fakeClock, startWebhookReceiver, type WebhookReceiver } from "../alerts/support.js";
@@ -16,8 +16,8 @@ import { alertingFor, clearAlertTables, fakeClock, startWebhookReceiver, type We
 const TOKEN = "admin-token-0123456789abcdef";
 
 describe.each(databaseTargets())("alerts admin API ($name)", (target) => {
+  const db = useTestDatabase(target, clearAlertTables);
   let tg: TelegramEmulator;
-  let database: TestDatabase;
   let hook: WebhookReceiver;
   let http: HttpServer;
   let alerting: Alerting;
@@ -25,19 +25,15 @@ describe.each(databaseTargets())("alerts admin API ($name)", (target) => {
 
   beforeAll(async () => {
     tg = await startTelegramEmulator();
-    database = await target.create();
     hook = await startWebhookReceiver();
   });
   afterAll(async () => {
     await tg.close();
     await hook.close();
-    await database.dispose();
   });
   beforeEach(async (context) => {
     tg.reset();
-    const db = database.handle.db;
-    await clearAlertTables(db);
-    const wired = alertingFor(tg, db, fakeClock(), { ADMIN_API_TOKEN: TOKEN, ALERT_WEBHOOK_URL: hook.url });
+    const wired = alertingFor(tg, db(), fakeClock(), { ADMIN_API_TOKEN: TOKEN, ALERT_WEBHOOK_URL: hook.url });
     alerting = wired.alerting;
     http = new HttpServer(silentLogger());
     registerAlertRoutes(http, alerting, wired.config.alerts.adminApiToken);
@@ -57,7 +53,7 @@ describe.each(databaseTargets())("alerts admin API ($name)", (target) => {
   };
 
   it("is not there at all without ADMIN_API_TOKEN", async () => {
-    const { alerting: tokenless, config } = alertingFor(tg, database.handle.db, fakeClock());
+    const { alerting: tokenless, config } = alertingFor(tg, db(), fakeClock());
     const bare = new HttpServer(silentLogger());
     registerAlertRoutes(bare, tokenless, config.alerts.adminApiToken);
     const address = await bare.listen("127.0.0.1", 0);
@@ -129,7 +125,7 @@ describe.each(databaseTargets())("alerts admin API ($name)", (target) => {
     expect(await call("POST", "dead-letters/999/reprocess")).toMatchObject({ status: 404, body: { error: "no alert 999" } });
     await alerting.raise({ type: "bot_started", level: "warning", message: "up" });
     await alerting.deliverDue();
-    const [row] = await database.handle.db.select().from(alerts);
+    const [row] = await db().select().from(alerts);
     expect(await call("POST", `dead-letters/${row!.id}/reprocess`)).toMatchObject({ status: 409 });
   });
 
