@@ -71,6 +71,45 @@ describe.each(databaseTargets())("a publish run's account rows on $name", (targe
     expect(order.filter((step) => step === "rows").length).toBeGreaterThanOrEqual(1);
   });
 
+  it("a run's own read of the accounts goes out while its first reply is on its way to X", async () => {
+    const posting = gate();
+    let holdPosts = false;
+    const h = await fixture.build({
+      wrap: (client) => ({
+        ...client,
+        postReply: async (...args) => {
+          if (holdPosts) await posting.opened;
+          return client.postReply(...args);
+        },
+      }),
+    });
+    await fixture.seedReply(h.account.id, alice);
+    expect((await h.publisher.runOnce()).published).toBe(1);
+
+    const reads = vi.spyOn(h.accounts, "rows");
+    holdPosts = true;
+    await fixture.seedReply(h.account.id, alice);
+    const run = h.publisher.runOnce();
+    try {
+      // The POST is held back: the read went out beside it, not after it.
+      await vi.waitFor(() => expect(reads).toHaveBeenCalledTimes(1), { timeout: 5_000, interval: 10 });
+    } finally {
+      posting.open();
+    }
+    expect((await run).published).toBe(1);
+  });
+
+  it("a run whose own read of the accounts fails goes on with the older rows to its end", async () => {
+    const h = await fixture.build();
+    await fixture.seedReply(h.account.id, alice);
+    expect((await h.publisher.runOnce()).published).toBe(1);
+
+    vi.spyOn(h.accounts, "rows").mockRejectedValueOnce(new Error("connection terminated"));
+    await fixture.seedReply(h.account.id, alice);
+    expect((await h.publisher.runOnce()).published).toBe(1);
+    expect(posts()).toHaveLength(2);
+  });
+
   it("a run whose older rows show no account ready waits for its own read: an account back in the pool publishes", async () => {
     const h = await fixture.build();
     // The last run saw the account out of the pool (failed) …

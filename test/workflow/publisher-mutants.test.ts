@@ -1,0 +1,255 @@
+/**
+ * The publisher's run loop where the other publish tests do not reach it (issue 8 mutants): how often a claim that
+ * found the account's row busy or every due reply locked is made again, which accounts sit out the rest of a run and
+ * which come back when another account hands a reply back, quiet hours that begin during a run, what a run in quiet
+ * hours tells the cards, the zone quiet hours are read in, and the progress callback of bulk batches.
+ *
+ * "busy" and "locked" need a second worker on PostgreSQL to happen for real; here the claim is wrapped so a test can
+ * script those answers (every other claim is the real one).
+ */
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import type { ClaimBatch, ClaimRequest } from "../../src/workflow/replies/claim-replies.js";
+import * as claimModule from "../../src/workflow/replies/claim-replies.js";
+import { createPublisher } from "../../src/workflow/publisher.js";
+import { SettingsStore } from "../../src/workflow/settings.js";
+import { useOwnDatabaseAndFakeX } from "../support/account-pool-fixture.js";
+import { databaseTargets } from "../support/database.js";
+import type { FakeXUser } from "../support/fake-x/index.js";
+import { silentLogger } from "../support/logger.js";
+import { createPublishFixture } from "../support/publish-fixture.js";
+import { WORKFLOW_TEST_DEFAULTS } from "../support/workflow-fixtures.js";
+
+vi.mock("../../src/workflow/replies/claim-replies.js", async (importOriginal) => {
+  const actual = await importOriginal<typeof claimModule>();
+  return { ...actual, claimReplies: vi.fn(actual.claimReplies) };
+});
+
+const real = await vi.importActual<typeof claimModule>("../../src/workflow/replies/claim-replies.js");
+const claimReplies = vi.mocked(claimModule.claimReplies);
+
+const OUR_TOKEN = "publisher-mutants-token";
+const OTHER_TOKEN = "publisher-mutants-other-token";
+/** Not a user at the fake X: the account's first call is answered 401 and it leaves the pool. */
+const UNKNOWN_TOKEN = "publisher-mutants-unknown-token";
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+
+type ScriptedKind = "busy" | "locked" | "held" | "none";
+
+const hhmm = (at: Date, timeZone = "UTC") =>
+  new Intl.DateTimeFormat("en-GB", { hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone }).format(at);
+
+describe.each(databaseTargets())("the publisher's run loop on $name", (target) => {
+  const { db, x } = useOwnDatabaseAndFakeX(() => target.create());
+  let alice: FakeXUser;
+  let clock: Date;
+  /** Answers a claim gets instead of the real one, in order, per account id (or for any account under -1). */
+  let script: Map<number, ScriptedKind[]>;
+
+  const postRequests = () => x().requests({ method: "POST", path: "/2/tweets" });
+  const claimsFor = (accountId: number) => claimReplies.mock.calls.filter(([, request]) => request.accountId === accountId).length;
+
+  beforeEach(() => {
+    x().addUser({ id: "790001", username: "replyguy", accessToken: OUR_TOKEN });
+    x().addUser({ id: "790003", username: "replygal", accessToken: OTHER_TOKEN });
+    alice = x().addUser({ id: "790002", username: "alice" });
+    clock = new Date();
+    script = new Map();
+    claimReplies.mockClear();
+    claimReplies.mockImplementation((handle, request: ClaimRequest): Promise<ClaimBatch> => {
+      const queue = script.get(request.accountId) ?? script.get(-1);
+      const kind = queue?.shift();
+      return kind ? Promise.resolve({ kind }) : real.claimReplies(handle, request);
+    });
+  });
+  afterEach(() => {
+    claimReplies.mockImplementation(real.claimReplies);
+  });
+
+  const fixture = createPublishFixture({ db, x, now: () => clock, token: OUR_TOKEN });
+
+  describe("claims made again", () => {
+    it("a busy account row is claimed three times, then the account sits out the run; the next run publishes", async () => {
+      const h = await fixture.build();
+      const { reply: seeded } = await fixture.seedReply(h.account.id, alice);
+      script.set(h.account.id, ["busy", "busy", "busy"]);
+
+      expect(await h.publisher.runOnce()).toEqual({ published: 0, failed: 0, retrying: 0 });
+      expect(claimsFor(h.account.id)).toBe(3);
+      expect((await fixture.reply(seeded.id)).status).toBe("approved");
+
+      expect((await h.publisher.runOnce()).published).toBe(1);
+      expect(postRequests()).toHaveLength(1);
+    });
+
+    it("due replies all locked are looked at again four times, then the account counts as idle", async () => {
+      const h = await fixture.build();
+      await fixture.seedReply(h.account.id, alice);
+
+      // Four locked answers and then the real claim: published in the same run (and one more claim finds nothing).
+      script.set(h.account.id, ["locked", "locked", "locked", "locked"]);
+      expect((await h.publisher.runOnce()).published).toBe(1);
+      expect(claimsFor(h.account.id)).toBe(6);
+
+      // Five locked answers: the account gives up for this run, and the next run publishes.
+      await fixture.seedReply(h.account.id, alice);
+      claimReplies.mockClear();
+      script.set(h.account.id, ["locked", "locked", "locked", "locked", "locked"]);
+      expect((await h.publisher.runOnce()).published).toBe(0);
+      expect(claimsFor(h.account.id)).toBe(5);
+      expect((await h.publisher.runOnce()).published).toBe(1);
+    });
+
+    it("an account with nothing due is asked once per run", async () => {
+      const h = await fixture.build();
+      expect(await h.publisher.runOnce()).toEqual({ published: 0, failed: 0, retrying: 0 });
+      expect(claimsFor(h.account.id)).toBe(1);
+    });
+
+    it("the counts of busy and locked answers start again for the next account", async () => {
+      const h = await fixture.build({ pool: [{ label: "second", token: OTHER_TOKEN }] });
+      await fixture.seedReply(h.account.id, alice);
+      // Busy three times in a row (the accounts take turns) stops one account; the other is busy twice more, then
+      // claims (and then finds nothing).
+      script.set(-1, ["busy", "busy", "busy", "busy", "busy"]);
+      expect((await h.publisher.runOnce()).published).toBe(1);
+      expect(claimReplies.mock.calls).toHaveLength(7);
+
+      await fixture.seedReply(h.account.id, alice);
+      claimReplies.mockClear();
+      // Five locked answers in a row idle one account; the other is locked four times more, then claims.
+      script.set(-1, Array.from({ length: 9 }, (): ScriptedKind => "locked"));
+      expect((await h.publisher.runOnce()).published).toBe(1);
+      expect(claimReplies.mock.calls).toHaveLength(11);
+    });
+  });
+
+  describe("who comes back when a reply is handed back", () => {
+    /** Our account (lowest id: round robin asks it first) and one X refuses (401), which takes the reply and hands it back. */
+    async function withRefusedAccount() {
+      const h = await fixture.build({ pool: [{ label: "refused", token: UNKNOWN_TOKEN }] });
+      const refused = h.accounts.all()[1]!;
+      const { reply: seeded } = await fixture.seedReply(h.account.id, alice);
+      return { h, refused, seeded };
+    }
+
+    it("an account that found nothing to claim takes the reply another account handed back, in the same run", async () => {
+      const { h, refused, seeded } = await withRefusedAccount();
+      script.set(h.account.id, ["none"]);
+
+      expect(await h.publisher.runOnce()).toEqual({ published: 1, failed: 0, retrying: 1 });
+      expect(claimsFor(refused.id)).toBe(1);
+      // Nothing, then the handed-back reply, then nothing again.
+      expect(claimsFor(h.account.id)).toBe(3);
+      expect((await fixture.reply(seeded.id)).status).toBe("published");
+      expect(postRequests().map((request) => request.callerUserId)).toEqual(["790001"]);
+    });
+
+    it("an account whose claim was held (its gap, a limit) sits out the run even when a reply is handed back", async () => {
+      const { h, refused, seeded } = await withRefusedAccount();
+      script.set(h.account.id, ["held"]);
+
+      expect(await h.publisher.runOnce()).toEqual({ published: 0, failed: 0, retrying: 1 });
+      expect(claimsFor(h.account.id)).toBe(1);
+      expect(claimsFor(refused.id)).toBe(1);
+      expect((await fixture.reply(seeded.id)).status).toBe("approved");
+      expect(postRequests()).toEqual([]);
+    });
+
+    it("an account whose row stayed busy sits out the run even when a reply is handed back", async () => {
+      const { h, refused, seeded } = await withRefusedAccount();
+      // The accounts take turns: ours busy, the other busy, ours busy a third time in a row: ours sits out.
+      script.set(h.account.id, ["busy", "busy"]);
+      script.set(refused.id, ["busy"]);
+
+      expect(await h.publisher.runOnce()).toEqual({ published: 0, failed: 0, retrying: 1 });
+      expect(claimsFor(h.account.id)).toBe(2);
+      expect(claimsFor(refused.id)).toBe(2);
+      expect((await fixture.reply(seeded.id)).status).toBe("approved");
+      expect(postRequests()).toEqual([]);
+    });
+  });
+
+  describe("quiet hours", () => {
+    it("quiet hours that begin during a run stop it before the next claim: the other reply waits", async () => {
+      const start = new Date(Math.floor(clock.getTime() / MINUTE) * MINUTE + 2 * MINUTE);
+      const h = await fixture.build({
+        settings: { quietHours: `${hhmm(start)}-${hhmm(new Date(start.getTime() + HOUR))}` },
+        // The window opens while the first reply is on its way to X.
+        wrap: (client) => ({
+          ...client,
+          postReply: async (...args) => {
+            const posted = await client.postReply(...args);
+            clock = new Date(start.getTime() + 1_000);
+            return posted;
+          },
+        }),
+        pool: [{ label: "second", token: OTHER_TOKEN }],
+      });
+      const first = await fixture.seedReply(h.account.id, alice);
+      const second = await fixture.seedReply(h.account.id, alice);
+
+      expect(await h.publisher.runOnce()).toEqual({ published: 1, failed: 0, retrying: 0 });
+      expect(postRequests()).toHaveLength(1);
+      expect((await fixture.reply(first.reply.id)).status).toBe("published");
+      expect((await fixture.reply(second.reply.id)).status).toBe("approved");
+    });
+
+    /** Quiet hours from an hour before the clock to an hour after it, in `timeZone`; the instant they end. */
+    function quietAroundNow(timeZone = "UTC") {
+      const minute = Math.floor(clock.getTime() / MINUTE) * MINUTE;
+      const end = new Date(minute + HOUR);
+      return { spec: `${hhmm(new Date(minute - HOUR), timeZone)}-${hhmm(end, timeZone)}`, end };
+    }
+
+    it("a run inside quiet hours tells the cards only when it moved a reply", async () => {
+      const quiet = quietAroundNow();
+      const h = await fixture.build({ settings: { quietHours: quiet.spec } });
+      await h.publisher.runOnce();
+      expect(h.changes()).toBe(0);
+
+      const { reply: seeded } = await fixture.seedReply(h.account.id, alice);
+      await h.publisher.runOnce();
+      expect(await fixture.reply(seeded.id)).toMatchObject({ status: "approved", scheduledAt: quiet.end });
+      expect(h.changes()).toBe(1);
+      expect(claimReplies).not.toHaveBeenCalled();
+    });
+
+    it("quiet hours are read in BOT_TIMEZONE, and each lane's attempts are reported as they are written", async () => {
+      const h = await fixture.build();
+      const timeZone = "Asia/Kathmandu"; // UTC+05:45: its window is never the same clock time in UTC
+      const quiet = quietAroundNow(timeZone);
+      let done = 0;
+      const publisherIn = (zone: string | undefined) =>
+        createPublisher({
+          db: db(),
+          accounts: h.accounts,
+          pause: h.pause,
+          settings: new SettingsStore(db(), { ...WORKFLOW_TEST_DEFAULTS, quietHours: quiet.spec }),
+          logger: silentLogger(),
+          leaseSeconds: 120,
+          replyPolicy: () => "any",
+          onChange: () => Promise.resolve(),
+          now: () => clock,
+          random: () => 0,
+          timeZone: zone,
+          onAttemptDone: () => {
+            done++;
+          },
+        });
+      const { reply: held } = await fixture.seedReply(h.account.id, alice);
+
+      // In Kathmandu the window holds the reply back to its end …
+      await publisherIn(timeZone).runOnce();
+      expect(await fixture.reply(held.id)).toMatchObject({ status: "approved", scheduledAt: quiet.end });
+      expect(postRequests()).toEqual([]);
+
+      // … read in UTC (the default) the same window is not now: due replies go out, each reported once written.
+      clock = new Date(clock.getTime() + 1);
+      await fixture.seedReply(h.account.id, alice);
+      await fixture.seedReply(h.account.id, alice);
+      expect(await publisherIn(undefined).runOnce()).toEqual({ published: 2, failed: 0, retrying: 0 });
+      expect(done).toBe(2);
+    });
+  });
+});
