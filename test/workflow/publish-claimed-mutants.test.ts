@@ -1,12 +1,14 @@
 /**
  * One publish attempt's less travelled paths (publish/publish-claimed.ts), through the publisher against the fake X:
  * a resting circuit breaker is not a rejected account, a duplicate whose check failed says so, and a gap reserved by
- * a claim that posted nothing is given back. The main paths are in publisher.test.ts and publish-attempt.test.ts.
+ * a claim that posted nothing is given back, a permanent refusal of the POST fails only that reply, a reconcile
+ * takes our reply with the draft's words over a newer one, and an unedited post is read once. The main paths are in
+ * publisher.test.ts and publish-attempt.test.ts.
  */
 import { BrokenCircuitError } from "cockatiel";
 import { eq } from "drizzle-orm";
 import { beforeEach, describe, expect, it } from "vitest";
-import { deadLetters, posts, xAccounts } from "../../src/db/schema.js";
+import { deadLetters, posts, replies, xAccounts } from "../../src/db/schema.js";
 import { useOwnDatabaseAndFakeX } from "../support/account-pool-fixture.js";
 import { databaseTargets } from "../support/database.js";
 import type { FakeXUser } from "../support/fake-x/index.js";
@@ -149,5 +151,64 @@ describe.each(databaseTargets())("publish attempt paths on $name", (target) => {
     expect(await fixture.reply(retried.reply.id)).toMatchObject({ status: "approved", needsReconcile: true });
     expect(await fixture.reply(duplicate.reply.id)).toMatchObject({ status: "published", replyTweetId: earlier.id });
     expect((await fixture.reply(plain.reply.id)).status).toBe("published");
+  });
+
+  it("X refuses the POST for good (not summoned): that reply fails and is dead-lettered, the account posts the next one", async () => {
+    const h = await fixture.buildWithQueue(DLQ);
+    await h.accounts.identity(h.account);
+    const refused = await fixture.seedReply(h.account.id, alice, { decidedAt: new Date(clock.getTime() - 200_000) });
+    const next = await fixture.seedReply(h.account.id, alice, { decidedAt: new Date(clock.getTime() - 100_000) });
+    x().enqueueFault(
+      { method: "POST", path: "/2/tweets" },
+      {
+        kind: "status",
+        status: 403,
+        body: { title: "Forbidden", detail: "Reply to this conversation is not allowed because you have not been mentioned or otherwise engaged by the author of the post you are replying to.", type: "about:blank", status: 403 },
+      },
+    );
+
+    expect(await h.publisher.runOnce()).toEqual({ published: 1, failed: 1, retrying: 0 });
+    const row = await fixture.reply(refused.reply.id);
+    expect(row).toMatchObject({ status: "failed", leaseUntil: null });
+    expect(row.failureReason).toMatch(/not allowed because you have not been mentioned/);
+    const entries = await db().select().from(deadLetters);
+    expect(entries).toEqual([expect.objectContaining({ replyId: refused.reply.id, errorType: "not_summoned", retryable: false })]);
+    expect((await fixture.reply(next.reply.id)).status).toBe("published");
+    expect(await accountRow(h.account.id)).toMatchObject({ status: "active", rateLimitedUntil: null });
+  });
+
+  it("a reply flagged for a reconcile is matched to our reply with its words, not to a newer reply of ours to that post", async () => {
+    const h = await fixture.build();
+    await h.accounts.identity(h.account);
+    const { post, reply: seeded } = await fixture.seedReply(h.account.id, alice);
+    await db().update(replies).set({ needsReconcile: true }).where(eq(replies.id, seeded.id));
+    const ours = x().addTweet({ authorId: us.id, text: `@alice ${seeded.draft}`, inReplyToTweetId: post.id });
+    x().addTweet({ authorId: us.id, text: "@alice a later note by hand", inReplyToTweetId: post.id });
+
+    expect(await h.publisher.runOnce()).toEqual({ published: 1, failed: 0, retrying: 0 });
+    expect(await fixture.reply(seeded.id)).toMatchObject({ status: "published", replyTweetId: ours.id, needsReconcile: false });
+    expect(postRequests()).toEqual([]);
+  });
+
+  it("a 403 duplicate is matched to our reply with the draft's words, not to a newer reply of ours to that post", async () => {
+    const h = await fixture.build();
+    await h.accounts.identity(h.account);
+    const { post, reply: seeded } = await fixture.seedReply(h.account.id, alice);
+    const ours = x().addTweet({ authorId: us.id, text: seeded.draft, inReplyToTweetId: post.id });
+    x().addTweet({ authorId: us.id, text: "@alice a later note by hand", inReplyToTweetId: post.id });
+
+    expect(await h.publisher.runOnce()).toEqual({ published: 1, failed: 0, retrying: 0 });
+    expect(postRequests().map((request) => request.status)).toEqual([403]);
+    expect(await fixture.reply(seeded.id)).toMatchObject({ status: "published", replyTweetId: ours.id });
+  });
+
+  it("a post never edited is read once before the POST (reads are counted against the account)", async () => {
+    const h = await fixture.build();
+    await h.accounts.identity(h.account);
+    const { post, reply: seeded } = await fixture.seedReply(h.account.id, alice);
+
+    expect(await h.publisher.runOnce()).toEqual({ published: 1, failed: 0, retrying: 0 });
+    expect(x().requests({ endpoint: "GET /2/tweets/:id" }).map((request) => request.path)).toEqual([`/2/tweets/${post.id}`]);
+    expect((await fixture.reply(seeded.id)).status).toBe("published");
   });
 });
