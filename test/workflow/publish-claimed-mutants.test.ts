@@ -8,15 +8,38 @@
 import { BrokenCircuitError } from "cockatiel";
 import { eq } from "drizzle-orm";
 import { beforeEach, describe, expect, it } from "vitest";
-import { deadLetters, posts, replies, xAccounts } from "../../src/db/schema.js";
+import type { Database } from "../../src/db/database.js";
+import { deadLetters, optOuts, posts, replies, xAccounts } from "../../src/db/schema.js";
 import { useOwnDatabaseAndFakeX } from "../support/account-pool-fixture.js";
 import { databaseTargets } from "../support/database.js";
 import type { FakeXUser } from "../support/fake-x/index.js";
-import { failingAfterClaim } from "../support/around-prepared.js";
+import { aroundPrepared, failingAfterClaim } from "../support/around-prepared.js";
 import { createPublishFixture } from "../support/publish-fixture.js";
 
 const OUR_TOKEN = "publish-claimed-mutants-token";
 const DLQ = { baseDelaySeconds: 60, backoffMultiplier: 2, maxRetries: 3 };
+
+/** `real` whose first `update` after a publish run's first claim (the attachment's lease extension) throws. */
+function failingFirstUpdateAfterClaim(real: Database): Database {
+  let armed = false;
+  let failed = false;
+  const afterClaims = aroundPrepared(real, async (run) => {
+    const result = await run();
+    if (!failed) armed = true;
+    return result;
+  });
+  return new Proxy(afterClaims, {
+    get(targetDb, property, receiver) {
+      if (property === "update" && armed && !failed) {
+        failed = true;
+        return () => {
+          throw new Error("connection terminated while extending the lease");
+        };
+      }
+      return Reflect.get(targetDb, property, receiver) as unknown;
+    },
+  });
+}
 
 describe.each(databaseTargets())("publish attempt paths on $name", (target) => {
   const { db, x } = useOwnDatabaseAndFakeX(() => target.create());
@@ -210,5 +233,43 @@ describe.each(databaseTargets())("publish attempt paths on $name", (target) => {
     expect(await h.publisher.runOnce()).toEqual({ published: 1, failed: 0, retrying: 0 });
     expect(x().requests({ endpoint: "GET /2/tweets/:id" }).map((request) => request.path)).toEqual([`/2/tweets/${post.id}`]);
     expect((await fixture.reply(seeded.id)).status).toBe("published");
+  });
+
+  it("the database fails while preparing the attachment: the reply goes back due now, nothing downloaded or posted", async () => {
+    const downloads: string[] = [];
+    const h = await fixture.build({
+      db: failingFirstUpdateAfterClaim(db()),
+      mediaSource: {
+        download(fileId) {
+          downloads.push(fileId);
+          return Promise.resolve(new Uint8Array(1_000));
+        },
+      },
+    });
+    await h.accounts.identity(h.account);
+    const { reply: seeded } = await fixture.seedReply(h.account.id, alice);
+    await db()
+      .update(replies)
+      .set({ mediaFileId: `file-${seeded.id}`, mediaKind: "image", mediaMimeType: "image/png", mediaBytes: 1_000 })
+      .where(eq(replies.id, seeded.id));
+
+    await h.publisher.runOnce();
+    const row = await fixture.reply(seeded.id);
+    expect(row).toMatchObject({ status: "approved", needsReconcile: false, leaseUntil: null, scheduledAt: clock });
+    expect(row.failureReason).toMatch(/^nothing was posted: the database failed before the POST \(.*extending the lease/);
+    expect(downloads).toEqual([]);
+    expect(postRequests()).toEqual([]);
+  });
+
+  it("an opt-out of an author whose name was not stored is found under the name X gives now, and named so", async () => {
+    const h = await fixture.build();
+    await h.accounts.identity(h.account);
+    const { post, reply: seeded } = await fixture.seedReply(h.account.id, alice);
+    await db().update(posts).set({ authorUsername: null }).where(eq(posts.tweetId, post.id));
+    await db().insert(optOuts).values({ username: "alice", createdBy: null });
+
+    await h.publisher.runOnce();
+    expect(await fixture.reply(seeded.id)).toMatchObject({ status: "cancelled", failureReason: "@alice opted out" });
+    expect(postRequests()).toEqual([]);
   });
 });
