@@ -6,10 +6,10 @@
  * publisher.test.ts and publish-attempt.test.ts.
  */
 import { BrokenCircuitError } from "cockatiel";
-import { eq } from "drizzle-orm";
+import { asc, eq } from "drizzle-orm";
 import { beforeEach, describe, expect, it } from "vitest";
 import type { Database } from "../../src/db/database.js";
-import { deadLetters, optOuts, posts, replies, xAccounts } from "../../src/db/schema.js";
+import { deadLetters, optOuts, posts, publishAttempts, replies, xAccounts } from "../../src/db/schema.js";
 import { useOwnDatabaseAndFakeX } from "../support/account-pool-fixture.js";
 import { databaseTargets } from "../support/database.js";
 import type { FakeXUser } from "../support/fake-x/index.js";
@@ -271,5 +271,52 @@ describe.each(databaseTargets())("publish attempt paths on $name", (target) => {
     await h.publisher.runOnce();
     expect(await fixture.reply(seeded.id)).toMatchObject({ status: "cancelled", failureReason: "@alice opted out" });
     expect(postRequests()).toEqual([]);
+  });
+
+  it("the database fails to record a POST that may have gone out: the claim is kept for a reconcile at the next run, the rest of the batch waits", async () => {
+    let afterPost = false;
+    // The statement that records the POST's retry (built with `with`) fails once, right after the POST.
+    const flaky = new Proxy(db(), {
+      get(targetDb, property, receiver) {
+        if (property === "with" && afterPost) {
+          afterPost = false;
+          return () => {
+            throw new Error("connection terminated while recording");
+          };
+        }
+        return Reflect.get(targetDb, property, receiver) as unknown;
+      },
+    });
+    const h = await fixture.build({ db: flaky });
+    const realPost = h.client.postReply.bind(h.client);
+    h.client.postReply = async (...args) => {
+      try {
+        return await realPost(...args);
+      } finally {
+        afterPost = true;
+      }
+    };
+    await h.accounts.identity(h.account);
+    const first = await fixture.seedReply(h.account.id, alice, { decidedAt: new Date(clock.getTime() - 200_000) });
+    const second = await fixture.seedReply(h.account.id, alice, { decidedAt: new Date(clock.getTime() - 100_000) });
+    // X takes the reply, and the answer is lost on the way back.
+    x().enqueueFault({ method: "POST", path: "/2/tweets" }, { kind: "commitThenDrop" });
+
+    await h.publisher.runOnce();
+    expect(postRequests()).toHaveLength(1);
+    expect((await fixture.reply(first.reply.id)).status).toBe("publishing");
+    const waiting = await fixture.reply(second.reply.id);
+    expect(waiting).toMatchObject({ status: "approved", attemptCount: 0 });
+    expect(waiting.failureReason).toMatch(/^handed back unattempted/);
+
+    await h.publisher.runOnce();
+    const [onX] = x().repliesTo(first.post.id);
+    expect(await fixture.reply(first.reply.id)).toMatchObject({ status: "published", replyTweetId: onX!.id });
+    const attempts = await db().select().from(publishAttempts).where(eq(publishAttempts.replyId, first.reply.id)).orderBy(asc(publishAttempts.startedAt));
+    expect(attempts.map((attempt) => attempt.outcome)).toEqual(["ambiguous", "reconciled"]);
+    expect(attempts[0]!.error).toMatch(/^the database failed after the POST, before its outcome was recorded \(.*connection terminated while recording/);
+    expect((await fixture.reply(second.reply.id)).status).toBe("published");
+    expect(x().repliesTo(first.post.id)).toHaveLength(1);
+    expect(postRequests()).toHaveLength(2);
   });
 });
