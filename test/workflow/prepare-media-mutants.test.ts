@@ -1,13 +1,14 @@
 /**
  * Preparing a claimed reply's attachment, the paths prepare-media.test.ts leaves to the publisher tests, checked on
  * the preparer itself: a text reply, the upload's id kept against the attempt under an extended lease, a chat that
- * can never give the file, bytes over X's limit, an upload X refuses, and a claim lost during the upload.
+ * can never give the file, bytes over X's limit, an upload X refuses, a claim lost during the upload, and the
+ * quarter of an hour a stored media id must have left to be reused.
  */
 import { eq } from "drizzle-orm";
 import { beforeEach, describe, expect, it } from "vitest";
 import { replies } from "../../src/db/schema.js";
 import { MediaUnavailableError, type MediaSource } from "../../src/workflow/media/types.js";
-import { createMediaPrep, MEDIA_LEASE_MS } from "../../src/workflow/publish/prepare-media.js";
+import { createMediaPrep } from "../../src/workflow/publish/prepare-media.js";
 import type { Claim } from "../../src/workflow/replies/claim-replies.js";
 import { findReply } from "../../src/workflow/replies/find-reply.js";
 import { useOwnDatabaseAndFakeX } from "../support/account-pool-fixture.js";
@@ -17,6 +18,7 @@ import { claimOne, createPublishFixture, type PublisherRig } from "../support/pu
 
 const OUR_TOKEN = "prepare-media-mutants-token";
 const MB = 1024 * 1024;
+const MINUTE = 60_000;
 
 describe.each(databaseTargets())("preparing an attachment, paths of the preparer itself ($name)", (target) => {
   const { db, x } = useOwnDatabaseAndFakeX(() => target.create());
@@ -83,7 +85,8 @@ describe.each(databaseTargets())("preparing an attachment, paths of the preparer
     expect(prep).toEqual({ kind: "ready", mediaIds: [upload!.mediaId] });
     expect(upload).toMatchObject({ ownerId: "750001" });
     expect(downloads).toEqual([`file-${claim.reply.id}`]);
-    expect(leaseDuringDownload).toEqual(new Date(clock.getTime() + MEDIA_LEASE_MS));
+    // A quarter of an hour: room for a long video's download and upload.
+    expect(leaseDuringDownload).toEqual(new Date(clock.getTime() + 15 * MINUTE));
     const row = await findReply(db(), claim.reply.id);
     expect(row).toMatchObject({ mediaXId: upload!.mediaId, mediaXAccountId: h.account.id });
     expect(row?.mediaXExpiresAt).toBeInstanceOf(Date);
@@ -159,5 +162,25 @@ describe.each(databaseTargets())("preparing an attachment, paths of the preparer
     });
     expect(await prepare(h.account, claim)).toEqual({ kind: "lost" });
     expect((await findReply(db(), claim.reply.id))?.mediaXId).toBeNull();
+  });
+
+  it("a stored media id is reused with 16 minutes left; with 14 minutes left (X may forget it before the POST) it is uploaded again", async () => {
+    const h = await fixture.build();
+    const prepare = createMediaPrep({ db: db(), mediaSource: chat(bytes(1_000)), now: () => clock });
+    const withStoredId = async (minutesLeft: number): Promise<Claim> => {
+      const claim = await claimReply(h);
+      const stored = { mediaXId: `stored-${claim.reply.id}`, mediaXAccountId: h.account.id, mediaXExpiresAt: new Date(clock.getTime() + minutesLeft * MINUTE) };
+      await db().update(replies).set(stored).where(eq(replies.id, claim.reply.id));
+      return { ...claim, reply: { ...claim.reply, ...stored } };
+    };
+
+    const fresh = await withStoredId(16);
+    expect(await prepare(h.account, fresh)).toEqual({ kind: "ready", mediaIds: [`stored-${fresh.reply.id}`] });
+    expect(downloads).toEqual([]);
+    const stale = await withStoredId(14);
+    const prep = await prepare(h.account, stale);
+    const [upload] = x().mediaUploads();
+    expect(prep).toEqual({ kind: "ready", mediaIds: [upload!.mediaId] });
+    expect(downloads).toEqual([`file-${stale.reply.id}`]);
   });
 });
