@@ -685,5 +685,48 @@ describe.each(databaseTargets())("bulk batch parts on $name", (target) => {
       expect(recent[0]!.tally).toEqual(summary);
       expect((await bulk.recent(10)).map((view) => view.id)).toEqual([newest.id, middle.id, old.id]);
     });
+
+    it("a finished batch without a stored summary is listed with an empty tally", async () => {
+      const { bulk } = build();
+      const bare = await batch("done");
+      expect(await bulk.recent(5)).toEqual([
+        { id: bare.id, kind: "approve", status: "done", cancelled: false, startedAt: null, finishedAt: null, tally: { total: 0, lines: [] } },
+      ]);
+    });
+
+    it("plans a selection once: only the drafts toggled go, checked then; the selection cannot be planned again", async () => {
+      const { bulk } = build();
+      const chosen = await draft();
+      const gone = await draft({ hidden: true });
+      await draft();
+      const selection = await bulk.selection.start(ADMIN);
+      await bulk.selection.toggle(selection, chosen.id);
+      await bulk.selection.toggle(selection, gone.id);
+      const prepared = await bulk.prepareSelection(selection);
+      expect(prepared).toMatchObject({ ok: true, plan: { batchId: selection, kind: "approve", count: 1, skipped: [{ replyId: gone.id, reason: "post_deleted" }] } });
+      expect((await db().select().from(approvalBatches).where(eq(approvalBatches.id, selection)))[0]!.status).toBe("planned");
+      expect(await bulk.prepareSelection(selection)).toEqual({ ok: false, message: "This batch was not confirmed yet." });
+    });
+
+    it("confirms only what its plan let through, without asking X again: a post gone since the plan is still approved", async () => {
+      const { bulk } = build();
+      const fine = await draft();
+      const gone = await draft({ hidden: true });
+      const plan = await bulk.prepareAll("approve", ADMIN);
+      const lookupsAtPlan = x.lookups.length;
+      // Deleted on X after the confirmation was shown: the publisher meets it, the confirmation does not look.
+      x.visible.delete(fine.postTweetId);
+      expect(await bulk.confirm(plan.batchId, ADMIN, { chatId: -5, messageId: 9 })).toEqual({ ok: true, decided: 1, skipped: 0 });
+      expect(x.lookups).toHaveLength(lookupsAtPlan);
+      const stored = new Map((await db().select().from(replies)).map((reply) => [reply.id, reply.status]));
+      expect([stored.get(fine.id), stored.get(gone.id)]).toEqual(["approved", "awaiting_approval"]);
+      const items = await db().select().from(approvalBatchItems).where(eq(approvalBatchItems.batchId, plan.batchId));
+      expect(new Map(items.map((entry) => [entry.replyId, [entry.state, entry.reason]]))).toEqual(
+        new Map([
+          [fine.id, ["approved", null]],
+          [gone.id, ["skipped", "post_deleted"]],
+        ]),
+      );
+    });
   });
 });
