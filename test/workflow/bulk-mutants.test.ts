@@ -512,6 +512,157 @@ describe.each(databaseTargets())("bulk batch parts on $name", (target) => {
     });
   });
 
+  describe("progress edits over time", () => {
+    /** A progress keeper on a clock the test moves; `shown` lists each edit as [batch, status]. */
+    function keeper(editIntervalMs: number, slowEdit?: (clock: { at: Date }) => void) {
+      const clock = { at: NOW };
+      const shown: [number, string][] = [];
+      const progress = createBatchProgress({
+        db: db(),
+        logger: silentLogger(),
+        now: () => clock.at,
+        editIntervalMs,
+        sink: {
+          show: (_chat, _message, view) => {
+            shown.push([view.id, view.status]);
+            slowEdit?.(clock);
+            return Promise.resolve();
+          },
+        },
+      });
+      const at = (ms: number) => (clock.at = new Date(NOW.getTime() + ms));
+      return { progress, shown, clock, at };
+    }
+
+    async function runningWithWaiting() {
+      const running = await batch("running", { chatId: -1, messageId: 5 });
+      const reply = await draft({ status: "approved" });
+      await item(running.id, reply.id, "approved");
+      return { running, reply };
+    }
+
+    it("a held-back edit waits out what is left of the interval by the clock, each time", async () => {
+      // A long interval: an edit made a whole interval later (or at once) is told apart from the rest of it.
+      const { progress, shown, at } = keeper(60_000);
+      const { running } = await runningWithWaiting();
+      try {
+        await progress.refresh();
+        expect(shown).toHaveLength(1);
+        for (const round of [1, 2]) {
+          at(round * 60_000 - 1_000);
+          await progress.refresh();
+          expect(shown).toHaveLength(round);
+          const heldAt = Date.now();
+          at(round * 60_000);
+          await vi.waitFor(() => expect(shown).toHaveLength(round + 1), { timeout: 10_000 });
+          // Real timers never fire early: the edit came no sooner than the second left by the clock.
+          expect(Date.now() - heldAt).toBeGreaterThanOrEqual(900);
+        }
+        expect(shown).toEqual([
+          [running.id, "running"],
+          [running.id, "running"],
+          [running.id, "running"],
+        ]);
+      } finally {
+        progress.stop();
+      }
+    });
+
+    it("stop cancels an edit held back for later", async () => {
+      const { progress, shown, at } = keeper(1_000);
+      await runningWithWaiting();
+      await progress.refresh();
+      at(800);
+      await progress.refresh();
+      progress.stop();
+      at(5_000);
+      // It was due 0.2 s after the hold; give a late timer and its database reads time to show it, were it kept.
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+      expect(shown).toHaveLength(1);
+    });
+
+    it("counts the interval from the end of a slow edit", async () => {
+      // The edit takes 2 s by the clock: the next one is due 3 s after it ended, not after it started.
+      const { progress, shown } = keeper(3_000, (clock) => (clock.at = new Date(clock.at.getTime() + 2_000)));
+      const { running } = await runningWithWaiting();
+      try {
+        await progress.refresh();
+        expect(shown).toHaveLength(1);
+        const [row] = await db().select().from(approvalBatches).where(eq(approvalBatches.id, running.id));
+        expect(row!.progressEditedAt).toEqual(new Date(NOW.getTime() + 2_000));
+      } finally {
+        progress.stop();
+      }
+    });
+
+    it("a refresh asked for while one runs makes one more pass after it, which shows what changed meanwhile", async () => {
+      let release: () => void = () => undefined;
+      const shown: [number, string][] = [];
+      let first = true;
+      const progress = createBatchProgress({
+        db: db(),
+        logger: silentLogger(),
+        now: () => NOW,
+        editIntervalMs: 0,
+        sink: {
+          show: (_chat, _message, view) => {
+            shown.push([view.id, view.status]);
+            if (!first) return Promise.resolve();
+            first = false;
+            return new Promise<void>((resolve) => (release = resolve));
+          },
+        },
+      });
+      const { running, reply } = await runningWithWaiting();
+      try {
+        const pass = progress.refresh();
+        await vi.waitFor(() => expect(shown).toHaveLength(1));
+        // Published while the first edit is under way.
+        await db().update(replies).set({ status: "published", accountId: ids.a }).where(eq(replies.id, reply.id));
+        const again = progress.refresh();
+        release();
+        await Promise.all([pass, again]);
+        expect(shown).toEqual([
+          [running.id, "running"],
+          [running.id, "done"],
+        ]);
+      } finally {
+        progress.stop();
+      }
+    });
+
+    it("finishes a batch that has a chat but no message (or a message but no chat) without editing anything", async () => {
+      const { progress, shown } = keeper(0);
+      const chatOnly = await batch("running", { chatId: -1 });
+      const messageOnly = await batch("running", { messageId: 5 });
+      try {
+        await progress.refresh();
+        expect(shown).toEqual([]);
+        const stored = await db().select().from(approvalBatches);
+        expect(stored.map((row) => [row.id, row.status]).sort((p, q) => Number(p[0]) - Number(q[0]))).toEqual([
+          [chatOnly.id, "done"],
+          [messageOnly.id, "done"],
+        ]);
+      } finally {
+        progress.stop();
+      }
+    });
+
+    it("a poke after one that fired is answered again", async () => {
+      const { progress, shown, at } = keeper(0);
+      await runningWithWaiting();
+      try {
+        progress.poke();
+        await vi.waitFor(() => expect(shown).toHaveLength(1));
+        at(1);
+        progress.poke();
+        await vi.waitFor(() => expect(shown).toHaveLength(2));
+      } finally {
+        progress.stop();
+      }
+    });
+  });
+
   describe("batch moves", () => {
     function build(extra: Partial<BulkDeps> = {}) {
       const calls: string[] = [];

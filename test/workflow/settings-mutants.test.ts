@@ -24,6 +24,76 @@ const DEFAULTS: RuntimeSettingsDefaults = {
 };
 const ADA = 1001;
 
+describe("setting definitions at their edges", () => {
+  const parse = (key: keyof typeof SETTING_DEFINITIONS, raw: string) => SETTING_DEFINITIONS[key].parse(raw);
+  const decode = (key: keyof typeof SETTING_DEFINITIONS, json: unknown) => SETTING_DEFINITIONS[key].decode(json);
+
+  it("take a whole number only as plain digits, with spaces around it, within its bounds", () => {
+    expect(parse("min_delay", " 30 ")).toEqual({ ok: true, value: 30 });
+    for (const raw of ["+5", "1e3", "0x10", "5 minutes", "about 5"]) {
+      expect(parse("min_delay", raw), raw).toEqual({ ok: false, error: "min_delay must be a whole number of minutes from 0 to 1440" });
+    }
+    expect(SETTING_DEFINITIONS.max_per_day.format(10_000)).toBe("10000");
+  });
+
+  it("ignore a stored whole number that is fractional or out of bounds", () => {
+    expect([1.5, -1, 3601, "60", 0, 3600].map((json) => decode("jitter", json))).toEqual([undefined, undefined, undefined, undefined, 0, 3600]);
+    expect([0, 1].map((json) => decode("max_per_hour", json))).toEqual([undefined, 1]);
+  });
+
+  it("take a persona of 10 to 2000 characters, and ignore a stored one outside them or not text", () => {
+    expect(parse("persona", "0123456789")).toEqual({ ok: true, value: "0123456789" });
+    expect(parse("persona", "p".repeat(2000))).toEqual({ ok: true, value: "p".repeat(2000) });
+    expect(parse("persona", "012345678")).toEqual({ ok: false, error: "persona must be 10–2000 characters of text" });
+    expect(["short one", "q".repeat(2001), 1234567890].map((json) => decode("persona", json))).toEqual([undefined, undefined, undefined]);
+    expect(["0123456789", "r".repeat(2000)].map((json) => decode("persona", json))).toEqual(["0123456789", "r".repeat(2000)]);
+  });
+
+  it("take quiet hours only as a whole HH:MM-HH:MM, and ignore a stored window that is not one", () => {
+    expect(parse("quiet_hours", " 22:00 -07:00 ")).toEqual({ ok: true, value: "22:00-07:00" });
+    for (const raw of ["22:00-07:00 daily", "from 22:00-07:00", "22:00-", "25:00-01:00"]) {
+      expect(parse("quiet_hours", raw), raw).toEqual({ ok: false, error: "quiet_hours must be HH:MM-HH:MM (24 h, start ≠ end) or off" });
+    }
+    expect(["25:00-01:00", 2200, "", "21:30-06:00"].map((json) => decode("quiet_hours", json))).toEqual([undefined, undefined, "", "21:30-06:00"]);
+    expect(["", "21:30-06:00"].map((value) => SETTING_DEFINITIONS.quiet_hours.format(value))).toEqual(["off", "21:30-06:00"]);
+  });
+
+  it("take a gap as N or N-M with spaces around, and ignore a stored gap that is not two numbers in order", () => {
+    expect(parse("gap", " 5 - 20 ")).toEqual({ ok: true, value: { min: 5, max: 20 } });
+    expect(parse("gap", "7-7")).toEqual({ ok: true, value: { min: 7, max: 7 } });
+    for (const raw of ["5-20s", "x5", "5--20", "-5"]) expect(parse("gap", raw), raw).toEqual({ ok: false, error: expect.stringContaining("gap must be") });
+    expect([{ min: "5", max: "20" }, { min: 5 }, { max: 5 }, 30, null, { min: 20, max: 5 }].map((json) => decode("gap", json))).toEqual([
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+    ]);
+    expect(decode("gap", { min: 0, max: 3600 })).toEqual({ min: 0, max: 3600 });
+    expect([{ min: 45, max: 45 }, { min: 5, max: 20 }].map((value) => SETTING_DEFINITIONS.gap.format(value))).toEqual(["45", "5-20"]);
+  });
+
+  it("take the gatekeeper as on, true, off or false, and ignore a stored one that is not a boolean", () => {
+    expect(["true", " off ", "on", "FALSE"].map((raw) => parse("gatekeeper", raw))).toEqual([
+      { ok: true, value: true },
+      { ok: true, value: false },
+      { ok: true, value: true },
+      { ok: true, value: false },
+    ]);
+    expect(parse("gatekeeper", "yes")).toEqual({ ok: false, error: "gatekeeper must be on or off" });
+    expect(["on", 1, true, false].map((json) => decode("gatekeeper", json))).toEqual([undefined, undefined, true, false]);
+    expect([true, false].map((value) => SETTING_DEFINITIONS.gatekeeper.format(value))).toEqual(["on", "off"]);
+  });
+
+  it("take a gatekeeper score as a plain decimal from 0 to 1, and ignore a stored one outside it", () => {
+    expect([".5", "0", " 1. ", "0.25"].map((raw) => parse("gatekeeper_min_score", raw))).toEqual([0.5, 0, 1, 0.25].map((value) => ({ ok: true, value })));
+    const refusal = { ok: false, error: "gatekeeper_min_score must be a number from 0 to 1, e.g. 0.5" };
+    expect(["0.5x", "x0.5", ".", "5e-1"].map((raw) => parse("gatekeeper_min_score", raw))).toEqual([refusal, refusal, refusal, refusal]);
+    expect([1.5, -0.5, "0.7", 0, 1].map((json) => decode("gatekeeper_min_score", json))).toEqual([undefined, undefined, undefined, 0, 1]);
+  });
+});
+
 describe.each(databaseTargets())("settings at their edges on $name", (target) => {
   const db = useTestDatabase(target, async (handle) => {
     await handle.delete(settings);
@@ -99,75 +169,5 @@ describe.each(databaseTargets())("settings at their edges on $name", (target) =>
     const settingsStore = new SettingsStore(flaky, DEFAULTS);
     await expect(settingsStore.current()).rejects.toThrow("connection lost");
     expect((await settingsStore.current()).jitterSeconds).toBe(12);
-  });
-});
-
-describe("setting definitions at their edges", () => {
-  const parse = (key: keyof typeof SETTING_DEFINITIONS, raw: string) => SETTING_DEFINITIONS[key].parse(raw);
-  const decode = (key: keyof typeof SETTING_DEFINITIONS, json: unknown) => SETTING_DEFINITIONS[key].decode(json);
-
-  it("take a whole number only as plain digits, with spaces around it, within its bounds", () => {
-    expect(parse("min_delay", " 30 ")).toEqual({ ok: true, value: 30 });
-    for (const raw of ["+5", "1e3", "0x10", "5 minutes", "about 5"]) {
-      expect(parse("min_delay", raw), raw).toEqual({ ok: false, error: "min_delay must be a whole number of minutes from 0 to 1440" });
-    }
-    expect(SETTING_DEFINITIONS.max_per_day.format(10_000)).toBe("10000");
-  });
-
-  it("ignore a stored whole number that is fractional or out of bounds", () => {
-    expect([1.5, -1, 3601, "60", 0, 3600].map((json) => decode("jitter", json))).toEqual([undefined, undefined, undefined, undefined, 0, 3600]);
-    expect([0, 1].map((json) => decode("max_per_hour", json))).toEqual([undefined, 1]);
-  });
-
-  it("take a persona of 10 to 2000 characters, and ignore a stored one outside them or not text", () => {
-    expect(parse("persona", "0123456789")).toEqual({ ok: true, value: "0123456789" });
-    expect(parse("persona", "p".repeat(2000))).toEqual({ ok: true, value: "p".repeat(2000) });
-    expect(parse("persona", "012345678")).toEqual({ ok: false, error: "persona must be 10–2000 characters of text" });
-    expect(["short one", "q".repeat(2001), 1234567890].map((json) => decode("persona", json))).toEqual([undefined, undefined, undefined]);
-    expect(["0123456789", "r".repeat(2000)].map((json) => decode("persona", json))).toEqual(["0123456789", "r".repeat(2000)]);
-  });
-
-  it("take quiet hours only as a whole HH:MM-HH:MM, and ignore a stored window that is not one", () => {
-    expect(parse("quiet_hours", " 22:00 -07:00 ")).toEqual({ ok: true, value: "22:00-07:00" });
-    for (const raw of ["22:00-07:00 daily", "from 22:00-07:00", "22:00-", "25:00-01:00"]) {
-      expect(parse("quiet_hours", raw), raw).toEqual({ ok: false, error: "quiet_hours must be HH:MM-HH:MM (24 h, start ≠ end) or off" });
-    }
-    expect(["25:00-01:00", 2200, "", "21:30-06:00"].map((json) => decode("quiet_hours", json))).toEqual([undefined, undefined, "", "21:30-06:00"]);
-    expect(["", "21:30-06:00"].map((value) => SETTING_DEFINITIONS.quiet_hours.format(value))).toEqual(["off", "21:30-06:00"]);
-  });
-
-  it("take a gap as N or N-M with spaces around, and ignore a stored gap that is not two numbers in order", () => {
-    expect(parse("gap", " 5 - 20 ")).toEqual({ ok: true, value: { min: 5, max: 20 } });
-    expect(parse("gap", "7-7")).toEqual({ ok: true, value: { min: 7, max: 7 } });
-    for (const raw of ["5-20s", "x5", "5--20", "-5"]) expect(parse("gap", raw), raw).toEqual({ ok: false, error: expect.stringContaining("gap must be") });
-    expect([{ min: "5", max: "20" }, { min: 5 }, { max: 5 }, 30, null, { min: 20, max: 5 }].map((json) => decode("gap", json))).toEqual([
-      undefined,
-      undefined,
-      undefined,
-      undefined,
-      undefined,
-      undefined,
-    ]);
-    expect(decode("gap", { min: 0, max: 3600 })).toEqual({ min: 0, max: 3600 });
-    expect([{ min: 45, max: 45 }, { min: 5, max: 20 }].map((value) => SETTING_DEFINITIONS.gap.format(value))).toEqual(["45", "5-20"]);
-  });
-
-  it("take the gatekeeper as on, true, off or false, and ignore a stored one that is not a boolean", () => {
-    expect(["true", " off ", "on", "FALSE"].map((raw) => parse("gatekeeper", raw))).toEqual([
-      { ok: true, value: true },
-      { ok: true, value: false },
-      { ok: true, value: true },
-      { ok: true, value: false },
-    ]);
-    expect(parse("gatekeeper", "yes")).toEqual({ ok: false, error: "gatekeeper must be on or off" });
-    expect(["on", 1, true, false].map((json) => decode("gatekeeper", json))).toEqual([undefined, undefined, true, false]);
-    expect([true, false].map((value) => SETTING_DEFINITIONS.gatekeeper.format(value))).toEqual(["on", "off"]);
-  });
-
-  it("take a gatekeeper score as a plain decimal from 0 to 1, and ignore a stored one outside it", () => {
-    expect([".5", "0", " 1. ", "0.25"].map((raw) => parse("gatekeeper_min_score", raw))).toEqual([0.5, 0, 1, 0.25].map((value) => ({ ok: true, value })));
-    const refusal = { ok: false, error: "gatekeeper_min_score must be a number from 0 to 1, e.g. 0.5" };
-    expect(["0.5x", "x0.5", ".", "5e-1"].map((raw) => parse("gatekeeper_min_score", raw))).toEqual([refusal, refusal, refusal, refusal]);
-    expect([1.5, -0.5, "0.7", 0, 1].map((json) => decode("gatekeeper_min_score", json))).toEqual([undefined, undefined, undefined, 0, 1]);
   });
 });
