@@ -837,6 +837,34 @@ describe.each(databaseTargets())("bulk batch parts on $name", (target) => {
       expect((await bulk.recent(10)).map((view) => view.id)).toEqual([newest.id, middle.id, old.id]);
     });
 
+    it("checks each draft again at confirmation: an author who opted out after the plan is left out, and nothing is marked rejected", async () => {
+      const { bulk } = build();
+      const fine = await draft({ author: "carol" });
+      const optedOut = await draft({ author: "dave" });
+      const plan = await bulk.prepareAll("approve", ADMIN);
+      await db().insert(optOuts).values({ username: "dave" });
+      expect(await bulk.confirm(plan.batchId, ADMIN, { chatId: -5, messageId: 9 })).toEqual({ ok: true, decided: 1, skipped: 1 });
+      const items = await db().select().from(approvalBatchItems).where(eq(approvalBatchItems.batchId, plan.batchId));
+      expect(new Map(items.map((entry) => [entry.replyId, [entry.state, entry.reason]]))).toEqual(
+        new Map([
+          [fine.id, ["approved", null]],
+          [optedOut.id, ["skipped", "opted_out"]],
+        ]),
+      );
+      expect(await db().select().from(workflowEvents).where(eq(workflowEvents.kind, "rejected"))).toEqual([]);
+    });
+
+    it("runs without a clock, a publisher to wake or cards to redraw: it uses the current time", async () => {
+      const { bulk } = build({ now: undefined, wakePublisher: undefined, redrawCards: undefined });
+      const reply = await draft({ expiresAt: new Date(Date.now() + HOUR) });
+      const before = Date.now();
+      const plan = await bulk.prepareAll("approve", ADMIN);
+      expect(await bulk.confirm(plan.batchId, ADMIN, { chatId: -5, messageId: 9 })).toEqual({ ok: true, decided: 1, skipped: 0 });
+      const [stored] = await db().select().from(replies).where(eq(replies.id, reply.id));
+      expect(stored!.decidedAt!.getTime()).toBeGreaterThanOrEqual(before);
+      expect(stored!.decidedAt!.getTime()).toBeLessThanOrEqual(Date.now());
+    });
+
     it("a finished batch without a stored summary is listed with an empty tally", async () => {
       const { bulk } = build();
       const bare = await batch("done");
@@ -848,13 +876,13 @@ describe.each(databaseTargets())("bulk batch parts on $name", (target) => {
     it("plans a selection once: only the drafts toggled go, checked then; the selection cannot be planned again", async () => {
       const { bulk } = build();
       const chosen = await draft();
+      const alsoChosen = await draft();
       const gone = await draft({ hidden: true });
       await draft();
       const selection = await bulk.selection.start(ADMIN);
-      await bulk.selection.toggle(selection, chosen.id);
-      await bulk.selection.toggle(selection, gone.id);
+      for (const reply of [chosen, alsoChosen, gone]) await bulk.selection.toggle(selection, reply.id);
       const prepared = await bulk.prepareSelection(selection);
-      expect(prepared).toMatchObject({ ok: true, plan: { batchId: selection, kind: "approve", count: 1, skipped: [{ replyId: gone.id, reason: "post_deleted" }] } });
+      expect(prepared).toMatchObject({ ok: true, plan: { batchId: selection, kind: "approve", count: 2, skipped: [{ replyId: gone.id, reason: "post_deleted" }] } });
       expect((await db().select().from(approvalBatches).where(eq(approvalBatches.id, selection)))[0]!.status).toBe("planned");
       expect(await bulk.prepareSelection(selection)).toEqual({ ok: false, message: "This batch was not confirmed yet." });
     });
