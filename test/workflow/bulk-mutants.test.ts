@@ -512,6 +512,157 @@ describe.each(databaseTargets())("bulk batch parts on $name", (target) => {
     });
   });
 
+  describe("progress edits over time", () => {
+    /** A progress keeper on a clock the test moves; `shown` lists each edit as [batch, status]. */
+    function keeper(editIntervalMs: number, slowEdit?: (clock: { at: Date }) => void) {
+      const clock = { at: NOW };
+      const shown: [number, string][] = [];
+      const progress = createBatchProgress({
+        db: db(),
+        logger: silentLogger(),
+        now: () => clock.at,
+        editIntervalMs,
+        sink: {
+          show: (_chat, _message, view) => {
+            shown.push([view.id, view.status]);
+            slowEdit?.(clock);
+            return Promise.resolve();
+          },
+        },
+      });
+      const at = (ms: number) => (clock.at = new Date(NOW.getTime() + ms));
+      return { progress, shown, clock, at };
+    }
+
+    async function runningWithWaiting() {
+      const running = await batch("running", { chatId: -1, messageId: 5 });
+      const reply = await draft({ status: "approved" });
+      await item(running.id, reply.id, "approved");
+      return { running, reply };
+    }
+
+    it("a held-back edit waits out what is left of the interval by the clock, each time", async () => {
+      // A long interval: an edit made a whole interval later (or at once) is told apart from the rest of it.
+      const { progress, shown, at } = keeper(60_000);
+      const { running } = await runningWithWaiting();
+      try {
+        await progress.refresh();
+        expect(shown).toHaveLength(1);
+        for (const round of [1, 2]) {
+          at(round * 60_000 - 1_000);
+          await progress.refresh();
+          expect(shown).toHaveLength(round);
+          const heldAt = Date.now();
+          at(round * 60_000);
+          await vi.waitFor(() => expect(shown).toHaveLength(round + 1), { timeout: 10_000 });
+          // Real timers never fire early: the edit came no sooner than the second left by the clock.
+          expect(Date.now() - heldAt).toBeGreaterThanOrEqual(900);
+        }
+        expect(shown).toEqual([
+          [running.id, "running"],
+          [running.id, "running"],
+          [running.id, "running"],
+        ]);
+      } finally {
+        progress.stop();
+      }
+    });
+
+    it("stop cancels an edit held back for later", async () => {
+      const { progress, shown, at } = keeper(1_000);
+      await runningWithWaiting();
+      await progress.refresh();
+      at(800);
+      await progress.refresh();
+      progress.stop();
+      at(5_000);
+      // It was due 0.2 s after the hold; give a late timer and its database reads time to show it, were it kept.
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+      expect(shown).toHaveLength(1);
+    });
+
+    it("counts the interval from the end of a slow edit", async () => {
+      // The edit takes 2 s by the clock: the next one is due 3 s after it ended, not after it started.
+      const { progress, shown } = keeper(3_000, (clock) => (clock.at = new Date(clock.at.getTime() + 2_000)));
+      const { running } = await runningWithWaiting();
+      try {
+        await progress.refresh();
+        expect(shown).toHaveLength(1);
+        const [row] = await db().select().from(approvalBatches).where(eq(approvalBatches.id, running.id));
+        expect(row!.progressEditedAt).toEqual(new Date(NOW.getTime() + 2_000));
+      } finally {
+        progress.stop();
+      }
+    });
+
+    it("a refresh asked for while one runs makes one more pass after it, which shows what changed meanwhile", async () => {
+      let release: () => void = () => undefined;
+      const shown: [number, string][] = [];
+      let first = true;
+      const progress = createBatchProgress({
+        db: db(),
+        logger: silentLogger(),
+        now: () => NOW,
+        editIntervalMs: 0,
+        sink: {
+          show: (_chat, _message, view) => {
+            shown.push([view.id, view.status]);
+            if (!first) return Promise.resolve();
+            first = false;
+            return new Promise<void>((resolve) => (release = resolve));
+          },
+        },
+      });
+      const { running, reply } = await runningWithWaiting();
+      try {
+        const pass = progress.refresh();
+        await vi.waitFor(() => expect(shown).toHaveLength(1));
+        // Published while the first edit is under way.
+        await db().update(replies).set({ status: "published", accountId: ids.a }).where(eq(replies.id, reply.id));
+        const again = progress.refresh();
+        release();
+        await Promise.all([pass, again]);
+        expect(shown).toEqual([
+          [running.id, "running"],
+          [running.id, "done"],
+        ]);
+      } finally {
+        progress.stop();
+      }
+    });
+
+    it("finishes a batch that has a chat but no message (or a message but no chat) without editing anything", async () => {
+      const { progress, shown } = keeper(0);
+      const chatOnly = await batch("running", { chatId: -1 });
+      const messageOnly = await batch("running", { messageId: 5 });
+      try {
+        await progress.refresh();
+        expect(shown).toEqual([]);
+        const stored = await db().select().from(approvalBatches);
+        expect(stored.map((row) => [row.id, row.status]).sort((p, q) => Number(p[0]) - Number(q[0]))).toEqual([
+          [chatOnly.id, "done"],
+          [messageOnly.id, "done"],
+        ]);
+      } finally {
+        progress.stop();
+      }
+    });
+
+    it("a poke after one that fired is answered again", async () => {
+      const { progress, shown, at } = keeper(0);
+      await runningWithWaiting();
+      try {
+        progress.poke();
+        await vi.waitFor(() => expect(shown).toHaveLength(1));
+        at(1);
+        progress.poke();
+        await vi.waitFor(() => expect(shown).toHaveLength(2));
+      } finally {
+        progress.stop();
+      }
+    });
+  });
+
   describe("batch moves", () => {
     function build(extra: Partial<BulkDeps> = {}) {
       const calls: string[] = [];
@@ -684,6 +835,77 @@ describe.each(databaseTargets())("bulk batch parts on $name", (target) => {
       expect(recent.map((view) => view.id)).toEqual([newest.id, middle.id]);
       expect(recent[0]!.tally).toEqual(summary);
       expect((await bulk.recent(10)).map((view) => view.id)).toEqual([newest.id, middle.id, old.id]);
+    });
+
+    it("checks each draft again at confirmation: an author who opted out after the plan is left out, and nothing is marked rejected", async () => {
+      const { bulk } = build();
+      const fine = await draft({ author: "carol" });
+      const optedOut = await draft({ author: "dave" });
+      const plan = await bulk.prepareAll("approve", ADMIN);
+      await db().insert(optOuts).values({ username: "dave" });
+      expect(await bulk.confirm(plan.batchId, ADMIN, { chatId: -5, messageId: 9 })).toEqual({ ok: true, decided: 1, skipped: 1 });
+      const items = await db().select().from(approvalBatchItems).where(eq(approvalBatchItems.batchId, plan.batchId));
+      expect(new Map(items.map((entry) => [entry.replyId, [entry.state, entry.reason]]))).toEqual(
+        new Map([
+          [fine.id, ["approved", null]],
+          [optedOut.id, ["skipped", "opted_out"]],
+        ]),
+      );
+      expect(await db().select().from(workflowEvents).where(eq(workflowEvents.kind, "rejected"))).toEqual([]);
+    });
+
+    it("runs without a clock, a publisher to wake or cards to redraw: it uses the current time", async () => {
+      const { bulk } = build({ now: undefined, wakePublisher: undefined, redrawCards: undefined });
+      const reply = await draft({ expiresAt: new Date(Date.now() + HOUR) });
+      const before = Date.now();
+      const plan = await bulk.prepareAll("approve", ADMIN);
+      expect(await bulk.confirm(plan.batchId, ADMIN, { chatId: -5, messageId: 9 })).toEqual({ ok: true, decided: 1, skipped: 0 });
+      const [stored] = await db().select().from(replies).where(eq(replies.id, reply.id));
+      expect(stored!.decidedAt!.getTime()).toBeGreaterThanOrEqual(before);
+      expect(stored!.decidedAt!.getTime()).toBeLessThanOrEqual(Date.now());
+    });
+
+    it("a finished batch without a stored summary is listed with an empty tally", async () => {
+      const { bulk } = build();
+      const bare = await batch("done");
+      expect(await bulk.recent(5)).toEqual([
+        { id: bare.id, kind: "approve", status: "done", cancelled: false, startedAt: null, finishedAt: null, tally: { total: 0, lines: [] } },
+      ]);
+    });
+
+    it("plans a selection once: only the drafts toggled go, checked then; the selection cannot be planned again", async () => {
+      const { bulk } = build();
+      const chosen = await draft();
+      const alsoChosen = await draft();
+      const gone = await draft({ hidden: true });
+      await draft();
+      const selection = await bulk.selection.start(ADMIN);
+      for (const reply of [chosen, alsoChosen, gone]) await bulk.selection.toggle(selection, reply.id);
+      const prepared = await bulk.prepareSelection(selection);
+      expect(prepared).toMatchObject({ ok: true, plan: { batchId: selection, kind: "approve", count: 2, skipped: [{ replyId: gone.id, reason: "post_deleted" }] } });
+      expect((await db().select().from(approvalBatches).where(eq(approvalBatches.id, selection)))[0]!.status).toBe("planned");
+      expect(await bulk.prepareSelection(selection)).toEqual({ ok: false, message: "This batch was not confirmed yet." });
+    });
+
+    it("confirms only what its plan let through, without asking X again: a post gone since the plan is still approved", async () => {
+      const { bulk } = build();
+      const fine = await draft();
+      const gone = await draft({ hidden: true });
+      const plan = await bulk.prepareAll("approve", ADMIN);
+      const lookupsAtPlan = x.lookups.length;
+      // Deleted on X after the confirmation was shown: the publisher meets it, the confirmation does not look.
+      x.visible.delete(fine.postTweetId);
+      expect(await bulk.confirm(plan.batchId, ADMIN, { chatId: -5, messageId: 9 })).toEqual({ ok: true, decided: 1, skipped: 0 });
+      expect(x.lookups).toHaveLength(lookupsAtPlan);
+      const stored = new Map((await db().select().from(replies)).map((reply) => [reply.id, reply.status]));
+      expect([stored.get(fine.id), stored.get(gone.id)]).toEqual(["approved", "awaiting_approval"]);
+      const items = await db().select().from(approvalBatchItems).where(eq(approvalBatchItems.batchId, plan.batchId));
+      expect(new Map(items.map((entry) => [entry.replyId, [entry.state, entry.reason]]))).toEqual(
+        new Map([
+          [fine.id, ["approved", null]],
+          [gone.id, ["skipped", "post_deleted"]],
+        ]),
+      );
     });
   });
 });
