@@ -233,6 +233,28 @@ describe.each(databaseTargets())("account store, further cases, on $name", (targ
     expect(notices).toEqual([]);
   });
 
+  it("a removal the database refuses for another reason is passed on: the account stays, stored and in the pool", async () => {
+    const { accounts } = await build();
+    const failing = new Proxy(db(), {
+      get(target, key, receiver) {
+        if (key === "delete") {
+          return () => {
+            throw new Error("connection to the database lost");
+          };
+        }
+        const value: unknown = Reflect.get(target, key, receiver);
+        return typeof value === "function" ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const store = createAccountStore({ db: failing, accounts, box: new SecretBox(key), makeClient, resetBreaker: () => undefined, onChange: () => changes++ });
+    const saved = await store.store("first", oauth1());
+    await expect(store.remove("first")).rejects.toThrow("connection to the database lost");
+    expect(await rowOf("first")).toMatchObject({ id: saved.id, status: "active", origin: "stored" });
+    expect((await rowOf("first"))!.credentials).not.toBeNull();
+    expect(accounts.all().map((account) => account.label)).toEqual(["first"]);
+    expect(changes).toBe(1);
+  });
+
   it("enabling an account this process holds no credentials for is refused, naming it", async () => {
     const { store } = await build();
     await db().insert(xAccounts).values({ label: "gone", status: "disabled" });

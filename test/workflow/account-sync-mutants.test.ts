@@ -188,6 +188,35 @@ describe.each(databaseTargets())("account pool reload, further cases, on $name",
     expect(captured).toHaveLength(2);
   });
 
+  it("each reload that changed the pool is logged with what it added, replaced or removed", async () => {
+    x().addUser({ id: "840011", username: "logged", accessToken: "logged-token" });
+    const { store, b } = await replicas();
+    const saved = await store.store("logged", oauth1("logged-token"));
+    const { logger, lines: captured } = capturingLogger();
+    const sync = createAccountSync({ db: db(), accounts: b, box, makeClient, logger });
+    await sync.reload();
+    await db().update(xAccounts).set({ credentials: box.seal(JSON.stringify(oauth1("logged-token-2").credentials)) }).where(eq(xAccounts.id, saved.id));
+    await sync.reload();
+    await store.remove("logged");
+    await sync.reload();
+    expect(lines(captured)).toEqual(
+      [
+        { added: ["logged"], removed: [], replaced: [] },
+        { added: [], removed: [], replaced: ["logged"] },
+        { added: [], removed: ["logged"], replaced: [] },
+      ].map((change) => expect.objectContaining({ level: 30, msg: "X account pool reloaded", ...change })),
+    );
+  });
+
+  it("catch-up owes nothing before the first reload", async () => {
+    x().addUser({ id: "840012", username: "unasked", accessToken: "unasked-token" });
+    const { store, b } = await replicas();
+    await store.store("unasked", oauth1("unasked-token"));
+    const sync = createAccountSync({ db: db(), accounts: b, box, makeClient, logger: silentLogger() });
+    await sync.catchUp();
+    expect(labels(b)).toEqual([]);
+  });
+
   it("an account that cannot be opened is logged by label, saying why, and the next catch-up tries it again", async () => {
     x().addUser({ id: "840010", username: "sealed", accessToken: "sealed-token" });
     const { store, b } = await replicas();

@@ -68,7 +68,7 @@ describe.each(databaseTargets())("stored OAuth 2.0 session refusals and margins 
     return { ...found!, session: found!.credentials === null ? undefined : (JSON.parse(box.open(found!.credentials).plaintext) as XOAuth2Session) };
   }
 
-  const failure = async (provide: () => Promise<string>) => Promise.resolve(provide()).then(() => undefined, (error: unknown) => error);
+  const failure = async (provide: () => string | Promise<string>) => Promise.resolve(provide()).then(() => undefined, (error: unknown) => error);
 
   it("renews from five minutes before expiry on, not a millisecond earlier", async () => {
     expect(OAUTH2_REFRESH_MARGIN_MS).toBe(5 * MINUTE);
