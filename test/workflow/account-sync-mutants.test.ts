@@ -204,7 +204,7 @@ describe.each(databaseTargets())("account pool reload, further cases, on $name",
         { added: ["logged"], removed: [], replaced: [] },
         { added: [], removed: [], replaced: ["logged"] },
         { added: [], removed: ["logged"], replaced: [] },
-      ].map((change) => expect.objectContaining({ level: 30, msg: "X account pool reloaded", ...change })),
+      ].map((change): unknown => expect.objectContaining({ level: 30, msg: "X account pool reloaded", ...change })),
     );
   });
 
