@@ -9,7 +9,6 @@ import { asc, eq, inArray, sql } from "drizzle-orm";
 import { beforeEach, describe, expect, it } from "vitest";
 import { renderCard } from "../../src/bot/cards/render-card.js";
 import { openPostgres } from "../../src/db/postgres.js";
-import { resultRows } from "../../src/db/raw-rows.js";
 import { deadLetters, publishAttempts, replies, xAccounts } from "../../src/db/schema.js";
 import type { XAccounts } from "../../src/workflow/accounts.js";
 import { createCardSync, type CardView } from "../../src/workflow/card-sync.js";
@@ -20,6 +19,7 @@ import { claimStatement } from "../../src/workflow/replies/claim-replies.js";
 import type { XAccountClient } from "../../src/x/types.js";
 import { addPoolUsers, createPoolFixture, createTestMonitor, useOwnDatabaseAndFakeX, type PoolUsers } from "../support/account-pool-fixture.js";
 import { databaseTargets } from "../support/database.js";
+import { planRolledBack } from "../support/query-plan.js";
 import type { FakeXUser } from "../support/fake-x/index.js";
 import { silentLogger } from "../support/logger.js";
 import type { SeedOptions, SeededReply } from "../support/publish-fixture.js";
@@ -44,11 +44,6 @@ function claimOrder(planned: readonly Planned[]): string[] {
   return [...planned]
     .sort((p, q) => p.priority - q.priority || q.approvedMinutesAgo - p.approvedMinutesAgo)
     .map(({ s }) => s.post.id);
-}
-
-/** The lines of an EXPLAIN, whichever driver ran it. */
-function planLines(result: unknown): string[] {
-  return resultRows(result).map((row) => row["QUERY PLAN"] as string);
 }
 
 describe.each(databaseTargets())("account pool on $name", (target) => {
@@ -351,19 +346,13 @@ describe.each(databaseTargets())("account pool on $name", (target) => {
   it("the claim walks replies_claim_order_idx in order: the plan has no Sort node", async () => {
     const h = await buildPool();
     await seedMixedBacklog(h.ids.a);
-    const plan = async (withIndex: boolean) =>
-      db()
-        .transaction(async (tx) => {
-          // On a few rows a sequential scan is cheapest; forbid it so the plan shows which order the index serves.
-          await tx.execute(sql`set local enable_seqscan = off`);
-          if (!withIndex) await tx.execute(sql`drop index replies_claim_order_idx`);
-          const lines = planLines(await tx.execute(sql`explain ${claimStatement({ accountId: h.ids.a, now: clock, leaseSeconds: 120 })}`));
-          throw new PlanResult(lines);
-        })
-        .catch((result: unknown) => {
-          if (result instanceof PlanResult) return result.lines;
-          throw result;
-        });
+    const plan = (withIndex: boolean) =>
+      planRolledBack(db(), async (tx) => {
+        // On a few rows a sequential scan is cheapest; forbid it so the plan shows which order the index serves.
+        await tx.execute(sql`set local enable_seqscan = off`);
+        if (!withIndex) await tx.execute(sql`drop index replies_claim_order_idx`);
+        return tx.execute(sql`explain ${claimStatement({ accountId: h.ids.a, now: clock, leaseSeconds: 120 })}`);
+      });
     const withIndex = await plan(true);
     expect(withIndex.join("\n")).toContain("replies_claim_order_idx");
     expect(withIndex.filter((line) => /\bSort\b/.test(line))).toEqual([]);
@@ -414,10 +403,3 @@ describe.each(databaseTargets())("account pool on $name", (target) => {
     }
   });
 });
-
-/** Carries an EXPLAIN's lines out of a transaction that must roll back. */
-class PlanResult extends Error {
-  constructor(readonly lines: string[]) {
-    super("plan read; rolling back");
-  }
-}

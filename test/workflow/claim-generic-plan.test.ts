@@ -11,6 +11,7 @@ import type { Database } from "../../src/db/database.js";
 import { resultRows } from "../../src/db/raw-rows.js";
 import { claimStatement } from "../../src/workflow/replies/claim-replies.js";
 import { databaseTargets, useTestDatabase } from "../support/database.js";
+import { planRolledBack } from "../support/query-plan.js";
 import { clearWorkflowTables } from "../support/workflow-fixtures.js";
 
 const HISTORY = 5_000;
@@ -41,26 +42,16 @@ function literal(value: unknown): string {
   return typeof value === "number" ? String(value) : `'${String(value).replace(/'/g, "''")}'`;
 }
 
-/** Thrown to roll the plan's transaction back with its lines. */
-class PlanLines {
-  constructor(readonly lines: string[]) {}
-}
-
 /** The generic plan of the claim of `accountId`, run once (EXPLAIN ANALYZE) and rolled back. */
-async function genericPlan(db: Database, accountId: number): Promise<string[]> {
+function genericPlan(db: Database, accountId: number): Promise<string[]> {
   const query = new PgDialect().sqlToQuery(claimStatement({ accountId, now: NOW, leaseSeconds: 120, limits: { perHour: 15, perDay: 50 } }));
-  return db
-    .transaction(async (tx) => {
-      await tx.execute(sql.raw(`prepare generic_claim as ${query.sql}`));
-      await tx.execute(sql`set local plan_cache_mode = force_generic_plan`);
-      const plan = await tx.execute(sql.raw(`explain (analyze, costs off) execute generic_claim(${query.params.map(literal).join(", ")})`));
-      await tx.execute(sql`deallocate generic_claim`);
-      throw new PlanLines(resultRows(plan).map((row) => row["QUERY PLAN"] as string));
-    })
-    .catch((result: unknown) => {
-      if (result instanceof PlanLines) return result.lines;
-      throw result;
-    });
+  return planRolledBack(db, async (tx) => {
+    await tx.execute(sql.raw(`prepare generic_claim as ${query.sql}`));
+    await tx.execute(sql`set local plan_cache_mode = force_generic_plan`);
+    const plan = await tx.execute(sql.raw(`explain (analyze, costs off) execute generic_claim(${query.params.map(literal).join(", ")})`));
+    await tx.execute(sql`deallocate generic_claim`);
+    return plan;
+  });
 }
 
 describe.each(databaseTargets())("the claim's generic plan on $name", (target) => {
