@@ -30,6 +30,20 @@ export const WORKFLOW_TEST_DEFAULTS: RuntimeSettingsDefaults = {
   gatekeeperMinScore: 0.5,
 };
 
+/** Runtime settings as the environment's defaults set them (delays, quiet hours, limits): for the settings' own tests. */
+export const SETTINGS_TEST_DEFAULTS: RuntimeSettingsDefaults = {
+  persona: "You are a friendly person replying on X.",
+  minDelayMinutes: 15,
+  maxDelayMinutes: 120,
+  jitterSeconds: 300,
+  quietHours: "00:00-07:00",
+  gapSeconds: { min: 30, max: 90 },
+  maxPostsPerHour: 15,
+  maxPostsPerDay: 50,
+  gatekeeperEnabled: false,
+  gatekeeperMinScore: 0.5,
+};
+
 /** Empties every table the reply workflow writes, children before parents, so one database serves a whole file. */
 export async function clearWorkflowTables(db: Database): Promise<void> {
   for (const table of [

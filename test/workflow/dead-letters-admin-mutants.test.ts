@@ -9,11 +9,12 @@ import { deadLetters, posts, replies, xAccounts, type DeadLetterStatus } from ".
 import type { Logger } from "../../src/logger.js";
 import { createDeadLetters, type DeadLetterDeps } from "../../src/workflow/dead-letters.js";
 import { databaseTargets, useTestDatabase } from "../support/database.js";
+import { DEAD_LETTER_NOW, DEAD_LETTER_SETTINGS } from "../support/dead-letter-queue.js";
 import { capturingLogger, silentLogger } from "../support/logger.js";
 import { clearWorkflowTables } from "../support/workflow-fixtures.js";
 
-const NOW = new Date("2026-03-01T12:00:00Z");
-const SETTINGS = { baseDelaySeconds: 60, backoffMultiplier: 2, maxRetries: 3 };
+const NOW = DEAD_LETTER_NOW;
+const SETTINGS = DEAD_LETTER_SETTINGS;
 const WARN = 40;
 
 type Line = Record<string, unknown> & { level: number; msg: string };

@@ -6,15 +6,16 @@
 import { eq } from "drizzle-orm";
 import { beforeEach, describe, expect, it } from "vitest";
 import { deadLetters, posts, replies, xAccounts, type DeadLetterStatus, type ReplyStatus } from "../../src/db/schema.js";
-import { createDeadLetters, type DeadLetter, type DeadLetterDeps } from "../../src/workflow/dead-letters.js";
+import { createDeadLetters, type DeadLetterDeps } from "../../src/workflow/dead-letters.js";
 import { discardDeadLetters } from "../../src/workflow/dead-letters/cancel.js";
 import { databaseTargets, useTestDatabase } from "../support/database.js";
+import { countingDeadLetters, DEAD_LETTER_NOW, DEAD_LETTER_SETTINGS } from "../support/dead-letter-queue.js";
 import { capturingLogger, silentLogger } from "../support/logger.js";
 import { clearWorkflowTables } from "../support/workflow-fixtures.js";
 
-const NOW = new Date("2026-03-01T12:00:00Z");
+const NOW = DEAD_LETTER_NOW;
 const SECOND = 1_000;
-const SETTINGS = { baseDelaySeconds: 60, backoffMultiplier: 2, maxRetries: 3 };
+const SETTINGS = DEAD_LETTER_SETTINGS;
 const at = (ms: number) => new Date(NOW.getTime() + ms);
 
 describe.each(databaseTargets())("dead-letter queue without a publisher on $name", (target) => {
@@ -49,29 +50,7 @@ describe.each(databaseTargets())("dead-letter queue without a publisher on $name
     return entry!;
   }
 
-  function queue(overrides: Partial<DeadLetterDeps> = {}) {
-    const exhausted: DeadLetter[] = [];
-    const calls = { publisher: 0, changes: 0 };
-    const q = createDeadLetters({
-      db: db(),
-      logger: silentLogger(),
-      settings: SETTINGS,
-      now: () => NOW,
-      onExhausted: (entry) => exhausted.push(entry),
-      publisher: {
-        runOnce: () => {
-          calls.publisher++;
-          return Promise.resolve();
-        },
-      },
-      onChange: () => {
-        calls.changes++;
-        return Promise.resolve();
-      },
-      ...overrides,
-    });
-    return { q, exhausted, calls };
-  }
+  const queue = (overrides: Partial<DeadLetterDeps> = {}) => countingDeadLetters(db(), silentLogger(), overrides);
 
   const entryOf = async (id: number) => (await db().select().from(deadLetters).where(eq(deadLetters.id, id)))[0]!;
   const replyOf = async (id: number) => (await db().select().from(replies).where(eq(replies.id, id)))[0]!;

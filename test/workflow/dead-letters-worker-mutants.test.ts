@@ -7,13 +7,13 @@ import { eq, sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { deadLetters, posts, replies, xAccounts, type DeadLetterStatus, type ReplyStatus } from "../../src/db/schema.js";
 import type { Logger } from "../../src/logger.js";
-import { createDeadLetters, type DeadLetter, type DeadLetterDeps } from "../../src/workflow/dead-letters.js";
+import type { DeadLetterDeps } from "../../src/workflow/dead-letters.js";
 import { databaseTargets, useTestDatabase } from "../support/database.js";
+import { countingDeadLetters, DEAD_LETTER_NOW } from "../support/dead-letter-queue.js";
 import { capturingLogger } from "../support/logger.js";
 import { clearWorkflowTables } from "../support/workflow-fixtures.js";
 
-const NOW = new Date("2026-03-01T12:00:00Z");
-const SETTINGS = { baseDelaySeconds: 60, backoffMultiplier: 2, maxRetries: 3 };
+const NOW = DEAD_LETTER_NOW;
 /** pino's numeric levels. */
 const INFO = 30;
 const WARN = 40;
@@ -56,29 +56,7 @@ describe.each(databaseTargets())("dead-letter worker, as the operator sees it, o
     return { replyId: reply!.id, tweetId, entryId: entry!.id };
   }
 
-  function queue(logger: Logger, overrides: Partial<DeadLetterDeps> = {}) {
-    const exhausted: DeadLetter[] = [];
-    const calls = { publisher: 0, changes: 0 };
-    const q = createDeadLetters({
-      db: db(),
-      logger,
-      settings: SETTINGS,
-      now: () => NOW,
-      onExhausted: (entry) => exhausted.push(entry),
-      publisher: {
-        runOnce: () => {
-          calls.publisher++;
-          return Promise.resolve();
-        },
-      },
-      onChange: () => {
-        calls.changes++;
-        return Promise.resolve();
-      },
-      ...overrides,
-    });
-    return { q, exhausted, calls };
-  }
+  const queue = (logger: Logger, overrides: Partial<DeadLetterDeps> = {}) => countingDeadLetters(db(), logger, overrides);
 
   function captured() {
     const { logger, lines } = capturingLogger();

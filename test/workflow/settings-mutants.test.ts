@@ -4,24 +4,13 @@
  * not stick. Companion of settings.test.ts (issue 8 mutants).
  */
 import { describe, expect, it } from "vitest";
-import type { RuntimeSettingsDefaults } from "../../src/config.js";
 import type { Database } from "../../src/db/database.js";
 import { settings, settingsAudit } from "../../src/db/schema.js";
 import { formatSetting, SETTING_DEFINITIONS, SettingsStore } from "../../src/workflow/settings.js";
 import { databaseTargets, useTestDatabase } from "../support/database.js";
+import { SETTINGS_TEST_DEFAULTS } from "../support/workflow-fixtures.js";
 
-const DEFAULTS: RuntimeSettingsDefaults = {
-  persona: "You are a friendly person replying on X.",
-  minDelayMinutes: 15,
-  maxDelayMinutes: 120,
-  jitterSeconds: 300,
-  quietHours: "00:00-07:00",
-  gapSeconds: { min: 30, max: 90 },
-  maxPostsPerHour: 15,
-  maxPostsPerDay: 50,
-  gatekeeperEnabled: false,
-  gatekeeperMinScore: 0.5,
-};
+const DEFAULTS = SETTINGS_TEST_DEFAULTS;
 const ADA = 1001;
 
 describe("setting definitions at their edges", () => {
