@@ -24,7 +24,8 @@ describe("/settings", () => {
     tg.reset();
     await database.handle.db.delete(settings);
     await database.handle.db.delete(settingsAudit);
-    const env = { BOT_TIMEZONE: "Europe/Berlin" };
+    // The harness turns quiet hours off; these tests show the environment's default.
+    const env = { BOT_TIMEZONE: "Europe/Berlin", QUIET_HOURS: "00:00-07:00" };
     store = new SettingsStore(database.handle.db, loadConfig(testEnvironment(tg, env)).defaults);
     bot = startFeatureBot(tg, database.handle, [createSettingsFeature({ settings: store })], env);
   });

@@ -7,25 +7,16 @@
  * "busy" and "locked" need a second worker on PostgreSQL to happen for real; here the claim is wrapped so a test can
  * script those answers (every other claim is the real one).
  */
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import type { ClaimBatch, ClaimRequest } from "../../src/workflow/replies/claim-replies.js";
-import * as claimModule from "../../src/workflow/replies/claim-replies.js";
+import { beforeEach, describe, expect, it } from "vitest";
 import { createPublisher } from "../../src/workflow/publisher.js";
 import { SettingsStore } from "../../src/workflow/settings.js";
 import { useOwnDatabaseAndFakeX } from "../support/account-pool-fixture.js";
+import { aroundPrepared } from "../support/around-prepared.js";
 import { databaseTargets } from "../support/database.js";
 import type { FakeXUser } from "../support/fake-x/index.js";
 import { silentLogger } from "../support/logger.js";
 import { createPublishFixture } from "../support/publish-fixture.js";
 import { WORKFLOW_TEST_DEFAULTS } from "../support/workflow-fixtures.js";
-
-vi.mock("../../src/workflow/replies/claim-replies.js", async (importOriginal) => {
-  const actual = await importOriginal<typeof claimModule>();
-  return { ...actual, claimReplies: vi.fn(actual.claimReplies) };
-});
-
-const real = await vi.importActual<typeof claimModule>("../../src/workflow/replies/claim-replies.js");
-const claimReplies = vi.mocked(claimModule.claimReplies);
 
 const OUR_TOKEN = "publisher-mutants-token";
 const OTHER_TOKEN = "publisher-mutants-other-token";
@@ -47,7 +38,24 @@ describe.each(databaseTargets())("the publisher's run loop on $name", (target) =
   let script: Map<number, ScriptedKind[]>;
 
   const postRequests = () => x().requests({ method: "POST", path: "/2/tweets" });
-  const claimsFor = (accountId: number) => claimReplies.mock.calls.filter(([, request]) => request.accountId === accountId).length;
+  /** The account of each claim statement run, in order. */
+  let claims: number[];
+  const claimsFor = (accountId: number) => claims.filter((id) => id === accountId).length;
+  /**
+   * The database with the claim's answers scripted: a scripted kind is answered as the claim statement would answer it
+   * (one verdict row; "locked" and "none" an open verdict with nothing taken, due replies skipped or not), else it runs.
+   */
+  const scripted = () =>
+    aroundPrepared(db(), (run, name, values) => {
+      if (name !== "claim_replies") return run();
+      const accountId = values?.accountId as number;
+      claims.push(accountId);
+      const kind = (script.get(accountId) ?? script.get(-1))?.shift();
+      if (kind === undefined) return run();
+      const open = { kind: "open", reply: null, post: null, x_user_id: null, username: null, previous_hold: null };
+      if (kind === "locked" || kind === "none") return Promise.resolve([{ ...open, skipped: kind === "locked" }]);
+      return Promise.resolve([{ kind }]);
+    });
 
   beforeEach(() => {
     x().addUser({ id: "790001", username: "replyguy", accessToken: OUR_TOKEN });
@@ -55,18 +63,10 @@ describe.each(databaseTargets())("the publisher's run loop on $name", (target) =
     alice = x().addUser({ id: "790002", username: "alice" });
     clock = new Date();
     script = new Map();
-    claimReplies.mockClear();
-    claimReplies.mockImplementation((handle, request: ClaimRequest): Promise<ClaimBatch> => {
-      const queue = script.get(request.accountId) ?? script.get(-1);
-      const kind = queue?.shift();
-      return kind ? Promise.resolve({ kind }) : real.claimReplies(handle, request);
-    });
-  });
-  afterEach(() => {
-    claimReplies.mockImplementation(real.claimReplies);
+    claims = [];
   });
 
-  const fixture = createPublishFixture({ db, x, now: () => clock, token: OUR_TOKEN });
+  const fixture = createPublishFixture({ db: scripted, x, now: () => clock, token: OUR_TOKEN });
 
   describe("claims made again", () => {
     it("a busy account row is claimed three times, then the account sits out the run; the next run publishes", async () => {
@@ -93,7 +93,7 @@ describe.each(databaseTargets())("the publisher's run loop on $name", (target) =
 
       // Five locked answers: the account gives up for this run, and the next run publishes.
       await fixture.seedReply(h.account.id, alice);
-      claimReplies.mockClear();
+      claims = [];
       script.set(h.account.id, ["locked", "locked", "locked", "locked", "locked"]);
       expect((await h.publisher.runOnce()).published).toBe(0);
       expect(claimsFor(h.account.id)).toBe(5);
@@ -113,14 +113,14 @@ describe.each(databaseTargets())("the publisher's run loop on $name", (target) =
       // claims (and then finds nothing).
       script.set(-1, ["busy", "busy", "busy", "busy", "busy"]);
       expect((await h.publisher.runOnce()).published).toBe(1);
-      expect(claimReplies.mock.calls).toHaveLength(7);
+      expect(claims).toHaveLength(7);
 
       await fixture.seedReply(h.account.id, alice);
-      claimReplies.mockClear();
+      claims = [];
       // Five locked answers in a row idle one account; the other is locked four times more, then claims.
       script.set(-1, Array.from({ length: 9 }, (): ScriptedKind => "locked"));
       expect((await h.publisher.runOnce()).published).toBe(1);
-      expect(claimReplies.mock.calls).toHaveLength(11);
+      expect(claims).toHaveLength(11);
     });
   });
 
@@ -212,7 +212,7 @@ describe.each(databaseTargets())("the publisher's run loop on $name", (target) =
       await h.publisher.runOnce();
       expect(await fixture.reply(seeded.id)).toMatchObject({ status: "approved", scheduledAt: quiet.end });
       expect(h.changes()).toBe(1);
-      expect(claimReplies).not.toHaveBeenCalled();
+      expect(claims).toEqual([]);
     });
 
     it("quiet hours are read in BOT_TIMEZONE, and each lane's attempts are reported as they are written", async () => {
@@ -222,7 +222,7 @@ describe.each(databaseTargets())("the publisher's run loop on $name", (target) =
       let done = 0;
       const publisherIn = (zone: string | undefined) =>
         createPublisher({
-          db: db(),
+          db: scripted(),
           accounts: h.accounts,
           pause: h.pause,
           settings: new SettingsStore(db(), { ...WORKFLOW_TEST_DEFAULTS, quietHours: quiet.spec }),
