@@ -1,4 +1,5 @@
 import type { Database } from "../../src/db/database.js";
+import { deadLetters, posts, replies, xAccounts, type DeadLetterStatus, type ReplyStatus } from "../../src/db/schema.js";
 import type { Logger } from "../../src/logger.js";
 import { createDeadLetters, type DeadLetter, type DeadLetterDeps } from "../../src/workflow/dead-letters.js";
 import { silentLogger } from "./logger.js";
@@ -34,4 +35,47 @@ export function countingDeadLetters(db: Database, logger: Logger = silentLogger(
     ...overrides,
   });
   return { q, exhausted, calls };
+}
+
+let seeded = 0;
+
+/**
+ * A reply in `reply` status (failed by a 503) to a new post of a new account, with a dead letter in `entry` status
+ * due at `nextRetryAt`.
+ */
+export async function seedDeadLetter(
+  db: Database,
+  opts: { reply: ReplyStatus; entry: DeadLetterStatus; nextRetryAt: Date | null; expiresAt: Date },
+): Promise<{ replyId: number; tweetId: string; entryId: number }> {
+  seeded++;
+  const [account] = await db.insert(xAccounts).values({ label: `acct-${seeded}` }).returning();
+  const tweetId = `55${seeded}`;
+  await db
+    .insert(posts)
+    .values({ tweetId, authorId: "2", text: "hi", source: "mention", sourceDetail: "m", accountId: account!.id, answerable: true, state: "drafted" });
+  const [reply] = await db
+    .insert(replies)
+    .values({
+      postTweetId: tweetId,
+      accountId: account!.id,
+      status: opts.reply,
+      draft: `Hello ${seeded}.`,
+      weightedLength: 8,
+      expiresAt: opts.expiresAt,
+      failureReason: "X answered 503",
+    })
+    .returning();
+  const [entry] = await db
+    .insert(deadLetters)
+    .values({
+      replyId: reply!.id,
+      accountId: account!.id,
+      error: "X answered 503",
+      errorType: "server_error",
+      retryable: true,
+      status: opts.entry,
+      nextRetryAt: opts.nextRetryAt,
+    })
+    .returning();
+  return { replyId: reply!.id, tweetId, entryId: entry!.id };
 }

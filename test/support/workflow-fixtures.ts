@@ -1,5 +1,6 @@
-import type { RuntimeSettingsDefaults } from "../../src/config.js";
+import { loadConfig, type RuntimeSettingsDefaults } from "../../src/config.js";
 import type { Database } from "../../src/db/database.js";
+import { MINIMAL_ENV } from "./config-env.js";
 import {
   appState,
   approvalBatches,
@@ -32,16 +33,8 @@ export const WORKFLOW_TEST_DEFAULTS: RuntimeSettingsDefaults = {
 
 /** Runtime settings as the environment's defaults set them (delays, quiet hours, limits): for the settings' own tests. */
 export const SETTINGS_TEST_DEFAULTS: RuntimeSettingsDefaults = {
+  ...loadConfig(MINIMAL_ENV).defaults,
   persona: "You are a friendly person replying on X.",
-  minDelayMinutes: 15,
-  maxDelayMinutes: 120,
-  jitterSeconds: 300,
-  quietHours: "00:00-07:00",
-  gapSeconds: { min: 30, max: 90 },
-  maxPostsPerHour: 15,
-  maxPostsPerDay: 50,
-  gatekeeperEnabled: false,
-  gatekeeperMinScore: 0.5,
 };
 
 /** Empties every table the reply workflow writes, children before parents, so one database serves a whole file. */

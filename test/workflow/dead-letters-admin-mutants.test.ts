@@ -5,11 +5,11 @@
  */
 import { eq, sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { deadLetters, posts, replies, xAccounts, type DeadLetterStatus } from "../../src/db/schema.js";
+import { deadLetters, type DeadLetterStatus } from "../../src/db/schema.js";
 import type { Logger } from "../../src/logger.js";
 import { createDeadLetters, type DeadLetterDeps } from "../../src/workflow/dead-letters.js";
 import { databaseTargets, useTestDatabase } from "../support/database.js";
-import { DEAD_LETTER_NOW, DEAD_LETTER_SETTINGS } from "../support/dead-letter-queue.js";
+import { DEAD_LETTER_NOW, DEAD_LETTER_SETTINGS, seedDeadLetter } from "../support/dead-letter-queue.js";
 import { capturingLogger, silentLogger } from "../support/logger.js";
 import { clearWorkflowTables } from "../support/workflow-fixtures.js";
 
@@ -24,35 +24,10 @@ describe.each(databaseTargets())("/dlq buttons at their edges on $name", (target
     await d.execute(sql`alter table dead_letters drop constraint if exists admin_mutants_refuse`);
     await clearWorkflowTables(d);
   });
-  let seq = 0;
-
-  /** A failed reply to a new post with a dead letter in `status` (a pending one due in an hour). */
-  async function seed(status: DeadLetterStatus) {
-    seq++;
-    const [account] = await db().insert(xAccounts).values({ label: `acct-${seq}` }).returning();
-    const tweetId = `55${seq}`;
-    await db()
-      .insert(posts)
-      .values({ tweetId, authorId: "2", text: "hi", source: "mention", sourceDetail: "m", accountId: account!.id, answerable: true, state: "drafted" });
-    const [reply] = await db()
-      .insert(replies)
-      .values({ postTweetId: tweetId, accountId: account!.id, status: "failed", draft: `Hi ${seq}.`, weightedLength: 5, expiresAt: NOW, failureReason: "X answered 503" })
-      .returning();
-    const [entry] = await db()
-      .insert(deadLetters)
-      .values({
-        replyId: reply!.id,
-        accountId: account!.id,
-        error: "X answered 503",
-        errorType: "server_error",
-        retryable: true,
-        status,
-        // A pending one is due later, so a retry run started by another press leaves it alone.
-        nextRetryAt: status === "pending" ? new Date(NOW.getTime() + 3_600_000) : null,
-      })
-      .returning();
-    return { entryId: entry!.id, tweetId };
-  }
+  /** A failed reply with a dead letter in `status` (a pending one due in an hour). */
+  const seed = (status: DeadLetterStatus) =>
+    // A pending one is due later, so a retry run started by another press leaves it alone.
+    seedDeadLetter(db(), { reply: "failed", entry: status, nextRetryAt: status === "pending" ? new Date(NOW.getTime() + 3_600_000) : null, expiresAt: NOW });
 
   function queue(logger: Logger = silentLogger(), overrides: Partial<DeadLetterDeps> = {}) {
     return createDeadLetters({ db: db(), logger, settings: SETTINGS, now: () => NOW, onChange: () => Promise.resolve(), ...overrides });

@@ -5,11 +5,11 @@
  */
 import { eq, sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { deadLetters, posts, replies, xAccounts, type DeadLetterStatus, type ReplyStatus } from "../../src/db/schema.js";
+import { deadLetters, replies, type DeadLetterStatus, type ReplyStatus } from "../../src/db/schema.js";
 import type { Logger } from "../../src/logger.js";
 import type { DeadLetterDeps } from "../../src/workflow/dead-letters.js";
 import { databaseTargets, useTestDatabase } from "../support/database.js";
-import { countingDeadLetters, DEAD_LETTER_NOW } from "../support/dead-letter-queue.js";
+import { countingDeadLetters, DEAD_LETTER_NOW, seedDeadLetter } from "../support/dead-letter-queue.js";
 import { capturingLogger } from "../support/logger.js";
 import { clearWorkflowTables } from "../support/workflow-fixtures.js";
 
@@ -27,34 +27,9 @@ describe.each(databaseTargets())("dead-letter worker, as the operator sees it, o
     await d.execute(sql`alter table dead_letters drop constraint if exists worker_mutants_poison`);
     await clearWorkflowTables(d);
   });
-  let seq = 0;
-
   /** A reply in `status` to a new post, with a dead letter in `entryStatus` due now. */
-  async function seed(status: ReplyStatus, entryStatus: DeadLetterStatus = "pending") {
-    seq++;
-    const [account] = await db().insert(xAccounts).values({ label: `acct-${seq}` }).returning();
-    const tweetId = `66${seq}`;
-    await db()
-      .insert(posts)
-      .values({ tweetId, authorId: "2", text: "hi", source: "mention", sourceDetail: "m", accountId: account!.id, answerable: true, state: "drafted" });
-    const [reply] = await db()
-      .insert(replies)
-      .values({
-        postTweetId: tweetId,
-        accountId: account!.id,
-        status,
-        draft: `Hello ${seq}.`,
-        weightedLength: 8,
-        expiresAt: new Date(NOW.getTime() + 3_600_000),
-        failureReason: "X answered 503",
-      })
-      .returning();
-    const [entry] = await db()
-      .insert(deadLetters)
-      .values({ replyId: reply!.id, accountId: account!.id, error: "X answered 503", errorType: "server_error", retryable: true, status: entryStatus, nextRetryAt: NOW })
-      .returning();
-    return { replyId: reply!.id, tweetId, entryId: entry!.id };
-  }
+  const seed = (status: ReplyStatus, entryStatus: DeadLetterStatus = "pending") =>
+    seedDeadLetter(db(), { reply: status, entry: entryStatus, nextRetryAt: NOW, expiresAt: new Date(NOW.getTime() + 3_600_000) });
 
   const queue = (logger: Logger, overrides: Partial<DeadLetterDeps> = {}) => countingDeadLetters(db(), logger, overrides);
 
