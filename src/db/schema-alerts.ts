@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
-import { boolean, index, integer, jsonb, pgTable, serial, text, timestamp } from "drizzle-orm/pg-core";
+import { boolean, index, integer, pgTable, serial, text, timestamp } from "drizzle-orm/pg-core";
+import { jsonb } from "./json-column.js";
 
 /**
  * The alert outbox, history and dead-letter list in one: `raise()` inserts `pending`, the worker

@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
-import { bigint, index, integer, jsonb, pgTable, primaryKey, serial, text, timestamp } from "drizzle-orm/pg-core";
+import { bigint, index, integer, pgTable, primaryKey, serial, text, timestamp } from "drizzle-orm/pg-core";
+import { jsonb } from "./json-column.js";
 
 /**
  * Where a batch stands: `selecting` (the admin toggles drafts in /queue), `planned` (the confirmation is shown,

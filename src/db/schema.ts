@@ -4,7 +4,6 @@ import {
   boolean,
   index,
   integer,
-  jsonb,
   pgTable,
   real,
   serial,
@@ -14,6 +13,7 @@ import {
   uniqueIndex,
   uuid,
 } from "drizzle-orm/pg-core";
+import { jsonb } from "./json-column.js";
 
 /** Small durable key/value facts of the running bot (pause flag, last boot, …). */
 export const appState = pgTable("app_state", {

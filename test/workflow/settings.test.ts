@@ -139,6 +139,15 @@ describe.each(databaseTargets())("settings store on $name", (target) => {
     );
   });
 
+  it("reads back a persona that is itself JSON text exactly as typed", async () => {
+    // The driver decodes jsonb already; a second decode turned these into a number, a shorter string and an array.
+    for (const persona of ["1234567890", '"Be brief and kind."', '["be kind", "be brief"]']) {
+      expect(await store.set("persona", persona, ADA), persona).toMatchObject({ ok: true });
+      expect((await new SettingsStore(db, DEFAULTS).current()).persona, persona).toBe(persona);
+      expect((await store.history(1))[0]?.newValue, persona).toBe(persona);
+    }
+  });
+
   it("writes nothing for an unknown key or an invalid value", async () => {
     await store.set("jitter", "60", ADA);
     const auditBefore = await db.select().from(settingsAudit);
