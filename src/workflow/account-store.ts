@@ -1,4 +1,4 @@
-import { and, eq, isNotNull, isNull, ne, or, sql } from "drizzle-orm";
+import { and, eq, isNotNull, isNull, or, sql } from "drizzle-orm";
 import type { Database } from "../db/database.js";
 import { xAccounts } from "../db/schema.js";
 import { errorCode, findInChain } from "../kit/error-chain.js";
@@ -169,11 +169,16 @@ export function createAccountStore(deps: {
 
   /** Stores an account X just verified (`me`) under a free label and adds it to the pool. */
   async function storeVerified(box: SecretBox, label: string, secrets: AccountSecrets, client: XAccountClient, me: { id: string; username: string }) {
+    // A disabled account still holds its user: enabling it later would put one X user in the pool twice.
+    // A removed account's tombstone (no credentials) does not; its row is reused below.
     const [same] = await db
-      .select({ label: xAccounts.label })
+      .select({ label: xAccounts.label, status: xAccounts.status })
       .from(xAccounts)
-      .where(and(eq(xAccounts.xUserId, me.id), ne(xAccounts.status, "disabled")));
-    if (same) throw new AccountStoreError(`@${me.username} is already in the pool as ${same.label}.`);
+      .where(and(eq(xAccounts.xUserId, me.id), or(eq(xAccounts.origin, "env"), isNotNull(xAccounts.credentials))));
+    if (same) {
+      const disabled = same.status === "disabled" ? " (disabled)" : "";
+      throw new AccountStoreError(`@${me.username} is already in the pool as ${same.label}${disabled}.`);
+    }
     const values = {
       label,
       origin: "stored" as const,
@@ -207,7 +212,9 @@ export function createAccountStore(deps: {
       const [taken] = await db.select({ id: xAccounts.id }).from(xAccounts).where(eq(xAccounts.label, label));
       if (taken) throw new AccountStoreError(`The label ${label} is taken.`);
       const client = deps.makeClient(label, secrets);
-      return storeVerified(box, label, secrets, client, await client.me());
+      const me = await client.me();
+      await resolveEnvIdentities();
+      return storeVerified(box, label, secrets, client, me);
     },
 
     /**

@@ -134,11 +134,13 @@ describe.each(databaseTargets())("account store, further cases, on $name", (targ
     expect(await db().select().from(xAccounts)).toHaveLength(1);
   });
 
-  it("a disabled account does not keep its X user from being stored under another label", async () => {
-    const { store } = await build();
+  it("a disabled account keeps its X user: storing it under another label is refused, so enabling it never makes two", async () => {
+    const { accounts, store } = await build();
     await store.store("first", oauth1());
     await store.disable("first");
-    await expect(store.store("second", oauth1())).resolves.toMatchObject({ label: "second", status: "active", xUserId: "850001" });
+    await expect(store.store("second", oauth1())).rejects.toThrow(new AccountStoreError("@stored_user is already in the pool as first (disabled)."));
+    expect((await db().select({ label: xAccounts.label }).from(xAccounts)).map((row) => row.label)).toEqual(["first"]);
+    expect(accounts.all().map((account) => account.label)).toEqual(["first"]);
   });
 
   it("connect: a user already stored keeps its row and label, now in OAuth 2.0, its breakers reset, back in the pool", async () => {
@@ -173,12 +175,12 @@ describe.each(databaseTargets())("account store, further cases, on $name", (targ
     expect(accounts.all()).toHaveLength(1);
   });
 
-  it("connect prefers the user's account in use over a disabled one", async () => {
+  it("connect prefers the user's account in use over a disabled one (two of one user, as an older version stored them)", async () => {
     const { store } = await build();
-    await store.store("first", oauth1());
+    const { id: _id, label: _label, ...first } = (await rowOf((await store.store("first", oauth1())).label))!;
     await store.disable("first");
-    const active = await store.store("second", oauth1());
-    expect(await store.connect("third", oauth2())).toMatchObject({ reconnected: true, account: { id: active.id, label: "second", status: "active" } });
+    const [active] = await db().insert(xAccounts).values({ ...first, label: "second" }).returning();
+    expect(await store.connect("third", oauth2())).toMatchObject({ reconnected: true, account: { id: active!.id, label: "second", status: "active" } });
     expect((await rowOf("first"))!.authKind).toBe("oauth1");
   });
 
@@ -190,6 +192,14 @@ describe.each(databaseTargets())("account store, further cases, on $name", (targ
     );
     expect((await rowOf("main"))!).toMatchObject({ xUserId: "850003", username: "env_user" });
     expect(await rowOf("two")).toBeUndefined();
+  });
+
+  it("store asks X who the env accounts are first, so the user of an env account is not stored a second time", async () => {
+    const { accounts, store } = await build({ main: ENV_TOKEN });
+    expect((await rowOf("main"))!.xUserId).toBeNull();
+    await expect(store.store("two", oauth1(ENV_TOKEN))).rejects.toThrow("@env_user is already in the pool as main.");
+    expect(await rowOf("two")).toBeUndefined();
+    expect(accounts.all().map((account) => account.label)).toEqual(["main"]);
   });
 
   it("connect goes on when an env account cannot be resolved, and asks X only about the unresolved ones", async () => {
