@@ -69,7 +69,7 @@ export interface PublisherDeps {
 
 /** Replies moved past quiet hours per run (a backlog moves over a few runs). */
 const DEFER_BATCH = 500;
-/** Claims in a row that found the account's row taken by another claim before it sits out the run. */
+/** Claims of one account that found its row taken by another claim before it sits out the run. */
 const BUSY_RETRIES = 3;
 /**
  * Looks again when every due reply was locked (a card redraw's write on the row an approval just made due, or another
@@ -182,6 +182,18 @@ export function createPublisher(deps: PublisherDeps) {
     const idle = new Set<number>();
     const picking = new KeyedQueue();
     let changed = false;
+    // Busy and locked answers in a row, per account: another account's answers must not use up this one's retries.
+    const busy = new Map<number, number>();
+    const locked = new Map<number, number>();
+    const count = (answers: Map<number, number>, accountId: number) => {
+      const n = (answers.get(accountId) ?? 0) + 1;
+      answers.set(accountId, n);
+      return n;
+    };
+    const forgetAnswers = (accountId: number) => {
+      busy.delete(accountId);
+      locked.delete(accountId);
+    };
 
     /** The account the strategy picks for the next claim and whether it is the only one ready, or undefined: none is. */
     async function chooseAccount() {
@@ -205,7 +217,7 @@ export function createPublisher(deps: PublisherDeps) {
      * (the strategy's turns); claims for different accounts run at once, for one account one after another.
      */
     async function nextClaims() {
-      for (let busy = 0, locked = 0; ; ) {
+      for (;;) {
         if (inQuietHours(settings)) return undefined;
         const chosen = await picking.run("choice", chooseAccount);
         if (!chosen) return undefined;
@@ -222,16 +234,16 @@ export function createPublisher(deps: PublisherDeps) {
         });
         if (batch.kind === "paused") return undefined;
         if (batch.kind === "claimed") {
+          forgetAnswers(account.id);
           changed = true;
           return { account, batch };
         }
-        if (batch.kind === "busy" && ++busy < BUSY_RETRIES) continue;
-        if (batch.kind === "locked" && ++locked <= LOCKED_RETRIES) {
+        if (batch.kind === "busy" && count(busy, account.id) < BUSY_RETRIES) continue;
+        if (batch.kind === "locked" && count(locked, account.id) <= LOCKED_RETRIES) {
           await new Promise((resolve) => setTimeout(resolve, LOCKED_RETRY_MS));
           continue;
         }
-        busy = 0;
-        locked = 0;
+        forgetAnswers(account.id);
         (batch.kind === "held" || batch.kind === "busy" ? stopped : idle).add(account.id);
       }
     }

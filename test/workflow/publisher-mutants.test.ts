@@ -25,7 +25,8 @@ const UNKNOWN_TOKEN = "publisher-mutants-unknown-token";
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 
-type ScriptedKind = "busy" | "locked" | "held" | "none";
+/** "real": the claim statement runs (a script can let a claim through between scripted answers). */
+type ScriptedKind = "busy" | "locked" | "held" | "none" | "real";
 
 const hhmm = (at: Date, timeZone = "UTC") =>
   new Intl.DateTimeFormat("en-GB", { hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone }).format(at);
@@ -51,7 +52,7 @@ describe.each(databaseTargets())("the publisher's run loop on $name", (target) =
       const accountId = values?.accountId as number;
       claims.push(accountId);
       const kind = (script.get(accountId) ?? script.get(-1))?.shift();
-      if (kind === undefined) return run();
+      if (kind === undefined || kind === "real") return run();
       const open = { kind: "open", reply: null, post: null, x_user_id: null, username: null, previous_hold: null };
       if (kind === "locked" || kind === "none") return Promise.resolve([{ ...open, skipped: kind === "locked" }]);
       return Promise.resolve([{ kind }]);
@@ -106,21 +107,45 @@ describe.each(databaseTargets())("the publisher's run loop on $name", (target) =
       expect(claimsFor(h.account.id)).toBe(1);
     });
 
-    it("the counts of busy and locked answers start again for the next account", async () => {
+    it("busy and locked answers are counted per account: another account's answers do not use up its retries", async () => {
       const h = await fixture.build({ pool: [{ label: "second", token: OTHER_TOKEN }] });
+      const second = h.accounts.all()[1]!;
       await fixture.seedReply(h.account.id, alice);
-      // Busy three times in a row (the accounts take turns) stops one account; the other is busy twice more, then
-      // claims (and then finds nothing).
-      script.set(-1, ["busy", "busy", "busy", "busy", "busy"]);
+      // The accounts take turns: each is busy twice, below three of its own; the second then finds nothing, ours claims.
+      script.set(h.account.id, ["busy", "busy"]);
+      script.set(second.id, ["busy", "busy", "none"]);
       expect((await h.publisher.runOnce()).published).toBe(1);
-      expect(claims).toHaveLength(7);
+      expect(postRequests().map((request) => request.callerUserId)).toEqual(["790001"]);
 
       await fixture.seedReply(h.account.id, alice);
       claims = [];
-      // Five locked answers in a row idle one account; the other is locked four times more, then claims.
-      script.set(-1, Array.from({ length: 9 }, (): ScriptedKind => "locked"));
+      // Locked three times each way (four of its own are allowed): ours still claims after the second went idle.
+      script.set(h.account.id, ["locked", "locked", "locked"]);
+      script.set(second.id, ["locked", "locked", "none"]);
       expect((await h.publisher.runOnce()).published).toBe(1);
-      expect(claims).toHaveLength(11);
+      expect(postRequests().map((request) => request.callerUserId)).toEqual(["790001", "790001"]);
+      expect(claimsFor(h.account.id)).toBe(5);
+    });
+
+    it("busy answers count in a row: a claim in between starts the account's count again", async () => {
+      const h = await fixture.build();
+      await fixture.seedReply(h.account.id, alice);
+      // Busy twice, a claim (publishes), busy twice more: still below three in a row, so it asks a sixth time.
+      script.set(h.account.id, ["busy", "busy", "real", "busy", "busy"]);
+      expect((await h.publisher.runOnce()).published).toBe(1);
+      expect(claimsFor(h.account.id)).toBe(6);
+    });
+
+    it("an account that went idle after locked answers gets its retries again when a reply is handed back", async () => {
+      const h = await fixture.build({ pool: [{ label: "refused", token: UNKNOWN_TOKEN }] });
+      const refused = h.accounts.all()[1]!;
+      await fixture.seedReply(h.account.id, alice);
+      // Ours: five locked answers (idle); the refused account then takes the reply, X refuses it (401), it goes back
+      // and ours, back in the run, is locked four times more and still claims it.
+      script.set(h.account.id, Array.from({ length: 9 }, (): ScriptedKind => "locked"));
+      script.set(refused.id, ["locked", "locked", "locked", "locked"]);
+      expect(await h.publisher.runOnce()).toMatchObject({ published: 1, retrying: 1 });
+      expect(postRequests().map((request) => request.callerUserId)).toEqual(["790001"]);
     });
   });
 
@@ -158,12 +183,13 @@ describe.each(databaseTargets())("the publisher's run loop on $name", (target) =
 
     it("an account whose row stayed busy sits out the run even when a reply is handed back", async () => {
       const { h, refused, seeded } = await withRefusedAccount();
-      // The accounts take turns: ours busy, the other busy, ours busy a third time in a row: ours sits out.
-      script.set(h.account.id, ["busy", "busy"]);
+      // The accounts take turns; the refused one takes the reply at its second claim and hands it back, and ours,
+      // busy a third time, sits out.
+      script.set(h.account.id, ["busy", "busy", "busy"]);
       script.set(refused.id, ["busy"]);
 
       expect(await h.publisher.runOnce()).toEqual({ published: 0, failed: 0, retrying: 1 });
-      expect(claimsFor(h.account.id)).toBe(2);
+      expect(claimsFor(h.account.id)).toBe(3);
       expect(claimsFor(refused.id)).toBe(2);
       expect((await fixture.reply(seeded.id)).status).toBe("approved");
       expect(postRequests()).toEqual([]);
