@@ -378,7 +378,7 @@ export async function pickupOurs(opts: {
         publishJob: JOBS.publish,
         logger: silentLogger(),
       });
-      await wakeups.start({ syncCards: () => Promise.resolve(0), dropSettings: () => undefined, reloadAccounts: () => Promise.resolve(), isLeader: () => true });
+      await wakeups.start({ syncCards: () => Promise.resolve(0), dropSettings: () => undefined, dropOptOuts: () => undefined, reloadAccounts: () => Promise.resolve(), isLeader: () => true });
       await scheduler.start();
       stops.push(() => scheduler.stop(), () => wakeups.stop());
       wakes.push(wakeups);

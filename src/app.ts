@@ -324,7 +324,7 @@ export async function startApp(
     cleanups.push(() => leadership.stop());
     cleanups.push(() => duties.stop(Date.now() + 2_000));
     await wakeups.start({
-      syncCards: () => workflow.cards.sync(), dropSettings: () => workflow.settings.invalidate(),
+      syncCards: () => workflow.cards.sync(), dropSettings: () => workflow.settings.invalidate(), dropOptOuts: () => workflow.optOuts.invalidate(),
       reloadAccounts: () => accountSync.reload(), isLeader: () => leadership.isLeader(),
     });
     cleanups.push(() => wakeups.stop());

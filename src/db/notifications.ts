@@ -10,7 +10,7 @@ export const WAKE_CHANNEL = "rgb_wake";
  * (a stored X account was added, connected, disabled, enabled or removed: reload the pool from the database, then
  * redraw the cards if leading and run the publisher).
  */
-export const WAKE_TOPICS = ["publish", "cards", "settings", "accounts"] as const;
+export const WAKE_TOPICS = ["publish", "cards", "settings", "accounts", "optouts"] as const;
 
 /** One of {@link WAKE_TOPICS}. */
 export type WakeTopic = (typeof WAKE_TOPICS)[number];

@@ -9,12 +9,14 @@ export interface WakeTargets {
   syncCards(): Promise<unknown>;
   /** Drops the cached runtime settings, so the next read sees another replica's change. */
   dropSettings(): void;
+  /** Drops the publisher's cached opt-outs, so its next check before a POST sees another replica's change. */
+  dropOptOuts(): void;
   /** Reloads the X account pool from the database (another replica added, changed or removed an account). */
   reloadAccounts(): Promise<unknown>;
   isLeader(): boolean;
 }
 
-/** Wake-ups of the publisher, the cards, the settings cache and the account pool, in this replica and across the replicas. */
+/** Wake-ups of the publisher, the cards, the settings and opt-out caches and the account pool, in this replica and across the replicas. */
 export interface Wakeups {
   /** Runs the publisher here (once more after a run in progress) and wakes the other replicas' publishers. */
   publishNow(): Promise<void>;
@@ -22,7 +24,7 @@ export interface Wakeups {
   publishHere(): Promise<void>;
   /** The `publish` wake-up for a statement to send at its commit; undefined when no other replica could hear it. */
   publishSignal(): WakeSignal | undefined;
-  /** Tells the other replicas that cards, settings or the account pool changed here (sent after the caller's commit). */
+  /** Tells the other replicas that cards, settings, opt-outs or the account pool changed here (sent after the caller's commit). */
   announce(topic: Exclude<WakeTopic, "publish">): void;
   /** Starts listening for the other replicas' wake-ups. */
   start(targets: WakeTargets): Promise<void>;
@@ -87,11 +89,13 @@ export function createWakeups(deps: {
           if (topic === "publish") void runPublish();
           else if (topic === "cards") syncCards();
           else if (topic === "settings") wakeTargets.dropSettings();
+          else if (topic === "optouts") wakeTargets.dropOptOuts();
           else reloadAccountsThenCatchUp(wakeTargets);
         },
         onResubscribed() {
           logger.info("wake-up listener back; catching up on what it missed");
           wakeTargets.dropSettings();
+          wakeTargets.dropOptOuts();
           reloadAccountsThenCatchUp(wakeTargets);
         },
       }).catch((error: unknown) => logger.warn({ err: error }, "could not listen for wake-ups; relying on the polls"));

@@ -7,6 +7,7 @@ import type { XAccountRow, XAccounts } from "./accounts.js";
 import type { DeadLetterRecorder } from "./dead-letters.js";
 import type { ReplyPolicy } from "./discovery.js";
 import type { NoticeSink } from "./notices.js";
+import { OptOutCache } from "./opt-out-cache.js";
 import type { PauseSwitch } from "./pause.js";
 import { KeyedQueue } from "../kit/keyed-queue.js";
 import { createAccountChooser, type AccountStrategy } from "./publish/account-choice.js";
@@ -65,6 +66,8 @@ export interface PublisherDeps {
   readonly completionLingerMs?: number;
   /** How a completion's failed statement is tried again (default 4 times, 0.5 s doubling). */
   readonly completionRetries?: CompletionRetries;
+  /** The opt-outs checked before each POST, shared with the watchlist that changes them (default: its own). */
+  readonly optOuts?: OptOutCache;
 }
 
 /** Replies moved past quiet hours per run (a backlog moves over a few runs). */
@@ -123,8 +126,8 @@ export function createPublisher(deps: PublisherDeps) {
     completionRetries: deps.completionRetries,
   });
   const stranded = createStrandedClaims({ db, outcomes, now, logger });
+  const optOuts = deps.optOuts ?? new OptOutCache(db);
   const publishClaimed = createAttempt({
-    db,
     accounts: deps.accounts,
     replyPolicy: deps.replyPolicy,
     outcomes,
@@ -134,6 +137,7 @@ export function createPublisher(deps: PublisherDeps) {
     retryBaseMs,
     prepareMedia: createMediaPrep({ db, mediaSource: deps.mediaSource, now }),
     stranded,
+    optOuts,
   });
 
   /** Returns claims whose holder died to `approved`, to be reconciled first. */
@@ -348,6 +352,8 @@ export function createPublisher(deps: PublisherDeps) {
     async runOnce(): Promise<PublishRunResult> {
       const result: PublishRunResult = { published: 0, failed: 0, retrying: 0 };
       let changed = false;
+      // Read again in this run, at its first check: an opt-out a wake-up did not announce is seen by the next run.
+      optOuts.invalidate();
       const [rows, settings, handedBack] = await Promise.all([runRows(lastRows, () => deps.accounts.rows()), deps.settings.current(), stranded.handBackAll()]);
       if (handedBack > 0) changed = true;
       const quietEnd = quietHoursEnd(now(), settings.quietHours, timeZone);

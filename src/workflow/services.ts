@@ -23,6 +23,7 @@ import type { MediaLimits } from "./media/validate.js";
 import { SettingsStore } from "./settings.js";
 import { createStatsView } from "./stats.js";
 import { createTraceView } from "./trace.js";
+import { OptOutCache } from "./opt-out-cache.js";
 import { Watchlist } from "./watchlist.js";
 
 /** Names of the scheduled jobs of the reply workflow. */
@@ -74,13 +75,20 @@ export async function createWorkflow(deps: {
   mediaLimits?: MediaLimits;
   /** Whether this replica leads (draws the cards); default always. */
   isLeader?: () => boolean;
-  /** Tells the other replicas, after the commit, that replies changed here (the leader redraws) or settings did. */
-  announce?: (change: "cards" | "settings") => void;
+  /** Tells the other replicas, after the commit, that replies changed here (the leader redraws), or settings or opt-outs did. */
+  announce?: (change: "cards" | "settings" | "optouts") => void;
 }) {
   const { config, logger } = deps;
   const db = deps.database.db;
   const settings = new SettingsStore(db, config.defaults, { onChange: () => deps.announce?.("settings") });
-  const watchlist = new Watchlist(db, { redrawCards: () => redrawCards() });
+  const optOuts = new OptOutCache(db);
+  const watchlist = new Watchlist(db, {
+    redrawCards: () => redrawCards(),
+    optOutsChanged: () => {
+      optOuts.invalidate();
+      deps.announce?.("optouts");
+    },
+  });
   // After a committed change that matters to a card, the workflow wakes the publisher first (it
   // must not wait on Telegram), then redraws the cards in the background; the buttons only answer.
   const wakePublisher = () => void deps.publishNow();
@@ -156,6 +164,7 @@ export async function createWorkflow(deps: {
     onAttemptDone: () => batchProgress.poke(),
     retryBaseMs: config.publishRetryBaseSeconds * 1000,
     timeZone: config.timeZone,
+    optOuts,
     deadLetters,
     notify: deps.notify,
     strategy: config.x.accountStrategy,
@@ -194,6 +203,7 @@ export async function createWorkflow(deps: {
 
   return {
     settings,
+    optOuts,
     watchlist,
     pause,
     accounts,

@@ -1,8 +1,8 @@
 import { and, asc, eq, inArray, sql } from "drizzle-orm";
 import type { Database } from "../db/database.js";
-import { preparedPerDatabase } from "../db/prepared.js";
 import { optOuts, watchItems } from "../db/schema.js";
 import { discardDeadLetters } from "./dead-letters/cancel.js";
+import { optOutKeys, type KnownName } from "./opt-out-cache.js";
 import { cancelRepliesToAuthor } from "./replies/cancel-replies.js";
 
 /** What can be watched: an X account (`target`), an X search query (`search`), a topic keyword (`topic`). */
@@ -32,6 +32,8 @@ export type OptOutResult =
 export interface WatchlistHooks {
   /** Starts redrawing the cards (cancelled replies show it); must not wait for Telegram. */
   readonly redrawCards?: () => void;
+  /** An opt-out was added or removed (the publishers' opt-out caches read them again). */
+  readonly optOutsChanged?: () => void;
 }
 
 /** Longest X search query we accept (X's own limit for recent search on the basic tiers). */
@@ -78,33 +80,8 @@ export function normaliseWatchValue(kind: WatchKind, raw: string): Normalised {
   }
 }
 
-/** Opt-outs are stored lower-case: the distinct known `usernames`, lower-cased. */
-function optOutKeys(usernames: readonly (string | null | undefined)[]): string[] {
-  return [...new Set(usernames.filter((name): name is string => !!name).map((name) => name.toLowerCase()))];
-}
-
-/** Whether `a` or `b` (lower-case; null matches nothing) opted out: prepared, since every publish asks it. */
-const optOutOfTwo = preparedPerDatabase((db) =>
-  db
-    .select({ username: optOuts.username })
-    .from(optOuts)
-    .where(sql`${optOuts.username} in (${sql.placeholder("a")}::text, ${sql.placeholder("b")}::text)`)
-    .limit(1)
-    .prepare("opted_out_of_two"),
-);
-
-/** A username as stored on a post: any case, null or undefined when unknown. */
-type KnownName = string | null | undefined;
-
-/** Whether either of `usernames` (a post's author as stored and as X shows it now) has opted out. */
-export async function anyOptedOut(db: Database, usernames: readonly [KnownName, KnownName?]): Promise<boolean> {
-  const [a, b] = optOutKeys(usernames);
-  if (a === undefined) return false;
-  return (await optOutOfTwo(db).execute({ a, b: b ?? null })).length > 0;
-}
-
 /** Which of `usernames` (any case; null for unknown) have opted out, lower-cased. */
-export async function optedOutAmong(db: Database, usernames: readonly (string | null | undefined)[]): Promise<Set<string>> {
+export async function optedOutAmong(db: Database, usernames: readonly KnownName[]): Promise<Set<string>> {
   const lower = optOutKeys(usernames);
   if (lower.length === 0) return new Set();
   const rows = await db.select({ username: optOuts.username }).from(optOuts).where(inArray(optOuts.username, lower));
@@ -167,6 +144,7 @@ export class Watchlist {
       await discardDeadLetters(tx, cancelled, now);
       return { ok: true as const, added: inserted.length > 0, cancelled: cancelled.length };
     });
+    if (result.added) this.hooks.optOutsChanged?.();
     if (result.cancelled > 0) this.hooks.redrawCards?.();
     return result;
   }
@@ -179,13 +157,15 @@ export class Watchlist {
       .delete(optOuts)
       .where(eq(optOuts.username, normalised.value.toLowerCase()))
       .returning({ username: optOuts.username });
-    return deleted.length > 0;
+    if (deleted.length === 0) return false;
+    this.hooks.optOutsChanged?.();
+    return true;
   }
 
   /** Whether `username` (any case, with or without @) has opted out. */
   async isOptedOut(username: string): Promise<boolean> {
     const normalised = normaliseUsername(username);
-    return normalised.ok && anyOptedOut(this.db, [normalised.value]);
+    return normalised.ok && (await optedOutAmong(this.db, [normalised.value])).size > 0;
   }
 
   /** Every opted-out username (lower-case, without @), alphabetically. */

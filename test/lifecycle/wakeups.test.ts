@@ -27,7 +27,7 @@ function recordingNotifications(): Notifications & { sent: WakeTopic[]; handlers
 
 function rig(notifications: Notifications, leader = true, reload: () => Promise<unknown> = () => Promise.resolve()) {
   const scheduler = new Scheduler(silentLogger());
-  const counts = { publish: 0, cards: 0, settingsDropped: 0, reloads: 0 };
+  const counts = { publish: 0, cards: 0, settingsDropped: 0, optOutsDropped: 0, reloads: 0 };
   scheduler.add("publish", "0 0 1 1 *", () => {
     counts.publish++;
     return Promise.resolve();
@@ -36,6 +36,7 @@ function rig(notifications: Notifications, leader = true, reload: () => Promise<
   const targets = {
     syncCards: () => Promise.resolve(++counts.cards),
     dropSettings: () => void counts.settingsDropped++,
+    dropOptOuts: () => void counts.optOutsDropped++,
     reloadAccounts: () => {
       counts.reloads++;
       return reload();
@@ -51,7 +52,7 @@ describe("wake-ups between replicas", () => {
     await wakeups.start(targets);
     await wakeups.publishNow();
     wakeups.announce("cards");
-    expect(counts).toEqual({ publish: 1, cards: 0, settingsDropped: 0, reloads: 0 });
+    expect(counts).toEqual({ publish: 1, cards: 0, settingsDropped: 0, optOutsDropped: 0, reloads: 0 });
     await wakeups.stop();
     await scheduler.stop();
   });
@@ -83,15 +84,16 @@ describe("wake-ups between replicas", () => {
     handlers.onWake("publish");
     handlers.onWake("cards");
     handlers.onWake("settings");
+    handlers.onWake("optouts");
     // The job starts synchronously, so its count is there at once.
-    expect(counts).toEqual({ publish: 2, cards: 1, settingsDropped: 1, reloads: 0 });
+    expect(counts).toEqual({ publish: 2, cards: 1, settingsDropped: 1, optOutsDropped: 1, reloads: 0 });
     expect(notifications.sent).toHaveLength(2);
     // Joins the run the wake-up started and waits it out, so the catch-up below starts one of its own.
     await scheduler.runNow("publish");
     handlers.onResubscribed();
     // The account pool is reloaded first (another replica may have changed it meanwhile), then the catch-up runs.
-    expect(counts).toMatchObject({ settingsDropped: 2, reloads: 1 });
-    await vi.waitFor(() => expect(counts).toEqual({ publish: 3, cards: 2, settingsDropped: 2, reloads: 1 }));
+    expect(counts).toMatchObject({ settingsDropped: 2, optOutsDropped: 2, reloads: 1 });
+    await vi.waitFor(() => expect(counts).toEqual({ publish: 3, cards: 2, settingsDropped: 2, optOutsDropped: 2, reloads: 1 }));
     await scheduler.stop();
   });
 
@@ -114,9 +116,9 @@ describe("wake-ups between replicas", () => {
     expect(counts.reloads).toBe(0);
 
     notifications.handlers().onWake("accounts");
-    expect(counts).toEqual({ publish: 0, cards: 0, settingsDropped: 0, reloads: 1 });
+    expect(counts).toEqual({ publish: 0, cards: 0, settingsDropped: 0, optOutsDropped: 0, reloads: 1 });
     finishReload();
-    await vi.waitFor(() => expect(counts).toEqual({ publish: 1, cards: 1, settingsDropped: 0, reloads: 1 }));
+    await vi.waitFor(() => expect(counts).toEqual({ publish: 1, cards: 1, settingsDropped: 0, optOutsDropped: 0, reloads: 1 }));
     await scheduler.stop();
   });
 
@@ -125,7 +127,7 @@ describe("wake-ups between replicas", () => {
     const { wakeups, counts, targets, scheduler } = rig(notifications, true, () => Promise.reject(new Error("database gone")));
     await wakeups.start(targets);
     notifications.handlers().onWake("accounts");
-    await vi.waitFor(() => expect(counts).toEqual({ publish: 1, cards: 1, settingsDropped: 0, reloads: 1 }));
+    await vi.waitFor(() => expect(counts).toEqual({ publish: 1, cards: 1, settingsDropped: 0, optOutsDropped: 0, reloads: 1 }));
     await scheduler.stop();
   });
 

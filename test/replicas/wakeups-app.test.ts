@@ -41,7 +41,7 @@ describe.runIf(serverUrl)("wake-ups between two apps on one PostgreSQL database"
     await database.dispose();
   });
 
-  it("the leader's resume wakes the stand-by's publisher; the stand-by's card sync and settings change reach the leader", { timeout: 60_000 }, async () => {
+  it("the leader's resume wakes the stand-by's publisher; the stand-by's card sync, settings change and opt-out reach the leader", { timeout: 60_000 }, async () => {
     database = await createPostgresTestDatabase(serverUrl!);
     const env = { DATABASE_URL: database.url!, PUBLISH_CRON: "0 0 1 1 *", DISCOVERY_CRON: "0 0 1 1 *" };
     apps.push(await startTestApp(tg, { env, database }));
@@ -68,6 +68,11 @@ describe.runIf(serverUrl)("wake-ups between two apps on one PostgreSQL database"
     expect((await leader!.workflow.settings.current()).minDelayMinutes).not.toBe(9);
     expect(await standby!.workflow.settings.set("min_delay", "9", 1)).toMatchObject({ ok: true });
     await vi.waitFor(async () => expect((await leader!.workflow.settings.current()).minDelayMinutes).toBe(9), FAST);
+
+    // An opt-out stored on the stand-by reaches the leader's publisher, whose cache had already read the opt-outs.
+    expect(await leader!.workflow.optOuts.anyOptedOut(["dora"])).toBe(false);
+    expect(await standby!.workflow.watchlist.optOut("dora", 1)).toMatchObject({ ok: true, added: true });
+    await vi.waitFor(async () => expect(await leader!.workflow.optOuts.anyOptedOut(["dora"])).toBe(true), FAST);
   });
 
   it("an account stored on the leader (/accounts add) joins the stand-by's pool and publishes from it; removed, it leaves", { timeout: 60_000 }, async () => {

@@ -48,7 +48,7 @@ describe.runIf(serverUrl)("wake-ups across replicas (LISTEN/NOTIFY)", () => {
     });
     const notifications = connectNotifications(database.url!);
     const wakeups = createWakeups({ notifications, scheduler, publishJob: JOBS.publish, logger: silentLogger() });
-    await wakeups.start({ syncCards: () => Promise.resolve(0), dropSettings: () => undefined, reloadAccounts: () => Promise.resolve(), isLeader: () => true, ...targets });
+    await wakeups.start({ syncCards: () => Promise.resolve(0), dropSettings: () => undefined, dropOptOuts: () => undefined, reloadAccounts: () => Promise.resolve(), isLeader: () => true, ...targets });
     closers.push(() => scheduler.stop(), () => wakeups.stop());
     return { wakeups, scheduler, notifications };
   }
@@ -162,7 +162,7 @@ describe.runIf(serverUrl)("wake-ups across replicas (LISTEN/NOTIFY)", () => {
     expect(events.filter((event) => event.kind === "approved").map((event) => event.actor)).toEqual([7]);
   });
 
-  it("a stand-by's change to replies makes the leader redraw at once; settings and pause reach the other replica at once", { timeout: 30_000 }, async () => {
+  it("a stand-by's change to replies makes the leader redraw at once; settings, opt-outs and pause reach the other replica at once", { timeout: 30_000 }, async () => {
     await setUp();
     const rig = await fixture.build();
     const config = loadConfig({ ...MINIMAL_ENV });
@@ -192,9 +192,11 @@ describe.runIf(serverUrl)("wake-ups across replicas (LISTEN/NOTIFY)", () => {
     wake.leader = (await replica(() => Promise.resolve(), {
       syncCards: () => leader.cards.sync(),
       dropSettings: () => leader.settings.invalidate(),
+      dropOptOuts: () => leader.optOuts.invalidate(),
     })).wakeups;
     wake.standby = (await replica(() => Promise.resolve(), {
       dropSettings: () => standby.settings.invalidate(),
+      dropOptOuts: () => standby.optOuts.invalidate(),
       isLeader: () => false,
     })).wakeups;
 
@@ -208,6 +210,13 @@ describe.runIf(serverUrl)("wake-ups across replicas (LISTEN/NOTIFY)", () => {
     expect((await leader.settings.current()).minDelayMinutes).not.toBe(7);
     expect(await standby.settings.set("min_delay", "7", 1)).toMatchObject({ ok: true });
     await vi.waitFor(async () => expect((await leader.settings.current()).minDelayMinutes).toBe(7), FAST);
+
+    // So are the opt-outs the publisher checks before a POST: an /optout on the stand-by drops the leader's.
+    expect(await leader.optOuts.anyOptedOut(["carol"])).toBe(false);
+    expect(await standby.optOuts.anyOptedOut(["carol"])).toBe(false);
+    expect(await standby.watchlist.optOut("carol", 1)).toMatchObject({ ok: true, added: true });
+    expect(await standby.optOuts.anyOptedOut(["carol"])).toBe(true);
+    await vi.waitFor(async () => expect(await leader.optOuts.anyOptedOut(["carol"])).toBe(true), FAST);
 
     // The pause is read from the database every time: no cache to drop, seen at once.
     expect(await leader.pause.isPaused()).toBe(false);

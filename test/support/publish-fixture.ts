@@ -6,6 +6,7 @@ import type { ResiliencePolicy } from "../../src/resilience/policy.js";
 import { resilientXClient } from "../../src/resilience/resilient-x-client.js";
 import { XAccounts, type XAccount } from "../../src/workflow/accounts.js";
 import type { CompletionRetries } from "../../src/workflow/publish/completion-queue.js";
+import type { OptOutCache } from "../../src/workflow/opt-out-cache.js";
 import { createDeadLetters, type DeadLetter, type DeadLetters, type DeadLetterSettings } from "../../src/workflow/dead-letters.js";
 import type { PostSource, ReplyPolicy } from "../../src/workflow/discovery.js";
 import type { MediaSource } from "../../src/workflow/media/types.js";
@@ -57,6 +58,8 @@ export interface PublisherOptions {
   completionLingerMs?: number;
   /** How a completion's failed statement is tried again (default the publisher's). */
   completionRetries?: CompletionRetries;
+  /** The opt-outs the publisher checks (default its own). */
+  optOuts?: OptOutCache;
 }
 
 /** How a publisher with its dead-letter queue is built. */
@@ -181,6 +184,7 @@ export function createPublishFixture(env: PublishFixtureEnv) {
       concurrency: opts.concurrency,
       completionLingerMs: opts.completionLingerMs,
       completionRetries: opts.completionRetries,
+      optOuts: opts.optOuts,
       deadLetters: queue?.reportToQueue === false ? undefined : deadLetters,
     });
     return { publisher, accounts, account, client, pause, deadLetters, exhausted, changes: () => changes };

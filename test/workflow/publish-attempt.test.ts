@@ -1,7 +1,8 @@
 /**
  * One publish attempt's own choices, through the publisher against the fake X (publisher.test.ts has the main
  * paths): where a rate-limited free reply goes, who an opt-out names when the stored post lacks the author's
- * handle, an edit that did not change the text, and a summoned post that may be answered.
+ * handle, when the opt-outs checked before the POST are read again, an edit that did not change the text, and a
+ * summoned post that may be answered.
  */
 import { eq } from "drizzle-orm";
 import { beforeEach, describe, expect, it } from "vitest";
@@ -10,6 +11,9 @@ import { useOwnDatabaseAndFakeX } from "../support/account-pool-fixture.js";
 import { databaseTargets } from "../support/database.js";
 import type { FakeXUser } from "../support/fake-x/index.js";
 import { createPublishFixture } from "../support/publish-fixture.js";
+import { OptOutCache } from "../../src/workflow/opt-out-cache.js";
+import { Watchlist } from "../../src/workflow/watchlist.js";
+import type { XAccountClient } from "../../src/x/types.js";
 
 const OUR_TOKEN = "publish-attempt-token";
 
@@ -60,6 +64,40 @@ describe.each(databaseTargets())("one publish attempt on $name", (target) => {
     await h.publisher.runOnce();
     expect(await fixture.reply(seeded.id)).toMatchObject({ status: "cancelled", failureReason: "@old_alice opted out" });
     expect(postRequests()).toEqual([]);
+  });
+
+  it("each run reads the opt-outs again: one stored since the last run stops the POST though nobody announced it", async () => {
+    const h = await fixture.build();
+    await fixture.seedReply(h.account.id, alice);
+    expect(await h.publisher.runOnce()).toMatchObject({ published: 1 });
+    // As another replica stores it when its NOTIFY is lost: only the next run's own read can see it.
+    await db().insert(optOuts).values({ username: "alice", createdBy: null });
+    const { reply: second } = await fixture.seedReply(h.account.id, alice);
+
+    expect(await h.publisher.runOnce()).toMatchObject({ published: 0 });
+    expect(await fixture.reply(second.id)).toMatchObject({ status: "cancelled", failureReason: "@Alice opted out" });
+    expect(postRequests()).toHaveLength(1);
+  });
+
+  it("an /optout made here during a run stops a reply of the same batch already claimed: the watchlist tells the cache", async () => {
+    const optOutCache = new OptOutCache(db());
+    const watchlist = new Watchlist(db(), { optOutsChanged: () => optOutCache.invalidate() });
+    const bob = x().addUser({ id: "760003", username: "bob" });
+    // Bob's reply goes first; while X takes it, an admin opts Alice out (her reply is claimed in the same batch).
+    const optOutDuringPost = (client: XAccountClient): XAccountClient => ({
+      ...client,
+      async postReply(...args) {
+        if (postRequests().length === 0) await watchlist.optOut("alice", 1);
+        return client.postReply(...args);
+      },
+    });
+    const h = await fixture.build({ optOuts: optOutCache, wrap: optOutDuringPost });
+    await fixture.seedReply(h.account.id, bob);
+    const { reply: toAlice } = await fixture.seedReply(h.account.id, alice);
+
+    expect(await h.publisher.runOnce()).toMatchObject({ published: 1 });
+    expect(await fixture.reply(toAlice.id)).toMatchObject({ status: "cancelled", failureReason: "@Alice opted out", attemptCount: 1 });
+    expect(postRequests()).toHaveLength(1);
   });
 
   it("a post edited on X without changing its text (a newer version, same words) is answered", async () => {

@@ -1,11 +1,13 @@
 /**
  * The watchlist's edges the mutation run found unpinned: the exact refusals an admin reads, where an @ may stand,
- * how opt-outs are matched (any case, unknown names, two names at once), and when an opt-out redraws the cards.
+ * how opt-outs are matched (any case, unknown names, two names at once), when an opt-out redraws the cards, and when
+ * the publisher's opt-out cache reads them again.
  */
 import { eq } from "drizzle-orm";
 import { beforeEach, describe, expect, it } from "vitest";
 import { optOuts, posts, replies, xAccounts } from "../../src/db/schema.js";
-import { anyOptedOut, MAX_SEARCH_LENGTH, MAX_TOPIC_LENGTH, normaliseUsername, normaliseWatchValue, optedOutAmong, Watchlist } from "../../src/workflow/watchlist.js";
+import { OptOutCache } from "../../src/workflow/opt-out-cache.js";
+import { MAX_SEARCH_LENGTH, MAX_TOPIC_LENGTH, normaliseUsername, normaliseWatchValue, optedOutAmong, Watchlist } from "../../src/workflow/watchlist.js";
 import { databaseTargets, useTestDatabase } from "../support/database.js";
 import { clearWorkflowTables } from "../support/workflow-fixtures.js";
 
@@ -26,10 +28,12 @@ describe("watch values an admin types", () => {
 describe.each(databaseTargets())("opt-outs on $name", (target) => {
   const db = useTestDatabase(target, clearWorkflowTables);
   let redraws = 0;
+  let optOutChanges = 0;
   let watchlist: Watchlist;
   beforeEach(() => {
     redraws = 0;
-    watchlist = new Watchlist(db(), { redrawCards: () => void redraws++ });
+    optOutChanges = 0;
+    watchlist = new Watchlist(db(), { redrawCards: () => void redraws++, optOutsChanged: () => void optOutChanges++ });
   });
 
   async function replyTo(author: string): Promise<number> {
@@ -47,12 +51,55 @@ describe.each(databaseTargets())("opt-outs on $name", (target) => {
 
   it("matches any case, ignores unknown names, and answers for either of two names", async () => {
     await db().insert(optOuts).values({ username: "alice", createdBy: null });
-    expect(await anyOptedOut(db(), ["ALICE"])).toBe(true);
-    expect(await anyOptedOut(db(), [null, undefined])).toBe(false);
-    expect(await anyOptedOut(db(), ["bob", "Alice"])).toBe(true);
-    expect(await anyOptedOut(db(), ["bob"])).toBe(false);
+    const cache = new OptOutCache(db());
+    expect(await cache.anyOptedOut(["ALICE"])).toBe(true);
+    expect(await cache.anyOptedOut([null, undefined])).toBe(false);
+    expect(await cache.anyOptedOut(["bob", "Alice"])).toBe(true);
+    expect(await cache.anyOptedOut(["bob"])).toBe(false);
     expect(await optedOutAmong(db(), ["Bob", "ALICE", null, "alice"])).toEqual(new Set(["alice"]));
     expect(await optedOutAmong(db(), [null, undefined])).toEqual(new Set());
+  });
+
+  it("the opt-out cache reads the opt-outs once, again only after invalidate, and tries again after a failed read", async () => {
+    let reads = 0;
+    let failNext = false;
+    // The test database, with its reads counted and one made to fail on demand.
+    const watched = new Proxy(db(), {
+      get(target, property, receiver): unknown {
+        if (property !== "select") return Reflect.get(target, property, receiver);
+        reads++;
+        if (!failNext) return Reflect.get(target, property, receiver);
+        failNext = false;
+        return () => ({ from: () => Promise.reject(new Error("database gone")) });
+      },
+    });
+    const cache = new OptOutCache(watched);
+    expect(await cache.anyOptedOut([null, undefined, ""])).toBe(false);
+    expect(reads).toBe(0);
+    expect(await cache.anyOptedOut(["bob"])).toBe(false);
+    await db().insert(optOuts).values({ username: "bob", createdBy: null });
+    // Kept until invalidated: the insert above did not go through a watchlist that would say so.
+    expect(await cache.anyOptedOut(["bob"])).toBe(false);
+    expect(reads).toBe(1);
+    cache.invalidate();
+    failNext = true;
+    await expect(cache.anyOptedOut(["bob"])).rejects.toThrow("database gone");
+    expect(await cache.anyOptedOut(["bob"])).toBe(true);
+    expect(reads).toBe(3);
+  });
+
+  it("tells the opt-out cache when an opt-out is added or removed, and only then", async () => {
+    await watchlist.optOut("frank", 1);
+    expect(optOutChanges).toBe(1);
+    // Already opted out: nothing changed (it still cancels what is left).
+    await watchlist.optOut("FRANK", 1);
+    expect(optOutChanges).toBe(1);
+    expect(await watchlist.optIn("nobody")).toBe(false);
+    expect(optOutChanges).toBe(1);
+    expect(await watchlist.optIn("@Frank")).toBe(true);
+    expect(optOutChanges).toBe(2);
+    expect(await watchlist.optOut("not a name!", 1)).toMatchObject({ ok: false });
+    expect(optOutChanges).toBe(2);
   });
 
   it("cancels the author's open replies with the reason, and redraws the cards only when some were cancelled", async () => {

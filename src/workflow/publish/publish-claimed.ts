@@ -1,11 +1,10 @@
-import type { Database } from "../../db/database.js";
 import { classifyFailure, type Failure } from "../../resilience/failure.js";
 import { findExistingReply } from "../../x/reconcile.js";
 import type { XPostVersion } from "../../x/types.js";
 import type { XAccount, XAccounts } from "../accounts.js";
+import type { OptOutCache } from "../opt-out-cache.js";
 import type { ReplyPolicy } from "../discovery.js";
 import { requiredAccount, type Claim, type StoredIdentity } from "../replies/claim-replies.js";
-import { anyOptedOut } from "../watchlist.js";
 import { decidePublishOutcome, type DeadLetterNote } from "./decide-outcome.js";
 import type { OutcomeRecorder } from "./record-outcome.js";
 import type { Pacing } from "./pacing.js";
@@ -30,7 +29,6 @@ export interface AttemptResult {
 
 /** What one publish attempt needs. */
 export interface AttemptDeps {
-  readonly db: Database;
   readonly accounts: XAccounts;
   readonly replyPolicy: () => ReplyPolicy;
   readonly outcomes: OutcomeRecorder;
@@ -42,6 +40,8 @@ export interface AttemptDeps {
   readonly prepareMedia: MediaPrepare;
   /** Where a claim goes whose outcome the database failed to take, to be handed back at the next run. */
   readonly stranded: StrandedClaims;
+  /** The opt-outs checked right before the POST. */
+  readonly optOuts: OptOutCache;
 }
 
 /** Why a claim goes back when the database failed before anything went to X. */
@@ -58,7 +58,7 @@ function unpostedReason(error: unknown): string {
  * Every failure goes through `decidePublishOutcome`; a 403 duplicate is reconciled.
  */
 export function createAttempt(deps: AttemptDeps) {
-  const { db, outcomes } = deps;
+  const { outcomes } = deps;
 
   /** X refused the POST as duplicate content: most likely our own earlier attempt went through. */
   async function reconcileDuplicate(out: OutcomeRecorder, account: XAccount, claim: Claim, postId: string, userId: string): Promise<void> {
@@ -199,7 +199,7 @@ export function createAttempt(deps: AttemptDeps) {
     let optedOut: boolean;
     try {
       // Last check before the POST: an /optout that came after the claim still stops it.
-      optedOut = await anyOptedOut(db, [post.authorUsername, live.post.authorUsername]);
+      optedOut = await deps.optOuts.anyOptedOut([post.authorUsername, live.post.authorUsername]);
     } catch (error) {
       return releaseUnposted(out, claim, error);
     }
