@@ -1,4 +1,4 @@
-import { and, eq, isNotNull, isNull, or, sql } from "drizzle-orm";
+import { and, eq, isNotNull, isNull, ne, or, sql } from "drizzle-orm";
 import type { Database } from "../db/database.js";
 import { xAccounts } from "../db/schema.js";
 import { errorCode, findInChain } from "../kit/error-chain.js";
@@ -270,18 +270,32 @@ export function createAccountStore(deps: {
       return summary(updated!);
     },
 
-    /** Asks X (users/me) and puts the account back: active when X accepts it, else failed with the reason. */
+    /**
+     * Asks X (users/me) and puts the account back: active when X accepts it, else failed with the reason. Refused
+     * (the account stays as it was) when another account in the pool is the same X user, as an older version could store.
+     */
     async enable(label: string): Promise<AccountSummary> {
       const row = await rowByLabel(label);
       const account = accounts.get(row.id);
       if (!account) throw new AccountStoreError(`${label} has no credentials in this process (an env account no longer in the environment?).`);
+      let verified: Awaited<ReturnType<XAccountClient["me"]>> | undefined;
+      let failure: string | undefined;
+      try {
+        verified = await account.client.me();
+      } catch (error) {
+        failure = (error as Error).message;
+      }
+      if (verified) {
+        const [twin] = await db
+          .select({ label: xAccounts.label })
+          .from(xAccounts)
+          .where(and(eq(xAccounts.xUserId, verified.id), ne(xAccounts.id, row.id), ne(xAccounts.status, "disabled")));
+        if (twin) throw new AccountStoreError(`@${verified.username} is already in the pool as ${twin.label}: disable that one first.`);
+      }
       // Out of "disabled" first: the status moves below never touch a disabled account.
       await db.update(xAccounts).set({ status: "failed", failureReason: "being verified" }).where(eq(xAccounts.id, row.id));
-      try {
-        await accounts.markVerified(row.id, await account.client.me());
-      } catch (error) {
-        await db.update(xAccounts).set({ failureReason: (error as Error).message, failedAt: new Date() }).where(eq(xAccounts.id, row.id));
-      }
+      if (verified) await accounts.markVerified(row.id, verified);
+      else await db.update(xAccounts).set({ failureReason: failure, failedAt: new Date() }).where(eq(xAccounts.id, row.id));
       changed();
       return summary(await rowByLabel(label));
     },

@@ -246,7 +246,8 @@ describe.each(databaseTargets())("/accounts actions and list on $name", (target)
       expect(lines.map((line) => line.label)).toEqual(["main", "second"]);
       expect(lines[0]).toMatchObject({
         id: main!.id,
-        username: null,
+        // Asked of X when the second was added: storing an account first learns who the env accounts are.
+        username: "main_acct",
         status: "active",
         failureReason: null,
         origin: "env",

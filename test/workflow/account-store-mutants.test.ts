@@ -243,6 +243,19 @@ describe.each(databaseTargets())("account store, further cases, on $name", (targ
     expect(notices).toEqual([]);
   });
 
+  it("enabling is refused while another account in the pool is the same X user (two of one user, as an older version stored them)", async () => {
+    const { store } = await build();
+    const { id: _id, label: _label, ...first } = (await rowOf((await store.store("first", oauth1())).label))!;
+    await store.disable("first");
+    await db().insert(xAccounts).values({ ...first, label: "second" });
+    changes = 0;
+    await expect(store.enable("first")).rejects.toThrow(new AccountStoreError("@stored_user is already in the pool as second: disable that one first."));
+    expect((await rowOf("first"))!.status).toBe("disabled");
+    expect(changes).toBe(0);
+    await store.disable("second");
+    expect(await store.enable("first")).toMatchObject({ status: "active" });
+  });
+
   it("a removal the database refuses for another reason is passed on: the account stays, stored and in the pool", async () => {
     const { accounts } = await build();
     const failing = new Proxy(db(), {
