@@ -2,12 +2,15 @@
  * The publisher's run loop where the other publish tests do not reach it (issue 8 mutants): how often a claim that
  * found the account's row busy or every due reply locked is made again, which accounts sit out the rest of a run and
  * which come back when another account hands a reply back, quiet hours that begin during a run, what a run in quiet
- * hours tells the cards, the zone quiet hours are read in, and the progress callback of bulk batches.
+ * hours tells the cards, the zone quiet hours are read in, the progress callback of bulk batches, and what ends a run
+ * or an account's turn in it (a pause seen by a claim, the gap after a POST, a dead claim released).
  *
  * "busy" and "locked" need a second worker on PostgreSQL to happen for real; here the claim is wrapped so a test can
  * script those answers (every other claim is the real one).
  */
+import { eq } from "drizzle-orm";
 import { beforeEach, describe, expect, it } from "vitest";
+import { publishAttempts, replies } from "../../src/db/schema.js";
 import { createPublisher } from "../../src/workflow/publisher.js";
 import { SettingsStore } from "../../src/workflow/settings.js";
 import { useOwnDatabaseAndFakeX } from "../support/account-pool-fixture.js";
@@ -26,7 +29,7 @@ const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 
 /** "real": the claim statement runs (a script can let a claim through between scripted answers). */
-type ScriptedKind = "busy" | "locked" | "held" | "none" | "real";
+type ScriptedKind = "busy" | "locked" | "held" | "none" | "paused" | "real";
 
 const hhmm = (at: Date, timeZone = "UTC") =>
   new Intl.DateTimeFormat("en-GB", { hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone }).format(at);
@@ -146,6 +149,42 @@ describe.each(databaseTargets())("the publisher's run loop on $name", (target) =
       script.set(refused.id, ["locked", "locked", "locked", "locked"]);
       expect(await h.publisher.runOnce()).toMatchObject({ published: 1, retrying: 1 });
       expect(postRequests().map((request) => request.callerUserId)).toEqual(["790001"]);
+    });
+  });
+
+  describe("what ends a run or an account's part in it", () => {
+    it("a claim that finds the bot paused ends the run: no other account is asked", async () => {
+      const h = await fixture.build({ pool: [{ label: "second", token: OTHER_TOKEN }] });
+      const { reply: seeded } = await fixture.seedReply(h.account.id, alice);
+      script.set(-1, ["paused"]);
+      expect(await h.publisher.runOnce()).toEqual({ published: 0, failed: 0, retrying: 0 });
+      expect(claims).toEqual([h.account.id]);
+      expect((await fixture.reply(seeded.id)).status).toBe("approved");
+    });
+
+    it("an account whose POST started its gap is not asked again in the run", async () => {
+      const h = await fixture.build({ settings: { gapSeconds: { min: 60, max: 60 } } });
+      await fixture.seedReply(h.account.id, alice);
+      await fixture.seedReply(h.account.id, alice);
+      expect((await h.publisher.runOnce()).published).toBe(1);
+      expect(claims).toEqual([h.account.id]);
+    });
+
+    it("a dead claim released while the bot is paused still redraws the cards (nothing is published)", async () => {
+      const h = await fixture.build();
+      const { reply: seeded } = await fixture.seedReply(h.account.id, alice);
+      const dead = "00000000-0000-4000-8000-00000000d1ed";
+      await db()
+        .update(replies)
+        .set({ status: "publishing", attemptId: dead, attemptCount: 1, leaseUntil: new Date(clock.getTime() - 1_000) })
+        .where(eq(replies.id, seeded.id));
+      await db().insert(publishAttempts).values({ id: dead, replyId: seeded.id, accountId: h.account.id, startedAt: new Date(clock.getTime() - 60_000) });
+      await h.pause.pause(1);
+
+      expect(await h.publisher.runOnce()).toEqual({ published: 0, failed: 0, retrying: 0 });
+      expect(await fixture.reply(seeded.id)).toMatchObject({ status: "approved", needsReconcile: true });
+      expect(h.changes()).toBe(1);
+      expect(postRequests()).toEqual([]);
     });
   });
 
