@@ -177,7 +177,7 @@ function claimSql(value: <K extends keyof ClaimValues>(key: K) => Placeholder | 
         a.room, a.x_user_id, a.username, a.next_post_at
       from account a cross join snapshot s
     ), due as (
-      select r.id from replies r
+      select r.id, r.version from replies r
       where ${claimable}
       order by r.status, r.priority, r.decided_at, r.id
       limit coalesce((select room from verdict where kind = 'open'), 0)
@@ -185,7 +185,9 @@ function claimSql(value: <K extends keyof ClaimValues>(key: K) => Placeholder | 
     ), claimed as (
       update replies r set status = ${to}, account_id = ${accountId}, lease_until = ${value("leaseUntil")}::timestamptz,
         attempt_id = ${claimAttemptId(value("token"), sql`r.id`)}, attempt_count = r.attempt_count + 1, version = r.version + 1, updated_at = now()
-      from due where r.id = due.id and r.status = ${from}
+      -- Keyed to the version "due" locked (that select is the guard: approved, due, locked here), read by primary key. With the
+      -- status repeated here, a generic plan walked every approved reply for each one taken (a backlog's cost squared).
+      from due where r.id = due.id and r.version = due.version
       returning r.*
     ), attempts as (
       insert into publish_attempts (id, reply_id, account_id, started_at)
