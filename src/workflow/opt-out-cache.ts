@@ -1,5 +1,6 @@
 import type { Database } from "../db/database.js";
 import { optOuts } from "../db/schema.js";
+import { CachedRead } from "../kit/cached-read.js";
 
 /** A username as stored on a post or shown by X: any case; null or undefined when unknown. */
 export type KnownName = string | null | undefined;
@@ -16,35 +17,22 @@ export function optOutKeys(usernames: readonly KnownName[]): string[] {
  * run instead of one per reply: that read was the only statement most publishes made beside the claim.
  */
 export class OptOutCache {
-  private names: Promise<ReadonlySet<string>> | undefined;
+  private readonly names: CachedRead<ReadonlySet<string>>;
 
-  constructor(private readonly db: Database) {}
+  constructor(db: Database) {
+    this.names = new CachedRead(async () => new Set((await db.select({ username: optOuts.username }).from(optOuts)).map((row) => row.username)));
+  }
 
   /** Forgets what was read: the next check reads the opt-outs again. */
   invalidate(): void {
-    this.names = undefined;
+    this.names.drop();
   }
 
   /** Whether any of `usernames` (any case; unknown ones match nothing) has opted out. */
   async anyOptedOut(usernames: readonly KnownName[]): Promise<boolean> {
     const keys = optOutKeys(usernames);
     if (keys.length === 0) return false;
-    const names = await this.current();
+    const names = await this.names.get();
     return keys.some((key) => names.has(key));
-  }
-
-  private current(): Promise<ReadonlySet<string>> {
-    if (!this.names) {
-      const loading = this.db
-        .select({ username: optOuts.username })
-        .from(optOuts)
-        .then((rows) => new Set(rows.map((row) => row.username)));
-      this.names = loading;
-      // A failed read must not stick: the next check tries the database again.
-      loading.catch(() => {
-        if (this.names === loading) this.names = undefined;
-      });
-    }
-    return this.names;
   }
 }

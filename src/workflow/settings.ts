@@ -7,6 +7,7 @@ import { desc, eq, sql } from "drizzle-orm";
 import type { RuntimeSettingsDefaults } from "../config.js";
 import type { Database } from "../db/database.js";
 import { settings, settingsAudit } from "../db/schema.js";
+import { CachedRead } from "../kit/cached-read.js";
 import { parseQuietHours } from "./schedule.js";
 
 /** The settings in force: the environment's defaults overlaid with the admins' changes. */
@@ -259,7 +260,7 @@ const SETTINGS_LOCK_KEY = 0x5e77_1265;
  * replica makes reaches it through {@link SettingsStore.invalidate}).
  */
 export class SettingsStore {
-  private cache: Promise<RuntimeSettings> | undefined;
+  private readonly cache = new CachedRead(() => this.load());
 
   constructor(
     private readonly db: Database,
@@ -270,20 +271,12 @@ export class SettingsStore {
 
   /** Forgets what was read: another replica changed the settings, the next {@link current} reads them again. */
   invalidate(): void {
-    this.cache = undefined;
+    this.cache.drop();
   }
 
   /** The settings in force; read from the database once, then from memory (a change made here refreshes it). */
   current(): Promise<RuntimeSettings> {
-    if (!this.cache) {
-      const loading = this.load();
-      this.cache = loading;
-      // A failed read must not stick: the next caller tries the database again.
-      loading.catch(() => {
-        if (this.cache === loading) this.cache = undefined;
-      });
-    }
-    return this.cache;
+    return this.cache.get();
   }
 
   /** The environment's value of every setting. */
@@ -355,7 +348,7 @@ export class SettingsStore {
       return { ok: true as const, value: after };
     });
     if (result.ok) {
-      this.cache = Promise.resolve(result.value);
+      this.cache.set(result.value);
       this.hooks.onChange?.();
     }
     return result;
