@@ -14,21 +14,11 @@ import { databaseTargets, useTestDatabase } from "../support/database.js";
 import { capturingLogger } from "../support/logger.js";
 import { startTelegramEmulator, type TelegramEmulator } from "../support/telegram-emulator/index.js";
 import { alertingFor, clearAlertTables, fakeClock, type FakeClock } from "./support.js";
+import { failingBuilder } from "../support/failing-builder.js";
 
-/** The database, except that inserts fail while `broken` is set. */
-function flaky(db: Database): { db: Database; setBroken: (value: boolean) => void } {
-  let broken = false;
-  const proxy = new Proxy(db, {
-    get(target, property, receiver) {
-      if (property === "insert" && broken) {
-        return () => {
-          throw Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:5432"), { code: "ECONNREFUSED" });
-        };
-      }
-      return Reflect.get(target, property, receiver) as unknown;
-    },
-  });
-  return { db: proxy, setBroken: (value) => (broken = value) };
+/** The database, except that inserts fail while broken (`fail(Infinity)` until `recover()`). */
+function flaky(db: Database) {
+  return failingBuilder(db, "insert", () => Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:5432"), { code: "ECONNREFUSED" }));
 }
 
 describe("FailureCounter", () => {
@@ -68,41 +58,41 @@ describe.each(databaseTargets())("alert outbox ($name)", (target) => {
   });
 
   it("keeps alerts in memory while the database is away and stores and sends them, in order, afterwards", async () => {
-    const { db: flakyDb, setBroken } = flaky(db());
+    const { db: flakyDb, fail, recover } = flaky(db());
     const { alerting } = alertingFor(tg, flakyDb, clock);
-    setBroken(true);
+    fail(Infinity);
     await expect(alerting.raise({ type: "crash_recovered", level: "warning", key: "1", message: "first" })).resolves.toBeUndefined();
     await alerting.raise({ type: "crash_recovered", level: "warning", key: "2", message: "second" });
     expect(alerting.buffered).toBe(2);
     expect(await db().select().from(alerts)).toHaveLength(0);
     expect((await alerting.statistics()).bufferedInMemory).toBe(2);
 
-    setBroken(false);
+    recover();
     expect(await alerting.deliverDue()).toMatchObject({ delivered: 2 });
     expect(alerting.buffered).toBe(0);
     expect(tg.botMessages(ADMIN_CHAT.id).map((m) => /(first|second)/.exec(m.text)?.[0])).toEqual(["first", "second"]);
   });
 
   it("stores a new alert behind the buffered ones, never before them", async () => {
-    const { db: flakyDb, setBroken } = flaky(db());
+    const { db: flakyDb, fail, recover } = flaky(db());
     const { alerting } = alertingFor(tg, flakyDb, clock);
-    setBroken(true);
+    fail(Infinity);
     await alerting.raise({ type: "crash_recovered", level: "warning", key: "1", message: "older" });
-    setBroken(false);
+    recover();
     await alerting.raise({ type: "crash_recovered", level: "warning", key: "2", message: "newer" });
     const rows = await db().select().from(alerts).orderBy(asc(alerts.id));
     expect(rows.map((row) => row.message)).toEqual(["older", "newer"]);
   });
 
   it("bounds the buffer, dropping the oldest, and says how many were lost", async () => {
-    const { db: flakyDb, setBroken } = flaky(db());
+    const { db: flakyDb, fail, recover } = flaky(db());
     const { alerting } = alertingFor(tg, flakyDb, clock);
-    setBroken(true);
+    fail(Infinity);
     for (let i = 1; i <= ALERT_BUFFER_LIMIT + 5; i++) {
       await alerting.raise({ type: "crash_recovered", level: "warning", key: String(i), message: `n${i}` });
     }
     expect(alerting.buffered).toBe(ALERT_BUFFER_LIMIT);
-    setBroken(false);
+    recover();
     await alerting.raise({ type: "bot_stopped", level: "warning", message: "after" });
     const rows = await db().select().from(alerts).orderBy(asc(alerts.id));
     expect(rows).toHaveLength(ALERT_BUFFER_LIMIT + 1); // the note and 499 alerts, then "after"
@@ -116,32 +106,32 @@ describe.each(databaseTargets())("alert outbox ($name)", (target) => {
   });
 
   it("logs an outage once when it starts and once when the buffered alerts are stored", async () => {
-    const { db: flakyDb, setBroken } = flaky(db());
+    const { db: flakyDb, fail, recover } = flaky(db());
     const { logger, lines } = capturingLogger();
     const { alerting } = alertingFor(tg, flakyDb, clock, {}, { logger });
     const count = (text: string) => lines.filter((line) => line.includes(text)).length;
     const raise = (message: string) => alerting.raise({ type: "crash_recovered", level: "warning", key: message, message });
     await raise("before");
-    setBroken(true);
+    fail(Infinity);
     for (const message of ["a", "b", "c"]) await raise(message);
     expect(count("could not store an alert; keeping it in memory")).toBe(1);
-    setBroken(false);
+    recover();
     await raise("back");
     await raise("normal");
     expect(count("stored alerts kept in memory while the database was away")).toBe(1);
-    setBroken(true);
+    fail(Infinity);
     await raise("again");
     expect(count("could not store an alert; keeping it in memory")).toBe(2);
   });
 
   it("holds exactly as many alerts as the buffer's limit without losing one", async () => {
-    const { db: flakyDb, setBroken } = flaky(db());
+    const { db: flakyDb, fail, recover } = flaky(db());
     const { alerting } = alertingFor(tg, flakyDb, clock);
-    setBroken(true);
+    fail(Infinity);
     for (let i = 1; i <= ALERT_BUFFER_LIMIT; i++) {
       await alerting.raise({ type: "crash_recovered", level: "warning", key: String(i), message: `n${i}` });
     }
-    setBroken(false);
+    recover();
     await alerting.raise({ type: "bot_stopped", level: "warning", message: "after" });
     const rows = await db().select().from(alerts).orderBy(asc(alerts.id));
     expect(rows).toHaveLength(ALERT_BUFFER_LIMIT + 1);
@@ -150,14 +140,14 @@ describe.each(databaseTargets())("alert outbox ($name)", (target) => {
   });
 
   it("a second overflow, after the database came back in between, gets a note of its own", async () => {
-    const { db: flakyDb, setBroken } = flaky(db());
+    const { db: flakyDb, fail, recover } = flaky(db());
     const { alerting } = alertingFor(tg, flakyDb, clock);
     const overflow = async (round: number, extra: number) => {
-      setBroken(true);
+      fail(Infinity);
       for (let i = 1; i <= ALERT_BUFFER_LIMIT + extra; i++) {
         await alerting.raise({ type: "crash_recovered", level: "warning", key: `${round}:${i}`, message: `r${round} n${i}` });
       }
-      setBroken(false);
+      recover();
       await alerting.raise({ type: "bot_stopped", level: "warning", key: String(round), message: `after ${round}` });
     };
     await overflow(1, 2);

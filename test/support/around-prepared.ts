@@ -1,3 +1,4 @@
+import { failingBuilder } from "./failing-builder.js";
 import type { Database } from "../../src/db/database.js";
 
 /**
@@ -28,30 +29,15 @@ export function aroundPrepared(
  */
 export function failingAfterClaim(real: Database, handBackFailures: number): Database {
   let claimed = false;
-  let failSelect = false;
-  let failHandBacks = 0;
   const afterClaims = aroundPrepared(real, async (run) => {
     const result = await run();
-    if (!claimed) failSelect = true;
+    if (!claimed) optOutCheck.fail();
     claimed = true;
     return result;
   });
-  return new Proxy(afterClaims, {
-    get(targetDb, property, receiver) {
-      if (property === "select" && failSelect) {
-        failSelect = false;
-        failHandBacks = handBackFailures;
-        return () => {
-          throw new Error("connection terminated before the opt-out check");
-        };
-      }
-      if (property === "with" && failHandBacks > 0) {
-        failHandBacks--;
-        return () => {
-          throw new Error("connection terminated while handing back");
-        };
-      }
-      return Reflect.get(targetDb, property, receiver) as unknown;
-    },
-  });
+  const handBacks = failingBuilder(afterClaims, "with", () => new Error("connection terminated while handing back"));
+  const optOutCheck = failingBuilder(handBacks.db, "select", () => new Error("connection terminated before the opt-out check"), () =>
+    handBacks.fail(handBackFailures),
+  );
+  return optOutCheck.db;
 }

@@ -14,6 +14,7 @@ import { useOwnDatabaseAndFakeX } from "../support/account-pool-fixture.js";
 import { databaseTargets } from "../support/database.js";
 import type { FakeXUser } from "../support/fake-x/index.js";
 import { aroundPrepared, failingAfterClaim } from "../support/around-prepared.js";
+import { failingBuilder } from "../support/failing-builder.js";
 import { createPublishFixture } from "../support/publish-fixture.js";
 
 const OUR_TOKEN = "publish-claimed-mutants-token";
@@ -22,23 +23,14 @@ const DLQ = { baseDelaySeconds: 60, backoffMultiplier: 2, maxRetries: 3 };
 /** `real` whose first `update` after a publish run's first claim (the attachment's lease extension) throws. */
 function failingFirstUpdateAfterClaim(real: Database): Database {
   let armed = false;
-  let failed = false;
   const afterClaims = aroundPrepared(real, async (run) => {
     const result = await run();
-    if (!failed) armed = true;
+    if (!armed) leaseExtension.fail();
+    armed = true;
     return result;
   });
-  return new Proxy(afterClaims, {
-    get(targetDb, property, receiver) {
-      if (property === "update" && armed && !failed) {
-        failed = true;
-        return () => {
-          throw new Error("connection terminated while extending the lease");
-        };
-      }
-      return Reflect.get(targetDb, property, receiver) as unknown;
-    },
-  });
+  const leaseExtension = failingBuilder(afterClaims, "update", () => new Error("connection terminated while extending the lease"));
+  return leaseExtension.db;
 }
 
 describe.each(databaseTargets())("publish attempt paths on $name", (target) => {
@@ -274,26 +266,15 @@ describe.each(databaseTargets())("publish attempt paths on $name", (target) => {
   });
 
   it("the database fails to record a POST that may have gone out: the claim is kept for a reconcile at the next run, the rest of the batch waits", async () => {
-    let afterPost = false;
     // The statement that records the POST's retry (built with `with`) fails once, right after the POST.
-    const flaky = new Proxy(db(), {
-      get(targetDb, property, receiver) {
-        if (property === "with" && afterPost) {
-          afterPost = false;
-          return () => {
-            throw new Error("connection terminated while recording");
-          };
-        }
-        return Reflect.get(targetDb, property, receiver) as unknown;
-      },
-    });
-    const h = await fixture.build({ db: flaky });
+    const recording = failingBuilder(db(), "with", () => new Error("connection terminated while recording"));
+    const h = await fixture.build({ db: recording.db });
     const realPost = h.client.postReply.bind(h.client);
     h.client.postReply = async (...args) => {
       try {
         return await realPost(...args);
       } finally {
-        afterPost = true;
+        recording.fail();
       }
     };
     await h.accounts.identity(h.account);

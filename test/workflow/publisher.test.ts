@@ -15,6 +15,7 @@ import { databaseTargets, type TestDatabase } from "../support/database.js";
 import { startFakeX, type FakeX, type FakeXUser } from "../support/fake-x/index.js";
 import { capturingLogger, silentLogger } from "../support/logger.js";
 import { aroundPrepared, failingAfterClaim } from "../support/around-prepared.js";
+import { failingBuilder } from "../support/failing-builder.js";
 import { claimOne, createPublishFixture, type SeedOptions } from "../support/publish-fixture.js";
 import { createStrandedClaims } from "../../src/workflow/publish/stranded-claims.js";
 import { claimReplies } from "../../src/workflow/replies/claim-replies.js";
@@ -140,29 +141,18 @@ describe.each(databaseTargets())("publisher on $name", (target) => {
    */
   async function failingAfterPost(failures: number, fallbackFails = false) {
     let left = 0;
-    let failWith = false;
     const recording = aroundPrepared(db(), (run) => {
       if (left === 0) return run();
       left--;
       return Promise.reject(new Error("connection terminated while recording"));
     });
-    const flaky = new Proxy(recording, {
-      get(targetDb, property, receiver) {
-        if (property === "with" && failWith) {
-          failWith = false;
-          return () => {
-            throw new Error("connection terminated while handing back");
-          };
-        }
-        return Reflect.get(targetDb, property, receiver) as unknown;
-      },
-    });
-    const h = await build({ db: flaky, completionRetries: { count: 2, baseMs: 1, maxMs: 1 } });
+    const fallback = failingBuilder(recording, "with", () => new Error("connection terminated while handing back"));
+    const h = await build({ db: fallback.db, completionRetries: { count: 2, baseMs: 1, maxMs: 1 } });
     const realPost = h.client.postReply.bind(h.client);
     h.client.postReply = async (text, inReplyTo) => {
       const result = await realPost(text, inReplyTo);
       left = failures;
-      failWith = fallbackFails;
+      fallback.fail(fallbackFails ? 1 : 0);
       return result;
     };
     return h;

@@ -10,6 +10,7 @@ import { OptOutCache } from "../../src/workflow/opt-out-cache.js";
 import { MAX_SEARCH_LENGTH, MAX_TOPIC_LENGTH, normaliseUsername, normaliseWatchValue, optedOutAmong, Watchlist } from "../../src/workflow/watchlist.js";
 import { databaseTargets, useTestDatabase } from "../support/database.js";
 import { clearWorkflowTables } from "../support/workflow-fixtures.js";
+import { failingBuilder } from "../support/failing-builder.js";
 
 describe("watch values an admin types", () => {
   it("takes one leading @ only, after trimming, and says what a username may be", () => {
@@ -61,31 +62,21 @@ describe.each(databaseTargets())("opt-outs on $name", (target) => {
   });
 
   it("the opt-out cache reads the opt-outs once, again only after invalidate, and tries again after a failed read", async () => {
-    let reads = 0;
-    let failNext = false;
     // The test database, with its reads counted and one made to fail on demand.
-    const watched = new Proxy(db(), {
-      get(target, property, receiver): unknown {
-        if (property !== "select") return Reflect.get(target, property, receiver);
-        reads++;
-        if (!failNext) return Reflect.get(target, property, receiver);
-        failNext = false;
-        return () => ({ from: () => Promise.reject(new Error("database gone")) });
-      },
-    });
-    const cache = new OptOutCache(watched);
+    const watched = failingBuilder(db(), "select", () => new Error("database gone"));
+    const cache = new OptOutCache(watched.db);
     expect(await cache.anyOptedOut([null, undefined, ""])).toBe(false);
-    expect(reads).toBe(0);
+    expect(watched.uses()).toBe(0);
     expect(await cache.anyOptedOut(["bob"])).toBe(false);
     await db().insert(optOuts).values({ username: "bob", createdBy: null });
     // Kept until invalidated: the insert above did not go through a watchlist that would say so.
     expect(await cache.anyOptedOut(["bob"])).toBe(false);
-    expect(reads).toBe(1);
+    expect(watched.uses()).toBe(1);
     cache.invalidate();
-    failNext = true;
+    watched.fail();
     await expect(cache.anyOptedOut(["bob"])).rejects.toThrow("database gone");
     expect(await cache.anyOptedOut(["bob"])).toBe(true);
-    expect(reads).toBe(3);
+    expect(watched.uses()).toBe(3);
   });
 
   it("tells the opt-out cache when an opt-out is added or removed, and only then", async () => {
