@@ -4,30 +4,22 @@
  * with no answer may have delivered and stays counted. The moves that count and adopt are guarded.
  */
 import { eq } from "drizzle-orm";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { posts, replies, xAccounts } from "../../src/db/schema.js";
 import { CardRefusedError, CardSinkUnavailableError, createCardSync, type CardSink } from "../../src/workflow/card-sync.js";
 import { PauseSwitch } from "../../src/workflow/pause.js";
 import { adoptCard, markCardSending } from "../../src/workflow/replies/card-state.js";
-import { databaseTargets, type TestDatabase } from "../support/database.js";
+import { databaseTargets, useTestDatabase } from "../support/database.js";
 import { silentLogger } from "../support/logger.js";
 import { clearWorkflowTables } from "../support/workflow-fixtures.js";
 
 const NOW = new Date("2026-03-01T12:00:00Z");
 
 describe.each(databaseTargets())("card sends ($name)", (target) => {
-  let database: TestDatabase;
+  const db = useTestDatabase(target, clearWorkflowTables);
   let replyId: number;
-  const db = () => database.handle.db;
 
-  beforeAll(async () => {
-    database = await target.create();
-  });
-  afterAll(async () => {
-    await database.dispose();
-  });
   beforeEach(async () => {
-    await clearWorkflowTables(db());
     const [account] = await db().insert(xAccounts).values({ label: "main" }).returning();
     await db()
       .insert(posts)

@@ -3,7 +3,7 @@
  * the cards after it still go out; only Telegram being unavailable stops a pass (the next retries).
  */
 import { eq } from "drizzle-orm";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { posts, replies, xAccounts } from "../../src/db/schema.js";
 import {
   CardRefusedError,
@@ -14,7 +14,7 @@ import {
 } from "../../src/workflow/card-sync.js";
 import type { WorkflowNotice } from "../../src/workflow/notices.js";
 import { PauseSwitch } from "../../src/workflow/pause.js";
-import { databaseTargets, type TestDatabase } from "../support/database.js";
+import { databaseTargets, useTestDatabase } from "../support/database.js";
 import { silentLogger } from "../support/logger.js";
 import { clearWorkflowTables } from "../support/workflow-fixtures.js";
 
@@ -43,19 +43,11 @@ function scriptedSink(refuse: (view: CardView) => Error | undefined) {
 }
 
 describe.each(databaseTargets())("card sync isolation ($name)", (target) => {
-  let database: TestDatabase;
+  const db = useTestDatabase(target, clearWorkflowTables);
   let accountId: number;
   let notices: WorkflowNotice[];
-  const db = () => database.handle.db;
 
-  beforeAll(async () => {
-    database = await target.create();
-  });
-  afterAll(async () => {
-    await database.dispose();
-  });
   beforeEach(async () => {
-    await clearWorkflowTables(db());
     const [account] = await db().insert(xAccounts).values({ label: "main" }).returning();
     accountId = account!.id;
     notices = [];

@@ -3,11 +3,11 @@
  * stop the worker: it is given up with the reason and reported (dlq_exhausted), the others go on.
  */
 import { eq, sql } from "drizzle-orm";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { deadLetters, posts, replies, xAccounts } from "../../src/db/schema.js";
 import { createDeadLetters, type DeadLetter } from "../../src/workflow/dead-letters.js";
 import type { ReplyStatus } from "../../src/db/schema.js";
-import { databaseTargets, type TestDatabase } from "../support/database.js";
+import { databaseTargets, useTestDatabase } from "../support/database.js";
 import { silentLogger } from "../support/logger.js";
 import { clearWorkflowTables } from "../support/workflow-fixtures.js";
 
@@ -15,20 +15,15 @@ const NOW = new Date("2026-03-01T12:00:00Z");
 const SETTINGS = { baseDelaySeconds: 60, backoffMultiplier: 2, maxRetries: 5 };
 
 describe.each(databaseTargets())("dead-letter worker isolation ($name)", (target) => {
-  let database: TestDatabase;
+  // Each test starts without the constraints the last one may have added to poison a row, and from empty tables.
+  const db = useTestDatabase(target, async (db) => {
+    await db.execute(sql`alter table replies drop constraint if exists poisoned_reply`);
+    await db.execute(sql`alter table dead_letters drop constraint if exists poisoned_entry`);
+    await clearWorkflowTables(db);
+  });
   let accountId: number;
-  const db = () => database.handle.db;
 
-  beforeAll(async () => {
-    database = await target.create();
-  });
-  afterAll(async () => {
-    await database.dispose();
-  });
   beforeEach(async () => {
-    await db().execute(sql`alter table replies drop constraint if exists poisoned_reply`);
-    await db().execute(sql`alter table dead_letters drop constraint if exists poisoned_entry`);
-    await clearWorkflowTables(db());
     const [account] = await db().insert(xAccounts).values({ label: "main" }).returning();
     accountId = account!.id;
   });

@@ -10,7 +10,7 @@ import { runDiscovery } from "../../src/workflow/discovery.js";
 import { PauseSwitch } from "../../src/workflow/pause.js";
 import { Watchlist } from "../../src/workflow/watchlist.js";
 import { createXAccountClient } from "../../src/x/twitter-client.js";
-import { databaseTargets, type TestDatabase } from "../support/database.js";
+import { databaseTargets, useTestDatabase } from "../support/database.js";
 import { startFakeX, type FakeX, type FakeXUser } from "../support/fake-x/index.js";
 import { silentLogger } from "../support/logger.js";
 import { clearWorkflowTables } from "../support/workflow-fixtures.js";
@@ -18,27 +18,23 @@ import { clearWorkflowTables } from "../support/workflow-fixtures.js";
 const TOKENS = { main: "disc-pool-main", second: "disc-pool-second" } as const;
 
 describe.each(databaseTargets())("discovery over the account pool on $name", (target) => {
-  let database: TestDatabase;
+  const db = useTestDatabase(target, clearWorkflowTables);
   let x: FakeX;
   let main: FakeXUser;
   let second: FakeXUser;
   let alice: FakeXUser;
-  const db = () => database.handle.db;
 
   beforeAll(async () => {
-    database = await target.create();
     x = await startFakeX();
   });
-  beforeEach(async () => {
+  beforeEach(() => {
     x.reset();
-    await clearWorkflowTables(db());
     main = x.addUser({ id: "830001", username: "replyguy", accessToken: TOKENS.main });
     second = x.addUser({ id: "830002", username: "replygal", accessToken: TOKENS.second });
     alice = x.addUser({ id: "830009", username: "alice" });
   });
   afterAll(async () => {
     await x.close();
-    await database.dispose();
   });
 
   async function discoverWith(accounts: XAccounts) {

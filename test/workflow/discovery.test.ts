@@ -16,7 +16,7 @@ import { PauseSwitch } from "../../src/workflow/pause.js";
 import { SettingsStore } from "../../src/workflow/settings.js";
 import { Watchlist } from "../../src/workflow/watchlist.js";
 import { clearWorkflowTables, WORKFLOW_TEST_DEFAULTS } from "../support/workflow-fixtures.js";
-import { databaseTargets, type TestDatabase } from "../support/database.js";
+import { databaseTargets, useTestDatabase } from "../support/database.js";
 import { startFakeX, type FakeX, type FakeXUser } from "../support/fake-x/index.js";
 import { silentLogger } from "../support/logger.js";
 
@@ -25,14 +25,12 @@ const ADMIN = 1001;
 const logger = silentLogger();
 
 describe.each(databaseTargets())("discovery on $name", (target) => {
-  let database: TestDatabase;
+  const db = useTestDatabase(target, clearWorkflowTables);
   let x: FakeX;
   let us: FakeXUser;
   let alice: FakeXUser;
   let bob: FakeXUser;
   let carol: FakeXUser;
-
-  const db = () => database.handle.db;
 
   const addUsers = () => {
     us = x.addUser({ id: "900001", username: "replyguy", accessToken: OUR_TOKEN });
@@ -42,18 +40,14 @@ describe.each(databaseTargets())("discovery on $name", (target) => {
   };
 
   beforeAll(async () => {
-    database = await target.create();
     x = await startFakeX();
   });
-  beforeEach(async () => {
+  beforeEach(() => {
     x.reset();
     addUsers();
-    const d = db();
-    await clearWorkflowTables(d);
   });
   afterAll(async () => {
     await x?.close();
-    await database?.dispose();
   });
 
   /** Fresh service instances on the same database, as after a restart. */

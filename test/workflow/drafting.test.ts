@@ -15,7 +15,7 @@ import { PauseSwitch } from "../../src/workflow/pause.js";
 import { SettingsStore } from "../../src/workflow/settings.js";
 import { Watchlist } from "../../src/workflow/watchlist.js";
 import { clearWorkflowTables, WORKFLOW_TEST_DEFAULTS } from "../support/workflow-fixtures.js";
-import { databaseTargets, type TestDatabase } from "../support/database.js";
+import { databaseTargets, useTestDatabase } from "../support/database.js";
 import {
   startFakeOpenAI,
   type FakeChatRequest,
@@ -50,7 +50,7 @@ function completion(message: Record<string, unknown>, finishReason = "stop"): Fa
 }
 
 describe.each(databaseTargets())("drafting on $name", (target) => {
-  let database: TestDatabase;
+  const db = useTestDatabase(target, clearWorkflowTables);
   let ai: FakeOpenAI;
   let drafter: Drafter;
   let settings: SettingsStore;
@@ -61,10 +61,7 @@ describe.each(databaseTargets())("drafting on $name", (target) => {
   let notices: WorkflowNotice[];
   let nextTweetId = 1_800_000_000_000_000_000n;
 
-  const db = () => database.handle.db;
-
   beforeAll(async () => {
-    database = await target.create();
     ai = await startFakeOpenAI();
     drafter = createOpenAiDrafter({
       baseUrl: ai.baseUrl,
@@ -77,7 +74,6 @@ describe.each(databaseTargets())("drafting on $name", (target) => {
   beforeEach(async () => {
     ai.reset();
     const d = db();
-    await clearWorkflowTables(d);
     const [account] = await d
       .insert(xAccounts)
       .values({ label: "main", xUserId: "900001", username: "replyguy" })
@@ -91,7 +87,6 @@ describe.each(databaseTargets())("drafting on $name", (target) => {
   });
   afterAll(async () => {
     await ai?.close();
-    await database?.dispose();
   });
 
   /** A discovered post waiting for a draft. */

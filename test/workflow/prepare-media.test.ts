@@ -9,7 +9,7 @@ import { replies, xAccounts } from "../../src/db/schema.js";
 import type { MediaSource } from "../../src/workflow/media/types.js";
 import { createMediaPrep, MEDIA_REUSE_MARGIN_MS } from "../../src/workflow/publish/prepare-media.js";
 import type { Claim } from "../../src/workflow/replies/claim-replies.js";
-import { databaseTargets, type TestDatabase } from "../support/database.js";
+import { databaseTargets, useTestDatabase } from "../support/database.js";
 import { startFakeX, type FakeX, type FakeXUser } from "../support/fake-x/index.js";
 import { claimOne, createPublishFixture, type PublisherRig } from "../support/publish-fixture.js";
 import { clearWorkflowTables } from "../support/workflow-fixtures.js";
@@ -18,13 +18,12 @@ const OUR_TOKEN = "prepare-media-token";
 const MINUTE = 60_000;
 
 describe.each(databaseTargets())("preparing a claimed reply's attachment on $name", (target) => {
-  let database: TestDatabase;
+  const db = useTestDatabase(target, clearWorkflowTables);
   let x: FakeX;
   let alice: FakeXUser;
   let clock: Date;
   let downloads: string[];
 
-  const db = () => database.handle.db;
   const fixture = createPublishFixture({ db, x: () => x, now: () => clock, token: OUR_TOKEN });
   /** A chat whose every download fails with `thrown`, or gives 1,000 bytes. */
   const chat = (thrown?: unknown): MediaSource => ({
@@ -37,15 +36,12 @@ describe.each(databaseTargets())("preparing a claimed reply's attachment on $nam
   });
 
   beforeAll(async () => {
-    database = await target.create();
     x = await startFakeX();
   });
   afterAll(async () => {
     await x.close();
-    await database.dispose();
   });
-  beforeEach(async () => {
-    await clearWorkflowTables(db());
+  beforeEach(() => {
     x.reset();
     x.addUser({ id: "740001", username: "replyguy", accessToken: OUR_TOKEN });
     alice = x.addUser({ id: "740002", username: "alice" });

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { deadLetters, replies } from "../../src/db/schema.js";
 import { MediaUnavailableError, type MediaSource } from "../../src/workflow/media/types.js";
 import { MEDIA_LEASE_MS } from "../../src/workflow/publish/prepare-media.js";
-import { databaseTargets, type TestDatabase } from "../support/database.js";
+import { databaseTargets, useTestDatabase } from "../support/database.js";
 import { startFakeX, type FakeX, type FakeXUser } from "../support/fake-x/index.js";
 import { createPublishFixture } from "../support/publish-fixture.js";
 import { clearWorkflowTables } from "../support/workflow-fixtures.js";
@@ -51,28 +51,24 @@ function chatFiles() {
 }
 
 describe.each(databaseTargets())("publishing replies with media on $name", (target) => {
-  let database: TestDatabase;
+  const db = useTestDatabase(target, clearWorkflowTables);
   let x: FakeX;
   let alice: FakeXUser;
   let clock: Date;
   let chat: ReturnType<typeof chatFiles>;
 
-  const db = () => database.handle.db;
   const advance = (ms: number) => {
     clock = new Date(clock.getTime() + ms);
   };
   const posts = () => x.requests({ method: "POST", path: "/2/tweets" });
 
   beforeAll(async () => {
-    database = await target.create();
     x = await startFakeX();
   });
   afterAll(async () => {
     await x.close();
-    await database.dispose();
   });
-  beforeEach(async () => {
-    await clearWorkflowTables(db());
+  beforeEach(() => {
     x.reset();
     x.addUser({ id: "730001", username: "replyguy", accessToken: OUR_TOKEN });
     x.addUser({ id: "730003", username: "replyguy_two", accessToken: OTHER_TOKEN });

@@ -7,7 +7,7 @@ import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { deadLetters, optOuts, posts, publishAttempts } from "../../src/db/schema.js";
 import { clearWorkflowTables } from "../support/workflow-fixtures.js";
-import { databaseTargets, type TestDatabase } from "../support/database.js";
+import { databaseTargets, useTestDatabase } from "../support/database.js";
 import { startFakeX, type FakeX, type FakeXUser } from "../support/fake-x/index.js";
 import { createPublishFixture } from "../support/publish-fixture.js";
 import { approveReply } from "../../src/workflow/replies/approve-reply.js";
@@ -22,28 +22,26 @@ const JITTER_SECONDS = 60;
 const hhmm = (at: Date) => `${String(at.getUTCHours()).padStart(2, "0")}:${String(at.getUTCMinutes()).padStart(2, "0")}`;
 
 describe.each(databaseTargets())("publish rules on $name", (target) => {
-  let database: TestDatabase;
+  const db = useTestDatabase(target, async (db) => {
+    await clearWorkflowTables(db);
+    await db.delete(optOuts);
+  });
   let x: FakeX;
   let alice: FakeXUser;
   let clock: Date;
 
-  const db = () => database.handle.db;
   const advance = (ms: number) => {
     clock = new Date(clock.getTime() + ms);
   };
   const postRequests = () => x.requests({ method: "POST", path: "/2/tweets" });
 
   beforeAll(async () => {
-    database = await target.create();
     x = await startFakeX();
   });
   afterAll(async () => {
     await x.close();
-    await database.dispose();
   });
-  beforeEach(async () => {
-    await clearWorkflowTables(db());
-    await db().delete(optOuts);
+  beforeEach(() => {
     x.reset();
     x.addUser({ id: "710001", username: "replyguy", accessToken: OUR_TOKEN });
     alice = x.addUser({ id: "710002", username: "Alice" });

@@ -1,8 +1,7 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { Database } from "../../src/db/database.js";
+import { beforeEach, describe, expect, it } from "vitest";
 import { settings, settingsAudit } from "../../src/db/schema.js";
 import { SETTING_DEFINITIONS, SETTING_KEYS, SettingsStore } from "../../src/workflow/settings.js";
-import { databaseTargets, type TestDatabase } from "../support/database.js";
+import { databaseTargets, useTestDatabase } from "../support/database.js";
 import { SETTINGS_TEST_DEFAULTS } from "../support/workflow-fixtures.js";
 
 const DEFAULTS = SETTINGS_TEST_DEFAULTS;
@@ -60,22 +59,15 @@ describe("setting definitions", () => {
 });
 
 describe.each(databaseTargets())("settings store on $name", (target) => {
-  let database: TestDatabase;
-  let db: Database;
-  let store: SettingsStore;
-
   // One database for the file (creating one costs about a second); each test starts from empty tables.
-  beforeAll(async () => {
-    database = await target.create();
-    db = database.handle.db;
-  });
-  beforeEach(async () => {
+  const db = useTestDatabase(target, async (db) => {
     await db.delete(settings);
     await db.delete(settingsAudit);
-    store = new SettingsStore(db, DEFAULTS);
   });
-  afterAll(async () => {
-    await database.dispose();
+  let store: SettingsStore;
+
+  beforeEach(() => {
+    store = new SettingsStore(db(), DEFAULTS);
   });
 
   it("starts from the defaults", async () => {
@@ -88,15 +80,15 @@ describe.each(databaseTargets())("settings store on $name", (target) => {
     expect(result).toEqual({ ok: true, value: { ...DEFAULTS, minDelayMinutes: 30 } });
     expect(await store.current()).toEqual({ ...DEFAULTS, minDelayMinutes: 30 });
 
-    expect(await db.select().from(settings)).toEqual([
+    expect(await db().select().from(settings)).toEqual([
       { key: "min_delay", value: 30, updatedBy: ADA, updatedAt: expect.any(Date) },
     ]);
-    expect(await db.select().from(settingsAudit)).toEqual([
+    expect(await db().select().from(settingsAudit)).toEqual([
       { id: expect.any(Number), key: "min_delay", oldValue: 15, newValue: 30, changedBy: ADA, changedAt: expect.any(Date) },
     ]);
 
     await store.set("min_delay", "45", BOB);
-    expect(await db.select().from(settings)).toEqual([
+    expect(await db().select().from(settings)).toEqual([
       { key: "min_delay", value: 45, updatedBy: BOB, updatedAt: expect.any(Date) },
     ]);
     expect(await store.history()).toEqual([
@@ -132,7 +124,7 @@ describe.each(databaseTargets())("settings store on $name", (target) => {
       gatekeeperEnabled: true,
       gatekeeperMinScore: 0.8,
     };
-    expect(await new SettingsStore(db, DEFAULTS).current()).toEqual(expected);
+    expect(await new SettingsStore(db(), DEFAULTS).current()).toEqual(expected);
     const history = await store.history(20);
     expect(history.map((change) => [change.key, change.newValue])).toEqual(
       Object.entries(changes).map(([key, raw]) => [key, raw]).reverse(),
@@ -143,15 +135,15 @@ describe.each(databaseTargets())("settings store on $name", (target) => {
     // The driver decodes jsonb already; a second decode turned these into a number, a shorter string and an array.
     for (const persona of ["1234567890", '"Be brief and kind."', '["be kind", "be brief"]']) {
       expect(await store.set("persona", persona, ADA), persona).toMatchObject({ ok: true });
-      expect((await new SettingsStore(db, DEFAULTS).current()).persona, persona).toBe(persona);
+      expect((await new SettingsStore(db(), DEFAULTS).current()).persona, persona).toBe(persona);
       expect((await store.history(1))[0]?.newValue, persona).toBe(persona);
     }
   });
 
   it("writes nothing for an unknown key or an invalid value", async () => {
     await store.set("jitter", "60", ADA);
-    const auditBefore = await db.select().from(settingsAudit);
-    const settingsBefore = await db.select().from(settings);
+    const auditBefore = await db().select().from(settingsAudit);
+    const settingsBefore = await db().select().from(settings);
 
     const unknown = await store.set("colour", "blue", ADA);
     expect(unknown).toEqual({ ok: false, error: expect.stringContaining(SETTING_KEYS.join(", ")) });
@@ -159,8 +151,8 @@ describe.each(databaseTargets())("settings store on $name", (target) => {
     expect(await store.set("gap", "9-1", ADA)).toMatchObject({ ok: false });
     expect(await store.reset("colour", ADA)).toMatchObject({ ok: false });
 
-    expect(await db.select().from(settingsAudit)).toEqual(auditBefore);
-    expect(await db.select().from(settings)).toEqual(settingsBefore);
+    expect(await db().select().from(settingsAudit)).toEqual(auditBefore);
+    expect(await db().select().from(settings)).toEqual(settingsBefore);
     expect(await store.current()).toEqual({ ...DEFAULTS, jitterSeconds: 60 });
   });
 
@@ -171,7 +163,7 @@ describe.each(databaseTargets())("settings store on $name", (target) => {
       ok: false,
       error: "min_delay (15) must not exceed max_delay (14)",
     });
-    expect(await db.select().from(settingsAudit)).toEqual([]);
+    expect(await db().select().from(settingsAudit)).toEqual([]);
 
     expect(await store.set("max_delay", "20", ADA)).toMatchObject({ ok: true });
     expect(await store.set("min_delay", "20", ADA)).toMatchObject({ ok: true });
@@ -181,7 +173,7 @@ describe.each(databaseTargets())("settings store on $name", (target) => {
 
   it("checks against a value another replica changed, not a stale cache", async () => {
     expect(await store.current()).toEqual(DEFAULTS);
-    const otherReplica = new SettingsStore(db, DEFAULTS);
+    const otherReplica = new SettingsStore(db(), DEFAULTS);
     await otherReplica.set("max_delay", "30", BOB);
     expect(await store.set("min_delay", "40", ADA)).toEqual({
       ok: false,
@@ -193,10 +185,10 @@ describe.each(databaseTargets())("settings store on $name", (target) => {
   });
 
   it("lets only one of two conflicting changes made at once through", async () => {
-    const otherReplica = new SettingsStore(db, DEFAULTS);
+    const otherReplica = new SettingsStore(db(), DEFAULTS);
     const results = await Promise.all([store.set("min_delay", "100", ADA), otherReplica.set("max_delay", "50", BOB)]);
     expect(results.filter((result) => result.ok)).toHaveLength(1);
-    const final = await new SettingsStore(db, DEFAULTS).current();
+    const final = await new SettingsStore(db(), DEFAULTS).current();
     expect(final.minDelayMinutes).toBeLessThanOrEqual(final.maxDelayMinutes);
     expect(await store.history()).toHaveLength(1);
   });
@@ -204,7 +196,7 @@ describe.each(databaseTargets())("settings store on $name", (target) => {
   it("reads the database once, then serves the cache until a change refreshes it", async () => {
     expect((await store.current()).maxPostsPerDay).toBe(50);
     // Written behind the store's back: the cached value stays.
-    await db.insert(settings).values({ key: "max_per_day", value: 7 });
+    await db().insert(settings).values({ key: "max_per_day", value: 7 });
     expect((await store.current()).maxPostsPerDay).toBe(50);
 
     await store.set("max_per_hour", "2", ADA);
@@ -212,7 +204,7 @@ describe.each(databaseTargets())("settings store on $name", (target) => {
   });
 
   it("ignores stored rows of unknown keys or with invalid values", async () => {
-    await db.insert(settings).values([
+    await db().insert(settings).values([
       { key: "retired_setting", value: 1 },
       { key: "jitter", value: "sixty" },
       { key: "gap", value: { min: 90, max: 30 } },
@@ -226,7 +218,7 @@ describe.each(databaseTargets())("settings store on $name", (target) => {
     const result = await store.reset("quiet_hours", BOB);
     expect(result).toEqual({ ok: true, value: DEFAULTS });
     expect(await store.current()).toEqual(DEFAULTS);
-    expect(await db.select().from(settings)).toEqual([]);
+    expect(await db().select().from(settings)).toEqual([]);
     expect(await store.history(1)).toEqual([
       expect.objectContaining({ key: "quiet_hours", oldValue: "22:00-06:00", newValue: "00:00-07:00", changedBy: BOB }),
     ]);

@@ -3,30 +3,20 @@
  * clock (half past on the UTC clock in Kolkata), each starts inclusive and ends exclusive, the 24th is the current
  * one, and only the charted kinds count.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { workflowEvents } from "../../src/db/schema.js";
 import { recordEvent, type WorkflowEventKind } from "../../src/workflow/stats.js";
 import { hourlyCounts, localHourStart } from "../../src/workflow/stats-hourly.js";
-import { databaseTargets, type TestDatabase } from "../support/database.js";
+import { databaseTargets, useTestDatabase } from "../support/database.js";
 
 const NOW = new Date("2026-07-01T10:20:00Z");
 
 describe.each(databaseTargets())("hourly workflow counts ($name)", (target) => {
-  let database: TestDatabase;
+  const db = useTestDatabase(target, (db) => db.delete(workflowEvents));
 
-  beforeAll(async () => {
-    database = await target.create();
-  });
-  afterAll(async () => {
-    await database.dispose();
-  });
-  beforeEach(async () => {
-    await database.handle.db.delete(workflowEvents);
-  });
-
-  const record = async (kind: WorkflowEventKind, at: string) => recordEvent(database.handle.db, { kind, at: new Date(at) });
+  const record = async (kind: WorkflowEventKind, at: string) => recordEvent(db(), { kind, at: new Date(at) });
   const series = async (timeZone: string, kind: "discovered" | "published") =>
-    (await hourlyCounts(database.handle.db, NOW, timeZone)).map((bucket) => bucket.counts[kind]);
+    (await hourlyCounts(db(), NOW, timeZone)).map((bucket) => bucket.counts[kind]);
 
   it("starts the local hour on the zone's clock", () => {
     expect(localHourStart(NOW, "Asia/Kolkata")).toEqual(new Date("2026-07-01T09:30:00Z"));
@@ -64,7 +54,7 @@ describe.each(databaseTargets())("hourly workflow counts ($name)", (target) => {
     await record("drafted", "2026-07-01T10:03:00Z");
     await record("published", "2026-07-01T10:04:00Z");
     await record("failed", "2026-07-01T09:04:00Z");
-    const buckets = await hourlyCounts(database.handle.db, NOW, "UTC", 3);
+    const buckets = await hourlyCounts(db(), NOW, "UTC", 3);
     expect(buckets).toEqual([
       { start: new Date("2026-07-01T08:00:00Z"), counts: { discovered: 0, drafted: 0, published: 0, failed: 0 } },
       { start: new Date("2026-07-01T09:00:00Z"), counts: { discovered: 0, drafted: 0, published: 0, failed: 1 } },

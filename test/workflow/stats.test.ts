@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { workflowEvents } from "../../src/db/schema.js";
 import { localDayStart, recordEvent, workflowStats, type WorkflowEventKind } from "../../src/workflow/stats.js";
-import { databaseTargets, type TestDatabase } from "../support/database.js";
+import { databaseTargets, useTestDatabase } from "../support/database.js";
 
 const NEW_YORK = "America/New_York";
 const zero = { discovered: 0, drafted: 0, approved: 0, rejected: 0, published: 0, failed: 0 };
@@ -31,23 +31,13 @@ describe("local day boundaries", () => {
 });
 
 describe.each(databaseTargets())("workflow stats on $name", (target) => {
-  let database: TestDatabase;
-
-  beforeAll(async () => {
-    database = await target.create();
-  });
-  beforeEach(async () => {
-    await database.handle.db.delete(workflowEvents);
-  });
-  afterAll(async () => {
-    await database.dispose();
-  });
+  const db = useTestDatabase(target, (db) => db.delete(workflowEvents));
 
   const record = (kind: WorkflowEventKind, at: string): Promise<void> =>
-    recordEvent(database.handle.db, { kind, at: new Date(at) });
+    recordEvent(db(), { kind, at: new Date(at) });
 
   it("counts nothing on an empty table", async () => {
-    const stats = await workflowStats(database.handle.db, new Date(), NEW_YORK);
+    const stats = await workflowStats(db(), new Date(), NEW_YORK);
     expect(stats.today).toEqual(zero);
     expect(stats.last7Days).toEqual(zero);
   });
@@ -65,25 +55,25 @@ describe.each(databaseTargets())("workflow stats on $name", (target) => {
     await record("rejected", "2025-03-08T12:00:00Z");
     await record("rejected", "2025-03-09T12:00:00Z");
 
-    const stats = await workflowStats(database.handle.db, now, NEW_YORK);
+    const stats = await workflowStats(db(), now, NEW_YORK);
     expect(stats.today).toEqual({ ...zero, discovered: 1, published: 1, approved: 1 });
     expect(stats.last7Days).toEqual({ ...zero, discovered: 2, published: 1, approved: 1, drafted: 1, rejected: 2 });
     expect(stats.todayStart).toEqual(new Date("2025-03-10T04:00:00Z"));
     expect(stats.last7DaysStart).toEqual(new Date("2025-03-04T05:00:00Z"));
 
     // The same events seen from UTC fall on other days.
-    const utc = await workflowStats(database.handle.db, now, "UTC");
+    const utc = await workflowStats(db(), now, "UTC");
     expect(utc.today).toEqual({ ...zero, discovered: 2, published: 1, approved: 1 });
     expect(utc.last7Days).toEqual({ ...zero, discovered: 2, published: 1, approved: 1, drafted: 2, rejected: 2 });
   });
 
   it("records an event stamped by the database clock with its details", async () => {
-    await recordEvent(database.handle.db, { kind: "approved", replyId: 7, postTweetId: "123", actor: 1001 });
-    const rows = await database.handle.db.select().from(workflowEvents);
+    await recordEvent(db(), { kind: "approved", replyId: 7, postTweetId: "123", actor: 1001 });
+    const rows = await db().select().from(workflowEvents);
     expect(rows).toEqual([
       { id: expect.any(Number), kind: "approved", replyId: 7, postTweetId: "123", actor: 1001, at: expect.any(Date) },
     ]);
-    const stats = await workflowStats(database.handle.db, rows[0]!.at, "UTC");
+    const stats = await workflowStats(db(), rows[0]!.at, "UTC");
     expect(stats.today.approved).toBe(1);
   });
 });

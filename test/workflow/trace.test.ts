@@ -1,9 +1,9 @@
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { deadLetters, posts, publishAttempts, replies, xAccounts } from "../../src/db/schema.js";
 import { recordEvent, type WorkflowEventKind } from "../../src/workflow/stats.js";
 import { createTraceView, type TraceView } from "../../src/workflow/trace.js";
-import { databaseTargets, type TestDatabase } from "../support/database.js";
+import { databaseTargets, useTestDatabase } from "../support/database.js";
 import { clearWorkflowTables } from "../support/workflow-fixtures.js";
 
 const POST = "1800000000000000001";
@@ -14,28 +14,23 @@ const ADMIN = 1001;
 const at = (m: number): Date => new Date(Date.UTC(2025, 2, 10, 14, m, 0));
 
 describe.each(databaseTargets())("the timeline of one post on $name", (target) => {
-  let database: TestDatabase;
+  const db = useTestDatabase(target, clearWorkflowTables);
   let view: TraceView;
 
-  beforeAll(async () => {
-    database = await target.create();
-    view = createTraceView(database.handle.db);
-  });
-  afterAll(async () => {
-    await database.dispose();
+  beforeAll(() => {
+    view = createTraceView(db());
   });
 
   beforeEach(async () => {
-    const db = database.handle.db;
-    await clearWorkflowTables(db);
-    const [main] = await db.insert(xAccounts).values({ label: "main" }).returning();
-    const [second] = await db.insert(xAccounts).values({ label: "second" }).returning();
+    const d = db();
+    const [main] = await d.insert(xAccounts).values({ label: "main" }).returning();
+    const [second] = await d.insert(xAccounts).values({ label: "second" }).returning();
     const post = { authorId: "42", authorUsername: "alice", text: "what about traces?", accountId: main!.id, answerable: true };
-    await db.insert(posts).values([
+    await d.insert(posts).values([
       { ...post, tweetId: POST, source: "mention", sourceDetail: "@replyguy", state: "drafted", discoveredAt: at(0), gateCheckedAt: at(1), gateScore: 0.8, gateReason: "on topic" },
       { ...post, tweetId: OTHER, source: "search", sourceDetail: "traces", state: "skipped", skipReason: "off_topic", discoveredAt: at(0) },
     ]);
-    const [reply] = await db
+    const [reply] = await d
       .insert(replies)
       .values({
         postTweetId: POST,
@@ -66,12 +61,12 @@ describe.each(databaseTargets())("the timeline of one post on $name", (target) =
       ["discovered", at(0), { postTweetId: OTHER }],
       ["skipped", at(0), { postTweetId: OTHER }],
     ];
-    for (const [kind, when, ids] of events) await recordEvent(db, { kind, at: when, ...ids });
-    await db.insert(publishAttempts).values([
+    for (const [kind, when, ids] of events) await recordEvent(d, { kind, at: when, ...ids });
+    await d.insert(publishAttempts).values([
       { id: randomUUID(), replyId, accountId: second!.id, startedAt: at(8), finishedAt: at(9), outcome: "posted", tweetId: PUBLISHED },
       { id: randomUUID(), replyId, accountId: main!.id, startedAt: at(5), finishedAt: at(6), outcome: "failed", error: "X answered 503" },
     ]);
-    await db.insert(deadLetters).values({
+    await d.insert(deadLetters).values({
       replyId,
       accountId: main!.id,
       error: "X answered 503",
@@ -144,19 +139,19 @@ describe.each(databaseTargets())("the timeline of one post on $name", (target) =
   });
 
   it("reads a reply not on X: no link, its failure reason, and steps at one instant in the order they were written", async () => {
-    const db = database.handle.db;
-    const [account] = await db.insert(xAccounts).values({ label: "third" }).returning();
+    const d = db();
+    const [account] = await d.insert(xAccounts).values({ label: "third" }).returning();
     const tweetId = "1800000000000000003";
-    await db.insert(posts).values({ tweetId, authorId: "43", text: "and failures?", accountId: account!.id, answerable: true, source: "mention", sourceDetail: "@replyguy", state: "drafted", discoveredAt: at(0) });
-    const [reply] = await db
+    await d.insert(posts).values({ tweetId, authorId: "43", text: "and failures?", accountId: account!.id, answerable: true, source: "mention", sourceDetail: "@replyguy", state: "drafted", discoveredAt: at(0) });
+    const [reply] = await d
       .insert(replies)
       .values({ postTweetId: tweetId, status: "failed", draft: "Hm.", weightedLength: 3, failureReason: "X refused the reply", expiresAt: at(600), createdAt: at(1) })
       .returning();
     const replyId = reply!.id;
     // Written out of alphabetical order at one instant: the trace keeps the order they happened in.
-    for (const kind of ["drafted", "approved", "failed"] as const) await recordEvent(db, { kind, at: at(2), replyId });
+    for (const kind of ["drafted", "approved", "failed"] as const) await recordEvent(d, { kind, at: at(2), replyId });
     for (const [errorType, status] of [["rate_limited", "retried_successfully"], ["server_error", "pending"]] as const) {
-      await db.insert(deadLetters).values({ replyId, accountId: account!.id, error: "X answered 503", errorType, retryable: true, status, retryCount: 0, createdAt: at(3), updatedAt: at(3) });
+      await d.insert(deadLetters).values({ replyId, accountId: account!.id, error: "X answered 503", errorType, retryable: true, status, retryCount: 0, createdAt: at(3), updatedAt: at(3) });
     }
 
     const timeline = await view.timeline(tweetId);

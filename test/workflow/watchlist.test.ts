@@ -1,24 +1,19 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { optOuts, watchItems } from "../../src/db/schema.js";
 import { normaliseWatchValue, topicMatcher, Watchlist } from "../../src/workflow/watchlist.js";
-import { databaseTargets, type TestDatabase } from "../support/database.js";
+import { databaseTargets, useTestDatabase } from "../support/database.js";
 
 const ADMIN_ID = 1001;
 
 describe.each(databaseTargets())("watchlist on $name", (target) => {
-  let database: TestDatabase;
+  const db = useTestDatabase(target, async (db) => {
+    await db.delete(watchItems);
+    await db.delete(optOuts);
+  });
   let watchlist: Watchlist;
 
-  beforeAll(async () => {
-    database = await target.create();
-    watchlist = new Watchlist(database.handle.db);
-  });
-  beforeEach(async () => {
-    await database.handle.db.delete(watchItems);
-    await database.handle.db.delete(optOuts);
-  });
-  afterAll(async () => {
-    await database.dispose();
+  beforeAll(() => {
+    watchlist = new Watchlist(db());
   });
 
   const values = async (kind: "target" | "search" | "topic"): Promise<string[]> =>
