@@ -25,6 +25,7 @@ import type { WorkflowNotice } from "../../src/workflow/notices.js";
 import { createXAccountClient } from "../../src/x/twitter-client.js";
 import { fakeXClient, useOwnDatabaseAndFakeX } from "../support/account-pool-fixture.js";
 import { databaseTargets } from "../support/database.js";
+import { failingBuilder } from "../support/failing-builder.js";
 
 const TOKEN = "store-mutants-token-1";
 const OTHER_TOKEN = "store-mutants-token-2";
@@ -258,18 +259,9 @@ describe.each(databaseTargets())("account store, further cases, on $name", (targ
 
   it("a removal the database refuses for another reason is passed on: the account stays, stored and in the pool", async () => {
     const { accounts } = await build();
-    const failing = new Proxy(db(), {
-      get(target, key, receiver) {
-        if (key === "delete") {
-          return () => {
-            throw new Error("connection to the database lost");
-          };
-        }
-        const value: unknown = Reflect.get(target, key, receiver);
-        return typeof value === "function" ? (value as (...args: unknown[]) => unknown).bind(target) : value;
-      },
-    });
-    const store = createAccountStore({ db: failing, accounts, box: new SecretBox(key), makeClient, resetBreaker: () => undefined, onChange: () => changes++ });
+    const failing = failingBuilder(db(), "delete", () => new Error("connection to the database lost"));
+    failing.fail(Infinity);
+    const store = createAccountStore({ db: failing.db, accounts, box: new SecretBox(key), makeClient, resetBreaker: () => undefined, onChange: () => changes++ });
     const saved = await store.store("first", oauth1());
     await expect(store.remove("first")).rejects.toThrow("connection to the database lost");
     expect(await rowOf("first")).toMatchObject({ id: saved.id, status: "active", origin: "stored" });

@@ -6,7 +6,6 @@
 import { randomBytes } from "node:crypto";
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import type { Database } from "../../src/db/database.js";
 import { xAccounts } from "../../src/db/schema.js";
 import { SecretBox } from "../../src/kit/secret-box.js";
 import { clientCredentialsOf, createAccountStore, type AccountSecrets, type XClientFactory } from "../../src/workflow/account-store.js";
@@ -16,29 +15,13 @@ import { createXAccountClient } from "../../src/x/twitter-client.js";
 import { fakeXClient, useOwnDatabaseAndFakeX } from "../support/account-pool-fixture.js";
 import { databaseTargets } from "../support/database.js";
 import { capturingLogger, silentLogger } from "../support/logger.js";
+import { failingBuilder } from "../support/failing-builder.js";
 
 const oauth1 = (accessToken: string): AccountSecrets => ({
   authKind: "oauth1",
   credentials: { appKey: "sync-app-key", appSecret: "sync-app-secret", accessToken, accessSecret: "sync-access-secret" },
 });
 const NOTHING: AccountReload = { added: [], removed: [], replaced: [], failed: [] };
-
-/** The database, whose `select` throws while `down.value` is set (the reload's read of the rows fails). */
-function flakyDatabase(database: Database) {
-  const down = { value: false };
-  const db = new Proxy(database, {
-    get(target, key, receiver) {
-      const value: unknown = Reflect.get(target, key, receiver);
-      if (key === "select" && down.value) {
-        return () => {
-          throw new Error("connection to the database lost");
-        };
-      }
-      return typeof value === "function" ? (value as (...args: unknown[]) => unknown).bind(target) : value;
-    },
-  });
-  return { db, down };
-}
 
 describe.each(databaseTargets())("account pool reload, further cases, on $name", (target) => {
   const { db, x } = useOwnDatabaseAndFakeX(() => target.create());
@@ -169,15 +152,15 @@ describe.each(databaseTargets())("account pool reload, further cases, on $name",
     x().addUser({ id: "840009", username: "late", accessToken: "late-token" });
     const { store, b } = await replicas();
     await store.store("late", oauth1("late-token"));
-    const flaky = flakyDatabase(db());
+    const flaky = failingBuilder(db(), "select", () => new Error("connection to the database lost"));
     const { logger, lines: captured } = capturingLogger();
     const made: string[] = [];
     const sync = createAccountSync({ db: flaky.db, accounts: b, box, makeClient: (label, secrets) => (made.push(label), makeClient(label, secrets)), logger });
 
-    flaky.down.value = true;
+    flaky.fail(Infinity);
     expect(await sync.reload()).toBeUndefined();
     expect(lines(captured)).toEqual([expect.objectContaining({ level: 40, msg: "X account pool not reloaded; the next wake-up or publish poll retries" })]);
-    flaky.down.value = false;
+    flaky.recover();
     await sync.catchUp();
     expect(labels(b)).toEqual(["late"]);
     expect(lines(captured)[1]).toMatchObject({ level: 30, msg: "X account pool reloaded", added: ["late"] });
