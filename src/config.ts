@@ -78,7 +78,8 @@ export class ConfigError extends Error {
 function describe(issue: z.core.$ZodIssue, env: NodeJS.ProcessEnv): string {
   const name = issue.path.join(".") || "environment";
   const missing = emptyToUndefined(env[name]) === undefined && issue.code === "invalid_type";
-  return `${name} ${missing ? "is required" : issue.message}`;
+  // A variable's own "is required (…)" says where to get the value; zod's message for a missing one says nothing useful.
+  return `${name} ${missing && !issue.message.startsWith("is required") ? "is required" : issue.message}`;
 }
 
 /** Parses and validates the environment once; throws {@link ConfigError} naming every bad variable. */

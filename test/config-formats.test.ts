@@ -22,8 +22,21 @@ describe("config formats", () => {
     ["WEBHOOK_URL", "xhttps://bot.example.com/tg", "must be an https URL like https://bot.example.com/telegram/webhook"],
     ["PUBLIC_URL", "xhttps://bot.example.com", "must be an http(s) URL like https://bot.example.com"],
     ["PUBLIC_URL", "ftp://bot.example.com", "must be an http(s) URL like https://bot.example.com"],
+    ["ALERT_WEBHOOK_URL", "hooks.example.com/alerts", "must be an http(s) URL"],
+    ["METRICS_TOKEN", "fifteen-chars15", "must be at least 16 characters"],
+    ["TELEGRAM_DOWNLOAD_LIMIT_MB", "1.5", "must be a whole number"],
+    ["TELEGRAM_DOWNLOAD_LIMIT_MB", "0", "must be at least 1"],
   ])("refuses %s=%s", (name, value, message) => {
     expect(problemsOf({ ...minimal, [name]: value })).toEqual([`${name} ${message}`]);
+  });
+
+  it("names a missing bot token with where to get one", () => {
+    const { TELEGRAM_BOT_TOKEN: _token, ...withoutToken } = minimal;
+    expect(problemsOf(withoutToken)).toEqual(["TELEGRAM_BOT_TOKEN is required (the token @BotFather gave you)"]);
+  });
+
+  it("has no OAuth 2.0 client with PUBLIC_URL alone: X_CLIENT_ID is what it still needs", () => {
+    expect(loadConfig({ ...minimal, PUBLIC_URL: "https://bot.example.com" }).xOAuth2).toMatchObject({ client: undefined, missing: ["X_CLIENT_ID"] });
   });
 
   it("refuses an alert address with a second @ in it", () => {

@@ -128,7 +128,7 @@ describe("checks between the variables of a group", () => {
 describe("problems of several groups", () => {
   it("are reported together, in group order, each naming its variable", () => {
     expect(problemsOf({ ADMIN_CHAT_ID: "-100", HTTP_PORT: "http", RETRY_BASE_DELAY_MS: "5000", RETRY_MAX_DELAY_MS: "100" })).toEqual([
-      "TELEGRAM_BOT_TOKEN is required",
+      "TELEGRAM_BOT_TOKEN is required (the token @BotFather gave you)",
       "ADMIN_USER_IDS is required when ADMIN_CHAT_ID is a group (negative id): list the admins' user ids",
       "HTTP_PORT must be a whole number",
       "RETRY_MAX_DELAY_MS must be at least RETRY_BASE_DELAY_MS",

@@ -22,7 +22,7 @@ describe("config", () => {
   });
 
   it("names a missing token and a missing admin chat", () => {
-    expect(problemsOf({})).toEqual(["TELEGRAM_BOT_TOKEN is required", "ADMIN_CHAT_ID is required"]);
+    expect(problemsOf({})).toEqual(["TELEGRAM_BOT_TOKEN is required (the token @BotFather gave you)", "ADMIN_CHAT_ID is required"]);
   });
 
   it("treats empty values as unset", () => {
