@@ -28,16 +28,21 @@ export function aroundPrepared(
  * identity being known) fails, then the next `handBackFailures` statements built with `with` (hand-backs).
  */
 export function failingAfterClaim(real: Database, handBackFailures: number): Database {
-  let claimed = false;
-  const afterClaims = aroundPrepared(real, async (run) => {
-    const result = await run();
-    if (!claimed) optOutCheck.fail();
-    claimed = true;
-    return result;
-  });
+  const afterClaims = afterFirstClaim(real, () => optOutCheck.fail());
   const handBacks = failingBuilder(afterClaims, "with", () => new Error("connection terminated while handing back"));
   const optOutCheck = failingBuilder(handBacks.db, "select", () => new Error("connection terminated before the opt-out check"), () =>
     handBacks.fail(handBackFailures),
   );
   return optOutCheck.db;
+}
+
+/** `real` that calls `then` once, as soon as its first hand-written statement (a publish run's first claim) is answered. */
+export function afterFirstClaim(real: Database, then: () => void): Database {
+  let claimed = false;
+  return aroundPrepared(real, async (run) => {
+    const result = await run();
+    if (!claimed) then();
+    claimed = true;
+    return result;
+  });
 }

@@ -13,7 +13,7 @@ import { deadLetters, optOuts, posts, publishAttempts, replies, xAccounts } from
 import { useOwnDatabaseAndFakeX } from "../support/account-pool-fixture.js";
 import { databaseTargets } from "../support/database.js";
 import type { FakeXUser } from "../support/fake-x/index.js";
-import { aroundPrepared, failingAfterClaim } from "../support/around-prepared.js";
+import { afterFirstClaim, failingAfterClaim } from "../support/around-prepared.js";
 import { failingBuilder } from "../support/failing-builder.js";
 import { createPublishFixture } from "../support/publish-fixture.js";
 
@@ -22,14 +22,11 @@ const DLQ = { baseDelaySeconds: 60, backoffMultiplier: 2, maxRetries: 3 };
 
 /** `real` whose first `update` after a publish run's first claim (the attachment's lease extension) throws. */
 function failingFirstUpdateAfterClaim(real: Database): Database {
-  let armed = false;
-  const afterClaims = aroundPrepared(real, async (run) => {
-    const result = await run();
-    if (!armed) leaseExtension.fail();
-    armed = true;
-    return result;
-  });
-  const leaseExtension = failingBuilder(afterClaims, "update", () => new Error("connection terminated while extending the lease"));
+  const leaseExtension = failingBuilder(
+    afterFirstClaim(real, () => leaseExtension.fail()),
+    "update",
+    () => new Error("connection terminated while extending the lease"),
+  );
   return leaseExtension.db;
 }
 
