@@ -9,6 +9,7 @@ import { findReply } from "../../src/workflow/replies/find-reply.js";
 import { createReview, type ReviewDeps } from "../../src/workflow/review.js";
 import { SettingsStore } from "../../src/workflow/settings.js";
 import { createPgliteTestDatabase, type TestDatabase } from "../support/database.js";
+import { meanwhileBefore } from "../support/meanwhile.js";
 import { clearWorkflowTables, WORKFLOW_TEST_DEFAULTS } from "../support/workflow-fixtures.js";
 
 const NOW = new Date("2026-03-01T12:00:00Z");
@@ -139,6 +140,23 @@ describe("review actions", () => {
     expect(await review().cardPress(unrecorded.id, 21, unrecorded.version)).toBe("superseded");
   });
 
+  it("sorts a press whose adoption lost to a card stored meanwhile by which card was stored", async () => {
+    const storeCard = (id: number, messageId: number) => () => db().update(replies).set({ cardMessageId: messageId }).where(eq(replies.id, id));
+    const other = await seed();
+    const lostToAnother = review({ db: meanwhileBefore(db(), "update", storeCard(other.id, 30)) });
+    expect(await lostToAnother.cardPress(other.id, 20, other.version)).toBe("superseded");
+    expect((await findReply(db(), other.id))?.cardMessageId).toBe(30);
+
+    const same = await seed();
+    const lostToItself = review({ db: meanwhileBefore(db(), "update", storeCard(same.id, 20)) });
+    expect(await lostToItself.cardPress(same.id, 20, same.version)).toBe("current");
+
+    const gone = await seed();
+    const deleted = () => db().delete(replies).where(eq(replies.id, gone.id));
+    expect(await review({ db: meanwhileBefore(db(), "update", deleted) }).cardPress(gone.id, 20, gone.version)).toBe("current");
+    expect(effects).toEqual([]);
+  });
+
   it("finds a reply, or nothing", async () => {
     const reply = await seed();
     expect((await review().find(reply.id))?.id).toBe(reply.id);
@@ -167,6 +185,25 @@ describe("review actions", () => {
     expect(await down.postFromAnotherAccount(held.id, held.version, ADA)).toMatchObject({ ok: true });
     expect(await events(held.id)).toEqual(["released_unconfirmed"]);
     expect(effects).toEqual(["wake", "redraw"]);
+  });
+
+  it("releases nothing when the held reply changed between the check and the release", async () => {
+    const held = await seed("approved", { scheduledAt: NOW, needsReconcile: true });
+    const settledMeanwhile = () => db().update(replies).set({ needsReconcile: false }).where(eq(replies.id, held.id));
+    const down = review({ db: meanwhileBefore(db(), "update", settledMeanwhile), isAccountDown: () => true });
+    expect(await down.postFromAnotherAccount(held.id, held.version, ADA)).toEqual({
+      ok: false,
+      message: "The reply changed meanwhile; look at the updated card.",
+    });
+    expect(await findReply(db(), held.id)).toMatchObject({ status: "approved", accountId, needsReconcile: false });
+    expect(await events(held.id)).toEqual([]);
+    expect(effects).toEqual([]);
+  });
+
+  it("releases a held reply without a publisher or cards to notify", async () => {
+    const held = await seed("approved", { scheduledAt: NOW, needsReconcile: true });
+    const bare = createReview({ db: db(), settings: new SettingsStore(db(), WORKFLOW_TEST_DEFAULTS), drafter: undefined, timeZone: "UTC", isAccountDown: () => true });
+    expect(await bare.postFromAnotherAccount(held.id, held.version, ADA)).toMatchObject({ ok: true, reply: { accountId: null } });
   });
 
   it("expires the drafts past their time to live, recording each", async () => {
