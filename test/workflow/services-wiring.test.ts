@@ -6,20 +6,19 @@
  * releases every claim on PGlite (one process) but only expired ones on PostgreSQL.
  */
 import { eq } from "drizzle-orm";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import type { Drafter } from "../../src/ai/types.js";
 import { loadConfig } from "../../src/config.js";
 import type { WakeSignal } from "../../src/db/notifications.js";
 import { replies, xAccounts } from "../../src/db/schema.js";
 import type { CardSink, CardView } from "../../src/workflow/card-sync.js";
 import { createWorkflow } from "../../src/workflow/services.js";
-import { createXAccountClient } from "../../src/x/twitter-client.js";
 import { MINIMAL_ENV } from "../support/config-env.js";
-import { databaseTargets, type TestDatabase } from "../support/database.js";
-import { startFakeX, type FakeX, type FakeXUser } from "../support/fake-x/index.js";
+import { fakeXClient, useOwnDatabaseAndFakeX } from "../support/account-pool-fixture.js";
+import { databaseTargets } from "../support/database.js";
+import type { FakeXUser } from "../support/fake-x/index.js";
 import { silentLogger } from "../support/logger.js";
 import { createPublishFixture } from "../support/publish-fixture.js";
-import { clearWorkflowTables } from "../support/workflow-fixtures.js";
 
 const TOKEN = "wiring-token";
 const ADA = 1001;
@@ -34,25 +33,14 @@ const echoDrafter: Drafter = {
 };
 
 describe.each(databaseTargets())("the workflow's wiring on $name", (target) => {
-  let database: TestDatabase;
-  let x: FakeX;
+  const own = useOwnDatabaseAndFakeX(() => target.create());
+  const db = own.db;
   let alice: FakeXUser;
-  const db = () => database.handle.db;
-  const fixture = createPublishFixture({ db, x: () => x, now: () => new Date(), token: TOKEN });
+  const fixture = createPublishFixture({ db, x: own.x, now: () => new Date(), token: TOKEN });
 
-  beforeAll(async () => {
-    database = await target.create();
-    x = await startFakeX();
-  });
-  afterAll(async () => {
-    await x.close();
-    await database.dispose();
-  });
-  beforeEach(async () => {
-    await clearWorkflowTables(db());
-    x.reset();
-    x.addUser({ id: "930001", username: "replyguy", name: "Reply Guy", accessToken: TOKEN });
-    alice = x.addUser({ id: "930002", username: "alice", name: "Alice" });
+  beforeEach(() => {
+    own.x().addUser({ id: "930001", username: "replyguy", name: "Reply Guy", accessToken: TOKEN });
+    alice = own.x().addUser({ id: "930002", username: "alice", name: "Alice" });
   });
 
   /** Every card the sink was given, sent or updated. */
@@ -76,15 +64,11 @@ describe.each(databaseTargets())("the workflow's wiring on $name", (target) => {
     const announced: string[] = [];
     const woken: string[] = [];
     const cards = recordingSink();
-    const client = createXAccountClient({
-      apiRoot: x.baseUrl,
-      credentials: { appKey: "app-key", appSecret: "app-secret", accessToken: TOKEN, accessSecret: "access-secret" },
-    });
     const built = await createWorkflow({
       config: loadConfig({ ...MINIMAL_ENV, QUIET_HOURS: "", SCHEDULE_MIN_DELAY_MINUTES: "0", SCHEDULE_MAX_DELAY_MINUTES: "0", SCHEDULE_JITTER_SECONDS: "0" }),
-      database: database.handle,
+      database: own.database().handle,
       logger: silentLogger(),
-      xClients: new Map([["main", client]]),
+      xClients: new Map([["main", fakeXClient(own.x(), TOKEN)]]),
       drafter: echoDrafter,
       cardSink: cards.sink,
       publishNow: () => Promise.resolve(void woken.push("publishNow")),
@@ -146,17 +130,17 @@ describe.each(databaseTargets())("the workflow's wiring on $name", (target) => {
     const due = await fixture.seedReply(resting.accountId, alice);
     await resting.workflow.publisher.runOnce();
     expect(asked).toContain("main");
-    expect(x.requests({ method: "POST", path: "/2/tweets" })).toHaveLength(0);
+    expect(own.x().requests({ method: "POST", path: "/2/tweets" })).toHaveLength(0);
 
     const working = await workflow();
     await working.workflow.publisher.runOnce();
-    expect(x.requests({ method: "POST", path: "/2/tweets" })).toHaveLength(1);
+    expect(own.x().requests({ method: "POST", path: "/2/tweets" })).toHaveLength(1);
     expect(await fixture.reply(due.reply.id)).toMatchObject({ status: "published" });
   });
 
   it("discovery drafts what it found and draws its card with the account's @username it learned", async () => {
     const { workflow: built, shown } = await workflow();
-    x.addTweet({ authorId: alice.id, text: "@replyguy what about the weather?" });
+    own.x().addTweet({ authorId: alice.id, text: "@replyguy what about the weather?" });
     await built.discoverAndDraft();
     expect(shown).toHaveLength(1);
     expect(shown[0]).toMatchObject({ accountUsername: "replyguy", reply: { draft: "Sure: @replyguy what about the weather?" } });
