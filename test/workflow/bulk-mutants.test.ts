@@ -251,6 +251,8 @@ describe.each(databaseTargets())("bulk batch parts on $name", (target) => {
         [await draft({ status: "published", account: ids.c }), "approved", null],
         [await draft({ status: "failed", account: ids.a, failureReason: "403 not summoned" }), "approved", null],
         [await draft({ status: "approved" }), "approved", null],
+        // Waiting for a retry: the earlier failure is not its reason now.
+        [await draft({ status: "approved", failureReason: "X answered 503" }), "approved", null],
         [await draft({ status: "approved", bound: ids.c }), "approved", null],
         [await draft({ status: "approved", account: ids.b, needsReconcile: true }), "approved", null],
         [await draft({ status: "approved", account: ids.b }), "approved", null],
@@ -280,7 +282,7 @@ describe.each(databaseTargets())("bulk batch parts on $name", (target) => {
         { outcome: "waiting", account: "@ann", reason: null, count: 1 },
         { outcome: "waiting", account: "@bea", reason: null, count: 1 },
         { outcome: "waiting", account: "c", reason: "account failed", count: 2 },
-        { outcome: "waiting", account: "pool", reason: null, count: 2 },
+        { outcome: "waiting", account: "pool", reason: null, count: 3 },
         { outcome: "skipped", account: "pool", reason: "draft too long", count: 2 },
         { outcome: "skipped", account: "pool", reason: "author opted out", count: 1 },
         { outcome: "skipped", account: "pool", reason: "something_new", count: 1 },
@@ -289,7 +291,7 @@ describe.each(databaseTargets())("bulk batch parts on $name", (target) => {
         { outcome: "cancelled", account: "pool", reason: null, count: 3 },
         { outcome: "rejected", account: "pool", reason: null, count: 2 },
       ]);
-      expect([countOf(tally, "published"), countOf(tally, "waiting"), countOf(tally, "skipped"), countOf(tally, "failed")]).toEqual([4, 6, 4, 1]);
+      expect([countOf(tally, "published"), countOf(tally, "waiting"), countOf(tally, "skipped"), countOf(tally, "failed")]).toEqual([4, 7, 4, 1]);
     });
 
     it("names an account without a username by its label, and orders lines of one account by count", async () => {
@@ -577,6 +579,19 @@ describe.each(databaseTargets())("bulk batch parts on $name", (target) => {
       progress.stop();
       at(5_000);
       // It was due 0.2 s after the hold; give a late timer and its database reads time to show it, were it kept.
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+      expect(shown).toHaveLength(1);
+    });
+
+    it("stop cancels a poke still waiting out the interval", async () => {
+      const { progress, shown, at } = keeper(1_000);
+      await runningWithWaiting();
+      await progress.refresh();
+      at(200);
+      progress.poke();
+      progress.stop();
+      at(5_000);
+      // The poke was due 0.8 s after it was made; give a late timer and its database reads time to show it, were it kept.
       await new Promise((resolve) => setTimeout(resolve, 2_000));
       expect(shown).toHaveLength(1);
     });
