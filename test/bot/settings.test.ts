@@ -55,7 +55,8 @@ describe("/settings", () => {
 
   it("shows every setting with its value, a default marker and its description, as HTML", async () => {
     const text = await ask("/settings");
-    for (const key of SETTING_KEYS) expect(text).toContain(`<b>${key}</b> = `);
+    // Each setting's line, then its description indented on the next one.
+    for (const key of SETTING_KEYS) expect(text).toMatch(new RegExp(`<b>${key}</b> = .*\\n {4}[A-Z][a-z].{8,}\\n`));
     expect(text).toContain("<b>min_delay</b> = <code>15</code> <i>(default)</i>");
     expect(text).toContain("<b>quiet_hours</b> = <code>00:00-07:00</code> <i>(default)</i>");
     expect(text).toContain("Shortest wait from approval to publishing");

@@ -34,7 +34,8 @@ describe("setting definitions at their edges", () => {
     expect(parse("persona", "0123456789")).toEqual({ ok: true, value: "0123456789" });
     expect(parse("persona", "p".repeat(2000))).toEqual({ ok: true, value: "p".repeat(2000) });
     expect(parse("persona", "012345678")).toEqual({ ok: false, error: "persona must be 10–2000 characters of text" });
-    expect(["short one", "q".repeat(2001), 1234567890].map((json) => decode("persona", json))).toEqual([undefined, undefined, undefined]);
+    const tenItems = Array.from({ length: 10 }, () => "x");
+    expect(["short one", "q".repeat(2001), 1234567890, tenItems].map((json) => decode("persona", json))).toEqual([undefined, undefined, undefined, undefined]);
     expect(["0123456789", "r".repeat(2000)].map((json) => decode("persona", json))).toEqual(["0123456789", "r".repeat(2000)]);
   });
 
@@ -51,7 +52,10 @@ describe("setting definitions at their edges", () => {
     expect(parse("gap", " 5 - 20 ")).toEqual({ ok: true, value: { min: 5, max: 20 } });
     expect(parse("gap", "7-7")).toEqual({ ok: true, value: { min: 7, max: 7 } });
     for (const raw of ["5-20s", "x5", "5--20", "-5"]) expect(parse("gap", raw), raw).toEqual({ ok: false, error: expect.stringContaining("gap must be") });
-    expect([{ min: "5", max: "20" }, { min: 5 }, { max: 5 }, 30, null, { min: 20, max: 5 }].map((json) => decode("gap", json))).toEqual([
+    const stored = [{ min: "5", max: "20" }, { min: 5, max: "20" }, { min: "5", max: 20 }, { min: 5 }, { max: 5 }, 30, null, { min: 20, max: 5 }];
+    expect(stored.map((json) => decode("gap", json))).toEqual([
+      undefined,
+      undefined,
       undefined,
       undefined,
       undefined,
@@ -76,7 +80,8 @@ describe("setting definitions at their edges", () => {
   });
 
   it("take a gatekeeper score as a plain decimal from 0 to 1, and ignore a stored one outside it", () => {
-    expect([".5", "0", " 1. ", "0.25"].map((raw) => parse("gatekeeper_min_score", raw))).toEqual([0.5, 0, 1, 0.25].map((value) => ({ ok: true, value })));
+    const typed = [".5", "0", " 1. ", "0.25", ".55", "01"];
+    expect(typed.map((raw) => parse("gatekeeper_min_score", raw))).toEqual([0.5, 0, 1, 0.25, 0.55, 1].map((value) => ({ ok: true, value })));
     const refusal = { ok: false, error: "gatekeeper_min_score must be a number from 0 to 1, e.g. 0.5" };
     expect(["0.5x", "x0.5", ".", "5e-1"].map((raw) => parse("gatekeeper_min_score", raw))).toEqual([refusal, refusal, refusal, refusal]);
     expect([1.5, -0.5, "0.7", 0, 1].map((json) => decode("gatekeeper_min_score", json))).toEqual([undefined, undefined, undefined, 0, 1]);
@@ -142,6 +147,17 @@ describe.each(databaseTargets())("settings at their edges on $name", (target) =>
     await settingsStore.set("jitter", "10", ADA);
     await settingsStore.reset("jitter", ADA);
     expect(told).toBe(2);
+  });
+
+  it("keeps what it read until told another replica changed it; its defaults are the environment's", async () => {
+    const here = store();
+    const elsewhere = store();
+    expect((await here.current()).jitterSeconds).toBe(DEFAULTS.jitterSeconds);
+    expect(await elsewhere.set("jitter", String(DEFAULTS.jitterSeconds + 7), ADA)).toMatchObject({ ok: true });
+    expect((await here.current()).jitterSeconds).toBe(DEFAULTS.jitterSeconds);
+    here.invalidate();
+    expect((await here.current()).jitterSeconds).toBe(DEFAULTS.jitterSeconds + 7);
+    expect(here.defaultValues()).toEqual(DEFAULTS);
   });
 
   it("reads the database again after a failed read instead of keeping the failure", async () => {
