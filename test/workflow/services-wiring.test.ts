@@ -6,21 +6,24 @@
  * releases every claim on PGlite (one process) but only expired ones on PostgreSQL.
  */
 import { eq } from "drizzle-orm";
-import { beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it, vi } from "vitest";
 import type { Drafter } from "../../src/ai/types.js";
 import { loadConfig } from "../../src/config.js";
 import type { WakeSignal } from "../../src/db/notifications.js";
-import { replies, xAccounts } from "../../src/db/schema.js";
+import { deadLetters, replies, xAccounts } from "../../src/db/schema.js";
+import { countOf } from "../../src/workflow/bulk/tally.js";
+import type { BatchView } from "../../src/workflow/bulk/progress.js";
 import type { CardSink, CardView } from "../../src/workflow/card-sync.js";
 import { createWorkflow } from "../../src/workflow/services.js";
 import { MINIMAL_ENV } from "../support/config-env.js";
 import { fakeXClient, useOwnDatabaseAndFakeX } from "../support/account-pool-fixture.js";
 import { databaseTargets } from "../support/database.js";
 import type { FakeXUser } from "../support/fake-x/index.js";
-import { silentLogger } from "../support/logger.js";
+import { capturingLogger, silentLogger } from "../support/logger.js";
 import { createPublishFixture } from "../support/publish-fixture.js";
 
 const TOKEN = "wiring-token";
+const SECOND_TOKEN = "wiring-token-2";
 const ADA = 1001;
 
 /** Writes "Sure: <post text>" for every post. */
@@ -60,12 +63,19 @@ describe.each(databaseTargets())("the workflow's wiring on $name", (target) => {
     return { sink, shown };
   }
 
-  async function workflow(overrides: Partial<Parameters<typeof createWorkflow>[0]> = {}) {
+  async function workflow(overrides: Partial<Parameters<typeof createWorkflow>[0]> = {}, env: Record<string, string> = {}) {
     const announced: string[] = [];
     const woken: string[] = [];
     const cards = recordingSink();
     const built = await createWorkflow({
-      config: loadConfig({ ...MINIMAL_ENV, QUIET_HOURS: "", SCHEDULE_MIN_DELAY_MINUTES: "0", SCHEDULE_MAX_DELAY_MINUTES: "0", SCHEDULE_JITTER_SECONDS: "0" }),
+      config: loadConfig({
+        ...MINIMAL_ENV,
+        QUIET_HOURS: "",
+        SCHEDULE_MIN_DELAY_MINUTES: "0",
+        SCHEDULE_MAX_DELAY_MINUTES: "0",
+        SCHEDULE_JITTER_SECONDS: "0",
+        ...env,
+      }),
       database: own.database().handle,
       logger: silentLogger(),
       xClients: new Map([["main", fakeXClient(own.x(), TOKEN)]]),
@@ -165,5 +175,172 @@ describe.each(databaseTargets())("the workflow's wiring on $name", (target) => {
     const alone = target.name === "pglite";
     expect(recovered.releasedClaims).toBe(alone ? 1 : 0);
     expect(await fixture.reply(held.reply.id)).toMatchObject(alone ? { status: "approved", needsReconcile: true } : { status: "publishing" });
+  });
+
+  it("a publish redraws the reply's card before its run ends", async () => {
+    const { workflow: built, shown, accountId } = await workflow();
+    await fixture.seedReply(accountId, alice);
+    expect(await built.cards.sync()).toBe(1);
+    await built.publisher.runOnce();
+    expect(shown.map((view) => view.reply.status)).toEqual(["approved", "published"]);
+  });
+
+  it("a bulk batch's message shows a publish as it lands, while the run goes on", async () => {
+    own.x().addUser({ id: "930003", username: "replygal", name: "Reply Gal", accessToken: SECOND_TOKEN });
+    const views: BatchView[] = [];
+    const { workflow: built, accountId } = await workflow({
+      xClients: new Map([
+        // No request timeout within the test: only the release ends the hanging POST.
+        ["main", fakeXClient(own.x(), TOKEN, 60_000)],
+        ["second", fakeXClient(own.x(), SECOND_TOKEN, 60_000)],
+      ]),
+      batchSink: { show: (_chatId, _messageId, view) => Promise.resolve(void views.push(view)) },
+    });
+    await fixture.seedReply(accountId, alice, { awaiting: true });
+    await fixture.seedReply(accountId, alice, { awaiting: true });
+    const plan = await built.bulk.prepareAll("approve", ADA);
+    expect(await built.bulk.confirm(plan.batchId, ADA, { chatId: 4242, messageId: 77 })).toMatchObject({ ok: true, decided: 2 });
+    // The first POST is answered, the second never is until released: the run is still on.
+    own.x().enqueueFault({ method: "POST", path: "/2/tweets" }, { kind: "delay", ms: 0 });
+    own.x().enqueueFault({ method: "POST", path: "/2/tweets" }, { kind: "hang" });
+    let ended = false;
+    const run = built.publisher.runOnce().finally(() => (ended = true));
+    await vi.waitFor(() => expect(views.at(-1) && countOf(views.at(-1)!.tally, "published")).toBe(1), { timeout: 8_000, interval: 100 });
+    expect(ended).toBe(false);
+    own.x().releaseHangs();
+    expect(await run).toMatchObject({ published: 1 });
+  });
+
+  it("a dead letter handed back wakes the publisher and redraws its reply's card", async () => {
+    const { workflow: built, woken, shown, accountId } = await workflow();
+    const failed = await fixture.seedReply(accountId, alice);
+    await db().update(replies).set({ status: "failed", failureReason: "X refused it" }).where(eq(replies.id, failed.reply.id));
+    expect(await built.cards.sync()).toBe(1);
+    await db()
+      .insert(deadLetters)
+      .values({ replyId: failed.reply.id, accountId, error: "X refused it", errorType: "server_error", retryable: true, status: "pending", nextRetryAt: new Date(Date.now() - 1_000) });
+    expect(await built.deadLetters.runDue()).toMatchObject({ retried: 1 });
+    expect(woken).toEqual(["publishNow"]);
+    expect(shown.map((view) => view.reply.status)).toEqual(["failed", "approved"]);
+  });
+
+  it("/pause and /resume redraw the open cards, and only a resume wakes the publisher", async () => {
+    const { workflow: built, woken, shown, accountId } = await workflow();
+    await fixture.seedReply(accountId, alice, { awaiting: true });
+    expect(await built.cards.sync()).toBe(1);
+    await built.pause.pause(ADA);
+    await vi.waitFor(() => expect(shown.map((view) => view.paused)).toEqual([false, true]));
+    expect(woken).toEqual([]);
+    await built.pause.resume(ADA);
+    await vi.waitFor(() => expect(shown.map((view) => view.paused)).toEqual([false, true, false]));
+    expect(woken).toEqual(["publishNow"]);
+  });
+
+  it("an opt-out redraws the card of the reply it cancelled", async () => {
+    const { workflow: built, shown, accountId } = await workflow();
+    await fixture.seedReply(accountId, alice, { awaiting: true });
+    expect(await built.cards.sync()).toBe(1);
+    await built.watchlist.optOut("alice", ADA);
+    await vi.waitFor(() => expect(shown.map((view) => view.reply.status)).toEqual(["awaiting_approval", "cancelled"]));
+  });
+
+  it("the account monitor looks once per ACCOUNT_HEALTH_INTERVAL_SECONDS and fails an account after ACCOUNT_FAIL_AFTER_SECONDS of resting breaker", async () => {
+    let downSince: Date | undefined;
+    const asked: string[] = [];
+    const { workflow: built, accountId } = await workflow({ xBreakerDownSince: (label) => (asked.push(label), downSince) });
+    const { monitor, accounts } = built;
+    /** A look at the account as a failed one X still refuses, then back to active: the next look is due at once. */
+    async function failedThenActive(): Promise<void> {
+      own.x().setUserAccess("replyguy", "revoked");
+      await accounts.setStatus(accountId, "failed", "refused");
+      expect(await monitor.runOnce()).toMatchObject({ recovered: [] });
+      own.x().setUserAccess("replyguy", "ok");
+      await accounts.setStatus(accountId, "active");
+    }
+
+    await failedThenActive();
+    downSince = new Date(Date.now() - 60_000);
+    expect(await monitor.runOnce()).toMatchObject({ checked: ["main"], failed: [] });
+    expect(asked).toEqual(["main"]);
+    // Looked at a moment ago: not due again for a minute.
+    expect(await monitor.runOnce()).toEqual({ checked: [], failed: [], recovered: [] });
+
+    await failedThenActive();
+    downSince = new Date(Date.now() - 11 * 60_000);
+    expect(await monitor.runOnce()).toMatchObject({ failed: ["main"] });
+  });
+
+  it("a failed POST is tried again PUBLISH_RETRY_BASE_SECONDS later", async () => {
+    const { workflow: built, accountId } = await workflow({}, { PUBLISH_RETRY_BASE_SECONDS: "40" });
+    const due = await fixture.seedReply(accountId, alice);
+    own.x().enqueueFault({ method: "POST", path: "/2/tweets" }, { kind: "status", status: 503 });
+    const before = Date.now();
+    await built.publisher.runOnce();
+    const after = await fixture.reply(due.reply.id);
+    expect(after.status).toBe("approved");
+    expect(after.scheduledAt!.getTime() - before).toBeGreaterThanOrEqual(20_000);
+    expect(after.scheduledAt!.getTime() - before).toBeLessThanOrEqual(80_000);
+  });
+
+  it("under the default REPLY_POLICY=summoned, discovery skips a post that does not summon us and the publisher refuses an unanswerable reply", async () => {
+    const { workflow: built, shown, accountId } = await workflow();
+    expect(await built.watchlist.add("search", "weather", ADA)).toMatchObject({ ok: true });
+    own.x().addTweet({ authorId: alice.id, text: "the weather is lovely today" });
+    await built.discoverAndDraft();
+    expect(shown).toEqual([]);
+
+    const unanswerable = await fixture.seedReply(accountId, alice, { answerable: false });
+    await built.publisher.runOnce();
+    expect(own.x().requests({ method: "POST", path: "/2/tweets" })).toHaveLength(0);
+    expect(await fixture.reply(unanswerable.reply.id)).toMatchObject({ status: "failed" });
+  });
+
+  it("while an account's breaker rests, the card of a reply only it may post says so, and an unconfirmed one may go to another account", async () => {
+    let available = true;
+    const { workflow: built, shown, accountId } = await workflow({ isXAvailable: () => available });
+    const bound = await fixture.seedReply(accountId, alice, { awaiting: true, bound: true });
+    const unconfirmed = await fixture.seedReply(accountId, alice, { awaiting: true });
+    await db().update(replies).set({ status: "approved", scheduledAt: new Date(Date.now() + 3_600_000) }).where(eq(replies.id, bound.reply.id));
+    await db()
+      .update(replies)
+      .set({ status: "approved", needsReconcile: true, scheduledAt: new Date(Date.now() + 3_600_000) })
+      .where(eq(replies.id, unconfirmed.reply.id));
+    expect(await built.cards.sync()).toBe(2);
+    expect(await built.review.postFromAnotherAccount(unconfirmed.reply.id, (await fixture.reply(unconfirmed.reply.id)).version, ADA)).toMatchObject({
+      ok: false,
+      message: "Its account is back: it checks X before posting.",
+    });
+
+    available = false;
+    await built.publisher.runOnce();
+    const lastOf = (id: number) => shown.filter((view) => view.reply.id === id).at(-1);
+    expect(lastOf(bound.reply.id)?.waitingFor).toEqual({ account: `account #${accountId}`, why: "bound" });
+    expect(lastOf(unconfirmed.reply.id)?.waitingFor).toEqual({ account: `account #${accountId}`, why: "unconfirmed" });
+    const current = await fixture.reply(unconfirmed.reply.id);
+    expect(await built.review.postFromAnotherAccount(current.id, current.version, ADA)).toMatchObject({ ok: true });
+  });
+
+  it("a card drawn right after boot names its account by the @username an earlier run stored", async () => {
+    const earlier = await workflow();
+    await db().update(xAccounts).set({ username: "stored_name" }).where(eq(xAccounts.id, earlier.accountId));
+    const { workflow: built, shown, accountId } = await workflow();
+    await fixture.seedReply(accountId, alice, { awaiting: true });
+    expect(await built.cards.sync()).toBe(1);
+    expect(shown[0]).toMatchObject({ accountUsername: "stored_name" });
+  });
+
+  it("runs without the replica hooks and without a batch message sink", async () => {
+    const { logger, lines } = capturingLogger();
+    const { workflow: built, accountId } = await workflow({ announce: undefined, batchSink: undefined, isLeader: () => false, logger });
+    await fixture.seedReply(accountId, alice, { awaiting: true });
+    expect(await built.cards.sync()).toBe(0);
+    expect(await built.settings.set("max_delay", "5", ADA)).toMatchObject({ ok: true });
+    expect(await built.watchlist.optOut("bob", ADA)).toMatchObject({ ok: true, added: true });
+
+    await fixture.seedReply(accountId, alice, { awaiting: true });
+    const plan = await built.bulk.prepareAll("approve", ADA);
+    expect(await built.bulk.confirm(plan.batchId, ADA, { chatId: 4242, messageId: 78 })).toMatchObject({ ok: true });
+    expect(await built.bulk.view(plan.batchId)).toMatchObject({ status: "running" });
+    expect(lines.filter((line) => line.includes('"level":40'))).toEqual([]);
   });
 });
