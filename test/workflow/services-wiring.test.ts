@@ -3,7 +3,9 @@
  * change instead), settings and opt-out changes are announced, an approval wakes the publisher (or only this
  * replica's, when its statement wakes the others), the publisher skips an account whose X breaker rests, discovery
  * learns the account's @username for the cards, maintenance expires drafts nobody decided on, and boot recovery
- * releases every claim on PGlite (one process) but only expired ones on PostgreSQL.
+ * releases every claim on PGlite (one process) but only expired ones on PostgreSQL. Each change that matters to a
+ * card (a publish, a dead letter handed back, /pause, an opt-out, an account going down) redraws it; the config's
+ * seconds reach the monitor and the publisher as milliseconds; REPLY_POLICY reaches discovery and the publisher.
  */
 import { eq } from "drizzle-orm";
 import { beforeEach, describe, expect, it, vi } from "vitest";
