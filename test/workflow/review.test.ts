@@ -202,7 +202,7 @@ describe("review actions", () => {
 
   it("releases a held reply without a publisher or cards to notify", async () => {
     const held = await seed("approved", { scheduledAt: NOW, needsReconcile: true });
-    const bare = createReview({ db: db(), settings: new SettingsStore(db(), WORKFLOW_TEST_DEFAULTS), drafter: undefined, timeZone: "UTC", isAccountDown: () => true });
+    const bare = review({ redrawCards: undefined, wakePublisher: undefined, isAccountDown: () => true });
     expect(await bare.postFromAnotherAccount(held.id, held.version, ADA)).toMatchObject({ ok: true, reply: { accountId: null } });
   });
 

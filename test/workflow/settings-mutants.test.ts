@@ -4,10 +4,10 @@
  * not stick. Companion of settings.test.ts (issue 8 mutants).
  */
 import { describe, expect, it } from "vitest";
-import type { Database } from "../../src/db/database.js";
 import { settings, settingsAudit } from "../../src/db/schema.js";
 import { formatSetting, SETTING_DEFINITIONS, SettingsStore } from "../../src/workflow/settings.js";
 import { databaseTargets, useTestDatabase } from "../support/database.js";
+import { failingBuilder } from "../support/failing-builder.js";
 import { SETTINGS_TEST_DEFAULTS } from "../support/workflow-fixtures.js";
 
 const DEFAULTS = SETTINGS_TEST_DEFAULTS;
@@ -161,17 +161,12 @@ describe.each(databaseTargets())("settings at their edges on $name", (target) =>
   });
 
   it("reads the database again after a failed read instead of keeping the failure", async () => {
-    let reads = 0;
     const real = db();
     // The first read fails (the database is away for a moment); the next one reaches it.
-    const flaky = new Proxy<Database>(real, {
-      get(target, property, receiver): unknown {
-        if (property === "select" && reads++ === 0) return () => ({ from: () => Promise.reject(new Error("connection lost")) });
-        return Reflect.get(target, property, receiver) as unknown;
-      },
-    });
+    const flaky = failingBuilder(real, "select", () => new Error("connection lost"));
+    flaky.fail();
     await real.insert(settings).values({ key: "jitter", value: 12 });
-    const settingsStore = new SettingsStore(flaky, DEFAULTS);
+    const settingsStore = new SettingsStore(flaky.db, DEFAULTS);
     await expect(settingsStore.current()).rejects.toThrow("connection lost");
     expect((await settingsStore.current()).jitterSeconds).toBe(12);
   });
