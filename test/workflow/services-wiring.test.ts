@@ -20,6 +20,7 @@ import { createWorkflow } from "../../src/workflow/services.js";
 import { MINIMAL_ENV } from "../support/config-env.js";
 import { fakeXClient, useOwnDatabaseAndFakeX } from "../support/account-pool-fixture.js";
 import { databaseTargets } from "../support/database.js";
+import { failingBuilder } from "../support/failing-builder.js";
 import type { FakeXUser } from "../support/fake-x/index.js";
 import { capturingLogger, silentLogger } from "../support/logger.js";
 import { createPublishFixture } from "../support/publish-fixture.js";
@@ -344,5 +345,19 @@ describe.each(databaseTargets())("the workflow's wiring on $name", (target) => {
     expect(await built.bulk.confirm(plan.batchId, ADA, { chatId: 4242, messageId: 78 })).toMatchObject({ ok: true });
     expect(await built.bulk.view(plan.batchId)).toMatchObject({ status: "running" });
     expect(lines.filter((line) => line.includes('"level":40'))).toEqual([]);
+  });
+
+  it("a redraw that fails is logged with its error, and the next one draws the card", async () => {
+    const { logger, lines } = capturingLogger();
+    const flaky = failingBuilder(own.database().handle.db, "select", () => new Error("connection lost"));
+    const { workflow: built, shown, accountId } = await workflow({ database: { ...own.database().handle, db: flaky.db }, logger });
+    await fixture.seedReply(accountId, alice, { awaiting: true });
+    flaky.fail();
+    await built.pause.pause(ADA);
+    await vi.waitFor(() => expect(lines.some((line) => line.includes("card sync failed; the next one retries"))).toBe(true));
+    const logged = JSON.parse(lines.find((line) => line.includes("card sync failed"))!) as { level: number; err?: { message: string } };
+    expect(logged).toMatchObject({ level: 40, err: { message: "connection lost" } });
+    expect(shown).toEqual([]);
+    expect(await built.cards.sync()).toBe(1);
   });
 });
