@@ -344,7 +344,31 @@ describe.each(databaseTargets())("the workflow's wiring on $name", (target) => {
     const plan = await built.bulk.prepareAll("approve", ADA);
     expect(await built.bulk.confirm(plan.batchId, ADA, { chatId: 4242, messageId: 78 })).toMatchObject({ ok: true });
     expect(await built.bulk.view(plan.batchId)).toMatchObject({ status: "running" });
+
+    // The monitor looks at an active account with no breaker to ask.
+    own.x().setUserAccess("replyguy", "revoked");
+    await built.accounts.setStatus(accountId, "failed", "refused");
+    await built.monitor.runOnce();
+    own.x().setUserAccess("replyguy", "ok");
+    await built.accounts.setStatus(accountId, "active");
+    expect(await built.monitor.runOnce()).toMatchObject({ checked: ["main"], failed: [] });
     expect(lines.filter((line) => line.includes('"level":40'))).toEqual([]);
+  });
+
+  it("drafts within the caps of the environment", async () => {
+    const { workflow: built, shown } = await workflow({}, { MAX_DRAFTS_PER_AUTHOR_PER_DAY: "1" });
+    own.x().addTweet({ authorId: alice.id, text: "@replyguy first question" });
+    own.x().addTweet({ authorId: alice.id, text: "@replyguy second question" });
+    await built.discoverAndDraft();
+    expect(shown).toHaveLength(1);
+  });
+
+  it("gives /stats and /trace their views of this database", async () => {
+    const { workflow: built, accountId } = await workflow();
+    const seeded = await fixture.seedReply(accountId, alice);
+    await built.publisher.runOnce();
+    expect((await built.views.stats.read(new Date(), "UTC")).today).toMatchObject({ published: 1 });
+    expect(await built.views.trace.timeline(seeded.post.id)).toMatchObject({ reply: { status: "published" } });
   });
 
   it("a redraw that fails is logged with its error, and the next one draws the card", async () => {
