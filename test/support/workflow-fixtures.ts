@@ -57,3 +57,23 @@ export async function clearWorkflowTables(db: Database): Promise<void> {
     await db.delete(table);
   }
 }
+
+/**
+ * A mention by alice (X id 900002) of `accountId`, discovered and waiting for a draft: the row to insert.
+ * `extra` changes any column (another author, source, attempts so far).
+ */
+export function pendingPost(tweetId: string, accountId: number, text: string, extra: Partial<typeof posts.$inferInsert> = {}): typeof posts.$inferInsert {
+  return {
+    tweetId,
+    authorId: "900002",
+    authorUsername: "alice",
+    text,
+    source: "mention",
+    sourceDetail: "@replyguy",
+    accountId,
+    boundAccountId: accountId,
+    answerable: true,
+    state: "pending_draft",
+    ...extra,
+  };
+}

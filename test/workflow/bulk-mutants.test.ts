@@ -18,6 +18,7 @@ import type { XAccountClient, XPost } from "../../src/x/types.js";
 import { databaseTargets, useTestDatabase } from "../support/database.js";
 import { capturingLogger, silentLogger } from "../support/logger.js";
 import { clearWorkflowTables, WORKFLOW_TEST_DEFAULTS } from "../support/workflow-fixtures.js";
+import { xPost } from "../support/x-post.js";
 
 const NOW = new Date("2026-03-02T10:00:00Z");
 const ADMIN = 4242;
@@ -25,20 +26,7 @@ const HOUR = 3_600_000;
 
 /** A post as a lookup returns it. */
 function visiblePost(id: string): XPost {
-  return {
-    id,
-    text: "a post",
-    authorId: "1",
-    authorUsername: "alice",
-    createdAt: undefined,
-    conversationId: undefined,
-    inReplyToUserId: undefined,
-    repliedToPostId: undefined,
-    quotedPostId: undefined,
-    isRetweet: false,
-    mentionedUserIds: [],
-    mentionedUsernames: [],
-  };
+  return xPost({ id });
 }
 
 /** An X client that only answers lookups: the posts in `visible`, or the failure `lookupError`. */

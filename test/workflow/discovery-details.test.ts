@@ -12,41 +12,26 @@ import { XAccounts } from "../../src/workflow/accounts.js";
 import { isSummoned, runDiscovery, type ReplyPolicy } from "../../src/workflow/discovery.js";
 import { PauseSwitch } from "../../src/workflow/pause.js";
 import { Watchlist } from "../../src/workflow/watchlist.js";
-import type { XPost } from "../../src/x/types.js";
 import { fakeXClient } from "../support/account-pool-fixture.js";
 import { databaseTargets, useTestDatabase } from "../support/database.js";
 import { startFakeX, type FakeX, type FakeXUser } from "../support/fake-x/index.js";
 import { capturingLogger, silentLogger } from "../support/logger.js";
 import { clearWorkflowTables } from "../support/workflow-fixtures.js";
+import { xPost } from "../support/x-post.js";
 
 const TOKENS = { main: "disc-details-main", second: "disc-details-second" } as const;
 const ADMIN = 1001;
 
 describe("whether a post summons an account", () => {
   const account = { userId: "42", username: "replyguy" };
-  const post = (fields: Partial<XPost>): XPost => ({
-    id: "1",
-    text: "hello",
-    authorId: "7",
-    authorUsername: "alice",
-    createdAt: undefined,
-    conversationId: undefined,
-    inReplyToUserId: undefined,
-    repliedToPostId: undefined,
-    quotedPostId: undefined,
-    isRetweet: false,
-    mentionedUserIds: [],
-    mentionedUsernames: [],
-    ...fields,
-  });
 
   it.each([
-    ["a mention X gave the id of", post({ mentionedUserIds: ["42"] }), undefined, true],
-    ["a mention by handle alone, in another case", post({ mentionedUsernames: ["ReplyGuy"] }), undefined, true],
-    ["a reply to the account", post({ inReplyToUserId: "42" }), undefined, true],
-    ["a quote of the account's post", post({ quotedPostId: "9" }), "42", true],
-    ["a mention of someone else", post({ mentionedUserIds: ["43"], mentionedUsernames: ["replyguy2"] }), undefined, false],
-    ["a reply to someone else quoting someone else", post({ inReplyToUserId: "43", quotedPostId: "9" }), "43", false],
+    ["a mention X gave the id of", xPost({ mentionedUserIds: ["42"] }), undefined, true],
+    ["a mention by handle alone, in another case", xPost({ mentionedUsernames: ["ReplyGuy"] }), undefined, true],
+    ["a reply to the account", xPost({ inReplyToUserId: "42" }), undefined, true],
+    ["a quote of the account's post", xPost({ quotedPostId: "9" }), "42", true],
+    ["a mention of someone else", xPost({ mentionedUserIds: ["43"], mentionedUsernames: ["replyguy2"] }), undefined, false],
+    ["a reply to someone else quoting someone else", xPost({ inReplyToUserId: "43", quotedPostId: "9" }), "43", false],
   ])("%s", (_what, candidate, quotedAuthorId, expected) => {
     expect(isSummoned(candidate, account, quotedAuthorId)).toBe(expected);
   });

@@ -17,7 +17,7 @@ import { SettingsStore } from "../../src/workflow/settings.js";
 import { Watchlist } from "../../src/workflow/watchlist.js";
 import { databaseTargets, useTestDatabase } from "../support/database.js";
 import { capturingLogger, silentLogger } from "../support/logger.js";
-import { clearWorkflowTables, WORKFLOW_TEST_DEFAULTS } from "../support/workflow-fixtures.js";
+import { clearWorkflowTables, pendingPost, WORKFLOW_TEST_DEFAULTS } from "../support/workflow-fixtures.js";
 
 const ADMIN = 1001;
 
@@ -66,21 +66,7 @@ describe.each(databaseTargets())("drafting's details on $name", (target) => {
 
   async function addPost(text: string, extra: Partial<typeof posts.$inferInsert> = {}): Promise<string> {
     const tweetId = String(nextTweetId++);
-    await db()
-      .insert(posts)
-      .values({
-        tweetId,
-        authorId: "900002",
-        authorUsername: "alice",
-        text,
-        source: "mention",
-        sourceDetail: "@replyguy",
-        accountId,
-        boundAccountId: accountId,
-        answerable: true,
-        state: "pending_draft",
-        ...extra,
-      });
+    await db().insert(posts).values(pendingPost(tweetId, accountId, text, extra));
     return tweetId;
   }
 

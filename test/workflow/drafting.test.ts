@@ -14,7 +14,7 @@ import type { WorkflowNotice } from "../../src/workflow/notices.js";
 import { PauseSwitch } from "../../src/workflow/pause.js";
 import { SettingsStore } from "../../src/workflow/settings.js";
 import { Watchlist } from "../../src/workflow/watchlist.js";
-import { clearWorkflowTables, WORKFLOW_TEST_DEFAULTS } from "../support/workflow-fixtures.js";
+import { clearWorkflowTables, pendingPost, WORKFLOW_TEST_DEFAULTS } from "../support/workflow-fixtures.js";
 import { databaseTargets, useTestDatabase } from "../support/database.js";
 import {
   startFakeOpenAI,
@@ -92,21 +92,7 @@ describe.each(databaseTargets())("drafting on $name", (target) => {
   /** A discovered post waiting for a draft. */
   async function addPost(text: string, extra: Partial<typeof posts.$inferInsert> = {}): Promise<string> {
     const tweetId = String(nextTweetId++);
-    await db()
-      .insert(posts)
-      .values({
-        tweetId,
-        authorId: "900002",
-        authorUsername: "alice",
-        text,
-        source: "mention",
-        sourceDetail: "@replyguy",
-        accountId,
-        boundAccountId: accountId,
-        answerable: true,
-        state: "pending_draft",
-        ...extra,
-      });
+    await db().insert(posts).values(pendingPost(tweetId, accountId, text, extra));
     return tweetId;
   }
 
