@@ -25,6 +25,7 @@ describe("config formats", () => {
     ["ALERT_WEBHOOK_URL", "hooks.example.com/alerts", "must be an http(s) URL"],
     ["METRICS_TOKEN", "fifteen-chars15", "must be at least 16 characters"],
     ["TELEGRAM_DOWNLOAD_LIMIT_MB", "1.5", "must be a whole number"],
+    ["PUBLISH_RETRY_BASE_SECONDS", "1.5", "must be a whole number"],
     ["TELEGRAM_DOWNLOAD_LIMIT_MB", "0", "must be at least 1"],
   ])("refuses %s=%s", (name, value, message) => {
     expect(problemsOf({ ...minimal, [name]: value })).toEqual([`${name} ${message}`]);
