@@ -16,7 +16,7 @@ import { deadLetters, replies, xAccounts } from "../../src/db/schema.js";
 import { countOf } from "../../src/workflow/bulk/tally.js";
 import type { BatchView } from "../../src/workflow/bulk/progress.js";
 import type { CardSink, CardView } from "../../src/workflow/card-sync.js";
-import { createWorkflow } from "../../src/workflow/services.js";
+import { createWorkflow, type Workflow } from "../../src/workflow/services.js";
 import { MINIMAL_ENV } from "../support/config-env.js";
 import { fakeXClient, useOwnDatabaseAndFakeX } from "../support/account-pool-fixture.js";
 import { databaseTargets } from "../support/database.js";
@@ -94,6 +94,15 @@ describe.each(databaseTargets())("the workflow's wiring on $name", (target) => {
     });
     const [account] = await db().select().from(xAccounts).where(eq(xAccounts.label, "main"));
     return { workflow: built, announced, woken, shown: cards.shown, accountId: account!.id };
+  }
+
+  /** The monitor looks at the account as a failed one X still refuses, then it is active again: its next look is due at once. */
+  async function failedThenActive(built: Workflow, accountId: number): Promise<void> {
+    own.x().setUserAccess("replyguy", "revoked");
+    await built.accounts.setStatus(accountId, "failed", "refused");
+    expect(await built.monitor.runOnce()).toMatchObject({ recovered: [] });
+    own.x().setUserAccess("replyguy", "ok");
+    await built.accounts.setStatus(accountId, "active");
   }
 
   it("only the leader draws cards; a stand-by announces the change for it", async () => {
@@ -253,24 +262,15 @@ describe.each(databaseTargets())("the workflow's wiring on $name", (target) => {
     let downSince: Date | undefined;
     const asked: string[] = [];
     const { workflow: built, accountId } = await workflow({ xBreakerDownSince: (label) => (asked.push(label), downSince) });
-    const { monitor, accounts } = built;
-    /** A look at the account as a failed one X still refuses, then back to active: the next look is due at once. */
-    async function failedThenActive(): Promise<void> {
-      own.x().setUserAccess("replyguy", "revoked");
-      await accounts.setStatus(accountId, "failed", "refused");
-      expect(await monitor.runOnce()).toMatchObject({ recovered: [] });
-      own.x().setUserAccess("replyguy", "ok");
-      await accounts.setStatus(accountId, "active");
-    }
-
-    await failedThenActive();
+    const { monitor } = built;
+    await failedThenActive(built, accountId);
     downSince = new Date(Date.now() - 60_000);
     expect(await monitor.runOnce()).toMatchObject({ checked: ["main"], failed: [] });
     expect(asked).toEqual(["main"]);
     // Looked at a moment ago: not due again for a minute.
     expect(await monitor.runOnce()).toEqual({ checked: [], failed: [], recovered: [] });
 
-    await failedThenActive();
+    await failedThenActive(built, accountId);
     downSince = new Date(Date.now() - 11 * 60_000);
     expect(await monitor.runOnce()).toMatchObject({ failed: ["main"] });
   });
@@ -348,11 +348,7 @@ describe.each(databaseTargets())("the workflow's wiring on $name", (target) => {
     expect(await built.bulk.view(plan.batchId)).toMatchObject({ status: "running" });
 
     // The monitor looks at an active account with no breaker to ask.
-    own.x().setUserAccess("replyguy", "revoked");
-    await built.accounts.setStatus(accountId, "failed", "refused");
-    await built.monitor.runOnce();
-    own.x().setUserAccess("replyguy", "ok");
-    await built.accounts.setStatus(accountId, "active");
+    await failedThenActive(built, accountId);
     expect(await built.monitor.runOnce()).toMatchObject({ checked: ["main"], failed: [] });
     expect(lines.filter((line) => line.includes('"level":40'))).toEqual([]);
   });
